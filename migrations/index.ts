@@ -1,0 +1,11 @@
+import type { Knex } from 'knex';
+import * as initialSchema from './20261123000001_initial_schema.js';
+
+/**
+ * Every migration this version of portal-mfa knows, oldest first. A static list (rather than a
+ * directory scan) so the set is fixed at build time and a database migrated by a newer version
+ * can be recognised by the names it holds that are not in this list.
+ */
+export const MIGRATIONS: ReadonlyArray<{ name: string; module: Knex.Migration }> = [
+  { name: '20261123000001_initial_schema', module: initialSchema },
+];

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import type { SecretKey } from '../core/secretBox.js';
+import type { Clock, Origin, RandomSource, Settings } from '../core/settings.js';
+import type { Database } from '../db/connect.js';
+import type { DatabaseTarget } from '../db/url.js';
+import { resolveDatabaseTarget, resolveSettings, type GlobalOptions } from './config.js';
+import { readAll, type IOStreams } from './io.js';
+import { loadKeyring } from './keySource.js';
+import { nonInteractivePrompter, terminalPrompter, type Prompter } from './prompter.js';
+import { Output } from './render.js';
+
+/** What every command runs with: streams, prompts, configuration and a lazily opened database. */
+export interface CommandContext {
+  env: NodeJS.ProcessEnv;
+  io: IOStreams;
+  out: Output;
+  prompter: Prompter;
+  globals: GlobalOptions;
+  settings: Settings;
+  clock: Clock;
+  random: RandomSource;
+  origin: Origin;
+  target(): DatabaseTarget;
+  /** The database, opened once; checks (or, for the embedded default, applies) the schema unless told not to. */
+  database(opts?: { checkSchema?: boolean }): Promise<Database>;
+  keyring(): SecretKey[];
+  /** stdin split into lines, read once and handed out in order (password, then code, …). */
+  nextStdinLine(what: string, hint: string): Promise<string>;
+  readStdinText(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface ContextDeps {
+  env: NodeJS.ProcessEnv;
+  io: IOStreams;
+  prompter?: Prompter;
+  clock?: Clock;
+  random?: RandomSource;
+}
+
+export function createContext(globals: GlobalOptions, deps: ContextDeps): CommandContext {
+  const { env, io } = deps;
+  const settings = resolveSettings(env);
+  const out = new Output(io, { json: Boolean(globals.json), quiet: Boolean(globals.quiet) });
+  const prompter = deps.prompter ?? (io.canPrompt ? terminalPrompter(io) : nonInteractivePrompter());
+  let target: DatabaseTarget | undefined;
+  let db: Database | undefined;
+  let schemaChecked = false;
+  let keys: SecretKey[] | undefined;
+  let stdinLines: string[] | undefined;
+  let stdinConsumed = false;
+
+  const getTarget = () => (target ??= resolveDatabaseTarget(globals, env));
+
+  return {
+    env,
+    io,
+    out,
+    prompter,
+    globals,
+    settings,
+    clock: deps.clock ?? (() => Date.now()),
+    random: deps.random ?? ((n) => randomBytes(n)),
+    origin: currentOrigin(),
+    target: getTarget,
+    async database(opts = {}) {
+      if (!db) {
+        const { openDatabase } = await import('../db/connect.js');
+        db = await openDatabase(getTarget());
+      }
+      if (opts.checkSchema !== false && !schemaChecked) {
+        const { ensureSchemaCurrent } = await import('../db/schema.js');
+        const t = getTarget();
+        await ensureSchemaCurrent(db.knex, { autoMigrate: t.dialect === 'sqlite' && t.embedded });
+        schemaChecked = true;
+      }
+      return db;
+    },
+    keyring() {
+      return (keys ??= loadKeyring({ keyFile: globals.keyFile }, env, getTarget()));
+    },
+    async nextStdinLine(what, hint) {
+      if (stdinLines === undefined) {
+        if (stdinConsumed) throw new Error('stdin already consumed');
+        stdinLines = (await readAll(io.stdin)).split(/\r?\n/);
+      }
+      const line = stdinLines.shift();
+      if (line === undefined || (line === '' && stdinLines.every((l) => l === ''))) {
+        const { usageError } = await import('../core/errors.js');
+        throw usageError(`${what} was expected on stdin but stdin ended`, { hint });
+      }
+      return line;
+    },
+    async readStdinText() {
+      if (stdinLines !== undefined || stdinConsumed) {
+        const { usageError } = await import('../core/errors.js');
+        throw usageError('stdin is already used for another input');
+      }
+      stdinConsumed = true;
+      return readAll(io.stdin);
+    },
+    async close() {
+      if (db) await db.close().catch(() => undefined);
+    },
+  };
+}
+
+function currentOrigin(): Origin {
+  let osUser = process.env.USER ?? '';
+  try {
+    osUser = userInfo().username;
+  } catch {
+    /* no passwd entry (containers): keep $USER */
+  }
+  return { host: hostname(), osUser };
+}

@@ -1,0 +1,53 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The streams a command talks to, and what they are connected to. Commands never use
+ * `process.stdout` directly, so tests can run them with in-memory streams.
+ */
+export interface IOStreams {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  /** colour on stdout */
+  color: boolean;
+  /** colour on stderr */
+  colorErr: boolean;
+  /** prompts are allowed only when stdin is a terminal */
+  canPrompt: boolean;
+}
+
+export function colorWanted(env: NodeJS.ProcessEnv, isTTY: boolean, noColorFlag: boolean): boolean {
+  if (noColorFlag) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.CLICOLOR_FORCE !== undefined && env.CLICOLOR_FORCE !== '' && env.CLICOLOR_FORCE !== '0') return true;
+  if (env.CLICOLOR === '0') return false;
+  if (env.TERM === 'dumb') return false;
+  return isTTY;
+}
+
+export function systemIO(env: NodeJS.ProcessEnv, opts: { noColor: boolean }): IOStreams {
+  const stdinIsTTY = Boolean(process.stdin.isTTY);
+  const stdoutIsTTY = Boolean(process.stdout.isTTY);
+  const stderrIsTTY = Boolean(process.stderr.isTTY);
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY,
+    stdoutIsTTY,
+    stderrIsTTY,
+    color: colorWanted(env, stdoutIsTTY, opts.noColor),
+    colorErr: colorWanted(env, stderrIsTTY, opts.noColor),
+    canPrompt: stdinIsTTY,
+  };
+}
+
+/** Read all of stdin as text (for --password-stdin, `--code -`, `--users-from -`). */
+export async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

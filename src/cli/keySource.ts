@@ -1,0 +1,69 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { configError } from '../core/errors.js';
+import { generateKeyBase64, keyFromBase64, KeyFormatError, type SecretKey } from '../core/secretBox.js';
+import type { DatabaseTarget } from '../db/url.js';
+
+/**
+ * Where the secrets key comes from: PORTAL_MFA_KEY (base64), --key-file / PORTAL_MFA_KEY_FILE,
+ * or — for SQLite databases only — a key file generated beside the database (`<db>.key`, 0600).
+ * A key file holds one base64 key per line: the first encrypts, all of them decrypt (so a key
+ * rotation can be finished while older rows are still readable).
+ */
+export function loadKeyring(opts: { keyFile?: string }, env: NodeJS.ProcessEnv, target: DatabaseTarget): SecretKey[] {
+  if (env.PORTAL_MFA_KEY !== undefined && env.PORTAL_MFA_KEY.trim() !== '' && opts.keyFile === undefined) {
+    return [parseKey(env.PORTAL_MFA_KEY.trim(), 'PORTAL_MFA_KEY')];
+  }
+  const file = opts.keyFile ?? (env.PORTAL_MFA_KEY_FILE?.trim() || undefined);
+  if (file !== undefined) return readKeyFile(file);
+  if (target.dialect === 'sqlite') return [ensureKeyBesideDatabase(target.filename)];
+  throw configError('no secrets key is configured', {
+    hint: 'set PORTAL_MFA_KEY (base64 of 32 bytes) or pass --key-file FILE',
+  });
+}
+
+export function keyFilePathFor(dbFile: string): string {
+  return `${dbFile}.key`;
+}
+
+export function readKeyFile(file: string): SecretKey[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw configError(`cannot read the key file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
+      hint: 'check --key-file / PORTAL_MFA_KEY_FILE',
+    });
+  }
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  if (lines.length === 0) throw configError(`the key file ${file} holds no key`);
+  return lines.map((l, i) => parseKey(l, `${file} line ${i + 1}`));
+}
+
+function parseKey(b64: string, source: string): SecretKey {
+  try {
+    return keyFromBase64(b64);
+  } catch (e) {
+    if (e instanceof KeyFormatError) throw configError(`${source}: ${e.message}`, { hint: 'generate one with: openssl rand -base64 32' });
+    throw e;
+  }
+}
+
+function ensureKeyBesideDatabase(dbFile: string): SecretKey {
+  const file = keyFilePathFor(dbFile);
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    try {
+      // 'wx': never overwrite a key another process just wrote
+      writeFileSync(file, generateKeyBase64() + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw configError(`cannot create the key file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    }
+  } else if ((statSync(file).mode & 0o077) !== 0) {
+    chmodSync(file, 0o600);
+  }
+  const keys = readKeyFile(file);
+  return keys[0]!;
+}

@@ -1,0 +1,134 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT_CODES, isPortalMfaError, PortalMfaError } from '../core/errors.js';
+import { describeDatabaseError } from '../db/databaseErrors.js';
+import type { GlobalOptions } from './config.js';
+import { createContext, type CommandContext, type ContextDeps } from './context.js';
+import { colorWanted, systemIO, type IOStreams } from './io.js';
+import { registerCommands } from './commands/index.js';
+import { EXIT_CODES_HELP } from './exitCodesHelp.js';
+import { VERSION } from './version.js';
+
+export type Handler<O> = (ctx: CommandContext, opts: O, args: string[]) => Promise<void>;
+/** Wraps a command body: builds its context from the global options, always closes it. */
+export type Act = <O>(handler: Handler<O>) => (...args: unknown[]) => Promise<void>;
+
+export interface RunDeps extends Partial<ContextDeps> {
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Build the commander program. Commands are registered here and nowhere else. */
+export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: string) => void }): Command {
+  const program = new Command('portal-mfa')
+    .description('Manage TOTP multi-factor authentication on the developer portal\'s user database.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--db <url>', 'database URL: sqlite:PATH or mysql://user:pass@host:port/db (env PORTAL_MFA_DB)')
+    .option('--key-file <file>', 'file holding the base64 secrets key (default: PORTAL_MFA_KEY)')
+    .option('--as <email>', 'act as this portal user (default: the CLI session; env PORTAL_MFA_AS)')
+    .option('--password-stdin', 'read the actor\'s password from the first line of stdin')
+    .option('--json', 'print one JSON document (NDJSON for streams) on stdout')
+    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('-y, --yes', 'skip confirmations')
+    .option('-q, --quiet', 'print less')
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  program.helpCommand(false);
+  program
+    .command('help [topic]')
+    .description('show help for a command, or a topic: exit-codes')
+    .action((topic: string | undefined) => {
+      if (topic === 'exit-codes') {
+        io.out(EXIT_CODES_HELP);
+        return;
+      }
+      if (topic === undefined) {
+        program.outputHelp();
+        return;
+      }
+      const cmd = program.commands.find((c) => c.name() === topic || c.aliases().includes(topic));
+      if (!cmd) throw new CommanderError(2, 'portal-mfa.unknownTopic', `error: no help topic or command named '${topic}'`);
+      cmd.outputHelp();
+    });
+  registerCommands(program, act);
+  program.addHelpText('after', '\nExit codes: portal-mfa help exit-codes\nDocumentation: README.md');
+  // Every subcommand reports parse errors through the same override.
+  for (const c of allCommands(program)) c.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err }).showSuggestionAfterError(true);
+  return program;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/**
+ * Run portal-mfa with argv (without node and script). Returns the exit code; the only place
+ * errors become exit codes (SPEC §4).
+ */
+export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
+  const env = deps.env ?? process.env;
+  const noColor = argv.includes('--no-color');
+  const io: IOStreams = deps.io ?? systemIO(env, { noColor });
+  const errColor = colorWanted(env, io.stderrIsTTY, noColor);
+  const red = (s: string) => (errColor ? `\u001b[31m${s}\u001b[39m` : s);
+  const dim = (s: string) => (errColor ? `\u001b[2m${s}\u001b[22m` : s);
+
+  let jsonMode = argv.includes('--json');
+  const act: Act =
+    <O>(handler: Handler<O>) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      jsonMode = Boolean(globals.json);
+      if (globals.as === undefined && env.PORTAL_MFA_AS) globals.as = env.PORTAL_MFA_AS;
+      const ctx = createContext(globals, { ...deps, env, io });
+      try {
+        await handler(ctx, cmd.opts() as O, args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string'));
+      } finally {
+        await ctx.close();
+      }
+    };
+
+  const program = buildProgram(act, {
+    out: (s) => io.stdout.write(s),
+    err: (s) => io.stderr.write(s),
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+        return e.exitCode === 0 ? 0 : EXIT_CODES.usage;
+      }
+      // commander already printed its one-line message for its own errors
+      if (e.code === 'portal-mfa.unknownTopic') io.stderr.write(red(e.message) + '\n');
+      return EXIT_CODES.usage;
+    }
+    const err = toPortalError(e);
+    writeError(io, err, red, dim, jsonMode);
+    return err.exitCode;
+  }
+}
+
+function toPortalError(e: unknown): PortalMfaError {
+  if (isPortalMfaError(e)) return e;
+  // Anything a driver throws that escaped a repository is a database problem: one line, exit 10.
+  const code = (e as { code?: unknown })?.code;
+  const message = ((e as Error)?.message ?? String(e)).split('\n')[0] ?? '';
+  if ((typeof code === 'string' && /^(ER_|SQLITE_|E[A-Z]+$|PROTOCOL_)/.test(code)) || /^Knex: /.test(message)) {
+    return describeDatabaseError(e);
+  }
+  return new PortalMfaError('config', `unexpected error: ${message}`, {
+    hint: 'this is a bug in portal-mfa; run again with PORTAL_MFA_DEBUG=1 for details',
+    cause: e,
+  });
+}
+
+function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string, _json: boolean): void {
+  const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ').trim();
+  let text = red('error: ') + oneLine(err.message);
+  if (err.hint) text += dim(` (${oneLine(err.hint)})`);
+  io.stderr.write(text + '\n');
+  const cause = (err as Error).cause as Error | undefined;
+  if (process.env.PORTAL_MFA_DEBUG && cause?.stack) io.stderr.write(String(cause.stack) + '\n');
+}

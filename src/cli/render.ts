@@ -1,0 +1,115 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import stringWidth from 'string-width';
+import type { IOStreams } from './io.js';
+
+export interface Column<Row> {
+  header: string;
+  value: (row: Row) => string;
+  color?: (value: string, style: ChalkInstance) => string;
+}
+
+/**
+ * Everything a command prints goes through Output: data on stdout (human or JSON), diagnostics
+ * on stderr. With --json, human lines are suppressed so stdout holds only the document.
+ */
+export class Output {
+  readonly style: ChalkInstance;
+  readonly errStyle: ChalkInstance;
+
+  constructor(
+    readonly io: IOStreams,
+    readonly opts: { json: boolean; quiet: boolean },
+  ) {
+    this.style = new Chalk({ level: io.color ? 1 : 0 });
+    this.errStyle = new Chalk({ level: io.colorErr ? 1 : 0 });
+  }
+
+  get json(): boolean {
+    return this.opts.json;
+  }
+
+  /** One JSON document on stdout. */
+  printJson(doc: unknown): void {
+    this.io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  }
+
+  /** One NDJSON record on stdout. */
+  printJsonLine(doc: unknown): void {
+    this.io.stdout.write(JSON.stringify(doc) + '\n');
+  }
+
+  /** A human line on stdout (not printed in --json mode). */
+  line(text = ''): void {
+    if (this.opts.json) return;
+    this.io.stdout.write(text + '\n');
+  }
+
+  /** A diagnostic on stderr, hidden by --quiet. */
+  info(text: string): void {
+    if (this.opts.quiet) return;
+    this.io.stderr.write(text + '\n');
+  }
+
+  /** A warning on stderr, always shown. */
+  warn(text: string): void {
+    this.io.stderr.write(this.errStyle.yellow('warning: ') + text + '\n');
+  }
+
+  /** Success note on stdout for humans (hidden by --quiet and --json). */
+  success(text: string): void {
+    if (this.opts.json || this.opts.quiet) return;
+    this.io.stdout.write(this.style.green('✓ ') + text + '\n');
+  }
+
+  /**
+   * Aligned columns on a terminal; tab-separated lines without a header when stdout is not a
+   * terminal, so scripts can `cut -f`.
+   */
+  table<Row>(columns: Column<Row>[], rows: Iterable<Row>): void {
+    if (this.opts.json) return;
+    const cells = [...rows].map((r) => columns.map((c) => sanitizeCell(c.value(r))));
+    if (!this.io.stdoutIsTTY) {
+      for (const row of cells) this.io.stdout.write(row.join('\t') + '\n');
+      return;
+    }
+    const widths = columns.map((c, i) => Math.max(stringWidth(c.header), ...cells.map((r) => stringWidth(r[i] ?? ''))));
+    const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - stringWidth(s)));
+    this.io.stdout.write(columns.map((c, i) => this.style.bold(pad(c.header.toUpperCase(), widths[i]!))).join('  ').trimEnd() + '\n');
+    for (const row of cells) {
+      const text = row
+        .map((cell, i) => {
+          const padded = pad(cell, widths[i]!);
+          const color = columns[i]!.color;
+          return color ? padded.replace(cell, color(cell, this.style)) : padded;
+        })
+        .join('  ')
+        .trimEnd();
+      this.io.stdout.write(text + '\n');
+    }
+  }
+
+  /** Key/value block for one record (status and similar). */
+  fields(pairs: [string, string][]): void {
+    if (this.opts.json) return;
+    const width = Math.max(...pairs.map(([k]) => stringWidth(k)));
+    for (const [k, v] of pairs) {
+      this.io.stdout.write(`${this.style.dim(k.padEnd(width))}  ${sanitizeCell(v)}\n`);
+    }
+  }
+}
+
+/** Control characters in user-supplied text must not reach the terminal raw. */
+export function sanitizeCell(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
+}
+
+export function isoOrNull(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString();
+}
+
+/** Human time: ISO-8601 UTC without milliseconds. */
+export function humanTime(ms: number | null | undefined, none = '-'): string {
+  if (ms === null || ms === undefined) return none;
+  return new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import { insertAuditEvent } from '../db/auditRepository.js';
+import type { Clock, Origin } from './settings.js';
+
+/** Who a state change was done by / to. Emails are copied so the trail outlives the rows. */
+export interface AuditParty {
+  id: number;
+  email: string;
+}
+
+export interface AuditEvent {
+  action: string;
+  outcome: 'success' | 'failure' | 'refused' | 'locked' | 'replay' | 'dry-run' | string;
+  actor?: AuditParty | null;
+  target?: AuditParty | null;
+  organisation?: { id: number; slug: string } | null;
+  ticket?: string | null;
+  reason?: string | null;
+  /** small, non-secret facts (drift, counts, device ids) */
+  detail?: Record<string, unknown> | null;
+}
+
+export interface AuditDeps {
+  clock: Clock;
+  origin: Origin;
+}
+
+/** Write one audit event (SPEC §1 rule 10) inside the caller's transaction. */
+export async function recordAudit(knex: Knex, deps: AuditDeps, e: AuditEvent): Promise<void> {
+  await insertAuditEvent(knex, {
+    occurred_at: deps.clock(),
+    actor_user_id: e.actor?.id ?? null,
+    actor_email: e.actor?.email ?? null,
+    target_user_id: e.target?.id ?? null,
+    target_email: e.target?.email ?? null,
+    organisation_id: e.organisation?.id ?? null,
+    organisation_slug: e.organisation?.slug ?? null,
+    action: e.action,
+    outcome: e.outcome,
+    ticket: e.ticket ?? null,
+    reason: e.reason ?? null,
+    detail: e.detail ? JSON.stringify(e.detail) : null,
+    host: deps.origin.host.slice(0, 255),
+    os_user: deps.origin.osUser.slice(0, 255),
+  });
+}

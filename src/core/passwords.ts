@@ -1,0 +1,62 @@
+import { timingSafeEqual } from 'node:crypto';
+
+/**
+ * Password verification against the portal's stored hashes: bcrypt ($2a$/$2b$/$2y$) and
+ * argon2id where present. Unknown formats are refused (false), never crashed on. A lookup of a
+ * user who does not exist still pays for one bcrypt comparison, so timing does not reveal
+ * whether an account exists.
+ */
+export type HashFormat = 'bcrypt' | 'argon2id' | 'unknown';
+
+// bcrypt of a random string nobody knows; compared against when the user does not exist
+const DUMMY_BCRYPT = '$2b$10$e7Kecw/JuT7TnzDsaJgukOXN.5iE2p1B07e6UgRC2hGP1m/Y2kYcC';
+
+export function hashFormat(hash: string): HashFormat {
+  if (/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/.test(hash)) return 'bcrypt';
+  if (/^\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(hash)) return 'argon2id';
+  return 'unknown';
+}
+
+export async function verifyPassword(password: string, hash: string | null | undefined): Promise<boolean> {
+  if (hash === null || hash === undefined) {
+    await bcryptCompare(password, DUMMY_BCRYPT);
+    return false;
+  }
+  switch (hashFormat(hash)) {
+    case 'bcrypt':
+      return bcryptCompare(password, hash);
+    case 'argon2id': {
+      const { argon2Verify } = await import('hash-wasm');
+      try {
+        return await argon2Verify({ password, hash });
+      } catch {
+        return false;
+      }
+    }
+    default:
+      await bcryptCompare(password, DUMMY_BCRYPT);
+      return false;
+  }
+}
+
+async function bcryptCompare(password: string, hash: string): Promise<boolean> {
+  const { default: bcrypt } = await import('bcryptjs');
+  // bcrypt only reads the first 72 bytes; the library compares in constant time
+  return bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$'));
+}
+
+export async function hashPasswordBcrypt(password: string, cost = 10): Promise<string> {
+  const { default: bcrypt } = await import('bcryptjs');
+  return bcrypt.hash(password, cost);
+}
+
+/** Constant-time equality for two strings of possibly different length. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  if (ab.length !== bb.length) {
+    timingSafeEqual(ab, ab);
+    return false;
+  }
+  return timingSafeEqual(ab, bb);
+}

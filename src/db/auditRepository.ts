@@ -1,0 +1,55 @@
+import type { Knex } from 'knex';
+
+export interface AuditRow {
+  id: number;
+  occurred_at: number;
+  actor_user_id: number | null;
+  actor_email: string | null;
+  target_user_id: number | null;
+  target_email: string | null;
+  organisation_id: number | null;
+  organisation_slug: string | null;
+  action: string;
+  outcome: string;
+  ticket: string | null;
+  reason: string | null;
+  detail: string | null;
+  host: string;
+  os_user: string;
+}
+
+export type NewAuditRow = Omit<AuditRow, 'id'>;
+
+export async function insertAuditEvent(knex: Knex, row: NewAuditRow): Promise<void> {
+  await knex('audit_events').insert(row);
+}
+
+export interface AuditQuery {
+  targetUserId?: number;
+  /** events where the user is target or actor */
+  involvingUserId?: number;
+  organisationId?: number;
+  organisationIds?: number[];
+  /** limit to events about these users or these organisations (an admin's view) */
+  visibleTo?: { userId: number; organisationIds: number[]; memberUserIdsOf: number[] };
+  action?: string;
+  since?: number;
+  limit: number;
+}
+
+export async function queryAuditEvents(knex: Knex, q: AuditQuery): Promise<AuditRow[]> {
+  const query = knex<AuditRow>('audit_events').select('*');
+  if (q.involvingUserId !== undefined) {
+    const id = q.involvingUserId;
+    query.where((w) => w.where('target_user_id', id).orWhere('actor_user_id', id));
+  }
+  if (q.targetUserId !== undefined) query.where('target_user_id', q.targetUserId);
+  if (q.organisationId !== undefined) query.where('organisation_id', q.organisationId);
+  if (q.organisationIds !== undefined) query.whereIn('organisation_id', q.organisationIds.length ? q.organisationIds : [-1]);
+  if (q.action !== undefined) {
+    if (q.action.endsWith('*')) query.where('action', 'like', q.action.slice(0, -1).replace(/[\\%_]/g, (c) => '\\' + c) + '%');
+    else query.where('action', q.action);
+  }
+  if (q.since !== undefined) query.where('occurred_at', '>=', q.since);
+  return query.orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit);
+}

@@ -1,0 +1,101 @@
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Knex } from 'knex';
+import { configError } from '../core/errors.js';
+import { describeDatabaseError } from './databaseErrors.js';
+import { describeTarget, type DatabaseTarget } from './url.js';
+
+export interface Database {
+  knex: Knex;
+  target: DatabaseTarget;
+  dialect: 'sqlite' | 'mysql';
+  close(): Promise<void>;
+}
+
+/**
+ * Open a knex connection for a target. knex and the driver are imported here, lazily, so that
+ * `--help` and usage errors never pay for loading them or touch a database.
+ */
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  const { default: knexFactory } = await import('knex');
+  // knex logs connection trouble with console.warn; errors are reported once, by the CLI
+  const log = { warn() {}, error() {}, deprecate() {}, debug() {} };
+  let knex: Knex;
+  if (target.dialect === 'sqlite') {
+    try {
+      mkdirSync(dirname(target.filename), { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw configError(`cannot create the directory for ${target.filename}: ${(e as Error).message}`);
+    }
+    const isNew = !existsSync(target.filename);
+    if (isNew) {
+      try {
+        // the database holds password hashes: create it private to this OS user
+        closeSync(openSync(target.filename, 'a', 0o600));
+      } catch (e) {
+        throw configError(`cannot create the SQLite database ${target.filename}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
+          hint: 'check that the directory is writable',
+        });
+      }
+    }
+    knex = knexFactory({
+      log,
+      client: 'better-sqlite3',
+      connection: { filename: target.filename },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          try {
+            conn.pragma('busy_timeout = 20000');
+            conn.pragma('foreign_keys = ON');
+            // WAL lets readers run beside the one writer; ignore failure on read-only media.
+            try {
+              conn.pragma('journal_mode = WAL');
+            } catch {
+              /* read-only file or directory: keep the rollback journal */
+            }
+            done(null, conn);
+          } catch (e) {
+            done(e as Error, conn);
+          }
+        },
+      },
+    });
+  } else {
+    knex = knexFactory({
+      log,
+      client: 'mysql2',
+      connection: {
+        host: target.host,
+        port: target.port,
+        user: target.user,
+        password: target.password,
+        database: target.database,
+        charset: 'utf8mb4',
+        timezone: 'Z',
+        supportBigNumbers: true,
+        bigNumberStrings: false,
+        connectTimeout: 10_000,
+      },
+      pool: { min: 0, max: 4 },
+      acquireConnectionTimeout: 15_000,
+    });
+  }
+  const db: Database = {
+    knex,
+    target,
+    dialect: target.dialect,
+    close: () => knex.destroy(),
+  };
+  try {
+    await knex.raw('select 1 as ok');
+  } catch (e) {
+    await knex.destroy().catch(() => undefined);
+    throw describeDatabaseError(e, target);
+  }
+  return db;
+}
+
+export { describeTarget };
