@@ -9,6 +9,7 @@ export interface GlobalOptions {
   keyFile?: string;
   as?: string;
   passwordStdin?: boolean;
+  code?: string;
   json?: boolean;
   color?: boolean; // commander's --no-color
   yes?: boolean;

@@ -1,0 +1,47 @@
+import type { MfaDeps } from '../core/deps.js';
+import { confirmEnrolment, startEnrolment, type ConfirmedEnrolment, type PendingEnrolment } from '../core/enrolment.js';
+import { isPortalMfaError } from '../core/errors.js';
+import { groupSecret } from '../core/totp.js';
+import { describeDrift, parseCode, party } from '../core/verification.js';
+import type { UserRow } from '../db/userRepository.js';
+import type { CommandContext } from './context.js';
+import { renderQr, type QrMode } from './qr.js';
+
+/** Print what the phone needs: the QR code (on a terminal), the manual key and a clock hint. */
+export async function showPendingEnrolment(ctx: CommandContext, pending: PendingEnrolment, qr: QrMode): Promise<void> {
+  const s = ctx.out.style;
+  const w = (text: string) => ctx.io.stdout.write(text + '\n');
+  w(`Scan this QR code with Google Authenticator, Authy, LastPass Authenticator or any TOTP app:`);
+  if (qr !== 'none') w(await renderQr(pending.otpauthUri, qr));
+  w(`Or enter this key by hand (time-based, 6 digits, 30 seconds):`);
+  w(`  ${s.bold(groupSecret(pending.secret))}`);
+  w(s.dim(`Hint: the phone's clock must be right — set it to update automatically.`));
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The interactive enrolment (rule 3, and the new-device half of rule 7): new pending secret,
+ * QR + key, then codes until one confirms. Abandoning (Ctrl-C, or too many wrong codes) leaves
+ * the enrolment pending and the previous state in force.
+ */
+export async function interactiveEnrolment(
+  ctx: CommandContext,
+  deps: MfaDeps,
+  user: UserRow,
+  opts: { actor: UserRow; replacing?: boolean; qr: QrMode },
+): Promise<ConfirmedEnrolment> {
+  const pending = await startEnrolment(deps, user, { actor: party(opts.actor), replacing: opts.replacing });
+  await showPendingEnrolment(ctx, pending, opts.qr);
+  for (let attempt = 1; ; attempt++) {
+    const raw = await ctx.prompter.input('Code from the app:', 'use enroll --no-confirm --json, then enroll --confirm CODE');
+    try {
+      const result = await confirmEnrolment(deps, user, parseCode(raw), { actor: party(opts.actor) });
+      ctx.out.success(`MFA is active for ${user.email} (${describeDrift(result.driftSteps)})`);
+      return result;
+    } catch (e) {
+      if (!isPortalMfaError(e) || (e.kind !== 'rejected' && e.kind !== 'usage') || attempt >= MAX_ATTEMPTS) throw e;
+      ctx.io.stderr.write(`${ctx.out.errStyle.red('error:')} ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import type { Knex } from 'knex';
+import type { SecretKey } from './secretBox.js';
+import type { Clock, Origin, RandomSource, Settings } from './settings.js';
+
+/** What the MFA services need, passed in (never imported globals), so tests control all of it. */
+export interface MfaDeps {
+  knex: Knex;
+  clock: Clock;
+  random: RandomSource;
+  settings: Settings;
+  origin: Origin;
+  /** the secrets keyring: the first key encrypts, all decrypt; loaded only when a secret is touched */
+  keyring: () => SecretKey[];
+}

@@ -1,0 +1,131 @@
+import type { Knex } from 'knex';
+
+export interface CredentialRow {
+  id: number;
+  user_id: number;
+  status: 'pending' | 'active';
+  secret_ciphertext: string;
+  key_id: string;
+  created_at: number;
+  confirmed_at: number | null;
+  last_used_at: number | null;
+  last_accepted_step: number | null;
+  consecutive_failures: number;
+  locked_until: number | null;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+function toCredential(r: Record<string, unknown>): CredentialRow {
+  return {
+    id: Number(r.id),
+    user_id: Number(r.user_id),
+    status: r.status as CredentialRow['status'],
+    secret_ciphertext: String(r.secret_ciphertext),
+    key_id: String(r.key_id),
+    created_at: Number(r.created_at),
+    confirmed_at: num(r.confirmed_at),
+    last_used_at: num(r.last_used_at),
+    last_accepted_step: num(r.last_accepted_step),
+    consecutive_failures: Number(r.consecutive_failures ?? 0),
+    locked_until: num(r.locked_until),
+  };
+}
+
+export async function credentialsOfUser(knex: Knex, userId: number): Promise<{ active?: CredentialRow; pending?: CredentialRow }> {
+  const rows = await knex('mfa_credentials').where('user_id', userId).select('*');
+  const result: { active?: CredentialRow; pending?: CredentialRow } = {};
+  for (const r of rows) {
+    const c = toCredential(r);
+    if (c.status === 'active') result.active = c;
+    else if (c.status === 'pending') result.pending = c;
+  }
+  return result;
+}
+
+export async function findCredential(knex: Knex, id: number): Promise<CredentialRow | undefined> {
+  const r = await knex('mfa_credentials').where('id', id).first();
+  return r ? toCredential(r) : undefined;
+}
+
+/** Start (or restart) a pending enrolment: any previous pending secret is replaced. */
+export async function replacePendingCredential(
+  trx: Knex.Transaction,
+  userId: number,
+  sealed: { ciphertext: string; keyId: string },
+  now: number,
+): Promise<number> {
+  await trx('mfa_credentials').where({ user_id: userId, status: 'pending' }).delete();
+  await trx('mfa_credentials').insert({
+    user_id: userId,
+    status: 'pending',
+    secret_ciphertext: sealed.ciphertext,
+    key_id: sealed.keyId,
+    created_at: now,
+    consecutive_failures: 0,
+  });
+  const row = await trx('mfa_credentials').where({ user_id: userId, status: 'pending' }).first('id');
+  return Number(row.id);
+}
+
+/**
+ * Accept a time step for a credential: at most once per step, enforced by the database.
+ * Returns false when another process (or an earlier request) already used this or a later step,
+ * or the credential is locked — so 20 concurrent verifications of one code give one success.
+ */
+export async function acceptStep(trx: Knex | Knex.Transaction, credentialId: number, step: number, now: number): Promise<boolean> {
+  const changed = await trx('mfa_credentials')
+    .where('id', credentialId)
+    .andWhere((w) => w.whereNull('last_accepted_step').orWhere('last_accepted_step', '<', step))
+    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+    .update({ last_accepted_step: step, last_used_at: now, consecutive_failures: 0 });
+  return Number(changed) === 1;
+}
+
+/** Count a failed verification (atomically, in the database, so parallel failures all count). */
+export async function countFailure(trx: Knex | Knex.Transaction, credentialId: number): Promise<void> {
+  await trx('mfa_credentials').where('id', credentialId).increment('consecutive_failures', 1);
+}
+
+/**
+ * Lock the credential if the failures reached the limit. Returns true only for the one call
+ * that performed the lock, so the lockout is audited once.
+ */
+export async function lockIfOverLimit(
+  trx: Knex | Knex.Transaction,
+  credentialId: number,
+  maxFailures: number,
+  now: number,
+  lockedUntil: number,
+): Promise<boolean> {
+  const changed = await trx('mfa_credentials')
+    .where('id', credentialId)
+    .andWhere('consecutive_failures', '>=', maxFailures)
+    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+    .update({ locked_until: lockedUntil, consecutive_failures: 0 });
+  return Number(changed) === 1;
+}
+
+/**
+ * Make the pending credential the active one (replacing any old active one) — only if it is
+ * still pending and the step is fresh.
+ */
+export async function activatePendingCredential(
+  trx: Knex.Transaction,
+  pendingId: number,
+  userId: number,
+  step: number,
+  now: number,
+): Promise<boolean> {
+  const still = await trx('mfa_credentials').where({ id: pendingId, status: 'pending' }).first('id');
+  if (!still) return false;
+  await trx('mfa_credentials').where({ user_id: userId, status: 'active' }).delete();
+  const changed = await trx('mfa_credentials')
+    .where({ id: pendingId, status: 'pending' })
+    .update({ status: 'active', confirmed_at: now, last_used_at: now, last_accepted_step: step, consecutive_failures: 0, locked_until: null });
+  return Number(changed) === 1;
+}
+
+export async function deleteCredentialsOfUser(trx: Knex.Transaction, userId: number): Promise<number> {
+  return Number(await trx('mfa_credentials').where('user_id', userId).delete());
+}
