@@ -2,6 +2,7 @@ import { authenticatePassword, confirmPassword, enforcementFor, sessionUser } fr
 import type { MfaDeps } from '../core/deps.js';
 import { usageError } from '../core/errors.js';
 import { checkTrustedDevice } from '../core/trustedDevices.js';
+import { useRecoveryCode } from '../core/recoveryCodes.js';
 import { parseCode, party, verifyActiveCode } from '../core/verification.js';
 import { credentialsOfUser } from '../db/credentialRepository.js';
 import { describeTarget } from '../db/url.js';
@@ -76,7 +77,12 @@ export async function resolveActor(ctx: CommandContext, deps: MfaDeps, opts: Act
       ctx.out.info(`note: this machine's trusted-device token is ${check.reason === 'trust-off' ? 'not accepted (device trust is off for your organisation)' : check.reason}; a code is needed`);
       if (check.reason !== 'trust-off') store.clearDevice(dbKey(ctx), user.email);
     }
-    const codeFlag = (ctx.globals as { code?: string }).code;
+    if (ctx.globals.recoveryCode !== undefined) {
+      const { left } = await useRecoveryCode(deps, user, ctx.globals.recoveryCode, { actor: party(user), action: opts.action });
+      ctx.out.warn(`recovery code used; ${left} left`);
+      return { user, via: 'password', secondFactor: 'code' };
+    }
+    const codeFlag = ctx.globals.code;
     const code = codeFlag !== undefined
       ? await codeFromFlag(ctx, codeFlag)
       : parseCode(await ctx.prompter.input(`Authentication code for ${user.email}:`, 'pass --code CODE (the actor has MFA), or log in first with portal-mfa login'));
@@ -97,11 +103,4 @@ export async function resolveActor(ctx: CommandContext, deps: MfaDeps, opts: Act
     await confirmPassword(deps, user, password, opts.action);
   }
   return { user, via: 'session', secondFactor: 'session' };
-}
-
-/** Password re-entry for a sensitive action, unless --as just asked for it in this command. */
-export async function reconfirmPassword(ctx: CommandContext, deps: MfaDeps, actor: Actor, action: string): Promise<void> {
-  if (actor.via === 'password') return;
-  const password = await readPassword(ctx, `Enter your password to complete the process (${actor.user.email}):`);
-  await confirmPassword(deps, actor.user, password, action);
 }

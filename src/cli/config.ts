@@ -10,6 +10,7 @@ export interface GlobalOptions {
   as?: string;
   passwordStdin?: boolean;
   code?: string;
+  recoveryCode?: string;
   json?: boolean;
   color?: boolean; // commander's --no-color
   yes?: boolean;

@@ -2,6 +2,7 @@ import type { MfaDeps } from '../core/deps.js';
 import { confirmEnrolment, startEnrolment, type ConfirmedEnrolment, type PendingEnrolment } from '../core/enrolment.js';
 import { isPortalMfaError } from '../core/errors.js';
 import { groupSecret } from '../core/totp.js';
+import { issueRecoveryCodes } from '../core/recoveryCodes.js';
 import { describeDrift, parseCode, party } from '../core/verification.js';
 import type { UserRow } from '../db/userRepository.js';
 import type { CommandContext } from './context.js';
@@ -30,7 +31,7 @@ export async function interactiveEnrolment(
   deps: MfaDeps,
   user: UserRow,
   opts: { actor: UserRow; replacing?: boolean; qr: QrMode },
-): Promise<ConfirmedEnrolment> {
+): Promise<ConfirmedEnrolment & { recoveryCodes: string[] }> {
   const pending = await startEnrolment(deps, user, { actor: party(opts.actor), replacing: opts.replacing });
   await showPendingEnrolment(ctx, pending, opts.qr);
   for (let attempt = 1; ; attempt++) {
@@ -38,10 +39,21 @@ export async function interactiveEnrolment(
     try {
       const result = await confirmEnrolment(deps, user, parseCode(raw), { actor: party(opts.actor) });
       ctx.out.success(`MFA is active for ${user.email} (${describeDrift(result.driftSteps)})`);
-      return result;
+      const recoveryCodes = result.replaced ? [] : await issueRecoveryCodes(deps, user, party(opts.actor));
+      if (recoveryCodes.length > 0) showRecoveryCodes(ctx, recoveryCodes);
+      return { ...result, recoveryCodes };
     } catch (e) {
       if (!isPortalMfaError(e) || (e.kind !== 'rejected' && e.kind !== 'usage') || attempt >= MAX_ATTEMPTS) throw e;
       ctx.io.stderr.write(`${ctx.out.errStyle.red('error:')} ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
     }
   }
+}
+
+/** Recovery codes are shown once, on stdout, with what they are for. */
+export function showRecoveryCodes(ctx: CommandContext, codes: string[]): void {
+  if (ctx.out.json) return;
+  const w = (text: string) => ctx.io.stdout.write(text + '\n');
+  w('');
+  w(ctx.out.style.bold('Recovery codes') + ' — each works once in place of a code (--recovery-code). Store them safely; they are not shown again:');
+  for (let i = 0; i < codes.length; i += 2) w(`  ${codes[i]}    ${codes[i + 1] ?? ''}`.trimEnd());
 }

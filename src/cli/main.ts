@@ -26,6 +26,7 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
     .option('--as <email>', 'act as this portal user (default: the CLI session; env PORTAL_MFA_AS)')
     .option('--password-stdin', 'read the actor\'s password from the first line of stdin')
     .option('--code <code>', 'a current code from the authenticator app (`-` reads it from stdin)')
+    .option('--recovery-code <code>', 'a recovery code, in place of a code from the app (used up)')
     .option('--json', 'print one JSON document (NDJSON for streams) on stdout')
     .option('--no-color', 'no colour (also NO_COLOR)')
     .option('-y, --yes', 'skip confirmations')

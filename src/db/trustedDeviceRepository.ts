@@ -70,3 +70,7 @@ export async function revokeTrustedDevices(trx: Knex | Knex.Transaction, userId:
 export async function deleteTrustedDevicesOfUser(trx: Knex.Transaction, userId: number): Promise<number> {
   return Number(await trx('trusted_devices').where('user_id', userId).delete());
 }
+
+export async function findTrustedDevicesByIds(knex: Knex, ids: number[]): Promise<TrustedDeviceRow[]> {
+  return (await knex('trusted_devices').whereIn('id', ids).select('*')).map(toTrustedDevice);
+}

@@ -4,7 +4,8 @@ import { usageError } from '../../core/errors.js';
 import { describeDrift, parseCode, party } from '../../core/verification.js';
 import { mfaDeps, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
-import { interactiveEnrolment, showPendingEnrolment } from '../enrolFlow.js';
+import { interactiveEnrolment, showPendingEnrolment, showRecoveryCodes } from '../enrolFlow.js';
+import { issueRecoveryCodes } from '../../core/recoveryCodes.js';
 import type { Act } from '../main.js';
 import { parseQrMode } from '../qr.js';
 
@@ -41,8 +42,13 @@ async function enroll(ctx: CommandContext, opts: EnrollOptions): Promise<void> {
 
   if (confirmCode !== undefined) {
     const result = await confirmEnrolment(deps, user, confirmCode, { actor: party(user) });
-    if (ctx.out.json) ctx.out.printJson({ status: 'active', email: user.email, driftSteps: result.driftSteps });
-    else ctx.out.success(`MFA is active for ${user.email} (${describeDrift(result.driftSteps)})`);
+    const recoveryCodes = result.replaced ? [] : await issueRecoveryCodes(deps, user, party(user));
+    if (ctx.out.json) {
+      ctx.out.printJson({ status: 'active', email: user.email, driftSteps: result.driftSteps, ...(recoveryCodes.length ? { recoveryCodes } : {}) });
+      return;
+    }
+    ctx.out.success(`MFA is active for ${user.email} (${describeDrift(result.driftSteps)})`);
+    if (recoveryCodes.length) showRecoveryCodes(ctx, recoveryCodes);
     return;
   }
   if (noConfirm) {
@@ -57,5 +63,5 @@ async function enroll(ctx: CommandContext, opts: EnrollOptions): Promise<void> {
     return;
   }
   const result = await interactiveEnrolment(ctx, deps, user, { actor: user, qr });
-  if (ctx.out.json) ctx.out.printJson({ status: 'active', email: user.email, driftSteps: result.driftSteps });
+  if (ctx.out.json) ctx.out.printJson({ status: 'active', email: user.email, driftSteps: result.driftSteps, recoveryCodes: result.recoveryCodes });
 }

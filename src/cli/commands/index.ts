@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
 import type { Act } from '../main.js';
+import { registerAuditCommand } from './audit.js';
 import { registerDbCommands } from './db.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDevicesCommands } from './devices.js';
+import { registerDisableCommand } from './disable.js';
 import { registerEnrollCommand } from './enroll.js';
+import { registerOrgCommands } from './org.js';
+import { registerRecoveryCodesCommand } from './recoveryCodes.js';
+import { registerReplaceCommand } from './replace.js';
 import { registerSessionCommands } from './session.js';
 import { registerStatusCommand } from './status.js';
 import { registerVerifyCommand } from './verify.js';
@@ -13,6 +19,12 @@ export function registerCommands(program: Command, act: Act): void {
   registerVerifyCommand(program, act);
   registerSessionCommands(program, act);
   registerStatusCommand(program, act);
+  registerDevicesCommands(program, act);
+  registerReplaceCommand(program, act);
+  registerDisableCommand(program, act);
+  registerRecoveryCodesCommand(program, act);
+  registerOrgCommands(program, act);
+  registerAuditCommand(program, act);
   registerDemoCommand(program, act);
   registerDbCommands(program, act);
 }

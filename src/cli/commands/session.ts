@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { authenticatePassword, createSession, enforcementFor, logout, sessionUser } from '../../core/authentication.js';
 import { usageError, wrongState } from '../../core/errors.js';
 import { checkTrustedDevice, trustDevice, validateLabel } from '../../core/trustedDevices.js';
+import { useRecoveryCode } from '../../core/recoveryCodes.js';
 import { describeDrift, parseCode, party, verifyActiveCode } from '../../core/verification.js';
 import { credentialsOfUser } from '../../db/credentialRepository.js';
 import { codeFromFlag, dbKey, mfaDeps, readPassword } from '../actor.js';
@@ -49,11 +50,11 @@ async function login(ctx: CommandContext, opts: LoginOptions): Promise<void> {
   const enforcement = await enforcementFor(deps, user.id);
   const { active } = await credentialsOfUser(deps.knex, user.id);
 
-  let secondFactor: 'code' | 'device' | 'none' | 'enrolled' = 'none';
+  let secondFactor: 'code' | 'device' | 'none' | 'enrolled' | 'recovery-code' = 'none';
   let codeVerified = false;
   if (active) {
     const stored = store.getDevice(dbKey(ctx), user.email);
-    if (stored && codeFlag === undefined) {
+    if (stored && codeFlag === undefined && ctx.globals.recoveryCode === undefined) {
       const check = await checkTrustedDevice(deps, user, stored.token, enforcement.deviceTrustAllowed);
       if (check.valid) secondFactor = 'device';
       else {
@@ -61,7 +62,12 @@ async function login(ctx: CommandContext, opts: LoginOptions): Promise<void> {
         if (check.reason !== 'trust-off') store.clearDevice(dbKey(ctx), user.email);
       }
     }
-    if (secondFactor !== 'device') {
+    if (secondFactor !== 'device' && ctx.globals.recoveryCode !== undefined) {
+      const { left } = await useRecoveryCode(deps, user, ctx.globals.recoveryCode, { actor: party(user), action: 'mfa.verify' });
+      ctx.out.warn(`recovery code used; ${left} left — if you lost your phone, ask support or your admin to reset MFA, then enrol again`);
+      secondFactor = 'recovery-code';
+      codeVerified = true;
+    } else if (secondFactor !== 'device') {
       const code = codeFlag !== undefined
         ? await codeFromFlag(ctx, codeFlag)
         : parseCode(await ctx.prompter.input('Authentication code:', 'pass --code CODE or --code -'));

@@ -3,6 +3,7 @@ import { authorise } from '../../core/authorise.js';
 import { enforcementFor } from '../../core/authentication.js';
 import { rejected, usageError } from '../../core/errors.js';
 import { trustDevice, validateLabel } from '../../core/trustedDevices.js';
+import { normaliseRecoveryCode, useRecoveryCode } from '../../core/recoveryCodes.js';
 import { describeDrift, diagnoseCode, parseCode, party, verifyActiveCode } from '../../core/verification.js';
 import { isoOrNull } from '../render.js';
 import { codeFromFlag, dbKey, mfaDeps, resolveActor } from '../actor.js';
@@ -35,12 +36,15 @@ export function registerVerifyCommand(program: Command, act: Act): void {
 }
 
 async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
-  const codeFlag = (ctx.globals as { code?: string }).code;
+  const codeFlag = ctx.globals.code;
   if (opts.diagnose && opts.trustDevice) throw usageError('--diagnose and --trust-device cannot be combined');
   if (opts.label !== undefined && !opts.trustDevice) throw usageError('--label goes with --trust-device');
   const label = opts.trustDevice ? validateLabel(opts.label, `${hostname()} (verify)`) : undefined;
   const targetEmail = opts.user !== undefined ? parseEmail(opts.user, 'user email') : undefined;
-  if (codeFlag === undefined && !ctx.io.canPrompt) throw usageError('a code is needed but stdin is not a terminal', { hint: 'pass --code CODE or --code - to read it from stdin' });
+  const recoveryFlag = ctx.globals.recoveryCode;
+  if (recoveryFlag !== undefined && (codeFlag !== undefined || opts.diagnose)) throw usageError('--recovery-code replaces --code and cannot be used with --diagnose');
+  if (recoveryFlag !== undefined) normaliseRecoveryCode(recoveryFlag);
+  if (codeFlag === undefined && recoveryFlag === undefined && !ctx.io.canPrompt) throw usageError('a code is needed but stdin is not a terminal', { hint: 'pass --code CODE or --code - to read it from stdin' });
   if (codeFlag !== undefined && codeFlag !== '-') parseCode(codeFlag);
 
   const deps = await mfaDeps(ctx);
@@ -49,6 +53,12 @@ async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
   const actor = await resolveActor(ctx, deps, { action: 'mfa.verify', deferSecondFactor: selfByFlags });
   const target = targetEmail === undefined || targetEmail === actor.user.email ? actor.user : await findTargetUser(deps, targetEmail);
   const auth = await authorise(deps, actor.user, target, 'mfa.verify', { orgSlug: opts.org, pickOrganisation: organisationPicker(ctx) });
+  if (recoveryFlag !== undefined) {
+    const { left } = await useRecoveryCode(deps, target, recoveryFlag, { actor: party(actor.user), action: 'mfa.verify' });
+    if (ctx.out.json) ctx.out.printJson({ valid: true, email: target.email, recoveryCode: true, recoveryCodesLeft: left });
+    else ctx.out.success(`recovery code valid for ${target.email} (used up; ${left} left)`);
+    return;
+  }
   const code = codeFlag !== undefined ? await codeFromFlag(ctx, codeFlag) : parseCode(await ctx.prompter.input(`Code for ${target.email}:`, 'pass --code CODE'));
 
   if (opts.diagnose) {

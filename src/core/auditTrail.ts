@@ -1,0 +1,78 @@
+import { queryAuditEvents, type AuditRow } from '../db/auditRepository.js';
+import { findOrganisationBySlug } from '../db/organisationRepository.js';
+import { membershipsOfUser, type UserRow } from '../db/userRepository.js';
+import { recordAudit } from './audit.js';
+import type { MfaDeps } from './deps.js';
+import { forbidden, notFound, usageError } from './errors.js';
+import { validateSlug } from './authorise.js';
+import { party } from './verification.js';
+
+export interface AuditFilter {
+  user?: UserRow;
+  orgSlug?: string;
+  action?: string;
+  since?: number;
+  limit: number;
+}
+
+/** `--since 2026-11-01`, `--since 2026-11-01T12:00:00Z`, or relative: `30m`, `24h`, `7d`. */
+export function parseSince(raw: string, now: number): number {
+  const text = raw.trim();
+  const rel = /^(\d{1,6})([mhd])$/.exec(text);
+  if (rel) return now - Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd'];
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) {
+    const iso = text.length === 10 ? `${text}T00:00:00Z` : /Z|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`;
+    const ms = Date.parse(iso.replace(' ', 'T'));
+    if (!Number.isNaN(ms)) return ms;
+  }
+  throw usageError(`--since takes a date (2026-11-01, ISO-8601) or an age (30m, 24h, 7d); got ${JSON.stringify(raw.slice(0, 40))}`);
+}
+
+export function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 50;
+  if (!/^\d{1,6}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 100_000) throw usageError('--limit takes a whole number from 1 to 100000');
+  return Number(raw);
+}
+
+export function validateAction(raw: string): string {
+  const a = raw.trim();
+  if (!/^[a-z][a-z0-9.-]{0,63}\*?$/.test(a)) throw usageError(`not an audit action: ${JSON.stringify(raw.slice(0, 40))}`, { hint: 'e.g. mfa.verify, mfa.reset, mfa.*' });
+  return a;
+}
+
+/**
+ * The audit trail as the actor may see it (SPEC §2): support sees everything; an organisation
+ * admin sees their organisations' events; everyone sees events about themselves.
+ */
+export async function readAuditTrail(deps: MfaDeps, actor: UserRow, filter: AuditFilter): Promise<AuditRow[]> {
+  const isSupport = actor.role === 'support';
+  const adminOf = (await membershipsOfUser(deps.knex, actor.id)).filter((m) => m.role === 'admin');
+  let organisationId: number | undefined;
+  if (filter.orgSlug !== undefined) {
+    const slug = validateSlug(filter.orgSlug);
+    const org = await findOrganisationBySlug(deps.knex, slug);
+    if (!org) throw notFound(`no organisation '${slug}'`);
+    if (!isSupport && !adminOf.some((m) => m.organisation_id === org.id)) {
+      await recordAudit(deps.knex, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor), organisation: { id: org.id, slug: org.slug } });
+      throw forbidden(`${actor.email} is not an admin of '${slug}'`);
+    }
+    organisationId = org.id;
+  }
+  const rows = await queryAuditEvents(deps.knex, {
+    involvingUserId: filter.user?.id,
+    organisationId,
+    action: filter.action,
+    since: filter.since,
+    // read more than asked when the visibility filter below may drop rows
+    limit: isSupport ? filter.limit : Math.min(filter.limit * 20, 200_000),
+  });
+  if (isSupport) return rows;
+  const visibleOrgs = new Set(adminOf.map((m) => m.organisation_id));
+  const visible = rows.filter(
+    (r) => r.target_user_id === actor.id || r.actor_user_id === actor.id || (r.organisation_id !== null && visibleOrgs.has(Number(r.organisation_id))),
+  );
+  if (filter.user && filter.user.id !== actor.id && visible.length === 0 && adminOf.length === 0) {
+    throw forbidden(`${actor.email} may not read ${filter.user.email}'s audit trail`);
+  }
+  return visible.slice(0, filter.limit);
+}

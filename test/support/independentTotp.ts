@@ -1,0 +1,58 @@
+/**
+ * An independent RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s) for black-box tests. Deliberately
+ * shares no code with src/core/totp.ts: base32 decode + HMAC + dynamic truncation by hand.
+ */
+import { createHmac } from 'node:crypto';
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+export const PERIOD_S = 30;
+
+export function base32ToBytes(secret: string): Buffer {
+  const clean = secret.replace(/[\s=]/g, '').toUpperCase();
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const ch of clean) {
+    const v = ALPHABET.indexOf(ch);
+    if (v < 0) throw new Error(`not base32: ${JSON.stringify(ch)}`);
+    value = (value << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The 6-digit code for an absolute time step (floor(unixSeconds / 30)). */
+export function totpAt(secret: string, step: number): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32ToBytes(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1]! & 0x0f;
+  const bin = ((mac[offset]! & 0x7f) << 24) | (mac[offset + 1]! << 16) | (mac[offset + 2]! << 8) | mac[offset + 3]!;
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+export function currentStep(nowMs: number = Date.now()): number {
+  return Math.floor(nowMs / 1000 / PERIOD_S);
+}
+
+/**
+ * Wait until at least `marginMs` (default 3 s, more if the caller needs several CLI runs to
+ * finish inside one step) remain in the current 30 s step, then return that step. Callers then
+ * compute codes relative to it, so a test never straddles a step boundary by accident.
+ */
+export async function safeStep(marginMs = 3_000): Promise<number> {
+  const periodMs = PERIOD_S * 1000;
+  const left = periodMs - (Date.now() % periodMs);
+  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 50));
+  return currentStep();
+}
+
+/** The current code, after waiting out a nearby step boundary. */
+export async function freshCode(secret: string, marginMs = 3_000): Promise<{ code: string; step: number }> {
+  const step = await safeStep(marginMs);
+  return { code: totpAt(secret, step), step };
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Run a command on a pseudo-terminal and relay it over pipes, for black-box tests.
+
+usage: pty_driver.py COLS ROWS -- COMMAND [ARGS...]
+
+Everything the command writes to its terminal is copied to our stdout (raw bytes, escapes and
+all); everything written to our stdin is typed into the terminal. Closing our stdin types
+nothing more (the terminal stays open). Exits with the command's exit status (128+N for
+signal N).
+"""
+import errno, fcntl, os, pty, select, signal, struct, sys, termios
+
+def main():
+    cols, rows = int(sys.argv[1]), int(sys.argv[2])
+    assert sys.argv[3] == '--'
+    argv = sys.argv[4:]
+    pid, master = pty.fork()
+    if pid == 0:
+        try:
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
+    os.kill(pid, signal.SIGWINCH)
+    stdin_open = True
+    out = sys.stdout.buffer
+    while True:
+        fds = [master] + ([0] if stdin_open else [])
+        ready, _, _ = select.select(fds, [], [], 0.1)
+        if master in ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError as e:
+                if e.errno != errno.EIO:
+                    raise
+                data = b''
+            if not data:
+                break
+            out.write(data)
+            out.flush()
+        if stdin_open and 0 in ready:
+            data = os.read(0, 65536)
+            if not data:
+                stdin_open = False
+            else:
+                os.write(master, data)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status):
+        sys.exit(os.WEXITSTATUS(status))
+    sys.exit(128 + os.WTERMSIG(status))
+
+main()

@@ -1,0 +1,99 @@
+/**
+ * Turn the compact QR code that `portal-mfa enroll` draws on a terminal back into pixels and
+ * decode it, as a phone camera would. The compact (utf8) form packs two vertical modules into
+ * each character cell (see node_modules/qrcode-terminal/lib/main.js, small mode):
+ *
+ *   '█' top light, bottom light     '▀' top light, bottom dark
+ *   '▄' top dark,  bottom light     ' ' top dark,  bottom dark
+ */
+import jsQR from 'jsqr';
+
+const CELLS: Record<string, [boolean, boolean]> = {
+  // [top is light, bottom is light]
+  '█': [true, true],
+  '▀': [true, false],
+  '▄': [false, true],
+  ' ': [false, false],
+};
+
+/** Remove ANSI escape sequences (CSI, OSC, single-char escapes) and carriage returns. */
+export function stripAnsi(text: string): string {
+  return text
+    .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g, '')
+    .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/\u001b[@-Z\\-_]/g, '')
+    .replace(/\r/g, '');
+}
+
+const QR_LINE = /^[█▀▄ ]+$/;
+
+/**
+ * The QR block in a screen's text: the longest run of consecutive lines made only of the four
+ * block characters (and at least one non-space). Throws if there is none or it is ragged.
+ */
+export function extractQrBlock(screen: string): string[] {
+  const lines = stripAnsi(screen).split('\n');
+  let best: string[] = [];
+  let run: string[] = [];
+  for (const line of lines) {
+    if (QR_LINE.test(line) && /[█▀▄]/.test(line)) {
+      run.push(line);
+      if (run.length > best.length) best = run;
+    } else {
+      run = [];
+    }
+  }
+  if (best.length < 10) throw new Error(`no QR block found on screen (longest block-character run: ${best.length} lines)`);
+  const width = best[0]!.length;
+  const ragged = best.find((l) => l.length !== width);
+  if (ragged !== undefined) throw new Error(`QR block is ragged: widths ${width} and ${ragged.length}`);
+  return best;
+}
+
+export interface Raster {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+/** Rasterise the block into RGBA: `scale` px per module, a light quiet zone of `quiet` modules. */
+export function rasteriseQr(block: string[], opts: { scale?: number; quiet?: number } = {}): Raster {
+  const scale = opts.scale ?? 8;
+  const quiet = opts.quiet ?? 4;
+  const cols = [...block[0]!].length;
+  const modRows = block.length * 2;
+  const modules: boolean[][] = []; // true = light
+  for (const line of block) {
+    const top: boolean[] = [];
+    const bottom: boolean[] = [];
+    for (const ch of line) {
+      const cell = CELLS[ch];
+      if (!cell) throw new Error(`unexpected character in QR block: ${JSON.stringify(ch)}`);
+      top.push(cell[0]);
+      bottom.push(cell[1]);
+    }
+    modules.push(top, bottom);
+  }
+  const width = (cols + 2 * quiet) * scale;
+  const height = (modRows + 2 * quiet) * scale;
+  const data = new Uint8ClampedArray(width * height * 4).fill(255); // light everywhere, opaque
+  for (let r = 0; r < modRows; r++) {
+    for (let c = 0; c < cols; c++) {
+      if (modules[r]![c]) continue;
+      for (let y = 0; y < scale; y++) {
+        const py = (r + quiet) * scale + y;
+        for (let x = 0; x < scale; x++) {
+          const i = (py * width + (c + quiet) * scale + x) * 4;
+          data[i] = data[i + 1] = data[i + 2] = 0;
+        }
+      }
+    }
+  }
+  return { data, width, height };
+}
+
+/** Find, rasterise and decode the QR code on a screen; null when it does not decode. */
+export function decodeQrOnScreen(screen: string): string | null {
+  const { data, width, height } = rasteriseQr(extractQrBlock(screen));
+  return jsQR(data, width, height, { inversionAttempts: 'dontInvert' })?.data ?? null;
+}
