@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './20261123000001_initial_schema.js';
+import * as maintenanceLocks from './20261123000002_maintenance_locks.js';
 
 /**
  * Every migration this version of portal-mfa knows, oldest first. A static list (rather than a
@@ -8,4 +9,5 @@ import * as initialSchema from './20261123000001_initial_schema.js';
  */
 export const MIGRATIONS: ReadonlyArray<{ name: string; module: Knex.Migration }> = [
   { name: '20261123000001_initial_schema', module: initialSchema },
+  { name: '20261123000002_maintenance_locks', module: maintenanceLocks },
 ];

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { configError } from '../core/errors.js';
 import { generateKeyBase64, keyFromBase64, KeyFormatError, type SecretKey } from '../core/secretBox.js';
@@ -11,15 +11,33 @@ import type { DatabaseTarget } from '../db/url.js';
  * rotation can be finished while older rows are still readable).
  */
 export function loadKeyring(opts: { keyFile?: string }, env: NodeJS.ProcessEnv, target: DatabaseTarget): SecretKey[] {
-  if (env.PORTAL_MFA_KEY !== undefined && env.PORTAL_MFA_KEY.trim() !== '' && opts.keyFile === undefined) {
-    return [parseKey(env.PORTAL_MFA_KEY.trim(), 'PORTAL_MFA_KEY')];
+  const source = keySourceOf(opts, env, target);
+  if (source.kind === 'env') {
+    // "NEW,OLD": the first key encrypts, all of them decrypt (during a key rotation)
+    return env.PORTAL_MFA_KEY!.split(',').map((k, i) => parseKey(k.trim(), `PORTAL_MFA_KEY key ${i + 1}`));
   }
+  if (source.kind === 'file') return readKeyFile(source.path);
+  return [ensureKeyBesideDatabase(source.path)];
+}
+
+export type KeySource = { kind: 'env' } | { kind: 'file'; path: string } | { kind: 'embedded'; path: string };
+
+export function keySourceOf(opts: { keyFile?: string }, env: NodeJS.ProcessEnv, target: DatabaseTarget): KeySource {
+  if (env.PORTAL_MFA_KEY !== undefined && env.PORTAL_MFA_KEY.trim() !== '' && opts.keyFile === undefined) return { kind: 'env' };
   const file = opts.keyFile ?? (env.PORTAL_MFA_KEY_FILE?.trim() || undefined);
-  if (file !== undefined) return readKeyFile(file);
-  if (target.dialect === 'sqlite') return [ensureKeyBesideDatabase(target.filename)];
+  if (file !== undefined) return { kind: 'file', path: file };
+  if (target.dialect === 'sqlite') return { kind: 'embedded', path: target.filename };
   throw configError('no secrets key is configured', {
     hint: 'set PORTAL_MFA_KEY (base64 of 32 bytes) or pass --key-file FILE',
   });
+}
+
+/** Rewrite a key file atomically (0600): first line encrypts, the rest only decrypt. */
+export function writeKeyFile(file: string, keysBase64: string[]): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, keysBase64.join('\n') + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
 }
 
 export function keyFilePathFor(dbFile: string): string {

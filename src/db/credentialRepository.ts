@@ -129,3 +129,27 @@ export async function activatePendingCredential(
 export async function deleteCredentialsOfUser(trx: Knex.Transaction, userId: number): Promise<number> {
   return Number(await trx('mfa_credentials').where('user_id', userId).delete());
 }
+
+/** Rows still encrypted under another key than `keyId`, in id order (key rotation batches). */
+export async function credentialsNotUnderKey(knex: Knex, keyId: string, afterId: number, limit: number): Promise<CredentialRow[]> {
+  const rows = await knex('mfa_credentials').whereNot('key_id', keyId).andWhere('id', '>', afterId).orderBy('id').limit(limit).select('*');
+  return rows.map(toCredential);
+}
+
+export async function countCredentialsNotUnderKey(knex: Knex, keyId: string): Promise<number> {
+  const r = await knex('mfa_credentials').whereNot('key_id', keyId).count({ n: '*' }).first();
+  return Number(r?.n ?? 0);
+}
+
+/** Re-encrypt one row, only if it still holds the ciphertext we read (a concurrent change wins). */
+export async function reencryptCredential(
+  trx: Knex | Knex.Transaction,
+  id: number,
+  expect: { ciphertext: string; keyId: string },
+  next: { ciphertext: string; keyId: string },
+): Promise<boolean> {
+  const changed = await trx('mfa_credentials')
+    .where({ id, secret_ciphertext: expect.ciphertext, key_id: expect.keyId })
+    .update({ secret_ciphertext: next.ciphertext, key_id: next.keyId });
+  return Number(changed) === 1;
+}

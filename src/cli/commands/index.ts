@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerDevicesCommands } from './devices.js';
 import { registerDisableCommand } from './disable.js';
 import { registerEnrollCommand } from './enroll.js';
+import { registerKeysCommands } from './keys.js';
 import { registerOrgCommands } from './org.js';
 import { registerRecoveryCodesCommand } from './recoveryCodes.js';
 import { registerReplaceCommand } from './replace.js';
@@ -25,6 +26,7 @@ export function registerCommands(program: Command, act: Act): void {
   registerRecoveryCodesCommand(program, act);
   registerOrgCommands(program, act);
   registerAuditCommand(program, act);
+  registerKeysCommands(program, act);
   registerDemoCommand(program, act);
   registerDbCommands(program, act);
 }

@@ -1,0 +1,78 @@
+import { countCredentialsNotUnderKey, credentialsNotUnderKey, reencryptCredential } from '../db/credentialRepository.js';
+import { acquireLock, lockHolder, refreshLock, releaseLock } from '../db/maintenanceLock.js';
+import { recordAudit } from './audit.js';
+import type { MfaDeps } from './deps.js';
+import { configError, wrongState } from './errors.js';
+import { openSecret, sealSecret, type SecretKey } from './secretBox.js';
+import { decryptSecret } from './secrets.js';
+
+const LOCK = 'keys.rotate';
+const LOCK_TTL_MS = 5 * 60_000;
+
+export interface RotationResult {
+  newKeyId: string;
+  rotated: number;
+  alreadyDone: boolean;
+}
+
+/**
+ * Re-encrypt every TOTP secret under `newKey`, in batches, each batch one transaction. Rows carry
+ * their key id, so the job is idempotent and resumable: a rerun after an interruption only
+ * touches rows not yet under the new key. Before the first commit, a sample is decrypted,
+ * re-encrypted and decrypted again with the new key. Only one rotation runs at a time.
+ */
+export async function rotateKeys(
+  deps: MfaDeps,
+  newKey: SecretKey,
+  opts: { batchSize?: number; onProgress?: (done: number, total: number) => void; stopAfterBatches?: number } = {},
+): Promise<RotationResult> {
+  const batchSize = opts.batchSize ?? 200;
+  const holder = `${deps.origin.osUser}@${deps.origin.host} pid ${process.pid}`;
+  if (!(await acquireLock(deps.knex, LOCK, holder, deps.clock(), LOCK_TTL_MS))) {
+    const other = await lockHolder(deps.knex, LOCK);
+    throw wrongState(`another key rotation is running (${other?.holder ?? 'unknown'})`, {
+      hint: `wait for it to finish; a stale lock expires at ${other ? new Date(other.expires_at).toISOString() : 'soon'}`,
+    });
+  }
+  try {
+    const total = await countCredentialsNotUnderKey(deps.knex, newKey.id);
+    if (total === 0) return { newKeyId: newKey.id, rotated: 0, alreadyDone: true };
+    // Every secret must still be readable with the configured keyring.
+    const sample = await credentialsNotUnderKey(deps.knex, newKey.id, 0, 5);
+    for (const row of sample) {
+      const plain = decryptSecret(deps, row);
+      const sealed = sealSecret(plain, newKey, deps.random);
+      if (openSecret(sealed.ciphertext, sealed.keyId, [newKey]) !== plain) {
+        throw configError('the new key failed a round-trip check; nothing was changed');
+      }
+    }
+    await recordAudit(deps.knex, deps, { action: 'keys.rotate', outcome: 'started', detail: { newKeyId: newKey.id, rows: total } });
+    let done = 0;
+    let after = 0;
+    let batches = 0;
+    for (;;) {
+      const rows = await credentialsNotUnderKey(deps.knex, newKey.id, after, batchSize);
+      if (rows.length === 0) break;
+      const plains = rows.map((r) => decryptSecret(deps, r));
+      await deps.knex.transaction(async (trx) => {
+        for (let i = 0; i < rows.length; i++) {
+          const row = rows[i]!;
+          const next = sealSecret(plains[i]!, newKey, deps.random);
+          if (await reencryptCredential(trx, row.id, { ciphertext: row.secret_ciphertext, keyId: row.key_id }, next)) done++;
+        }
+      });
+      after = rows[rows.length - 1]!.id;
+      batches++;
+      opts.onProgress?.(done, total);
+      await refreshLock(deps.knex, LOCK, holder, deps.clock(), LOCK_TTL_MS);
+      if (opts.stopAfterBatches !== undefined && batches >= opts.stopAfterBatches) {
+        // test hook: stop between batches, as an interrupted run would (a rerun finishes the job)
+        return { newKeyId: newKey.id, rotated: done, alreadyDone: false };
+      }
+    }
+    await recordAudit(deps.knex, deps, { action: 'keys.rotate', outcome: 'success', detail: { newKeyId: newKey.id, rotated: done } });
+    return { newKeyId: newKey.id, rotated: done, alreadyDone: false };
+  } finally {
+    await releaseLock(deps.knex, LOCK, holder).catch(() => undefined);
+  }
+}
