@@ -5,5 +5,12 @@ process.stdout.on('error', (err) => {
   if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw err;
 });
-const { run } = await import('../dist/src/cli/main.js');
-process.exitCode = await run(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // start-up fast path: the version needs nothing else loaded
+  const { VERSION } = await import('../dist/src/cli/version.js');
+  process.stdout.write(VERSION + '\n');
+} else {
+  const { run } = await import('../dist/src/cli/main.js');
+  process.exitCode = await run(argv);
+}
