@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, isPortalMfaError, PortalMfaError } from '../core/errors.js';
 import { describeDatabaseError } from '../db/databaseErrors.js';
 import type { GlobalOptions } from './config.js';
-import { createContext, type CommandContext, type ContextDeps } from './context.js';
+import type { CommandContext, ContextDeps } from './context.js';
 import { colorWanted, systemIO, type IOStreams } from './io.js';
 import { registerCommands } from './commands/index.js';
 import { EXIT_CODES_HELP } from './exitCodesHelp.js';
@@ -82,6 +82,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       jsonMode = Boolean(globals.json);
       if (globals.as === undefined && env.PORTAL_MFA_AS) globals.as = env.PORTAL_MFA_AS;
+      const { createContext } = await import('./context.js');
       const ctx = createContext(globals, { ...deps, env, io });
       try {
         await handler(ctx, cmd.opts() as O, args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string'));

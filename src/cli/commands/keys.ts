@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { rotateKeys } from '../../core/keyRotation.js';
-import type { SecretKey } from '../../core/secretBox.js';
-import { mfaDeps } from '../actor.js';
-import type { CommandContext } from '../context.js';
-import { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } from '../keySource.js';
 import type { Act } from '../main.js';
+import { lazy } from './lazy.js';
+
+// Definitions only: the command's code is loaded when it runs, so --help stays fast.
+const load = () => import('../handlers/keys.js');
 
 export function registerKeysCommands(program: Command, act: Act): void {
   const keys = program.command('keys').description('the key that encrypts TOTP secrets at rest');
@@ -12,36 +11,5 @@ export function registerKeysCommands(program: Command, act: Act): void {
     .command('rotate')
     .description('re-encrypt every secret under a new key, in batches (resumable; one rotation at a time)')
     .requiredOption('--new-key-file <file>', 'file with the new base64 key (e.g. from: openssl rand -base64 32)')
-    .action(act(rotate));
-}
-
-const b64 = (k: SecretKey) => k.key.toString('base64');
-
-async function rotate(ctx: CommandContext, opts: { newKeyFile: string }): Promise<void> {
-  const newKey = readKeyFile(opts.newKeyFile)[0]!;
-  const source = keySourceOf({ keyFile: ctx.globals.keyFile }, ctx.env, ctx.target());
-  const oldKeys = ctx.keyring();
-  const deps = await mfaDeps(ctx);
-  // A key file is updated in two steps so every process reading it can decrypt throughout:
-  // now the new key is added (decrypt-only); when the rotation is complete it becomes the first.
-  const keyFile = source.kind === 'file' ? source.path : source.kind === 'embedded' ? keyFilePathFor(source.path) : undefined;
-  const withNew = [...oldKeys.filter((k) => k.id !== newKey.id), newKey];
-  deps.keyring = () => withNew;
-  if (keyFile && !oldKeys.some((k) => k.id === newKey.id)) writeKeyFile(keyFile, withNew.map(b64));
-
-  const showProgress = ctx.io.stderrIsTTY && !ctx.globals.quiet;
-  const result = await rotateKeys(deps, newKey, {
-    onProgress: (done, total) => {
-      if (showProgress) ctx.io.stderr.write(`\rre-encrypting: ${done}/${total}`);
-    },
-  });
-  if (showProgress && !result.alreadyDone) ctx.io.stderr.write('\n');
-  if (keyFile) writeKeyFile(keyFile, [newKey, ...oldKeys.filter((k) => k.id !== newKey.id)].map(b64));
-  if (ctx.out.json) {
-    ctx.out.printJson({ newKeyId: result.newKeyId, rotated: result.rotated, complete: true, keyFile: keyFile ?? null });
-    return;
-  }
-  ctx.out.success(result.alreadyDone ? `every secret is already under key ${result.newKeyId}` : `re-encrypted ${result.rotated} secret(s) under key ${result.newKeyId}`);
-  if (keyFile) ctx.out.line(`${keyFile} now encrypts with the new key; older keys stay on the following lines for reading until you remove them.`);
-  else ctx.out.line('Now set PORTAL_MFA_KEY to the new key everywhere (during a rotation, PORTAL_MFA_KEY="NEW,OLD" reads both).');
+    .action(act(lazy(load, 'rotate')));
 }

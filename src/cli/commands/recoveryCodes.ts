@@ -1,26 +1,13 @@
 import type { Command } from 'commander';
-import { issueRecoveryCodes } from '../../core/recoveryCodes.js';
-import { party } from '../../core/verification.js';
-import { mfaDeps, resolveActor } from '../actor.js';
-import type { CommandContext } from '../context.js';
-import { showRecoveryCodes } from '../enrolFlow.js';
 import type { Act } from '../main.js';
+import { lazy } from './lazy.js';
+
+// Definitions only: the command's code is loaded when it runs, so --help stays fast.
+const load = () => import('../handlers/recoveryCodes.js');
 
 export function registerRecoveryCodesCommand(program: Command, act: Act): void {
   const rc = program.command('recovery-codes').description('single-use recovery codes');
   rc.command('regenerate')
     .description('replace your recovery codes with ten new ones, shown once')
-    .action(act(regenerate));
-}
-
-async function regenerate(ctx: CommandContext): Promise<void> {
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'recovery-codes.regenerate', sensitive: true });
-  const codes = await issueRecoveryCodes(deps, actor.user, party(actor.user));
-  if (ctx.out.json) {
-    ctx.out.printJson({ email: actor.user.email, recoveryCodes: codes });
-    return;
-  }
-  showRecoveryCodes(ctx, codes);
-  ctx.out.line('Any earlier recovery codes no longer work.');
+    .action(act(lazy(load, 'regenerate')));
 }

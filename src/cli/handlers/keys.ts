@@ -1,0 +1,37 @@
+import { rotateKeys } from '../../core/keyRotation.js';
+import type { SecretKey } from '../../core/secretBox.js';
+import { mfaDeps } from '../actor.js';
+import type { CommandContext } from '../context.js';
+import { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } from '../keySource.js';
+
+
+const b64 = (k: SecretKey) => k.key.toString('base64');
+
+export async function rotate(ctx: CommandContext, opts: { newKeyFile: string }): Promise<void> {
+  const newKey = readKeyFile(opts.newKeyFile)[0]!;
+  const source = keySourceOf({ keyFile: ctx.globals.keyFile }, ctx.env, ctx.target());
+  const oldKeys = ctx.keyring();
+  const deps = await mfaDeps(ctx);
+  // A key file is updated in two steps so every process reading it can decrypt throughout:
+  // now the new key is added (decrypt-only); when the rotation is complete it becomes the first.
+  const keyFile = source.kind === 'file' ? source.path : source.kind === 'embedded' ? keyFilePathFor(source.path) : undefined;
+  const withNew = [...oldKeys.filter((k) => k.id !== newKey.id), newKey];
+  deps.keyring = () => withNew;
+  if (keyFile && !oldKeys.some((k) => k.id === newKey.id)) writeKeyFile(keyFile, withNew.map(b64));
+
+  const showProgress = ctx.io.stderrIsTTY && !ctx.globals.quiet;
+  const result = await rotateKeys(deps, newKey, {
+    onProgress: (done, total) => {
+      if (showProgress) ctx.io.stderr.write(`\rre-encrypting: ${done}/${total}`);
+    },
+  });
+  if (showProgress && !result.alreadyDone) ctx.io.stderr.write('\n');
+  if (keyFile) writeKeyFile(keyFile, [newKey, ...oldKeys.filter((k) => k.id !== newKey.id)].map(b64));
+  if (ctx.out.json) {
+    ctx.out.printJson({ newKeyId: result.newKeyId, rotated: result.rotated, complete: true, keyFile: keyFile ?? null });
+    return;
+  }
+  ctx.out.success(result.alreadyDone ? `every secret is already under key ${result.newKeyId}` : `re-encrypted ${result.rotated} secret(s) under key ${result.newKeyId}`);
+  if (keyFile) ctx.out.line(`${keyFile} now encrypts with the new key; older keys stay on the following lines for reading until you remove them.`);
+  else ctx.out.line('Now set PORTAL_MFA_KEY to the new key everywhere (during a rotation, PORTAL_MFA_KEY="NEW,OLD" reads both).');
+}
