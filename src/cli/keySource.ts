@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { ensureDirectory } from '../db/ensureDirectory.js';
 import { dirname } from 'node:path';
 import { configError } from '../core/errors.js';
 import { generateKeyBase64, keyFromBase64, KeyFormatError, type SecretKey } from '../core/secretBox.js';
@@ -70,7 +71,7 @@ function parseKey(b64: string, source: string): SecretKey {
 function ensureKeyBesideDatabase(dbFile: string): SecretKey {
   const file = keyFilePathFor(dbFile);
   if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    ensureDirectory(dirname(file));
     try {
       // 'wx': never overwrite a key another process just wrote
       writeFileSync(file, generateKeyBase64() + '\n', { mode: 0o600, flag: 'wx' });

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ensureDirectory } from '../db/ensureDirectory.js';
 import { join } from 'node:path';
 import { configDir } from './paths.js';
 
@@ -30,7 +31,7 @@ function readStore<T>(file: string): Store<T> {
 }
 
 function writeStore<T>(dir: string, file: string, store: Store<T>): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensureDirectory(dir);
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 });
   chmodSync(tmp, 0o600);

@@ -18,6 +18,12 @@ export interface RunDeps extends Partial<ContextDeps> {
 
 /** Build the commander program. Commands are registered here and nowhere else. */
 export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: string) => void }): Command {
+  const output = {
+    writeOut: io.out,
+    writeErr: io.err,
+    // commander puts "(Did you mean …?)" on a line of its own: errors stay one line
+    outputError: (s: string, write: (s: string) => void) => write(s.replace(/\n(?=.)/g, ' ')),
+  };
   const program = new Command('portal-mfa')
     .description('Manage TOTP multi-factor authentication on the developer portal\'s user database.')
     .version(VERSION, '-V, --version', 'print the version')
@@ -32,7 +38,7 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
     .option('-y, --yes', 'skip confirmations')
     .option('-q, --quiet', 'print less')
     .showSuggestionAfterError(true)
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureOutput(output)
     .exitOverride();
   program.helpCommand(false);
   program
@@ -54,7 +60,7 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
   registerCommands(program, act);
   program.addHelpText('after', '\nExit codes: portal-mfa help exit-codes\nDocumentation: README.md');
   // Every subcommand reports parse errors through the same override.
-  for (const c of allCommands(program)) c.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err }).showSuggestionAfterError(true);
+  for (const c of allCommands(program)) c.exitOverride().configureOutput(output).showSuggestionAfterError(true);
   return program;
 }
 

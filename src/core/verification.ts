@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import {
   acceptStep,
-  countFailure,
   credentialsOfUser,
   findCredential,
   lockIfOverLimit,
@@ -86,7 +85,9 @@ export async function verifyCredentialCode(
     await recordAudit(deps.knex, deps, { ...base, action: vctx.action, outcome: 'replay', detail: { driftSteps: match.driftSteps } });
     throw rejected('this code has already been used', { hint: 'wait for the next code (codes change every 30 seconds)' });
   }
-  const lockedUntil = await registerFailure(deps, credential.id, now, { ...base, action: vctx.action });
+  const { lockedUntil, alreadyLockedUntil } = await registerFailure(deps, credential.id, now, { ...base, action: vctx.action });
+  // locked by a parallel request after the check above: refused as locked, the guess is not answered
+  if (alreadyLockedUntil !== null) throw lockedError(target, alreadyLockedUntil);
   if (lockedUntil !== null) {
     throw rejected(`wrong code; ${target.email} is now locked until ${new Date(lockedUntil).toISOString()}`, {
       hint: 'too many failed codes; wait, or ask support to reset MFA',
@@ -95,16 +96,32 @@ export async function verifyCredentialCode(
   throw rejected('wrong code', { hint: 'check that the phone\'s clock is set automatically; `portal-mfa verify --diagnose` measures its offset' });
 }
 
-/** Count one failure and lock at the limit, in one transaction with the audit rows. Returns the lock end if this failure locked. */
+/**
+ * Count one failure and lock at the limit, in one transaction with the audit rows. `lockedUntil`:
+ * the lock end if this failure locked. The failure is counted only while the credential is not
+ * locked (checked in the database): a guess that raced past the caller's lock check while a
+ * parallel request locked the user gets `alreadyLockedUntil` instead — so a burst of parallel
+ * guesses gets at most maxFailures answers, and failures are not counted during a lock.
+ */
 async function registerFailure(
   deps: MfaDeps,
   credentialId: number,
   now: number,
   event: { action: string; actor: AuditParty | null; target: AuditParty; organisation: { id: number; slug: string } | null },
-): Promise<number | null> {
+): Promise<{ lockedUntil: number | null; alreadyLockedUntil: number | null }> {
   const until = now + deps.settings.lockMinutes * 60_000;
   return withWriteTransaction(deps.knex, async (trx: Knex.Transaction) => {
-    await countFailure(trx, credentialId);
+    const counted = await trx('mfa_credentials')
+      .where('id', credentialId)
+      .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+      .increment('consecutive_failures', 1);
+    if (Number(counted) !== 1) {
+      const fresh = await findCredential(trx, credentialId);
+      if (!fresh) throw wrongState(`MFA is not enabled for ${event.target.email}`, { hint: 'enrol first: portal-mfa enroll' });
+      const lockedUntil = fresh.locked_until ?? until;
+      await recordAudit(trx, deps, { ...event, outcome: 'locked', detail: { lockedUntil: new Date(lockedUntil).toISOString() } });
+      return { lockedUntil: null, alreadyLockedUntil: lockedUntil };
+    }
     const lockedNow = await lockIfOverLimit(trx, credentialId, deps.settings.maxFailures, now, until);
     await recordAudit(trx, deps, { ...event, outcome: 'failure' });
     if (lockedNow) {
@@ -115,7 +132,7 @@ async function registerFailure(
         detail: { lockedUntil: new Date(until).toISOString(), afterFailures: deps.settings.maxFailures },
       });
     }
-    return lockedNow ? until : null;
+    return { lockedUntil: lockedNow ? until : null, alreadyLockedUntil: null };
   });
 }
 

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { ensureDirectory } from './ensureDirectory.js';
 import { dirname } from 'node:path';
 import type { Knex } from 'knex';
 import { configError } from '../core/errors.js';
@@ -23,7 +24,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   let knex: Knex;
   if (target.dialect === 'sqlite') {
     try {
-      mkdirSync(dirname(target.filename), { recursive: true, mode: 0o700 });
+      ensureDirectory(dirname(target.filename));
     } catch (e) {
       throw configError(`cannot create the directory for ${target.filename}: ${(e as Error).message}`);
     }

@@ -36,7 +36,7 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
         hint: 'use mysql://user:pass@host:port/db (percent-encode special characters in the password)',
       });
     }
-    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+    const database = safeDecode(parsed.pathname.replace(/^\//, ''));
     if (!parsed.hostname) throw usageError('the MySQL URL names no host', { hint: 'use mysql://user:pass@host:port/db' });
     if (!database) throw usageError(`the MySQL URL names no database: ${maskDatabaseUrl(url)}`, { hint: 'use mysql://user:pass@host:port/db' });
     if (database.includes('/')) throw usageError(`invalid database name in ${maskDatabaseUrl(url)}`);
@@ -47,8 +47,8 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
       dialect: 'mysql',
       host: parsed.hostname.replace(/^\[|\]$/g, ''),
       port,
-      user: decodeURIComponent(parsed.username),
-      password: decodeURIComponent(parsed.password),
+      user: safeDecode(parsed.username),
+      password: safeDecode(parsed.password),
       database,
       params,
     };
@@ -58,9 +58,17 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
   });
 }
 
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw usageError('invalid percent-encoding in the database URL', { hint: 'write % as %25 in the user, password or database name' });
+  }
+}
+
 /** Replace the password of a URL with ***, so a URL can be printed. */
 export function maskDatabaseUrl(raw: string): string {
-  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^@/?#]*@/i, '$1:***@');
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):.*@/i, '$1:***@');
 }
 
 /** A human description of where the data lives, without secrets. */

@@ -29,10 +29,13 @@ export async function disable(ctx: CommandContext, opts: DisableOptions): Promis
   const preview = await previewRemoval(deps, target);
   if (preview.state === 'none') throw wrongState(`MFA is not enabled for ${target.email}`, { hint: 'nothing to disable' });
   const whose = target.id === actor.user.id ? 'your' : `${target.email}'s`;
-  ctx.io.stderr.write(
-    `This removes ${whose} authenticator secret${preview.state === 'pending' ? ' (pending enrolment)' : ''}, ` +
-      `${preview.recoveryCodes} recovery code(s), ${preview.trustedDevices} trusted device(s) and all CLI sessions.\n`,
-  );
+  // what will go, shown before the question only: scripted runs (--yes, or refused without a terminal) keep stderr to one line
+  if (!ctx.globals.yes && ctx.io.canPrompt) {
+    ctx.io.stderr.write(
+      `This removes ${whose} authenticator secret${preview.state === 'pending' ? ' (pending enrolment)' : ''}, ` +
+        `${preview.recoveryCodes} recovery code(s), ${preview.trustedDevices} trusted device(s) and all CLI sessions.\n`,
+    );
+  }
   await confirmOrCancel(ctx, `Disable MFA for ${target.email}?`);
   const action = auth.via === 'support' ? 'mfa.reset' : auth.via === 'org-admin' ? 'org.disable-mfa' : 'mfa.disable';
   const removed = await disableMfa(deps, target, { actor: party(actor.user), action, organisation: auth.organisation, ticket, reason });

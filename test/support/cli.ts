@@ -1,0 +1,185 @@
+/**
+ * Black-box runner for the BUILT binary (bin/portal-mfa.js → dist/src/cli/main.js).
+ * Build first: `npx tsc -p tsconfig.json` (`npm test` does).
+ *
+ *   const cli = makeCliEnv();                       // fresh HOME / XDG dirs, no PORTAL_MFA_* leaking in
+ *   const r = await runCli(['--db', url, 'db', 'status', '--json'], { env: cli.env });
+ *   expect(r.code).toBe(0);
+ *   expectOneLineError(await runCli(['bogus'], { env: cli.env }), 2);
+ *
+ * Temp homes are removed after the test file that created them (and at process exit).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect } from 'vitest';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A temp HOME with XDG_DATA_HOME / XDG_CONFIG_HOME inside it, and the environment to run with. */
+export interface CliEnv {
+  home: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = path.join(REPO_ROOT, 'bin', 'portal-mfa.js');
+const BUILT_MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+const tempHomes = new Set<string>();
+let cleanupRegistered = false;
+
+function removeTempHomes(): void {
+  for (const dir of tempHomes) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+  }
+  tempHomes.clear();
+}
+
+// Vitest workers are not always left to exit normally, so remove the temp homes when the test
+// file that imported this module is done (a file-level hook), and on process exit as a fallback.
+try {
+  afterAll(removeTempHomes);
+} catch {
+  /* imported outside a test file's collection */
+}
+
+function registerCleanup(): void {
+  if (cleanupRegistered) return;
+  cleanupRegistered = true;
+  process.once('exit', removeTempHomes);
+}
+
+/**
+ * A fresh temp HOME (with .local/share and .config as the XDG dirs) and a minimal environment:
+ * PATH, HOME, XDG_DATA_HOME, XDG_CONFIG_HOME, NO_COLOR=1, LANG=C.UTF-8, then `extra`.
+ * Nothing else from the parent environment is passed on — in particular no PORTAL_MFA_*.
+ */
+export function makeCliEnv(extra: NodeJS.ProcessEnv = {}): CliEnv {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'portal-mfa-home-'));
+  tempHomes.add(home);
+  registerCleanup();
+  const dataHome = path.join(home, '.local', 'share');
+  const configHome = path.join(home, '.config');
+  mkdirSync(dataHome, { recursive: true, mode: 0o700 });
+  mkdirSync(configHome, { recursive: true, mode: 0o700 });
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    XDG_DATA_HOME: dataHome,
+    XDG_CONFIG_HOME: configHome,
+    NO_COLOR: '1',
+    LANG: 'C.UTF-8',
+    ...extra,
+  };
+  return { home, env };
+}
+
+const SIGNALS = os.constants.signals as Record<string, number>;
+
+/**
+ * Spawn `node bin/portal-mfa.js ...args` with exactly `opts.env`. stdin is a pipe: `opts.stdin`
+ * is written and then stdin is ended (ended at once when undefined), so the CLI never sees a TTY.
+ * Resolves with the exit code (a signal N becomes 128+N); rejects if the process is still running
+ * after `timeoutMs` (it is killed first), with what it printed so far.
+ */
+export async function runCli(
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number; cwd?: string },
+): Promise<CliResult> {
+  if (!existsSync(BUILT_MAIN)) {
+    throw new Error(`runCli: ${path.relative(REPO_ROOT, BUILT_MAIN)} is missing — build first: npx tsc -p tsconfig.json`);
+  }
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) continue;
+    if (typeof v !== 'string') {
+      // e.g. `{ ...makeCliEnv() }` instead of `makeCliEnv().env`
+      throw new Error(`runCli: opts.env.${k} is a ${typeof v}, not a string — pass makeCliEnv().env, not the CliEnv itself`);
+    }
+    env[k] = v;
+  }
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const cwd = opts.cwd ?? (env.HOME && existsSync(env.HOME) ? env.HOME : os.tmpdir());
+
+  return new Promise<CliResult>((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    let settled = false;
+
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    // The CLI may exit without reading stdin: ignore EPIPE / ECONNRESET on our end of the pipe.
+    child.stdin.on('error', () => {});
+
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+
+    child.on('error', (e) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(e);
+    });
+
+    // 'close' (not 'exit'): all output has been read by then.
+    child.on('close', (code, signal) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (timedOut) {
+        reject(
+          new Error(
+            `portal-mfa ${args.join(' ')} did not finish within ${timeoutMs} ms (killed)\n` +
+              `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`,
+          ),
+        );
+        return;
+      }
+      const exit = code ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : 1);
+      resolve({ code: exit, stdout, stderr });
+    });
+
+    if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+    else child.stdin.end();
+  });
+}
+
+/** A readable summary of a run, for assertion messages. */
+export function describeRun(r: CliResult): string {
+  return `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+}
+
+/** A node/V8 stack frame such as "at foo (/x/y.js:1:2)", "at file:///x.js:3:4" or "at node:internal/x:5:6". */
+const STACK_FRAME = /\bat\s+(?:async\s+)?(?:[\w$.<>\[\] ]+\s+\()?(?:file:\/\/|node:|\/|[A-Za-z]:\\)[^\s)]*:\d+:\d+\)?/;
+
+/**
+ * Assert a failed run: exit `code`, and stderr is exactly one non-empty line (a trailing newline
+ * is allowed) that starts with 'error: ', holds no stack frames, and matches `pattern` if given.
+ */
+export function expectOneLineError(r: CliResult, code: number, pattern?: RegExp): void {
+  const summary = describeRun(r);
+  expect(r.code, `expected exit ${code}\n${summary}`).toBe(code);
+  const text = r.stderr.endsWith('\r\n') ? r.stderr.slice(0, -2) : r.stderr.endsWith('\n') ? r.stderr.slice(0, -1) : r.stderr;
+  expect(text.trim(), `expected an error message on stderr\n${summary}`).not.toBe('');
+  expect(/[\r\n]/.test(text), `expected exactly one line on stderr\n${summary}`).toBe(false);
+  expect(text.startsWith('error: '), `expected stderr to start with 'error: '\n${summary}`).toBe(true);
+  expect(STACK_FRAME.test(r.stderr), `expected no stack trace on stderr\n${summary}`).toBe(false);
+  if (pattern) expect(text, `stderr does not match ${pattern}\n${summary}`).toMatch(pattern);
+}
