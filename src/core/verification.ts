@@ -7,6 +7,7 @@ import {
   type CredentialRow,
 } from '../db/credentialRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
+import { countRecentAuditEvents } from '../db/auditRepository.js';
 import type { UserRow } from '../db/userRepository.js';
 import { recordAudit, type AuditParty } from './audit.js';
 import type { MfaDeps } from './deps.js';
@@ -136,6 +137,9 @@ async function registerFailure(
   });
 }
 
+/** `verify --diagnose` runs per user per hour (it is not counted as a failure, so it is limited here). */
+export const DIAGNOSE_PER_HOUR = 10;
+
 export interface DiagnoseResult {
   matched: boolean;
   driftSteps: number | null;
@@ -153,7 +157,14 @@ export async function diagnoseCode(deps: MfaDeps, target: UserRow, code: string,
   if (!active) throw wrongState(`MFA is not enabled for ${target.email}`, { hint: 'enrol first: portal-mfa enroll' });
   const now = deps.clock();
   if (active.locked_until !== null && active.locked_until > now) throw lockedError(target, active.locked_until);
-  const secret = decryptSecret(deps, active);
+    // Diagnosis neither uses up the code nor counts a failure, so it must not become a way to guess
+  // codes: it is rate-limited per user (exit 4), counted from the audit trail.
+  const recent = await countRecentAuditEvents(deps.knex, target.id, 'mfa.diagnose', now - 3_600_000);
+  if (recent >= DIAGNOSE_PER_HOUR) {
+    await recordAudit(deps.knex, deps, { action: 'mfa.diagnose', outcome: 'rate-limited', actor, target: party(target) });
+    throw locked(`too many clock diagnoses for ${target.email} in the last hour (limit ${DIAGNOSE_PER_HOUR})`, { hint: 'try again later' });
+  }
+const secret = decryptSecret(deps, active);
   const steps = Math.round((deps.settings.diagnoseMinutes * 60) / DEFAULT_TOTP.periodSeconds);
   const match = matchCode(secret, code, now, steps);
   await recordAudit(deps.knex, deps, {

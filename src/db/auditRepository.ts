@@ -53,3 +53,9 @@ export async function queryAuditEvents(knex: Knex, q: AuditQuery): Promise<Audit
   if (q.since !== undefined) query.where('occurred_at', '>=', q.since);
   return query.orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit);
 }
+
+/** Events of one action about one user since a time (rate limits; uses audit_events_target_idx). */
+export async function countRecentAuditEvents(knex: Knex, targetUserId: number, action: string, since: number): Promise<number> {
+  const r = await knex('audit_events').where('target_user_id', targetUserId).andWhere('occurred_at', '>=', since).andWhere('action', action).count({ n: '*' }).first();
+  return Number(r?.n ?? 0);
+}

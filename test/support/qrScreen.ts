@@ -6,7 +6,12 @@
  *   '█' top light, bottom light     '▀' top light, bottom dark
  *   '▄' top dark,  bottom light     ' ' top dark,  bottom dark
  */
-import jsQR from 'jsqr';
+import jsQRImport, { type Options, type QRCode } from 'jsqr';
+
+// jsqr is CommonJS; at run time module.exports is the decoder function (with .default = itself),
+// but under NodeNext typings the default import is typed as the module namespace.
+type JsQr = (data: Uint8ClampedArray, width: number, height: number, options?: Options) => QRCode | null;
+const jsQR = jsQRImport as unknown as JsQr;
 
 const CELLS: Record<string, [boolean, boolean]> = {
   // [top is light, bottom is light]

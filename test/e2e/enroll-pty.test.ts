@@ -1,0 +1,212 @@
+/**
+ * Interactive enrolment on a real pseudo-terminal (80×50, TERM=xterm, NO_COLOR=1): the password
+ * prompt, the QR code as the terminal shows it — decoded from the screen's block characters as a
+ * phone would — the manual key, and the code prompt. SQLite only: the PTY path does not depend
+ * on the dialect (the integration tests cover both databases).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { StringDecoder } from 'node:string_decoder';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeCliEnv, runCli } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { safeStep, totpAt } from '../support/independentTotp.js';
+import { decodeQrOnScreen, extractQrBlock, stripAnsi } from '../support/qrScreen.js';
+
+// CLI runs are processes (~0.3 s each, more on a busy machine) plus waits for a safe point in the 30 s step
+vi.setConfig({ testTimeout: 60_000 });
+
+const BIN = fileURLToPath(new URL('../../bin/portal-mfa.js', import.meta.url));
+const DRIVER = fileURLToPath(new URL('../support/pty_driver.py', import.meta.url));
+const COLS = 80;
+const ROWS = 50;
+
+/** A command on a pseudo-terminal: everything it shows, keystrokes in, its exit code. */
+class PtySession {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly decoder = new StringDecoder('utf8');
+  output = '';
+  readonly exited: Promise<number>;
+  private waiters: (() => void)[] = [];
+
+  constructor(args: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn('python3', [DRIVER, String(COLS), String(ROWS), '--', process.execPath, BIN, ...args], {
+      env: { ...env, TERM: 'xterm', NO_COLOR: '1', COLUMNS: String(COLS), LINES: String(ROWS) },
+    });
+    this.child.stdout.on('data', (b: Buffer) => {
+      this.output += this.decoder.write(b);
+      for (const w of this.waiters) w();
+    });
+    let driverErr = '';
+    this.child.stderr.on('data', (b: Buffer) => (driverErr += b.toString()));
+    this.exited = new Promise((resolve, reject) => {
+      this.child.on('error', reject);
+      this.child.on('close', (code, signal) => {
+        for (const w of this.waiters) w();
+        if (driverErr.trim()) this.output += `\n[pty driver stderr] ${driverErr}`;
+        resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
+      });
+    });
+  }
+
+  /** The screen text without escape sequences. */
+  get text(): string {
+    return stripAnsi(this.output);
+  }
+
+  /** Wait until `test` holds for the screen text (from `from` on), or fail with what was shown. */
+  async waitFor(test: RegExp | ((text: string) => boolean), what: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<void> {
+    const check = () => {
+      const text = this.text.slice(opts.from ?? 0);
+      return typeof test === 'function' ? test(text) : test.test(text);
+    };
+    if (check()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${what}; the terminal showed:\n${this.text}`));
+      }, opts.timeoutMs ?? 15_000);
+      const waiter = () => {
+        if (check()) {
+          cleanup();
+          resolve();
+        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          cleanup();
+          reject(new Error(`the command ended (exit ${this.child.exitCode}) while waiting for ${what}; the terminal showed:\n${this.text}`));
+        }
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Type keys into the terminal ('\r' is Enter). */
+  type(keys: string): void {
+    this.child.stdin.write(keys);
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/** How often `needle` occurs in `text`. */
+const count = (text: string, needle: string) => text.split(needle).length - 1;
+
+describe('enroll on a terminal [sqlite]', () => {
+  let db: TestDatabase;
+  let env: NodeJS.ProcessEnv;
+  const sessions: PtySession[] = [];
+  const cli = (args: string[], stdin?: string) => runCli(['--db', db.url, ...args], { env, stdin });
+
+  const statusOf = async (email: string) => {
+    const r = await cli(['status', '--as', 'sam@support.example', '--password-stdin', '--user', email, '--json'], 'sam-demo-pass\n');
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+
+  function start(email: string): PtySession {
+    const s = new PtySession(['--db', db.url, 'enroll', '--as', email], env);
+    sessions.push(s);
+    return s;
+  }
+
+  /** Answer the password prompt, wait for the code prompt, decode the QR; returns the secret. */
+  async function reachCodePrompt(s: PtySession, email: string, password: string): Promise<string> {
+    await s.waitFor(new RegExp(`Password for ${email.replace(/[.]/g, '\\.')}`), 'the password prompt');
+    s.type(`${password}\r`);
+    await s.waitFor(/Code from the app:/, 'the code prompt');
+    const screen = s.text;
+    expect(screen).not.toContain(password);
+
+    const block = extractQrBlock(screen);
+    expect([...block[0]!].length).toBeLessThanOrEqual(COLS);
+    const uri = decodeQrOnScreen(screen);
+    expect(uri, `the QR code on the terminal did not decode:\n${block.join('\n')}`).not.toBeNull();
+    expect(uri!.startsWith('otpauth://totp/')).toBe(true);
+
+    const parsed = new URL(uri!);
+    const label = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+    expect(label).toBe(`Gentrack Developer Portal:${email}`);
+    expect(parsed.searchParams.get('issuer')).toBe('Gentrack Developer Portal');
+    const secret = parsed.searchParams.get('secret');
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    // SHA1/6/30 are the defaults and must be left out for the common apps
+    for (const p of ['algorithm', 'digits', 'period']) expect(parsed.searchParams.has(p)).toBe(false);
+
+    // the manual-entry key printed below the QR code is the same secret
+    const afterQr = screen.slice(screen.indexOf(block[block.length - 1]!) + block[block.length - 1]!.length);
+    const manual = afterQr.match(/^\s*((?:[A-Z2-7]{4} )+[A-Z2-7]{1,4})\s*$/m);
+    expect(manual, `no manual key below the QR code:\n${afterQr}`).not.toBeNull();
+    expect(manual![1]!.replace(/ /g, '')).toBe(secret);
+    return secret!;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    env = { ...makeCliEnv().env };
+    expect((await cli(['db', 'migrate'])).code).toBe(0);
+    expect((await cli(['demo'])).code).toBe(0);
+  });
+
+  afterAll(async () => {
+    for (const s of sessions) s.kill();
+    await db?.drop();
+  });
+
+  it('shows a QR code that scans to the manual key; the current code activates MFA', async () => {
+    const email = 'devon@example.com';
+    const s = start(email);
+    const secret = await reachCodePrompt(s, email, 'devon-demo-pass');
+
+    // until the code is confirmed the enrolment is only pending
+    expect((await statusOf(email)).state).toBe('pending');
+
+    const step = await safeStep(3_000);
+    s.type(`${totpAt(secret, step)}\r`);
+    await s.waitFor(/MFA is active/, '"MFA is active"');
+    expect(await s.exited, s.text).toBe(0);
+    expect(s.text).not.toMatch(/error:/);
+
+    const status = await statusOf(email);
+    expect(status.state).toBe('active');
+    expect(JSON.stringify(status)).not.toContain(secret);
+  });
+
+  it('a wrong code prints an error and prompts again; then the right code works', async () => {
+    const email = 'frank@globex.example';
+    const s = start(email);
+    const secret = await reachCodePrompt(s, email, 'frank-demo-pass');
+    const promptsBefore = count(s.text, 'Code from the app:');
+
+    const step = await safeStep(3_000);
+    const near = new Set([-1, 0, 1].map((d) => totpAt(secret, step + d)));
+    let wrong = '000000';
+    for (let n = 1; near.has(wrong); n++) wrong = String(n * 111_111 % 1_000_000).padStart(6, '0');
+    const mark = s.text.length;
+    s.type(`${wrong}\r`);
+    await s.waitFor(/error: wrong code/, 'the wrong-code error', { from: mark });
+    await s.waitFor(
+      (t) => {
+        const after = t.slice(t.indexOf('error: wrong code'));
+        return after.includes('Code from the app:');
+      },
+      'a new code prompt after the error',
+      { from: mark },
+    );
+    expect(count(s.text, 'Code from the app:')).toBeGreaterThan(promptsBefore);
+    // the error is one line
+    const errorLines = s.text.slice(mark).split('\n').filter((l) => l.includes('error:'));
+    expect(errorLines).toHaveLength(1);
+    expect((await statusOf(email)).state).toBe('pending');
+
+    const step2 = await safeStep(3_000);
+    s.type(`${totpAt(secret, step2)}\r`);
+    await s.waitFor(/MFA is active/, '"MFA is active"', { from: mark });
+    expect(await s.exited, s.text).toBe(0);
+    expect((await statusOf(email)).state).toBe('active');
+  });
+});
