@@ -1,8 +1,6 @@
 import {
   activatePendingCredential,
-  countFailure,
   credentialsOfUser,
-  lockIfOverLimit,
   replacePendingCredential,
 } from '../db/credentialRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
@@ -12,7 +10,7 @@ import type { MfaDeps } from './deps.js';
 import { rejected, wrongState } from './errors.js';
 import { decryptSecret, encryptSecret } from './secrets.js';
 import { generateSecret, matchCode, otpauthUri } from './totp.js';
-import { lockedError, party } from './verification.js';
+import { lockedError, party, registerFailure } from './verification.js';
 import { revokeAllTrustedDevicesInTrx } from './trustedDevices.js';
 
 export interface PendingEnrolment {
@@ -81,15 +79,9 @@ export async function confirmEnrolment(deps: MfaDeps, user: UserRow, code: strin
   const secret = decryptSecret(deps, pending);
   const match = matchCode(secret, code, now, deps.settings.window);
   if (!match) {
-    const until = now + deps.settings.lockMinutes * 60_000;
-    const lockedNow = await withWriteTransaction(deps.knex, async (trx) => {
-      await countFailure(trx, pending.id);
-      const didLock = await lockIfOverLimit(trx, pending.id, deps.settings.maxFailures, now, until);
-      await recordAudit(trx, deps, { action, outcome: 'failure', actor: opts.actor, target: party(user) });
-      if (didLock) await recordAudit(trx, deps, { action: 'mfa.lockout', outcome: 'locked', actor: opts.actor, target: party(user), detail: { lockedUntil: new Date(until).toISOString() } });
-      return didLock;
-    });
-    if (lockedNow) throw rejected(`wrong code; the enrolment is locked until ${new Date(until).toISOString()}`);
+    const { lockedUntil, alreadyLockedUntil } = await registerFailure(deps, pending.id, now, { action, actor: opts.actor, target: party(user) });
+    if (alreadyLockedUntil !== null) throw lockedError(user, alreadyLockedUntil);
+    if (lockedUntil !== null) throw rejected(`wrong code; the enrolment is locked until ${new Date(lockedUntil).toISOString()}`);
     throw rejected('wrong code: MFA is not active yet', {
       hint: 'type the code the app shows now; if it keeps failing, check that the phone sets its clock automatically',
     });

@@ -7,7 +7,7 @@ import { recordAudit, type AuditParty } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { rejected, usageError, wrongState } from './errors.js';
 import { base32Encode } from './totp.js';
-import { lockedError, party } from './verification.js';
+import { lockedError, party, registerFailure } from './verification.js';
 
 export const RECOVERY_CODE_COUNT = 10;
 // scrypt: a slow, memory-hard password hash, because the codes are short enough to type
@@ -90,14 +90,13 @@ export async function useRecoveryCode(deps: MfaDeps, user: UserRow, raw: string,
     });
     if (ok) return { left: candidates.length - 1 };
   }
-  const { countFailure, lockIfOverLimit } = await import('../db/credentialRepository.js');
-  const until = now + deps.settings.lockMinutes * 60_000;
-  const lockedNow = await withWriteTransaction(deps.knex, async (trx) => {
-    await countFailure(trx, active.id);
-    const didLock = await lockIfOverLimit(trx, active.id, deps.settings.maxFailures, now, until);
-    await recordAudit(trx, deps, { action: opts.action, outcome: 'failure', actor: opts.actor, target: party(user), detail: { recoveryCode: true } });
-    if (didLock) await recordAudit(trx, deps, { action: 'mfa.lockout', outcome: 'locked', actor: opts.actor, target: party(user), detail: { lockedUntil: new Date(until).toISOString() } });
-    return didLock;
+  const { lockedUntil, alreadyLockedUntil } = await registerFailure(deps, active.id, now, {
+    action: opts.action,
+    actor: opts.actor,
+    target: party(user),
+    detail: { recoveryCode: true },
   });
+  if (alreadyLockedUntil !== null) throw lockedError(user, alreadyLockedUntil);
+  const lockedNow = lockedUntil !== null;
   throw rejected(lockedNow ? `wrong or used recovery code; ${user.email} is now locked` : 'wrong or already used recovery code');
 }

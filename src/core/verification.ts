@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import {
   acceptStep,
+  countFailureUnlessLocked,
   credentialsOfUser,
   findCredential,
   lockIfOverLimit,
@@ -104,19 +105,15 @@ export async function verifyCredentialCode(
  * parallel request locked the user gets `alreadyLockedUntil` instead — so a burst of parallel
  * guesses gets at most maxFailures answers, and failures are not counted during a lock.
  */
-async function registerFailure(
+export async function registerFailure(
   deps: MfaDeps,
   credentialId: number,
   now: number,
-  event: { action: string; actor: AuditParty | null; target: AuditParty; organisation: { id: number; slug: string } | null },
+  event: { action: string; actor: AuditParty | null; target: AuditParty; organisation?: { id: number; slug: string } | null; detail?: Record<string, unknown> },
 ): Promise<{ lockedUntil: number | null; alreadyLockedUntil: number | null }> {
   const until = now + deps.settings.lockMinutes * 60_000;
   return withWriteTransaction(deps.knex, async (trx: Knex.Transaction) => {
-    const counted = await trx('mfa_credentials')
-      .where('id', credentialId)
-      .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
-      .increment('consecutive_failures', 1);
-    if (Number(counted) !== 1) {
+    if (!(await countFailureUnlessLocked(trx, credentialId, now))) {
       const fresh = await findCredential(trx, credentialId);
       if (!fresh) throw wrongState(`MFA is not enabled for ${event.target.email}`, { hint: 'enrol first: portal-mfa enroll' });
       const lockedUntil = fresh.locked_until ?? until;

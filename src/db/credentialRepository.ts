@@ -82,9 +82,16 @@ export async function acceptStep(trx: Knex | Knex.Transaction, credentialId: num
   return Number(changed) === 1;
 }
 
-/** Count a failed verification (atomically, in the database, so parallel failures all count). */
-export async function countFailure(trx: Knex | Knex.Transaction, credentialId: number): Promise<void> {
-  await trx('mfa_credentials').where('id', credentialId).increment('consecutive_failures', 1);
+/**
+ * Count a failed verification atomically in the database, only while the credential is not
+ * locked. Returns false when it was locked (by a parallel request) and nothing was counted.
+ */
+export async function countFailureUnlessLocked(trx: Knex | Knex.Transaction, credentialId: number, now: number): Promise<boolean> {
+  const counted = await trx('mfa_credentials')
+    .where('id', credentialId)
+    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+    .increment('consecutive_failures', 1);
+  return Number(counted) === 1;
 }
 
 /**
