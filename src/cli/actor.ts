@@ -47,6 +47,8 @@ export interface ActorOptions {
   deferSecondFactor?: boolean;
   /** with --as, stop after the password (enroll: there is no second factor yet) */
   passwordOnly?: boolean;
+  /** --code / --recovery-code are the target's (verify --user OTHER): never the actor's second factor */
+  codeBelongsToTarget?: boolean;
 }
 
 export interface Actor {
@@ -76,6 +78,11 @@ export async function resolveActor(ctx: CommandContext, deps: MfaDeps, opts: Act
       if (check.valid) return { user, via: 'password', secondFactor: 'device' };
       ctx.out.info(`note: this machine's trusted-device token is ${check.reason === 'trust-off' ? 'not accepted (device trust is off for your organisation)' : check.reason}; a code is needed`);
       if (check.reason !== 'trust-off') store.clearDevice(dbKey(ctx), user.email);
+    }
+    if (opts.codeBelongsToTarget) {
+      const own = await ctx.prompter.input(`Your own authentication code (${user.email}):`, 'log in first (portal-mfa login) or trust this machine: --code is the other user\'s code here');
+      await verifyActiveCode(deps, user, parseCode(own), { actor: party(user), action: opts.action });
+      return { user, via: 'password', secondFactor: 'code' };
     }
     if (ctx.globals.recoveryCode !== undefined) {
       const { left } = await useRecoveryCode(deps, user, ctx.globals.recoveryCode, { actor: party(user), action: opts.action });

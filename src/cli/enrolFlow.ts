@@ -2,7 +2,6 @@ import type { MfaDeps } from '../core/deps.js';
 import { confirmEnrolment, startEnrolment, type ConfirmedEnrolment, type PendingEnrolment } from '../core/enrolment.js';
 import { isPortalMfaError } from '../core/errors.js';
 import { groupSecret } from '../core/totp.js';
-import { issueRecoveryCodes } from '../core/recoveryCodes.js';
 import { describeDrift, parseCode, party } from '../core/verification.js';
 import type { UserRow } from '../db/userRepository.js';
 import type { CommandContext } from './context.js';
@@ -31,7 +30,7 @@ export async function interactiveEnrolment(
   deps: MfaDeps,
   user: UserRow,
   opts: { actor: UserRow; replacing?: boolean; qr: QrMode },
-): Promise<ConfirmedEnrolment & { recoveryCodes: string[] }> {
+): Promise<ConfirmedEnrolment> {
   const pending = await startEnrolment(deps, user, { actor: party(opts.actor), replacing: opts.replacing });
   await showPendingEnrolment(ctx, pending, opts.qr);
   for (let attempt = 1; ; attempt++) {
@@ -39,9 +38,8 @@ export async function interactiveEnrolment(
     try {
       const result = await confirmEnrolment(deps, user, parseCode(raw), { actor: party(opts.actor) });
       ctx.out.success(`MFA is active for ${user.email} (${describeDrift(result.driftSteps)})`);
-      const recoveryCodes = result.replaced ? [] : await issueRecoveryCodes(deps, user, party(opts.actor));
-      if (recoveryCodes.length > 0) showRecoveryCodes(ctx, recoveryCodes);
-      return { ...result, recoveryCodes };
+      if (result.recoveryCodes.length > 0) showRecoveryCodes(ctx, result.recoveryCodes);
+      return result;
     } catch (e) {
       if (!isPortalMfaError(e) || (e.kind !== 'rejected' && e.kind !== 'usage') || attempt >= MAX_ATTEMPTS) throw e;
       ctx.io.stderr.write(`${ctx.out.errStyle.red('error:')} ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);

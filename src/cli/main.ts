@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, isPortalMfaError, PortalMfaError } from '../core/errors.js';
 import { describeDatabaseError } from '../db/databaseErrors.js';
+import type { DatabaseTarget } from '../db/url.js';
 import type { GlobalOptions } from './config.js';
 import type { CommandContext, ContextDeps } from './context.js';
 import { colorWanted, systemIO, type IOStreams } from './io.js';
@@ -22,7 +23,7 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
     writeOut: io.out,
     writeErr: io.err,
     // commander puts "(Did you mean …?)" on a line of its own: errors stay one line
-    outputError: (s: string, write: (s: string) => void) => write(s.replace(/\n(?=.)/g, ' ')),
+    outputError: (s: string, write: (s: string) => void) => write(oneLine(s) + '\n'),
   };
   const program = new Command('portal-mfa')
     .description('Manage TOTP multi-factor authentication on the developer portal\'s user database.')
@@ -92,6 +93,16 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       const ctx = createContext(globals, { ...deps, env, io });
       try {
         await handler(ctx, cmd.opts() as O, args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string'));
+      } catch (e) {
+        if (isPortalMfaError(e)) throw e;
+        // a driver error: name the database in the message (never its password)
+        let target: DatabaseTarget | undefined;
+        try {
+          target = ctx.target();
+        } catch {
+          /* an unusable URL is reported by itself */
+        }
+        throw toPortalError(e, target);
       } finally {
         await ctx.close();
       }
@@ -101,6 +112,11 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     out: (s) => io.stdout.write(s),
     err: (s) => io.stderr.write(s),
   });
+  const contradiction = contradictoryFlags(argv);
+  if (contradiction) {
+    io.stderr.write(red('error: ') + `${contradiction} cannot be combined` + dim(' (give one of them)') + '\n');
+    return EXIT_CODES.usage;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -110,7 +126,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
         return e.exitCode === 0 ? 0 : EXIT_CODES.usage;
       }
       // commander already printed its one-line message for its own errors
-      if (e.code === 'portal-mfa.unknownTopic') io.stderr.write(red(e.message) + '\n');
+      if (e.code === 'portal-mfa.unknownTopic') io.stderr.write(red(oneLine(e.message)) + '\n');
       return EXIT_CODES.usage;
     }
     const err = toPortalError(e);
@@ -119,13 +135,27 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
   }
 }
 
-function toPortalError(e: unknown): PortalMfaError {
+/** `--X … --no-X`: commander lets the last one win; a contradiction is a usage error instead. */
+function contradictoryFlags(argv: string[]): string | undefined {
+  const end = argv.indexOf('--');
+  const flags = (end === -1 ? argv : argv.slice(0, end)).filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]!);
+  const negated = flags.find((f) => f.startsWith('--no-') && flags.includes(`--${f.slice(5)}`));
+  return negated === undefined ? undefined : `--${negated.slice(5)} and ${negated}`;
+}
+
+/** One line for stderr: line breaks become spaces, other control characters (escapes from hostile input) are shown as \xNN. */
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))).trim();
+}
+
+function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
   if (isPortalMfaError(e)) return e;
   // Anything a driver throws that escaped a repository is a database problem: one line, exit 10.
   const code = (e as { code?: unknown })?.code;
   const message = ((e as Error)?.message ?? String(e)).split('\n')[0] ?? '';
   if ((typeof code === 'string' && /^(ER_|SQLITE_|E[A-Z]+$|PROTOCOL_)/.test(code)) || /^Knex: /.test(message)) {
-    return describeDatabaseError(e);
+    return describeDatabaseError(e, target);
   }
   return new PortalMfaError('config', `unexpected error: ${message}`, {
     hint: 'this is a bug in portal-mfa; run again with PORTAL_MFA_DEBUG=1 for details',
@@ -134,7 +164,6 @@ function toPortalError(e: unknown): PortalMfaError {
 }
 
 function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string, _json: boolean): void {
-  const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ').trim();
   let text = red('error: ') + oneLine(err.message);
   if (err.hint) text += dim(` (${oneLine(err.hint)})`);
   io.stderr.write(text + '\n');

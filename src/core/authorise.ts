@@ -45,14 +45,17 @@ export async function authorise(deps: MfaDeps, actor: UserRow, target: UserRow, 
     const org = await findOrganisationBySlug(deps.knex, slug);
     if (!org) throw notFound(`no organisation '${slug}'`, { hint: 'portal-mfa org list shows yours' });
     const organisation = { id: org.id, slug: org.slug };
-    if (actor.id === target.id && opts.selfAllowed !== false) return { via: 'self', organisation };
+    if (actor.id === target.id && opts.selfAllowed !== false) {
+      // acting on yourself: the organisation is recorded only if you belong to it
+      return { via: 'self', organisation: (await membershipRole(deps.knex, org.id, actor.id)) !== undefined ? organisation : null };
+    }
     const actorRole = await membershipRole(deps.knex, org.id, actor.id);
     if (actorRole !== 'admin') {
       if (actor.role === 'support' && opts.supportAllowed !== false) return { via: 'support', organisation };
       throw await refuse(`${actor.email} is not an admin of '${slug}'`, organisation);
     }
     if ((await membershipRole(deps.knex, org.id, target.id)) === undefined) {
-      throw notFound(`${target.email} is not a member of '${slug}'`);
+      throw await refuse(`${target.email} is not a member of '${slug}'`, organisation);
     }
     return { via: 'org-admin', organisation };
   }

@@ -45,7 +45,12 @@ function cleanText(raw: string | undefined, what: string, max: number): string |
   return text;
 }
 
-export const validateTicket = (raw: string | undefined) => cleanText(raw, 'ticket', MAX_TICKET);
+export const validateTicket = (raw: string | undefined) => {
+  const ticket = cleanText(raw, 'ticket', MAX_TICKET);
+  // a reference is one line (a reason may span several)
+  if (ticket !== null && /[\t\n]/.test(ticket)) throw usageError('the ticket contains control characters');
+  return ticket;
+};
 export const validateReason = (raw: string | undefined) => cleanText(raw, 'reason', MAX_REASON);
 
 /**

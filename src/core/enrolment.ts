@@ -12,6 +12,8 @@ import { decryptSecret, encryptSecret } from './secrets.js';
 import { generateSecret, matchCode, otpauthUri } from './totp.js';
 import { lockedError, party, registerFailure } from './verification.js';
 import { revokeAllTrustedDevicesInTrx } from './trustedDevices.js';
+import { prepareRecoveryCodes } from './recoveryCodes.js';
+import { replaceRecoveryCodes } from '../db/recoveryCodeRepository.js';
 
 export interface PendingEnrolment {
   secret: string;
@@ -62,6 +64,8 @@ export interface ConfirmedEnrolment {
   driftSteps: number;
   replaced: boolean;
   trustedDevicesRevoked: number;
+  /** a first enrolment comes with ten recovery codes, shown once */
+  recoveryCodes: string[];
 }
 
 /** Confirm the pending enrolment with a current code from the new device; only then is it active. */
@@ -86,18 +90,21 @@ export async function confirmEnrolment(deps: MfaDeps, user: UserRow, code: strin
       hint: 'type the code the app shows now; if it keeps failing, check that the phone sets its clock automatically',
     });
   }
+  // the first set of recovery codes is stored in the same transaction that activates MFA
+  const fresh = replacing ? null : await prepareRecoveryCodes(deps);
   return withWriteTransaction(deps.knex, async (trx) => {
     if (!(await activatePendingCredential(trx, pending.id, user.id, match.step, now))) {
       throw wrongState(`the enrolment for ${user.email} was changed by another process`, { hint: 'start again: portal-mfa enroll' });
     }
     const revoked = replacing ? await revokeAllTrustedDevicesInTrx(trx, user.id, now) : 0;
+    if (fresh) await replaceRecoveryCodes(trx, user.id, fresh.hashes, now);
     await recordAudit(trx, deps, {
       action,
       outcome: 'success',
       actor: opts.actor,
       target: party(user),
-      detail: { driftSteps: match.driftSteps, ...(replacing ? { trustedDevicesRevoked: revoked } : {}) },
+      detail: { driftSteps: match.driftSteps, ...(replacing ? { trustedDevicesRevoked: revoked } : { recoveryCodes: fresh!.codes.length }) },
     });
-    return { driftSteps: match.driftSteps, replaced: replacing, trustedDevicesRevoked: revoked };
+    return { driftSteps: match.driftSteps, replaced: replacing, trustedDevicesRevoked: revoked, recoveryCodes: fresh?.codes ?? [] };
   });
 }

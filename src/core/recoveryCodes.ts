@@ -50,11 +50,17 @@ async function matchesHash(compact: string, stored: string): Promise<boolean> {
  * Ten new single-use codes replace any previous set; returned once, stored only as scrypt hashes.
  * Call inside the caller's transaction when part of a larger change (enrolment).
  */
+/** New codes and their hashes (slow: scrypt), prepared before a transaction stores them. */
+export async function prepareRecoveryCodes(deps: Pick<MfaDeps, 'random'>): Promise<{ codes: string[]; hashes: string[] }> {
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newRecoveryCode(deps.random));
+  const hashes = await Promise.all(codes.map((c) => hashRecoveryCode(c, deps.random)));
+  return { codes, hashes };
+}
+
 export async function issueRecoveryCodes(deps: MfaDeps, user: UserRow, actor: AuditParty | null): Promise<string[]> {
   const { active } = await credentialsOfUser(deps.knex, user.id);
   if (!active) throw wrongState(`MFA is not enabled for ${user.email}`, { hint: 'recovery codes come with MFA: portal-mfa enroll' });
-  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newRecoveryCode(deps.random));
-  const hashes = await Promise.all(codes.map((c) => hashRecoveryCode(c, deps.random)));
+  const { codes, hashes } = await prepareRecoveryCodes(deps);
   await withWriteTransaction(deps.knex, async (trx) => {
     await replaceRecoveryCodes(trx, user.id, hashes, deps.clock());
     await recordAudit(trx, deps, { action: 'recovery-codes.regenerate', outcome: 'success', actor, target: party(user), detail: { count: codes.length } });

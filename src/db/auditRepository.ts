@@ -30,8 +30,8 @@ export interface AuditQuery {
   involvingUserId?: number;
   organisationId?: number;
   organisationIds?: number[];
-  /** limit to events about these users or these organisations (an admin's view) */
-  visibleTo?: { userId: number; organisationIds: number[]; memberUserIdsOf: number[] };
+  /** only events by or about this user, or in these organisations (what a non-support actor may see) */
+  visibleTo?: { userId: number; organisationIds: number[] };
   action?: string;
   since?: number;
   limit: number;
@@ -42,6 +42,13 @@ export async function queryAuditEvents(knex: Knex, q: AuditQuery): Promise<Audit
   if (q.involvingUserId !== undefined) {
     const id = q.involvingUserId;
     query.where((w) => w.where('target_user_id', id).orWhere('actor_user_id', id));
+  }
+  if (q.visibleTo !== undefined) {
+    const v = q.visibleTo;
+    query.where((w) => {
+      w.where('target_user_id', v.userId).orWhere('actor_user_id', v.userId);
+      if (v.organisationIds.length > 0) w.orWhereIn('organisation_id', v.organisationIds);
+    });
   }
   if (q.targetUserId !== undefined) query.where('target_user_id', q.targetUserId);
   if (q.organisationId !== undefined) query.where('organisation_id', q.organisationId);

@@ -175,7 +175,8 @@ async function policy(ctx: CommandContext, opts: { org: string; require?: boolea
   const org = await organisationForAdmin(deps, actor.user, opts.org, 'org.policy', { supportAllowed: false });
   if (opts.require === true && !org.mfa_required) {
     const lacking = await membersWithoutMfa(deps, org);
-    ctx.io.stderr.write(
+    // reported before the question only: a scripted run refused for want of --yes keeps stderr to one line
+    if (ctx.globals.yes || ctx.io.canPrompt) ctx.io.stderr.write(
       `${lacking.total} member(s) of ${org.slug} (${lacking.admins} admin(s) among them) have no MFA and will be made to enrol` +
         `${graceDays ? ` after a ${graceDays}-day grace period` : ' at their next login'}.\n`,
     );

@@ -4,7 +4,6 @@ import { describeDrift, parseCode, party } from '../../core/verification.js';
 import { mfaDeps, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
 import { interactiveEnrolment, showPendingEnrolment, showRecoveryCodes } from '../enrolFlow.js';
-import { issueRecoveryCodes } from '../../core/recoveryCodes.js';
 import { parseQrMode } from '../qr.js';
 
 interface EnrollOptions {
@@ -30,7 +29,7 @@ export async function enroll(ctx: CommandContext, opts: EnrollOptions): Promise<
 
   if (confirmCode !== undefined) {
     const result = await confirmEnrolment(deps, user, confirmCode, { actor: party(user) });
-    const recoveryCodes = result.replaced ? [] : await issueRecoveryCodes(deps, user, party(user));
+    const recoveryCodes = result.recoveryCodes;
     if (ctx.out.json) {
       ctx.out.printJson({ status: 'active', email: user.email, driftSteps: result.driftSteps, ...(recoveryCodes.length ? { recoveryCodes } : {}) });
       return;

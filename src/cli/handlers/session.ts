@@ -82,7 +82,9 @@ export async function login(ctx: CommandContext, opts: LoginOptions): Promise<vo
   }
 
   let device: { id: number; expiresAt: number } | undefined;
-  if (opts.trustDevice) {
+  if (opts.trustDevice && !enforcement.deviceTrustAllowed) {
+    ctx.out.warn('device trust is turned off by your organisation; this machine is not trusted (a code is needed at every login)');
+  } else if (opts.trustDevice) {
     if (!codeVerified) {
       if (secondFactor === 'device') ctx.out.info('note: this machine is already trusted');
       else ctx.out.info('note: --trust-device needs MFA; nothing to trust without a code');

@@ -36,7 +36,7 @@ export async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<
   const deps = await mfaDeps(ctx);
   const asEmail = ctx.globals.as !== undefined ? parseEmail(ctx.globals.as, 'email given to --as') : undefined;
   const selfByFlags = targetEmail === undefined || targetEmail === asEmail;
-  const actor = await resolveActor(ctx, deps, { action: 'mfa.verify', deferSecondFactor: selfByFlags });
+  const actor = await resolveActor(ctx, deps, { action: 'mfa.verify', deferSecondFactor: selfByFlags, codeBelongsToTarget: !selfByFlags });
   const target = targetEmail === undefined || targetEmail === actor.user.email ? actor.user : await findTargetUser(deps, targetEmail);
   const auth = await authorise(deps, actor.user, target, 'mfa.verify', { orgSlug: opts.org, pickOrganisation: organisationPicker(ctx) });
   if (recoveryFlag !== undefined) {

@@ -1,0 +1,597 @@
+#!/usr/bin/env node
+/**
+ * Benchmark of `portal-mfa org users` (NDJSON and CSV) against hand-written SQL run through the
+ * databases' own command-line clients, on SQLite and a throw-away MariaDB, plus a bulk
+ * `org disable-mfa` of 10,000 members on MariaDB. Not part of `npm test`.
+ *
+ *   npm run build && node bench/org-users.mjs [--sizes 10000,100000] [--runs 3]
+ *        [--dialects sqlite,mariadb] [--bulk 10000] [--no-readme]
+ *
+ * Needs: the built CLI (dist/), /usr/bin/time (GNU time, for peak RSS), sqlite3, and for MariaDB
+ * mariadb-install-db + mariadbd + the mariadb client (the server is started here on a temp datadir,
+ * 127.0.0.1 and a unix socket, and removed afterwards — the same recipe as
+ * test/support/mariadbServer.ts). Results are printed as a markdown table and written into
+ * bench/README.md between the "bench:results" markers (unless --no-readme).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { accessSync, closeSync, constants as fsConstants, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import knexFactory from 'knex';
+import mysql from 'mysql2/promise';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// the CLI is run from a snapshot of bin/ + dist/ taken at start (see snapshotCli), so a rebuild
+// while the benchmark runs cannot change — or break — what is measured
+let BIN = path.join(ROOT, 'bin', 'portal-mfa.js');
+const README = path.join(ROOT, 'bench', 'README.md');
+// alice (admin of acme) is enrolled and logged in for the session runs; olivia (also an admin of
+// acme, no MFA) acts with --as and her password on every run
+const ALICE = { email: 'alice@acme.example', password: 'alice-demo-pass' };
+const OLIVIA = { email: 'olivia@partners.example', password: 'olivia-demo-pass' };
+
+// ---------------------------------------------------------------------------------------------
+// options
+
+function parseArgs(argv) {
+  const o = { sizes: [10_000, 100_000], runs: 3, dialects: ['sqlite', 'mariadb'], bulk: 10_000, readme: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--sizes') o.sizes = next().split(',').map((s) => Number(s.trim()));
+    else if (a === '--runs') o.runs = Number(next());
+    else if (a === '--dialects') o.dialects = next().split(',').map((s) => s.trim());
+    else if (a === '--bulk') o.bulk = Number(next());
+    else if (a === '--no-readme') o.readme = false;
+    else if (a === '-h' || a === '--help') {
+      console.log('node bench/org-users.mjs [--sizes 10000,100000] [--runs 3] [--dialects sqlite,mariadb] [--bulk 10000] [--no-readme]');
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  if (o.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1_000_000)) throw new Error('--sizes: whole numbers 1..1000000');
+  if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error('--runs: a whole number ≥ 1');
+  for (const d of o.dialects) if (d !== 'sqlite' && d !== 'mariadb') throw new Error(`--dialects: sqlite and/or mariadb (got ${d})`);
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmtS = (s) => (s < 10 ? s.toFixed(3) : s.toFixed(1));
+const fmtMB = (kb) => (kb / 1024).toFixed(0);
+
+function which(name, extraDirs = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin']) {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...extraDirs]) {
+    const p = path.join(dir, name);
+    try {
+      accessSync(p, fsConstants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}
+
+function need(name) {
+  const p = which(name);
+  if (!p) throw new Error(`${name} not found (apt-get install -y ${name === 'time' ? 'time' : name === 'sqlite3' ? 'sqlite3' : 'mariadb-server mariadb-client'})`);
+  return p;
+}
+
+let TMP = '';
+let TIME_BIN = '';
+
+/**
+ * Run a command under GNU time: wall clock (our own hrtime around the child) and peak RSS (%M, KB)
+ * of the measured command. stdout goes to /dev/null (or a file), stderr is captured for errors.
+ */
+function timed(cmd, args, { env, input, stdoutFile = '/dev/null', allowFail = false } = {}) {
+  const timeFile = path.join(TMP, 'time.out');
+  const outFd = openSync(stdoutFile, 'w');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(TIME_BIN, ['-f', '%M', '-o', timeFile, cmd, ...args], {
+    env,
+    input: input ?? '',
+    stdio: ['pipe', outFd, 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  closeSync(outFd);
+  const stderr = r.stderr?.toString() ?? '';
+  if (r.error) throw r.error;
+  if (r.status !== 0 && !allowFail) throw new Error(`${path.basename(cmd)} ${args.join(' ')} → exit ${r.status}\n${stderr.slice(-2000)}`);
+  const timeOut = readFileSync(timeFile, 'utf8').trim().split('\n');
+  const rssKb = Number(timeOut[timeOut.length - 1]);
+  return { seconds, rssKb, status: r.status, stderr };
+}
+
+function measure(label, runs, fn) {
+  fn(); // warm-up (page cache, buffer pool), not counted
+  const samples = [];
+  for (let i = 0; i < runs; i++) samples.push(fn());
+  const res = { seconds: median(samples.map((s) => s.seconds)), rssKb: Math.max(...samples.map((s) => s.rssKb)) };
+  log(`  ${label}: ${fmtS(res.seconds)} s (median of ${runs}), peak RSS ${fmtMB(res.rssKb)} MB`);
+  return res;
+}
+
+function cli(env, dbUrl, args, opts = {}) {
+  return timed(process.execPath, [BIN, '--db', dbUrl, ...args], { env, ...opts });
+}
+
+function lineCount(file) {
+  const text = readFileSync(file, 'utf8');
+  return text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
+/** Copy bin/, dist/ and package.json into the temp dir (node_modules linked), and use that copy. */
+function snapshotCli() {
+  const app = path.join(TMP, 'app');
+  mkdirSync(app);
+  for (const part of ['bin', 'dist', 'package.json']) cpSync(path.join(ROOT, part), path.join(app, part), { recursive: true });
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'), 'dir');
+  BIN = path.join(app, 'bin', 'portal-mfa.js');
+  const probe = spawnSync(process.execPath, [BIN, '--db', `sqlite:${path.join(TMP, 'probe.db')}`, 'db', 'status'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: TMP } });
+  if (probe.status !== 0 && probe.status !== 10) throw new Error(`the built CLI does not start (rebuild with npm run build):\n${probe.stderr}`);
+  rmSync(path.join(TMP, 'probe.db'), { force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// MariaDB (a throw-away server, as in test/support/mariadbServer.ts)
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startMariadb(baseDir) {
+  const installDb = need('mariadb-install-db');
+  const mariadbd = need('mariadbd');
+  const datadir = path.join(baseDir, 'data');
+  const socket = path.join(baseDir, 'mysqld.sock');
+  const userArgs = process.getuid?.() === 0 ? ['--user=root'] : [];
+  const inst = spawnSync(installDb, ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs], {
+    encoding: 'utf8',
+  });
+  if (inst.status !== 0) throw new Error(`mariadb-install-db failed:\n${inst.stdout}\n${inst.stderr}`);
+  const port = await freePort();
+  const logFd = openSync(path.join(baseDir, 'mariadbd.log'), 'a');
+  const child = spawn(
+    mariadbd,
+    [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      `--socket=${socket}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--skip-name-resolve',
+      // a little more than the test server's 64M, so 100k members fit in the buffer pool
+      '--innodb-buffer-pool-size=256M',
+      '--skip-log-bin',
+      '--innodb-flush-log-at-trx-commit=2',
+      `--pid-file=${path.join(baseDir, 'mysqld.pid')}`,
+      ...userArgs,
+    ],
+    { stdio: ['ignore', logFd, logFd] },
+  );
+  closeSync(logFd);
+  const kill = () => {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
+  process.once('exit', kill);
+  const deadline = Date.now() + 30_000;
+  let root;
+  while (!root) {
+    if (child.exitCode !== null) throw new Error(`mariadbd exited early; see ${path.join(baseDir, 'mariadbd.log')}`);
+    if (Date.now() > deadline) throw new Error('mariadbd not ready after 30 s');
+    try {
+      root = await mysql.createConnection({ socketPath: socket, user: 'root' });
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  for (const host of ['127.0.0.1', 'localhost']) {
+    await root.query(`CREATE USER IF NOT EXISTS 'bench'@'${host}' IDENTIFIED BY 'bench-pw'`);
+    await root.query(`GRANT ALL PRIVILEGES ON *.* TO 'bench'@'${host}'`);
+  }
+  const [[{ v }]] = await root.query('SELECT VERSION() AS v');
+  await root.end();
+  return {
+    port,
+    socket,
+    version: v,
+    url: (db) => `mysql://bench:bench-pw@127.0.0.1:${port}/${db}`,
+    async createDatabase(db) {
+      const c = await mysql.createConnection({ socketPath: socket, user: 'root' });
+      await c.query(`CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      await c.end();
+    },
+    async stop() {
+      process.off('exit', kill);
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => {
+        const t = setTimeout(() => {
+          kill();
+          resolve();
+        }, 15_000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// data
+
+function knexFor(dialect, dbUrl) {
+  if (dialect === 'sqlite') {
+    return knexFactory({ client: 'better-sqlite3', connection: { filename: dbUrl.slice('sqlite:'.length) }, useNullAsDefault: true });
+  }
+  return knexFactory({ client: 'mysql2', connection: dbUrl, pool: { min: 0, max: 2 } });
+}
+
+/** Some MFA state so the joins have work: 5 % active, 1 % pending, 1 % with a trusted device. */
+async function seedMfaState(knex, now) {
+  const members = await knex('users').where('email', 'like', 'member-%@acme.example').orderBy('id').pluck('id');
+  const cred = (userId, status) => ({
+    user_id: userId,
+    status,
+    secret_ciphertext: 'v1:' + randomBytes(48).toString('base64'), // never decrypted by these commands
+    key_id: '0000000000000000',
+    created_at: now - 86_400_000,
+    confirmed_at: status === 'active' ? now - 86_400_000 : null,
+    last_used_at: status === 'active' ? now - 3_600_000 : null,
+    consecutive_failures: 0,
+  });
+  const creds = [];
+  const devices = [];
+  members.forEach((id, i) => {
+    if (i % 20 === 0) creds.push(cred(id, 'active'));
+    else if (i % 100 === 1) creds.push(cred(id, 'pending'));
+    if (i % 100 === 0)
+      devices.push({ user_id: id, token_hash: randomBytes(32).toString('hex'), label: 'bench', created_at: now, expires_at: now + 30 * 86_400_000 });
+  });
+  for (let i = 0; i < creds.length; i += 500) await knex('mfa_credentials').insert(creds.slice(i, i + 500));
+  for (let i = 0; i < devices.length; i += 500) await knex('trusted_devices').insert(devices.slice(i, i + 500));
+  return { active: creds.filter((c) => c.status === 'active').length, pending: creds.filter((c) => c.status === 'pending').length, devices: devices.length };
+}
+
+/** The same report as `org users`, in one hand-written statement. */
+function rawSql(now) {
+  return [
+    'SELECT u.email, u.name, m.role,',
+    "  CASE WHEN a.id IS NOT NULL THEN 'active' WHEN p.id IS NOT NULL THEN 'pending' ELSE 'none' END AS mfa,",
+    '  a.created_at, a.last_used_at,',
+    `  (SELECT COUNT(*) FROM trusted_devices td WHERE td.user_id = m.user_id AND td.revoked_at IS NULL AND td.expires_at > ${now}) AS devices`,
+    'FROM organisation_members m',
+    'JOIN users u ON u.id = m.user_id',
+    "LEFT JOIN mfa_credentials a ON a.user_id = m.user_id AND a.status = 'active'",
+    "LEFT JOIN mfa_credentials p ON p.user_id = m.user_id AND p.status = 'pending'",
+    "WHERE m.organisation_id = (SELECT id FROM organisations WHERE slug = 'acme')",
+    'ORDER BY m.user_id',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// the benchmark
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) — enough to enrol alice and log her in for the session runs. */
+function totp(secretBase32, step) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const bytes = [];
+  for (const ch of secretBase32.replace(/[\s=]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      bytes.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
+  const o = mac[mac.length - 1] & 0x0f;
+  const bin = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+/**
+ * Enrol alice (scripted) and start a CLI session for her, so listing can also be measured the way
+ * scripts run it: no bcrypt per command (acme requires MFA, so she needs it to log in).
+ */
+async function aliceSession(env, dbUrl) {
+  const input = `${ALICE.password}\n`;
+  const run = (args) => {
+    const r = spawnSync(process.execPath, [BIN, '--db', dbUrl, ...args, '--as', ALICE.email, '--password-stdin'], { env, input, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`portal-mfa ${args.join(' ')} → exit ${r.status}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const { secret } = JSON.parse(run(['enroll', '--no-confirm', '--json']));
+  // keep clear of a step boundary: confirm with the previous step's code, log in with the current one
+  const left = 30_000 - (Date.now() % 30_000);
+  if (left < 5_000) await new Promise((r) => setTimeout(r, left + 100));
+  const step = Math.floor(Date.now() / 30_000);
+  run(['enroll', '--confirm', totp(secret, step - 1), '--json']);
+  run(['login', '--code', totp(secret, step), '--json']);
+}
+
+async function benchListing({ dialect, size, dbUrl, env, runs, raw }) {
+  log(`${dialect}, ${size} members: seeding`);
+  cli(env, dbUrl, ['db', 'migrate']);
+  const seed = cli(env, dbUrl, ['demo', '--members', String(size)]);
+  log(`  demo --members ${size}: ${fmtS(seed.seconds)} s`);
+  const knex = knexFor(dialect, dbUrl);
+  const now = Date.now();
+  let mfa;
+  try {
+    mfa = await seedMfaState(knex, now);
+  } finally {
+    await knex.destroy();
+  }
+  await aliceSession(env, dbUrl);
+  log(`  MFA state: ${mfa.active} active, ${mfa.pending} pending, ${mfa.devices} trusted devices; alice enrolled and logged in`);
+
+  const as = ['--as', OLIVIA.email, '--password-stdin'];
+  const input = `${OLIVIA.password}\n`;
+  // correctness first (not timed): every format gives one line per member (+ the CSV header)
+  const check = path.join(TMP, 'check.out');
+  cli(env, dbUrl, ['org', 'users', '--org', 'acme', '--json', ...as], { input, stdoutFile: check });
+  const members = lineCount(check);
+  cli(env, dbUrl, ['org', 'users', '--org', 'acme', '--json'], { stdoutFile: check });
+  if (lineCount(check) !== members) throw new Error(`the session run gave ${lineCount(check)} rows, --as ${members}`);
+  raw.run(rawSql(now), check);
+  if (lineCount(check) !== members) throw new Error(`raw SQL gave ${lineCount(check)} rows, org users ${members}`);
+  if (members !== size + 5) throw new Error(`expected ${size + 5} members of acme, got ${members}`);
+
+  const r = { dialect, size, members, seed: seed.seconds };
+  const variants = { as: { args: as, input }, session: { args: [], input: '' } };
+  for (const [name, v] of Object.entries(variants)) {
+    r[name] = {
+      overhead: measure(`[${name}] org list --json (start-up + auth, no listing)`, runs, () => cli(env, dbUrl, ['org', 'list', '--json', ...v.args], { input: v.input })),
+      json: measure(`[${name}] org users --json`, runs, () => cli(env, dbUrl, ['org', 'users', '--org', 'acme', '--json', ...v.args], { input: v.input })),
+      csv: measure(`[${name}] org users --csv`, runs, () => cli(env, dbUrl, ['org', 'users', '--org', 'acme', '--csv', ...v.args], { input: v.input })),
+    };
+  }
+  r.raw = measure(`raw SQL (${raw.name})`, runs, () => raw.run(rawSql(now)));
+  return r;
+}
+
+async function benchBulkDisable({ dbUrl, env, count }) {
+  log(`mariadb: bulk org disable-mfa of ${count} members`);
+  const knex = knexFor('mysql', dbUrl);
+  const now = Date.now();
+  let emails;
+  try {
+    const users = await knex('users').where('email', 'like', 'member-%@acme.example').orderBy('id').limit(count).select('id', 'email');
+    if (users.length < count) throw new Error(`only ${users.length} generated members; run a size ≥ ${count}`);
+    await knex('mfa_credentials').whereIn('user_id', knex('users').where('email', 'like', 'member-%@acme.example').select('id')).delete();
+    const rows = users.map((u) => ({
+      user_id: u.id,
+      status: 'active',
+      secret_ciphertext: 'v1:' + randomBytes(48).toString('base64'),
+      key_id: '0000000000000000',
+      created_at: now,
+      confirmed_at: now,
+      last_used_at: now,
+      consecutive_failures: 0,
+    }));
+    for (let i = 0; i < rows.length; i += 500) await knex('mfa_credentials').insert(rows.slice(i, i + 500));
+    emails = users.map((u) => u.email);
+  } finally {
+    await knex.destroy();
+  }
+  const list = path.join(TMP, 'bulk-users.txt');
+  writeFileSync(list, emails.join('\n') + '\n');
+  const out = path.join(TMP, 'bulk.ndjson');
+  const r = cli(env, dbUrl, ['org', 'disable-mfa', '--org', 'acme', '--users-from', list, '--yes', '--json', '--as', OLIVIA.email, '--password-stdin'], {
+    input: `${OLIVIA.password}\n`,
+    stdoutFile: out,
+  });
+  const outcomes = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l).outcome);
+  const disabled = outcomes.filter((o) => o === 'disabled').length;
+  if (disabled !== count) throw new Error(`bulk disable: ${disabled} of ${count} disabled`);
+  const k2 = knexFor('mysql', dbUrl);
+  const left = Number((await k2('mfa_credentials').whereIn('user_id', k2('users').where('email', 'like', 'member-%@acme.example').select('id')).count({ n: '*' }).first()).n);
+  await k2.destroy();
+  if (left !== 0) throw new Error(`bulk disable left ${left} credentials`);
+  log(`  ${count} disabled in ${fmtS(r.seconds)} s (${(count / r.seconds).toFixed(0)}/s), peak RSS ${fmtMB(r.rssKb)} MB`);
+  return { count, seconds: r.seconds, rssKb: r.rssKb };
+}
+
+// ---------------------------------------------------------------------------------------------
+// report
+
+const ratio = (t, raw) => `${(t / raw).toFixed(1)}×`;
+const peakKb = (r) => Math.max(r.as.json.rssKb, r.as.csv.rssKb, r.session.json.rssKb, r.session.csv.rssKb);
+
+function report(results, bulk, meta) {
+  const lines = [];
+  lines.push(`Measured ${meta.date} on ${meta.machine}; Node ${process.version}; ${meta.versions.join('; ')}.`);
+  lines.push(`Median wall-clock time of ${meta.runs} runs after one warm-up; peak RSS is the largest of those runs (GNU time %M). Load average at start / end: ${meta.load}.`);
+  lines.push('`session` = a CLI session (alice logged in once with password + code); `--as` = `--as olivia@partners.example --password-stdin` (another admin of acme, no MFA) on every run (bcrypt check each time). Output to /dev/null.');
+  lines.push('');
+  lines.push('| database | members | raw SQL (client) | org users --json session / --as | org users --csv session / --as | start-up + auth only (org list) session / --as | json ÷ raw session / --as | csv ÷ raw session / --as | peak RSS CLI / raw |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of results) {
+    const raw = r.raw.seconds;
+    lines.push(
+      `| ${r.dialect} | ${r.members.toLocaleString('en')} | ${fmtS(raw)} s | ${fmtS(r.session.json.seconds)} / ${fmtS(r.as.json.seconds)} s | ${fmtS(r.session.csv.seconds)} / ${fmtS(r.as.csv.seconds)} s | ${fmtS(r.session.overhead.seconds)} / ${fmtS(r.as.overhead.seconds)} s | ${ratio(r.session.json.seconds, raw)} / ${ratio(r.as.json.seconds, raw)} | ${ratio(r.session.csv.seconds, raw)} / ${ratio(r.as.csv.seconds, raw)} | ${fmtMB(peakKb(r))} / ${fmtMB(r.raw.rssKb)} MB |`,
+    );
+  }
+  lines.push('');
+  lines.push('Listing time net of the fixed start-up + authentication cost (org users − org list, session), against raw SQL:');
+  lines.push('');
+  lines.push('| database | members | net json | net csv | net json ÷ raw | net csv ÷ raw |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of results) {
+    const nj = Math.max(0, r.session.json.seconds - r.session.overhead.seconds);
+    const nc = Math.max(0, r.session.csv.seconds - r.session.overhead.seconds);
+    lines.push(`| ${r.dialect} | ${r.members.toLocaleString('en')} | ${fmtS(nj)} s | ${fmtS(nc)} s | ${ratio(nj, r.raw.seconds)} | ${ratio(nc, r.raw.seconds)} |`);
+  }
+  if (bulk) {
+    lines.push('');
+    lines.push(`Bulk \`org disable-mfa --users-from FILE --yes --json\` on MariaDB (as olivia, --as): ${bulk.count.toLocaleString('en')} members with MFA in ${fmtS(bulk.seconds)} s (${(bulk.count / bulk.seconds).toFixed(0)} users/s), peak RSS ${fmtMB(bulk.rssKb)} MB.`);
+  }
+  lines.push('');
+  lines.push('| target | result | met? |');
+  lines.push('| --- | --- | --- |');
+  for (const t of targets(results, bulk)) lines.push(`| ${t.target} | ${t.result} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
+  return lines.join('\n');
+}
+
+function targets(results, bulk) {
+  const out = [];
+  for (const r of results) {
+    const raw = r.raw.seconds;
+    const best = Math.max(r.session.json.seconds, r.session.csv.seconds) / raw;
+    out.push({
+      target: `${r.dialect} ${r.members.toLocaleString('en')}: listing ≤ 2× raw SQL`,
+      result: `session: json ${ratio(r.session.json.seconds, raw)}, csv ${ratio(r.session.csv.seconds, raw)}; --as: json ${ratio(r.as.json.seconds, raw)}, csv ${ratio(r.as.csv.seconds, raw)}`,
+      met: best <= 2,
+    });
+  }
+  const dialects = [...new Set(results.map((r) => r.dialect))];
+  for (const d of dialects) {
+    const rows = results.filter((r) => r.dialect === d).sort((a, b) => a.size - b.size);
+    const big = rows.find((r) => r.size === 100_000);
+    out.push({ target: `${d}: peak memory < 150 MB at 100k`, result: big ? `${fmtMB(peakKb(big))} MB` : 'size 100000 not run', met: big ? peakKb(big) < 150 * 1024 : null });
+    if (rows.length >= 2) {
+      const a = rows[0];
+      const b = rows[rows.length - 1];
+      const growth = peakKb(b) / peakKb(a);
+      out.push({
+        target: `${d}: memory flat from ${a.size.toLocaleString('en')} to ${b.size.toLocaleString('en')} (≤ +20 %)`,
+        result: `${fmtMB(peakKb(a))} → ${fmtMB(peakKb(b))} MB (${growth >= 1 ? '+' : ''}${((growth - 1) * 100).toFixed(0)} %)`,
+        met: growth <= 1.2,
+      });
+    }
+  }
+  out.push({ target: 'bulk disable of 10,000 on MariaDB < 60 s', result: bulk ? `${fmtS(bulk.seconds)} s for ${bulk.count.toLocaleString('en')}` : 'not run', met: bulk ? bulk.count >= 10_000 && bulk.seconds < 60 : null });
+  return out;
+}
+
+function writeReadme(table) {
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  const text = existsSync(README) ? readFileSync(README, 'utf8') : `# Benchmarks\n\n${start}\n${end}\n`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) {
+    log(`${README} has no ${start} … ${end} markers; not updated`);
+    return;
+  }
+  writeFileSync(README, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
+  log(`results written to ${path.relative(process.cwd(), README)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!existsSync(path.join(ROOT, 'dist'))) throw new Error('dist/ is missing: run npm run build first');
+  TIME_BIN = existsSync('/usr/bin/time') ? '/usr/bin/time' : need('time');
+  const sqlite3 = o.dialects.includes('sqlite') ? need('sqlite3') : null;
+  const mariadbClient = o.dialects.includes('mariadb') ? which('mariadb') ?? need('mysql') : null;
+  TMP = await mkdtemp(path.join(os.tmpdir(), 'portal-mfa-bench-'));
+  const cleanup = () => rmSync(TMP, { recursive: true, force: true });
+  process.once('exit', cleanup);
+  process.once('SIGINT', () => process.exit(130));
+  snapshotCli();
+
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, USER: process.env.USER ?? 'bench', LANG: 'C.UTF-8', NO_COLOR: '1' };
+  env.XDG_CONFIG_HOME = path.join(TMP, 'config');
+  env.XDG_DATA_HOME = path.join(TMP, 'data');
+  env.PORTAL_MFA_KEY = randomBytes(32).toString('base64');
+
+  const started = Date.now();
+  const loadStart = os.loadavg()[0].toFixed(1);
+  const results = [];
+  const versions = [];
+  let bulk = null;
+  const sizes = [...o.sizes].sort((a, b) => a - b);
+
+  if (sqlite3) {
+    versions.push(`SQLite ${spawnSync(sqlite3, ['-version'], { encoding: 'utf8' }).stdout.split(' ')[0]} (sqlite3 CLI for raw SQL)`);
+    for (const size of sizes) {
+      const file = path.join(TMP, `sqlite-${size}.db`);
+      const raw = {
+        name: 'sqlite3 -csv',
+        run: (sql, stdoutFile) => timed(sqlite3, ['-csv', file, sql], { env, stdoutFile }),
+      };
+      results.push(await benchListing({ dialect: 'sqlite', size, dbUrl: `sqlite:${file}`, env, runs: o.runs, raw }));
+      rmSync(file, { force: true });
+      rmSync(`${file}-wal`, { force: true });
+      rmSync(`${file}-shm`, { force: true });
+    }
+  }
+
+  if (mariadbClient) {
+    const server = await startMariadb(path.join(TMP, 'mariadb'));
+    versions.push(`MariaDB ${server.version} (throw-away server, 256M buffer pool; mariadb -N -B for raw SQL)`);
+    try {
+      for (const size of sizes) {
+        const db = `bench_${size}`;
+        await server.createDatabase(db);
+        const raw = {
+          name: 'mariadb -N -B',
+          run: (sql, stdoutFile) => timed(mariadbClient, ['--no-defaults', '-S', server.socket, '-u', 'root', '-N', '-B', '-D', db, '-e', sql], { env, stdoutFile }),
+        };
+        results.push(await benchListing({ dialect: 'mariadb', size, dbUrl: server.url(db), env, runs: o.runs, raw }));
+      }
+      if (o.bulk > 0) {
+        const size = sizes.find((s) => s >= o.bulk);
+        if (size === undefined) log(`bulk disable skipped: no size ≥ ${o.bulk}`);
+        else bulk = await benchBulkDisable({ dbUrl: server.url(`bench_${size}`), env, count: o.bulk });
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+
+  const table = report(results, bulk, {
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.platform()} ${os.release()}`,
+    versions,
+    runs: o.runs,
+    load: `${loadStart} / ${os.loadavg()[0].toFixed(1)} (${os.cpus().length} CPUs)`,
+  });
+  console.log(table);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (o.readme) writeReadme(table);
+}
+
+main().catch((e) => {
+  process.stderr.write(`[bench] error: ${e.stack ?? e}\n`);
+  process.exit(1);
+});

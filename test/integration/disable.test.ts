@@ -1,0 +1,354 @@
+/**
+ * SPEC §1 rules 8–9 and §2: `disable` — own, an organisation admin's, a support reset — through the
+ * built binary on SQLite and a real MariaDB. Asserts the tables themselves: the secret (and any
+ * pending enrolment), recovery codes, trusted devices and CLI sessions go together with exactly
+ * one audit row; refusals and failures change nothing; a fault half-way rolls everything back;
+ * ten concurrent resets give one success.
+ *
+ * MFA state is set up in-process with the core services (enrolment confirmed with a code from
+ * 10 minutes ago, so real-time codes stay unused); codes come from test/support/independentTotp.ts.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { fileURLToPath } from 'node:url';
+import type { Knex } from 'knex';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSession } from '../../src/core/authentication.js';
+import type { MfaDeps } from '../../src/core/deps.js';
+import { confirmEnrolment, startEnrolment } from '../../src/core/enrolment.js';
+import { issueRecoveryCodes } from '../../src/core/recoveryCodes.js';
+import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
+import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
+import { trustDevice } from '../../src/core/trustedDevices.js';
+import { party } from '../../src/core/verification.js';
+import { openDatabase, type Database } from '../../src/db/connect.js';
+import { parseDatabaseUrl } from '../../src/db/url.js';
+import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
+import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+import { describeEachDatabase } from '../support/databases.js';
+import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
+
+interface Account {
+  email: string;
+  password: string;
+}
+const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
+const ALICE = acct('alice', 'alice@acme.example');
+const BOB = acct('bob', 'bob@globex.example');
+const DAVE = acct('dave', 'dave@acme.example');
+const ERIN = acct('erin', 'erin@acme.example');
+const FRANK = acct('frank', 'frank@globex.example');
+const DEVON = acct('devon', 'devon@example.com');
+const SAM = acct('sam', 'sam@support.example');
+const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
+
+const DRIVER = fileURLToPath(new URL('../support/pty_driver.py', import.meta.url));
+
+interface Totp {
+  secret: string;
+  last: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The next unused code: the earliest step after `last` that the ±1 window still accepts. */
+async function nextCode(t: Totp): Promise<string> {
+  for (;;) {
+    const cur = await safeStep(3_000);
+    const step = Math.max(t.last + 1, cur - 1);
+    if (step <= cur + 1) {
+      t.last = step;
+      return totpAt(t.secret, step);
+    }
+    await sleep(30_000 - (Date.now() % 30_000) + 50);
+  }
+}
+
+function makeDeps(knex: Knex, keyB64: string): MfaDeps {
+  const key = keyFromBase64(keyB64);
+  return {
+    knex,
+    clock: () => Date.now(),
+    random: (n) => randomBytes(n),
+    settings: { ...DEFAULT_SETTINGS },
+    origin: { host: 'disable-test', osUser: 'tester' },
+    keyring: () => [key],
+  };
+}
+
+/** Run a command on a pseudo-terminal, answering prompts in order; resolves with exit code and screen. */
+function onTerminal(args: string[], env: NodeJS.ProcessEnv, answers: { when: RegExp; type: string }[]): Promise<{ code: number; screen: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', [DRIVER, '100', '30', '--', process.execPath, BIN, ...args], { env: { ...env, TERM: 'xterm' } });
+    const decoder = new StringDecoder('utf8');
+    let screen = '';
+    let next = 0;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`terminal session timed out; it showed:\n${screen}`));
+    }, 20_000);
+    child.stdout.on('data', (b: Buffer) => {
+      screen += decoder.write(b);
+      const answer = answers[next];
+      if (answer && answer.when.test(screen)) {
+        next++;
+        child.stdin.write(answer.type);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, screen });
+    });
+  });
+}
+
+describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
+  let db: Database;
+  let knex: Knex;
+  let deps: MfaDeps;
+  let env: NodeJS.ProcessEnv;
+  let url: string;
+  let dialect: 'sqlite' | 'mysql';
+
+  const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) => runCli(['--db', url, ...args], { env: e, stdin });
+  const as = (who: Account, args: string[], e: NodeJS.ProcessEnv = env) => cli(['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
+  const ok = (r: CliResult) => {
+    expect(r.code, describeRun(r)).toBe(0);
+    return r.stdout.trim() === '' ? null : JSON.parse(r.stdout);
+  };
+  const user = async (a: Account): Promise<UserRow> => (await findUserByEmail(knex, a.email))!;
+
+  /** Active MFA with ten recovery codes, a trusted device and an open CLI session. */
+  async function giveFullMfa(a: Account, opts: { pendingReplacement?: boolean } = {}): Promise<Totp> {
+    const u = await user(a);
+    const past = Date.now() - 10 * 60_000;
+    const d: MfaDeps = { ...deps, clock: () => past };
+    const pending = await startEnrolment(d, u, { actor: party(u) });
+    const step = currentStep(past);
+    await confirmEnrolment(d, u, totpAt(pending.secret, step), { actor: party(u) });
+    await issueRecoveryCodes(deps, u, party(u));
+    await trustDevice(deps, u, { label: `${a.email} laptop`, actor: party(u), deviceTrustAllowed: true });
+    await createSession(deps, u, { secondFactor: 'code' });
+    if (opts.pendingReplacement) await startEnrolment(deps, u, { actor: party(u), replacing: true });
+    return { secret: pending.secret, last: step };
+  }
+
+  /** Everything of a user's MFA as rows, for before/after comparisons. */
+  async function snapshot(a: Account) {
+    const u = await user(a);
+    const rows = (table: string) => knex(table).where('user_id', u.id).orderBy('id').select('*');
+    return {
+      credentials: await rows('mfa_credentials'),
+      recoveryCodes: await rows('recovery_codes'),
+      trustedDevices: await rows('trusted_devices'),
+      sessions: await rows('cli_sessions'),
+      audit: await knex('audit_events').where('target_user_id', u.id).orderBy('id').select('*'),
+    };
+  }
+
+  async function expectAllGone(a: Account) {
+    const s = await snapshot(a);
+    expect(s.credentials, 'mfa_credentials').toEqual([]);
+    expect(s.recoveryCodes, 'recovery_codes').toEqual([]);
+    expect(s.trustedDevices, 'trusted_devices').toEqual([]);
+    expect(s.sessions.length).toBeGreaterThan(0);
+    expect(s.sessions.filter((r) => r.ended_at === null), 'open cli_sessions').toEqual([]);
+    return s;
+  }
+
+  beforeAll(async () => {
+    const tdb = getDb();
+    url = tdb.url;
+    dialect = tdb.dialect;
+    const keyB64 = generateKeyBase64();
+    env = makeCliEnv({ PORTAL_MFA_KEY: keyB64 }).env;
+    const migrate = await cli(['db', 'migrate']);
+    expect(migrate.code, describeRun(migrate)).toBe(0);
+    const demo = await cli(['demo', '--members', '6']);
+    expect(demo.code, describeRun(demo)).toBe(0);
+    db = await openDatabase(parseDatabaseUrl(url));
+    knex = db.knex;
+    deps = makeDeps(knex, keyB64);
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('a support reset removes the secret, the pending enrolment, recovery codes, trusted devices and sessions, with one mfa.reset row', async () => {
+    await giveFullMfa(ERIN, { pendingReplacement: true });
+    await giveFullMfa(DAVE); // a bystander
+    const before = await snapshot(ERIN);
+    expect(before.credentials.map((c) => c.status).sort()).toEqual(['active', 'pending']);
+    expect(before.recoveryCodes).toHaveLength(10);
+    expect(before.trustedDevices).toHaveLength(1);
+    expect(before.sessions.filter((s) => s.ended_at === null)).toHaveLength(1);
+    const daveBefore = await snapshot(DAVE);
+
+    const r = await as(SAM, ['disable', '--user', ERIN.email, '--ticket', 'SUP-1001', '--reason', 'lost phone', '--yes', '--json']);
+    expect(ok(r)).toMatchObject({
+      email: ERIN.email,
+      disabled: true,
+      via: 'support',
+      ticket: 'SUP-1001',
+      removed: { credentials: 2, recoveryCodes: 10, trustedDevices: 1, sessions: 1 },
+    });
+
+    const after = await expectAllGone(ERIN);
+    const newAudit = after.audit.slice(before.audit.length);
+    expect(newAudit).toHaveLength(1);
+    expect(newAudit[0]).toMatchObject({
+      action: 'mfa.reset',
+      outcome: 'success',
+      actor_email: SAM.email,
+      target_email: ERIN.email,
+      organisation_slug: null,
+      ticket: 'SUP-1001',
+      reason: 'lost phone',
+    });
+    expect(String(newAudit[0]!.host)).not.toBe('');
+    expect(String(newAudit[0]!.os_user)).not.toBe('');
+    expect(after.audit.slice(0, before.audit.length)).toEqual(before.audit);
+    // nobody else's MFA was touched
+    expect(await snapshot(DAVE)).toEqual(daveBefore);
+    // erin starts again: password only, a new enrolment
+    expect(ok(await as(ERIN, ['enroll', '--no-confirm', '--json']))).toMatchObject({ status: 'pending', email: ERIN.email });
+  });
+
+  it('an organisation admin\'s disable is org.disable-mfa in that organisation', async () => {
+    const before = await snapshot(DAVE);
+    expect(before.credentials).toHaveLength(1);
+    const r = await as(ALICE, ['disable', '--user', DAVE.email, '--yes', '--json']);
+    expect(ok(r)).toMatchObject({ email: DAVE.email, disabled: true, via: 'org-admin', organisation: 'acme', ticket: null });
+    const after = await expectAllGone(DAVE);
+    const newAudit = after.audit.slice(before.audit.length);
+    expect(newAudit).toEqual([
+      expect.objectContaining({ action: 'org.disable-mfa', outcome: 'success', actor_email: ALICE.email, organisation_slug: 'acme', ticket: null }),
+    ]);
+  });
+
+  it('a self-disable is mfa.disable, and forgets this machine\'s trusted-device token', async () => {
+    const totp = await giveFullMfa(DEVON);
+    // trust this machine: the later disable then needs the password but no code
+    const code = await nextCode(totp);
+    const login = await cli(['login', '--as', DEVON.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${DEVON.password}\n${code}\n`);
+    expect(ok(login).trustedDevice).toBeDefined();
+    const devicesFile = path.join(env.XDG_CONFIG_HOME!, 'portal-mfa', 'devices.json');
+    expect(readFileSync(devicesFile, 'utf8')).toContain(DEVON.email);
+
+    const before = await snapshot(DEVON);
+    expect(before.trustedDevices).toHaveLength(2);
+    const r = await as(DEVON, ['disable', '--yes', '--json']);
+    expect(ok(r)).toMatchObject({ email: DEVON.email, disabled: true, via: 'self', removed: { credentials: 1, recoveryCodes: 10, trustedDevices: 2 } });
+    const after = await expectAllGone(DEVON);
+    expect(after.audit.slice(before.audit.length)).toEqual([
+      expect.objectContaining({ action: 'mfa.disable', outcome: 'success', actor_email: DEVON.email, organisation_slug: null, ticket: null }),
+    ]);
+    expect(readFileSync(devicesFile, 'utf8')).not.toContain(DEVON.email);
+  });
+
+  it('a wrong password (with --as, or on re-entry in a session) is exit 1 and changes nothing', async () => {
+    const target = member(1);
+    await giveFullMfa(target);
+    await giveFullMfa(FRANK);
+    const before = await snapshot(target);
+    const frankBefore = await snapshot(FRANK);
+
+    const wrong = await cli(['--as', SAM.email, '--password-stdin', 'disable', '--user', target.email, '--ticket', 'SUP-1', '--yes'], 'not-sams-password\n');
+    expectOneLineError(wrong, 1, /password/);
+    expect(await snapshot(target)).toEqual(before);
+
+    // bob has a CLI session; disabling still asks for his password, and a wrong one is refused
+    const bobEnv = makeCliEnv({ PORTAL_MFA_KEY: env.PORTAL_MFA_KEY! }).env;
+    ok(await as(BOB, ['login', '--json'], bobEnv));
+    const noPassword = await cli(['disable', '--user', FRANK.email, '--yes'], undefined, bobEnv);
+    expectOneLineError(noPassword, 2, /password/);
+    const reentry = await cli(['disable', '--user', FRANK.email, '--password-stdin', '--yes'], 'not-bobs-password\n', bobEnv);
+    expectOneLineError(reentry, 1, /password/);
+    expect(await snapshot(FRANK)).toEqual(frankBefore);
+    const failures = await knex('audit_events').where({ actor_email: BOB.email, action: 'mfa.disable', outcome: 'failure' }).select('*');
+    expect(failures).toHaveLength(1);
+  });
+
+  it('no MFA is exit 6 (wrong state) and writes no reset', async () => {
+    const target = member(2);
+    const before = await snapshot(target);
+    expect(before.credentials).toEqual([]);
+    expectOneLineError(await as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-2', '--yes']), 6);
+    expectOneLineError(await as(target, ['disable', '--yes']), 6);
+    expect(await snapshot(target)).toEqual(before);
+  });
+
+  it('without --yes and no terminal: exit 2; declined on a terminal: exit 130 — nothing changed either way', async () => {
+    const target = member(1);
+    const before = await snapshot(target);
+    expect(before.credentials).toHaveLength(1);
+    const r = await as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-3']);
+    expectOneLineError(r, 2, /--yes/);
+    expect(await snapshot(target)).toEqual(before);
+
+    const declined = await onTerminal(['--db', url, '--as', SAM.email, 'disable', '--user', target.email, '--ticket', 'SUP-3'], env, [
+      { when: /Password for/, type: `${SAM.password}\r` },
+      { when: /Disable MFA for/, type: 'n\r' },
+    ]);
+    expect(declined.code, declined.screen).toBe(130);
+    expect(declined.screen).toMatch(/This removes/);
+    expect(await snapshot(target)).toEqual(before);
+  });
+
+  it('all or nothing: a fault while deleting trusted devices leaves every table as it was (exit 10); without it the reset succeeds', async () => {
+    const target = member(3);
+    await giveFullMfa(target, { pendingReplacement: true });
+    const before = await snapshot(target);
+    expect(before.credentials).toHaveLength(2);
+    expect(before.recoveryCodes).toHaveLength(10);
+    expect(before.trustedDevices).toHaveLength(1);
+    const auditCount = async () => Number((await knex('audit_events').count({ n: '*' }).first())!.n);
+    const auditBefore = await auditCount();
+
+    if (dialect === 'sqlite') {
+      await knex.raw(`CREATE TRIGGER t BEFORE DELETE ON trusted_devices BEGIN SELECT RAISE(ABORT, 'injected fault'); END;`);
+    } else {
+      await knex.raw(`CREATE TRIGGER t BEFORE DELETE ON trusted_devices FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected fault'`);
+    }
+    try {
+      const r = await as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-4', '--yes']);
+      expect(r.code, describeRun(r)).not.toBe(0);
+      expectOneLineError(r, 10, /injected fault/);
+      expect(await snapshot(target)).toEqual(before);
+      expect(await auditCount()).toBe(auditBefore);
+    } finally {
+      await knex.raw('DROP TRIGGER t');
+    }
+
+    const again = await as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-4', '--yes', '--json']);
+    expect(ok(again)).toMatchObject({ disabled: true, removed: { credentials: 2, recoveryCodes: 10, trustedDevices: 1 } });
+    await expectAllGone(target);
+    expect(await knex('audit_events').where({ target_email: target.email, action: 'mfa.reset' }).select('*')).toHaveLength(1);
+  });
+
+  it('ten concurrent support resets of one user: one succeeds, nine are exit 6, one mfa.reset row', async () => {
+    const target = member(4);
+    await giveFullMfa(target);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        runCli(['--db', url, '--as', SAM.email, '--password-stdin', 'disable', '--user', target.email, '--ticket', 'SUP-5', '--yes'], {
+          env,
+          stdin: `${SAM.password}\n`,
+          timeoutMs: 60_000,
+        }),
+      ),
+    );
+    const codes = results.map((r) => r.code).sort((a, b) => a - b);
+    expect(codes, results.map(describeRun).join('\n')).toEqual([0, 6, 6, 6, 6, 6, 6, 6, 6, 6]);
+    for (const r of results.filter((x) => x.code === 6)) expectOneLineError(r, 6, /not enabled/);
+    await expectAllGone(target);
+    const resets = await knex('audit_events').where({ target_email: target.email, action: 'mfa.reset' }).select('*');
+    expect(resets).toHaveLength(1);
+    expect(resets[0]).toMatchObject({ outcome: 'success', ticket: 'SUP-5', actor_email: SAM.email });
+  });
+});
