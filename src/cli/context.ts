@@ -28,6 +28,8 @@ export interface CommandContext {
   /** stdin split into lines, read once and handed out in order (password, then code, …). */
   nextStdinLine(what: string, hint: string): Promise<string>;
   readStdinText(): Promise<string>;
+  /** stdin after its first `keep` lines, which stay queued for nextStdinLine (password, then a list). */
+  readStdinAfter(keep: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,13 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
       }
       stdinConsumed = true;
       return readAll(io.stdin);
+    },
+    async readStdinAfter(keep) {
+      if (stdinConsumed) throw new Error('stdin already consumed');
+      if (stdinLines === undefined) stdinLines = (await readAll(io.stdin)).split(/\r?\n/);
+      const rest = stdinLines.splice(keep);
+      stdinConsumed = true;
+      return rest.join('\n');
     },
     async close() {
       if (db) await db.close().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, isPortalMfaError, PortalMfaError } from '../core/errors.js';
-import { describeDatabaseError } from '../db/databaseErrors.js';
+import { describeDatabaseError, LOST_CONNECTION } from '../db/databaseErrors.js';
 import type { DatabaseTarget } from '../db/url.js';
 import type { GlobalOptions } from './config.js';
 import type { CommandContext, ContextDeps } from './context.js';
@@ -154,7 +154,7 @@ function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
   // Anything a driver throws that escaped a repository is a database problem: one line, exit 10.
   const code = (e as { code?: unknown })?.code;
   const message = ((e as Error)?.message ?? String(e)).split('\n')[0] ?? '';
-  if ((typeof code === 'string' && /^(ER_|SQLITE_|E[A-Z]+$|PROTOCOL_)/.test(code)) || /^Knex: /.test(message)) {
+  if ((typeof code === 'string' && /^(ER_|SQLITE_|E[A-Z]+$|PROTOCOL_)/.test(code)) || /^Knex: /.test(message) || LOST_CONNECTION.test(message)) {
     return describeDatabaseError(e, target);
   }
   return new PortalMfaError('config', `unexpected error: ${message}`, {

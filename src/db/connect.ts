@@ -51,6 +51,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
           try {
             conn.pragma('busy_timeout = 20000');
             conn.pragma('foreign_keys = ON');
+            // a 2 MB page cache keeps memory flat when streaming large organisations
+            conn.pragma('cache_size = -2000');
             // WAL lets readers run beside the one writer; ignore failure on read-only media.
             try {
               conn.pragma('journal_mode = WAL');

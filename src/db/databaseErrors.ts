@@ -1,6 +1,9 @@
 import { configError, isPortalMfaError, type PortalMfaError } from '../core/errors.js';
 import { describeTarget, type DatabaseTarget } from './url.js';
 
+/** mysql2 errors without a code that mean the server connection is gone. */
+export const LOST_CONNECTION = /connection is in closed state|Connection lost: The server closed the connection/;
+
 /**
  * Turn a driver error (mysql2, better-sqlite3, knex) into one clear line naming what to fix.
  * Never includes the database password.
@@ -64,6 +67,12 @@ export function describeDatabaseError(e: unknown, target?: DatabaseTarget): Port
     return configError(`cannot write ${where} (${code})`, { hint: 'check that the file and directory are writable and the disk has space' });
   }
   const message = (err?.message ?? String(e)).split('\n')[0] ?? 'unknown error';
+  if (LOST_CONNECTION.test(message)) {
+    // e.g. the ROLLBACK knex sends after the server died mid-transaction (mysql2 gives it no code)
+    return configError(`lost the connection to the database server at ${mysqlAt}`, {
+      hint: 'the server went away; nothing was committed by the interrupted step — run the command again',
+    });
+  }
   if (/Knex: Timeout acquiring a connection/.test(message)) {
     return configError(`cannot connect to the database at ${mysqlAt}: timed out`, { hint: 'check that the server is reachable' });
   }

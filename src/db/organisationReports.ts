@@ -16,7 +16,7 @@ export interface MemberFilter {
   role?: 'admin' | 'member';
 }
 
-const PAGE = 2000;
+const PAGE = 5000;
 
 /**
  * Every member of an organisation with their MFA state, streamed in pages by keyset

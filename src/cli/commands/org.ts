@@ -1,18 +1,13 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { validateReason, validateTicket } from '../../core/disable.js';
-import { usageError } from '../../core/errors.js';
-import { disableMemberMfa, membersWithoutMfa, organisationForAdmin, parseUserList, setOrganisationPolicy, type BulkResult } from '../../core/organisations.js';
-import { organisationSummaries, streamMembers, type MemberFilter, type MemberReportRow } from '../../db/organisationReports.js';
-import { mfaDeps, resolveActor } from '../actor.js';
-import { confirmOrCancel } from '../confirm.js';
-import type { CommandContext } from '../context.js';
 import type { Act } from '../main.js';
-import { humanTime, isoOrNull, sanitizeCell } from '../render.js';
+import { lazy } from './lazy.js';
+
+// Definitions only: the command's code is loaded when it runs, so --help stays fast.
+const load = () => import('../handlers/org.js');
 
 export function registerOrgCommands(program: Command, act: Act): void {
   const org = program.command('org').description('organisation administration: members\' MFA state, policy, disabling MFA in bulk');
-  org.command('list').description('your organisations: your role, whether MFA is required, members and how many have MFA').action(act(list));
+  org.command('list').description('your organisations: your role, whether MFA is required, members and how many have MFA').action(act(lazy(load, 'list')));
   org
     .command('users')
     .description('every member with MFA state, enrolled / last-used times and trusted devices (streams)')
@@ -20,7 +15,7 @@ export function registerOrgCommands(program: Command, act: Act): void {
     .option('--mfa <state>', 'only members whose MFA is on (active), off (none) or pending')
     .option('--role <role>', 'only admins or members')
     .option('--csv', 'RFC 4180 CSV with a header row')
-    .action(act(users));
+    .action(act(lazy(load, 'users')));
   org
     .command('policy')
     .description('require MFA for every member (optionally after a grace period), or not; allow or forbid trusted devices')
@@ -29,7 +24,7 @@ export function registerOrgCommands(program: Command, act: Act): void {
     .option('--no-require', 'stop requiring MFA')
     .option('--grace-days <n>', 'days members have to enrol after --require (0 = none)')
     .option('--device-trust <on|off>', 'whether trusted devices may skip the code')
-    .action(act(policy));
+    .action(act(lazy(load, 'policy')));
   org
     .command('disable-mfa')
     .description('disable MFA for members (one password re-entry for the batch; one result per user)')
@@ -39,231 +34,5 @@ export function registerOrgCommands(program: Command, act: Act): void {
     .option('--dry-run', 'show what would change, change nothing')
     .option('--ticket <ticket>', 'ticket reference for the audit trail')
     .option('--reason <reason>', 'why, for the audit trail')
-    .action(act(disableMfaCommand));
-}
-
-async function list(ctx: CommandContext): Promise<void> {
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'org.list' });
-  const rows = await organisationSummaries(deps.knex, actor.user.role === 'support' ? null : actor.user.id);
-  if (ctx.out.json) {
-    ctx.out.printJson(
-      rows.map((r) => ({ slug: r.slug, name: r.name, role: r.role, mfaRequired: r.mfaRequired, graceDays: r.graceDays, deviceTrust: r.deviceTrust, members: r.members, mfaActive: r.mfaActive })),
-    );
-    return;
-  }
-  if (rows.length === 0) {
-    ctx.out.info(`${actor.user.email} is in no organisation`);
-    return;
-  }
-  ctx.out.table(
-    [
-      { header: 'org', value: (r: (typeof rows)[number]) => r.slug },
-      { header: 'name', value: (r) => r.name },
-      { header: 'role', value: (r) => r.role },
-      { header: 'mfa required', value: (r) => (r.mfaRequired ? (r.graceDays ? `yes (${r.graceDays}d grace)` : 'yes') : 'no') },
-      { header: 'device trust', value: (r) => (r.deviceTrust ? 'on' : 'off') },
-      { header: 'members', value: (r) => String(r.members) },
-      { header: 'mfa active', value: (r) => String(r.mfaActive) },
-    ],
-    rows,
-  );
-}
-
-function parseMemberFilter(opts: { mfa?: string; role?: string }): MemberFilter {
-  const filter: MemberFilter = {};
-  if (opts.mfa !== undefined) {
-    if (!['on', 'off', 'pending'].includes(opts.mfa)) throw usageError(`--mfa takes on, off or pending (got ${JSON.stringify(opts.mfa.slice(0, 20))})`);
-    filter.mfa = opts.mfa as MemberFilter['mfa'];
-  }
-  if (opts.role !== undefined) {
-    if (!['admin', 'member'].includes(opts.role)) throw usageError(`--role takes admin or member (got ${JSON.stringify(opts.role.slice(0, 20))})`);
-    filter.role = opts.role as MemberFilter['role'];
-  }
-  return filter;
-}
-
-const CSV_COLUMNS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices'] as const;
-
-function memberRecord(r: MemberReportRow) {
-  return { email: r.email, name: r.name, role: r.role, mfa: r.mfa, enrolledAt: isoOrNull(r.enrolledAt), lastUsedAt: isoOrNull(r.lastUsedAt), trustedDevices: r.trustedDevices };
-}
-
-/** Write with back-pressure, so a slow reader (or `| head`) never makes us buffer the organisation. */
-async function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));
-}
-
-async function users(ctx: CommandContext, opts: { org: string; mfa?: string; role?: string; csv?: boolean }): Promise<void> {
-  const filter = parseMemberFilter(opts);
-  if (opts.csv && ctx.out.json) throw usageError('choose --json or --csv, not both');
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'org.users' });
-  const org = await organisationForAdmin(deps, actor.user, opts.org, 'org.users', { supportAllowed: true });
-  const rows = streamMembers(deps.knex, org.id, filter, deps.clock());
-  const out = ctx.io.stdout;
-  if (ctx.out.json) {
-    for await (const r of rows) await write(out, JSON.stringify(memberRecord(r)) + '\n');
-    return;
-  }
-  if (opts.csv) {
-    const { stringify } = await import('csv-stringify/sync');
-    await write(out, stringify([CSV_COLUMNS as unknown as string[]], { record_delimiter: '\r\n' }));
-    let batch: unknown[][] = [];
-    for await (const r of rows) {
-      const m = memberRecord(r);
-      batch.push(CSV_COLUMNS.map((c) => m[c] ?? ''));
-      if (batch.length >= 500) {
-        await write(out, stringify(batch, { record_delimiter: '\r\n' }));
-        batch = [];
-      }
-    }
-    if (batch.length) await write(out, stringify(batch, { record_delimiter: '\r\n' }));
-    return;
-  }
-  // human: aligned on a terminal (one page at a time), tab-separated otherwise
-  let count = 0;
-  if (!ctx.io.stdoutIsTTY) {
-    for await (const r of rows) {
-      await write(out, [r.email, r.name, r.role, r.mfa, isoOrNull(r.enrolledAt) ?? '-', isoOrNull(r.lastUsedAt) ?? '-', String(r.trustedDevices)].map(sanitizeCell).join('\t') + '\n');
-      count++;
-    }
-    return;
-  }
-  let page: MemberReportRow[] = [];
-  const flush = () => {
-    ctx.out.table(
-      [
-        { header: 'email', value: (r: MemberReportRow) => r.email },
-        { header: 'name', value: (r) => r.name },
-        { header: 'role', value: (r) => r.role },
-        { header: 'mfa', value: (r) => r.mfa, color: (v, s) => (v === 'active' ? s.green(v) : v === 'pending' ? s.yellow(v) : s.red(v)) },
-        { header: 'enrolled', value: (r) => humanTime(r.enrolledAt) },
-        { header: 'last used', value: (r) => humanTime(r.lastUsedAt) },
-        { header: 'devices', value: (r) => String(r.trustedDevices) },
-      ],
-      page,
-    );
-    page = [];
-  };
-  for await (const r of rows) {
-    page.push(r);
-    count++;
-    if (page.length >= 1000) flush();
-  }
-  if (page.length) flush();
-  ctx.out.info(`${count} member(s) of ${org.slug}`);
-}
-
-async function policy(ctx: CommandContext, opts: { org: string; require?: boolean; graceDays?: string; deviceTrust?: string }): Promise<void> {
-  let graceDays: number | null | undefined;
-  if (opts.graceDays !== undefined) {
-    if (!/^\d{1,4}$/.test(opts.graceDays.trim()) || Number(opts.graceDays) > 3650) throw usageError('--grace-days takes a whole number of days from 0 to 3650');
-    graceDays = Number(opts.graceDays) === 0 ? null : Number(opts.graceDays);
-  }
-  let deviceTrust: boolean | undefined;
-  if (opts.deviceTrust !== undefined) {
-    if (opts.deviceTrust !== 'on' && opts.deviceTrust !== 'off') throw usageError('--device-trust takes on or off');
-    deviceTrust = opts.deviceTrust === 'on';
-  }
-  if (opts.require === undefined && graceDays === undefined && deviceTrust === undefined) {
-    throw usageError('nothing to change', { hint: 'pass --require or --no-require, --grace-days N, --device-trust on|off' });
-  }
-  if (opts.require === false && graceDays !== undefined) throw usageError('--grace-days goes with --require');
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'org.policy', sensitive: true });
-  const org = await organisationForAdmin(deps, actor.user, opts.org, 'org.policy', { supportAllowed: false });
-  if (opts.require === true && !org.mfa_required) {
-    const lacking = await membersWithoutMfa(deps, org);
-    // reported before the question only: a scripted run refused for want of --yes keeps stderr to one line
-    if (ctx.globals.yes || ctx.io.canPrompt) ctx.io.stderr.write(
-      `${lacking.total} member(s) of ${org.slug} (${lacking.admins} admin(s) among them) have no MFA and will be made to enrol` +
-        `${graceDays ? ` after a ${graceDays}-day grace period` : ' at their next login'}.\n`,
-    );
-    await confirmOrCancel(ctx, `Require MFA for ${org.slug}?`);
-  } else if (opts.require === false || deviceTrust !== undefined) {
-    await confirmOrCancel(ctx, `Change the MFA policy of ${org.slug}?`);
-  }
-  const result = await setOrganisationPolicy(deps, actor.user, org, { require: opts.require, graceDays, deviceTrust });
-  if (ctx.out.json) {
-    ctx.out.printJson({ organisation: org.slug, ...result.after, before: result.before, membersWithoutMfa: result.membersWithoutMfa.total, adminsWithoutMfa: result.membersWithoutMfa.admins });
-    return;
-  }
-  const a = result.after;
-  ctx.out.success(
-    `${org.slug}: MFA ${a.mfaRequired ? `required${a.graceDays ? ` (${a.graceDays}-day grace)` : ''}` : 'optional'}; trusted devices ${a.deviceTrust ? 'allowed' : 'off'}`,
-  );
-}
-
-async function disableMfaCommand(
-  ctx: CommandContext,
-  opts: { org: string; user?: string[]; usersFrom?: string; dryRun?: boolean; ticket?: string; reason?: string },
-): Promise<void> {
-  const ticket = validateTicket(opts.ticket);
-  const reason = validateReason(opts.reason);
-  if (!opts.user && opts.usersFrom === undefined) throw usageError('name the members with --user EMAIL… or --users-from FILE|-');
-  if (opts.usersFrom === '-' && ctx.globals.passwordStdin) {
-    throw usageError('--users-from - and --password-stdin both want stdin', { hint: 'put the list in a file, or use a CLI session (portal-mfa login)' });
-  }
-  let emails = [...(opts.user ?? [])];
-  if (opts.usersFrom !== undefined) {
-    let text: string;
-    if (opts.usersFrom === '-') text = await ctx.readStdinText();
-    else {
-      try {
-        text = readFileSync(opts.usersFrom, 'utf8');
-      } catch (e) {
-        throw usageError(`cannot read ${opts.usersFrom}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-      }
-    }
-    emails = emails.concat(await parseUserList(text));
-  }
-  if (emails.length === 0) throw usageError('the user list is empty');
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'org.disable-mfa', sensitive: true });
-  const org = await organisationForAdmin(deps, actor.user, opts.org, 'org.disable-mfa', { supportAllowed: true });
-  if (!opts.dryRun) await confirmOrCancel(ctx, `Disable MFA for ${emails.length} member(s) of ${org.slug}?`);
-
-  const progress = await startProgress(ctx, emails.length);
-  const tally = new Map<string, number>();
-  let firstFailure: BulkResult | undefined;
-  for (const email of emails) {
-    const r = await disableMemberMfa(deps, actor.user, org, email, { dryRun: Boolean(opts.dryRun), ticket, reason });
-    tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
-    if (r.exitCode !== 0 && !firstFailure) firstFailure = r;
-    progress.increment();
-    if (ctx.out.json) ctx.io.stdout.write(JSON.stringify(r) + '\n');
-    else if (ctx.io.stdoutIsTTY) {
-      progress.clearLine();
-      const mark = r.exitCode === 0 ? ctx.out.style.green('✓') : ctx.out.style.red('✗');
-      ctx.io.stdout.write(`${mark} ${sanitizeCell(r.email)}  ${r.message}\n`);
-    } else ctx.io.stdout.write([r.email, r.outcome, String(r.exitCode), r.message].map(sanitizeCell).join('\t') + '\n');
-  }
-  progress.stop();
-  const summary = [...tally.entries()].map(([k, v]) => `${v} ${k}`).join(', ');
-  ctx.out.info(`${opts.dryRun ? 'dry run: ' : ''}${emails.length} user(s): ${summary}`);
-  if (firstFailure) {
-    const { PortalMfaError } = await import('../../core/errors.js');
-    const kind = ({ 2: 'usage', 3: 'not_found', 6: 'wrong_state' } as const)[firstFailure.exitCode as 2 | 3 | 6] ?? 'rejected';
-    throw new PortalMfaError(kind, `${emails.length - (tally.get('disabled') ?? 0) - (tally.get('would-disable') ?? 0)} of ${emails.length} user(s) not ${opts.dryRun ? 'disableable' : 'disabled'} (first: ${firstFailure.email}: ${firstFailure.message})`);
-  }
-}
-
-interface Progress {
-  increment(): void;
-  clearLine(): void;
-  stop(): void;
-}
-
-/** A progress bar on stderr when it is a terminal; nothing otherwise. */
-async function startProgress(ctx: CommandContext, total: number): Promise<Progress> {
-  if (!ctx.io.stderrIsTTY || ctx.globals.quiet || total < 2) return { increment() {}, clearLine() {}, stop() {} };
-  const { SingleBar, Presets } = await import('cli-progress');
-  const bar = new SingleBar({ stream: ctx.io.stderr as NodeJS.WritableStream, format: 'disabling {bar} {value}/{total}', clearOnComplete: true, hideCursor: true }, Presets.shades_classic);
-  bar.start(total, 0);
-  return {
-    increment: () => bar.increment(),
-    clearLine: () => undefined,
-    stop: () => bar.stop(),
-  };
+    .action(act(lazy(load, 'disableMfaCommand')));
 }

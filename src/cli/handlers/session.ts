@@ -37,6 +37,8 @@ export async function login(ctx: CommandContext, opts: LoginOptions): Promise<vo
   const enforcement = await enforcementFor(deps, user.id);
   const { active } = await credentialsOfUser(deps.knex, user.id);
 
+  // printed once the session exists, so a login that fails ends with its one error line only
+  const notes: (() => void)[] = [];
   let secondFactor: 'code' | 'device' | 'none' | 'enrolled' | 'recovery-code' = 'none';
   let codeVerified = false;
   if (active) {
@@ -76,9 +78,9 @@ export async function login(ctx: CommandContext, opts: LoginOptions): Promise<vo
     codeVerified = true;
   } else {
     for (const g of enforcement.inGrace) {
-      ctx.out.warn(`${g.membership.slug} requires MFA from ${humanTime(g.until)}: enrol before then with portal-mfa enroll`);
+      notes.push(() => ctx.out.warn(`${g.membership.slug} requires MFA from ${humanTime(g.until)}: enrol before then with portal-mfa enroll`));
     }
-    if (enforcement.inGrace.length === 0) ctx.out.info('note: MFA protects your account — set it up with portal-mfa enroll');
+    if (enforcement.inGrace.length === 0) notes.push(() => ctx.out.info('note: MFA protects your account — set it up with portal-mfa enroll'));
   }
 
   let device: { id: number; expiresAt: number } | undefined;
@@ -97,6 +99,7 @@ export async function login(ctx: CommandContext, opts: LoginOptions): Promise<vo
 
   const session = await createSession(deps, user, { secondFactor });
   store.setSession(dbKey(ctx), { email: user.email, token: session.token, expiresAt: isoOrNull(session.expiresAt)! });
+  for (const note of notes) note();
   if (ctx.out.json) {
     ctx.out.printJson({
       email: user.email,
