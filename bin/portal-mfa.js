@@ -1,20 +1,35 @@
 #!/usr/bin/env node
 // Tiny launcher: the CLI lives in dist/ (built by `npm install` / `npm run build`).
-process.stdout.on('error', (err) => {
-  // `portal-mfa … | head -1`: the reader went away; stop quietly.
-  if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
 const argv = process.argv.slice(2);
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  // start-up fast path: the version needs nothing else loaded
-  const { VERSION } = await import('../dist/src/cli/version.js');
-  process.stdout.write(VERSION + '\n');
-} else if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
-  // start-up fast path: help pre-rendered at build time (scripts/render-help.mjs)
-  const { readFileSync } = await import('node:fs');
-  process.stdout.write(readFileSync(new URL('../dist/help.txt', import.meta.url), 'utf8'));
+const fast =
+  argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V') ? 'version' : argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') ? 'help' : null;
+
+if (fast) {
+  // Start-up fast paths. They print straight to fd 1: creating process.stdout (a pipe or terminal
+  // stream) and importing node:fs as a module would cost more than everything else they do.
+  const { readFileSync, writeSync } = process.getBuiltinModule?.('node:fs') ?? (await import('node:fs'));
+  const text =
+    fast === 'version'
+      ? // the version needs nothing else loaded
+        JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version + '\n'
+      : // help pre-rendered at build time (scripts/render-help.mjs)
+        readFileSync(new URL('../dist/help.txt', import.meta.url), 'utf8');
+  const buf = Buffer.from(text);
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (err) {
+      if (err && err.code === 'EAGAIN') continue;
+      if (err && err.code === 'EPIPE') break; // `portal-mfa --help | head -1`: the reader went away
+      throw err;
+    }
+  }
 } else {
+  process.stdout.on('error', (err) => {
+    // `portal-mfa … | head -1`: the reader went away; stop quietly.
+    if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const { run } = await import('../dist/src/cli/main.js');
   process.exitCode = await run(argv);
 }

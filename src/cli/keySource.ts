@@ -18,7 +18,7 @@ export function loadKeyring(opts: { keyFile?: string }, env: NodeJS.ProcessEnv, 
     return env.PORTAL_MFA_KEY!.split(',').map((k, i) => parseKey(k.trim(), `PORTAL_MFA_KEY key ${i + 1}`));
   }
   if (source.kind === 'file') return readKeyFile(source.path);
-  return [ensureKeyBesideDatabase(source.path)];
+  return ensureKeyBesideDatabase(source.path);
 }
 
 export type KeySource = { kind: 'env' } | { kind: 'file'; path: string } | { kind: 'embedded'; path: string };
@@ -68,7 +68,8 @@ function parseKey(b64: string, source: string): SecretKey {
   }
 }
 
-function ensureKeyBesideDatabase(dbFile: string): SecretKey {
+/** Every key of `<db>.key` (the first encrypts; the others decrypt, e.g. during a key rotation). */
+function ensureKeyBesideDatabase(dbFile: string): SecretKey[] {
   const file = keyFilePathFor(dbFile);
   if (!existsSync(file)) {
     ensureDirectory(dirname(file));
@@ -83,6 +84,5 @@ function ensureKeyBesideDatabase(dbFile: string): SecretKey {
   } else if ((statSync(file).mode & 0o077) !== 0) {
     chmodSync(file, 0o600);
   }
-  const keys = readKeyFile(file);
-  return keys[0]!;
+  return readKeyFile(file);
 }

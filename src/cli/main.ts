@@ -90,6 +90,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       jsonMode = Boolean(globals.json);
       if (globals.as === undefined && env.PORTAL_MFA_AS) globals.as = env.PORTAL_MFA_AS;
       const { createContext } = await import('./context.js');
+      if (io.stdoutIsTTY || io.color || io.colorErr) await (await import('./render.js')).loadTerminalSupport(io);
       const ctx = createContext(globals, { ...deps, env, io });
       try {
         await handler(ctx, cmd.opts() as O, args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string'));

@@ -1,11 +1,39 @@
-import { Chalk, type ChalkInstance } from 'chalk';
-import stringWidth from 'string-width';
 import type { IOStreams } from './io.js';
+
+/** The styles portal-mfa uses; chalk's when colour is on, plain text otherwise. */
+export interface Style {
+  bold(s: string): string;
+  dim(s: string): string;
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+}
+
+const plain = (s: string) => s;
+const PLAIN: Style = { bold: plain, dim: plain, green: plain, red: plain, yellow: plain };
+
+// chalk and string-width (emoji and East Asian width tables) are only needed on a terminal: to
+// colour and to align tables. They are loaded then (loadTerminalSupport), so scripts and pipes
+// do not pay for them at start-up; until then, no colour and plain lengths.
+let chalkStyle: Style | undefined;
+let stringWidth: (s: string) => number = (s) => s.length;
+
+export async function loadTerminalSupport(io: Pick<IOStreams, 'stdoutIsTTY' | 'color' | 'colorErr'>): Promise<void> {
+  if (io.color || io.colorErr) {
+    const { Chalk } = await import('chalk');
+    chalkStyle = new Chalk({ level: 1 });
+  }
+  if (io.stdoutIsTTY) stringWidth = (await import('string-width')).default;
+}
+
+function makeStyle(on: boolean): Style {
+  return on && chalkStyle ? chalkStyle : PLAIN;
+}
 
 export interface Column<Row> {
   header: string;
   value: (row: Row) => string;
-  color?: (value: string, style: ChalkInstance) => string;
+  color?: (value: string, style: Style) => string;
 }
 
 /**
@@ -13,15 +41,15 @@ export interface Column<Row> {
  * on stderr. With --json, human lines are suppressed so stdout holds only the document.
  */
 export class Output {
-  readonly style: ChalkInstance;
-  readonly errStyle: ChalkInstance;
+  readonly style: Style;
+  readonly errStyle: Style;
 
   constructor(
     readonly io: IOStreams,
     readonly opts: { json: boolean; quiet: boolean },
   ) {
-    this.style = new Chalk({ level: io.color ? 1 : 0 });
-    this.errStyle = new Chalk({ level: io.colorErr ? 1 : 0 });
+    this.style = makeStyle(io.color);
+    this.errStyle = makeStyle(io.colorErr);
   }
 
   get json(): boolean {

@@ -24,7 +24,15 @@ export interface RotationResult {
 export async function rotateKeys(
   deps: MfaDeps,
   newKey: SecretKey,
-  opts: { batchSize?: number; onProgress?: (done: number, total: number) => void; stopAfterBatches?: number } = {},
+  opts: {
+    batchSize?: number;
+    onProgress?: (done: number, total: number) => void;
+    stopAfterBatches?: number;
+    /** runs once the rotation lock is held, before anything is read (e.g. re-read and extend a key file) */
+    onLocked?: () => void | Promise<void>;
+    /** runs when every secret is under the new key, while the lock is still held */
+    onComplete?: () => void | Promise<void>;
+  } = {},
 ): Promise<RotationResult> {
   const batchSize = opts.batchSize ?? 200;
   const holder = `${deps.origin.osUser}@${deps.origin.host} pid ${process.pid}`;
@@ -35,8 +43,12 @@ export async function rotateKeys(
     });
   }
   try {
+    await opts.onLocked?.();
     const total = await countCredentialsNotUnderKey(deps.knex, newKey.id);
-    if (total === 0) return { newKeyId: newKey.id, rotated: 0, alreadyDone: true };
+    if (total === 0) {
+      await opts.onComplete?.();
+      return { newKeyId: newKey.id, rotated: 0, alreadyDone: true };
+    }
     // Every secret must still be readable with the configured keyring.
     const sample = await credentialsNotUnderKey(deps.knex, newKey.id, 0, 5);
     for (const row of sample) {
@@ -71,6 +83,7 @@ export async function rotateKeys(
       }
     }
     await recordAudit(deps.knex, deps, { action: 'keys.rotate', outcome: 'success', detail: { newKeyId: newKey.id, rotated: done } });
+    await opts.onComplete?.();
     return { newKeyId: newKey.id, rotated: done, alreadyDone: false };
   } finally {
     await releaseLock(deps.knex, LOCK, holder).catch(() => undefined);

@@ -12,13 +12,8 @@
  * `crypto.timingSafeEqual`.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  NobleCryptoPlugin,
-  ScureBase32Plugin,
-  createGuardrails,
-  generateSync,
-  type HashAlgorithm,
-} from 'otplib';
+import { createRequire } from 'node:module';
+import type { HashAlgorithm } from 'otplib';
 
 export type TotpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
 
@@ -39,17 +34,36 @@ const MIN_DIGITS = 1;
 const MAX_DIGITS = 10;
 const MAX_WINDOW = 100;
 
-const cryptoPlugin = new NobleCryptoPlugin();
-const base32Plugin = new ScureBase32Plugin();
-
 /**
+ * otplib and its plugins, loaded on first use (its CommonJS build, synchronously): commands that
+ * never compute a code (status, devices, audit, org …) do not pay ~20 ms for it at start-up.
+ *
  * otplib refuses keys shorter than 16 bytes by default (RFC 4226's minimum).
  * Secrets we generate are 20 bytes, but authenticator secrets already stored
  * by other systems are commonly 80-bit (16 base32 chars, e.g. the classic
  * Google Authenticator length), and verifying those must keep working.
  * The floor is therefore lowered to 10 bytes; the maximum (64) is unchanged.
  */
-const guardrails = createGuardrails({ MIN_SECRET_BYTES: 10 });
+let otplib:
+  | {
+      generateSync: (typeof import('otplib'))['generateSync'];
+      cryptoPlugin: InstanceType<(typeof import('otplib'))['NobleCryptoPlugin']>;
+      base32Plugin: InstanceType<(typeof import('otplib'))['ScureBase32Plugin']>;
+      guardrails: ReturnType<(typeof import('otplib'))['createGuardrails']>;
+    }
+  | undefined;
+function otp(): NonNullable<typeof otplib> {
+  if (!otplib) {
+    const m = createRequire(import.meta.url)('otplib') as typeof import('otplib');
+    otplib = {
+      generateSync: m.generateSync,
+      cryptoPlugin: new m.NobleCryptoPlugin(),
+      base32Plugin: new m.ScureBase32Plugin(),
+      guardrails: m.createGuardrails({ MIN_SECRET_BYTES: 10 }),
+    };
+  }
+  return otplib;
+}
 
 const ALGORITHM_MAP: Record<TotpAlgorithm, HashAlgorithm> = {
   SHA1: 'sha1',
@@ -85,7 +99,7 @@ function assertPeriod(periodSeconds: number): void {
 
 /** RFC 4648 base32, uppercase, without padding. */
 export function base32Encode(b: Buffer): string {
-  return base32Plugin.encode(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), { padding: false });
+  return otp().base32Plugin.encode(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), { padding: false });
 }
 
 /**
@@ -104,7 +118,7 @@ export function base32Decode(s: string): Buffer {
   }
   let bytes: Uint8Array;
   try {
-    bytes = base32Plugin.decode(unpadded);
+    bytes = otp().base32Plugin.decode(unpadded);
   } catch {
     throw new Error('invalid base32: malformed input (bad length or non-zero trailing bits)');
   }
@@ -144,6 +158,7 @@ export function hotp(
   if (!Number.isSafeInteger(counter) || counter < 0) {
     throw new RangeError('counter must be a non-negative safe integer');
   }
+  const { generateSync, cryptoPlugin, base32Plugin, guardrails } = otp();
   return generateSync({
     strategy: 'hotp',
     secret: new Uint8Array(key),

@@ -10,23 +10,34 @@ const b64 = (k: SecretKey) => k.key.toString('base64');
 export async function rotate(ctx: CommandContext, opts: { newKeyFile: string }): Promise<void> {
   const newKey = readKeyFile(opts.newKeyFile)[0]!;
   const source = keySourceOf({ keyFile: ctx.globals.keyFile }, ctx.env, ctx.target());
-  const oldKeys = ctx.keyring();
+  let oldKeys = ctx.keyring();
   const deps = await mfaDeps(ctx);
   // A key file is updated in two steps so every process reading it can decrypt throughout:
   // now the new key is added (decrypt-only); when the rotation is complete it becomes the first.
+  // Both steps happen under the rotation lock, from a fresh read of the file: a rotation that
+  // finished since this command started must not have its key dropped from the file.
   const keyFile = source.kind === 'file' ? source.path : source.kind === 'embedded' ? keyFilePathFor(source.path) : undefined;
-  const withNew = [...oldKeys.filter((k) => k.id !== newKey.id), newKey];
+  let withNew = [...oldKeys.filter((k) => k.id !== newKey.id), newKey];
   deps.keyring = () => withNew;
-  if (keyFile && !oldKeys.some((k) => k.id === newKey.id)) writeKeyFile(keyFile, withNew.map(b64));
+  const onLocked = () => {
+    if (!keyFile) return;
+    oldKeys = readKeyFile(keyFile);
+    withNew = [...oldKeys.filter((k) => k.id !== newKey.id), newKey];
+    if (!oldKeys.some((k) => k.id === newKey.id)) writeKeyFile(keyFile, withNew.map(b64));
+  };
+  const onComplete = () => {
+    if (keyFile) writeKeyFile(keyFile, [newKey, ...readKeyFile(keyFile).filter((k) => k.id !== newKey.id)].map(b64));
+  };
 
   const showProgress = ctx.io.stderrIsTTY && !ctx.globals.quiet;
   const result = await rotateKeys(deps, newKey, {
     onProgress: (done, total) => {
       if (showProgress) ctx.io.stderr.write(`\rre-encrypting: ${done}/${total}`);
     },
+    onLocked,
+    onComplete,
   });
   if (showProgress && !result.alreadyDone) ctx.io.stderr.write('\n');
-  if (keyFile) writeKeyFile(keyFile, [newKey, ...oldKeys.filter((k) => k.id !== newKey.id)].map(b64));
   if (ctx.out.json) {
     ctx.out.printJson({ newKeyId: result.newKeyId, rotated: result.rotated, complete: true, keyFile: keyFile ?? null });
     return;

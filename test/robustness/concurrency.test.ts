@@ -1,0 +1,287 @@
+/**
+ * Concurrency (robustness, item 4), on SQLite and MariaDB. Already covered elsewhere, not repeated:
+ *   20 processes verifying one valid code → one success   test/integration/verify.test.ts
+ *   10 support resets of one user → one success, nine 6  test/integration/disable.test.ts
+ *   two `keys rotate` started together / a held lock      test/integration/org.test.ts
+ * Added here:
+ * - 20 `login`s with one valid code (the login path, not verify) → one session;
+ * - 12 `enroll --confirm`s of one pending enrolment → one activation, ten recovery codes;
+ * - 10 disablers of one user by three different paths (support reset, admin `disable --user`,
+ *   admin `org disable-mfa`) → one success, nine exit 6, one audit row;
+ * - `keys rotate` while another rotation certainly runs (paused with SIGSTOP while it holds the
+ *   lock) → refused with exit 6, the first finishes;
+ * - two rotations sharing a key file, interleaved so the second read the file before the first
+ *   ran → the key file must still decrypt every secret afterwards (no lost key);
+ * - (SQLite) a process reading the embedded key file during a rotation decrypts rows already
+ *   re-encrypted under the new key (README "Key rotation").
+ */
+import { readdirSync, readlinkSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Knex } from 'knex';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyBase64, keyFromBase64, sealSecret } from '../../src/core/secretBox.js';
+import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
+import { safeStep, totpAt } from '../support/independentTotp.js';
+import { ALICE, connect, DEVON, member, SAM, seedFullMfa, sleep, sqliteFile, startCli } from './helpers.js';
+
+const keyIdOf = (b64: string) => keyFromBase64(b64).id;
+
+describeEachDatabase('concurrency', (getDb) => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let env: NodeJS.ProcessEnv;
+  let url = '';
+  let currentKey = '';
+  let secrets = new Map<string, string>();
+  const ROTATION_ROWS = 3000;
+
+  const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) => runCli(['--db', url, ...args], { env: e, stdin, timeoutMs: 120_000 });
+  const as = (who: { email: string; password: string }, args: string[], e?: NodeJS.ProcessEnv) => cli(['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
+  const count = async (table: string, where: Record<string, unknown>) => Number((await knex(table).where(where).count({ n: '*' }).first())?.n);
+  const userId = async (email: string) => Number((await knex('users').where({ email }).first('id')).id);
+
+  beforeAll(async () => {
+    db = getDb();
+    url = db.url;
+    currentKey = generateKeyBase64();
+    env = makeCliEnv({ PORTAL_MFA_KEY: currentKey }).env;
+    for (const args of [['db', 'migrate'], ['demo', '--members', String(ROTATION_ROWS)]]) {
+      const r = await cli(args);
+      expect(r.code, describeRun(r)).toBe(0);
+    }
+    knex = connect(db);
+    // members 1..ROTATION_ROWS get MFA (the rotation tests need many rows); 1..9 are used by the other tests
+    secrets = await seedFullMfa(knex, [DEVON.email, ...Array.from({ length: ROTATION_ROWS }, (_, i) => member(i + 1).email)], currentKey);
+  }, 180_000);
+
+  afterAll(async () => {
+    await knex?.destroy();
+  });
+
+  it('20 logins with the same valid code: exactly one session', async () => {
+    const step = await safeStep(8_000);
+    const code = totpAt(secrets.get(DEVON.email)!, step);
+    const results = await Promise.all(Array.from({ length: 20 }, () => as(DEVON, ['login', '--code', code, '--json'], makeCliEnv({ PORTAL_MFA_KEY: currentKey }).env)));
+    const codes = results.map((r) => r.code).sort((a, b) => a - b);
+    expect(codes, results.filter((r) => r.code !== 0 && r.code !== 1).map(describeRun).join('\n')).toEqual([0, ...Array<number>(19).fill(1)]);
+    for (const r of results.filter((x) => x.code === 1)) expectOneLineError(r, 1, /already been used/);
+    const id = await userId(DEVON.email);
+    // the seeded session plus the one login
+    expect(await count('cli_sessions', { user_id: id })).toBe(2);
+    expect(await count('audit_events', { target_user_id: id, action: 'session.login', outcome: 'success' })).toBe(1);
+  }, 120_000);
+
+  it('12 enroll --confirm of one pending enrolment: one activation with ten recovery codes; the rest exit 6', async () => {
+    const who = { email: 'erin@acme.example', password: 'erin-demo-pass' };
+    const start = await as(who, ['enroll', '--no-confirm', '--json']);
+    expect(start.code, describeRun(start)).toBe(0);
+    const secret = (JSON.parse(start.stdout) as { secret: string }).secret;
+    const step = await safeStep(10_000);
+    const code = totpAt(secret, step);
+    const results = await Promise.all(Array.from({ length: 12 }, () => as(who, ['enroll', '--confirm', code, '--json'])));
+    const codes = results.map((r) => r.code).sort((a, b) => a - b);
+    expect(codes, results.map(describeRun).join('\n')).toEqual([0, ...Array<number>(11).fill(6)]);
+    for (const r of results.filter((x) => x.code === 6)) expectOneLineError(r, 6, /no enrolment is pending|changed by another process/);
+    const winner = JSON.parse(results.find((r) => r.code === 0)!.stdout) as { status: string; recoveryCodes: string[] };
+    expect(winner.status).toBe('active');
+    expect(winner.recoveryCodes).toHaveLength(10);
+    const id = await userId(who.email);
+    expect(await count('mfa_credentials', { user_id: id, status: 'active' })).toBe(1);
+    expect(await count('mfa_credentials', { user_id: id, status: 'pending' })).toBe(0);
+    expect(await count('recovery_codes', { user_id: id })).toBe(10);
+    expect(await count('audit_events', { target_user_id: id, action: 'mfa.enroll.confirm', outcome: 'success' })).toBe(1);
+  }, 120_000);
+
+  it('10 disablers of one user by three paths (support, admin disable, admin org disable-mfa): one success, nine exit 6, one audit row', async () => {
+    const target = member(3);
+    const jobs: (() => Promise<CliResult>)[] = [
+      ...Array.from({ length: 4 }, () => () => as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-77', '--yes'])),
+      ...Array.from({ length: 3 }, () => () => as(ALICE, ['disable', '--user', target.email, '--yes'])),
+      ...Array.from({ length: 3 }, () => () => as(ALICE, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--user', target.email, '--yes'])),
+    ];
+    const results = await Promise.all(jobs.map((j) => j()));
+    const codes = results.map((r) => r.code).sort((a, b) => a - b);
+    expect(codes, results.map(describeRun).join('\n')).toEqual([0, ...Array<number>(9).fill(6)]);
+    for (const r of results.filter((x) => x.code === 6)) expectOneLineError(r, 6, /not enabled|not disabled/);
+    const id = await userId(target.email);
+    expect(await count('mfa_credentials', { user_id: id })).toBe(0);
+    expect(await count('recovery_codes', { user_id: id })).toBe(0);
+    expect(await count('trusted_devices', { user_id: id })).toBe(0);
+    const rows = (await knex('audit_events').where({ target_user_id: id, outcome: 'success' }).whereIn('action', ['mfa.reset', 'org.disable-mfa', 'mfa.disable']).select('action')) as { action: string }[];
+    expect(rows, 'exactly one removal is audited').toHaveLength(1);
+  }, 120_000);
+
+  it('keys rotate while another rotation holds the lock (paused mid-run): refused with exit 6; the first finishes', async () => {
+    const NEW1 = generateKeyBase64();
+    const NEW2 = generateKeyBase64();
+    const home = env.HOME as string;
+    const f1 = path.join(home, 'rotate-new1.key');
+    const f2 = path.join(home, 'rotate-new2.key');
+    writeFileSync(f1, `${NEW1}\n`, { mode: 0o600 });
+    writeFileSync(f2, `${NEW2}\n`, { mode: 0o600 });
+
+    const first = startCli(['--db', url, 'keys', 'rotate', '--new-key-file', f1, '--json'], { env });
+    // pause the first rotation as soon as it holds the lock (it has thousands of rows to do)
+    const deadline = Date.now() + 60_000;
+    while ((await count('maintenance_locks', { name: 'keys.rotate' })) === 0) {
+      expect(Date.now() < deadline, `the first rotation never took the lock\n${first.stderr()}`).toBe(true);
+      await sleep(1);
+    }
+    first.child.kill('SIGSTOP');
+    try {
+      expect(await count('maintenance_locks', { name: 'keys.rotate' }), 'the first rotation finished before it could be paused; add rows').toBe(1);
+      const second = await cli(['keys', 'rotate', '--new-key-file', f2, '--json']);
+      expectOneLineError(second, 6, /another key rotation is running/);
+      expect(second.stdout).toBe('');
+    } finally {
+      first.child.kill('SIGCONT');
+    }
+    const done = await first.done;
+    expect(done.code, first.stderr()).toBe(0);
+    expect(JSON.parse(first.stdout())).toMatchObject({ newKeyId: keyIdOf(NEW1), complete: true });
+    const keyIds = (await knex('mfa_credentials').distinct('key_id').pluck('key_id')).map(String);
+    expect(keyIds).toEqual([keyIdOf(NEW1)]);
+    expect(await count('maintenance_locks', { name: 'keys.rotate' })).toBe(0);
+    currentKey = NEW1;
+
+    // the new key reads the secrets: a member verifies
+    const m = member(4);
+    const step = await safeStep(5_000);
+    const r = await as(SAM, ['verify', '--user', m.email, '--code', totpAt(secrets.get(m.email)!, step)], { ...env, PORTAL_MFA_KEY: NEW1 });
+    expect(r.code, describeRun(r)).toBe(0);
+  }, 180_000);
+
+  it('two rotations sharing a key file, the second having read it before the first ran: the file still decrypts every secret', async () => {
+    const home = env.HOME as string;
+    const keyFile = path.join(home, 'shared.key');
+    writeFileSync(keyFile, `${currentKey}\n`, { mode: 0o600 });
+    const KA = generateKeyBase64();
+    const KB = generateKeyBase64();
+    const fa = path.join(home, 'ka.key');
+    const fb = path.join(home, 'kb.key');
+    writeFileSync(fa, `${KA}\n`, { mode: 0o600 });
+    writeFileSync(fb, `${KB}\n`, { mode: 0o600 });
+    const fileEnv = { ...env };
+    delete fileEnv.PORTAL_MFA_KEY;
+
+    // Hold the database so that B stops right after reading the key file (its database open waits),
+    // freeze B there, let A run to completion, then let B go on.
+    let release: () => Promise<void>;
+    let bWaiting: (pid: number) => Promise<boolean>;
+    if (db.dialect === 'sqlite') {
+      // an EXCLUSIVE-mode lock needs every other connection of ours closed
+      await knex.destroy();
+      const holder = new Database(sqliteFile(db));
+      holder.pragma('locking_mode = EXCLUSIVE');
+      holder.exec('BEGIN EXCLUSIVE');
+      holder.prepare('SELECT COUNT(*) FROM users').get();
+      release = async () => {
+        holder.exec('COMMIT');
+        holder.close();
+        knex = connect(db);
+      };
+      const file = sqliteFile(db);
+      bWaiting = async (pid) => {
+        try {
+          return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+            try {
+              return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+            } catch {
+              return false;
+            }
+          });
+        } catch {
+          return false;
+        }
+      };
+    } else {
+      const holder = await mysql.createConnection({ uri: url });
+      holder.on('error', () => {});
+      await holder.query('LOCK TABLES knex_migrations WRITE, knex_migrations_lock WRITE');
+      release = async () => {
+        await holder.query('UNLOCK TABLES');
+        await holder.end();
+      };
+      const watcher = await mysql.createConnection({ uri: url });
+      bWaiting = async () => {
+        const [rows] = await watcher.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%knex_migrations%' AND state LIKE '%lock%' AND id <> CONNECTION_ID()");
+        return Number(rows[0]!.n) > 0;
+      };
+      const done = release;
+      release = async () => {
+        await done();
+        await watcher.end();
+      };
+    }
+
+    const b = startCli(['--db', url, '--key-file', keyFile, 'keys', 'rotate', '--new-key-file', fb, '--json'], { env: fileEnv });
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!(await bWaiting(b.child.pid!))) {
+        expect(Date.now() < deadline, `B never reached the database\n${b.stderr()}`).toBe(true);
+        await sleep(10);
+      }
+      await sleep(300); // B is now blocked on the database, after its key file read
+      b.child.kill('SIGSTOP');
+    } finally {
+      await release!();
+    }
+    let a: CliResult;
+    try {
+      a = await cli(['--key-file', keyFile, 'keys', 'rotate', '--new-key-file', fa, '--json'], undefined, fileEnv);
+    } finally {
+      b.child.kill('SIGCONT');
+    }
+    const bDone = await b.done;
+    expect(a.code, describeRun(a)).toBe(0);
+    expect([0, 6], `B: exit ${bDone.code}\n${b.stderr()}`).toContain(bDone.code);
+
+    // whatever B did, the key file must decrypt every stored secret
+    const fileIds = readFileSync(keyFile, 'utf8').trim().split('\n').map(keyIdOf);
+    const rowIds = (await knex('mfa_credentials').distinct('key_id').pluck('key_id')).map(String);
+    expect(fileIds, `rows are under ${rowIds.join(', ')}; the key file holds ${fileIds.join(', ')}`).toEqual(expect.arrayContaining(rowIds));
+    const m = member(5);
+    const step = await safeStep(5_000);
+    const r = await as(SAM, ['--key-file', keyFile, 'verify', '--user', m.email, '--code', totpAt(secrets.get(m.email)!, step)], fileEnv);
+    expect(r.code, describeRun(r)).toBe(0);
+    currentKey = readFileSync(keyFile, 'utf8').trim().split('\n')[0]!;
+  }, 180_000);
+});
+
+describe('the embedded key file during a rotation [sqlite]', () => {
+  it('a process reading <db>.key decrypts rows already re-encrypted under the new (second-line) key', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const env = makeCliEnv().env; // no PORTAL_MFA_KEY: the key file beside the database
+      const cli = (args: string[], stdin?: string) => runCli(['--db', db.url, ...args], { env, stdin, timeoutMs: 60_000 });
+      for (const args of [['db', 'migrate'], ['demo']]) {
+        const r = await cli(args);
+        expect(r.code, describeRun(r)).toBe(0);
+      }
+      const keyFile = `${sqliteFile(db)}.key`;
+      const K0 = generateKeyBase64();
+      writeFileSync(keyFile, `${K0}\n`, { mode: 0o600 });
+      const knex = connect(db);
+      try {
+        const secrets = await seedFullMfa(knex, [DEVON.email], K0);
+        // what `keys rotate` leaves while it runs (or after an interruption): the new key on the
+        // second line (decrypt-only) and some rows already under it
+        const KN = generateKeyBase64();
+        writeFileSync(keyFile, `${K0}\n${KN}\n`, { mode: 0o600 });
+        const sealed = sealSecret(secrets.get(DEVON.email)!, keyFromBase64(KN));
+        const id = Number((await knex('users').where({ email: DEVON.email }).first('id')).id);
+        await knex('mfa_credentials').where({ user_id: id }).update({ secret_ciphertext: sealed.ciphertext, key_id: sealed.keyId });
+        const step = await safeStep(5_000);
+        const r = await cli(['--as', SAM.email, '--password-stdin', 'verify', '--user', DEVON.email, '--code', totpAt(secrets.get(DEVON.email)!, step)], `${SAM.password}\n`);
+        expect(r.code, describeRun(r)).toBe(0);
+      } finally {
+        await knex.destroy();
+      }
+    } finally {
+      await db.drop();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,312 @@
+/**
+ * Shared helpers for the robustness suite (test/robustness/*.test.ts): whole-database snapshots
+ * for "bad input changes nothing" checks, direct seeding of MFA state (fast, no CLI round-trips),
+ * and process helpers for the kill / EPIPE / closed-stdin cases that runCli cannot express.
+ */
+import { spawn, execFileSync, type ChildProcessWithoutNullStreams, type StdioOptions } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import knexFactory, { type Knex } from 'knex';
+import { expect } from 'vitest';
+import { sealSecret, keyFromBase64 } from '../../src/core/secretBox.js';
+import { BIN, describeRun, type CliResult } from '../support/cli.js';
+import type { TestDatabase } from '../support/databases.js';
+
+export interface Account {
+  email: string;
+  password: string;
+}
+const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
+export const ALICE = acct('alice', 'alice@acme.example');
+export const OLIVIA = acct('olivia', 'olivia@partners.example');
+export const DEVON = acct('devon', 'devon@example.com');
+export const ERIN = acct('erin', 'erin@acme.example');
+export const SAM = acct('sam', 'sam@support.example');
+export const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
+
+export function connect(db: TestDatabase): Knex {
+  if (db.dialect === 'sqlite') {
+    return knexFactory({ client: 'better-sqlite3', connection: { filename: sqliteFile(db) }, useNullAsDefault: true });
+  }
+  return knexFactory({ client: 'mysql2', connection: db.url, pool: { min: 0, max: 4 } });
+}
+
+export const sqliteFile = (db: Pick<TestDatabase, 'url'>) => db.url.slice('sqlite:'.length);
+
+const isSqliteKnex = (knex: Knex) => knex.client.config.client === 'better-sqlite3';
+
+export async function tableNames(knex: Knex): Promise<string[]> {
+  if (isSqliteKnex(knex)) {
+    const rows = await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`);
+    return (rows as { name: string }[]).map((r) => r.name);
+  }
+  const [rows] = await knex.raw('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name');
+  return (rows as { name: string }[]).map((r) => r.name);
+}
+
+async function primaryKey(knex: Knex, table: string): Promise<string[]> {
+  if (isSqliteKnex(knex)) {
+    const cols = (await knex.raw(`PRAGMA table_info(\`${table}\`)`)) as { name: string; pk: number }[];
+    const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    return pk.length ? pk : cols.map((c) => c.name);
+  }
+  const [rows] = await knex.raw(
+    `SELECT column_name AS name FROM information_schema.key_column_usage
+     WHERE table_schema = DATABASE() AND table_name = ? AND constraint_name = 'PRIMARY' ORDER BY ordinal_position`,
+    [table],
+  );
+  const pk = (rows as { name: string }[]).map((r) => r.name);
+  if (pk.length) return pk;
+  const [cols] = await knex.raw('SELECT column_name AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position', [table]);
+  return (cols as { name: string }[]).map((r) => r.name);
+}
+
+/** Stable text for a row set: Buffers as hex, bigint and Date as strings. */
+export function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => {
+    if (typeof x === 'bigint') return x.toString();
+    if (x && typeof x === 'object' && (x as { type?: string }).type === 'Buffer' && Array.isArray((x as { data?: unknown }).data)) {
+      return 'hex:' + Buffer.from((x as { data: number[] }).data).toString('hex');
+    }
+    return x;
+  });
+}
+
+/** Every row of every table but `audit_events`, ordered by primary key, as one JSON text per table. */
+export async function snapshotTables(knex: Knex): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of await tableNames(knex)) {
+    if (t === 'audit_events') continue;
+    const pk = await primaryKey(knex, t);
+    out[t] = stableJson(await knex(t).select('*').orderBy(pk.map((c) => ({ column: c, order: 'asc' }))));
+  }
+  return out;
+}
+
+export async function auditRows(knex: Knex): Promise<Record<string, unknown>[]> {
+  return knex('audit_events').select('*').orderBy('id');
+}
+
+/** `sqlite3 FILE .dump` without the audit_events rows (refusals are audited by design). */
+export function sqliteDumpWithoutAudit(file: string): string {
+  const dump = execFileSync('sqlite3', [file, '.dump'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  return dump
+    .split('\n')
+    .filter((l) => !/^INSERT INTO "?audit_events"? /.test(l) && !/^INSERT INTO sqlite_sequence VALUES\('audit_events',/.test(l) && !/^UPDATE "?sqlite_sequence"? SET seq = \d+ WHERE name = 'audit_events';$/.test(l))
+    .join('\n');
+}
+
+let sqlite3Available: boolean | undefined;
+export function haveSqlite3(): boolean {
+  if (sqlite3Available === undefined) {
+    try {
+      execFileSync('sqlite3', ['-version'], { stdio: 'ignore' });
+      sqlite3Available = true;
+    } catch {
+      sqlite3Available = false;
+    }
+  }
+  return sqlite3Available;
+}
+
+export interface DbState {
+  tables: Record<string, string>;
+  audit: Record<string, unknown>[];
+  dump?: string;
+}
+
+export async function captureState(knex: Knex, db: TestDatabase): Promise<DbState> {
+  return {
+    tables: await snapshotTables(knex),
+    audit: await auditRows(knex),
+    dump: db.dialect === 'sqlite' && haveSqlite3() ? sqliteDumpWithoutAudit(sqliteFile(db)) : undefined,
+  };
+}
+
+/**
+ * Nothing but audit_events changed (byte-for-byte for SQLite via sqlite3 .dump, row-for-row via knex
+ * for both), and audit_events only grew, by rows whose outcome is one of `allowedOutcomes`.
+ */
+export function expectStateUnchanged(before: DbState, after: DbState, what: string, allowedOutcomes: string[] = ['refused', 'failure']): void {
+  for (const t of new Set([...Object.keys(before.tables), ...Object.keys(after.tables)])) {
+    expect(after.tables[t], `${what}: table ${t} changed`).toBe(before.tables[t]);
+  }
+  if (before.dump !== undefined) expect(after.dump === before.dump, `${what}: sqlite3 .dump (without audit_events) changed`).toBe(true);
+  expect(stableJson(after.audit.slice(0, before.audit.length)), `${what}: existing audit rows changed`).toBe(stableJson(before.audit));
+  const added = after.audit.slice(before.audit.length);
+  const unexpected = added.filter((r) => !allowedOutcomes.includes(String(r.outcome)));
+  expect(unexpected.map((r) => `${r.action}/${r.outcome}`), `${what}: audit rows other than refusals were added`).toEqual([]);
+}
+
+/** Stderr must not carry raw control characters (terminal escapes) besides the final newline. */
+export function expectNoControlChars(r: CliResult): void {
+  // eslint-disable-next-line no-control-regex
+  expect(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(r.stderr), `raw control characters on stderr\n${describeRun(r)}`).toBe(false);
+}
+
+/** Run async jobs with at most `n` in flight, keeping the input order of results. */
+export async function inBatches<T, R>(items: T[], n: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= items.length) return;
+        results[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return results;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Run a synchronous child (e.g. `sh -c …`) wrapper that runCli cannot express; same result shape. */
+export function runRaw(
+  command: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; stdio?: StdioOptions; stdin?: string; timeoutMs?: number; cwd?: string },
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: opts.env, cwd: opts.cwd ?? (opts.env.HOME as string), stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (c: Buffer) => out.push(c));
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
+    child.stdin?.on('error', () => {});
+    if (child.stdin) {
+      if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+      else child.stdin.end();
+    }
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ').slice(0, 200)} timed out\n${Buffer.concat(err).toString()}`));
+    }, opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 + 9 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+/** A running portal-mfa process, with its stdout split into lines as they arrive. */
+export interface RunningCli {
+  child: ChildProcessWithoutNullStreams;
+  lines: string[];
+  stderr: () => string;
+  stdout: () => string;
+  /** resolves when at least n stdout lines have arrived (rejects if the process ends first) */
+  waitForLines(n: number, timeoutMs?: number): Promise<void>;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; stdin?: string }): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], { env: opts.env, cwd: opts.env.HOME as string, stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let partial = '';
+  let out = '';
+  let err = '';
+  child.stdin.on('error', () => {});
+  child.stdin.end(opts.stdin ?? '');
+  child.stdout.on('data', (c: Buffer) => {
+    const s = c.toString('utf8');
+    out += s;
+    partial += s;
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  let finished = false;
+  void done.then(() => (finished = true));
+  return {
+    child,
+    lines,
+    stderr: () => err,
+    stdout: () => out,
+    done,
+    async waitForLines(n, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (lines.length < n) {
+        if (finished) throw new Error(`process ended after ${lines.length} line(s), before ${n}\n--- stderr ---\n${err}`);
+        if (Date.now() > deadline) throw new Error(`only ${lines.length} line(s) after ${timeoutMs} ms\n--- stderr ---\n${err}`);
+        await sleep(5);
+      }
+    },
+  };
+}
+
+/**
+ * Give users active MFA with ten recovery codes, a trusted device and an open CLI session by
+ * writing the rows directly (the secrets are real ciphertexts under `keyB64`). Returns the
+ * plain TOTP secrets by email.
+ */
+export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string): Promise<Map<string, string>> {
+  const key = keyFromBase64(keyB64);
+  const users = (await knex('users').whereIn('email', emails).select('id', 'email')) as { id: number; email: string }[];
+  expect(users.length, 'seedFullMfa: every email must be a user').toBe(emails.length);
+  const now = Date.now() - 60 * 60_000;
+  const secrets = new Map<string, string>();
+  const chunk = <T>(xs: T[], n: number) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
+  const creds: Record<string, unknown>[] = [];
+  const codes: Record<string, unknown>[] = [];
+  const devices: Record<string, unknown>[] = [];
+  const sessions: Record<string, unknown>[] = [];
+  for (const u of users) {
+    const secret = base32(randomBytes(20));
+    secrets.set(u.email, secret);
+    const sealed = sealSecret(secret, key);
+    creds.push({
+      user_id: u.id, status: 'active', secret_ciphertext: sealed.ciphertext, key_id: sealed.keyId, created_at: now, confirmed_at: now,
+      last_used_at: now, last_accepted_step: Math.floor(now / 30_000), consecutive_failures: 0, locked_until: null,
+    });
+    for (let i = 0; i < 10; i++) codes.push({ user_id: u.id, code_hash: `scrypt$16384$8$1$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`, created_at: now, used_at: null });
+    devices.push({ user_id: u.id, token_hash: sha256(randomBytes(32).toString('base64url')), label: 'seeded laptop', created_at: now, last_used_at: null, expires_at: now + 30 * 86_400_000, revoked_at: null });
+    sessions.push({ user_id: u.id, token_hash: sha256(randomBytes(32).toString('base64url')), created_at: now, expires_at: now + 12 * 3_600_000, ended_at: null, host: 'seed', os_user: 'seed' });
+  }
+  await knex.transaction(async (trx) => {
+    for (const c of chunk(creds, 200)) await trx('mfa_credentials').insert(c);
+    for (const c of chunk(codes, 500)) await trx('recovery_codes').insert(c);
+    for (const c of chunk(devices, 200)) await trx('trusted_devices').insert(c);
+    for (const c of chunk(sessions, 200)) await trx('cli_sessions').insert(c);
+  });
+  return secrets;
+}
+
+export function sha256(s: string): string {
+  return createHash('sha256').update(s, 'utf8').digest('hex');
+}
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+export function base32(buf: Buffer): string {
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const b of buf) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/** Per-user MFA rows, to tell "fully reset" from "untouched". */
+export async function mfaRowsOf(knex: Knex, userId: number) {
+  const count = async (table: string, extra?: (q: Knex.QueryBuilder) => void) => {
+    const q = knex(table).where('user_id', userId);
+    extra?.(q);
+    return Number((await q.count({ n: '*' }).first())?.n ?? 0);
+  };
+  return {
+    credentials: await count('mfa_credentials'),
+    recoveryCodes: await count('recovery_codes'),
+    devices: await count('trusted_devices'),
+    openSessions: await count('cli_sessions', (q) => q.whereNull('ended_at')),
+  };
+}
