@@ -11,11 +11,18 @@ import { renderQr, type QrMode } from './qr.js';
 export async function showPendingEnrolment(ctx: CommandContext, pending: PendingEnrolment, qr: QrMode): Promise<void> {
   const s = ctx.out.style;
   const w = (text: string) => ctx.io.stdout.write(text + '\n');
-  w(`Scan this QR code with Google Authenticator, Authy, LastPass Authenticator or any TOTP app:`);
-  if (qr !== 'none') w(await renderQr(pending.otpauthUri, qr));
-  w(`Or enter this key by hand (time-based, 6 digits, 30 seconds):`);
-  w(`  ${s.bold(groupSecret(pending.secret))}`);
+  // The QR code comes last, right above the code prompt, so it is what stays on the screen.
+  w(`Key for manual entry (time-based, 6 digits, 30 seconds):  ${s.bold(groupSecret(pending.secret))}`);
   w(s.dim(`Hint: the phone's clock must be right — set it to update automatically.`));
+  if (qr === 'none') return;
+  const code = await renderQr(pending.otpauthUri, qr);
+  const lines = code.split('\n').length;
+  const rows = (ctx.io.stdout as { rows?: number }).rows;
+  if (rows !== undefined && rows < lines + 2) {
+    w(ctx.out.style.yellow(`The QR code needs ${lines + 2} lines; this terminal has ${rows}: enlarge it (or scroll up) to scan.`));
+  }
+  w(`Scan with Google Authenticator, Authy, LastPass Authenticator or any TOTP app:`);
+  w(code);
 }
 
 const MAX_ATTEMPTS = 5;

@@ -137,10 +137,10 @@ describe('enroll on a terminal [sqlite]', () => {
     // SHA1/6/30 are the defaults and must be left out for the common apps
     for (const p of ['algorithm', 'digits', 'period']) expect(parsed.searchParams.has(p)).toBe(false);
 
-    // the manual-entry key printed below the QR code is the same secret
-    const afterQr = screen.slice(screen.indexOf(block[block.length - 1]!) + block[block.length - 1]!.length);
-    const manual = afterQr.match(/^\s*((?:[A-Z2-7]{4} )+[A-Z2-7]{1,4})\s*$/m);
-    expect(manual, `no manual key below the QR code:\n${afterQr}`).not.toBeNull();
+    // the manual-entry key printed above the QR code (the QR comes last, next to the prompt) is the same secret
+    const beforeQr = screen.slice(0, screen.indexOf(block[0]!));
+    const manual = beforeQr.match(/manual entry[^:]*:\s*((?:[A-Z2-7]{4} )+[A-Z2-7]{1,4})\s*$/m);
+    expect(manual, `no manual key above the QR code:\n${beforeQr}`).not.toBeNull();
     expect(manual![1]!.replace(/ /g, '')).toBe(secret);
     return secret!;
   }
