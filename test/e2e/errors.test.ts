@@ -189,6 +189,21 @@ describe('errors and help through the CLI', () => {
       expect(r.stdout).toContain('--db');
     });
 
+    it('no arguments at all prints the same help on stdout and exits 0 (like --help)', async () => {
+      const bare = await run([]);
+      const help = await run(['--help']);
+      expect(bare.code, describeRun(bare)).toBe(0);
+      expect(bare.stderr).toBe('');
+      expect(bare.stdout).toBe(help.stdout);
+    });
+
+    it('a command group without its subcommand is a usage error (exit 2) with its help on stderr', async () => {
+      const r = await run(['db']);
+      expect(r.code, describeRun(r)).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/migrate/);
+    });
+
     it('db --help lists migrate, rollback and status', async () => {
       const r = await run(['db', '--help']);
       expect(r.code, describeRun(r)).toBe(0);
