@@ -1,5 +1,5 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { credentialsOfUser } from '../db/credentialRepository.js';
+import { credentialsOfUser, resetFailures } from '../db/credentialRepository.js';
 import { markRecoveryCodeUsed, replaceRecoveryCodes, unusedRecoveryCodes } from '../db/recoveryCodeRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { UserRow } from '../db/userRepository.js';
@@ -90,7 +90,7 @@ export async function useRecoveryCode(deps: MfaDeps, user: UserRow, raw: string,
     const id = found;
     const ok = await withWriteTransaction(deps.knex, async (trx) => {
       if (!(await markRecoveryCodeUsed(trx, id, now))) return false;
-      await trx('mfa_credentials').where('id', active.id).update({ consecutive_failures: 0, last_used_at: now });
+      await resetFailures(trx, active.id, now);
       await recordAudit(trx, deps, { action: opts.action, outcome: 'success', actor: opts.actor, target: party(user), detail: { recoveryCode: true, left: candidates.length - 1 } });
       return true;
     });

@@ -160,3 +160,8 @@ export async function reencryptCredential(
     .update({ secret_ciphertext: next.ciphertext, key_id: next.keyId });
   return Number(changed) === 1;
 }
+
+/** A successful recovery-code login: the failure streak ends, the credential was used now. */
+export async function resetFailures(trx: Knex | Knex.Transaction, credentialId: number, now: number): Promise<void> {
+  await trx('mfa_credentials').where('id', credentialId).update({ consecutive_failures: 0, last_used_at: now });
+}
