@@ -9,15 +9,13 @@
  * Codes come from test/support/independentTotp.ts; each account's last accepted step is tracked so
  * a code is never replayed by accident.
  */
-import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorise } from '../../src/core/authorise.js';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { confirmEnrolment, startEnrolment } from '../../src/core/enrolment.js';
 import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
-import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
-import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
+import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { trustDevice } from '../../src/core/trustedDevices.js';
 import { party } from '../../src/core/verification.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
@@ -26,53 +24,9 @@ import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
+import { ALICE, type Account, BOB, DAVE, ERIN, FRANK, HEIDI, OLIVIA, SAM, type Totp, nextCode, makeDeps } from '../support/scenario.js';
 
-interface Account {
-  email: string;
-  password: string;
-}
-const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
-const ALICE = acct('alice', 'alice@acme.example');
-const BOB = acct('bob', 'bob@globex.example');
-const OLIVIA = acct('olivia', 'olivia@partners.example');
-const DAVE = acct('dave', 'dave@acme.example');
-const ERIN = acct('erin', 'erin@acme.example');
-const FRANK = acct('frank', 'frank@globex.example');
-const HEIDI = acct('heidi', 'heidi@partners.example');
-const SAM = acct('sam', 'sam@support.example');
-
-/** A TOTP secret and the last step the server accepted for it. */
-interface Totp {
-  secret: string;
-  last: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The next unused code: the earliest step after `last` that the ±1 window still accepts. */
-async function nextCode(t: Totp): Promise<string> {
-  for (;;) {
-    const cur = await safeStep(3_000);
-    const step = Math.max(t.last + 1, cur - 1);
-    if (step <= cur + 1) {
-      t.last = step;
-      return totpAt(t.secret, step);
-    }
-    await sleep(30_000 - (Date.now() % 30_000) + 50);
-  }
-}
-
-function makeDeps(knex: Knex, keyB64: string): MfaDeps {
-  const key = keyFromBase64(keyB64);
-  return {
-    knex,
-    clock: () => Date.now(),
-    random: (n) => randomBytes(n),
-    settings: { ...DEFAULT_SETTINGS },
-    origin: { host: 'authorisation-test', osUser: 'tester' },
-    keyring: () => [key],
-  };
-}
+const makeDepsFor = (knex: Knex, keyB64: string) => makeDeps(knex, keyB64, 'authorisation-test');
 
 /** Enrol in-process, confirmed with a code from 10 minutes ago so every real-time step is still unused. */
 async function enrol(deps: MfaDeps, user: UserRow): Promise<Totp> {
@@ -156,7 +110,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     expect(demo.code, describeRun(demo)).toBe(0);
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
-    deps = makeDeps(knex, keyB64);
+    deps = makeDepsFor(knex, keyB64);
     for (const a of [ALICE, BOB, OLIVIA, DAVE, ERIN, FRANK, HEIDI, SAM]) users[a.email] = (await findUserByEmail(knex, a.email))!;
     // frank logs in before he has MFA (globex does not require it): his session is the "self" actor
     const login = await cli(frankEnv, ['login', '--as', FRANK.email, '--password-stdin', '--json'], `${FRANK.password}\n`);

@@ -13,8 +13,7 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { confirmEnrolment, startEnrolment } from '../../src/core/enrolment.js';
-import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
-import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
+import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { checkTrustedDevice, listDevices, revokeAllTrustedDevicesInTrx, trustDevice } from '../../src/core/trustedDevices.js';
 import { party } from '../../src/core/verification.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
@@ -23,42 +22,12 @@ import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
+import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, HEIDI, SAM, type Totp, nextCode, makeDeps } from '../support/scenario.js';
 
-interface Account {
-  email: string;
-  password: string;
-}
-const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
-const ALICE = acct('alice', 'alice@acme.example');
-const BOB = acct('bob', 'bob@globex.example');
-const DAVE = acct('dave', 'dave@acme.example');
-const ERIN = acct('erin', 'erin@acme.example');
-const FRANK = acct('frank', 'frank@globex.example');
-const HEIDI = acct('heidi', 'heidi@partners.example');
-const DEVON = acct('devon', 'devon@example.com');
-const SAM = acct('sam', 'sam@support.example');
+const makeDepsFor = (knex: Knex, keyB64: string) => makeDeps(knex, keyB64, 'devices-test');
 
 const DAY_MS = 86_400_000;
 const sha256hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Totp {
-  secret: string;
-  last: number;
-}
-
-/** The next unused code: the earliest step after `last` that the ±1 window still accepts. */
-async function nextCode(t: Totp): Promise<string> {
-  for (;;) {
-    const cur = await safeStep(3_000);
-    const step = Math.max(t.last + 1, cur - 1);
-    if (step <= cur + 1) {
-      t.last = step;
-      return totpAt(t.secret, step);
-    }
-    await sleep(30_000 - (Date.now() % 30_000) + 50);
-  }
-}
 
 /** A 6-digit code that matches no step within ±5 of now. */
 function wrongCode(secret: string): string {
@@ -69,18 +38,6 @@ function wrongCode(secret: string): string {
     const c = String((123_457 + n * 7_919) % 1_000_000).padStart(6, '0');
     if (!taken.has(c)) return c;
   }
-}
-
-function makeDeps(knex: Knex, keyB64: string): MfaDeps {
-  const key = keyFromBase64(keyB64);
-  return {
-    knex,
-    clock: () => Date.now(),
-    random: (n) => randomBytes(n),
-    settings: { ...DEFAULT_SETTINGS },
-    origin: { host: 'devices-test', osUser: 'tester' },
-    keyring: () => [key],
-  };
 }
 
 const RECOVERY_CODE = /^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/;
@@ -140,7 +97,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
     expect(demo.code, describeRun(demo)).toBe(0);
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
-    deps = makeDeps(knex, keyB64);
+    deps = makeDepsFor(knex, keyB64);
   });
 
   afterAll(async () => {

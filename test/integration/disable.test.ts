@@ -9,7 +9,6 @@
  * 10 minutes ago, so real-time codes stay unused); codes come from test/support/independentTotp.ts.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -20,8 +19,7 @@ import { createSession } from '../../src/core/authentication.js';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { confirmEnrolment, startEnrolment } from '../../src/core/enrolment.js';
 import { issueRecoveryCodes } from '../../src/core/recoveryCodes.js';
-import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
-import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
+import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { trustDevice } from '../../src/core/trustedDevices.js';
 import { party } from '../../src/core/verification.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
@@ -29,55 +27,12 @@ import { parseDatabaseUrl } from '../../src/db/url.js';
 import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
 import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
-import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
+import { currentStep, totpAt } from '../support/independentTotp.js';
+import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, SAM, type Totp, member, nextCode, makeDeps } from '../support/scenario.js';
 
-interface Account {
-  email: string;
-  password: string;
-}
-const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
-const ALICE = acct('alice', 'alice@acme.example');
-const BOB = acct('bob', 'bob@globex.example');
-const DAVE = acct('dave', 'dave@acme.example');
-const ERIN = acct('erin', 'erin@acme.example');
-const FRANK = acct('frank', 'frank@globex.example');
-const DEVON = acct('devon', 'devon@example.com');
-const SAM = acct('sam', 'sam@support.example');
-const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
+const makeDepsFor = (knex: Knex, keyB64: string) => makeDeps(knex, keyB64, 'disable-test');
 
 const DRIVER = fileURLToPath(new URL('../support/pty_driver.py', import.meta.url));
-
-interface Totp {
-  secret: string;
-  last: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The next unused code: the earliest step after `last` that the ±1 window still accepts. */
-async function nextCode(t: Totp): Promise<string> {
-  for (;;) {
-    const cur = await safeStep(3_000);
-    const step = Math.max(t.last + 1, cur - 1);
-    if (step <= cur + 1) {
-      t.last = step;
-      return totpAt(t.secret, step);
-    }
-    await sleep(30_000 - (Date.now() % 30_000) + 50);
-  }
-}
-
-function makeDeps(knex: Knex, keyB64: string): MfaDeps {
-  const key = keyFromBase64(keyB64);
-  return {
-    knex,
-    clock: () => Date.now(),
-    random: (n) => randomBytes(n),
-    settings: { ...DEFAULT_SETTINGS },
-    origin: { host: 'disable-test', osUser: 'tester' },
-    keyring: () => [key],
-  };
-}
 
 /** Run a command on a pseudo-terminal, answering prompts in order; resolves with exit code and screen. */
 function onTerminal(args: string[], env: NodeJS.ProcessEnv, answers: { when: RegExp; type: string }[]): Promise<{ code: number; screen: string }> {
@@ -172,7 +127,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expect(demo.code, describeRun(demo)).toBe(0);
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
-    deps = makeDeps(knex, keyB64);
+    deps = makeDepsFor(knex, keyB64);
   });
 
   afterAll(async () => {

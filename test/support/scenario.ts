@@ -1,0 +1,61 @@
+/**
+ * What the integration suites share: the demo accounts (src/core/demo.ts), an unused-code helper
+ * that walks the TOTP steps like a phone would, and in-process MfaDeps over a test database.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { MfaDeps } from '../../src/core/deps.js';
+import { keyFromBase64 } from '../../src/core/secretBox.js';
+import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
+import { safeStep, totpAt } from './independentTotp.js';
+
+export interface Account {
+  email: string;
+  password: string;
+}
+export const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
+export const ALICE = acct('alice', 'alice@acme.example');
+export const BOB = acct('bob', 'bob@globex.example');
+export const OLIVIA = acct('olivia', 'olivia@partners.example');
+export const DAVE = acct('dave', 'dave@acme.example');
+export const ERIN = acct('erin', 'erin@acme.example');
+export const FRANK = acct('frank', 'frank@globex.example');
+export const HEIDI = acct('heidi', 'heidi@partners.example');
+export const DEVON = acct('devon', 'devon@example.com');
+export const SAM = acct('sam', 'sam@support.example');
+/** `demo --members N` accounts */
+export const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A TOTP secret and the last step the server accepted for it. */
+export interface Totp {
+  secret: string;
+  last: number;
+}
+
+/** The next unused code: the earliest step after `last` that the ±1 window still accepts. */
+export async function nextCode(t: Totp): Promise<string> {
+  for (;;) {
+    const cur = await safeStep(3_000);
+    const step = Math.max(t.last + 1, cur - 1);
+    if (step <= cur + 1) {
+      t.last = step;
+      return totpAt(t.secret, step);
+    }
+    await sleep(30_000 - (Date.now() % 30_000) + 50);
+  }
+}
+
+/** MfaDeps for calling core services in-process on a test database (real clock and randomness). */
+export function makeDeps(knex: Knex, keyB64: string, host: string): MfaDeps {
+  const key = keyFromBase64(keyB64);
+  return {
+    knex,
+    clock: () => Date.now(),
+    random: (n) => randomBytes(n),
+    settings: { ...DEFAULT_SETTINGS },
+    origin: { host, osUser: 'tester' },
+    keyring: () => [key],
+  };
+}
