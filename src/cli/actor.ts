@@ -38,6 +38,26 @@ export async function codeFromFlag(ctx: CommandContext, value: string): Promise<
   return parseCode(raw);
 }
 
+/** A code from --code (`-`: the next line of stdin) or, on a terminal, a prompt. */
+export async function readCode(ctx: CommandContext, prompt: string, hint: string): Promise<string> {
+  return ctx.globals.code !== undefined ? codeFromFlag(ctx, ctx.globals.code) : parseCode(await ctx.prompter.input(prompt, hint));
+}
+
+/**
+ * Does this machine's trusted-device token stand in for the user's code? When it no longer does,
+ * say why and forget it (unless it is only refused because an organisation turned device trust off).
+ */
+export async function storedDeviceStandsIn(ctx: CommandContext, deps: MfaDeps, user: UserRow, deviceTrustAllowed: () => Promise<boolean>): Promise<boolean> {
+  const store = new LocalStore(ctx.env);
+  const stored = store.getDevice(dbKey(ctx), user.email);
+  if (!stored) return false;
+  const check = await checkTrustedDevice(deps, user, stored.token, await deviceTrustAllowed());
+  if (check.valid) return true;
+  ctx.out.info(`note: this machine's trusted-device token is ${check.reason === 'trust-off' ? 'not accepted (device trust is off for your organisation)' : check.reason}; a code is needed`);
+  if (check.reason !== 'trust-off') store.clearDevice(dbKey(ctx), user.email);
+  return false;
+}
+
 export interface ActorOptions {
   /** audit action for the authentication events */
   action: string;
@@ -71,13 +91,8 @@ export async function resolveActor(ctx: CommandContext, deps: MfaDeps, opts: Act
     const { active } = await credentialsOfUser(deps.knex, user.id);
     if (!active) return { user, via: 'password', secondFactor: 'none' };
     if (opts.deferSecondFactor) return { user, via: 'password', secondFactor: 'deferred' };
-    const stored = store.getDevice(dbKey(ctx), user.email);
-    if (stored) {
-      const { deviceTrustAllowed } = await enforcementFor(deps, user.id);
-      const check = await checkTrustedDevice(deps, user, stored.token, deviceTrustAllowed);
-      if (check.valid) return { user, via: 'password', secondFactor: 'device' };
-      ctx.out.info(`note: this machine's trusted-device token is ${check.reason === 'trust-off' ? 'not accepted (device trust is off for your organisation)' : check.reason}; a code is needed`);
-      if (check.reason !== 'trust-off') store.clearDevice(dbKey(ctx), user.email);
+    if (await storedDeviceStandsIn(ctx, deps, user, async () => (await enforcementFor(deps, user.id)).deviceTrustAllowed)) {
+      return { user, via: 'password', secondFactor: 'device' };
     }
     if (opts.codeBelongsToTarget) {
       const own = await ctx.prompter.input(`Your own authentication code (${user.email}):`, 'log in first (portal-mfa login) or trust this machine: --code is the other user\'s code here');
@@ -89,10 +104,7 @@ export async function resolveActor(ctx: CommandContext, deps: MfaDeps, opts: Act
       ctx.out.warn(`recovery code used; ${left} left`);
       return { user, via: 'password', secondFactor: 'code' };
     }
-    const codeFlag = ctx.globals.code;
-    const code = codeFlag !== undefined
-      ? await codeFromFlag(ctx, codeFlag)
-      : parseCode(await ctx.prompter.input(`Authentication code for ${user.email}:`, 'pass --code CODE (the actor has MFA), or log in first with portal-mfa login'));
+    const code = await readCode(ctx, `Authentication code for ${user.email}:`, 'pass --code CODE (the actor has MFA), or log in first with portal-mfa login');
     await verifyActiveCode(deps, user, code, { actor: party(user), action: opts.action });
     return { user, via: 'password', secondFactor: 'code' };
   }

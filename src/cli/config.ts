@@ -1,3 +1,4 @@
+import { normaliseEmail } from '../core/email.js';
 import { configError, usageError } from '../core/errors.js';
 import { DEFAULT_SETTINGS, type Settings } from '../core/settings.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../db/url.js';
@@ -50,12 +51,10 @@ export function resolveSettings(env: NodeJS.ProcessEnv): Settings {
   };
 }
 
-/** An email as the portal stores it: trimmed, lower-case, one @, no spaces or control characters. */
+/** --as / --user: a usage error unless it is an email (see core/email.ts). */
 export function parseEmail(raw: string, what = 'email'): string {
-  const email = raw.trim().toLowerCase();
-  if (email.length === 0) throw usageError(`the ${what} is empty`);
-  if (email.length > 254 || !/^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+\.[^\s@\u0000-\u001f\u007f]+$/u.test(email)) {
-    throw usageError(`not a valid ${what}: ${JSON.stringify(raw.length > 60 ? raw.slice(0, 60) + '…' : raw)}`);
-  }
+  if (raw.trim() === '') throw usageError(`the ${what} is empty`);
+  const email = normaliseEmail(raw);
+  if (email === null) throw usageError(`not a valid ${what}: ${JSON.stringify(raw.length > 60 ? raw.slice(0, 60) + '…' : raw)}`);
   return email;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
+import { usageError } from '../core/errors.js';
 import type { SecretKey } from '../core/secretBox.js';
 import type { Clock, Origin, RandomSource, Settings } from '../core/settings.js';
 import type { Database } from '../db/connect.js';
@@ -27,7 +28,6 @@ export interface CommandContext {
   keyring(): SecretKey[];
   /** stdin split into lines, read once and handed out in order (password, then code, …). */
   nextStdinLine(what: string, hint: string): Promise<string>;
-  readStdinText(): Promise<string>;
   /** stdin after its first `keep` lines, which stay queued for nextStdinLine (password, then a list). */
   readStdinAfter(keep: number): Promise<string>;
   close(): Promise<void>;
@@ -53,6 +53,7 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
   let stdinLines: string[] | undefined;
   let stdinConsumed = false;
 
+  const lines = async () => (stdinLines ??= (await readAll(io.stdin)).split(/\r?\n/));
   const getTarget = () => (target ??= resolveDatabaseTarget(globals, env));
 
   return {
@@ -83,29 +84,15 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
       return (keys ??= loadKeyring({ keyFile: globals.keyFile }, env, getTarget()));
     },
     async nextStdinLine(what, hint) {
-      if (stdinLines === undefined) {
-        if (stdinConsumed) throw new Error('stdin already consumed');
-        stdinLines = (await readAll(io.stdin)).split(/\r?\n/);
-      }
-      const line = stdinLines.shift();
-      if (line === undefined || (line === '' && stdinLines.every((l) => l === ''))) {
-        const { usageError } = await import('../core/errors.js');
+      const line = (await lines()).shift();
+      if (line === undefined || (line === '' && stdinLines!.every((l) => l === ''))) {
         throw usageError(`${what} was expected on stdin but stdin ended`, { hint });
       }
       return line;
     },
-    async readStdinText() {
-      if (stdinLines !== undefined || stdinConsumed) {
-        const { usageError } = await import('../core/errors.js');
-        throw usageError('stdin is already used for another input');
-      }
-      stdinConsumed = true;
-      return readAll(io.stdin);
-    },
     async readStdinAfter(keep) {
       if (stdinConsumed) throw new Error('stdin already consumed');
-      if (stdinLines === undefined) stdinLines = (await readAll(io.stdin)).split(/\r?\n/);
-      const rest = stdinLines.splice(keep);
+      const rest = (await lines()).splice(keep);
       stdinConsumed = true;
       return rest.join('\n');
     },

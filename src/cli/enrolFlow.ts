@@ -1,11 +1,11 @@
 import type { MfaDeps } from '../core/deps.js';
 import { confirmEnrolment, startEnrolment, type ConfirmedEnrolment, type PendingEnrolment } from '../core/enrolment.js';
-import { isPortalMfaError } from '../core/errors.js';
+import { isPortalMfaError, usageError } from '../core/errors.js';
 import { groupSecret } from '../core/totp.js';
 import { describeDrift, parseCode, party } from '../core/verification.js';
 import type { UserRow } from '../db/userRepository.js';
 import type { CommandContext } from './context.js';
-import { renderQr, type QrMode } from './qr.js';
+import { parseQrMode, renderQr, type QrMode } from './qr.js';
 
 /** Print what the phone needs: the QR code (on a terminal), the manual key and a clock hint. */
 export async function showPendingEnrolment(ctx: CommandContext, pending: PendingEnrolment, qr: QrMode): Promise<void> {
@@ -23,6 +23,24 @@ export async function showPendingEnrolment(ctx: CommandContext, pending: Pending
   }
   w(`Scan with Google Authenticator, Authy, LastPass Authenticator or any TOTP app:`);
   w(code);
+}
+
+/** `--confirm CODE` (a string), `--no-confirm` (false), or neither: enroll's and replace's modes. */
+export interface EnrolmentFlags {
+  confirm?: string | false;
+  qr?: string;
+}
+
+/**
+ * enroll / replace flags, validated before anything touches the database. Without --confirm or
+ * --no-confirm the code is typed at a prompt, which needs a terminal.
+ */
+export function parseEnrolmentFlags(ctx: CommandContext, opts: EnrolmentFlags, withoutTerminal: { message: string; hint: string }) {
+  const confirmCode = typeof opts.confirm === 'string' ? parseCode(opts.confirm) : undefined;
+  const noConfirm = opts.confirm === false;
+  const qr = parseQrMode(opts.qr, ctx.io.stdoutIsTTY);
+  if (confirmCode === undefined && !noConfirm && !ctx.io.canPrompt) throw usageError(withoutTerminal.message, { hint: withoutTerminal.hint });
+  return { confirmCode, noConfirm, qr };
 }
 
 const MAX_ATTEMPTS = 5;

@@ -7,6 +7,7 @@ import type { CommandContext, ContextDeps } from './context.js';
 import { colorWanted, systemIO, type IOStreams } from './io.js';
 import { registerCommands } from './commands/index.js';
 import { EXIT_CODES_HELP } from './exitCodesHelp.js';
+import { sanitizeCell } from './render.js';
 import { VERSION } from './version.js';
 
 export type Handler<O> = (ctx: CommandContext, opts: O, args: string[]) => Promise<void>;
@@ -81,13 +82,11 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
   const red = (s: string) => (errColor ? `\u001b[31m${s}\u001b[39m` : s);
   const dim = (s: string) => (errColor ? `\u001b[2m${s}\u001b[22m` : s);
 
-  let jsonMode = argv.includes('--json');
   const act: Act =
     <O>(handler: Handler<O>) =>
     async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      jsonMode = Boolean(globals.json);
       if (globals.as === undefined && env.PORTAL_MFA_AS) globals.as = env.PORTAL_MFA_AS;
       const { createContext } = await import('./context.js');
       if (io.stdoutIsTTY || io.color || io.colorErr) await (await import('./render.js')).loadTerminalSupport(io);
@@ -131,7 +130,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       return EXIT_CODES.usage;
     }
     const err = toPortalError(e);
-    writeError(io, err, red, dim, jsonMode);
+    writeError(io, err, red, dim);
     return err.exitCode;
   }
 }
@@ -146,8 +145,7 @@ function contradictoryFlags(argv: string[]): string | undefined {
 
 /** One line for stderr: line breaks become spaces, other control characters (escapes from hostile input) are shown as \xNN. */
 function oneLine(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))).trim();
+  return sanitizeCell(s.replace(/[\r\n]+/g, ' ')).trim();
 }
 
 function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
@@ -164,7 +162,7 @@ function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
   });
 }
 
-function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string, _json: boolean): void {
+function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string): void {
   let text = red('error: ') + oneLine(err.message);
   if (err.hint) text += dim(` (${oneLine(err.hint)})`);
   io.stderr.write(text + '\n');

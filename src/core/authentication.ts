@@ -1,4 +1,4 @@
-import { endSession, endSessionsOfUser, findValidSession, insertSession } from '../db/sessionRepository.js';
+import { endSession, findValidSession, insertSession } from '../db/sessionRepository.js';
 import { findUserByEmail, findUserById, membershipsOfUser, type MembershipRow, type UserRow } from '../db/userRepository.js';
 import { recordAudit, type AuditParty } from './audit.js';
 import type { MfaDeps } from './deps.js';
@@ -91,4 +91,3 @@ export async function logout(deps: MfaDeps, token: string, actor: AuditParty | n
   return ended;
 }
 
-export { endSessionsOfUser };

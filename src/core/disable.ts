@@ -1,7 +1,7 @@
-import { deleteCredentialsOfUser, credentialsOfUser } from '../db/credentialRepository.js';
-import { countUnusedRecoveryCodes, deleteRecoveryCodesOfUser } from '../db/recoveryCodeRepository.js';
+import { deleteCredentialsOfUser } from '../db/credentialRepository.js';
+import { deleteRecoveryCodesOfUser } from '../db/recoveryCodeRepository.js';
 import { endSessionsOfUser } from '../db/sessionRepository.js';
-import { countActiveTrustedDevices, deleteTrustedDevicesOfUser } from '../db/trustedDeviceRepository.js';
+import { deleteTrustedDevicesOfUser } from '../db/trustedDeviceRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { UserRow } from '../db/userRepository.js';
 import { recordAudit, type AuditParty } from './audit.js';
@@ -9,27 +9,11 @@ import type { MfaDeps } from './deps.js';
 import { usageError, wrongState } from './errors.js';
 import { party } from './verification.js';
 
-export interface RemovalPreview {
-  state: 'none' | 'pending' | 'active';
-  recoveryCodes: number;
-  trustedDevices: number;
-}
-
 export interface Removal {
   credentials: number;
   recoveryCodes: number;
   trustedDevices: number;
   sessions: number;
-}
-
-/** What `disable` will remove, for the confirmation prompt. */
-export async function previewRemoval(deps: MfaDeps, user: UserRow): Promise<RemovalPreview> {
-  const { active, pending } = await credentialsOfUser(deps.knex, user.id);
-  return {
-    state: active ? 'active' : pending ? 'pending' : 'none',
-    recoveryCodes: await countUnusedRecoveryCodes(deps.knex, user.id),
-    trustedDevices: await countActiveTrustedDevices(deps.knex, user.id, deps.clock()),
-  };
 }
 
 const MAX_TICKET = 200;

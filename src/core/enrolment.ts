@@ -10,10 +10,10 @@ import type { MfaDeps } from './deps.js';
 import { rejected, wrongState } from './errors.js';
 import { decryptSecret, encryptSecret } from './secrets.js';
 import { generateSecret, matchCode, otpauthUri } from './totp.js';
-import { lockedError, party, registerFailure } from './verification.js';
-import { revokeAllTrustedDevicesInTrx } from './trustedDevices.js';
+import { activeLock, lockedError, party, registerFailure } from './verification.js';
 import { prepareRecoveryCodes } from './recoveryCodes.js';
 import { replaceRecoveryCodes } from '../db/recoveryCodeRepository.js';
+import { revokeTrustedDevices } from '../db/trustedDeviceRepository.js';
 
 export interface PendingEnrolment {
   secret: string;
@@ -77,7 +77,8 @@ export async function confirmEnrolment(deps: MfaDeps, user: UserRow, code: strin
     });
   }
   const now = deps.clock();
-  if (pending.locked_until !== null && pending.locked_until > now) throw lockedError(user, pending.locked_until);
+  const lockEnd = activeLock(pending, now);
+  if (lockEnd !== null) throw lockedError(user, lockEnd);
   const replacing = active !== undefined;
   const action = replacing ? 'mfa.replace.confirm' : 'mfa.enroll.confirm';
   const secret = decryptSecret(deps, pending);
@@ -96,7 +97,7 @@ export async function confirmEnrolment(deps: MfaDeps, user: UserRow, code: strin
     if (!(await activatePendingCredential(trx, pending.id, user.id, match.step, now))) {
       throw wrongState(`the enrolment for ${user.email} was changed by another process`, { hint: 'start again: portal-mfa enroll' });
     }
-    const revoked = replacing ? await revokeAllTrustedDevicesInTrx(trx, user.id, now) : 0;
+    const revoked = replacing ? await revokeTrustedDevices(trx, user.id, now) : 0;
     if (fresh) await replaceRecoveryCodes(trx, user.id, fresh.hashes, now);
     await recordAudit(trx, deps, {
       action,

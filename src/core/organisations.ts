@@ -1,3 +1,4 @@
+import { credentialsOfUser } from '../db/credentialRepository.js';
 import { findOrganisationBySlug, membershipRole, type OrganisationRow } from '../db/organisationRepository.js';
 import { countMembersWithoutMfa, updateOrganisationPolicy } from '../db/organisationReports.js';
 import { withWriteTransaction } from '../db/transaction.js';
@@ -6,6 +7,7 @@ import { recordAudit } from './audit.js';
 import { validateSlug } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { disableMfa } from './disable.js';
+import { normaliseEmail } from './email.js';
 import { forbidden, isPortalMfaError, notFound, usageError } from './errors.js';
 import { party } from './verification.js';
 
@@ -77,8 +79,6 @@ export interface BulkResult {
   message: string;
 }
 
-const EMAIL_RE = /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+\.[^\s@\u0000-\u001f\u007f]+$/u;
-
 /**
  * One user of a bulk `org disable-mfa`: its own transaction, its own result; problems with one
  * user (unknown, not a member, no MFA) are reported and change nothing.
@@ -90,15 +90,14 @@ export async function disableMemberMfa(
   rawEmail: string,
   opts: { dryRun: boolean; ticket: string | null; reason: string | null },
 ): Promise<BulkResult> {
-  const email = rawEmail.trim().toLowerCase();
-  if (email.length > 254 || !EMAIL_RE.test(email)) return { email: rawEmail.slice(0, 254), outcome: 'invalid', exitCode: 2, message: 'not a valid email' };
+  const email = normaliseEmail(rawEmail);
+  if (email === null) return { email: rawEmail.slice(0, 254), outcome: 'invalid', exitCode: 2, message: 'not a valid email' };
   const user = await findUserByEmail(deps.knex, email);
   if (!user) return { email, outcome: 'not-found', exitCode: 3, message: 'no such user' };
   if ((await membershipRole(deps.knex, org.id, user.id)) === undefined) {
     return { email, outcome: 'not-member', exitCode: 3, message: `not a member of ${org.slug}` };
   }
   if (opts.dryRun) {
-    const { credentialsOfUser } = await import('../db/credentialRepository.js');
     const { active, pending } = await credentialsOfUser(deps.knex, user.id);
     return active || pending
       ? { email, outcome: 'would-disable', exitCode: 0, message: 'would disable MFA' }

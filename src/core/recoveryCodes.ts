@@ -7,7 +7,7 @@ import { recordAudit, type AuditParty } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { rejected, usageError, wrongState } from './errors.js';
 import { base32Encode } from './totp.js';
-import { lockedError, party, registerFailure } from './verification.js';
+import { activeLock, lockedError, party, registerFailure } from './verification.js';
 
 export const RECOVERY_CODE_COUNT = 10;
 // scrypt: a slow, memory-hard password hash, because the codes are short enough to type
@@ -77,9 +77,10 @@ export async function useRecoveryCode(deps: MfaDeps, user: UserRow, raw: string,
   const { active } = await credentialsOfUser(deps.knex, user.id);
   if (!active) throw wrongState(`MFA is not enabled for ${user.email}`);
   const now = deps.clock();
-  if (active.locked_until !== null && active.locked_until > now) {
+  const lockEnd = activeLock(active, now);
+  if (lockEnd !== null) {
     await recordAudit(deps.knex, deps, { action: opts.action, outcome: 'locked', actor: opts.actor, target: party(user), detail: { recoveryCode: true } });
-    throw lockedError(user, active.locked_until);
+    throw lockedError(user, lockEnd);
   }
   const candidates = await unusedRecoveryCodes(deps.knex, user.id);
   let found: number | undefined;

@@ -3,6 +3,7 @@ import { countUnusedRecoveryCodes } from '../db/recoveryCodeRepository.js';
 import { countActiveTrustedDevices } from '../db/trustedDeviceRepository.js';
 import type { UserRow } from '../db/userRepository.js';
 import type { MfaDeps } from './deps.js';
+import { activeLock } from './verification.js';
 
 export interface MfaStatus {
   email: string;
@@ -24,7 +25,7 @@ export async function mfaStatus(deps: MfaDeps, user: UserRow): Promise<MfaStatus
   const { active, pending } = await credentialsOfUser(deps.knex, user.id);
   const now = deps.clock();
   const governing = active ?? pending;
-  const lockedUntil = governing?.locked_until && governing.locked_until > now ? governing.locked_until : null;
+  const lockedUntil = activeLock(governing, now);
   return {
     email: user.email,
     name: user.name,

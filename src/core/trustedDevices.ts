@@ -1,9 +1,7 @@
-import type { Knex } from 'knex';
 import {
   findTrustedDeviceByHash,
   insertTrustedDevice,
   listTrustedDevices,
-  revokeTrustedDevices,
   touchValidTrustedDevice,
   type TrustedDeviceRow,
 } from '../db/trustedDeviceRepository.js';
@@ -64,9 +62,4 @@ export async function checkTrustedDevice(deps: MfaDeps, user: UserRow, token: st
 
 export async function listDevices(deps: MfaDeps, user: UserRow, all: boolean): Promise<TrustedDeviceRow[]> {
   return listTrustedDevices(deps.knex, user.id, { all, now: deps.clock() });
-}
-
-/** Revoke every trusted device of a user inside the caller's transaction (replace, reset). */
-export async function revokeAllTrustedDevicesInTrx(trx: Knex.Transaction, userId: number, now: number): Promise<number> {
-  return revokeTrustedDevices(trx, userId, now);
 }

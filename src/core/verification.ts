@@ -40,6 +40,12 @@ export function parseCode(raw: string): string {
 
 export const party = (u: Pick<UserRow, 'id' | 'email'>): AuditParty => ({ id: u.id, email: u.email });
 
+/** When the credential's lock ends, if it is locked at `now`; null otherwise. */
+export function activeLock(credential: Pick<CredentialRow, 'locked_until'> | undefined, now: number): number | null {
+  const until = credential?.locked_until ?? null;
+  return until !== null && until > now ? until : null;
+}
+
 export function lockedError(target: Pick<UserRow, 'email'>, until: number) {
   return locked(`${target.email} is locked until ${new Date(until).toISOString()} after too many failed codes`, {
     hint: 'wait for the lock to expire, or ask support to reset MFA',
@@ -68,9 +74,10 @@ export async function verifyCredentialCode(
 ): Promise<VerifyResult> {
   const now = deps.clock();
   const base = { actor: vctx.actor, target: party(target), organisation: vctx.organisation ?? null };
-  if (credential.locked_until !== null && credential.locked_until > now) {
-    await recordAudit(deps.knex, deps, { ...base, action: vctx.action, outcome: 'locked', detail: { lockedUntil: new Date(credential.locked_until).toISOString() } });
-    throw lockedError(target, credential.locked_until);
+  const lockEnd = activeLock(credential, now);
+  if (lockEnd !== null) {
+    await recordAudit(deps.knex, deps, { ...base, action: vctx.action, outcome: 'locked', detail: { lockedUntil: new Date(lockEnd).toISOString() } });
+    throw lockedError(target, lockEnd);
   }
   const secret = decryptSecret(deps, credential);
   const match = matchCode(secret, code, now, deps.settings.window);
@@ -81,8 +88,8 @@ export async function verifyCredentialCode(
       return true;
     });
     if (accepted) return { driftSteps: match.driftSteps, step: match.step, credentialId: credential.id };
-    const fresh = await findCredential(deps.knex, credential.id);
-    if (fresh?.locked_until && fresh.locked_until > now) throw lockedError(target, fresh.locked_until);
+    const lockedNow = activeLock(await findCredential(deps.knex, credential.id), now);
+    if (lockedNow !== null) throw lockedError(target, lockedNow);
     // A replay is not a guess: it is refused and audited, but does not count towards the lock.
     await recordAudit(deps.knex, deps, { ...base, action: vctx.action, outcome: 'replay', detail: { driftSteps: match.driftSteps } });
     throw rejected('this code has already been used', { hint: 'wait for the next code (codes change every 30 seconds)' });
@@ -153,7 +160,8 @@ export async function diagnoseCode(deps: MfaDeps, target: UserRow, code: string,
   const { active } = await credentialsOfUser(deps.knex, target.id);
   if (!active) throw wrongState(`MFA is not enabled for ${target.email}`, { hint: 'enrol first: portal-mfa enroll' });
   const now = deps.clock();
-  if (active.locked_until !== null && active.locked_until > now) throw lockedError(target, active.locked_until);
+  const lockEnd = activeLock(active, now);
+  if (lockEnd !== null) throw lockedError(target, lockEnd);
     // Diagnosis neither uses up the code nor counts a failure, so it must not become a way to guess
   // codes: it is rate-limited per user (exit 4), counted from the audit trail.
   const recent = await countRecentAuditEvents(deps.knex, target.id, 'mfa.diagnose', now - 3_600_000);

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Knex } from 'knex';
 import { configError } from '../core/errors.js';
 import { describeDatabaseError } from './databaseErrors.js';
-import { describeTarget, type DatabaseTarget } from './url.js';
+import type { DatabaseTarget } from './url.js';
 
 export interface Database {
   knex: Knex;
@@ -101,4 +101,3 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   return db;
 }
 
-export { describeTarget };

@@ -6,9 +6,9 @@ import type { Knex } from 'knex';
  * busy timeout then serialises them instead of failing one with SQLITE_BUSY.
  */
 export async function withWriteTransaction<T>(knex: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  const isSqlite = knex.client.config.client === 'better-sqlite3';
+  const sqlite = isSqlite(knex);
   return knex.transaction(async (trx) => {
-    if (isSqlite) await trx.raw('UPDATE knex_migrations_lock SET is_locked = is_locked WHERE 1 = 0');
+    if (sqlite) await trx.raw('UPDATE knex_migrations_lock SET is_locked = is_locked WHERE 1 = 0');
     return fn(trx);
   });
 }

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { confirmEnrolment, startEnrolment } from '../../src/core/enrolment.js';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
-import { checkTrustedDevice, listDevices, revokeAllTrustedDevicesInTrx, trustDevice } from '../../src/core/trustedDevices.js';
+import { checkTrustedDevice, listDevices, trustDevice } from '../../src/core/trustedDevices.js';
+import { revokeTrustedDevices } from '../../src/db/trustedDeviceRepository.js';
 import { party } from '../../src/core/verification.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
@@ -143,7 +144,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect(await checkTrustedDevice(d, heidi, token, false)).toEqual({ valid: false, reason: 'trust-off' });
 
       now = t0 + 2 * DAY_MS;
-      await knex.transaction((trx) => revokeAllTrustedDevicesInTrx(trx, heidi.id, now));
+      await knex.transaction((trx) => revokeTrustedDevices(trx, heidi.id, now));
       expect(await checkTrustedDevice(d, heidi, token, true)).toEqual({ valid: false, reason: 'revoked' });
       now = t0 + 3 * DAY_MS;
       expect(await checkTrustedDevice(d, heidi, token, true)).toEqual({ valid: false, reason: 'revoked' });

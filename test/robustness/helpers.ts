@@ -10,6 +10,7 @@ import { expect } from 'vitest';
 import { sealSecret, keyFromBase64 } from '../../src/core/secretBox.js';
 import { BIN, describeRun, type CliResult } from '../support/cli.js';
 import type { TestDatabase } from '../support/databases.js';
+import { isSqlite } from '../../src/db/transaction.js';
 
 export interface Account {
   email: string;
@@ -32,10 +33,9 @@ export function connect(db: TestDatabase): Knex {
 
 export const sqliteFile = (db: Pick<TestDatabase, 'url'>) => db.url.slice('sqlite:'.length);
 
-const isSqliteKnex = (knex: Knex) => knex.client.config.client === 'better-sqlite3';
 
 export async function tableNames(knex: Knex): Promise<string[]> {
-  if (isSqliteKnex(knex)) {
+  if (isSqlite(knex)) {
     const rows = await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`);
     return (rows as { name: string }[]).map((r) => r.name);
   }
@@ -44,7 +44,7 @@ export async function tableNames(knex: Knex): Promise<string[]> {
 }
 
 async function primaryKey(knex: Knex, table: string): Promise<string[]> {
-  if (isSqliteKnex(knex)) {
+  if (isSqlite(knex)) {
     const cols = (await knex.raw(`PRAGMA table_info(\`${table}\`)`)) as { name: string; pk: number }[];
     const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
     return pk.length ? pk : cols.map((c) => c.name);

@@ -1,5 +1,6 @@
 import { authorise } from '../../core/authorise.js';
-import { disableMfa, previewRemoval, validateReason, validateTicket } from '../../core/disable.js';
+import { disableMfa, validateReason, validateTicket } from '../../core/disable.js';
+import { mfaStatus } from '../../core/status.js';
 import { usageError, wrongState } from '../../core/errors.js';
 import { party } from '../../core/verification.js';
 import { dbKey, mfaDeps, resolveActor } from '../actor.js';
@@ -26,14 +27,15 @@ export async function disable(ctx: CommandContext, opts: DisableOptions): Promis
   if (auth.via === 'support' && ticket === null) {
     throw usageError('a support reset needs a ticket reference', { hint: 'pass --ticket SUP-1234' });
   }
-  const preview = await previewRemoval(deps, target);
+  // what will be removed, for the confirmation
+  const preview = await mfaStatus(deps, target);
   if (preview.state === 'none') throw wrongState(`MFA is not enabled for ${target.email}`, { hint: 'nothing to disable' });
   const whose = target.id === actor.user.id ? 'your' : `${target.email}'s`;
   // what will go, shown before the question only: scripted runs (--yes, or refused without a terminal) keep stderr to one line
   if (!ctx.globals.yes && ctx.io.canPrompt) {
     ctx.io.stderr.write(
       `This removes ${whose} authenticator secret${preview.state === 'pending' ? ' (pending enrolment)' : ''}, ` +
-        `${preview.recoveryCodes} recovery code(s), ${preview.trustedDevices} trusted device(s) and all CLI sessions.\n`,
+        `${preview.recoveryCodesLeft} recovery code(s), ${preview.trustedDevices} trusted device(s) and all CLI sessions.\n`,
     );
   }
   await confirmOrCancel(ctx, `Disable MFA for ${target.email}?`);

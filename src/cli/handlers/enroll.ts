@@ -1,28 +1,16 @@
 import { confirmEnrolment, startEnrolment } from '../../core/enrolment.js';
-import { usageError } from '../../core/errors.js';
-import { describeDrift, parseCode, party } from '../../core/verification.js';
+import { describeDrift, party } from '../../core/verification.js';
 import { mfaDeps, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
-import { interactiveEnrolment, showPendingEnrolment, showRecoveryCodes } from '../enrolFlow.js';
-import { parseQrMode } from '../qr.js';
-
-interface EnrollOptions {
-  /** string: --confirm CODE; false: --no-confirm */
-  confirm?: string | false;
-  qr?: string;
-}
+import { interactiveEnrolment, parseEnrolmentFlags, showPendingEnrolment, showRecoveryCodes, type EnrolmentFlags } from '../enrolFlow.js';
 
 
-export async function enroll(ctx: CommandContext, opts: EnrollOptions): Promise<void> {
-  // validate everything before touching the database
-  const confirmCode = typeof opts.confirm === 'string' ? parseCode(opts.confirm) : undefined;
-  const noConfirm = opts.confirm === false;
-  const qr = parseQrMode(opts.qr, ctx.io.stdoutIsTTY);
-  if (confirmCode === undefined && !noConfirm && !ctx.io.canPrompt) {
-    throw usageError('enroll needs a terminal to type the code', {
-      hint: 'script it: enroll --no-confirm --json, then enroll --confirm CODE',
-    });
-  }
+
+export async function enroll(ctx: CommandContext, opts: EnrolmentFlags): Promise<void> {
+  const { confirmCode, noConfirm, qr } = parseEnrolmentFlags(ctx, opts, {
+    message: 'enroll needs a terminal to type the code',
+    hint: 'script it: enroll --no-confirm --json, then enroll --confirm CODE',
+  });
   const deps = await mfaDeps(ctx);
   const actor = await resolveActor(ctx, deps, { action: 'mfa.enroll', sensitive: true, passwordOnly: true });
   const user = actor.user;

@@ -1,24 +1,16 @@
 import { confirmEnrolment, startEnrolment } from '../../core/enrolment.js';
-import { usageError } from '../../core/errors.js';
-import { describeDrift, parseCode, party, verifyActiveCode } from '../../core/verification.js';
-import { codeFromFlag, mfaDeps, resolveActor } from '../actor.js';
+import { describeDrift, party, verifyActiveCode } from '../../core/verification.js';
+import { mfaDeps, readCode, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
-import { interactiveEnrolment, showPendingEnrolment } from '../enrolFlow.js';
-import { parseQrMode } from '../qr.js';
-
-interface ReplaceOptions {
-  confirm?: string | false;
-  qr?: string;
-}
+import { interactiveEnrolment, parseEnrolmentFlags, showPendingEnrolment, type EnrolmentFlags } from '../enrolFlow.js';
 
 
-export async function replace(ctx: CommandContext, opts: ReplaceOptions): Promise<void> {
-  const confirmCode = typeof opts.confirm === 'string' ? parseCode(opts.confirm) : undefined;
-  const noConfirm = opts.confirm === false;
-  const qr = parseQrMode(opts.qr, ctx.io.stdoutIsTTY);
-  if (confirmCode === undefined && !noConfirm && !ctx.io.canPrompt) {
-    throw usageError('replace needs a terminal to type the new code', { hint: 'script it: replace --code OLD --no-confirm --json, then replace --confirm NEW' });
-  }
+
+export async function replace(ctx: CommandContext, opts: EnrolmentFlags): Promise<void> {
+  const { confirmCode, noConfirm, qr } = parseEnrolmentFlags(ctx, opts, {
+    message: 'replace needs a terminal to type the new code',
+    hint: 'script it: replace --code OLD --no-confirm --json, then replace --confirm NEW',
+  });
   const deps = await mfaDeps(ctx);
   if (confirmCode !== undefined) {
     const actor = await resolveActor(ctx, deps, { action: 'mfa.replace', sensitive: true, passwordOnly: true });
@@ -30,9 +22,7 @@ export async function replace(ctx: CommandContext, opts: ReplaceOptions): Promis
   const actor = await resolveActor(ctx, deps, { action: 'mfa.replace', sensitive: true });
   if (actor.secondFactor !== 'code') {
     // a session or a trusted device does not prove the old device: ask for its code now
-    const code = ctx.globals.code !== undefined
-      ? await codeFromFlag(ctx, ctx.globals.code)
-      : parseCode(await ctx.prompter.input('Code from your current device:', 'pass --code CODE'));
+    const code = await readCode(ctx, 'Code from your current device:', 'pass --code CODE');
     await verifyActiveCode(deps, actor.user, code, { actor: party(actor.user), action: 'mfa.replace.prove' });
   }
   if (noConfirm) {

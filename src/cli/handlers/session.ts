@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { authenticatePassword, createSession, enforcementFor, logout, sessionUser } from '../../core/authentication.js';
 import { usageError, wrongState } from '../../core/errors.js';
-import { checkTrustedDevice, trustDevice, validateLabel } from '../../core/trustedDevices.js';
+import { trustDevice, validateLabel } from '../../core/trustedDevices.js';
 import { useRecoveryCode } from '../../core/recoveryCodes.js';
 import { describeDrift, parseCode, party, verifyActiveCode } from '../../core/verification.js';
 import { credentialsOfUser } from '../../db/credentialRepository.js';
-import { codeFromFlag, dbKey, mfaDeps, readPassword } from '../actor.js';
+import { dbKey, mfaDeps, readCode, readPassword, storedDeviceStandsIn } from '../actor.js';
 import { parseEmail } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { interactiveEnrolment } from '../enrolFlow.js';
@@ -42,14 +42,8 @@ export async function login(ctx: CommandContext, opts: LoginOptions): Promise<vo
   let secondFactor: 'code' | 'device' | 'none' | 'enrolled' | 'recovery-code' = 'none';
   let codeVerified = false;
   if (active) {
-    const stored = store.getDevice(dbKey(ctx), user.email);
-    if (stored && codeFlag === undefined && ctx.globals.recoveryCode === undefined) {
-      const check = await checkTrustedDevice(deps, user, stored.token, enforcement.deviceTrustAllowed);
-      if (check.valid) secondFactor = 'device';
-      else {
-        ctx.out.info(`note: this machine's trusted-device token is ${check.reason === 'trust-off' ? 'not accepted (device trust is off for your organisation)' : check.reason}; a code is needed`);
-        if (check.reason !== 'trust-off') store.clearDevice(dbKey(ctx), user.email);
-      }
+    if (codeFlag === undefined && ctx.globals.recoveryCode === undefined && (await storedDeviceStandsIn(ctx, deps, user, async () => enforcement.deviceTrustAllowed))) {
+      secondFactor = 'device';
     }
     if (secondFactor !== 'device' && ctx.globals.recoveryCode !== undefined) {
       const { left } = await useRecoveryCode(deps, user, ctx.globals.recoveryCode, { actor: party(user), action: 'mfa.verify' });
@@ -57,9 +51,7 @@ export async function login(ctx: CommandContext, opts: LoginOptions): Promise<vo
       secondFactor = 'recovery-code';
       codeVerified = true;
     } else if (secondFactor !== 'device') {
-      const code = codeFlag !== undefined
-        ? await codeFromFlag(ctx, codeFlag)
-        : parseCode(await ctx.prompter.input('Authentication code:', 'pass --code CODE or --code -'));
+      const code = await readCode(ctx, 'Authentication code:', 'pass --code CODE or --code -');
       const r = await verifyActiveCode(deps, user, code, { actor: party(user), action: 'mfa.verify' });
       if (r.driftSteps !== 0) ctx.out.info(describeDrift(r.driftSteps));
       secondFactor = 'code';

@@ -5,7 +5,7 @@ import { trustDevice, validateLabel } from '../../core/trustedDevices.js';
 import { normaliseRecoveryCode, useRecoveryCode } from '../../core/recoveryCodes.js';
 import { describeDrift, diagnoseCode, parseCode, party, verifyActiveCode } from '../../core/verification.js';
 import { isoOrNull } from '../render.js';
-import { codeFromFlag, dbKey, mfaDeps, resolveActor } from '../actor.js';
+import { dbKey, mfaDeps, readCode, resolveActor } from '../actor.js';
 import { parseEmail } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { LocalStore } from '../localStore.js';
@@ -45,7 +45,7 @@ export async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<
     else ctx.out.success(`recovery code valid for ${target.email} (used up; ${left} left)`);
     return;
   }
-  const code = codeFlag !== undefined ? await codeFromFlag(ctx, codeFlag) : parseCode(await ctx.prompter.input(`Code for ${target.email}:`, 'pass --code CODE'));
+  const code = await readCode(ctx, `Code for ${target.email}:`, 'pass --code CODE');
 
   if (opts.diagnose) {
     const d = await diagnoseCode(deps, target, code, party(actor.user));
