@@ -1,5 +1,5 @@
 import { credentialsOfUser } from '../db/credentialRepository.js';
-import { budgetSpentUntil, returnToBudget, takeFromBudget } from '../db/rateLimitRepository.js';
+import { budgetSpentUntil, ensureBudget, takeFromBudget } from '../db/rateLimitRepository.js';
 import { endSession, findValidSession, insertSession } from '../db/sessionRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { findUserByEmail, findUserById, membershipsOfUser, samplePasswordHash, type MembershipRow, type UserRow } from '../db/userRepository.js';
@@ -57,31 +57,26 @@ const PASSWORD_BUCKET = 'password';
 
 /**
  * The password check of every path (sign-in and re-entry): the same message and the same bcrypt
- * cost whether or not the user exists; at most passwordFailures wrong passwords per user per
- * window (an atomic budget; a right password gives its unit back).
+ * cost whether or not the user exists; after passwordFailures wrong passwords for a user within
+ * the window, exit 4 until it passes (rule 11). A right password writes nothing.
  */
 async function checkPassword(deps: MfaDeps, user: UserRow | undefined, password: string, action: string): Promise<void> {
   const s = deps.settings;
   const budget = { bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
   if (user) {
-    const took = await withWriteTransaction(deps.knex, async (trx) => {
-      const ok = await takeFromBudget(trx, { ...budget, userId: user.id });
-      if (!ok) await recordAudit(trx, deps, { action, outcome: 'locked', actor: party(user), target: party(user), reason: 'too many wrong passwords' });
-      return ok;
-    });
-    if (!took) {
-      const until = await budgetSpentUntil(deps.knex, { ...budget, userId: user.id });
-      throw locked(`too many wrong passwords for ${user.email}; try again after ${new Date(until ?? budget.now + budget.windowMs).toISOString()}`, {
-        code: 'password_rate_limited',
-      });
+    const until = await budgetSpentUntil(deps.knex, { ...budget, userId: user.id });
+    if (until !== null) {
+      await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action, outcome: 'locked', actor: party(user), target: party(user), reason: 'too many wrong passwords' }));
+      throw locked(`too many wrong passwords for ${user.email}; try again after ${new Date(until).toISOString()}`, { code: 'password_rate_limited' });
     }
   }
   const hash = user?.password_hash ?? dummyHashLike(await samplePasswordHash(deps.knex));
   const ok = (await verifyPassword(password, hash)) && user !== undefined;
-  if (user) {
+  if (!ok && user) {
+    await ensureBudget(deps.knex, user.id, PASSWORD_BUCKET, budget.now);
     await withWriteTransaction(deps.knex, async (trx) => {
-      if (ok) await returnToBudget(trx, user.id, PASSWORD_BUCKET);
-      else await recordAudit(trx, deps, { action, outcome: 'failure', actor: party(user), target: party(user), reason: 'wrong password' });
+      await takeFromBudget(trx, { ...budget, userId: user.id });
+      await recordAudit(trx, deps, { action, outcome: 'failure', actor: party(user), target: party(user), reason: 'wrong password' });
     });
   }
   if (!ok) throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });

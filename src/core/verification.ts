@@ -1,5 +1,5 @@
 import { acceptStep, burnStepsThrough, credentialsOfUser, findCredential, type CredentialRow } from '../db/credentialRepository.js';
-import { takeFromBudget } from '../db/rateLimitRepository.js';
+import { ensureBudget, takeFromBudget } from '../db/rateLimitRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { UserRow } from '../db/userRepository.js';
 import { party, recordAudit, type AuditParty } from './audit.js';
@@ -98,6 +98,7 @@ export async function diagnoseCode(deps: MfaDeps, target: UserRow, code: string,
   const event = { action: 'mfa.diagnose', actor: ctx.actor, target: party(target), organisation: ctx.organisation ?? null };
   await assertNotLocked(deps, target, credential, event);
   const now = deps.clock();
+  await ensureBudget(deps.knex, target.id, 'diagnose', now);
   const allowed = await withWriteTransaction(deps.knex, async (trx) => {
     const ok = await takeFromBudget(trx, { userId: target.id, bucket: 'diagnose', limit: deps.settings.diagnosePerHour, windowMs: 3_600_000, now });
     if (!ok) await recordAudit(trx, deps, { ...event, outcome: 'rate-limited' });

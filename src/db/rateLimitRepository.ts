@@ -9,7 +9,6 @@ export async function takeFromBudget(
   trx: Knex.Transaction,
   q: { userId: number; bucket: string; limit: number; windowMs: number; now: number },
 ): Promise<boolean> {
-  await trx('rate_limits').insert({ user_id: q.userId, bucket: q.bucket, window_start: q.now, used: 0 }).onConflict(['user_id', 'bucket']).ignore();
   await trx('rate_limits')
     .where({ user_id: q.userId, bucket: q.bucket })
     .andWhere('window_start', '<=', q.now - q.windowMs)
@@ -21,9 +20,12 @@ export async function takeFromBudget(
   return Number(taken) === 1;
 }
 
-/** Give back a unit taken by takeFromBudget (e.g. the password was right after all). */
-export async function returnToBudget(trx: Knex.Transaction, userId: number, bucket: string): Promise<void> {
-  await trx('rate_limits').where({ user_id: userId, bucket }).andWhere('used', '>', 0).decrement('used', 1);
+/**
+ * Make sure the user's budget row exists — outside the caller's transaction, as its own statement:
+ * an INSERT … IGNORE inside it would take a shared lock that parallel updaters deadlock on.
+ */
+export async function ensureBudget(knex: Knex, userId: number, bucket: string, now: number): Promise<void> {
+  await knex('rate_limits').insert({ user_id: userId, bucket, window_start: now, used: 0 }).onConflict(['user_id', 'bucket']).ignore();
 }
 
 /** The end of a spent budget's window, or null when some is left. */
