@@ -174,3 +174,8 @@ export async function reencryptCredential(
 export async function resetFailures(trx: Knex | Knex.Transaction, credentialId: number, now: number): Promise<void> {
   await trx('mfa_credentials').where('id', credentialId).update({ consecutive_failures: 0, last_used_at: now });
 }
+
+/** Every credential in id order, a page at a time (key check). */
+export async function credentialsPage(knex: Knex, afterId: number, limit: number): Promise<CredentialRow[]> {
+  return (await knex('mfa_credentials').where('id', '>', afterId).orderBy('id').limit(limit).select('*')).map(toCredential);
+}
