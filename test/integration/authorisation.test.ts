@@ -230,7 +230,8 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     });
   });
 
-  describe('through the CLI, target frank (globex)', () => {
+  // each row spawns the built binary (bcrypt, a process start): minutes on a busy 2-core machine
+  describe('through the CLI, target frank (globex)', { timeout: 180_000 }, () => {
     it('status --user', async () => {
       for (const row of ROWS) {
         const args = ['status', '--user', FRANK.email, '--json'];
@@ -369,7 +370,8 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     });
   });
 
-  describe('through the CLI: several organisations, --org and unknown names', () => {
+  // each row spawns the built binary (bcrypt, a process start): minutes on a busy 2-core machine
+  describe('through the CLI: several organisations, --org and unknown names', { timeout: 180_000 }, () => {
     it('olivia (admin of both of heidi\'s organisations) without --org and no TTY: exit 2 listing both; with --org globex: done in globex', async () => {
       // heidi was enrolled (and trusted this machine) in beforeAll
       for (const args of [

@@ -12,7 +12,7 @@ import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { isPortalMfaError } from '../../src/core/errors.js';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
@@ -42,6 +42,9 @@ function wrongCode(secret: string): string {
 
 const RECOVERY_CODE = /^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
+
+// every test runs the built binary several times (bcrypt, a process start): slow on a busy 2-core machine
+vi.setConfig({ testTimeout: 120_000 });
 
 describeEachDatabase('trusted devices, recovery codes, replace and audit', (getDb) => {
   let db: Database;

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
@@ -54,6 +54,9 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv, answers: { when: Reg
     });
   });
 }
+
+// every test runs the built binary several times (bcrypt, a process start): slow on a busy 2-core machine
+vi.setConfig({ testTimeout: 120_000 });
 
 describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
   let db: Database;
