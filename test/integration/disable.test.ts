@@ -48,7 +48,7 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv, answers: { when: Reg
     child.stdout.on('data', (b: Buffer) => {
       screen += decoder.write(b);
       const answer = answers[next];
-      if (answer && answer.when.test(screen)) {
+      if (answer?.when.test(screen)) {
         next++;
         child.stdin.write(answer.type);
       }

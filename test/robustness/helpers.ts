@@ -34,7 +34,7 @@ export function connect(db: TestDatabase): Knex {
 export const sqliteFile = (db: Pick<TestDatabase, 'url'>) => db.url.slice('sqlite:'.length);
 
 
-export async function tableNames(knex: Knex): Promise<string[]> {
+async function tableNames(knex: Knex): Promise<string[]> {
   if (isSqlite(knex)) {
     const rows = await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`);
     return (rows as { name: string }[]).map((r) => r.name);
@@ -87,7 +87,7 @@ export async function auditRows(knex: Knex): Promise<Record<string, unknown>[]> 
 }
 
 /** `sqlite3 FILE .dump` without the audit_events rows (refusals are audited by design). */
-export function sqliteDumpWithoutAudit(file: string): string {
+function sqliteDumpWithoutAudit(file: string): string {
   const dump = execFileSync('sqlite3', [file, '.dump'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   return dump
     .split('\n')
@@ -96,7 +96,7 @@ export function sqliteDumpWithoutAudit(file: string): string {
 }
 
 let sqlite3Available: boolean | undefined;
-export function haveSqlite3(): boolean {
+function haveSqlite3(): boolean {
   if (sqlite3Available === undefined) {
     try {
       execFileSync('sqlite3', ['-version'], { stdio: 'ignore' });
@@ -275,12 +275,12 @@ export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string):
   return secrets;
 }
 
-export function sha256(s: string): string {
+function sha256(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex');
 }
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-export function base32(buf: Buffer): string {
+function base32(buf: Buffer): string {
   let bits = 0;
   let value = 0;
   let out = '';

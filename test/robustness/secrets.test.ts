@@ -251,7 +251,13 @@ describe('portal-mfa starts no processes and takes no secret on argv', () => {
       child.stdin.end(`${SAM.password}\n`);
       // do not read stdout: the writer blocks once the pipe is full
       let first = '';
-      await new Promise<void>((resolve) => child.stdout.once('data', (c: Buffer) => ((first = c.toString()), child.stdout.pause(), resolve())));
+      await new Promise<void>((resolve) =>
+        child.stdout.once('data', (c: Buffer) => {
+          first = c.toString();
+          child.stdout.pause();
+          resolve();
+        }),
+      );
       expect(first).toMatch(/^\{"email":/);
       await sleep(300);
       expect(childrenOf(pid), 'children while streaming').toEqual([]);

@@ -167,7 +167,7 @@ export function describeRun(r: CliResult): string {
 }
 
 /** A node/V8 stack frame such as "at foo (/x/y.js:1:2)", "at file:///x.js:3:4" or "at node:internal/x:5:6". */
-const STACK_FRAME = /\bat\s+(?:async\s+)?(?:[\w$.<>\[\] ]+\s+\()?(?:file:\/\/|node:|\/|[A-Za-z]:\\)[^\s)]*:\d+:\d+\)?/;
+const STACK_FRAME = /\bat\s+(?:async\s+)?(?:[\w$.<>[\] ]+\s+\()?(?:file:\/\/|node:|\/|[A-Za-z]:\\)[^\s)]*:\d+:\d+\)?/;
 
 /**
  * Assert a failed run: exit `code`, and stderr is exactly one non-empty line (a trailing newline

@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-export const PERIOD_S = 30;
+const PERIOD_S = 30;
 
 export function base32ToBytes(secret: string): Buffer {
   const clean = secret.replace(/[\s=]/g, '').toUpperCase();
@@ -49,10 +49,4 @@ export async function safeStep(marginMs = 3_000): Promise<number> {
   const left = periodMs - (Date.now() % periodMs);
   if (left < marginMs) await new Promise((r) => setTimeout(r, left + 50));
   return currentStep();
-}
-
-/** The current code, after waiting out a nearby step boundary. */
-export async function freshCode(secret: string, marginMs = 3_000): Promise<{ code: string; step: number }> {
-  const step = await safeStep(marginMs);
-  return { code: totpAt(secret, step), step };
 }

@@ -13,7 +13,7 @@ export interface Account {
   email: string;
   password: string;
 }
-export const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
+const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
 export const ALICE = acct('alice', 'alice@acme.example');
 export const BOB = acct('bob', 'bob@globex.example');
 export const OLIVIA = acct('olivia', 'olivia@partners.example');
@@ -26,7 +26,7 @@ export const SAM = acct('sam', 'sam@support.example');
 /** `demo --members N` accounts */
 export const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A TOTP secret and the last step the server accepted for it. */
 export interface Totp {
