@@ -130,7 +130,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       return EXIT_CODES.usage;
     }
     const err = toPortalError(e);
-    writeError(io, err, red, dim);
+    writeError(io, err, red, dim, env);
     return err.exitCode;
   }
 }
@@ -162,10 +162,10 @@ function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
   });
 }
 
-function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string): void {
+function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string, env: NodeJS.ProcessEnv): void {
   let text = red('error: ') + oneLine(err.message);
   if (err.hint) text += dim(` (${oneLine(err.hint)})`);
   io.stderr.write(text + '\n');
   const cause = (err as Error).cause as Error | undefined;
-  if (process.env.PORTAL_MFA_DEBUG && cause?.stack) io.stderr.write(String(cause.stack) + '\n');
+  if (env.PORTAL_MFA_DEBUG && cause?.stack) io.stderr.write(String(cause.stack) + '\n');
 }

@@ -22,6 +22,7 @@ import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
 import { ALICE, type Account, BOB, DAVE, ERIN, FRANK, HEIDI, OLIVIA, SAM, type Totp, nextCode, makeDeps } from '../support/scenario.js';
@@ -30,7 +31,7 @@ const makeDepsFor = (knex: Knex, keyB64: string) => makeDeps(knex, keyB64, 'auth
 
 /** Enrol in-process, confirmed with a code from 10 minutes ago so every real-time step is still unused. */
 async function enrol(deps: MfaDeps, user: UserRow): Promise<Totp> {
-  const past = Date.now() - 10 * 60_000;
+  const past = testNow() - 10 * 60_000;
   const d: MfaDeps = { ...deps, clock: () => past };
   const pending = await startEnrolment(d, user, { actor: party(user) });
   const step = currentStep(past);
@@ -212,7 +213,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     it('devices revoke --all --user', async () => {
       const frank = users[FRANK.email]!;
       // start from no active device, so each allowed row revokes exactly the one made for it
-      await knex('trusted_devices').where('user_id', frank.id).whereNull('revoked_at').update({ revoked_at: Date.now() });
+      await knex('trusted_devices').where('user_id', frank.id).whereNull('revoked_at').update({ revoked_at: testNow() });
       for (const row of ROWS) {
         const device = await trustDevice(deps, frank, { label: `for-${row.role}`, actor: party(frank), deviceTrustAllowed: true });
         const args = ['devices', 'revoke', '--all', '--user', FRANK.email, '--yes', '--json'];
@@ -221,7 +222,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
           await expectRefused(row.role, args, 'device.revoke');
           expect(await revokedAt(), `${row.role} must not revoke`).toBeNull();
           // leave no active device behind for the next row
-          await knex('trusted_devices').where('id', device.id).update({ revoked_at: Date.now() });
+          await knex('trusted_devices').where('id', device.id).update({ revoked_at: testNow() });
           continue;
         }
         const before = (await audit({ action: 'device.revoke', outcome: 'success', target_email: FRANK.email })).length;

@@ -25,7 +25,8 @@ import { party } from '../../src/core/verification.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
-import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
+import { nodeClockArgs, testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { currentStep, totpAt } from '../support/independentTotp.js';
 import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, SAM, type Totp, member, nextCode, makeDeps } from '../support/scenario.js';
@@ -37,7 +38,7 @@ const DRIVER = fileURLToPath(new URL('../support/pty_driver.py', import.meta.url
 /** Run a command on a pseudo-terminal, answering prompts in order; resolves with exit code and screen. */
 function onTerminal(args: string[], env: NodeJS.ProcessEnv, answers: { when: RegExp; type: string }[]): Promise<{ code: number; screen: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [DRIVER, '100', '30', '--', process.execPath, BIN, ...args], { env: { ...env, TERM: 'xterm' } });
+    const child = spawn('python3', [DRIVER, '100', '30', '--', process.execPath, ...nodeClockArgs(), BIN, ...args], { env: { ...env, TERM: 'xterm' } });
     const decoder = new StringDecoder('utf8');
     let screen = '';
     let next = 0;
@@ -80,7 +81,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
   /** Active MFA with ten recovery codes, a trusted device and an open CLI session. */
   async function giveFullMfa(a: Account, opts: { pendingReplacement?: boolean } = {}): Promise<Totp> {
     const u = await user(a);
-    const past = Date.now() - 10 * 60_000;
+    const past = testNow() - 10 * 60_000;
     const d: MfaDeps = { ...deps, clock: () => past };
     const pending = await startEnrolment(d, u, { actor: party(u) });
     const step = currentStep(past);
@@ -291,7 +292,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     await giveFullMfa(target);
     const results = await Promise.all(
       Array.from({ length: 10 }, () =>
-        runCli(['--db', url, '--as', SAM.email, '--password-stdin', 'disable', '--user', target.email, '--ticket', 'SUP-5', '--yes'], {
+        runCliProcess(['--db', url, '--as', SAM.email, '--password-stdin', 'disable', '--user', target.email, '--ticket', 'SUP-5', '--yes'], {
           env,
           stdin: `${SAM.password}\n`,
           timeoutMs: 60_000,

@@ -9,6 +9,7 @@ import knexFactory, { type Knex } from 'knex';
 import { expect } from 'vitest';
 import { sealSecret, keyFromBase64 } from '../../src/core/secretBox.js';
 import { BIN, describeRun, type CliResult } from '../support/cli.js';
+import { nodeClockArgs } from '../support/clock.js';
 import type { TestDatabase } from '../support/databases.js';
 import { isSqlite } from '../../src/db/transaction.js';
 
@@ -202,7 +203,7 @@ export interface RunningCli {
 }
 
 export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; stdin?: string }): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], { env: opts.env, cwd: opts.env.HOME as string, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeClockArgs(), BIN, ...args], { env: opts.env, cwd: opts.env.HOME as string, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let partial = '';
   let out = '';

@@ -19,6 +19,7 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
 import { BIN, describeRun, expectOneLineError, makeCliEnv, REPO_ROOT, type CliResult } from '../support/cli.js';
+import { nodeClockArgs } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { base32ToBytes, safeStep, totpAt } from '../support/independentTotp.js';
 import { connect, DEVON, SAM, sleep, snapshotTables, auditRows, sqliteFile, stableJson, runRaw } from './helpers.js';
@@ -60,7 +61,7 @@ describeEachDatabase('secrets hygiene', (getDb) => {
 
   /** portal-mfa under umask 000, so every mode it ends up with is one it set itself */
   const cli = async (name: string, args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv; mayShow?: string[] } = {}) => {
-    const r = await runRaw('/bin/sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, BIN, '--db', url, ...args], { env: opts.env ?? env, stdin: opts.stdin, timeoutMs: 60_000 });
+    const r = await runRaw('/bin/sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, ...nodeClockArgs(), BIN, '--db', url, ...args], { env: opts.env ?? env, stdin: opts.stdin, timeoutMs: 60_000 });
     runs.push({ name, r, mayShow: opts.mayShow ?? [] });
     return r;
   };
