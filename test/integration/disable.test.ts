@@ -287,12 +287,14 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expect(await knex('audit_events').where({ target_email: target.email, action: 'mfa.reset' }).select('*')).toHaveLength(1);
   });
 
-  it('ten concurrent support resets of one user: one succeeds, nine are exit 6, one mfa.reset row', async () => {
+  it('concurrent support resets of one user (6 processes on SQLite, 10 runs on MariaDB): one succeeds, the rest are exit 6, one mfa.reset row', async () => {
     const target = member(4);
     await giveFullMfa(target);
+    // processes on SQLite: better-sqlite3 is synchronous, so in-process runs would block each other
+    const reset = dialect === 'sqlite' ? runCliProcess : runCli;
     const results = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        runCliProcess(['--db', url, '--as', SAM.email, '--password-stdin', 'disable', '--user', target.email, '--ticket', 'SUP-5', '--yes'], {
+      Array.from({ length: dialect === 'sqlite' ? 6 : 10 }, () =>
+        reset(['--db', url, '--as', SAM.email, '--password-stdin', 'disable', '--user', target.email, '--ticket', 'SUP-5', '--yes'], {
           env,
           stdin: `${SAM.password}\n`,
           timeoutMs: 60_000,
@@ -300,7 +302,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
       ),
     );
     const codes = results.map((r) => r.code).sort((a, b) => a - b);
-    expect(codes, results.map(describeRun).join('\n')).toEqual([0, 6, 6, 6, 6, 6, 6, 6, 6, 6]);
+    expect(codes, results.map(describeRun).join('\n')).toEqual([0, ...Array<number>(results.length - 1).fill(6)]);
     for (const r of results.filter((x) => x.code === 6)) expectOneLineError(r, 6, /not enabled/);
     await expectAllGone(target);
     const resets = await knex('audit_events').where({ target_email: target.email, action: 'mfa.reset' }).select('*');

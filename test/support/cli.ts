@@ -135,6 +135,19 @@ type Run = (argv: string[], deps: Record<string, unknown>) => Promise<number>;
 let loadedRun: Promise<Run> | undefined;
 
 /**
+ * In-process runs on SQLite take turns. better-sqlite3 is synchronous: a run waiting for another
+ * run's write lock would block this thread (busy_timeout) while the holder, on the same thread,
+ * can never finish. Runs on MariaDB (mysql2 is asynchronous) may overlap, so they can race.
+ */
+let sqliteTurn: Promise<unknown> = Promise.resolve();
+
+function targetsMysql(args: string[], env: Record<string, string>): boolean {
+  const i = args.lastIndexOf('--db');
+  const flag = i >= 0 ? args[i + 1] : args.find((a) => a.startsWith('--db='))?.slice('--db='.length);
+  return /^mysql:/i.test(flag ?? env.PORTAL_MFA_DB ?? '');
+}
+
+/**
  * Run `portal-mfa ...args` in this process: `run(args, { env, io, clock })` from the built
  * dist/src/cli/main.js with exactly `opts.env`, stdin holding `opts.stdin` (no TTY anywhere, so
  * no prompts and no colour unless the env forces it) and the test clock. Resolves with the exit
@@ -166,25 +179,35 @@ export async function runCli(args: string[], opts: RunOptions): Promise<CliResul
     canPrompt: false,
   };
   const timeoutMs = opts.timeoutMs ?? 20_000;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `portal-mfa ${args.join(' ')} (in-process) did not finish within ${timeoutMs} ms\n` +
-              `--- stdout ---\n${stdout.text()}\n--- stderr ---\n${stderr.text()}`,
+  const go = async (): Promise<number> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `portal-mfa ${args.join(' ')} (in-process) did not finish within ${timeoutMs} ms\n` +
+                `--- stdout ---\n${stdout.text()}\n--- stderr ---\n${stderr.text()}`,
+            ),
           ),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    const code = await Promise.race([run(args, { env, io, clock: testNow }), timeout]);
-    return { code, stdout: stdout.text(), stderr: stderr.text() };
-  } finally {
-    clearTimeout(timer);
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([run(args, { env, io, clock: testNow }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let running: Promise<number>;
+  if (targetsMysql(args, env)) {
+    running = go();
+  } else {
+    running = sqliteTurn.then(go, go);
+    sqliteTurn = running.catch(() => undefined);
   }
+  const code = await running;
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 /**
