@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const UNIT = 'test/unit/**/*.test.ts';
@@ -11,7 +12,9 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: true,
     poolOptions: {
-      forks: { minForks: 1, maxForks: 2 },
+      // One more worker than cores: the files still wait on MariaDB and on the subprocesses they
+      // start (races, faults, PTY), so a third file fills the idle time. More would only contend.
+      forks: { minForks: 1, maxForks: Math.max(2, availableParallelism() + 1) },
     },
     // describeEachDatabase relies on "after" hooks running in reverse order (DB dropped last).
     sequence: { hooks: 'stack' },

@@ -231,7 +231,9 @@ describe('portal-mfa starts no processes and takes no secret on argv', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('while it runs (waiting for the password on stdin, then blocked on a full stdout) it has no child processes, and its argv holds no secret', async () => {
+  // Its own argv is whatever the caller typed (the test would only read back what it wrote): what
+  // portal-mfa controls is whether it starts processes, whose argv other users could read.
+  it('while it runs (waiting for the password on stdin, then blocked on a full stdout) it has no child processes', async () => {
     const { env } = makeCliEnv();
     // the embedded default database, created under umask 000
     const demo = await runRaw('/bin/sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, BIN, 'demo', '--members', '3000'], { env, timeoutMs: 120_000 });
@@ -246,9 +248,9 @@ describe('portal-mfa starts no processes and takes no secret on argv', () => {
     const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
       await sleep(800); // started, waiting for stdin
+      // the probe sees children at all: the CLI is one of this process's
+      expect(childrenOf(process.pid), 'childrenOf() finds the CLI under the test process').toContain(pid);
       expect(childrenOf(pid), 'children while waiting for the password').toEqual([]);
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\u0000');
-      expect(argv.some((a) => a.includes(SAM.password))).toBe(false);
       child.stdin.end(`${SAM.password}\n`);
       // do not read stdout: the writer blocks once the pipe is full
       let first = '';
@@ -262,7 +264,6 @@ describe('portal-mfa starts no processes and takes no secret on argv', () => {
       expect(first).toMatch(/^\{"email":/);
       await sleep(300);
       expect(childrenOf(pid), 'children while streaming').toEqual([]);
-      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).not.toContain(SAM.password);
     } finally {
       child.stdout.resume();
     }
