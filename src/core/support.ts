@@ -12,7 +12,7 @@ import { clearLocks, lockState } from './lockout.js';
 import { queueNotification } from './notify/outbox.js';
 import { regenerateRecoveryCodes } from './recoveryCodes.js';
 
-interface TargetedRequest {
+export interface TargetedRequest {
   targetEmail: string;
   orgSlug?: string;
   ticket?: string;

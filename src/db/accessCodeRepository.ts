@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { AccessCodeTable } from './tables.js';
 
 export interface AccessCodeRow {
   id: number;
@@ -13,7 +14,7 @@ export interface AccessCodeRow {
   revoked_at: number | null;
 }
 
-function toAccessCode(r: Record<string, unknown>): AccessCodeRow {
+function toAccessCode(r: AccessCodeTable): AccessCodeRow {
   return {
     id: Number(r.id),
     user_id: Number(r.user_id),

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { CredentialTable } from './tables.js';
 
 export interface CredentialRow {
   id: number;
@@ -18,7 +19,7 @@ export interface CredentialRow {
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-function toCredential(r: Record<string, unknown>): CredentialRow {
+function toCredential(r: CredentialTable): CredentialRow {
   return {
     id: Number(r.id),
     user_id: Number(r.user_id),
@@ -68,7 +69,7 @@ export async function replacePendingCredential(
     consecutive_failures: 0,
   });
   const row = await trx('mfa_credentials').where({ user_id: userId, status: 'pending' }).first('id');
-  return Number(row.id);
+  return Number(row!.id);
 }
 
 /**
@@ -173,4 +174,9 @@ export async function reencryptCredential(
 /** A successful recovery-code login: the failure streak ends, the credential was used now. */
 export async function resetFailures(trx: Knex | Knex.Transaction, credentialId: number, now: number): Promise<void> {
   await trx('mfa_credentials').where('id', credentialId).update({ consecutive_failures: 0, last_used_at: now });
+}
+
+/** Every credential in id order, a page at a time (key check). */
+export async function credentialsPage(knex: Knex, afterId: number, limit: number): Promise<CredentialRow[]> {
+  return (await knex('mfa_credentials').where('id', '>', afterId).orderBy('id').limit(limit).select('*')).map(toCredential);
 }

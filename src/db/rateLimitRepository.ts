@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type {} from './tables.js';
 
 /**
  * Take one unit of a per-user fixed-window budget, atomically in the database: of N parallel

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type {} from './tables.js';
 
 export interface SessionRow {
   id: number;
@@ -14,7 +15,7 @@ export async function insertSession(
 ): Promise<number> {
   await trx('cli_sessions').insert({ ...row, ended_at: null });
   const r = await trx('cli_sessions').where('token_hash', row.token_hash).first('id');
-  return Number(r.id);
+  return Number(r!.id);
 }
 
 /** A session that is neither ended nor expired — expiry checked by the database. */

@@ -24,7 +24,7 @@ export interface Enrolled extends Totp {
   recoveryCodes: string[];
 }
 
-interface FullMfaOptions {
+export interface FullMfaOptions {
   /** also start a replacement (a pending second credential) */
   pendingReplacement?: boolean;
   /** label of the trusted device */
