@@ -67,7 +67,7 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
       Array.from({ length: getDb().dialect === 'sqlite' ? n.sqlite : n.mysql }, () =>
         getDb().dialect === 'sqlite'
           ? runCliProcess(['--db', url, 'verify', '--as', user.email, '--password-stdin', '--code', code], { env, stdin: `${user.password}\n`, timeoutMs: 60_000 })
-          : verify(user, code),
+          : runCli(['--db', url, 'verify', '--as', user.email, '--password-stdin', '--code', code], { env, stdin: `${user.password}\n`, timeoutMs: 60_000 }),
       ),
     );
 
@@ -283,13 +283,13 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     expect(Number(cred.last_accepted_step)).toBe(t);
   });
 
-  it('concurrency: parallel verifications of one valid code (8 processes on SQLite, 20 runs on MariaDB) give exactly one success', async () => {
+  it('concurrency: parallel verifications of one valid code (8 processes on SQLite, 12 runs on MariaDB) give exactly one success', async () => {
     const user = member(5);
     const { secret } = await enrolActive(user);
     // the code stays within the window for the rest of this step and the next (≥ 33 s)
     const t = await safeStep(3_000);
     const code = totpAt(secret, t);
-    const results = await racers({ sqlite: 8, mysql: 20 }, user, code);
+    const results = await racers({ sqlite: 8, mysql: 12 }, user, code);
     const codes = results.map((r) => r.code).sort((a, b) => a - b);
     expect(codes, results.filter((r) => r.code !== 0 && r.code !== 1).map((r) => r.stderr).join('\n')).toEqual([
       0,
@@ -301,12 +301,12 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     expect(Number((await activeCredential(user.email)).last_accepted_step)).toBe(t);
   });
 
-  it('concurrency: parallel wrong codes (8 processes on SQLite, 20 runs on MariaDB) lock the user, with exactly one lockout audited', async () => {
+  it('concurrency: parallel wrong codes (8 processes on SQLite, 12 runs on MariaDB) lock the user, with exactly one lockout audited', async () => {
     const user = member(6);
     const { secret } = await enrolActive(user);
     const t = await safeStep(3_000);
     const bad = wrongCode(secret, t);
-    const results = await racers({ sqlite: 8, mysql: 20 }, user, bad);
+    const results = await racers({ sqlite: 8, mysql: 12 }, user, bad);
     for (const r of results) {
       expect([1, 4], `exit ${r.code}: ${r.stderr}`).toContain(r.code);
       expectOneLineError(r, r.code, r.code === 1 ? /wrong code/ : /locked/);
