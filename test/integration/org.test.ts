@@ -40,7 +40,8 @@ const FRANK: Account = { email: 'frank@globex.example', password: 'frank-demo-pa
 const DEVON: Account = { email: 'devon@example.com', password: 'devon-demo-pass' };
 const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
 
-const MEMBER_FIELDS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices'];
+// deadline: when a member lacking MFA must have enrolled under a grace period (null: no grace, or MFA active)
+const MEMBER_FIELDS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline'];
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 function connect(db: TestDatabase): Knex {
@@ -126,7 +127,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     () => env,
   );
 
-  const orgId = async (slug: string) => Number((await knex('organisations').where({ slug }).first('id')).id);
+  const orgId = async (slug: string) => Number((await knex('organisations').where({ slug }).first('id'))!.id);
   const memberEmails = async (slug: string, where: (q: Knex.QueryBuilder) => void = () => {}) => {
     const q = knex('organisation_members as m').join('users as u', 'u.id', 'm.user_id').where('m.organisation_id', await orgId(slug));
     where(q);
@@ -207,6 +208,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
       expect(typeof rec.trustedDevices).toBe('number');
       if (rec.mfa === 'active') expect(rec.enrolledAt).toMatch(ISO_UTC);
       else expect(rec.enrolledAt).toBeNull();
+      expect(rec.deadline, 'acme requires MFA without a grace period').toBeNull();
     }
     const m1 = all.find((x) => x.email === member(1).email)!;
     expect(m1).toMatchObject({ mfa: 'active', role: 'member', name: 'Member 1' });
@@ -259,7 +261,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     const now = testNow();
     for (const [email, name] of Object.entries(awkward)) {
       await knex('users').insert({ email, name, password_hash: `$2b$10$${'x'.repeat(53)}`, role: 'developer', created_at: now });
-      const { id } = await knex('users').where({ email }).first('id');
+      const { id } = (await knex('users').where({ email }).first('id'))!;
       await knex('organisation_members').insert({ organisation_id: acme, user_id: Number(id), role: 'member', created_at: now });
     }
 
@@ -278,7 +280,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expect([...byEmail.keys()].sort()).toEqual(everyone);
     for (const [email, name] of Object.entries(awkward)) {
       expect(byEmail.get(email)?.[1], email).toBe(name);
-      expect(byEmail.get(email)?.slice(2)).toEqual(['member', 'none', '', '', '0']);
+      expect(byEmail.get(email)?.slice(2)).toEqual(['member', 'none', '', '', '0', '']);
     }
 
     // the same names survive NDJSON: still one record per line
