@@ -151,7 +151,7 @@ function targetsMysql(args: string[], env: Record<string, string>): boolean {
  * Run `portal-mfa ...args` in this process: `run(args, { env, io, clock })` from the built
  * dist/src/cli/main.js with exactly `opts.env`, stdin holding `opts.stdin` (no TTY anywhere, so
  * no prompts and no colour unless the env forces it) and the test clock. Resolves with the exit
- * code run() returns; rejects if it has not returned after `timeoutMs`.
+ * code run() returns; rejects if it has not returned after `timeoutMs` (default 60 s).
  *
  * Process-global state run() does not take from its deps: the working directory (relative paths
  * resolve against this worker's, not HOME — pass absolute paths, or use runCliProcess with `cwd`),
@@ -178,7 +178,9 @@ export async function runCli(args: string[], opts: RunOptions): Promise<CliResul
     colorErr: color(false),
     canPrompt: false,
   };
-  const timeoutMs = opts.timeoutMs ?? 20_000;
+  // Nothing can be killed in-process: the limit only names a run that hangs. It is the hook limit,
+  // as a run waits its turn (SQLite) and shares this thread with concurrent runs (MariaDB).
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   const go = async (): Promise<number> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
