@@ -21,6 +21,7 @@ import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { makeFixtures, type Enrolled, type Fixtures } from '../support/fixtures.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
@@ -262,7 +263,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     it('devices revoke --all --user', async () => {
       const frank = users[FRANK.email]!;
       // start from no active device, so each allowed row revokes exactly the one made for it
-      await knex('trusted_devices').where('user_id', frank.id).whereNull('revoked_at').update({ revoked_at: Date.now() });
+      await knex('trusted_devices').where('user_id', frank.id).whereNull('revoked_at').update({ revoked_at: testNow() });
       for (const row of ROWS) {
         const device = await fx.trustDevice(FRANK, frankTotp, `for-${row.role}`);
         const args = ['devices', 'revoke', '--all', '--user', FRANK.email, '--yes', '--json'];
@@ -271,7 +272,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
           await expectRefused(row.role, args, 'device.revoke');
           expect(await revokedAt(), `${row.role} must not revoke`).toBeNull();
           // leave no active device behind for the next row
-          await knex('trusted_devices').where('id', device.id).update({ revoked_at: Date.now() });
+          await knex('trusted_devices').where('id', device.id).update({ revoked_at: testNow() });
           continue;
         }
         const before = (await audit({ action: 'device.revoke', outcome: 'success', target_email: FRANK.email })).length;
@@ -329,7 +330,6 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     });
 
     it('disable --user (support needs --ticket)', async () => {
-      const frank = users[FRANK.email]!;
       for (const row of ROWS.filter((r) => !r.allowed)) {
         await expectRefused(row.role, ['disable', '--user', FRANK.email, '--yes'], 'mfa.disable');
         expect(await credentials(FRANK)).toBe(1);
