@@ -83,18 +83,8 @@ export async function users(ctx: CommandContext, opts: { org: string; mfa?: stri
     return;
   }
   if (opts.csv) {
-    const { stringify } = await import('csv-stringify/sync');
-    await write(out, stringify([CSV_COLUMNS as unknown as string[]], { record_delimiter: '\r\n' }));
-    let batch: unknown[][] = [];
-    for await (const r of rows) {
-      const m = memberRecord(r);
-      batch.push(CSV_COLUMNS.map((c) => m[c] ?? ''));
-      if (batch.length >= 500) {
-        await write(out, stringify(batch, { record_delimiter: '\r\n' }));
-        batch = [];
-      }
-    }
-    if (batch.length) await write(out, stringify(batch, { record_delimiter: '\r\n' }));
+    const { writeCsv } = await import('../csv.js');
+    await writeCsv(out, CSV_COLUMNS.map((c) => ({ header: c, value: (r: MemberReportRow) => memberRecord(r)[c] })), rows);
     return;
   }
   // human: aligned on a terminal (one page at a time), tab-separated otherwise
