@@ -7,7 +7,7 @@ import type { Database } from '../db/connect.js';
 import type { DatabaseTarget } from '../db/url.js';
 import { resolveDatabaseTarget, resolveSettings, type GlobalOptions } from './config.js';
 import { readAll, type IOStreams } from './io.js';
-import { loadKeyring } from './keySource.js';
+import { loadKeyring, missingGeneratedKeyFile } from './keySource.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from './prompter.js';
 import { Output } from './render.js';
 
@@ -23,8 +23,11 @@ export interface CommandContext {
   random: RandomSource;
   origin: Origin;
   target(): DatabaseTarget;
-  /** The database, opened once; checks (or, for the embedded default, applies) the schema unless told not to. */
-  database(opts?: { checkSchema?: boolean }): Promise<Database>;
+  /**
+   * The database, opened once; checks (or, for the embedded default, applies) the schema unless told
+   * not to. Only `create` (db migrate, demo) makes a new SQLite file, in an existing directory.
+   */
+  database(opts?: { checkSchema?: boolean; create?: boolean }): Promise<Database>;
   keyring(): SecretKey[];
   /** stdin split into lines, read once and handed out in order (password, then code, …). */
   nextStdinLine(what: string, hint: string): Promise<string>;
@@ -50,6 +53,8 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
   let db: Database | undefined;
   let schemaChecked = false;
   let keys: SecretKey[] | undefined;
+  /** counted when the database opens while its generated `<db>.key` does not exist yet */
+  let storedSecrets: number | undefined;
   let stdinLines: string[] | undefined;
   let stdinConsumed = false;
 
@@ -70,7 +75,7 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
     async database(opts = {}) {
       if (!db) {
         const { openDatabase } = await import('../db/connect.js');
-        db = await openDatabase(getTarget());
+        db = await openDatabase(getTarget(), { create: opts.create });
       }
       if (opts.checkSchema !== false && !schemaChecked) {
         const { ensureSchemaCurrent } = await import('../db/schema.js');
@@ -78,10 +83,14 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
         await ensureSchemaCurrent(db.knex, { autoMigrate: t.dialect === 'sqlite' && t.embedded });
         schemaChecked = true;
       }
+      if (keys === undefined && missingGeneratedKeyFile({ keyFile: globals.keyFile }, env, getTarget())) {
+        const { countStoredSecrets } = await import('../db/storedSecrets.js');
+        storedSecrets = await countStoredSecrets(db.knex);
+      }
       return db;
     },
     keyring() {
-      return (keys ??= loadKeyring({ keyFile: globals.keyFile }, env, getTarget()));
+      return (keys ??= loadKeyring({ keyFile: globals.keyFile }, env, getTarget(), storedSecrets));
     },
     async nextStdinLine(what, hint) {
       const line = (await lines()).shift();
