@@ -7,7 +7,7 @@ import type { Database } from '../db/connect.js';
 import type { DatabaseTarget } from '../db/url.js';
 import { resolveDatabaseTarget, resolveSettings, type GlobalOptions } from './config.js';
 import { readAll, type IOStreams } from './io.js';
-import { loadKeyring, missingGeneratedKeyFile } from './keySource.js';
+import { keyFileStamp, loadKeyring, missingGeneratedKeyFile } from './keySource.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from './prompter.js';
 import { Output } from './render.js';
 
@@ -55,6 +55,7 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
   let keys: SecretKey[] | undefined;
   /** counted when the database opens while its generated `<db>.key` does not exist yet */
   let storedSecrets: number | undefined;
+  let keysStamp: string | undefined;
   let stdinLines: string[] | undefined;
   let stdinConsumed = false;
 
@@ -90,7 +91,15 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
       return db;
     },
     keyring() {
-      return (keys ??= loadKeyring({ keyFile: globals.keyFile }, env, getTarget(), storedSecrets));
+      // A key file is read again when it changed (keys rotate rewrites it by rename): a process that
+      // started before a rotation finished encrypts new secrets with the key that is current now,
+      // not with the one it read at start-up (issue 9, key rotation beside an enrolment).
+      const stamp = keyFileStamp({ keyFile: globals.keyFile }, env, getTarget());
+      if (keys === undefined || stamp !== keysStamp) {
+        keys = loadKeyring({ keyFile: globals.keyFile }, env, getTarget(), storedSecrets);
+        keysStamp = keyFileStamp({ keyFile: globals.keyFile }, env, getTarget());
+      }
+      return keys;
     },
     async nextStdinLine(what, hint) {
       const line = (await lines()).shift();

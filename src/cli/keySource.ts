@@ -60,6 +60,24 @@ export function missingGeneratedKeyFile(opts: { keyFile?: string }, env: NodeJS.
   return existsSync(file) ? undefined : file;
 }
 
+/** Identity of the key file's current version (inode, size, mtime), or undefined for PORTAL_MFA_KEY or a missing file. */
+export function keyFileStamp(opts: { keyFile?: string }, env: NodeJS.ProcessEnv, target: DatabaseTarget): string | undefined {
+  let source: KeySource;
+  try {
+    source = keySourceOf(opts, env, target);
+  } catch {
+    return undefined;
+  }
+  if (source.kind === 'env') return undefined;
+  const file = source.kind === 'file' ? source.path : keyFilePathFor(source.path);
+  try {
+    const st = statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export function keyFilePathFor(dbFile: string): string {
   return `${dbFile}.key`;
 }
