@@ -20,6 +20,27 @@ export interface Database {
  * place nobody looks. Only the embedded default creates its own data directory.
  */
 function prepareSqliteFile(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>, create: boolean): void {
+  if (!sqliteFileAbsent(target)) return;
+  if (!create && !target.embedded) {
+    throw configError(`there is no SQLite database at ${target.filename}`, {
+      hint: `check the path, or create one with: portal-mfa --db sqlite:${target.filename} db migrate`,
+    });
+  }
+  try {
+    // the database holds password hashes: create it private to this OS user
+    closeSync(openSync(target.filename, 'a', 0o600));
+  } catch (e) {
+    throw configError(`cannot create the SQLite database ${target.filename}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
+      hint: 'check that the directory is writable',
+    });
+  }
+}
+
+/**
+ * True when a SQLite target's file does not exist yet (its directory does; the embedded default
+ * creates its own). A missing directory of a `--db sqlite:PATH` is a configuration error.
+ */
+export function sqliteFileAbsent(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): boolean {
   const dir = dirname(resolve(target.filename));
   if (target.embedded) {
     try {
@@ -41,20 +62,7 @@ function prepareSqliteFile(target: Extract<DatabaseTarget, { dialect: 'sqlite' }
       });
     }
   }
-  if (existsSync(target.filename)) return;
-  if (!create && !target.embedded) {
-    throw configError(`there is no SQLite database at ${target.filename}`, {
-      hint: `check the path, or create one with: portal-mfa --db sqlite:${target.filename} db migrate`,
-    });
-  }
-  try {
-    // the database holds password hashes: create it private to this OS user
-    closeSync(openSync(target.filename, 'a', 0o600));
-  } catch (e) {
-    throw configError(`cannot create the SQLite database ${target.filename}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
-      hint: 'check that the directory is writable',
-    });
-  }
+  return !existsSync(target.filename);
 }
 
 /**

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
@@ -28,6 +28,7 @@ function ok(r: CliResult): CliResult {
 const REAL = { email: 'grace@realcorp.example', name: 'Grace Real' };
 
 describeEachDatabase('infrastructure guards', (getDb) => {
+  vi.setConfig({ testTimeout: 120_000 });
   let env: NodeJS.ProcessEnv;
   const cli = (db: TestDatabase, args: string[], stdin?: string) => runCli(['--db', db.url, ...args], { env, stdin, timeoutMs: 60_000 });
   const dbs: { db: TestDatabase; knex: Knex }[] = [];
@@ -194,9 +195,11 @@ describe('SQLite files: the key beside the database, and paths that do not exist
 
   it('only db migrate and demo create a new file in an existing directory; other commands leave none behind', async () => {
     const missing = path.join(dir, 'not-yet.db');
-    for (const args of [['db', 'status'], ['db', 'rollback', '--yes'], ['status', '--as', SAM.email, '--password-stdin']]) {
+    for (const args of [['db', 'rollback', '--yes'], ['status', '--as', SAM.email, '--password-stdin'], ['audit', '--as', SAM.email, '--password-stdin']]) {
       expectOneLineError(await cli(missing, args, `${SAM.password}\n`), 10, /there is no SQLite database at .*not-yet\.db/);
     }
+    // db status describes the database that is not there yet, without creating it
+    expect(JSON.parse(ok(await cli(missing, ['db', 'status', '--json'])).stdout)).toMatchObject({ current: false, applied: [] });
     expect(readdirSync(dir).filter((f) => f.startsWith('not-yet'))).toEqual([]);
     ok(await cli(missing, ['db', 'migrate']));
     expect(existsSync(missing)).toBe(true);

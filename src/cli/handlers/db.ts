@@ -70,12 +70,17 @@ export async function rollback(ctx: CommandContext, opts: { all?: boolean; force
 
 export async function status(ctx: CommandContext): Promise<void> {
   const { migrationState } = await import('../../db/schema.js');
-  const db = await ctx.database({ checkSchema: false });
-  const state = await migrationState(db.knex);
+  const { sqliteFileAbsent } = await import('../../db/connect.js');
+  const target = ctx.target();
+  // a SQLite file that does not exist yet is reported as an empty database, without creating it
+  const absent = target.dialect === 'sqlite' && sqliteFileAbsent(target);
+  const state = absent
+    ? { applied: [], pending: (await import('../../../migrations/index.js')).MIGRATIONS.map((m) => m.name), unknown: [], current: false }
+    : await migrationState((await ctx.database({ checkSchema: false })).knex);
   if (ctx.out.json) {
     ctx.out.printJson({
-      database: describeTarget(db.target),
-      dialect: db.dialect,
+      database: describeTarget(target),
+      dialect: target.dialect,
       current: state.current,
       applied: state.applied,
       pending: state.pending,
@@ -83,7 +88,7 @@ export async function status(ctx: CommandContext): Promise<void> {
     });
     return;
   }
-  ctx.out.line(`database  ${describeTarget(db.target)}`);
+  ctx.out.line(`database  ${describeTarget(target)}${absent ? ' (no file yet)' : ''}`);
   ctx.out.table(
     [
       { header: 'migration', value: (r: { name: string; state: string; at: string }) => r.name },
