@@ -132,10 +132,10 @@ export class Output {
  * (U+202A–U+202E, U+2066–U+2069, and the marks U+200E, U+200F, U+061C) that make text display in
  * another order than it is ("Trojan Source"), zero-width characters (U+200B–U+200D, U+2060,
  * U+FEFF) that hide text or make two emails look alike, and the line/paragraph separators
- * U+2028/U+2029.
+ * U+2028/U+2029, and the soft hyphen U+00AD.
  */
 // eslint-disable-next-line no-control-regex
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
 /** `\xNN` for control characters, `\uNNNN` for the rest; a tab becomes a space unless told to escape it. */
 export function escapeInvisibles(s: string, opts: { tab: 'space' | 'escape' } = { tab: 'space' }): string {
