@@ -183,6 +183,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
   }, 120_000);
 
   afterAll(async () => {
+    console.log(`[bad-input] ${swept} hostile cases on ${db?.dialect}`);
     await knex?.destroy();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
