@@ -5,7 +5,8 @@
  * - a text cell starting with `=`, `+`, `-`, `@`, tab or CR is prefixed with `'`, so Excel,
  *   LibreOffice and Google Sheets show it as text instead of evaluating it as a formula;
  * - control characters, bidirectional overrides and zero-width characters are written escaped
- *   (`\x1b`, `\u202e`), so no terminal escape or hidden text passes through raw.
+ *   (`\x1b`, `\u202e`), so no terminal escape or hidden text passes through raw. Tab, CR and LF
+ *   are data in CSV (a multi-line name round-trips, quoted); only a leading one is neutralised.
  * Numbers, booleans and null are written as they are (null and undefined as an empty field).
  */
 import { escapeInvisibles } from './render.js';
@@ -19,7 +20,7 @@ export function csvCell(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   let text = value instanceof Date ? value.toISOString() : String(value);
   if (FORMULA_START.test(text)) text = `'${text}`;
-  text = escapeInvisibles(text, { tab: 'escape' });
+  text = escapeInvisibles(text, { tab: 'keep', lineBreaks: 'keep' });
   return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

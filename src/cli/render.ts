@@ -78,6 +78,11 @@ export class Output {
     this.io.stderr.write(text + '\n');
   }
 
+  /** A non-fatal error line on stderr (e.g. a wrong code before a retry). */
+  errorLine(message: string, hint?: string): void {
+    this.io.stderr.write(`${this.errStyle.red('error:')} ${sanitizeCell(message)}${hint ? this.errStyle.dim(` (${sanitizeCell(hint)})`) : ''}\n`);
+  }
+
   /** A warning on stderr, always shown. */
   warn(text: string): void {
     this.io.stderr.write(this.errStyle.yellow('warning: ') + text + '\n');
@@ -137,11 +142,16 @@ export class Output {
 // eslint-disable-next-line no-control-regex
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
-/** `\xNN` for control characters, `\uNNNN` for the rest; a tab becomes a space unless told to escape it. */
-export function escapeInvisibles(s: string, opts: { tab: 'space' | 'escape' } = { tab: 'space' }): string {
+/**
+ * `\xNN` for control characters, `\uNNNN` for the rest. A tab becomes a space unless told to keep or
+ * escape it; CR and LF are escaped unless told to keep them (CSV quotes them instead).
+ */
+export function escapeInvisibles(s: string, opts: { tab?: 'space' | 'keep' | 'escape'; lineBreaks?: 'keep' | 'escape' } = {}): string {
+  const tab = opts.tab ?? 'space';
   return s.replace(INVISIBLE, (c) => {
+    if (c === '\t' && tab !== 'escape') return tab === 'space' ? ' ' : c;
+    if ((c === '\n' || c === '\r') && opts.lineBreaks === 'keep') return c;
     const code = c.charCodeAt(0);
-    if (c === '\t' && opts.tab === 'space') return ' ';
     return code <= 0xff ? '\\x' + code.toString(16).padStart(2, '0') : '\\u' + code.toString(16).padStart(4, '0');
   });
 }

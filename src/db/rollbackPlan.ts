@@ -19,8 +19,10 @@ const TABLES_OF: Record<string, string[] | 'data'> = {
     'organisations',
   ],
   '20261123000002_maintenance_locks': ['maintenance_locks'],
-  // a data migration: its down changes nothing
+  // a data migration: its down changes nothing but the MySQL collation
   '20261201000001_email_nfc': 'data',
+  '20261201000002_lockout_and_access_codes': ['mfa_credentials', 'cli_sessions', 'rate_limits', 'access_codes'],
+  '20261201000004_joined_at': ['organisation_members'],
 };
 
 export interface RollbackPlan {

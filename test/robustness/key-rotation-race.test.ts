@@ -21,13 +21,20 @@ import { writeKeyFile } from '../../src/cli/keySource.js';
 import { startEnrolment } from '../../src/core/enrolment.js';
 import { rotateKeys } from '../../src/core/keyRotation.js';
 import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
-import { findUserByEmail } from '../../src/db/userRepository.js';
+import { signIn } from '../../src/core/actor.js';
+import type { MfaDeps } from '../../src/core/deps.js';
 import { describeRun, makeCliEnv, runCli } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { makeDeps } from '../support/scenario.js';
 import { connect, DEVON, ERIN, member, seedFullMfa } from './helpers.js';
 import type { IOStreams } from '../../src/cli/io.js';
 
+
+/** Start an enrolment as the user themself (password re-entry included), with these deps' keyring. */
+async function enrol(deps: MfaDeps, who: { email: string; password: string }): Promise<void> {
+  const actor = await signIn(deps, { email: who.email, password: who.password, secondFactor: {}, action: 'test.enrol' });
+  await startEnrolment(deps, actor, { password: who.password });
+}
 
 describeEachDatabase('keys rotate beside an enrolment', (getDb) => {
   let knex: Knex;
@@ -54,7 +61,6 @@ describeEachDatabase('keys rotate beside an enrolment', (getDb) => {
     const rotator = { ...makeDeps(knex, OLD, 'rotator'), keyring: () => [keyFromBase64(OLD), keyFromBase64(NEW)] };
     // a process that read the key before the rotation made the new key current
     const staleWriter = makeDeps(knex, OLD, 'enroller');
-    const erin = (await findUserByEmail(knex, ERIN.email))!;
     let interleaved = false;
     const result = await rotateKeys(rotator, keyFromBase64(NEW), {
       batchSize: 2,
@@ -62,7 +68,7 @@ describeEachDatabase('keys rotate beside an enrolment', (getDb) => {
         if (interleaved) return;
         interleaved = true;
         // the rotation's pass has gone by every row; the enrolment commits now
-        await startEnrolment(staleWriter, erin, { actor: null });
+        await enrol(staleWriter, ERIN);
       },
     });
     expect(interleaved).toBe(true);
@@ -70,6 +76,7 @@ describeEachDatabase('keys rotate beside an enrolment', (getDb) => {
     expect(await underOldKey(), 'a secret was left under the old key after the rotation reported complete').toBe(0);
     expect(result.rotated).toBe(7); // six seeded secrets and erin's pending one
     // and erin's pending secret is readable with the new key alone
+    const erin = await knex('users').where('email', ERIN.email).first('id');
     const pending = await knex('mfa_credentials').where({ user_id: erin.id, status: 'pending' }).first();
     expect(pending.key_id).toBe(keyIdOf(NEW));
   });
@@ -80,10 +87,9 @@ describeEachDatabase('keys rotate beside an enrolment', (getDb) => {
     // first move everything to NEWER, then rotate to NEWER again while a stale writer enrols
     await rotateKeys(rotator, keyFromBase64(NEWER));
     const stale = makeDeps(knex, NEW, 'enroller');
-    const frank = (await findUserByEmail(knex, 'frank@globex.example'))!;
     const result = await rotateKeys(rotator, keyFromBase64(NEWER), {
       onComplete: async () => {
-        await startEnrolment(stale, frank, { actor: null });
+        await enrol(stale, { email: 'frank@globex.example', password: 'frank-demo-pass' });
       },
     });
     expect(result).toMatchObject({ rotated: 1, alreadyDone: false });

@@ -13,8 +13,8 @@ describe('csvCell: formula injection', () => {
     ['+1+cmd|\' /C calc\'!A0', `'+1+cmd|' /C calc'!A0`],
     ['-2+3', `'-2+3`],
     ['@SUM(1,2)', `"'@SUM(1,2)"`],
-    ['\t=1+1', `'\\x09=1+1`],
-    ['\r=1+1', `'\\x0d=1+1`],
+    ['\t=1+1', `'\t=1+1`],
+    ['\r=1+1', `"'\r=1+1"`],
   ])('%j is written as text', (input, expected) => {
     expect(csvCell(input)).toBe(expected);
   });
@@ -33,11 +33,12 @@ describe('csvCell: formula injection', () => {
     expect(csvRow(['a,b', 'say "hi"', 'plain'])).toBe('"a,b","say ""hi""",plain\r\n');
   });
 
-  it('never lets raw escape bytes, line breaks or invisible characters through', () => {
-    const row = csvRow(['x\u001b[31mred\u0007', 'a\nb', 'admin\u202egnp.exe', 'ali\u200bce', '\ufeffbom']);
+  it('never lets raw escape bytes or invisible characters through; a line break is data, quoted', () => {
+    const row = csvRow(['x\u001b[31mred\u0007', 'admin\u202egnp.exe', 'ali\u200bce', '\ufeffbom', '\u009bc1']);
     // eslint-disable-next-line no-control-regex
     expect(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/.test(row.slice(0, -2))).toBe(false);
-    expect(row).toBe('x\\x1b[31mred\\x07,a\\x0ab,admin\\u202egnp.exe,ali\\u200bce,\\ufeffbom\r\n');
+    expect(row).toBe('x\\x1b[31mred\\x07,admin\\u202egnp.exe,ali\\u200bce,\\ufeffbom,\\x9bc1\r\n');
+    expect(csvRow(['First line\nsecond line', 'a\tb'])).toBe('"First line\nsecond line",a\tb\r\n');
   });
 });
 
