@@ -83,7 +83,7 @@ export interface SessionTable {
 }
 
 export interface RateLimitTable {
-  user_id: number;
+  subject: string;
   bucket: string;
   window_start: number;
   used: number;
