@@ -7,7 +7,7 @@ import type { Database } from '../db/connect.js';
 import type { DatabaseTarget } from '../db/url.js';
 import { resolveDatabaseTarget, resolveSettings, type GlobalOptions } from './config.js';
 import { readAll, type IOStreams } from './io.js';
-import { loadKeyring } from './keySource.js';
+import { keyFileStamp, loadKeyring, missingGeneratedKeyFile } from './keySource.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from './prompter.js';
 import { Output } from './render.js';
 
@@ -25,8 +25,11 @@ export interface CommandContext {
   /** ids of the notifications this command queued, delivered after it (SPEC §7) */
   queuedNotifications: number[];
   target(): DatabaseTarget;
-  /** The database, opened once; checks (or, for the embedded default, applies) the schema unless told not to. */
-  database(opts?: { checkSchema?: boolean }): Promise<Database>;
+  /**
+   * The database, opened once; checks (or, for the embedded default, applies) the schema unless told
+   * not to. Only `create` (db migrate, demo) makes a new SQLite file, in an existing directory.
+   */
+  database(opts?: { checkSchema?: boolean; create?: boolean }): Promise<Database>;
   keyring(): SecretKey[];
   /** stdin split into lines, read once and handed out in order (password, then code, …). */
   nextStdinLine(what: string, hint: string): Promise<string>;
@@ -52,6 +55,9 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
   let db: Database | undefined;
   let schemaChecked = false;
   let keys: SecretKey[] | undefined;
+  /** counted when the database opens while its generated `<db>.key` does not exist yet */
+  let storedSecrets: number | undefined;
+  let keysStamp: string | undefined;
   let stdinLines: string[] | undefined;
   let stdinConsumed = false;
 
@@ -73,7 +79,7 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
     async database(opts = {}) {
       if (!db) {
         const { openDatabase } = await import('../db/connect.js');
-        db = await openDatabase(getTarget());
+        db = await openDatabase(getTarget(), { create: opts.create });
       }
       if (opts.checkSchema !== false && !schemaChecked) {
         const { ensureSchemaCurrent } = await import('../db/schema.js');
@@ -81,10 +87,21 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
         await ensureSchemaCurrent(db.knex, { autoMigrate: t.dialect === 'sqlite' && t.embedded });
         schemaChecked = true;
       }
+      if (keys === undefined && missingGeneratedKeyFile({ keyFile: globals.keyFile }, env, getTarget())) {
+        const { countStoredSecrets } = await import('../db/storedSecrets.js');
+        storedSecrets = await countStoredSecrets(db.knex);
+      }
       return db;
     },
     keyring() {
-      keys ??= loadKeyring({ keyFile: globals.keyFile }, env, getTarget());
+      // A key file is read again when it changed (keys rotate rewrites it by rename): a process that
+      // started before a rotation finished encrypts new secrets with the key that is current now,
+      // not with the one it read at start-up (issue 9, key rotation beside an enrolment).
+      const stamp = keyFileStamp({ keyFile: globals.keyFile }, env, getTarget());
+      if (keys === undefined || stamp !== keysStamp) {
+        keys = loadKeyring({ keyFile: globals.keyFile }, env, getTarget(), storedSecrets);
+        keysStamp = keyFileStamp({ keyFile: globals.keyFile }, env, getTarget());
+      }
       return keys;
     },
     async nextStdinLine(what, hint) {

@@ -11,14 +11,20 @@ import type { DatabaseTarget } from '../db/url.js';
  * A key file holds one base64 key per line: the first encrypts, all of them decrypt (so a key
  * rotation can be finished while older rows are still readable).
  */
-export function loadKeyring(opts: { keyFile?: string }, env: NodeJS.ProcessEnv, target: DatabaseTarget): SecretKey[] {
+export function loadKeyring(
+  opts: { keyFile?: string },
+  env: NodeJS.ProcessEnv,
+  target: DatabaseTarget,
+  /** encrypted secrets in the database, counted when `<db>.key` was missing as it opened (undefined: not counted) */
+  storedSecrets?: number,
+): SecretKey[] {
   const source = keySourceOf(opts, env, target);
   if (source.kind === 'env') {
     // "NEW,OLD": the first key encrypts, all of them decrypt (during a key rotation)
     return env.PORTAL_MFA_KEY!.split(',').map((k, i) => parseKey(k.trim(), `PORTAL_MFA_KEY key ${i + 1}`));
   }
   if (source.kind === 'file') return readKeyFile(source.path);
-  return ensureKeyBesideDatabase(source.path);
+  return ensureKeyBesideDatabase(source.path, storedSecrets);
 }
 
 export type KeySource = { kind: 'env' } | { kind: 'file'; path: string } | { kind: 'embedded'; path: string };
@@ -39,6 +45,37 @@ export function writeKeyFile(file: string, keysBase64: string[]): void {
   writeFileSync(tmp, keysBase64.join('\n') + '\n', { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, file);
+}
+
+/** The `<db>.key` a database would get generated, when that is the key source and the file does not exist yet. */
+export function missingGeneratedKeyFile(opts: { keyFile?: string }, env: NodeJS.ProcessEnv, target: DatabaseTarget): string | undefined {
+  let source: KeySource;
+  try {
+    source = keySourceOf(opts, env, target);
+  } catch {
+    return undefined; // no key configured: reported when a key is needed
+  }
+  if (source.kind !== 'embedded') return undefined;
+  const file = keyFilePathFor(source.path);
+  return existsSync(file) ? undefined : file;
+}
+
+/** Identity of the key file's current version (inode, size, mtime), or undefined for PORTAL_MFA_KEY or a missing file. */
+export function keyFileStamp(opts: { keyFile?: string }, env: NodeJS.ProcessEnv, target: DatabaseTarget): string | undefined {
+  let source: KeySource;
+  try {
+    source = keySourceOf(opts, env, target);
+  } catch {
+    return undefined;
+  }
+  if (source.kind === 'env') return undefined;
+  const file = source.kind === 'file' ? source.path : keyFilePathFor(source.path);
+  try {
+    const st = statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
 }
 
 export function keyFilePathFor(dbFile: string): string {
@@ -68,10 +105,23 @@ function parseKey(b64: string, source: string): SecretKey {
   }
 }
 
-/** Every key of `<db>.key` (the first encrypts; the others decrypt, e.g. during a key rotation). */
-function ensureKeyBesideDatabase(dbFile: string): SecretKey[] {
+/**
+ * Every key of `<db>.key` (the first encrypts; the others decrypt, e.g. during a key rotation).
+ * A missing file is generated only for a database that holds no encrypted secret (SPEC §3): a new
+ * key beside existing secrets would make them unreadable and, worse, silently encrypt new ones
+ * under a key nobody backed up, so that is a refusal naming the file to restore.
+ */
+function ensureKeyBesideDatabase(dbFile: string, storedSecrets: number | undefined): SecretKey[] {
   const file = keyFilePathFor(dbFile);
   if (!existsSync(file)) {
+    if (storedSecrets === undefined || storedSecrets > 0) {
+      throw configError(
+        storedSecrets === undefined
+          ? `the key file ${file} is missing`
+          : `the key file ${file} is missing, but the database holds ${storedSecrets} encrypted secret(s); no new key was generated`,
+        { hint: 'restore the key file from your backup (or give the key with --key-file / PORTAL_MFA_KEY)' },
+      );
+    }
     ensureDirectory(dirname(file));
     try {
       // 'wx': never overwrite a key another process just wrote

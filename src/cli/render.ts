@@ -131,10 +131,34 @@ export class Output {
   }
 }
 
-/** Control characters in user-supplied text must not reach the terminal raw. */
+/**
+ * Characters from data that must never reach a terminal, a log or a spreadsheet raw: C0/C1 control
+ * characters (terminal escapes), bidirectional overrides, embeddings and isolates
+ * (U+202A–U+202E, U+2066–U+2069, and the marks U+200E, U+200F, U+061C) that make text display in
+ * another order than it is ("Trojan Source"), zero-width characters (U+200B–U+200D, U+2060,
+ * U+FEFF) that hide text or make two emails look alike, and the line/paragraph separators
+ * U+2028/U+2029, and the soft hyphen U+00AD.
+ */
+// eslint-disable-next-line no-control-regex
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
+
+/**
+ * `\xNN` for control characters, `\uNNNN` for the rest. A tab becomes a space unless told to keep or
+ * escape it; CR and LF are escaped unless told to keep them (CSV quotes them instead).
+ */
+export function escapeInvisibles(s: string, opts: { tab?: 'space' | 'keep' | 'escape'; lineBreaks?: 'keep' | 'escape' } = {}): string {
+  const tab = opts.tab ?? 'space';
+  return s.replace(INVISIBLE, (c) => {
+    if (c === '\t' && tab !== 'escape') return tab === 'space' ? ' ' : c;
+    if ((c === '\n' || c === '\r') && opts.lineBreaks === 'keep') return c;
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? '\\x' + code.toString(16).padStart(2, '0') : '\\u' + code.toString(16).padStart(4, '0');
+  });
+}
+
+/** Text from data as it may be shown in a table cell, a key/value line or an error (SPEC §6). */
 export function sanitizeCell(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
+  return escapeInvisibles(s);
 }
 
 export function isoOrNull(ms: number | null | undefined): string | null {

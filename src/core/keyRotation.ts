@@ -21,6 +21,32 @@ export interface RotationResult {
  * touches rows not yet under the new key. Before the first commit, a sample is decrypted,
  * re-encrypted and decrypted again with the new key. Only one rotation runs at a time.
  */
+/**
+ * Make the new key the encrypting one (onComplete), then re-scan from the start, still holding the
+ * lock, until no row has another key id. A writer that read the old key before onComplete may
+ * have committed a secret under it after the last pass went by (issue 9: "a secret left under the
+ * old key after the rotation reported complete"); writers that read the key after onComplete
+ * encrypt with the new one, so the re-scan converges. Returns how many rows the re-scans fixed.
+ */
+async function settle(
+  deps: MfaDeps,
+  newKey: SecretKey,
+  opts: { onComplete?: () => void | Promise<void> },
+  reencryptAll: () => Promise<number>,
+): Promise<number> {
+  await opts.onComplete?.();
+  let fixed = 0;
+  for (let rescans = 0; (await countCredentialsNotUnderKey(deps.knex, newKey.id)) > 0; rescans++) {
+    if (rescans >= 10) {
+      throw configError('secrets keep being written under another key while the rotation finishes', {
+        hint: 'a process is still running with the old key (e.g. PORTAL_MFA_KEY): give it the new key, then run keys rotate again',
+      });
+    }
+    fixed += await reencryptAll();
+  }
+  return fixed;
+}
+
 export async function rotateKeys(
   deps: MfaDeps,
   newKey: SecretKey,
@@ -45,9 +71,37 @@ export async function rotateKeys(
   try {
     await opts.onLocked?.();
     const total = await countCredentialsNotUnderKey(deps.knex, newKey.id);
+    let done = 0;
+    let batches = 0;
+    const reencryptPass = async (): Promise<'done' | 'stopped'> => {
+      let after = 0;
+      for (;;) {
+        const rows = await credentialsNotUnderKey(deps.knex, newKey.id, after, batchSize);
+        if (rows.length === 0) return 'done';
+        const plains = rows.map((r) => decryptSecret(deps, r));
+        await deps.knex.transaction(async (trx) => {
+          for (let i = 0; i < rows.length; i++) {
+            const row = rows[i]!;
+            const next = sealSecret(plains[i]!, newKey, deps.random);
+            if (await reencryptCredential(trx, row.id, { ciphertext: row.secret_ciphertext, keyId: row.key_id }, next)) done++;
+          }
+        });
+        after = rows[rows.length - 1]!.id;
+        batches++;
+        opts.onProgress?.(done, Math.max(total, done));
+        await refreshLock(deps.knex, LOCK, holder, deps.clock(), LOCK_TTL_MS);
+        // test hook: stop between batches, as an interrupted run would (a rerun finishes the job)
+        if (opts.stopAfterBatches !== undefined && batches >= opts.stopAfterBatches) return 'stopped';
+      }
+    };
+    const rescan = async () => {
+      const before = done;
+      await reencryptPass();
+      return done - before;
+    };
     if (total === 0) {
-      await opts.onComplete?.();
-      return { newKeyId: newKey.id, rotated: 0, alreadyDone: true };
+      const fixed = await settle(deps, newKey, opts, rescan);
+      return { newKeyId: newKey.id, rotated: fixed, alreadyDone: fixed === 0 };
     }
     // Every secret must still be readable with the configured keyring.
     const sample = await credentialsNotUnderKey(deps.knex, newKey.id, 0, 5);
@@ -59,31 +113,9 @@ export async function rotateKeys(
       }
     }
     await recordAudit(deps.knex, deps, { action: 'keys.rotate', outcome: 'started', detail: { newKeyId: newKey.id, rows: total } });
-    let done = 0;
-    let after = 0;
-    let batches = 0;
-    for (;;) {
-      const rows = await credentialsNotUnderKey(deps.knex, newKey.id, after, batchSize);
-      if (rows.length === 0) break;
-      const plains = rows.map((r) => decryptSecret(deps, r));
-      await deps.knex.transaction(async (trx) => {
-        for (let i = 0; i < rows.length; i++) {
-          const row = rows[i]!;
-          const next = sealSecret(plains[i]!, newKey, deps.random);
-          if (await reencryptCredential(trx, row.id, { ciphertext: row.secret_ciphertext, keyId: row.key_id }, next)) done++;
-        }
-      });
-      after = rows[rows.length - 1]!.id;
-      batches++;
-      opts.onProgress?.(done, total);
-      await refreshLock(deps.knex, LOCK, holder, deps.clock(), LOCK_TTL_MS);
-      if (opts.stopAfterBatches !== undefined && batches >= opts.stopAfterBatches) {
-        // test hook: stop between batches, as an interrupted run would (a rerun finishes the job)
-        return { newKeyId: newKey.id, rotated: done, alreadyDone: false };
-      }
-    }
+    if ((await reencryptPass()) === 'stopped') return { newKeyId: newKey.id, rotated: done, alreadyDone: false };
+    await settle(deps, newKey, opts, rescan);
     await recordAudit(deps.knex, deps, { action: 'keys.rotate', outcome: 'success', detail: { newKeyId: newKey.id, rotated: done } });
-    await opts.onComplete?.();
     return { newKeyId: newKey.id, rotated: done, alreadyDone: false };
   } finally {
     await releaseLock(deps.knex, LOCK, holder).catch(() => undefined);

@@ -1,6 +1,6 @@
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { ensureDirectory } from './ensureDirectory.js';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Knex } from 'knex';
 import { configError } from '../core/errors.js';
 import { describeDatabaseError } from './databaseErrors.js';
@@ -14,31 +14,68 @@ export interface Database {
 }
 
 /**
+ * Check (and, where allowed, create) a SQLite file before opening it. SPEC §3: a `--db sqlite:PATH`
+ * whose directory does not exist is exit 10, and only `db migrate` and `demo` (`create`) make a new
+ * database file — so a typo in a path never builds a portal (schema, key file, audit trail) in a
+ * place nobody looks. Only the embedded default creates its own data directory.
+ */
+function prepareSqliteFile(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>, create: boolean): void {
+  if (!sqliteFileAbsent(target)) return;
+  if (!create && !target.embedded) {
+    throw configError(`there is no SQLite database at ${target.filename}`, {
+      hint: `check the path, or create one with: portal-mfa --db sqlite:${target.filename} db migrate`,
+    });
+  }
+  try {
+    // the database holds password hashes: create it private to this OS user
+    closeSync(openSync(target.filename, 'a', 0o600));
+  } catch (e) {
+    throw configError(`cannot create the SQLite database ${target.filename}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
+      hint: 'check that the directory is writable',
+    });
+  }
+}
+
+/**
+ * True when a SQLite target's file does not exist yet (its directory does; the embedded default
+ * creates its own). A missing directory of a `--db sqlite:PATH` is a configuration error.
+ */
+export function sqliteFileAbsent(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): boolean {
+  const dir = dirname(resolve(target.filename));
+  if (target.embedded) {
+    try {
+      ensureDirectory(dir);
+    } catch (e) {
+      throw configError(`cannot create the directory for ${target.filename}: ${(e as Error).message}`);
+    }
+  } else {
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw configError(`cannot open the SQLite database ${target.filename}: ${code ?? 'error'}`);
+    }
+    if (!isDir) {
+      throw configError(`cannot open the SQLite database ${target.filename}: the directory ${dir} does not exist`, {
+        hint: 'check the path given to --db / PORTAL_MFA_DB; create the directory first for a new database',
+      });
+    }
+  }
+  return !existsSync(target.filename);
+}
+
+/**
  * Open a knex connection for a target. knex and the driver are imported here, lazily, so that
  * `--help` and usage errors never pay for loading them or touch a database.
  */
-export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+export async function openDatabase(target: DatabaseTarget, opts: { create?: boolean } = {}): Promise<Database> {
   const { default: knexFactory } = await import('knex');
   // knex logs connection trouble with console.warn; errors are reported once, by the CLI
   const log = { warn() {}, error() {}, deprecate() {}, debug() {} };
   let knex: Knex;
   if (target.dialect === 'sqlite') {
-    try {
-      ensureDirectory(dirname(target.filename));
-    } catch (e) {
-      throw configError(`cannot create the directory for ${target.filename}: ${(e as Error).message}`);
-    }
-    const isNew = !existsSync(target.filename);
-    if (isNew) {
-      try {
-        // the database holds password hashes: create it private to this OS user
-        closeSync(openSync(target.filename, 'a', 0o600));
-      } catch (e) {
-        throw configError(`cannot create the SQLite database ${target.filename}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
-          hint: 'check that the directory is writable',
-        });
-      }
-    }
+    prepareSqliteFile(target, Boolean(opts.create));
     knex = knexFactory({
       log,
       client: 'better-sqlite3',

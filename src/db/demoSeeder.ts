@@ -1,10 +1,39 @@
 import type { Knex } from 'knex';
-import type { DemoAccount, DemoOrganisation } from '../core/demo.js';
+import type { DemoAccount, DemoOrganisation, RealData } from '../core/demo.js';
 
 export interface SeedPlan {
   organisations: DemoOrganisation[];
   accounts: (DemoAccount & { passwordHash: string })[];
   now: number;
+}
+
+/**
+ * Users and organisations that are not the demo's own. Named demo accounts and organisations are
+ * excluded in SQL; the candidates for generated members (LIKE) are checked exactly in JS, so a
+ * real `member-x@acme.example` is not taken for a demo account.
+ */
+export async function findRealData(
+  knex: Knex | Knex.Transaction,
+  demo: { emails: string[]; generatedLike: string; isDemoEmail: (e: string) => boolean; slugs: string[] },
+): Promise<RealData> {
+  const others = knex('users').whereNotIn('email', demo.emails).andWhere('email', 'not like', demo.generatedLike);
+  const userCount = Number((await others.clone().count({ n: '*' }).first())?.n ?? 0);
+  const userSample: string[] = (await others.clone().orderBy('id').limit(3).select('email')).map((r: { email: string }) => r.email);
+  let lookAlikes = 0;
+  for (const r of (await knex('users').where('email', 'like', demo.generatedLike).select('email')) as { email: string }[]) {
+    if (demo.isDemoEmail(r.email)) continue;
+    lookAlikes++;
+    if (userSample.length < 3) userSample.push(r.email);
+  }
+  const organisations: string[] = (await knex('organisations').whereNotIn('slug', demo.slugs).orderBy('id').limit(6).select('slug')).map((r: { slug: string }) => r.slug);
+  return { userCount: userCount + lookAlikes, userSample, organisations };
+}
+
+/** How much demo data there is (what `demo --reset` would delete). */
+export async function countDemoData(knex: Knex, demo: { emails: string[]; generatedLike: string; slugs: string[] }): Promise<{ users: number; organisations: number }> {
+  const users = await knex('users').whereIn('email', demo.emails).orWhere('email', 'like', demo.generatedLike).count({ n: '*' }).first();
+  const orgs = await knex('organisations').whereIn('slug', demo.slugs).count({ n: '*' }).first();
+  return { users: Number(users?.n ?? 0), organisations: Number(orgs?.n ?? 0) };
 }
 
 /** Remove the demo organisations and accounts (and, by cascade, their MFA state). */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { foldEmail } from '../core/email.js';
 import type {} from './tables.js';
 
 export interface UserRow {
@@ -29,8 +30,9 @@ function toUser(row: Record<string, unknown> | undefined): UserRow | undefined {
   return { ...(row as unknown as UserRow), id: Number(row.id) };
 }
 
+/** Rule 13: stored emails are folded (NFC, lower case; migration email_nfc), so the lookup folds too and compares exactly. */
 export async function findUserByEmail(knex: Knex, email: string): Promise<UserRow | undefined> {
-  return toUser(await knex('users').where('email', email).first(USER_COLUMNS));
+  return toUser(await knex('users').where('email', foldEmail(email)).first(USER_COLUMNS));
 }
 
 export async function findUserById(knex: Knex | Knex.Transaction, id: number): Promise<UserRow | undefined> {

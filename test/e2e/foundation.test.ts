@@ -117,7 +117,7 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
 
   it('db rollback undoes the migration; status shows it pending; migrate again', async () => {
     // one migrate = one batch: rollback undoes all of it
-    const rb = ok(await cli(['db', 'rollback']));
+    const rb = ok(await cli(['db', 'rollback', '--force', '--yes'])); // the audit trail holds the migrate row
     for (const name of ALL_MIGRATIONS) expect(rb.stdout).toContain(`rolled back ${name}`);
     expect(await knex().schema.hasTable('users')).toBe(false);
 
@@ -220,7 +220,7 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
     await knex()('organisation_members').where({ user_id: user.id, organisation_id: deleted.organisation_id }).delete();
     expect(await count('organisation_members')).toBe(before.members - 1);
 
-    ok(await cli(['demo', '--reset']));
+    ok(await cli(['demo', '--reset', '--yes']));
     expect(await counts()).toEqual(before);
     const restored = await knex()('organisation_members')
       .join('users', 'users.id', 'organisation_members.user_id')

@@ -554,11 +554,11 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
 
     // the CLI finishes the job
     const newFile = keyFile(NEW);
-    const done = json(await cli(['keys', 'rotate', '--new-key-file', newFile, '--json'], undefined, withKey(`${NEW},${OLD}`)));
+    const done = json(await cli(['keys', 'rotate', '--yes', '--new-key-file', newFile, '--json'], undefined, withKey(`${NEW},${OLD}`)));
     expect(done).toMatchObject({ newKeyId: newKey.id, rotated: users.length - 2 });
     expect(await keyIds()).toEqual(users.map(() => newKey.id));
     // a rerun has nothing to do
-    expect(json(await cli(['keys', 'rotate', '--new-key-file', newFile, '--json'], undefined, withKey(`${NEW},${OLD}`)))).toMatchObject({ rotated: 0 });
+    expect(json(await cli(['keys', 'rotate', '--yes', '--new-key-file', newFile, '--json'], undefined, withKey(`${NEW},${OLD}`)))).toMatchObject({ rotated: 0 });
 
     // the new key alone is enough now…
     for (const u of users) {
@@ -582,8 +582,8 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
     const newerFile = keyFile(NEWER);
     const rotateEnv = withKey(`${NEWER},${NEW}`);
     const [a, b] = await Promise.all([
-      cliProcess(['keys', 'rotate', '--new-key-file', newerFile, '--json'], rotateEnv),
-      cliProcess(['keys', 'rotate', '--new-key-file', newerFile, '--json'], rotateEnv),
+      cliProcess(['keys', 'rotate', '--yes', '--new-key-file', newerFile, '--json'], rotateEnv),
+      cliProcess(['keys', 'rotate', '--yes', '--new-key-file', newerFile, '--json'], rotateEnv),
     ]);
     const codes = [a.code, b.code].sort();
     if (codes[1] === 6) {
@@ -602,7 +602,7 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
     await knex('maintenance_locks').insert({ name: 'keys.rotate', holder: 'ops@bastion pid 4242', acquired_at: now, expires_at: now + 10 * 60_000 });
     try {
       const NEWEST = newKeyBase64();
-      const held = await cli(['keys', 'rotate', '--new-key-file', keyFile(NEWEST), '--json'], undefined, withKey(`${NEWEST},${NEWER}`));
+      const held = await cli(['keys', 'rotate', '--yes', '--new-key-file', keyFile(NEWEST), '--json'], undefined, withKey(`${NEWEST},${NEWER}`));
       expectOneLineError(held, 6, /another key rotation.*ops@bastion/);
       expect(held.stdout).toBe('');
       expect(await keyIds()).toEqual(users.map(() => newerKey.id));

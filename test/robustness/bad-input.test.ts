@@ -19,11 +19,11 @@
  * cases that reach the database run on both SQLite and MariaDB (`both`).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
@@ -56,6 +56,16 @@ const SUPERSCRIPT_DIGITS = '¹²³⁴⁵⁶';
 const DEVANAGARI_DIGITS = '१२३४५६';
 const SQL_EMAIL = "x'OR'1'='1@example.com"; // a syntactically valid email made of SQL
 const UNICODE_EMAIL = 'ünïcödé@exämple.com';
+/** Bidirectional overrides, embeddings, isolates and marks, zero-width characters, soft hyphen (SPEC §6, issue 9). */
+const INVISIBLES: [string, string][] = [
+  ['LRE', '\u202a'], ['RLE', '\u202b'], ['PDF', '\u202c'], ['LRO', '\u202d'], ['RLO', '\u202e'],
+  ['LRI', '\u2066'], ['RLI', '\u2067'], ['FSI', '\u2068'], ['PDI', '\u2069'],
+  ['ZWSP', '\u200b'], ['ZWNJ', '\u200c'], ['ZWJ', '\u200d'], ['WJ', '\u2060'], ['BOM', '\ufeff'],
+  ['LRM', '\u200e'], ['RLM', '\u200f'], ['ALM', '\u061c'], ['SHY', '\u00ad'],
+];
+const INVISIBLE_RAW = /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060\ufeff\u061c\u00ad]/;
+/** Text a spreadsheet would evaluate (OWASP CSV injection). */
+const FORMULAS = ['=1+1', '+1+1', '-1+1', '@SUM(1,2)', '\t=1+1', '=HYPERLINK("http://evil.example","x")'];
 const BOB = { email: 'bob@globex.example', password: 'bob-demo-pass' };
 const FRANK = { email: 'frank@globex.example', password: 'frank-demo-pass' };
 
@@ -83,12 +93,16 @@ const as = (who: { email: string; password: string }, args: string[], extra: Par
 });
 
 describeEachDatabase('bad input: one line, the documented exit code, nothing changed', (getDb) => {
+  // a few hundred processes per dialect on a shared machine: give each group time
+  vi.setConfig({ testTimeout: 300_000 });
   let db: TestDatabase;
   let knex: Knex;
   let env: NodeJS.ProcessEnv;
   let sessionEnv: NodeJS.ProcessEnv;
   let url = '';
   let tmp = '';
+  /** hostile cases run on this dialect (SQLite runs them all: at least 250, issue 9) */
+  let swept = 0;
   let files: Record<'nul' | 'esc' | 'mega' | 'sql' | 'dir' | 'badkey' | 'megakey', string>;
 
   const run = (c: Case): Promise<CliResult> =>
@@ -101,6 +115,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
   function check(c: Case, r: CliResult): void {
     expectOneLineError(r, c.code, c.re);
     expectNoControlChars(r);
+    expect(INVISIBLE_RAW.test(r.stderr) || INVISIBLE_RAW.test(r.stdout), `${c.name}: raw bidi or zero-width characters in the output\n${describeRun(r)}`).toBe(false);
     if (!c.stdoutOk) expect(r.stdout, `${c.name}: nothing on stdout\n${describeRun(r)}`).toBe('');
   }
 
@@ -111,6 +126,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
    */
   async function sweep(cases: Case[], skip: () => void): Promise<void> {
     const mine = cases.filter((c) => db.dialect === 'sqlite' || c.both);
+    swept += mine.length;
     if (mine.length === 0) return skip();
     const names = new Set<string>();
     for (const c of mine) {
@@ -169,6 +185,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
   }, 120_000);
 
   afterAll(async () => {
+    console.log(`[bad-input] ${swept} hostile cases on ${db?.dialect}`);
     await knex?.destroy();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
@@ -203,7 +220,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       { name: 'whitespace --db', args: ['--db', '   ', 'status'], noDb: true, code: 2, re: /database URL is empty/ },
       { name: '--db with control characters', args: ['--db', `sqlite:${tmp}/${CTRL}.db`, 'db', 'status'], noDb: true, code: 2, re: /control characters/ },
       { name: '--db that is SQL', args: ['--db', SQL2, 'status'], noDb: true, code: 2, re: /unsupported database URL/ },
-      { name: '--db with a huge path', args: ['--db', `sqlite:${tmp}/${BIG}.db`, 'db', 'status'], noDb: true, code: 10, re: /cannot create/ },
+      { name: '--db with a huge path', args: ['--db', `sqlite:${tmp}/${BIG}.db`, 'db', 'migrate'], noDb: true, code: 10, re: /cannot create/ },
       { name: 'mysql --db with SQL as the database name, nothing listening', args: ['--db', `mysql://u:p@127.0.0.1:1/x%27%20OR%201%3D1%20--`, 'db', 'status'], noDb: true, code: 10, re: /connection refused/ },
       { name: 'PORTAL_MFA_DB that is SQL', args: ['status'], noDb: true, env: { PORTAL_MFA_DB: SQL1 }, code: 2, re: /unsupported database URL/ },
       { name: 'PORTAL_MFA_AS that is SQL', args: ['status'], env: { PORTAL_MFA_AS: SQL1 }, code: 2, re: /not a valid email given to --as/ },
@@ -415,6 +432,112 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
     expect(results.map((x) => x.outcome), describeRun(r)).toEqual(['invalid', 'invalid', 'not-found', 'invalid']);
   });
 
+  it('bidi overrides and zero-width characters in emails and slugs: invalid, shown escaped (issue 9)', async ({ skip }) => {
+    await sweep([
+      ...INVISIBLES.map(([n, c]): Case => ({ name: `--as with ${n}`, args: ['status', '--as', `sam${c}@support.example`], code: 2, re: /not a valid email given to --as: "sam\\(u[0-9a-f]{4}|x[0-9a-f]{2})@support\.example"/ })),
+      ...INVISIBLES.map(([n, c]): Case => ({ name: `--user with ${n}`, ...as(SAM, ['status', '--user', `dev${c}on@example.com`]), code: 2, re: /not a valid user email: "dev\\(u[0-9a-f]{4}|x[0-9a-f]{2})on@example\.com"/, both: n === 'RLO' || n === 'ZWSP' })),
+      ...INVISIBLES.slice(0, 9).map(([n, c]): Case => ({ name: `--org with ${n}`, ...as(SAM, ['org', 'users', '--org', `ac${c}me`, '--csv']), code: 2, re: /not a valid organisation slug: "ac\\u[0-9a-f]{4}me"/ })),
+      { name: 'PORTAL_MFA_AS with RLO', args: ['status'], env: { PORTAL_MFA_AS: 'sam\u202e@support.example' }, code: 2, re: /not a valid email given to --as: "sam\\u202e@/ },
+      { name: '--as an NFD look-alike of a demo account that does not exist', ...as({ email: 'jose\u0301@example.com', password: 'x' }, ['status']), code: 1, re: /wrong email or password/, both: true },
+    ], skip);
+  });
+
+  it('CSV: hostile filters and slugs are refused before anything is written', async ({ skip }) => {
+    await sweep([
+      ...FORMULAS.map((f, i): Case => ({ name: `org users --csv --mfa formula #${i}`, ...as(SAM, ['org', 'users', '--org', 'acme', '--csv', '--mfa', f]), code: 2, re: /--mfa takes/ })),
+      ...FORMULAS.map((f, i): Case => ({ name: `org users --csv --role formula #${i}`, ...as(SAM, ['org', 'users', '--org', 'acme', '--csv', '--role', f]), code: 2, re: /--role takes/ })),
+      ...FORMULAS.map((f, i): Case => ({ name: `org users --csv --org formula #${i}`, ...as(SAM, ['org', 'users', '--org', f, '--csv']), code: 2, re: /not a valid organisation slug/ })),
+      { name: 'org users --csv with an argument', ...as(SAM, ['org', 'users', '--org', 'acme', '--csv', '=1+1']), code: 2, re: /too many arguments/ },
+      { name: 'org users --csv in an organisation the admin does not run', ...as(BOB, ['org', 'users', '--org', 'acme', '--csv']), code: 5, re: /not an admin of 'acme'/, both: true },
+    ], skip);
+  });
+
+  it('db rollback, demo and keys rotate: refusals, unconfirmed runs and malformed flags change nothing (issue 9)', async ({ skip }) => {
+    const newKey = path.join(tmp, 'new-valid.key');
+    writeFileSync(newKey, `${generateKeyBase64()}\n`, { mode: 0o600 });
+    await sweep([
+      { name: 'db rollback of tables holding rows', args: ['db', 'rollback'], code: 6, re: /refusing to roll back: it would drop data in .*users \(\d+ row\(s\)\).*--force/, both: true },
+      { name: 'db rollback --all of tables holding rows', args: ['db', 'rollback', '--all'], code: 6, re: /refusing to roll back/, both: true },
+      { name: 'db rollback --yes without --force', args: ['db', 'rollback', '--yes'], code: 6, re: /add --force/, both: true },
+      { name: 'db rollback --force without --yes, no terminal', args: ['db', 'rollback', '--force'], code: 2, re: /pass --yes/, both: true },
+      { name: 'db rollback --all --force without --yes', args: ['db', 'rollback', '--all', '--force'], code: 2, re: /pass --yes/, both: true },
+      { name: 'db rollback --force=yes', args: ['db', 'rollback', '--force=yes'], code: 2, re: /unknown option '--force=yes'/ },
+      { name: 'db rollback --dry-run with an argument', args: ['db', 'rollback', '--dry-run', 'users'], code: 2, re: /too many arguments/ },
+      { name: 'db rollback --bogus', args: ['db', 'rollback', '--bogus', '--force', '--yes'], code: 2, re: /unknown option '--bogus'/ },
+      { name: 'db rollback with SQL as an argument', args: ['db', 'rollback', SQL2], code: 2, re: /too many arguments/ },
+      { name: 'db migrate with an argument', args: ['db', 'migrate', SQL1], code: 2, re: /too many arguments/ },
+      { name: 'demo --reset without --yes, no terminal', args: ['demo', '--reset'], code: 2, re: /pass --yes/, both: true },
+      { name: 'demo --reset --members without --yes', args: ['demo', '--reset', '--members', '3'], code: 2, re: /pass --yes/, both: true },
+      { name: 'demo --reset --members abc', args: ['demo', '--reset', '--members', 'abc', '--yes'], code: 2, re: /--members takes/ },
+      { name: 'demo --dry-run --members SQL', args: ['demo', '--dry-run', '--members', SQL2], code: 2, re: /--members takes/ },
+      { name: 'demo --members 0x10', args: ['demo', '--members', '0x10'], code: 2, re: /--members takes/ },
+      { name: 'demo --members full-width digits', args: ['demo', '--members', FULLWIDTH_DIGITS], code: 2, re: /--members takes/ },
+      { name: 'demo --members huge', args: ['demo', '--members', BIG], code: 2, re: /--members takes/ },
+      { name: 'demo --members with RLO', args: ['demo', '--members', '1\u202e0'], code: 2, re: /--members takes .*"1\\u202e0"/ },
+      { name: 'demo with an argument', args: ['demo', 'acme'], code: 2, re: /too many arguments/ },
+      { name: 'demo --reset=yes', args: ['demo', '--reset=yes'], code: 2, re: /unknown option/ },
+      { name: 'demo --force', args: ['demo', '--force'], code: 2, re: /unknown option '--force'/ },
+      { name: 'keys rotate without --yes, no terminal', args: ['keys', 'rotate', '--new-key-file', newKey], code: 2, re: /pass --yes/, both: true },
+      { name: 'keys rotate --dry-run with a missing key file', args: ['keys', 'rotate', '--dry-run', '--new-key-file', path.join(tmp, 'missing.key')], code: 10, re: /cannot read the key file/ },
+      { name: 'keys rotate --dry-run --bogus', args: ['keys', 'rotate', '--dry-run', '--bogus', '--new-key-file', newKey], code: 2, re: /unknown option '--bogus'/ },
+      { name: 'keys rotate with an argument', args: ['keys', 'rotate', '--new-key-file', newKey, SQL1], code: 2, re: /too many arguments/ },
+    ], skip);
+  });
+
+  it('SQLite paths: a directory that does not exist, a file that is not there, below a file (issue 9)', async ({ skip }) => {
+    const typo = path.join(tmp, 'typo-dir', 'portal.db');
+    const absent = path.join(tmp, 'absent.db');
+    await sweep([
+      ...[['db', 'migrate'], ['demo'], ['demo', '--reset', '--yes'], ['db', 'status'], ['db', 'rollback', '--force', '--yes'], ['org', 'list', '--as', SAM.email, '--password-stdin']].map(
+        (args): Case => ({ name: `--db in a missing directory: ${args.slice(0, 2).join(' ')}${args.includes('--reset') ? ' --reset' : ''}${args.includes('--force') ? ' --force' : ''}`, args: ['--db', `sqlite:${typo}`, ...args], stdin: `${SAM.password}\n`, noDb: true, code: 10, re: /the directory .*typo-dir does not exist/ }),
+      ),
+      { name: 'PORTAL_MFA_DB in a missing directory: db migrate', args: ['db', 'migrate'], env: { PORTAL_MFA_DB: `sqlite:${typo}` }, noDb: true, code: 10, re: /typo-dir does not exist/ },
+      { name: '--db relative path in a missing directory', args: ['--db', 'sqlite:no-such-dir/portal.db', 'db', 'migrate'], noDb: true, code: 10, re: /does not exist/ },
+      { name: '--db in a missing directory with RLO in its name', args: ['--db', `sqlite:${tmp}/ty\u202epo/x.db`, 'db', 'migrate'], noDb: true, code: 10, re: /ty\\u202epo does not exist/ },
+      { name: '--db below a regular file', args: ['--db', `sqlite:${files.nul}/x.db`, 'db', 'migrate'], noDb: true, code: 10, re: /nul\.txt does not exist/ },
+      ...[['status'], ['org', 'list'], ['devices', 'list'], ['audit'], ['db', 'rollback', '--yes']].map(
+        (args): Case => ({ name: `--db of a file that is not there: ${args.join(' ')}`, args: ['--db', `sqlite:${absent}`, '--as', SAM.email, '--password-stdin', ...args], stdin: `${SAM.password}\n`, noDb: true, code: 10, re: /there is no SQLite database at .*absent\.db/ }),
+      ),
+    ], skip);
+    expect(existsSync(path.join(tmp, 'typo-dir')), 'a directory was created for a mistyped path').toBe(false);
+    expect(existsSync(absent), 'a database file was created by a command other than db migrate / demo').toBe(false);
+  });
+
+  it('key files: empty, comments only, short, hostile, wrong; the generated key is never made beside secrets (issue 9)', async ({ skip }) => {
+    const k = (name: string, text: string) => {
+      const f = path.join(tmp, name);
+      writeFileSync(f, text, { mode: 0o600 });
+      return f;
+    };
+    const keys = {
+      empty: k('empty.key', ''),
+      comments: k('comments.key', '# the key goes here\n\n'),
+      short: k('short.key', `${Buffer.alloc(16, 7).toString('base64')}\n`),
+      long: k('long.key', `${Buffer.alloc(64, 7).toString('base64')}\n`),
+      bidi: k('bidi.key', `\u202e${generateKeyBase64()}\n`),
+      crlfGarbage: k('crlf.key', `${generateKeyBase64()}\r\nnot-a-key\r\n`),
+      wrong: k('wrong.key', `${generateKeyBase64()}\n`),
+    };
+    const verifyWith = (file: string) => as(SAM, ['--key-file', file, 'verify', '--user', DEVON.email, '--code', '123456']);
+    await sweep([
+      { name: 'key file empty', ...verifyWith(keys.empty), code: 10, re: /holds no key/, both: true },
+      { name: 'key file with comments only', ...verifyWith(keys.comments), code: 10, re: /holds no key/, both: true },
+      { name: 'key file of 16 bytes', ...verifyWith(keys.short), code: 10, re: /short\.key line 1/, both: true },
+      { name: 'key file of 64 bytes', ...verifyWith(keys.long), code: 10, re: /long\.key line 1/, both: true },
+      { name: 'key file with RLO', ...verifyWith(keys.bidi), code: 10, re: /bidi\.key line 1/, both: true },
+      { name: 'key file with a garbage second line', ...verifyWith(keys.crlfGarbage), code: 10, re: /crl\w*\.key line 2/, both: true },
+      { name: 'key file with a key that does not match', ...verifyWith(keys.wrong), code: 10, re: /key does not match/, both: true },
+      { name: 'key file a directory', ...verifyWith(files.dir), code: 10, re: /EISDIR/, both: true },
+      { name: 'PORTAL_MFA_KEY_FILE missing', ...as(SAM, ['verify', '--user', DEVON.email, '--code', '123456']), env: { PORTAL_MFA_KEY: '', PORTAL_MFA_KEY_FILE: path.join(tmp, 'nope.key') }, code: 10, re: /cannot read the key file/, both: true },
+      { name: 'PORTAL_MFA_KEY of 16 bytes', ...as(SAM, ['verify', '--user', DEVON.email, '--code', '123456']), env: { PORTAL_MFA_KEY: Buffer.alloc(16, 1).toString('base64') }, code: 10, re: /PORTAL_MFA_KEY/, both: true },
+      { name: 'PORTAL_MFA_KEY with a wrong second key', ...as(SAM, ['verify', '--user', DEVON.email, '--code', '123456']), env: { PORTAL_MFA_KEY: `${generateKeyBase64()},${SQL1}` }, code: 10, re: /PORTAL_MFA_KEY key 2/, both: true },
+      // no key configured: SQLite would use <db>.key, which is missing while the database holds secrets
+      { name: 'no key configured, secrets stored: verify', ...as(SAM, ['verify', '--user', DEVON.email, '--code', '123456']), env: { PORTAL_MFA_KEY: '' }, code: 10, re: /key file .*is missing, but the database holds \d+ encrypted secret|no secrets key is configured/, both: true },
+      { name: 'no key configured, secrets stored: enroll', ...as(ERIN, ['enroll', '--no-confirm', '--json']), env: { PORTAL_MFA_KEY: '' }, code: 10, re: /is missing, but the database holds|no secrets key is configured/, both: true },
+    ], skip);
+    if (db.dialect === 'sqlite') expect(existsSync(`${url.slice('sqlite:'.length)}.key`), 'a new key was generated beside a database with secrets').toBe(false);
+  });
+
   it('bulk results keep the documented shape: a summary plus one error line on stderr (without -q)', async () => {
     const before = await captureState(knex, db);
     const r = await run({ name: 'bulk', ...as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', files.esc, '--ticket', 'T-1', '--yes']), code: 2 });
@@ -426,6 +549,11 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
     expect(lines[1]).toMatch(/^error: 1 of 1 user\(s\) not disabled/);
     expect(r.stdout).not.toMatch(/\u001b/);
     expectStateUnchanged(before, await captureState(knex, db), 'bulk with escapes');
+  });
+
+  it('the sweep ran at least 250 hostile cases (SQLite: every case; MariaDB: those that reach the database)', ({ skip }) => {
+    if (db.dialect !== 'sqlite') return skip();
+    expect(swept).toBeGreaterThanOrEqual(250);
   });
 
   describe('stdin closed, stdout closed early', () => {

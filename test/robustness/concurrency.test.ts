@@ -140,7 +140,7 @@ describeEachDatabase('concurrency', (getDb) => {
     writeFileSync(f1, `${NEW1}\n`, { mode: 0o600 });
     writeFileSync(f2, `${NEW2}\n`, { mode: 0o600 });
 
-    const first = startCli(['--db', url, 'keys', 'rotate', '--new-key-file', f1, '--json'], { env });
+    const first = startCli(['--db', url, 'keys', 'rotate', '--yes', '--new-key-file', f1, '--json'], { env });
     // pause the first rotation as soon as it holds the lock (it has thousands of rows to do)
     const deadline = Date.now() + 60_000;
     while ((await count('maintenance_locks', { name: 'keys.rotate' })) === 0) {
@@ -150,7 +150,7 @@ describeEachDatabase('concurrency', (getDb) => {
     first.child.kill('SIGSTOP');
     try {
       expect(await count('maintenance_locks', { name: 'keys.rotate' }), 'the first rotation finished before it could be paused; add rows').toBe(1);
-      const second = await cli(['keys', 'rotate', '--new-key-file', f2, '--json']);
+      const second = await cli(['keys', 'rotate', '--yes', '--new-key-file', f2, '--json']);
       expectOneLineError(second, 6, /another key rotation is running/);
       expect(second.stdout).toBe('');
     } finally {
@@ -234,7 +234,7 @@ describeEachDatabase('concurrency', (getDb) => {
       };
     }
 
-    const b = startCli(['--db', url, '--key-file', keyFile, 'keys', 'rotate', '--new-key-file', fb, '--json'], { env: fileEnv });
+    const b = startCli(['--db', url, '--key-file', keyFile, 'keys', 'rotate', '--yes', '--new-key-file', fb, '--json'], { env: fileEnv });
     try {
       const deadline = Date.now() + 60_000;
       while (!(await bWaiting(b.child.pid!))) {
@@ -248,7 +248,7 @@ describeEachDatabase('concurrency', (getDb) => {
     }
     let a: CliResult;
     try {
-      a = await cli(['--key-file', keyFile, 'keys', 'rotate', '--new-key-file', fa, '--json'], undefined, fileEnv);
+      a = await cli(['--key-file', keyFile, 'keys', 'rotate', '--yes', '--new-key-file', fa, '--json'], undefined, fileEnv);
     } finally {
       b.child.kill('SIGCONT');
     }

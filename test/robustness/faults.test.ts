@@ -287,7 +287,7 @@ describe('an unwritable or full SQLite file [sqlite]', () => {
             { name: 'support reset', args: [...asSam, 'disable', '--user', DEVON.email, '--ticket', 'T-1', '--yes'], stdin: `${SAM.password}\n`, code: 10 },
             { name: 'a wrong code (failure count)', args: [...asSam, 'verify', '--user', DEVON.email, '--code', '000000'], stdin: `${SAM.password}\n`, code: 10 },
             { name: 'login (session row)', args: [...asSam, 'login'], stdin: `${SAM.password}\n`, code: 10 },
-            { name: 'demo (bulk insert)', args: ['demo', '--reset'], code: 10 },
+            { name: 'demo (bulk insert)', args: ['demo', '--reset', '--yes'], code: 10 },
           ],
           3,
           async (c) => ({ c, r: await runCli(['--db', url, ...c.args], { env, stdin: c.stdin, timeoutMs: 60_000 }) }),
@@ -398,7 +398,7 @@ describeEachDatabase('a database migrated by a newer portal-mfa', (getDb) => {
       ['org', 'policy', '--org', 'acme', '--no-require', '--yes'],
       ['org', 'disable-mfa', '--org', 'acme', '--user', DEVON.email, '--ticket', 'T-1', '--yes'],
       ['audit'],
-      ['keys', 'rotate', '--new-key-file', keyFile],
+      ['keys', 'rotate', '--yes', '--new-key-file', keyFile],
     ];
     const results = await inBatches(commands, 4, async (args) => ({ args, r: await runCli(['--db', url, ...asSam, ...args], { env, stdin: `${SAM.password}\n`, timeoutMs: 60_000 }) }));
     for (const { args, r } of results) {

@@ -72,11 +72,15 @@ export function stableJson(v: unknown): string {
   });
 }
 
-/** Every row of every table but `audit_events`, ordered by primary key, as one JSON text per table. */
+/**
+ * Every row of every table but `audit_events` and `rate_limits`, ordered by primary key, as one JSON
+ * text per table. Both are the bookkeeping of refusals: every password check is counted in
+ * `rate_limits` (rule 11, the same writes for known and unknown emails), as every refusal is audited.
+ */
 export async function snapshotTables(knex: Knex): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const t of await tableNames(knex)) {
-    if (t === 'audit_events') continue;
+    if (t === 'audit_events' || t === 'rate_limits') continue;
     const pk = await primaryKey(knex, t);
     out[t] = stableJson(await knex(t).select('*').orderBy(pk.map((c) => ({ column: c, order: 'asc' }))));
   }
@@ -87,12 +91,12 @@ export async function auditRows(knex: Knex): Promise<Record<string, unknown>[]> 
   return knex('audit_events').select('*').orderBy('id');
 }
 
-/** `sqlite3 FILE .dump` without the audit_events rows (refusals are audited by design). */
+/** `sqlite3 FILE .dump` without the audit_events and rate_limits rows (refusals are audited and counted by design). */
 function sqliteDumpWithoutAudit(file: string): string {
   const dump = execFileSync('sqlite3', [file, '.dump'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   return dump
     .split('\n')
-    .filter((l) => !/^INSERT INTO "?audit_events"? /.test(l) && !/^INSERT INTO sqlite_sequence VALUES\('audit_events',/.test(l) && !/^UPDATE "?sqlite_sequence"? SET seq = \d+ WHERE name = 'audit_events';$/.test(l))
+    .filter((l) => !/^INSERT INTO "?(audit_events|rate_limits)"? /.test(l) && !/^INSERT INTO sqlite_sequence VALUES\('rate_limits',/.test(l) && !/^INSERT INTO sqlite_sequence VALUES\('audit_events',/.test(l) && !/^UPDATE "?sqlite_sequence"? SET seq = \d+ WHERE name = 'audit_events';$/.test(l))
     .join('\n');
 }
 

@@ -11,8 +11,10 @@ export function registerDbCommands(program: Command, act: Act): void {
     .description('apply every pending migration')
     .action(act(lazy(load, 'migrate')));
   db.command('rollback')
-    .description('undo the last batch of migrations')
+    .description('undo the last batch of migrations (refuses to drop data without --force; needs --yes without a terminal)')
     .option('--all', 'undo every migration (drops all portal-mfa tables)')
+    .option('--dry-run', 'say which migrations would be undone and which tables (with their rows) dropped; change nothing')
+    .option('--force', 'drop tables even though they hold rows (the audit trail included)')
     .action(act(lazy(load, 'rollback')));
   db.command('status')
     .description('list applied and pending migrations')

@@ -9,8 +9,9 @@ export function registerKeysCommands(program: Command, act: Act): void {
   const keys = program.command('keys').description('the key that encrypts TOTP secrets at rest');
   keys
     .command('rotate')
-    .description('re-encrypt every secret under a new key, in batches (resumable; one rotation at a time)')
+    .description('re-encrypt every secret under a new key, in batches (resumable; one rotation at a time; needs --yes without a terminal)')
     .requiredOption('--new-key-file <file>', 'file with the new base64 key (e.g. from: openssl rand -base64 32)')
+    .option('--dry-run', 'say how many secrets would be re-encrypted, change nothing')
     .action(act(lazy(load, 'rotate')));
   keys
     .command('check')

@@ -1,11 +1,13 @@
 import { recordAudit } from '../../core/audit.js';
+import { wrongState } from '../../core/errors.js';
 import { describeTarget } from '../../db/url.js';
+import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 
 
 export async function migrate(ctx: CommandContext): Promise<void> {
   const { migrateLatest, migrationState } = await import('../../db/schema.js');
-  const db = await ctx.database({ checkSchema: false });
+  const db = await ctx.database({ checkSchema: false, create: true });
   const applied = await migrateLatest(db.knex);
   if (applied.length > 0) {
     await recordAudit(db.knex, ctx, { action: 'db.migrate', outcome: 'success', detail: { migrations: applied } });
@@ -22,12 +24,41 @@ export async function migrate(ctx: CommandContext): Promise<void> {
   }
 }
 
-export async function rollback(ctx: CommandContext, opts: { all?: boolean }): Promise<void> {
-  const { rollbackLast } = await import('../../db/schema.js');
+export async function rollback(ctx: CommandContext, opts: { all?: boolean; force?: boolean; dryRun?: boolean }): Promise<void> {
+  const { rollbackLast, migrationState } = await import('../../db/schema.js');
+  const { planRollback } = await import('../../db/rollbackPlan.js');
   const db = await ctx.database({ checkSchema: false });
+  // a schema from a newer portal-mfa is refused (by rollbackLast) before anything is planned
+  if ((await migrationState(db.knex)).unknown.length > 0) await rollbackLast(db.knex, Boolean(opts.all));
+  const plan = await planRollback(db.knex, Boolean(opts.all));
+  const withRows = plan.tables.filter((t) => t.rows > 0);
+  const describe = (ts: { name: string; rows: number }[]) => ts.map((t) => `${t.name} (${t.rows} row(s))`).join(', ');
+  if (opts.dryRun) {
+    if (ctx.out.json) {
+      ctx.out.printJson({ database: describeTarget(db.target), dryRun: true, wouldRollBack: plan.migrations, tables: plan.tables, needsForce: withRows.length > 0 });
+      return;
+    }
+    if (plan.migrations.length === 0) ctx.out.line('nothing to roll back');
+    for (const name of plan.migrations) ctx.out.line(`would roll back ${name}`);
+    if (plan.tables.length > 0) ctx.out.line(`would drop or alter: ${describe(plan.tables)}`);
+    if (withRows.length > 0) ctx.out.line('tables hold rows: the rollback needs --force');
+    ctx.out.line('dry run: nothing was changed');
+    return;
+  }
+  if (withRows.length > 0 && !opts.force) {
+    if (await db.knex.schema.hasTable('audit_events')) {
+      await recordAudit(db.knex, ctx, { action: 'db.rollback', outcome: 'refused', reason: 'tables hold rows', detail: { migrations: plan.migrations, tables: withRows } });
+    }
+    throw wrongState(`refusing to roll back: it would drop data in ${describe(withRows)}; nothing was changed`, {
+      hint: 'see what would go with --dry-run; back up the database, then add --force',
+    });
+  }
+  if (plan.migrations.length > 0) {
+    await confirmOrCancel(ctx, `Roll back ${plan.migrations.length} migration(s)${plan.tables.length ? `, dropping ${describe(plan.tables)}` : ''}?`);
+  }
   const undone = await rollbackLast(db.knex, Boolean(opts.all));
   if (undone.length > 0 && (await db.knex.schema.hasTable('audit_events'))) {
-    await recordAudit(db.knex, ctx, { action: 'db.rollback', outcome: 'success', detail: { migrations: undone } });
+    await recordAudit(db.knex, ctx, { action: 'db.rollback', outcome: 'success', detail: { migrations: undone, forced: Boolean(opts.force) } });
   }
   if (ctx.out.json) {
     ctx.out.printJson({ database: describeTarget(db.target), rolledBack: undone });
@@ -39,12 +70,17 @@ export async function rollback(ctx: CommandContext, opts: { all?: boolean }): Pr
 
 export async function status(ctx: CommandContext): Promise<void> {
   const { migrationState } = await import('../../db/schema.js');
-  const db = await ctx.database({ checkSchema: false });
-  const state = await migrationState(db.knex);
+  const { sqliteFileAbsent } = await import('../../db/connect.js');
+  const target = ctx.target();
+  // a SQLite file that does not exist yet is reported as an empty database, without creating it
+  const absent = target.dialect === 'sqlite' && sqliteFileAbsent(target);
+  const state = absent
+    ? { applied: [], pending: (await import('../../../migrations/index.js')).MIGRATIONS.map((m) => m.name), unknown: [], current: false }
+    : await migrationState((await ctx.database({ checkSchema: false })).knex);
   if (ctx.out.json) {
     ctx.out.printJson({
-      database: describeTarget(db.target),
-      dialect: db.dialect,
+      database: describeTarget(target),
+      dialect: target.dialect,
       current: state.current,
       applied: state.applied,
       pending: state.pending,
@@ -52,7 +88,7 @@ export async function status(ctx: CommandContext): Promise<void> {
     });
     return;
   }
-  ctx.out.line(`database  ${describeTarget(db.target)}`);
+  ctx.out.line(`database  ${describeTarget(target)}${absent ? ' (no file yet)' : ''}`);
   ctx.out.table(
     [
       { header: 'migration', value: (r: { name: string; state: string; at: string }) => r.name },

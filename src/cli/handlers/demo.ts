@@ -1,18 +1,35 @@
+import type { Knex } from 'knex';
 import { recordAudit } from '../../core/audit.js';
-import { DEMO_ACCOUNTS, DEMO_ORGANISATIONS, GENERATED_MEMBER_PASSWORD, generatedMemberEmail } from '../../core/demo.js';
-import { usageError } from '../../core/errors.js';
+import {
+  DEMO_ACCOUNTS,
+  DEMO_ORGANISATIONS,
+  GENERATED_MEMBER_LIKE,
+  GENERATED_MEMBER_PASSWORD,
+  generatedMemberEmail,
+  isDemoEmail,
+  refuseRealData,
+} from '../../core/demo.js';
+import { isPortalMfaError, usageError } from '../../core/errors.js';
 import { hashPasswordBcrypt } from '../../core/passwords.js';
-import { deleteDemoData, insertGeneratedMembers, insertMissingDemoData, type SeedPlan } from '../../db/demoSeeder.js';
+import { countDemoData, deleteDemoData, findRealData, insertGeneratedMembers, insertMissingDemoData, type SeedPlan } from '../../db/demoSeeder.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import { describeTarget } from '../../db/url.js';
+import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 
 interface DemoOptions {
   reset?: boolean;
   members?: string;
+  dryRun?: boolean;
 }
 
-const GENERATED_LIKE = 'member-%@acme.example';
+const GENERATED_LIKE = GENERATED_MEMBER_LIKE;
+const DEMO_SCOPE = {
+  emails: DEMO_ACCOUNTS.map((a) => a.email),
+  generatedLike: GENERATED_LIKE,
+  isDemoEmail,
+  slugs: DEMO_ORGANISATIONS.map((o) => o.slug),
+};
 
 
 function parseMembers(raw: string | undefined): number {
@@ -25,22 +42,32 @@ function parseMembers(raw: string | undefined): number {
 
 export async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void> {
   const members = parseMembers(opts.members);
-  const db = await ctx.database();
+  const db = await ctx.database({ create: true });
   const now = ctx.clock();
+  // The guard (SPEC §3) runs before anything else, and again inside the write transaction below.
+  await guarded(ctx, db.knex, opts, async () => refuseRealData(await findRealData(db.knex, DEMO_SCOPE)));
+  if (opts.dryRun) return reportDryRun(ctx, await countDemoData(db.knex, DEMO_SCOPE), opts, members);
+  if (opts.reset) {
+    const existing = await countDemoData(db.knex, DEMO_SCOPE);
+    await confirmOrCancel(ctx, `Delete the demo data (${existing.users} user(s), ${existing.organisations} organisation(s), with their MFA state) and create it again?`);
+  }
   // bcrypt (cost 10) for every named account: the same hashes the portal stores
   const accounts = await Promise.all(DEMO_ACCOUNTS.map(async (a) => ({ ...a, passwordHash: await hashPasswordBcrypt(a.password) })));
   const plan: SeedPlan = { organisations: DEMO_ORGANISATIONS, accounts, now };
 
-  const { created } = await withWriteTransaction(db.knex, async (trx) => {
-    if (opts.reset) await deleteDemoData(trx, plan, GENERATED_LIKE);
-    const result = await insertMissingDemoData(trx, plan);
-    await recordAudit(trx, ctx, {
-      action: opts.reset ? 'demo.reset' : 'demo.create',
-      outcome: 'success',
-      detail: { created: result.created },
-    });
-    return result;
-  });
+  const { created } = await guarded(ctx, db.knex, opts, () =>
+    withWriteTransaction(db.knex, async (trx) => {
+      refuseRealData(await findRealData(trx, DEMO_SCOPE));
+      if (opts.reset) await deleteDemoData(trx, plan, GENERATED_LIKE);
+      const result = await insertMissingDemoData(trx, plan);
+      await recordAudit(trx, ctx, {
+        action: opts.reset ? 'demo.reset' : 'demo.create',
+        outcome: 'success',
+        detail: { created: result.created },
+      });
+      return result;
+    }),
+  );
 
   let generated = 0;
   if (members > 0) {
@@ -93,4 +120,32 @@ export async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void
   ]) {
     ctx.out.line(`  ${tip}`);
   }
+}
+
+/** Run fn; a refusal by the real-data guard is audited (outcome refused) and rethrown. */
+async function guarded<T>(ctx: CommandContext, knex: Knex, opts: DemoOptions, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isPortalMfaError(e) && e.kind === 'wrong_state' && e.details?.nonDemoUsers !== undefined) {
+      await recordAudit(knex, ctx, {
+        action: opts.reset ? 'demo.reset' : 'demo.create',
+        outcome: 'refused',
+        reason: 'database holds non-demo data',
+        detail: { nonDemoUsers: e.details.nonDemoUsers, dryRun: Boolean(opts.dryRun) },
+      }).catch(() => undefined);
+    }
+    throw e;
+  }
+}
+
+function reportDryRun(ctx: CommandContext, existing: { users: number; organisations: number }, opts: DemoOptions, members: number): void {
+  const wouldDelete = opts.reset ? existing : { users: 0, organisations: 0 };
+  if (ctx.out.json) {
+    ctx.out.printJson({ dryRun: true, reset: Boolean(opts.reset), wouldDelete, wouldCreate: { accounts: DEMO_ACCOUNTS.length, organisations: DEMO_ORGANISATIONS.length, generatedMembers: members } });
+    return;
+  }
+  if (opts.reset) ctx.out.line(`would delete ${existing.users} demo user(s) and ${existing.organisations} demo organisation(s), with their MFA state`);
+  ctx.out.line(`would create what is missing of ${DEMO_ACCOUNTS.length} demo accounts and ${DEMO_ORGANISATIONS.length} organisations${members > 0 ? `, and add ${members} generated members` : ''}`);
+  ctx.out.line('dry run: nothing was changed');
 }

@@ -1,17 +1,26 @@
 import { rotateKeys } from '../../core/keyRotation.js';
 import type { SecretKey } from '../../core/secretBox.js';
+import { countCredentialsNotUnderKey } from '../../db/credentialRepository.js';
 import { mfaDeps } from '../actor.js';
+import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } from '../keySource.js';
 
 
 const b64 = (k: SecretKey) => k.key.toString('base64');
 
-export async function rotate(ctx: CommandContext, opts: { newKeyFile: string }): Promise<void> {
+export async function rotate(ctx: CommandContext, opts: { newKeyFile: string; dryRun?: boolean }): Promise<void> {
   const newKey = readKeyFile(opts.newKeyFile)[0]!;
   const source = keySourceOf({ keyFile: ctx.globals.keyFile }, ctx.env, ctx.target());
+  const deps = await mfaDeps(ctx); // opens the database first: a missing <db>.key is only generated for one without secrets
   let oldKeys = ctx.keyring();
-  const deps = await mfaDeps(ctx);
+  const pending = await countCredentialsNotUnderKey(deps.knex, newKey.id);
+  if (opts.dryRun) {
+    if (ctx.out.json) ctx.out.printJson({ dryRun: true, newKeyId: newKey.id, wouldRotate: pending });
+    else ctx.out.line(`would re-encrypt ${pending} secret(s) under key ${newKey.id}\ndry run: nothing was changed`);
+    return;
+  }
+  if (pending > 0) await confirmOrCancel(ctx, `Re-encrypt ${pending} secret(s) under key ${newKey.id}?`);
   // A key file is updated in two steps so every process reading it can decrypt throughout:
   // now the new key is added (decrypt-only); when the rotation is complete it becomes the first.
   // Both steps happen under the rotation lock, from a fresh read of the file: a rotation that
