@@ -5,6 +5,7 @@ import type { SecretKey } from '../core/secretBox.js';
 import type { Clock, Origin, RandomSource, Settings } from '../core/settings.js';
 import type { Database } from '../db/connect.js';
 import type { DatabaseTarget } from '../db/url.js';
+import { resolveSmtpConfig, type SmtpConfig } from '../mail/smtpConfig.js';
 import { resolveDatabaseTarget, resolveSettings, type GlobalOptions } from './config.js';
 import { readAll, type IOStreams } from './io.js';
 import { loadKeyring } from './keySource.js';
@@ -22,6 +23,10 @@ export interface CommandContext {
   clock: Clock;
   random: RandomSource;
   origin: Origin;
+  /** SMTP for notices (PORTAL_MFA_SMTP_URL / PORTAL_MFA_MAIL_FROM), validated up front; undefined: not configured */
+  smtp: SmtpConfig | undefined;
+  /** ids of the notices this process queued; delivered after the command (src/cli/deliverQueued.ts) */
+  queuedNotifications: number[];
   target(): DatabaseTarget;
   /** The database, opened once; checks (or, for the embedded default, applies) the schema unless told not to. */
   database(opts?: { checkSchema?: boolean }): Promise<Database>;
@@ -44,6 +49,7 @@ export interface ContextDeps {
 export function createContext(globals: GlobalOptions, deps: ContextDeps): CommandContext {
   const { env, io } = deps;
   const settings = resolveSettings(env);
+  const smtp = resolveSmtpConfig(env);
   const out = new Output(io, { json: Boolean(globals.json), quiet: Boolean(globals.quiet) });
   const prompter = deps.prompter ?? (io.canPrompt ? terminalPrompter(io) : nonInteractivePrompter());
   let target: DatabaseTarget | undefined;
@@ -66,6 +72,8 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
     clock: deps.clock ?? (() => Date.now()),
     random: deps.random ?? ((n) => randomBytes(n)),
     origin: currentOrigin(),
+    smtp,
+    queuedNotifications: [],
     target: getTarget,
     async database(opts = {}) {
       if (!db) {

@@ -104,6 +104,9 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
         }
         throw toPortalError(e, target);
       } finally {
+        // Notices this command queued (and committed) go out now, also when it failed afterwards;
+        // delivery never changes the exit code (SPEC §7).
+        if (ctx.queuedNotifications.length > 0) await (await import('./deliverQueued.js')).deliverQueuedNotifications(ctx);
         await ctx.close();
       }
     };
