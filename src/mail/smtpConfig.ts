@@ -61,7 +61,7 @@ function decode(part: string, what: string, raw: string): string {
 export function resolveSmtpConfig(env: NodeJS.ProcessEnv): SmtpConfig | undefined {
   const raw = env[URL_VAR]?.trim() ?? '';
   if (raw === '') return undefined;
-  const hint = 'use smtp://[user:password@]host[:port] or smtps://… (percent-encode special characters in the password)';
+  const hint = 'use smtp://[user:password@]host[:port] or smtps://…, with special characters of the password percent-encoded';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\s]/.test(raw)) throw configError(`${URL_VAR} contains spaces or control characters: ${show(raw)}`, { hint });
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1]?.toLowerCase();

@@ -48,7 +48,10 @@ export async function createSmtpMailer(config: SmtpConfig, opts: { concurrency: 
         });
       } catch (e) {
         const err = e as { code?: string; responseCode?: number; message?: string };
-        const message = `${config.display}: ${scrub(err.message ?? String(e))}`;
+        let text = scrub(err.message ?? String(e));
+        // name the kind of failure when the text does not (e.g. "Greeting never received" is a timeout)
+        if (err.code && !text.includes(err.code)) text += ` (${err.code})`;
+        const message = `${config.display}: ${text}`;
         if ((err.code !== undefined && UNAVAILABLE.has(err.code)) || err.responseCode === 421) throw new MailerUnavailableError(message);
         throw new Error(message);
       }

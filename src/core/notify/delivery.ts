@@ -93,43 +93,76 @@ export function messageIdFor(n: { id: number; created_at?: number }): string {
   return `portal-mfa.notice.${n.id}${n.created_at !== undefined ? `.${n.created_at}` : ''}`;
 }
 
-/** How many of the due notices are handled per claim (and per page of the queue). */
-const PAGE = 200;
+/** How many due ids are read per query of the queue. */
+const PAGE = 500;
+
+/**
+ * How many notices one claim takes: a few per connection, so the workers never wait long for work,
+ * and a crashed process strands few notices behind its lease (and two processes share the queue).
+ */
+export function claimBatch(concurrency: number): number {
+  return Math.max(10, concurrency * 4);
+}
 
 export async function deliverNotifications(knex: Knex, mailer: Mailer, opts: DeliveryOptions): Promise<DeliveryResult> {
   const concurrency = Math.max(1, Math.floor(opts.concurrency));
   const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+  const batch = claimBatch(concurrency);
   const result: DeliveryResult = { sent: 0, failed: 0, stillPending: 0, errors: [] };
-  const total = Math.min(limit, opts.ids ? new Set(opts.ids).size : await countDue(knex, opts.now()));
+  const requested = opts.ids ? [...new Set(opts.ids)].sort((a, b) => a - b) : undefined;
+  const total = Math.min(limit, requested ? requested.length : await countDue(knex, opts.now()));
   let done = 0;
 
-  const queue = opts.ids ? [...new Set(opts.ids)].sort((a, b) => a - b) : undefined;
+  // The queue: ids read a page at a time, claimed a batch at a time, handed to the workers one by one.
+  let page: number[] = [];
   let cursor = 0;
   let taken = 0;
-  while (taken < limit && result.unavailable === undefined) {
-    const size = Math.min(PAGE, limit - taken);
-    const now = opts.now();
-    let page: number[];
-    if (queue) {
-      page = queue.slice(0, size);
-      queue.splice(0, size);
-    } else {
-      page = await dueNotificationIds(knex, now, cursor, size);
+  let exhausted = false;
+  const claimed: ClaimedNotification[] = [];
+  let refilling: Promise<void> | null = null;
+
+  const refill = async () => {
+    while (claimed.length === 0 && !exhausted) {
+      if (taken >= limit || result.unavailable !== undefined) {
+        exhausted = true;
+        return;
+      }
+      if (page.length === 0) {
+        if (requested) page = requested.splice(0, PAGE);
+        else page = await dueNotificationIds(knex, opts.now(), cursor, PAGE);
+        if (page.length === 0) {
+          exhausted = true;
+          return;
+        }
+        cursor = page[page.length - 1]!;
+      }
+      const chunk = page.splice(0, Math.min(batch, limit - taken));
+      const now = opts.now();
+      const got = await claimNotifications(knex, chunk, now, now + LEASE_MS);
+      taken += got.length;
+      claimed.push(...got);
     }
-    if (page.length === 0) break;
-    cursor = page[page.length - 1]!;
-    const claimed = await claimNotifications(knex, page, now, now + LEASE_MS);
-    taken += claimed.length;
-    await runPool(claimed, concurrency, async (n) => {
+  };
+  const next = async (): Promise<ClaimedNotification | undefined> => {
+    while (claimed.length === 0 && !exhausted) {
+      refilling ??= refill().finally(() => (refilling = null));
+      await refilling;
+    }
+    return claimed.shift();
+  };
+
+  const worker = async () => {
+    for (let n = await next(); n !== undefined; n = await next()) {
       if (result.unavailable !== undefined) {
         // the server is down: give this one back untried
         await releaseNotification(knex, n.id, n.attempts - 1, opts.now());
-        return;
+        continue;
       }
       await attempt(knex, mailer, n, opts.now, result);
       opts.onProgress?.(++done, total);
-    });
-  }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   result.stillPending = await countStillPending(knex, opts.ids);
   return result;
 }
@@ -154,15 +187,6 @@ async function attempt(knex: Knex, mailer: Mailer, n: ClaimedNotification, now: 
 function describeMailError(e: unknown): string {
   const message = (e as Error)?.message ?? String(e);
   return message.replace(/[\r\n]+/g, ' ').trim() || 'unknown error';
-}
-
-/** Run `fn` over `items` with at most `concurrency` at once. */
-async function runPool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
 async function countDue(knex: Knex, now: number): Promise<number> {
