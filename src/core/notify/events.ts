@@ -82,7 +82,7 @@ interface Parts {
 }
 
 const CONTACT = 'contact support at once';
-const SOMEONE_HAS_PASSWORD = `If this wasn't you, someone else may know your password: change your password and ${CONTACT}.`;
+const SOMEONE_HAS_PASSWORD = `If this wasn't you, someone else may know your password. Change it and ${CONTACT}.`;
 
 function by(actor: string, ticket: string | null | undefined, role: 'support' | 'admin' | 'either'): string {
   const who = mailSafe(actor, 254);
@@ -168,7 +168,7 @@ function parts(event: NotificationEvent, ctx: RenderContext): Parts {
         what: `A recovery code was used in place of an authentication code for ${account}. Each recovery code works once.`,
         by: 'you',
         more,
-        notYou: `If this wasn't you, someone has your password and a recovery code: change your password, generate new recovery codes and ${CONTACT}.`,
+        notYou: `If this wasn't you, someone has your password and a recovery code. Change your password, generate new recovery codes and ${CONTACT}.`,
       };
     }
     case 'locked':
@@ -184,7 +184,7 @@ function parts(event: NotificationEvent, ctx: RenderContext): Parts {
         subject: 'Sign-in locked until support unlocks it',
         what: `Two-factor sign-in for ${account} is locked after too many wrong authentication codes. The lock does not end by itself: support or an administrator of your organisation must unlock it.`,
         by: 'repeated wrong codes',
-        notYou: `If this wasn't you, someone may know your password: change your password and ${CONTACT}.`,
+        notYou: `If this wasn't you, someone may know your password. Change it and ${CONTACT}.`,
       };
     case 'unlocked':
       return {
