@@ -231,7 +231,8 @@ const lines = [
   '| --- | ---: | ---: | ---: | ---: |',
   ...results.map((r) => `| ${r.dialect} | ${r.count.toLocaleString('en-US')} | ${r.seconds.toFixed(2)} s | **${Math.round(r.rate).toLocaleString('en-US')} msgs/s** | ${r.queueSeconds.toFixed(2)} s |`),
 ];
-const meta = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, Node ${process.version}, SMTP server delay ${SERVER_DELAY} ms, ${5} connections.`;
+const load = os.loadavg()[0].toFixed(1);
+const meta = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu} (load average ${load} at the end: the machine is shared), Node ${process.version}, SMTP server delay ${SERVER_DELAY} ms, 5 connections.`;
 const table = `${lines.join('\n')}\n\n${meta}`;
 process.stdout.write(table + '\n');
 
