@@ -25,7 +25,7 @@ export interface CommandContext {
   origin: Origin;
   /** SMTP for notices (PORTAL_MFA_SMTP_URL / PORTAL_MFA_MAIL_FROM), validated up front; undefined: not configured */
   smtp: SmtpConfig | undefined;
-  /** ids of the notices this process queued; delivered after the command (src/cli/deliverQueued.ts) */
+  /** ids of the notifications this command queued, delivered after it (SPEC §7, src/cli/deliverQueued.ts) */
   queuedNotifications: number[];
   target(): DatabaseTarget;
   /** The database, opened once; checks (or, for the embedded default, applies) the schema unless told not to. */

@@ -389,12 +389,12 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       { name: '--users-from a missing file', ...as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', path.join(tmp, 'missing.txt'), '--yes']), code: 2, re: /cannot read .*ENOENT/ },
       { name: '--users-from a directory', ...as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', files.dir, '--yes']), code: 2, re: /cannot read .*EISDIR/ },
       // per-user problems are results on stdout (NDJSON); -q keeps stderr to the one error line
-      { name: '--users-from with NUL bytes', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.nul, '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
-      { name: '--users-from with terminal escapes', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.esc, '--yes']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
-      { name: '--users-from with a 1 MB line', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.mega, '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
-      { name: '--users-from with SQL lines', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.sql, '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
-      { name: '--user SQL, dry run', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--user', SQL1, SQL2, '--dry-run', '--json']), code: 2, re: /not disableable/, stdoutOk: true, both: true },
-      { name: '--users-from - after the password: NUL, escapes and SQL on stdin', args: ['--as', SAM.email, '--password-stdin', '-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--yes', '--json'], stdin: `${SAM.password}\n\u0000\n\u001b[2J${SQL2}\n${SQL_EMAIL}\n`, code: 2, re: /not disabled/, stdoutOk: true, both: true },
+      { name: '--users-from with NUL bytes', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.nul, '--ticket', 'T-1', '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
+      { name: '--users-from with terminal escapes', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.esc, '--ticket', 'T-1', '--yes']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
+      { name: '--users-from with a 1 MB line', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.mega, '--ticket', 'T-1', '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
+      { name: '--users-from with SQL lines', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.sql, '--ticket', 'T-1', '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
+      { name: '--user SQL, dry run', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--user', SQL1, SQL2, '--ticket', 'T-1', '--dry-run', '--json']), code: 2, re: /not disableable/, stdoutOk: true, both: true },
+      { name: '--users-from - after the password: NUL, escapes and SQL on stdin', args: ['--as', SAM.email, '--password-stdin', '-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--ticket', 'T-1', '--yes', '--json'], stdin: `${SAM.password}\n\u0000\n\u001b[2J${SQL2}\n${SQL_EMAIL}\n`, code: 2, re: /not disabled/, stdoutOk: true, both: true },
       // a session needs the password re-entered for this sensitive action, and stdin is taken by the list
       { name: '--users-from - in a session: NUL and SQL on stdin', args: ['org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--yes', '--json'], session: true, stdin: `\u0000\n${SQL2}\n`, code: 2, re: /password is needed but stdin is not a terminal/, both: true },
       { name: '--users-from - in a session: only whitespace on stdin', args: ['org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--yes'], session: true, stdin: ' \n\t\n', code: 2, re: /user list is empty/ },
@@ -405,14 +405,14 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       { name: 'keys rotate --new-key-file of 1 MB', args: ['keys', 'rotate', '--new-key-file', files.megakey], code: 10, re: /base64/ },
     ], skip);
     // the per-user results say what was wrong with each line, escaped
-    const r = await run({ name: 'x', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.sql, '--yes', '--json']), code: 2 });
+    const r = await run({ name: 'x', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.sql, '--ticket', 'T-1', '--yes', '--json']), code: 2 });
     const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { outcome: string });
     expect(results.map((x) => x.outcome), describeRun(r)).toEqual(['invalid', 'invalid', 'not-found', 'invalid']);
   });
 
   it('bulk results keep the documented shape: a summary plus one error line on stderr (without -q)', async () => {
     const before = await captureState(knex, db);
-    const r = await run({ name: 'bulk', ...as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', files.esc, '--yes']), code: 2 });
+    const r = await run({ name: 'bulk', ...as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', files.esc, '--ticket', 'T-1', '--yes']), code: 2 });
     expect(r.code, describeRun(r)).toBe(2);
     expectNoControlChars(r);
     const lines = r.stderr.trimEnd().split('\n');

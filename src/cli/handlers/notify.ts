@@ -1,14 +1,14 @@
 import { recordAudit } from '../../core/audit.js';
-import { configError, forbidden, usageError } from '../../core/errors.js';
+import { normaliseEmail } from '../../core/email.js';
+import { configError, forbidden, notFound, usageError } from '../../core/errors.js';
 import { deliverNotifications } from '../../core/notify/delivery.js';
-import { party } from '../../core/verification.js';
 import { countPendingNotifications, listNotifications, NOTIFICATION_STATUSES, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
-import { mfaDeps, resolveActor } from '../actor.js';
+import { mfaDeps, portal, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
 import { DELIVERY_CONCURRENCY, deliveryProgress } from '../deliveryProgress.js';
 import { oneLineMessage } from '../oneLine.js';
 import { humanTime, isoOrNull } from '../render.js';
-import { findTargetUser } from '../targets.js';
+import { findUserByEmail } from '../../db/userRepository.js';
 
 function parseLimit(raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined) return fallback;
@@ -44,13 +44,17 @@ function noticeJson(r: NotificationRow) {
 export async function list(ctx: CommandContext, opts: { status?: string; user?: string; limit?: string }): Promise<void> {
   const status = parseStatus(opts.status);
   const limit = parseLimit(opts.limit, 50)!;
+  const email = opts.user === undefined ? undefined : normaliseEmail(opts.user);
+  if (email === null) throw usageError(`not a valid user email: ${JSON.stringify(opts.user!.slice(0, 60))}`);
+  // Until the core has a use case for the outbox: sign in through the core, then support only.
   const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'notify.list' });
+  const actor = await resolveActor(ctx, await portal(ctx), { action: 'notify.list' });
   if (actor.user.role !== 'support') {
-    await recordAudit(deps.knex, deps, { action: 'notify.list', outcome: 'refused', actor: party(actor.user) });
+    await recordAudit(deps.knex, deps, { action: 'notify.list', outcome: 'refused', actor: { id: actor.user.id, email: actor.user.email } });
     throw forbidden('only a support representative may list the notification outbox');
   }
-  const user = opts.user !== undefined ? await findTargetUser(deps, opts.user) : undefined;
+  const user = email === undefined ? undefined : await findUserByEmail(deps.knex, email);
+  if (email !== undefined && !user) throw notFound(`no user ${email}`, { code: 'user_not_found' });
   const rows = await listNotifications(deps.knex, { status, userId: user?.id, limit });
   if (ctx.out.json) {
     for (const r of rows) ctx.out.printJsonLine(noticeJson(r));
