@@ -58,7 +58,7 @@ export interface TestSmtpServer {
 export interface SmtpServerOptions {
   /** require AUTH with these credentials */
   auth?: { user: string; pass: string };
-  /** client timeout put into the URL, seconds (default 1) */
+  /** client timeout put into the URL, seconds (default 3: enough for a loaded machine, short enough for stall tests) */
   clientTimeoutSeconds?: number;
   /** keep the raw text only, skip mailparser (benchmarks) */
   countOnly?: boolean;
@@ -178,7 +178,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
   const credentials = opts.auth ? `${encodeURIComponent(opts.auth.user)}:${encodeURIComponent(opts.auth.pass)}@` : '';
   return {
     port,
-    url: `smtp://${credentials}127.0.0.1:${port}/?timeout=${opts.clientTimeoutSeconds ?? 1}`,
+    url: `smtp://${credentials}127.0.0.1:${port}/?timeout=${opts.clientTimeoutSeconds ?? 3}`,
     messages,
     get connections() {
       return connections;
