@@ -9,14 +9,17 @@ import type { CommandContext } from './context.js';
 import { DELIVERY_CONCURRENCY, deliveryProgress } from './deliveryProgress.js';
 import { oneLineMessage } from './oneLine.js';
 
-export async function deliverQueuedNotifications(ctx: CommandContext): Promise<void> {
+export async function deliverQueuedNotifications(ctx: CommandContext, opts: { commandFailed?: boolean } = {}): Promise<void> {
   const ids = [...new Set(ctx.queuedNotifications)];
   ctx.queuedNotifications.length = 0;
   if (ids.length === 0) return;
   const n = ids.length;
   const notices = n === 1 ? '1 notice' : `${n} notices`;
   if (!ctx.smtp) {
-    // Not a warning: an outbox read by the portal's own mailer is a supported set-up. Hidden by --quiet.
+    // Not a warning: an outbox read by the portal's own mailer is a supported set-up. Hidden by
+    // --quiet and --json (stderr then carries only a JSON error, if any), and after a failed command
+    // (its error stays the one line on stderr).
+    if (ctx.out.json || opts.commandFailed) return;
     ctx.out.info(`note: ${notices} to users ${n === 1 ? 'stays' : 'stay'} pending in the outbox (PORTAL_MFA_SMTP_URL is not set; portal-mfa notify send delivers them)`);
     return;
   }

@@ -290,13 +290,13 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     expect((await as(SAM, ['--status', 'bogus'])).code).toBe(2);
   });
 
-  it('after a command: its queued notices are delivered; SMTP down is one warning line; no SMTP is one note, hidden by --quiet', async () => {
-    const ctxWith = (e: NodeJS.ProcessEnv, quiet = false) => {
+  it('after a command: its queued notices are delivered; SMTP down is one warning line; no SMTP is one note (not with --quiet, --json or after a failure)', async () => {
+    const ctxWith = (e: NodeJS.ProcessEnv, quiet = false, json = false) => {
       const stderr = new PassThrough();
       let text = '';
       stderr.on('data', (c: Buffer) => (text += c.toString()));
       const io: IOStreams = { stdin: Readable.from([]), stdout: new PassThrough(), stderr, stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, color: false, colorErr: false, canPrompt: false };
-      const ctx = createContext({ db: url, quiet }, { env: e, io, clock });
+      const ctx = createContext({ db: url, quiet, json }, { env: e, io, clock });
       return { ctx, stderr: () => text };
     };
 
@@ -331,6 +331,16 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     await deliverQueuedNotifications(q.ctx);
     await q.ctx.close();
     expect(q.stderr()).toBe('');
+    // … nor with --json, nor after a command that failed (its error is the one line)
+    const j = ctxWith(noSmtp, false, true);
+    j.ctx.queuedNotifications.push(...(await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]])));
+    await deliverQueuedNotifications(j.ctx);
+    await j.ctx.close();
+    const f = ctxWith(noSmtp);
+    f.ctx.queuedNotifications.push(...(await queue([[DAVE, { kind: 'locked', until: now + 60_000 }]])));
+    await deliverQueuedNotifications(f.ctx, { commandFailed: true });
+    await f.ctx.close();
+    expect(j.stderr() + f.stderr()).toBe('');
     expect(smtp.messages).toHaveLength(1);
   });
 
