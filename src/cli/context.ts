@@ -89,7 +89,8 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
       return db;
     },
     keyring() {
-      return (keys ??= loadKeyring({ keyFile: globals.keyFile }, env, getTarget()));
+      keys ??= loadKeyring({ keyFile: globals.keyFile }, env, getTarget());
+      return keys;
     },
     async nextStdinLine(what, hint) {
       const line = (await lines()).shift();

@@ -56,6 +56,8 @@ const SUPERSCRIPT_DIGITS = '¹²³⁴⁵⁶';
 const DEVANAGARI_DIGITS = '१२३४५६';
 const SQL_EMAIL = "x'OR'1'='1@example.com"; // a syntactically valid email made of SQL
 const UNICODE_EMAIL = 'ünïcödé@exämple.com';
+const BOB = { email: 'bob@globex.example', password: 'bob-demo-pass' };
+const FRANK = { email: 'frank@globex.example', password: 'frank-demo-pass' };
 
 interface Case {
   name: string;
@@ -304,7 +306,8 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       { name: 'verify --org SQL', ...as(SAM, ['verify', '--user', DEVON.email, '--org', SQL1, '--code', '123456']), code: 2, re: /not a valid organisation slug/, both: true },
       { name: 'audit --org SQL', ...as(SAM, ['audit', '--org', SQL2]), code: 2, re: /not a valid organisation slug/, both: true },
       { name: 'org users --org unknown', ...as(SAM, ['org', 'users', '--org', 'nope-org']), code: 3, re: /no organisation 'nope-org'/, both: true },
-      { name: 'org users in an organisation the admin does not run (audited refusal)', ...as(ALICE, ['org', 'users', '--org', 'globex']), code: 5, re: /not an admin of 'globex'/, both: true },
+      // (bob: alice, an acme admin without MFA, may do nothing but enrol — rule 4 — so she could not show this)
+      { name: 'org users in an organisation the admin does not run (audited refusal)', ...as(BOB, ['org', 'users', '--org', 'acme']), code: 5, re: /not an admin of 'acme'/, both: true },
     ], skip);
   });
 
@@ -378,8 +381,10 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       { name: 'a support reset without --ticket', ...as(SAM, ['disable', '--user', DEVON.email, '--yes']), code: 2, re: /needs a ticket/, both: true },
       { name: 'a destructive command without --yes and no terminal', ...as(SAM, ['disable', '--user', DEVON.email, '--ticket', 'T-1']), code: 2, re: /pass --yes/, both: true },
       { name: 'org policy --require without --yes and no terminal', ...as(OLIVIA, ['org', 'policy', '--org', 'globex', '--require']), code: 2, re: /pass --yes/, both: true },
-      { name: 'self-disable with --as and MFA but no code', ...as(DEVON, ['disable', '--yes']), code: 2, re: /authentication code/i, both: true },
-      { name: 'recovery-codes regenerate without MFA', ...as(ERIN, ['recovery-codes', 'regenerate']), code: 6, re: /not enabled/, both: true },
+      { name: 'self-disable with --as and MFA but no code', ...as(DEVON, ['disable', '--yes']), code: 2, re: /has MFA: a code is needed/, both: true },
+      // (frank: globex does not require MFA, so rule 4 does not stop him before the MFA check)
+      { name: 'recovery-codes regenerate without MFA', ...as(FRANK, ['recovery-codes', 'regenerate']), code: 6, re: /not enabled/, both: true },
+      { name: 'an acme member without MFA may only enrol (rule 4, --as included)', ...as(ERIN, ['recovery-codes', 'regenerate']), code: 6, re: /requires MFA.*enrol/, both: true },
     ], skip);
   });
 

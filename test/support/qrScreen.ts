@@ -55,14 +55,14 @@ export function extractQrBlock(screen: string): string[] {
   return best;
 }
 
-export interface Raster {
+interface Raster {
   data: Uint8ClampedArray;
   width: number;
   height: number;
 }
 
 /** Rasterise the block into RGBA: `scale` px per module, a light quiet zone of `quiet` modules. */
-export function rasteriseQr(block: string[], opts: { scale?: number; quiet?: number } = {}): Raster {
+function rasteriseQr(block: string[], opts: { scale?: number; quiet?: number } = {}): Raster {
   const scale = opts.scale ?? 8;
   const quiet = opts.quiet ?? 4;
   const cols = [...block[0]!].length;
