@@ -127,11 +127,6 @@ export async function listNotifications(knex: Knex, q: NotificationQuery): Promi
   return rows.map(toRow);
 }
 
-export async function findNotification(knex: Knex, id: number): Promise<NotificationRow | undefined> {
-  const r = await knex('notifications').where('id', id).first();
-  return r ? toRow(r) : undefined;
-}
-
 /** How many notices wait, and how many of those are due at `now`. */
 export async function countPendingNotifications(knex: Knex, now: number): Promise<{ pending: number; due: number }> {
   const r = await knex('notifications')

@@ -34,7 +34,7 @@ const DEFAULT_TIMEOUT_MS = 20_000;
  * Mask the password of anything URL-like: between the first ':' of the user-info and the last '@'.
  * Works on malformed values too (no scheme, several '@'), since those are what error messages show.
  */
-export function maskUrlPassword(raw: string): string {
+function maskUrlPassword(raw: string): string {
   const at = raw.lastIndexOf('@');
   if (at < 0) return raw;
   const slashes = raw.indexOf('//');
@@ -123,7 +123,7 @@ export function resolveSmtpConfig(env: NodeJS.ProcessEnv): SmtpConfig | undefine
 const ADDRESS = /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+@([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)$/i;
 
 /** `addr@domain` or `Display Name <addr@domain>` (the name optionally in double quotes). */
-export function parseFromAddress(raw: string): { address: string; domain: string } {
+function parseFromAddress(raw: string): { address: string; domain: string } {
   const hint = 'use an address such as no-reply@portal.example or "Developer Portal <no-reply@portal.example>"';
   const bad = () => configError(`${FROM_VAR} is not a valid from-address: ${JSON.stringify(raw.length > 120 ? raw.slice(0, 120) + '…' : raw)}`, { hint });
   // eslint-disable-next-line no-control-regex

@@ -63,7 +63,7 @@ export async function createSmtpMailer(config: SmtpConfig, opts: { concurrency: 
 }
 
 /** The password never appears in a message, whichever way a server or library might echo it. */
-export function scrubSecret(text: string, secret: string | null): string {
+function scrubSecret(text: string, secret: string | null): string {
   if (!secret) return text;
   let out = text;
   for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])) {

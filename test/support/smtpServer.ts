@@ -34,7 +34,7 @@ export interface ReceivedMail {
   raw: string;
 }
 
-export type SmtpMode = { kind: 'accept'; delayMs: number } | { kind: 'refuse' } | { kind: 'reject-rcpt'; code: number } | { kind: 'stall' };
+type SmtpMode = { kind: 'accept'; delayMs: number } | { kind: 'refuse' } | { kind: 'reject-rcpt'; code: number } | { kind: 'stall' };
 
 export interface TestSmtpServer {
   readonly port: number;

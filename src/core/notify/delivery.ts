@@ -27,8 +27,8 @@ import {
 
 export const MAX_ATTEMPTS = 10;
 export const LEASE_MS = 5 * 60_000;
-export const RETRY_BASE_MS = 60_000;
-export const RETRY_MAX_MS = 6 * 60 * 60_000;
+const RETRY_BASE_MS = 60_000;
+const RETRY_MAX_MS = 6 * 60 * 60_000;
 
 /** One mail to send. `messageId` is stable per notice, so a re-sent notice is recognisable. */
 export interface OutgoingMail {
@@ -66,7 +66,7 @@ export interface DeliveryOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface DeliveryError {
+interface DeliveryError {
   id: number;
   email: string;
   error: string;
@@ -89,7 +89,7 @@ export function retryDelay(attempts: number): number {
 }
 
 /** The local part of a notice's Message-ID: the same on every attempt, distinct across databases' ids by time. */
-export function messageIdFor(n: { id: number; created_at?: number }): string {
+function messageIdFor(n: { id: number; created_at?: number }): string {
   return `portal-mfa.notice.${n.id}${n.created_at !== undefined ? `.${n.created_at}` : ''}`;
 }
 

@@ -22,7 +22,7 @@ export type NotificationEvent =
 
 export type NotificationKind = NotificationEvent['kind'];
 
-export interface RenderContext {
+interface RenderContext {
   /** the portal's name (settings.issuer) */
   issuer: string;
   /** the recipient's email */
@@ -39,7 +39,7 @@ export interface RenderedNotification {
 }
 
 /** At this many recovery codes left (or fewer) the notice advises generating new ones. */
-export const RECOVERY_CODES_LOW = 2;
+const RECOVERY_CODES_LOW = 2;
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -60,7 +60,7 @@ export function mailTime(ms: number): string {
  * as one line: control and bidirectional-override characters are shown escaped, so a crafted label
  * can neither forge extra lines in the body nor reorder what the reader sees; long values are cut.
  */
-export function mailSafe(s: string, max = 200): string {
+function mailSafe(s: string, max = 200): string {
   // eslint-disable-next-line no-control-regex
   const cleaned = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return cleaned.length > max ? cleaned.slice(0, max - 1) + '…' : cleaned;
