@@ -3,6 +3,7 @@ import * as initialSchema from './20261123000001_initial_schema.js';
 import * as maintenanceLocks from './20261123000002_maintenance_locks.js';
 import * as emailNfc from './20261201000001_email_nfc.js';
 import * as lockoutAndAccessCodes from './20261201000002_lockout_and_access_codes.js';
+import * as notifications from './20261201000003_notifications.js';
 import * as joinedAt from './20261201000004_joined_at.js';
 
 /**
@@ -15,5 +16,6 @@ export const MIGRATIONS: ReadonlyArray<{ name: string; module: Knex.Migration }>
   { name: '20261123000002_maintenance_locks', module: maintenanceLocks },
   { name: '20261201000001_email_nfc', module: emailNfc },
   { name: '20261201000002_lockout_and_access_codes', module: lockoutAndAccessCodes },
+  { name: '20261201000003_notifications', module: notifications },
   { name: '20261201000004_joined_at', module: joinedAt },
 ];

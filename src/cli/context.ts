@@ -5,6 +5,7 @@ import type { SecretKey } from '../core/secretBox.js';
 import type { Clock, Origin, RandomSource, Settings } from '../core/settings.js';
 import type { Database } from '../db/connect.js';
 import type { DatabaseTarget } from '../db/url.js';
+import { resolveSmtpConfig, type SmtpConfig } from '../mail/smtpConfig.js';
 import { resolveDatabaseTarget, resolveSettings, type GlobalOptions } from './config.js';
 import { readAll, type IOStreams } from './io.js';
 import { keyFileStamp, loadKeyring, missingGeneratedKeyFile } from './keySource.js';
@@ -22,7 +23,9 @@ export interface CommandContext {
   clock: Clock;
   random: RandomSource;
   origin: Origin;
-  /** ids of the notifications this command queued, delivered after it (SPEC §7) */
+  /** SMTP for notices (PORTAL_MFA_SMTP_URL / PORTAL_MFA_MAIL_FROM), validated up front; undefined: not configured */
+  smtp: SmtpConfig | undefined;
+  /** ids of the notifications this command queued, delivered after it (SPEC §7, src/cli/deliverQueued.ts) */
   queuedNotifications: number[];
   target(): DatabaseTarget;
   /**
@@ -49,6 +52,7 @@ export interface ContextDeps {
 export function createContext(globals: GlobalOptions, deps: ContextDeps): CommandContext {
   const { env, io } = deps;
   const settings = resolveSettings(env);
+  const smtp = resolveSmtpConfig(env);
   const out = new Output(io, { json: Boolean(globals.json), quiet: Boolean(globals.quiet) });
   const prompter = deps.prompter ?? (io.canPrompt ? terminalPrompter(io) : nonInteractivePrompter());
   let target: DatabaseTarget | undefined;
@@ -74,6 +78,7 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
     clock: deps.clock ?? (() => Date.now()),
     random: deps.random ?? ((n) => randomBytes(n)),
     origin: currentOrigin(),
+    smtp,
     queuedNotifications: [],
     target: getTarget,
     async database(opts = {}) {

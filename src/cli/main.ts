@@ -92,9 +92,11 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       const { createContext } = await import('./context.js');
       if (io.stdoutIsTTY || io.color || io.colorErr) await (await import('./render.js')).loadTerminalSupport(io);
       const ctx = createContext(globals, { ...deps, env, io });
+      let failed = false;
       try {
         await handler(ctx, cmd.opts() as O, args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string'));
       } catch (e) {
+        failed = true;
         if (isPortalMfaError(e)) throw e;
         // a driver error: name the database in the message (never its password)
         let target: DatabaseTarget | undefined;
@@ -105,6 +107,9 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
         }
         throw toPortalError(e, target);
       } finally {
+        // Notices this command queued (and committed) go out now, also when it failed afterwards;
+        // delivery never changes the exit code (SPEC §7).
+        if (ctx.queuedNotifications.length > 0) await (await import('./deliverQueued.js')).deliverQueuedNotifications(ctx, { commandFailed: failed });
         await ctx.close();
       }
     };

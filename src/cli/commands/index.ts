@@ -7,6 +7,7 @@ import { registerDevicesCommands } from './devices.js';
 import { registerDisableCommand } from './disable.js';
 import { registerEnrollCommand } from './enroll.js';
 import { registerKeysCommands } from './keys.js';
+import { registerNotifyCommands } from './notify.js';
 import { registerOrgCommands } from './org.js';
 import { registerRecoveryCodesCommand } from './recoveryCodes.js';
 import { registerReplaceCommand } from './replace.js';
@@ -28,6 +29,7 @@ export function registerCommands(program: Command, act: Act): void {
   registerSupportCommands(program, act);
   registerOrgCommands(program, act);
   registerAuditCommand(program, act);
+  registerNotifyCommands(program, act);
   registerKeysCommands(program, act);
   registerDemoCommand(program, act);
   registerDbCommands(program, act);

@@ -1,12 +1,36 @@
-// PLACEHOLDER on main until the notifications branch lands (same API).
 import type { Knex } from 'knex';
-import type { NotificationEvent } from './events.js';
+import { insertNotification } from '../../db/notificationRepository.js';
+import { renderNotification, type NotificationEvent } from './events.js';
 
 export interface NotifyDeps {
   clock: () => number;
   settings: { issuer: string };
   origin: { host: string; osUser: string };
+  /** when present, the id of every notice queued is pushed here (the CLI delivers them after the command) */
   queuedNotifications?: number[];
 }
 
-export async function queueNotification(_db: Knex | Knex.Transaction, _deps: NotifyDeps, _to: { id: number; email: string }, _event: NotificationEvent): Promise<void> {}
+/**
+ * Insert one pending row in the caller's transaction (db is a Knex or Knex.Transaction); pushes the new
+ * id to deps.queuedNotifications when present.
+ *
+ * Written in the same transaction as the change it reports (SPEC §7): a change never commits without
+ * its notice, and a rolled-back change leaves no notice. The text is rendered now, so the row is
+ * complete for any mailer (portal-mfa's or the portal's own) and says when the change happened.
+ */
+export async function queueNotification(db: Knex | Knex.Transaction, deps: NotifyDeps, to: { id: number; email: string }, event: NotificationEvent): Promise<void> {
+  const at = deps.clock();
+  const { subject, text } = renderNotification(event, { issuer: deps.settings.issuer, to: to.email, at, host: deps.origin.host });
+  const id = await insertNotification(db, {
+    user_id: to.id,
+    email: to.email,
+    event: event.kind,
+    subject: subject.slice(0, 255),
+    body: text,
+    created_at: at,
+    next_attempt_at: at,
+  });
+  // Known only after commit: if the transaction rolls back the id no longer exists, and delivering
+  // it finds nothing to claim, which is harmless.
+  deps.queuedNotifications?.push(id);
+}

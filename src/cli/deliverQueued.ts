@@ -1,0 +1,44 @@
+/**
+ * After a command: deliver the notices it queued (SPEC §7). Loaded only when a command queued any.
+ * Whatever happens here is reported on stderr and never changes the command's exit code: the change
+ * is committed and its notice is safe in the outbox, so `notify send` (or the portal's own mailer)
+ * can still deliver it.
+ */
+import { deliverNotifications } from '../core/notify/delivery.js';
+import type { CommandContext } from './context.js';
+import { DELIVERY_CONCURRENCY, deliveryProgress } from './deliveryProgress.js';
+import { oneLineMessage } from './oneLine.js';
+
+export async function deliverQueuedNotifications(ctx: CommandContext, opts: { commandFailed?: boolean } = {}): Promise<void> {
+  const ids = [...new Set(ctx.queuedNotifications)];
+  ctx.queuedNotifications.length = 0;
+  if (ids.length === 0) return;
+  const n = ids.length;
+  const notices = n === 1 ? '1 notice' : `${n} notices`;
+  if (!ctx.smtp) {
+    // Not a warning: an outbox read by the portal's own mailer is a supported set-up. Hidden by
+    // --quiet and --json (stderr then carries only a JSON error, if any), and after a failed command
+    // (its error stays the one line on stderr).
+    if (ctx.out.json || opts.commandFailed) return;
+    ctx.out.info(`note: ${notices} to users ${n === 1 ? 'stays' : 'stay'} pending in the outbox (PORTAL_MFA_SMTP_URL is not set; portal-mfa notify send delivers them)`);
+    return;
+  }
+  let mailer: Awaited<ReturnType<typeof import('../mail/smtpMailer.js').createSmtpMailer>> | undefined;
+  try {
+    const { knex } = await ctx.database({ checkSchema: false });
+    const { createSmtpMailer } = await import('../mail/smtpMailer.js');
+    mailer = await createSmtpMailer(ctx.smtp, { concurrency: DELIVERY_CONCURRENCY });
+    const progress = await deliveryProgress(ctx, n);
+    const result = await deliverNotifications(knex, mailer, { ids, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update });
+    progress.stop();
+    const undelivered = n - result.sent;
+    if (result.errors.length > 0 && undelivered > 0) {
+      const first = result.errors[0]!;
+      ctx.out.warn(`${undelivered} of ${notices} not sent (${oneLineMessage(first.error, 200)}); ${result.stillPending > 0 ? 'kept in the outbox: portal-mfa notify send retries them' : 'see portal-mfa notify list'}`);
+    }
+  } catch (e) {
+    ctx.out.warn(`${notices} not sent (${oneLineMessage((e as Error)?.message ?? String(e), 200)}); kept in the outbox: portal-mfa notify send retries them`);
+  } finally {
+    await mailer?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,135 @@
+import { recordAudit } from '../../core/audit.js';
+import { normaliseEmail } from '../../core/email.js';
+import { configError, forbidden, notFound, usageError } from '../../core/errors.js';
+import { deliverNotifications } from '../../core/notify/delivery.js';
+import { countPendingNotifications, listNotifications, NOTIFICATION_STATUSES, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
+import { mfaDeps, portal, resolveActor } from '../actor.js';
+import type { CommandContext } from '../context.js';
+import { DELIVERY_CONCURRENCY, deliveryProgress } from '../deliveryProgress.js';
+import { oneLineMessage } from '../oneLine.js';
+import { humanTime, isoOrNull } from '../render.js';
+import { findUserByEmail } from '../../db/userRepository.js';
+
+function parseLimit(raw: string | undefined, fallback: number | undefined): number | undefined {
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,6}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 1_000_000) throw usageError('--limit takes a whole number from 1 to 1000000');
+  return Number(raw);
+}
+
+function parseStatus(raw: string | undefined): NotificationStatus | undefined {
+  if (raw === undefined) return undefined;
+  const s = raw.trim().toLowerCase();
+  if (!(NOTIFICATION_STATUSES as readonly string[]).includes(s)) throw usageError(`--status must be pending, sent or failed (got ${JSON.stringify(raw.slice(0, 20))})`);
+  return s as NotificationStatus;
+}
+
+function noticeJson(r: NotificationRow) {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    email: r.email,
+    event: r.event,
+    subject: r.subject,
+    body: r.body,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    nextAttemptAt: r.status === 'pending' ? isoOrNull(r.next_attempt_at) : null,
+    createdAt: isoOrNull(r.created_at),
+    sentAt: isoOrNull(r.sent_at),
+  };
+}
+
+/** `notify list`: the outbox, for support (it names every user who was told about a change). */
+export async function list(ctx: CommandContext, opts: { status?: string; user?: string; limit?: string }): Promise<void> {
+  const status = parseStatus(opts.status);
+  const limit = parseLimit(opts.limit, 50)!;
+  const email = opts.user === undefined ? undefined : normaliseEmail(opts.user);
+  if (email === null) throw usageError(`not a valid user email: ${JSON.stringify(opts.user!.slice(0, 60))}`);
+  // Until the core has a use case for the outbox: sign in through the core, then support only.
+  const deps = await mfaDeps(ctx);
+  const actor = await resolveActor(ctx, await portal(ctx), { action: 'notify.list' });
+  if (actor.user.role !== 'support') {
+    await recordAudit(deps.knex, deps, { action: 'notify.list', outcome: 'refused', actor: { id: actor.user.id, email: actor.user.email } });
+    throw forbidden('only a support representative may list the notification outbox');
+  }
+  const user = email === undefined ? undefined : await findUserByEmail(deps.knex, email);
+  if (email !== undefined && !user) throw notFound(`no user ${email}`, { code: 'user_not_found' });
+  const rows = await listNotifications(deps.knex, { status, userId: user?.id, limit });
+  if (ctx.out.json) {
+    for (const r of rows) ctx.out.printJsonLine(noticeJson(r));
+    return;
+  }
+  if (rows.length === 0) {
+    ctx.out.info('no notices match');
+    return;
+  }
+  ctx.out.table(
+    [
+      { header: 'id', value: (r: NotificationRow) => String(r.id) },
+      { header: 'created', value: (r) => humanTime(r.created_at) },
+      { header: 'to', value: (r) => r.email },
+      { header: 'event', value: (r) => r.event },
+      {
+        header: 'status',
+        value: (r) => r.status,
+        color: (v, s) => (v === 'sent' ? s.green(v) : v === 'failed' ? s.red(v) : s.yellow(v)),
+      },
+      { header: 'attempts', value: (r) => String(r.attempts) },
+      { header: 'sent / next try', value: (r) => (r.status === 'sent' ? humanTime(r.sent_at) : r.status === 'pending' ? humanTime(r.next_attempt_at) : '-') },
+      { header: 'last error', value: (r) => (r.last_error ? oneLineMessage(r.last_error, 80) : '-') },
+    ],
+    rows,
+  );
+}
+
+/**
+ * `notify send`: an infrastructure operation like `keys rotate` — no actor, audited with the OS user
+ * and host. Safe to run from several places at once: each notice is claimed before it is sent.
+ */
+export async function send(ctx: CommandContext, opts: { limit?: string }): Promise<void> {
+  const limit = parseLimit(opts.limit, undefined);
+  const smtp = ctx.smtp;
+  if (!smtp) {
+    throw configError('PORTAL_MFA_SMTP_URL is not set: there is no SMTP server to send notices to', {
+      hint: 'set PORTAL_MFA_SMTP_URL=smtp://host:port and PORTAL_MFA_MAIL_FROM, or let the portal\'s own mailer read the notifications table',
+    });
+  }
+  const { knex } = await ctx.database();
+  const { createSmtpMailer } = await import('../../mail/smtpMailer.js');
+  const mailer = await createSmtpMailer(smtp, { concurrency: DELIVERY_CONCURRENCY });
+  const due = (await countPendingNotifications(knex, ctx.clock())).due;
+  const progress = await deliveryProgress(ctx, Math.min(due, limit ?? due));
+  const result = await deliverNotifications(knex, mailer, { limit, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update }).finally(() =>
+    mailer.close(),
+  );
+  progress.stop();
+  await recordAudit(knex, ctx, {
+    action: 'notify.send',
+    outcome: result.unavailable ? 'failure' : 'success',
+    detail: { sent: result.sent, failed: result.failed, errors: result.errors.length, stillPending: result.stillPending, smtp: smtp.display },
+  });
+  if (ctx.out.json) {
+    ctx.out.printJson({
+      sent: result.sent,
+      failed: result.failed,
+      stillPending: result.stillPending,
+      errors: result.errors.map((e) => ({ id: e.id, email: e.email, error: e.error })),
+    });
+  } else if (!result.unavailable) {
+    // (when the server is unreachable, the error below is the whole story)
+    const tried = result.sent + result.errors.length;
+    if (tried === 0) {
+      ctx.out.success(result.stillPending === 0 ? 'nothing to send: no notice is pending' : `nothing to send: ${result.stillPending} notice(s) pending, none due yet`);
+    } else {
+      ctx.out.success(`sent ${result.sent} notice(s) through ${smtp.display}; ${result.errors.length} failed attempt(s), ${result.failed} given up; ${result.stillPending} still pending`);
+    }
+    for (const e of result.errors.slice(0, 5)) ctx.out.warn(`notice ${e.id} to ${e.email}: ${oneLineMessage(e.error, 200)}`);
+    if (result.errors.length > 5) ctx.out.warn(`… and ${result.errors.length - 5} more (portal-mfa notify list --status pending)`);
+  }
+  if (result.unavailable) {
+    throw configError(`the SMTP server could not be reached (${oneLineMessage(result.unavailable, 200)}); ${result.stillPending} notice(s) stay pending`, {
+      hint: 'check PORTAL_MFA_SMTP_URL and the server, then run portal-mfa notify send again',
+    });
+  }
+}

@@ -1,0 +1,137 @@
+import type { Knex } from 'knex';
+import { isSqlite } from './transaction.js';
+
+export type NotificationStatus = 'pending' | 'sent' | 'failed';
+export const NOTIFICATION_STATUSES: readonly NotificationStatus[] = ['pending', 'sent', 'failed'];
+
+/** A row of the `notifications` outbox (migrations/20261201000003_notifications.ts). */
+export interface NotificationRow {
+  id: number;
+  user_id: number;
+  email: string;
+  event: string;
+  subject: string;
+  body: string;
+  status: NotificationStatus;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export type NewNotificationRow = Pick<NotificationRow, 'user_id' | 'email' | 'event' | 'subject' | 'body' | 'created_at' | 'next_attempt_at'>;
+
+/** What a delivery needs of a claimed row. */
+export type ClaimedNotification = Pick<NotificationRow, 'id' | 'email' | 'subject' | 'body' | 'attempts' | 'created_at'>;
+
+// mysql2 returns BIGINT columns as numbers here (supportBigNumbers without strings), SQLite as numbers;
+// COUNT(*) and aggregates can still arrive as strings, so everything numeric goes through Number().
+function toRow(r: Record<string, unknown>): NotificationRow {
+  return {
+    ...(r as unknown as NotificationRow),
+    id: Number(r.id),
+    user_id: Number(r.user_id),
+    attempts: Number(r.attempts),
+    next_attempt_at: Number(r.next_attempt_at),
+    created_at: Number(r.created_at),
+    sent_at: r.sent_at === null || r.sent_at === undefined ? null : Number(r.sent_at),
+  };
+}
+
+/** Insert one pending notice (in the caller's transaction); returns its id. */
+export async function insertNotification(db: Knex | Knex.Transaction, row: NewNotificationRow): Promise<number> {
+  const [id] = await db('notifications').insert({ ...row, status: 'pending', attempts: 0 });
+  return Number(typeof id === 'object' && id !== null ? (id as { id: unknown }).id : id);
+}
+
+/** Ids of pending notices due at `now`, after `afterId`, oldest first (a page of the delivery queue). */
+export async function dueNotificationIds(knex: Knex, now: number, afterId: number, limit: number): Promise<number[]> {
+  const rows = await knex('notifications')
+    .where('status', 'pending')
+    .andWhere('next_attempt_at', '<=', now)
+    .andWhere('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .select('id');
+  return rows.map((r: { id: unknown }) => Number(r.id));
+}
+
+/**
+ * Claim the given notices for one delivery attempt: of `ids`, those still pending and due get
+ * `attempts + 1` and `next_attempt_at = leaseUntil`, atomically, and are returned. Another process
+ * (or a later run) sees them as not due until the lease ends, so they are sent by one process at a
+ * time; if this process dies before it records the outcome, the lease runs out and they are retried.
+ */
+export async function claimNotifications(knex: Knex, ids: number[], now: number, leaseUntil: number): Promise<ClaimedNotification[]> {
+  if (ids.length === 0) return [];
+  return knex.transaction(async (trx) => {
+    // SQLite: take the write lock first, so the select and the update see the same rows.
+    if (isSqlite(knex)) await trx.raw('UPDATE knex_migrations_lock SET is_locked = is_locked WHERE 1 = 0');
+    const select = trx('notifications')
+      .whereIn('id', ids)
+      .andWhere('status', 'pending')
+      .andWhere('next_attempt_at', '<=', now)
+      .orderBy('id')
+      .select('id', 'email', 'subject', 'body', 'attempts', 'created_at');
+    // MySQL/MariaDB: lock the rows; a concurrent claimer waits, then sees them not due.
+    const rows = isSqlite(knex) ? await select : await select.forUpdate();
+    if (rows.length === 0) return [];
+    const claimed = rows.map((r: Record<string, unknown>) => Number(r.id));
+    await trx('notifications')
+      .whereIn('id', claimed)
+      .update({ attempts: trx.raw('attempts + 1'), next_attempt_at: leaseUntil });
+    return rows.map((r: Record<string, unknown>) => ({
+      id: Number(r.id),
+      email: String(r.email),
+      subject: String(r.subject),
+      body: String(r.body),
+      attempts: Number(r.attempts) + 1,
+      created_at: Number(r.created_at),
+    }));
+  });
+}
+
+/** The SMTP server accepted the notice. */
+export async function markNotificationSent(knex: Knex, id: number, now: number): Promise<void> {
+  await knex('notifications').where({ id, status: 'pending' }).update({ status: 'sent', sent_at: now, last_error: null });
+}
+
+/** The attempt failed: retry at `retryAt`, or give up (`failed`) when there is no retry left. */
+export async function markNotificationAttemptFailed(knex: Knex, id: number, error: string, retryAt: number | null): Promise<void> {
+  await knex('notifications')
+    .where({ id, status: 'pending' })
+    .update(retryAt === null ? { status: 'failed', last_error: error } : { last_error: error, next_attempt_at: retryAt });
+}
+
+/**
+ * A claimed notice that was never tried (the delivery stopped early, e.g. the SMTP server is down):
+ * give the attempt back and make it due again.
+ */
+export async function releaseNotification(knex: Knex, id: number, attemptsBefore: number, dueAt: number): Promise<void> {
+  await knex('notifications').where({ id, status: 'pending' }).update({ attempts: attemptsBefore, next_attempt_at: dueAt });
+}
+
+export interface NotificationQuery {
+  status?: NotificationStatus;
+  userId?: number;
+  limit: number;
+}
+
+/** The outbox, newest first. */
+export async function listNotifications(knex: Knex, q: NotificationQuery): Promise<NotificationRow[]> {
+  const query = knex('notifications').select('*');
+  if (q.status !== undefined) query.where('status', q.status);
+  if (q.userId !== undefined) query.where('user_id', q.userId);
+  const rows = await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit);
+  return rows.map(toRow);
+}
+
+/** How many notices wait, and how many of those are due at `now`. */
+export async function countPendingNotifications(knex: Knex, now: number): Promise<{ pending: number; due: number }> {
+  const r = await knex('notifications')
+    .where('status', 'pending')
+    .select(knex.raw('count(*) as pending'), knex.raw('sum(case when next_attempt_at <= ? then 1 else 0 end) as due', [now]))
+    .first();
+  return { pending: Number(r?.pending ?? 0), due: Number(r?.due ?? 0) };
+}
