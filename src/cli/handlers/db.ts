@@ -45,6 +45,8 @@ export async function status(ctx: CommandContext): Promise<void> {
     ctx.out.printJson({
       database: describeTarget(db.target),
       dialect: db.dialect,
+      // the server of the host list actually used (failover); null for SQLite
+      host: db.failover?.current ?? null,
       current: state.current,
       applied: state.applied,
       pending: state.pending,
@@ -53,6 +55,7 @@ export async function status(ctx: CommandContext): Promise<void> {
     return;
   }
   ctx.out.line(`database  ${describeTarget(db.target)}`);
+  if (db.failover) ctx.out.line(`server    ${db.failover.current}${db.failover.skipped.length ? ` (passed over ${db.failover.skipped.join('; ')})` : ''}`);
   ctx.out.table(
     [
       { header: 'migration', value: (r: { name: string; state: string; at: string }) => r.name },
