@@ -119,5 +119,7 @@ export function driverMessage(e: unknown): string {
     const sep = message.lastIndexOf(' - ');
     if (SQL_PREFIX.test(message)) message = sep >= 0 ? message.slice(sep + 3) : 'the statement failed';
   }
+  // MariaDB quotes the offending value ("Duplicate entry 'a@b.example' for key 'email'"): data, not for the terminal
+  message = message.replace(/^Duplicate entry '.*' for key/s, 'Duplicate entry for key');
   return maskCredentials(message.split('\n')[0] ?? '').trim() || 'unknown error';
 }
