@@ -165,11 +165,14 @@ export async function startGaleraCluster(size = 3): Promise<GaleraCluster> {
       const name = `node${i + 1}`;
       const dir = path.join(baseDir, name);
       const datadir = path.join(dir, 'data');
+      // a private tmpdir: install-db runs of other test processes clean up /tmp/#sql* files
+      const tmpdir = path.join(dir, 'tmp');
       mkdirSync(datadir, { recursive: true });
+      mkdirSync(tmpdir, { recursive: true });
       chmodSync(dir, 0o755);
       if (i === 0) {
         try {
-          await execFileP(installDb, ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs], {
+          await execFileP(installDb, ['--no-defaults', `--datadir=${datadir}`, `--tmpdir=${tmpdir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs], {
             maxBuffer: 16 * 1024 * 1024,
           });
         } catch (err) {
@@ -188,6 +191,7 @@ export async function startGaleraCluster(size = 3): Promise<GaleraCluster> {
       const args = [
         '--no-defaults',
         `--datadir=${datadir}`,
+        `--tmpdir=${tmpdir}`,
         `--socket=${socket}`,
         `--port=${p.mysql}`,
         '--bind-address=127.0.0.1',

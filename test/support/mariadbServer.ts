@@ -210,6 +210,8 @@ export async function startMariadb(): Promise<MariadbServer> {
         [
           '--no-defaults',
           `--datadir=${datadir}`,
+          // a private tmpdir: parallel install-db runs clean up each other's /tmp/#sql* files
+          `--tmpdir=${baseDir}`,
           '--auth-root-authentication-method=normal',
           '--skip-test-db',
           ...userArgs,
@@ -257,6 +259,7 @@ async function launch(mariadbd: string, o: LaunchOptions): Promise<MariadbServer
     [
       '--no-defaults',
       `--datadir=${o.datadir}`,
+      `--tmpdir=${o.baseDir}`,
       `--socket=${o.socket}`,
       `--port=${o.port}`,
       '--bind-address=127.0.0.1',

@@ -1,0 +1,235 @@
+/**
+ * portal-mfa on a 3-node MariaDB Galera cluster (issue 15): every concurrency guarantee holds when
+ * the parallel processes write through different nodes. Process i of a burst uses node i % 3.
+ *
+ * The cluster is started here, lazily, only for this file (test/support/galeraServer.ts) and
+ * stopped after it. Without Galera the suite is skipped with the reason; with CI set it fails.
+ *
+ * Every CLI run has PORTAL_MFA_DEBUG=1, which prints one `debug:` line per conflict retried
+ * (src/db/conflictRetry.ts); the counts per scenario are printed at the end of the file and
+ * quoted in README "Running against a cluster".
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import knexFactory from 'knex';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
+import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+import { galeraSkipReason, startGaleraCluster, type GaleraCluster } from '../support/galeraServer.js';
+import { safeStep, totpAt } from '../support/independentTotp.js';
+import { ALICE, DEVON, ERIN, member, SAM } from '../support/scenario.js';
+import { seedFullMfa } from '../robustness/helpers.js';
+
+let skipReason: string | null;
+let ciFailure: string | null = null;
+try {
+  skipReason = galeraSkipReason();
+} catch (e) {
+  skipReason = null;
+  ciFailure = (e as Error).message;
+}
+
+if (ciFailure) {
+  describe('Galera cluster', () => {
+    it('is required in CI', () => {
+      throw new Error(ciFailure!);
+    });
+  });
+} else if (skipReason) {
+  describe.skip(`Galera cluster (skipped: ${skipReason})`, () => {
+    it('runs portal-mfa on a 3-node cluster', () => {});
+  });
+} else {
+  describe('Galera cluster: guarantees across nodes', () => {
+    const DB = 'pmfa_cluster';
+    const MEMBERS = 400;
+    let cluster: GaleraCluster;
+    let knex: Knex;
+    let key = '';
+    let env: NodeJS.ProcessEnv;
+    let secrets = new Map<string, string>();
+    const retries: Record<string, { runs: number; retried: number; gaveUp: number; maxAttempt: number }> = {};
+
+    const nodeUrl = (i: number) => `${cluster.nodes[i % cluster.nodes.length]!.appUrl}${DB}`;
+
+    /** Count the debug lines of a burst, and return the result as a user sees it (without them). */
+    const record = (scenario: string, r: CliResult): CliResult => {
+      const s = (retries[scenario] ??= { runs: 0, retried: 0, gaveUp: 0, maxAttempt: 1 });
+      s.runs++;
+      const lines = r.stderr.split('\n');
+      for (const l of lines.filter((x) => x.startsWith('debug: '))) {
+        if (l.endsWith('retrying')) s.retried++;
+        if (l.endsWith('giving up')) s.gaveUp++;
+        const m = /attempt (\d+)\//.exec(l);
+        if (m) s.maxAttempt = Math.max(s.maxAttempt, Number(m[1]) + (l.endsWith('retrying') ? 1 : 0));
+      }
+      return { ...r, stderr: lines.filter((x) => !x.startsWith('debug: ')).join('\n') };
+    };
+    const cli = (node: number, args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) =>
+      runCli(['--db', nodeUrl(node), ...args], { env: e, stdin, timeoutMs: 150_000 });
+    const as = (node: number, who: { email: string; password: string }, args: string[], e?: NodeJS.ProcessEnv) =>
+      cli(node, ['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
+    /** n processes at once, process i on node i % 3. */
+    const burst = async (scenario: string, n: number, job: (node: number, i: number) => Promise<CliResult>) =>
+      (await Promise.all(Array.from({ length: n }, (_, i) => job(i % 3, i)))).map((r) => record(scenario, r));
+    const codesOf = (rs: CliResult[]) => rs.map((r) => r.code).sort((a, b) => a - b);
+    const count = async (table: string, where: Record<string, unknown>) => Number((await knex(table).where(where).count({ n: '*' }).first())?.n);
+    const userId = async (email: string) => Number((await knex('users').where({ email }).first('id')).id);
+    const noExit10 = (rs: CliResult[]) => expect(rs.filter((r) => r.code === 10).map(describeRun), 'no database errors').toEqual([]);
+
+    beforeAll(async () => {
+      cluster = await startGaleraCluster();
+      process.stdout.write(`[galera] 3-node cluster started in ${cluster.startSeconds.toFixed(1)} s (${cluster.timings.join(', ')})\n`);
+      const root = await mysql.createConnection({ uri: cluster.nodes[0]!.appUrl });
+      await root.query(`CREATE DATABASE ${DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      await root.end();
+      key = generateKeyBase64();
+      env = makeCliEnv({ PORTAL_MFA_KEY: key, PORTAL_MFA_DEBUG: '1' }).env;
+      for (const args of [['db', 'migrate'], ['demo', '--members', String(MEMBERS)]]) {
+        const r = record('setup', await cli(0, args));
+        expect(r.code, describeRun(r)).toBe(0);
+      }
+      // wsrep_sync_wait: the test's own reads see every write the CLI processes made on any node
+      knex = knexFactory({ client: 'mysql2', connection: nodeUrl(0), pool: { min: 0, max: 2, afterCreate: syncWait } });
+      secrets = await seedFullMfa(knex, [DEVON.email, ...Array.from({ length: MEMBERS }, (_, i) => member(i + 1).email)], key);
+    }, 240_000);
+
+    afterAll(async () => {
+      await knex?.destroy();
+      await cluster?.stop();
+      process.stdout.write(`[galera] conflict retries per scenario: ${JSON.stringify(retries)}\n`);
+    }, 60_000);
+
+    it('the three nodes form one cluster, and failover passes over a dead first host', async () => {
+      const [rows] = (await knex.raw("SHOW STATUS LIKE 'wsrep_cluster_size'")) as [{ Value: string }[]];
+      expect(rows[0]!.Value).toBe('3');
+      const u = new URL(nodeUrl(1));
+      const hosts = `127.0.0.1:1,${u.host}`;
+      const r = record('status', await runCli(['--verbose', '--db', `mysql://${u.username}:${u.password}@${hosts}${u.pathname}`, 'db', 'status', '--json'], { env }));
+      expect(r.code, describeRun(r)).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ host: u.host });
+    });
+
+    it('21 parallel verify of one code over three nodes: exactly one success, twenty "already used" (exit 1)', async () => {
+      // the code of the next step: accepted (window ±1) for the rest of this step and two more, so a
+      // slow burst on a busy machine does not outlive it
+      const step = await safeStep(20_000);
+      const code = totpAt(secrets.get(DEVON.email)!, step + 1);
+      const rs = await burst('verify one code', 21, (node) => as(node, DEVON, ['verify', '--code', code, '--json']));
+      noExit10(rs);
+      expect(codesOf(rs), rs.filter((r) => r.code !== 0 && r.code !== 1).map(describeRun).join('\n')).toEqual([0, ...Array<number>(20).fill(1)]);
+      for (const r of rs.filter((x) => x.code === 1)) expectOneLineError(r, 1, /already been used/);
+      const id = await userId(DEVON.email);
+      expect(await count('audit_events', { target_user_id: id, action: 'mfa.verify', outcome: 'success' })).toBe(1);
+    }, 240_000);
+
+    it('21 parallel wrong codes over three nodes: exactly maxFailures (5) "wrong code" answers, the rest locked (exit 4)', async () => {
+      const target = member(1);
+      const secret = secrets.get(target.email)!;
+      const step = await safeStep(10_000);
+      const valid = new Set([-2, -1, 0, 1, 2].map((d) => totpAt(secret, step + d)));
+      const wrong: string[] = [];
+      for (let n = 0; wrong.length < 21; n++) {
+        const c = String((123457 + n * 7919) % 1_000_000).padStart(6, '0');
+        if (!valid.has(c)) wrong.push(c);
+      }
+      const rs = await burst('wrong codes', 21, (node, i) => as(node, SAM, ['verify', '--user', target.email, '--code', wrong[i]!]));
+      noExit10(rs);
+      expect(codesOf(rs), rs.map(describeRun).join('\n')).toEqual([...Array<number>(5).fill(1), ...Array<number>(16).fill(4)]);
+      for (const r of rs.filter((x) => x.code === 1)) expectOneLineError(r, 1, /wrong code/);
+      for (const r of rs.filter((x) => x.code === 4)) expectOneLineError(r, 4, /locked/);
+      const cred = await knex('mfa_credentials').where({ user_id: await userId(target.email) }).first();
+      expect(Number(cred.locked_until)).toBeGreaterThan(Date.now());
+    }, 240_000);
+
+    // 9, not 21: each process hashes the code against ten scrypt hashes (CPU-heavy on a small machine)
+    it('one recovery code used by 9 parallel processes over three nodes: one success, eight exit 1', async () => {
+      // enrol erin for real (node 1) to get real recovery codes
+      const start = record('setup', await as(0, ERIN, ['enroll', '--no-confirm', '--json']));
+      expect(start.code, describeRun(start)).toBe(0);
+      const secret = (JSON.parse(start.stdout) as { secret: string }).secret;
+      const confirm = record('setup', await as(0, ERIN, ['enroll', '--confirm', totpAt(secret, await safeStep(5_000)), '--json']));
+      expect(confirm.code, describeRun(confirm)).toBe(0);
+      const recovery = (JSON.parse(confirm.stdout) as { recoveryCodes: string[] }).recoveryCodes;
+      const rs = await burst('recovery code', 9, (node) => as(node, ERIN, ['verify', '--recovery-code', recovery[0]!, '--json']));
+      noExit10(rs);
+      expect(codesOf(rs), rs.filter((r) => r.code !== 0 && r.code !== 1).map(describeRun).join('\n')).toEqual([0, ...Array<number>(8).fill(1)]);
+      expect(JSON.parse(rs.find((r) => r.code === 0)!.stdout)).toMatchObject({ valid: true, recoveryCodesLeft: 9 });
+      const id = await userId(ERIN.email);
+      expect(await count('recovery_codes', { user_id: id })).toBe(10);
+      expect(Number((await knex('recovery_codes').where({ user_id: id }).whereNotNull('used_at').count({ n: '*' }).first())?.n)).toBe(1);
+    }, 240_000);
+
+    it('9 parallel disables of one user over three nodes (support reset and admin disable): one success, eight exit 6', async () => {
+      const target = member(2);
+      const rs = await burst('disable', 9, (node, i) =>
+        i % 2 === 0 ? as(node, SAM, ['disable', '--user', target.email, '--ticket', 'SUP-15', '--yes']) : as(node, ALICE, ['disable', '--user', target.email, '--yes']),
+      );
+      noExit10(rs);
+      expect(codesOf(rs), rs.map(describeRun).join('\n')).toEqual([0, ...Array<number>(8).fill(6)]);
+      for (const r of rs.filter((x) => x.code === 6)) expectOneLineError(r, 6);
+      const id = await userId(target.email);
+      expect(await count('mfa_credentials', { user_id: id })).toBe(0);
+      expect(await count('recovery_codes', { user_id: id })).toBe(0);
+    }, 240_000);
+
+    it('bulk org disable-mfa --users-from, three runs at once over three nodes: every user disabled exactly once, per-user results', async () => {
+      const users = Array.from({ length: 20 }, (_, i) => member(10 + i).email);
+      const file = path.join(env.HOME as string, 'users.txt');
+      writeFileSync(file, users.join('\n') + '\n');
+      const rs = await burst('bulk disable', 3, (node) => as(node, ALICE, ['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--yes', '--json']));
+      noExit10(rs);
+      const perUser = new Map<string, string[]>();
+      for (const r of rs) {
+        expect([0, 6], describeRun(r)).toContain(r.code);
+        const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { email: string; outcome: string });
+        expect(lines.map((l) => l.email)).toEqual(users);
+        for (const l of lines) perUser.set(l.email, [...(perUser.get(l.email) ?? []), l.outcome]);
+      }
+      for (const u of users) expect(perUser.get(u)!.sort(), u).toEqual(['disabled', 'no-mfa', 'no-mfa']);
+      const ids = (await knex('users').whereIn('email', users).pluck('id')).map(Number);
+      expect(Number((await knex('mfa_credentials').whereIn('user_id', ids).count({ n: '*' }).first())?.n)).toBe(0);
+    }, 240_000);
+
+    it('keys rotate started on three nodes at once: the rotations never overlap (the lock), no database errors, every secret under one key', async () => {
+      const home = env.HOME as string;
+      const newKeys = [generateKeyBase64(), generateKeyBase64(), generateKeyBase64()];
+      const files = newKeys.map((k, i) => {
+        const f = path.join(home, `new-${i}.key`);
+        writeFileSync(f, `${k}\n`, { mode: 0o600 });
+        return f;
+      });
+      // every process can read rows under any of the keys, so a rotation that starts after another
+      // finished is legitimate; what must never happen is two running at once
+      const keyring = { ...env, PORTAL_MFA_KEY: [key, ...newKeys].join(',') };
+      const rs = await burst('keys rotate', 3, (node, i) => cli(node, ['keys', 'rotate', '--new-key-file', files[i]!, '--json'], undefined, keyring));
+      noExit10(rs);
+      for (const r of rs) {
+        expect([0, 6], describeRun(r)).toContain(r.code);
+        if (r.code === 6) expectOneLineError(r, 6, /another key rotation is running/);
+      }
+      expect(rs.some((r) => r.code === 0)).toBe(true);
+      const events = (await knex('audit_events').where({ action: 'keys.rotate' }).whereIn('outcome', ['started', 'success']).orderBy('occurred_at').select('outcome', 'detail')) as {
+        outcome: string;
+        detail: string;
+      }[];
+      // started/success pairs of one key each, never interleaved
+      for (let i = 0; i < events.length; i += 2) {
+        expect([events[i]!.outcome, events[i + 1]?.outcome]).toEqual(['started', 'success']);
+        expect(JSON.parse(events[i]!.detail).newKeyId).toBe(JSON.parse(events[i + 1]!.detail).newKeyId);
+      }
+      const keyIds = (await knex('mfa_credentials').distinct('key_id').pluck('key_id')).map(String);
+      const winners = rs.map((r, i) => (r.code === 0 ? keyFromBase64(newKeys[i]!).id : null)).filter(Boolean);
+      expect(keyIds).toHaveLength(1);
+      expect(winners).toContain(keyIds[0]);
+      expect(await count('maintenance_locks', { name: 'keys.rotate' })).toBe(0);
+    }, 180_000);
+  });
+}
+
+/** Reads that must see the latest write from any node wait for it (README "Running against a cluster"). */
+function syncWait(conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void): void {
+  conn.query('SET SESSION wsrep_sync_wait = 1', (err) => done(err, conn));
+}
