@@ -20,7 +20,7 @@ import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } f
 import { galeraSkipReason, startGaleraCluster, type GaleraCluster } from '../support/galeraServer.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
 import { ALICE, DEVON, ERIN, member, SAM } from '../support/scenario.js';
-import { seedFullMfa } from '../robustness/helpers.js';
+import { seedFullMfa, startCli } from '../robustness/helpers.js';
 
 let skipReason: string | null;
 let ciFailure: string | null = null;
@@ -92,7 +92,8 @@ if (ciFailure) {
         expect(r.code, describeRun(r)).toBe(0);
       }
       // wsrep_sync_wait: the test's own reads see every write the CLI processes made on any node
-      knex = knexFactory({ client: 'mysql2', connection: nodeUrl(0), pool: { min: 0, max: 2, afterCreate: syncWait } });
+      // (on node 3: the last test kills node 1)
+      knex = knexFactory({ client: 'mysql2', connection: nodeUrl(2), pool: { min: 0, max: 2, afterCreate: syncWait } });
       secrets = await seedFullMfa(knex, [DEVON.email, ...Array.from({ length: MEMBERS }, (_, i) => member(i + 1).email)], key);
     }, 240_000);
 
@@ -228,6 +229,45 @@ if (ciFailure) {
       expect(winners).toContain(keyIds[0]);
       expect(await count('maintenance_locks', { name: 'keys.rotate' })).toBe(0);
     }, 180_000);
+
+    it('a node killed during a bulk run: nobody half-reset, the run says it stopped, a re-run through the host list completes the rest', async () => {
+      const users = Array.from({ length: 150 }, (_, i) => member(100 + i).email);
+      const file = path.join(env.HOME as string, 'users-kill.txt');
+      writeFileSync(file, users.join('\n') + '\n');
+      const hosts = cluster.nodes.map((n) => new URL(n.appUrl).host);
+      const u = new URL(cluster.nodes[0]!.appUrl);
+      const listUrl = `mysql://${u.username}:${u.password}@${hosts.join(',')}/${DB}`;
+      const args = ['--verbose', '--db', listUrl, '--as', ALICE.email, '--password-stdin', 'org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--yes', '--json'];
+      const run = startCli(args, { env, stdin: `${ALICE.password}\n` });
+      await run.waitForLines(10, 120_000);
+      await cluster.nodes[0]!.kill();
+      const done = await run.done;
+      const first = record('node killed', { code: done.code ?? 1, stdout: run.stdout(), stderr: run.stderr() });
+      expect(first.stderr).toContain(`using the database server at ${hosts[0]}`);
+      // it stopped with one clear line (or, if the kill came after its last user, finished)
+      if (first.code !== 0) expect(first.stderr.trim().split('\n').pop()).toMatch(/^error: lost the connection to the database server|^error: cannot connect/);
+      const reported = first.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { email: string; outcome: string });
+      expect(reported.length).toBeGreaterThanOrEqual(10);
+
+      // nobody half-reset: every user has either all MFA rows or none
+      const ids = (await knex('users').whereIn('email', users).pluck('id')).map(Number);
+      const creds = new Set((await knex('mfa_credentials').whereIn('user_id', ids).pluck('user_id')).map(Number));
+      const codes = new Set((await knex('recovery_codes').whereIn('user_id', ids).pluck('user_id')).map(Number));
+      const devices = new Set((await knex('trusted_devices').whereIn('user_id', ids).whereNull('revoked_at').pluck('user_id')).map(Number));
+      for (const id of ids) expect([creds.has(id), codes.has(id), devices.has(id)], `user ${id}`).toSatisfy((v: boolean[]) => v.every((x) => x === v[0]));
+      for (const r of reported) expect(r.outcome).toBe('disabled');
+
+      // the re-run passes over the dead node and finishes the job
+      const again = record('node killed', await runCli(args, { env, stdin: `${ALICE.password}\n`, timeoutMs: 150_000 }));
+      expect([0, 6], describeRun(again)).toContain(again.code);
+      expect(again.stderr).toContain(`passed over ${hosts[0]}: connection refused`);
+      const second = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as { email: string; outcome: string });
+      expect(second).toHaveLength(users.length);
+      for (const r of second) expect(['disabled', 'no-mfa']).toContain(r.outcome);
+      const doneBefore = new Set(reported.map((r) => r.email));
+      for (const r of second) if (doneBefore.has(r.email)) expect(r.outcome, r.email).toBe('no-mfa');
+      expect(Number((await knex('mfa_credentials').whereIn('user_id', ids).count({ n: '*' }).first())?.n)).toBe(0);
+    }, 240_000);
   });
 }
 
