@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PortalMfaError } from '../../src/core/errors.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { retryCounters } from '../../src/db/conflictRetry.js';
+import { EXIT_CODES } from '../../src/cli/exitCodes.js';
 import { describeDatabaseError } from '../../src/db/databaseErrors.js';
 import { withWriteTransaction } from '../../src/db/transaction.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
@@ -52,7 +53,7 @@ describeEachDatabase('driver messages without SQL', (getDb) => {
     // knex puts the statement (with the bound email) in front of the driver message
     expect(String((e as Error).message)).toMatch(/insert into/i);
     const err = describeDatabaseError(e, db.target);
-    expect(err.exitCode).toBe(10);
+    expect(EXIT_CODES[err.kind]).toBe(10);
     expect(shown(err)).not.toMatch(/insert into|pm_probe`? \(|values/i);
     expect(shown(err)).not.toContain(SECRET_VALUE);
     expect(shown(err)).not.toMatch(/[\r\n]/);
@@ -192,7 +193,7 @@ describeEachDatabase('conflict retries', (getDb) => {
       expect(runs).toBe(3);
       expect(retryCounters.gaveUp - before).toBe(1);
       const err = describeDatabaseError(e, db.target);
-      expect(err.exitCode).toBe(10);
+      expect(EXIT_CODES[err.kind]).toBe(10);
       expect(shown(err)).toMatch(/conflicting concurrent changes \(tried 3 times\)/);
       expect(shown(err)).not.toMatch(/update|pm_rows|SET STATEMENT/i);
     } finally {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classifyDbError, onConflict, retryCounters, retryOnConflict } from '../../src/db/conflictRetry.js';
+import { EXIT_CODES } from '../../src/cli/exitCodes.js';
 import { describeDatabaseError, driverMessage } from '../../src/db/databaseErrors.js';
 import { NoServerAvailable } from '../../src/db/failover.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
@@ -62,7 +63,7 @@ describe('retryOnConflict', () => {
     expect(runs).toBe(4);
     expect(retryCounters.gaveUp).toBe(gaveUp + 1);
     const err = describeDatabaseError(e, target);
-    expect(err.exitCode).toBe(10);
+    expect(EXIT_CODES[err.kind]).toBe(10);
     expect(shown(err)).toMatch(/conflicting concurrent changes \(tried 4 times\)/);
     expect(shown(err)).not.toMatch(/update|mfa_credentials|carol|Zq8Pw3|[\r\n]/);
   });
@@ -80,14 +81,14 @@ describe('retryOnConflict', () => {
 describe('messages for cluster trouble', () => {
   it('a node outside the primary component: exit 10 naming the servers, no SQL', () => {
     const err = describeDatabaseError(notReady(), target);
-    expect(err.exitCode).toBe(10);
+    expect(EXIT_CODES[err.kind]).toBe(10);
     expect(shown(err)).toMatch(/db1:3306,db2:3306 is not ready: it is not part of the cluster's primary component/);
     expect(shown(err)).not.toMatch(/update|carol|Zq8Pw3/);
   });
 
   it('no server available: every host with its reason', () => {
     const err = describeDatabaseError(new NoServerAvailable(['db1:3306: connection refused', 'db2:3306: timed out']), target);
-    expect(err.exitCode).toBe(10);
+    expect(EXIT_CODES[err.kind]).toBe(10);
     expect(err.message).toBe('cannot connect to any of the database servers: db1:3306: connection refused; db2:3306: timed out');
   });
 
