@@ -19,7 +19,7 @@
  *   PORTAL_MFA_MARIADBD / PORTAL_MFA_MARIADB_INSTALL_DB  as for the single server
  */
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -95,6 +95,15 @@ interface RunningNode {
   watchdog?: ChildProcess;
 }
 
+function killPidFile(file: string): void {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (pid > 1) process.kill(pid, 'SIGTERM');
+  } catch {
+    /* no such file or process */
+  }
+}
+
 /** uid/gid of `nobody`, which the rsync daemon drops to when started as root. */
 function nobodyIds(): { uid: number; gid: number } {
   const id = (flag: string) => {
@@ -145,6 +154,8 @@ export async function startGaleraCluster(size = 3): Promise<GaleraCluster> {
   const stopAll = async () => {
     await Promise.all(running.map((n) => killChild(n.child)));
     for (const n of running) n.watchdog?.kill('SIGKILL');
+    // a joiner that died during its state transfer can leave the SST's rsync daemon behind
+    for (const n of running) killPidFile(path.join(baseDir, n.name, 'data', 'rsync_sst.pid'));
     process.off('exit', onExit);
     await rm(baseDir, { recursive: true, force: true });
   };
