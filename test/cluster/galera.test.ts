@@ -19,7 +19,7 @@ import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { galeraSkipReason, startGaleraCluster, type GaleraCluster } from '../support/galeraServer.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
-import { ALICE, DEVON, ERIN, member, SAM } from '../support/scenario.js';
+import { DEVON, ERIN, member, SAM } from '../support/scenario.js';
 import { seedFullMfa, startCli } from '../robustness/helpers.js';
 
 let skipReason: string | null;
