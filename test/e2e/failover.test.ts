@@ -23,7 +23,7 @@ describe('URL masking: a malformed URL never shows its password (exit 2)', () =>
   ];
   for (const url of typos) {
     it(`--db ${url.replace(PASSWORD_TEXT, '***')}`, async () => {
-      const r = await runCli(['--db', url, 'db', 'status'], { env });
+      const r = await runCli(['--db', url, 'db', 'status'], { env, timeoutMs: 60_000 });
       expectOneLineError(r, 2);
       expect(r.stderr).not.toMatch(/Zq8|Pw3|secret/);
     });
@@ -60,7 +60,7 @@ describeMysql(`host failover [mysql]${serverUrl ? '' : ` (skipped: ${inject('mys
     // ports nobody listens on: a connection is refused at once
     dead1 = `127.0.0.1:${await findFreePort()}`;
     dead2 = `127.0.0.1:${await findFreePort()}`;
-    const r = await runCli(['--db', urlFor([live]), 'db', 'migrate'], { env });
+    const r = await runCli(['--db', urlFor([live]), 'db', 'migrate'], { env, timeoutMs: 60_000 });
     expect(r.code, describeRun(r)).toBe(0);
   });
   afterAll(async () => {
@@ -69,14 +69,14 @@ describeMysql(`host failover [mysql]${serverUrl ? '' : ` (skipped: ${inject('mys
 
   it('first host dead → the second is used; --verbose and db status say which, and why the first was passed over', async () => {
     const url = urlFor([dead1, live]);
-    const r = await runCli(['--verbose', '--db', url, 'db', 'status'], { env });
+    const r = await runCli(['--verbose', '--db', url, 'db', 'status'], { env, timeoutMs: 60_000 });
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stderr).toContain(`verbose: using the database server at ${live} (passed over ${dead1}: connection refused)`);
     expect(r.stdout).toMatch(new RegExp(`^server\\s+${live.replace(/\./g, '\\.')} \\(passed over ${dead1.replace(/\./g, '\\.')}: connection refused\\)$`, 'm'));
     expect(r.stdout).toContain(`mysql://${user}:***@${dead1},${live}/${dbName}`);
     expect(r.stdout + r.stderr).not.toContain(password);
 
-    const j = await runCli(['--db', url, 'db', 'status', '--json'], { env });
+    const j = await runCli(['--db', url, 'db', 'status', '--json'], { env, timeoutMs: 60_000 });
     expect(j.code, describeRun(j)).toBe(0);
     const doc = JSON.parse(j.stdout) as { host: string; database: string };
     expect(doc.host).toBe(live);
@@ -84,32 +84,32 @@ describeMysql(`host failover [mysql]${serverUrl ? '' : ` (skipped: ${inject('mys
   });
 
   it('the host list also comes from PORTAL_MFA_DB; a command runs on the live server', async () => {
-    const r = await runCli(['--verbose', 'demo'], { env: { ...env, PORTAL_MFA_DB: urlFor([dead1, dead2, live]) } });
+    const r = await runCli(['--verbose', 'db', 'status', '--json'], { env: { ...env, PORTAL_MFA_DB: urlFor([dead1, dead2, live]) }, timeoutMs: 60_000 });
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stderr).toContain(`using the database server at ${live} (passed over ${dead1}: connection refused; ${dead2}: connection refused)`);
   });
 
   it('without --verbose nothing is said on stderr', async () => {
-    const r = await runCli(['--db', urlFor([dead1, live]), 'db', 'status'], { env });
+    const r = await runCli(['--db', urlFor([dead1, live]), 'db', 'status'], { env, timeoutMs: 60_000 });
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stderr).toBe('');
   });
 
   it('the first host alive is used, the rest are not tried', async () => {
-    const r = await runCli(['--verbose', '--db', urlFor([live, dead1]), 'db', 'status', '--json'], { env });
+    const r = await runCli(['--verbose', '--db', urlFor([live, dead1]), 'db', 'status', '--json'], { env, timeoutMs: 60_000 });
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stderr).toBe(`verbose: using the database server at ${live}\n`);
   });
 
   it('all hosts dead → exit 10, one line naming every host, password masked', async () => {
-    const r = await runCli(['--db', urlFor([dead1, dead2]), 'db', 'status'], { env });
+    const r = await runCli(['--db', urlFor([dead1, dead2]), 'db', 'status'], { env, timeoutMs: 60_000 });
     expectOneLineError(r, 10, new RegExp(`cannot connect to any of the database servers: ${dead1}: connection refused; ${dead2}: connection refused`));
     expect(r.stderr).not.toContain(password);
   });
 
   it('a wrong password is not failed over (every node would refuse it): exit 10 at once, no password shown', async () => {
     const url = `mysql://${user}:Wr0ngPassw0rd@${live},${dead1}/${dbName}`;
-    const r = await runCli(['--db', url, 'db', 'status'], { env });
+    const r = await runCli(['--db', url, 'db', 'status'], { env, timeoutMs: 60_000 });
     expectOneLineError(r, 10, /refused the login/);
     expect(r.stderr).not.toContain('Wr0ngPassw0rd');
     expect(r.stderr).not.toContain(password);
