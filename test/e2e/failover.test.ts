@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const PASSWORD_TEXT = 'Zq8Pw3-secret';
 
-describe('URL masking: a malformed URL never shows its password (exit 2)', () => {
+describe('URL masking: a malformed URL never shows its password (exit 2)', { timeout: 90_000 }, () => {
   const env = makeCliEnv().env;
   const typos = [
     `mysql:/alice:${PASSWORD_TEXT}@db.internal/portal`,
@@ -39,7 +39,8 @@ describe('URL masking: a malformed URL never shows its password (exit 2)', () =>
 const serverUrl = inject('mysqlServerUrl');
 const describeMysql = serverUrl ? describe : describe.skip;
 
-describeMysql(`host failover [mysql]${serverUrl ? '' : ` (skipped: ${inject('mysqlSkipReason')})`}`, () => {
+// each test runs two or three CLI processes: generous on a loaded machine
+describeMysql(`host failover [mysql]${serverUrl ? '' : ` (skipped: ${inject('mysqlSkipReason')})`}`, { timeout: 150_000 }, () => {
   let db: TestDatabase;
   let live = ''; // 127.0.0.1:PORT of the running server
   let dead1 = '';
@@ -62,7 +63,7 @@ describeMysql(`host failover [mysql]${serverUrl ? '' : ` (skipped: ${inject('mys
     dead2 = `127.0.0.1:${await findFreePort()}`;
     const r = await runCli(['--db', urlFor([live]), 'db', 'migrate'], { env, timeoutMs: 60_000 });
     expect(r.code, describeRun(r)).toBe(0);
-  });
+  }, 120_000);
   afterAll(async () => {
     await db?.drop();
   });
