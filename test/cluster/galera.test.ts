@@ -9,13 +9,14 @@
  * (src/db/conflictRetry.ts); the counts per scenario are printed at the end of the file and
  * quoted in README "Running against a cluster".
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
+import { describeTarget, parseDatabaseUrl } from '../../src/db/url.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { galeraSkipReason, startGaleraCluster, type GaleraCluster } from '../support/galeraServer.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
@@ -81,6 +82,14 @@ if (ciFailure) {
       const stdin = `${who.password}\n${code === undefined ? '' : `${code}\n`}`;
       const r = record('setup', await cli(0, ['login', '--as', who.email, '--password-stdin', ...(code === undefined ? [] : ['--code', '-']), '--json'], stdin, e));
       expect(r.code, describeRun(r)).toBe(0);
+      // The local store keys a session by the database URL as given; the token itself is valid on
+      // every node. Make it known under each node's URL, as one login per node would.
+      const file = path.join(e.XDG_CONFIG_HOME as string, 'portal-mfa', 'sessions.json');
+      const store = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      const session = store[describeTarget(parseDatabaseUrl(nodeUrl(0)))];
+      expect(session, `no session under node 1's key in ${JSON.stringify(Object.keys(store))}`).toBeDefined();
+      for (let i = 1; i < cluster.nodes.length; i++) store[describeTarget(parseDatabaseUrl(nodeUrl(i)))] = session;
+      writeFileSync(file, JSON.stringify(store), { mode: 0o600 });
       return e;
     };
     /** n processes at once, process i on node i % 3. */
