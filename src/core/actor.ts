@@ -57,6 +57,8 @@ export interface SecondFactorSource {
   deviceToken?: string;
   /** asked only when needed (MFA active, no proof, no valid device) */
   ask?: () => Promise<SecondFactorProof>;
+  /** told why the device token no longer stands in (so the caller can say so and forget it) */
+  onDeviceRefused?: (reason: 'unknown' | 'expired' | 'revoked' | 'other-user' | 'trust-off') => void;
   /** the command verifies the actor's own code itself (verify on self): stop after the password */
   deferred?: boolean;
   /** a temporary access code is accepted here (login, enrol, replace): elsewhere it would be spent for nothing */
@@ -125,6 +127,7 @@ export async function signIn(deps: MfaDeps, req: { email: string; password: stri
     const trustAllowed = (await enforcementFor(deps, u.id)).deviceTrustAllowed;
     const check = await checkTrustedDevice(deps, u, sf.deviceToken, trustAllowed, req.action);
     if (check.valid) return makeActor({ ...base, factor: 'device' }, passwordAt, passwordAt);
+    sf.onDeviceRefused?.(check.reason);
   }
   if (proof === undefined && sf.ask) {
     proof = await sf.ask();

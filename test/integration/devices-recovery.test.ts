@@ -57,7 +57,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
   const enrolled: Record<string, Enrolled> = {};
 
   const newMachine = () => makeCliEnv({ PORTAL_MFA_KEY: keyB64 }).env;
-  const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) => runCli(['--db', url, ...args], { env: e, stdin });
+  const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) => runCli(['--db', url, ...args], { env: e, stdin, timeoutMs: 90_000 });
   const as = (who: Account, args: string[], e: NodeJS.ProcessEnv = env) => cli(['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
   /** --as with a fresh code of the actor's own (the actor has MFA). */
   const asWithCode = async (who: Account, args: string[], e: NodeJS.ProcessEnv = env) =>
@@ -100,7 +100,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
     fx = makeFixtures(knex, keyB64, 'devices-test');
     // acme requires MFA: its admin acts only once enrolled (rule 4, --as included)
     await enrol(ALICE);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await db?.close();

@@ -125,7 +125,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     () => env,
   );
 
-  const orgId = async (slug: string) => Number((await knex('organisations').where({ slug }).first('id')).id);
+  const orgId = async (slug: string) => Number((await knex('organisations').where({ slug }).first('id'))!.id);
   const memberEmails = async (slug: string, where: (q: Knex.QueryBuilder) => void = () => {}) => {
     const q = knex('organisation_members as m').join('users as u', 'u.id', 'm.user_id').where('m.organisation_id', await orgId(slug));
     where(q);
@@ -259,7 +259,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     const now = Date.now();
     for (const [email, name] of Object.entries(awkward)) {
       await knex('users').insert({ email, name, password_hash: `$2b$10$${'x'.repeat(53)}`, role: 'developer', created_at: now });
-      const { id } = await knex('users').where({ email }).first('id');
+      const { id } = (await knex('users').where({ email }).first('id'))!;
       await knex('organisation_members').insert({ organisation_id: acme, user_id: Number(id), role: 'member', created_at: now });
     }
 
