@@ -16,6 +16,7 @@ export interface GlobalOptions {
   color?: boolean; // commander's --no-color
   yes?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 /** Resolution order: --db, PORTAL_MFA_DB, then the embedded SQLite default. */

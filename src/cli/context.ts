@@ -4,7 +4,7 @@ import { usageError } from '../core/errors.js';
 import type { SecretKey } from '../core/secretBox.js';
 import type { Clock, Origin, RandomSource, Settings } from '../core/settings.js';
 import type { Database } from '../db/connect.js';
-import type { DatabaseTarget } from '../db/url.js';
+import { describeTarget, type DatabaseTarget } from '../db/url.js';
 import { resolveSmtpConfig, type SmtpConfig } from '../mail/smtpConfig.js';
 import { resolveDatabaseTarget, resolveSettings, type GlobalOptions } from './config.js';
 import { readAll, type IOStreams } from './io.js';
@@ -85,6 +85,11 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
       if (!db) {
         const { openDatabase } = await import('../db/connect.js');
         db = await openDatabase(getTarget(), { create: opts.create });
+        if (globals.verbose) {
+          const f = db.failover;
+          const passed = f?.skipped.length ? ` (passed over ${f.skipped.join('; ')})` : '';
+          io.stderr.write(`verbose: using ${f ? `the database server at ${f.current}` : describeTarget(db.target)}${passed}\n`);
+        }
       }
       if (opts.checkSchema !== false && !schemaChecked) {
         const { ensureSchemaCurrent } = await import('../db/schema.js');

@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { isPortalMfaError, PortalMfaError } from '../core/errors.js';
 import { EXIT_CODES } from './exitCodes.js';
-import { describeDatabaseError, LOST_CONNECTION } from '../db/databaseErrors.js';
+import { onConflict } from '../db/conflictRetry.js';
+import { describeDatabaseError, driverMessage, LOST_CONNECTION } from '../db/databaseErrors.js';
 import type { DatabaseTarget } from '../db/url.js';
 import type { GlobalOptions } from './config.js';
 import type { CommandContext, ContextDeps } from './context.js';
@@ -40,6 +41,7 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
     .option('--no-color', 'no colour (also NO_COLOR)')
     .option('-y, --yes', 'skip confirmations')
     .option('-q, --quiet', 'print less')
+    .option('--verbose', 'say which database server is used (stderr)')
     .showSuggestionAfterError(true)
     .configureOutput(output)
     .exitOverride();
@@ -114,6 +116,10 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       }
     };
 
+  // PORTAL_MFA_DEBUG: one stderr line per conflict the database made us retry (README "Running against a cluster")
+  const stopDebug = env.PORTAL_MFA_DEBUG
+    ? onConflict((c) => io.stderr.write(`debug: ${c.kind} conflict ${c.code}, attempt ${c.attempt}/${c.attempts}${c.willRetry ? ', retrying' : ', giving up'}\n`))
+    : () => undefined;
   const program = buildProgram(act, {
     out: (s) => io.stdout.write(s),
     err: (s) => io.stderr.write(s),
@@ -138,6 +144,8 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     const err = toPortalError(e);
     writeError(io, err, red, dim, argv.includes('--json'), env);
     return EXIT_CODES[err.kind];
+  } finally {
+    stopDebug();
   }
 }
 
@@ -158,7 +166,7 @@ function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
   if (isPortalMfaError(e)) return e;
   // Anything a driver throws that escaped a repository is a database problem: one line, exit 10.
   const code = (e as { code?: unknown })?.code;
-  const message = ((e as Error)?.message ?? String(e)).split('\n')[0] ?? '';
+  const message = driverMessage(e);
   if ((typeof code === 'string' && /^(ER_|SQLITE_|E[A-Z]+$|PROTOCOL_)/.test(code)) || /^Knex: /.test(message) || LOST_CONNECTION.test(message)) {
     return describeDatabaseError(e, target);
   }

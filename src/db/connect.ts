@@ -4,12 +4,16 @@ import { dirname, resolve } from 'node:path';
 import type { Knex } from 'knex';
 import { configError } from '../core/errors.js';
 import { describeDatabaseError } from './databaseErrors.js';
+import { hostFailover, type Failover } from './failover.js';
+import { retryConflicts } from './transaction.js';
 import type { DatabaseTarget } from './url.js';
 
 export interface Database {
   knex: Knex;
   target: DatabaseTarget;
   dialect: 'sqlite' | 'mysql';
+  /** MySQL: the server of the host list the connection was made to, and why earlier ones were passed over. */
+  failover?: Failover;
   close(): Promise<void>;
 }
 
@@ -74,6 +78,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { create?: bool
   // knex logs connection trouble with console.warn; errors are reported once, by the CLI
   const log = { warn() {}, error() {}, deprecate() {}, debug() {} };
   let knex: Knex;
+  let failover: Failover | undefined;
   if (target.dialect === 'sqlite') {
     prepareSqliteFile(target, Boolean(opts.create));
     knex = knexFactory({
@@ -104,6 +109,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { create?: bool
       },
     });
   } else {
+    failover = hostFailover(target);
     knex = knexFactory({
       log,
       client: 'mysql2',
@@ -122,11 +128,14 @@ export async function openDatabase(target: DatabaseTarget, opts: { create?: bool
       pool: { min: 0, max: 4 },
       acquireConnectionTimeout: 15_000,
     });
+    failover.install(knex);
+    retryConflicts(knex);
   }
   const db: Database = {
     knex,
     target,
     dialect: target.dialect,
+    failover,
     close: () => knex.destroy(),
   };
   try {

@@ -1,5 +1,7 @@
 import { configError, isPortalMfaError, type PortalMfaError } from '../core/errors.js';
-import { describeTarget, type DatabaseTarget } from './url.js';
+import { ATTEMPTS, classifyDbError } from './conflictRetry.js';
+import { NoServerAvailable } from './failover.js';
+import { describeHost, describeTarget, maskCredentials, type DatabaseTarget } from './url.js';
 
 /** mysql2 errors without a code that mean the server connection is gone. */
 export const LOST_CONNECTION = /connection is in closed state|Connection lost: The server closed the connection/;
@@ -13,7 +15,26 @@ export function describeDatabaseError(e: unknown, target?: DatabaseTarget): Port
   const err = e as { code?: string; errno?: number; message?: string; sqlMessage?: string };
   const code = err?.code ?? '';
   const where = target ? describeTarget(target) : 'the database';
-  const mysqlAt = target && target.dialect === 'mysql' ? `${target.host}:${target.port}` : 'the server';
+  const mysqlAt =
+    target && target.dialect === 'mysql' ? (target.hosts ?? [{ host: target.host, port: target.port }]).map(describeHost).join(',') : 'the server';
+  if (e instanceof NoServerAvailable) {
+    return configError(`cannot connect to any of the database servers: ${maskCredentials(e.attempts.join('; '))}`, {
+      hint: 'are the servers running? check the host list in --db / PORTAL_MFA_DB',
+    });
+  }
+  const trouble = classifyDbError(e);
+  if (trouble === 'conflict') {
+    const attempts = (e as { [ATTEMPTS]?: number })[ATTEMPTS];
+    return configError(
+      `the database kept refusing the change because of conflicting concurrent changes${attempts ? ` (tried ${attempts} times)` : ''}`,
+      { hint: 'nothing was changed by the refused step; run the command again' },
+    );
+  }
+  if (trouble === 'unavailable') {
+    return configError(`the database server at ${mysqlAt} is not ready: it is not part of the cluster's primary component`, {
+      hint: 'use another node of the cluster, or list several: --db mysql://user:pass@h1,h2,h3/db',
+    });
+  }
   switch (code) {
     case 'ECONNREFUSED':
       return configError(`cannot connect to the database server at ${mysqlAt}: connection refused`, {
@@ -66,7 +87,7 @@ export function describeDatabaseError(e: unknown, target?: DatabaseTarget): Port
   if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY')) {
     return configError(`cannot write ${where} (${code})`, { hint: 'check that the file and directory are writable and the disk has space' });
   }
-  const message = (err?.message ?? String(e)).split('\n')[0] ?? 'unknown error';
+  const message = driverMessage(e);
   if (LOST_CONNECTION.test(message)) {
     // e.g. the ROLLBACK knex sends after the server died mid-transaction (mysql2 gives it no code)
     return configError(`lost the connection to the database server at ${mysqlAt}`, {
@@ -79,9 +100,26 @@ export function describeDatabaseError(e: unknown, target?: DatabaseTarget): Port
   if (/no such table/i.test(message)) {
     return configError(`the database schema is missing a table`, { hint: 'run: portal-mfa db migrate' });
   }
-  return configError(`database error on ${where}: ${stripSecrets(message)}`);
+  return configError(`database error on ${where}: ${message}`);
 }
 
-function stripSecrets(message: string): string {
-  return message.replace(/(mysql|mariadb):\/\/([^:/@]*):[^@]*@/gi, '$1://$2:***@');
+/** knex puts the statement in front of the driver's message: "insert into `t` (…) values (…) - Deadlock found…" */
+const SQL_PREFIX = /^\s*(select|insert|update|delete|replace|create|alter|drop|truncate|with|begin|commit|rollback|savepoint|release|set|show|pragma|lock|unlock|call|explain)\b/i;
+
+/**
+ * The driver's own message, first line only, for printing: never the SQL text knex prefixes it
+ * with (it holds table layouts and bound values such as emails), never a URL password.
+ */
+export function driverMessage(e: unknown): string {
+  const err = e as { message?: unknown; sqlMessage?: unknown };
+  let message: string;
+  if (typeof err?.sqlMessage === 'string' && err.sqlMessage !== '') message = err.sqlMessage;
+  else {
+    message = (typeof err?.message === 'string' ? err.message : String(e)).split('\n')[0] ?? '';
+    const sep = message.lastIndexOf(' - ');
+    if (SQL_PREFIX.test(message)) message = sep >= 0 ? message.slice(sep + 3) : 'the statement failed';
+  }
+  // MariaDB quotes the offending value ("Duplicate entry 'a@b.example' for key 'email'"): data, not for the terminal
+  message = message.replace(/^Duplicate entry '.*' for key/s, 'Duplicate entry for key');
+  return maskCredentials(message.split('\n')[0] ?? '').trim() || 'unknown error';
 }

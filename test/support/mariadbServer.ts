@@ -68,7 +68,7 @@ function isExecutable(p: string): boolean {
   }
 }
 
-function findBinary(envVar: string, names: string[]): string | null {
+export function findBinary(envVar: string, names: string[]): string | null {
   const override = process.env[envVar];
   if (override) return isExecutable(override) ? override : null;
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SEARCH_DIRS];
@@ -132,7 +132,7 @@ async function findFreePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function tail(text: string, lines = 25): string {
+export function tail(text: string, lines = 25): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
@@ -151,7 +151,7 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-async function killChild(child: ChildProcess): Promise<void> {
+export async function killChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   if (!(await waitForExit(child, 10_000))) {
@@ -164,7 +164,7 @@ async function killChild(child: ChildProcess): Promise<void> {
  * Detached `sh` loop that polls our pid; when we are gone it SIGTERMs mariadbd (SIGKILL after 10 s)
  * and deletes the temp dir. Killed by stop(). Returns undefined if it can't be started.
  */
-function startWatchdog(serverPid: number | undefined, baseDir: string): ChildProcess | undefined {
+export function startWatchdog(serverPid: number | undefined, baseDir: string): ChildProcess | undefined {
   if (serverPid === undefined || !isExecutable('/bin/sh')) return undefined;
   const script = [
     'parent=$1; server=$2; dir=$3',
@@ -210,6 +210,8 @@ export async function startMariadb(): Promise<MariadbServer> {
         [
           '--no-defaults',
           `--datadir=${datadir}`,
+          // a private tmpdir: parallel install-db runs clean up each other's /tmp/#sql* files
+          `--tmpdir=${baseDir}`,
           '--auth-root-authentication-method=normal',
           '--skip-test-db',
           ...userArgs,
@@ -257,6 +259,7 @@ async function launch(mariadbd: string, o: LaunchOptions): Promise<MariadbServer
     [
       '--no-defaults',
       `--datadir=${o.datadir}`,
+      `--tmpdir=${o.baseDir}`,
       `--socket=${o.socket}`,
       `--port=${o.port}`,
       '--bind-address=127.0.0.1',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PortalMfaError } from '../../src/core/errors.js';
-import { describeTarget, maskDatabaseUrl, parseDatabaseUrl, type DatabaseTarget } from '../../src/db/url.js';
+import { describeTarget, maskCredentials, maskDatabaseUrl, parseDatabaseUrl, type DatabaseTarget } from '../../src/db/url.js';
 
 /** Parse `raw`, expecting a usage error (exit 2); returns the error for further checks. */
 function usageFailure(raw: string): PortalMfaError {
@@ -55,6 +55,7 @@ describe('parseDatabaseUrl: mysql / mariadb', () => {
       dialect: 'mysql',
       host: 'db.internal',
       port: 3307,
+      hosts: [{ host: 'db.internal', port: 3307 }],
       user: 'portal',
       password: 's3cret',
       database: 'portal_prod',
@@ -76,6 +77,7 @@ describe('parseDatabaseUrl: mysql / mariadb', () => {
       dialect: 'mysql',
       host: 'maria.local',
       port: 3310,
+      hosts: [{ host: 'maria.local', port: 3310 }],
       user: 'u',
       password: 'pw',
       database: 'portal',
@@ -206,5 +208,82 @@ describe('describeTarget', () => {
     const d = describeTarget(t);
     expect(d).toBe('mysql://u:***@h:3399/d');
     expect(d).not.toMatch(/p@ss|w0rd|p%40ss/);
+  });
+});
+
+describe('malformed URLs never show the password (issue 9)', () => {
+  // each is a typo of mysql://user:password@host/db; the password must not reach the message
+  const typos = [
+    'mysql:/alice:Zq8Pw3@db.internal/portal',
+    'mysql//alice:Zq8Pw3@db.internal/portal',
+    'mysql:alice:Zq8Pw3@db.internal/portal',
+    'mysql:///alice:Zq8Pw3@db.internal/portal',
+    'mysq://alice:Zq8Pw3@db.internal/portal',
+    'http//alice:Zq8Pw3@db.internal/portal',
+    'alice:Zq8Pw3@db.internal/portal',
+    'mysql:/alice:Zq8@Pw3@db.internal/portal',
+    'mysql://alice:Zq8Pw3@db.internal:99999/portal',
+    'mysql://alice:Zq8Pw3@h1:3306,,h3:3306/portal',
+    'mysql://alice:Zq8Pw3@h1:3306,h2:nope/portal',
+  ];
+  for (const raw of typos) {
+    it(raw.replace('Zq8Pw3', '***'), () => {
+      const e = usageFailure(raw);
+      expect(shown(e)).not.toMatch(/Zq8|Pw3/);
+      expect(maskDatabaseUrl(raw)).not.toMatch(/Zq8|Pw3/);
+    });
+  }
+
+  it('maskDatabaseUrl keeps what is needed to spot the typo', () => {
+    expect(maskDatabaseUrl('mysql:/alice:Zq8Pw3@db.internal/portal')).toBe('mysql:/alice:***@db.internal/portal');
+    expect(maskDatabaseUrl('mysql//alice:Zq8Pw3@db.internal/portal')).toBe('mysql//alice:***@db.internal/portal');
+  });
+
+  it('maskCredentials masks every user:password@ in a text', () => {
+    const text = 'tried mysql://a:Zq8Pw3@h1/db and mysql:/b:Wv5Rt1@h2/db, then c:Xy9Uu2@h3';
+    const masked = maskCredentials(text);
+    expect(masked).not.toMatch(/Zq8Pw3|Wv5Rt1|Xy9Uu2/);
+    expect(masked).toBe('tried mysql://a:***@h1/db and mysql:/b:***@h2/db, then c:***@h3');
+    // an email address is not a credential
+    expect(maskCredentials('alice@acme.example is locked')).toBe('alice@acme.example is locked');
+  });
+});
+
+describe('parseDatabaseUrl: several hosts (failover)', () => {
+  it('mysql://user:pass@h1:3306,h2:3307,h3/db: hosts in order, the first is host/port', () => {
+    const t = parseDatabaseUrl('mysql://portal:s3cret@h1:3306,h2:3307,h3/portal');
+    expect(t).toMatchObject({
+      dialect: 'mysql',
+      host: 'h1',
+      port: 3306,
+      user: 'portal',
+      password: 's3cret',
+      database: 'portal',
+      hosts: [
+        { host: 'h1', port: 3306 },
+        { host: 'h2', port: 3307 },
+        { host: 'h3', port: 3306 },
+      ],
+    });
+    expect(describeTarget(t)).toBe('mysql://portal:***@h1:3306,h2:3307,h3:3306/portal');
+  });
+
+  it('IPv6 hosts in the list', () => {
+    const t = parseDatabaseUrl('mysql://u:pw@[::1]:3306,127.0.0.1:3307/portal');
+    expect(t.dialect === 'mysql' && t.hosts).toEqual([
+      { host: '::1', port: 3306 },
+      { host: '127.0.0.1', port: 3307 },
+    ]);
+  });
+
+  it('a single host is a list of one', () => {
+    const t = parseDatabaseUrl('mysql://u:pw@db/portal');
+    expect(t.dialect === 'mysql' && t.hosts).toEqual([{ host: 'db', port: 3306 }]);
+  });
+
+  it('an empty or invalid entry is a usage error naming no password', () => {
+    for (const raw of ['mysql://u:Zq8Pw3@h1,/db', 'mysql://u:Zq8Pw3@,h2/db', 'mysql://u:Zq8Pw3@h1:0,h2/db', 'mysql://u:Zq8Pw3@h1,h2:x/db']) {
+      expect(shown(usageFailure(raw)), raw).not.toContain('Zq8Pw3');
+    }
   });
 });

@@ -74,13 +74,16 @@ export async function status(ctx: CommandContext): Promise<void> {
   const target = ctx.target();
   // a SQLite file that does not exist yet is reported as an empty database, without creating it
   const absent = target.dialect === 'sqlite' && sqliteFileAbsent(target);
-  const state = absent
-    ? { applied: [], pending: (await import('../../../migrations/index.js')).MIGRATIONS.map((m) => m.name), unknown: [], current: false }
-    : await migrationState((await ctx.database({ checkSchema: false })).knex);
+  const db = absent ? undefined : await ctx.database({ checkSchema: false });
+  const state = db
+    ? await migrationState(db.knex)
+    : { applied: [], pending: (await import('../../../migrations/index.js')).MIGRATIONS.map((m) => m.name), unknown: [], current: false };
   if (ctx.out.json) {
     ctx.out.printJson({
       database: describeTarget(target),
       dialect: target.dialect,
+      // the server of the host list actually used (failover); null for SQLite
+      host: db?.failover?.current ?? null,
       current: state.current,
       applied: state.applied,
       pending: state.pending,
@@ -89,6 +92,7 @@ export async function status(ctx: CommandContext): Promise<void> {
     return;
   }
   ctx.out.line(`database  ${describeTarget(target)}${absent ? ' (no file yet)' : ''}`);
+  if (db?.failover) ctx.out.line(`server    ${db.failover.current}${db.failover.skipped.length ? ` (passed over ${db.failover.skipped.join('; ')})` : ''}`);
   ctx.out.table(
     [
       { header: 'migration', value: (r: { name: string; state: string; at: string }) => r.name },
