@@ -7,7 +7,7 @@ import type { CommandContext, ContextDeps } from './context.js';
 import { colorWanted, systemIO, type IOStreams } from './io.js';
 import { registerCommands } from './commands/index.js';
 import { EXIT_CODES_HELP } from './exitCodesHelp.js';
-import { sanitizeCell } from './render.js';
+import { errorStyle, sanitizeCell } from './render.js';
 import { VERSION } from './version.js';
 
 export type Handler<O> = (ctx: CommandContext, opts: O, args: string[]) => Promise<void>;
@@ -79,8 +79,10 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
   const noColor = argv.includes('--no-color');
   const io: IOStreams = deps.io ?? systemIO(env, { noColor });
   const errColor = colorWanted(env, io.stderrIsTTY, noColor);
-  const red = (s: string) => (errColor ? `\u001b[31m${s}\u001b[39m` : s);
-  const dim = (s: string) => (errColor ? `\u001b[2m${s}\u001b[22m` : s);
+  // one colour system: chalk, as everywhere else (loaded only when stderr shows colour)
+  const errStyle = await errorStyle(errColor);
+  const red = (s: string) => errStyle.red(s);
+  const dim = (s: string) => errStyle.dim(s);
 
   const act: Act =
     <O>(handler: Handler<O>) =>

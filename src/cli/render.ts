@@ -26,8 +26,31 @@ export async function loadTerminalSupport(io: Pick<IOStreams, 'stdoutIsTTY' | 'c
   if (io.stdoutIsTTY) stringWidth = (await import('string-width')).default;
 }
 
+/** The style of error lines (main.ts): chalk's on a colour terminal, loaded only then. */
+export async function errorStyle(on: boolean): Promise<Style> {
+  if (!on) return PLAIN;
+  const { Chalk } = await import('chalk');
+  return new Chalk({ level: 1 });
+}
+
 function makeStyle(on: boolean): Style {
   return on && chalkStyle ? chalkStyle : PLAIN;
+}
+
+/**
+ * A value with a colour: the text is data (sanitised by the renderer), the paint is applied
+ * after sanitising — so a colour is an escape the terminal obeys, and data can never carry one.
+ */
+export interface Painted {
+  text: string;
+  paint: keyof Style;
+}
+
+/** A cell of `fields`: plain data, or data with a colour. */
+export type Cell = string | Painted;
+
+export function painted(text: string, paint: keyof Style): Painted {
+  return { text, paint };
 }
 
 export interface Column<Row> {
@@ -106,9 +129,10 @@ export class Output {
     for (const row of cells) {
       const text = row
         .map((cell, i) => {
-          const padded = pad(cell, widths[i]!);
+          // colour the sanitised cell, then pad by its visible width
           const color = columns[i]!.color;
-          return color ? padded.replace(cell, color(cell, this.style)) : padded;
+          const shown = color ? color(cell, this.style) : cell;
+          return shown + ' '.repeat(Math.max(0, widths[i]! - stringWidth(cell)));
         })
         .join('  ')
         .trimEnd();
@@ -117,11 +141,12 @@ export class Output {
   }
 
   /** Key/value block for one record (status and similar). */
-  fields(pairs: [string, string][]): void {
+  fields(pairs: [string, Cell][]): void {
     if (this.opts.json) return;
     const width = Math.max(...pairs.map(([k]) => stringWidth(k)));
     for (const [k, v] of pairs) {
-      this.io.stdout.write(`${this.style.dim(k.padEnd(width))}  ${sanitizeCell(v)}\n`);
+      const shown = typeof v === 'string' ? sanitizeCell(v) : this.style[v.paint](sanitizeCell(v.text));
+      this.io.stdout.write(`${this.style.dim(k.padEnd(width))}  ${shown}\n`);
     }
   }
 }
@@ -132,12 +157,17 @@ export function sanitizeCell(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
 }
 
+/**
+ * Times in JSON: ISO-8601 UTC to the second (`2026-12-01T14:03:05Z`). Stored times carry
+ * milliseconds, which only add noise to a report; every JSON time goes through here.
+ */
 export function isoOrNull(ms: number | null | undefined): string | null {
-  return ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString();
+  return ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Human time: ISO-8601 UTC without milliseconds. */
+/** Human time, the one format of every human output: `2026-12-01 14:03 UTC` (`none` when there is no time). */
 export function humanTime(ms: number | null | undefined, none = '-'): string {
   if (ms === null || ms === undefined) return none;
-  return new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = new Date(Number(ms)).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }

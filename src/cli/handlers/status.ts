@@ -2,7 +2,7 @@ import { authorise } from '../../core/authorise.js';
 import { mfaStatus } from '../../core/status.js';
 import { mfaDeps, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
-import { humanTime, isoOrNull } from '../render.js';
+import { humanTime, isoOrNull, painted, type Cell } from '../render.js';
 import { findTargetUser, organisationPicker } from '../targets.js';
 
 
@@ -29,17 +29,16 @@ export async function status(ctx: CommandContext, opts: { user?: string; org?: s
     });
     return;
   }
-  const st = ctx.out.style;
-  const state = s.state === 'active' ? st.green('active') : s.state === 'pending' ? st.yellow('pending') : st.red('none');
+  const state = painted(s.state, s.state === 'active' ? 'green' : s.state === 'pending' ? 'yellow' : 'red');
   ctx.out.fields([
     ['user', `${s.email}${s.name ? ` (${s.name})` : ''}`],
     ['mfa', state],
     ['enrolled', humanTime(s.enrolledAt)],
     ['confirmed', humanTime(s.confirmedAt)],
     ['last used', humanTime(s.lastUsedAt)],
-    ...(s.pendingSince !== null ? ([['pending since', humanTime(s.pendingSince)]] as [string, string][]) : []),
+    ...(s.pendingSince !== null ? ([['pending since', humanTime(s.pendingSince)]] as [string, Cell][]) : []),
     ['failures', String(s.consecutiveFailures)],
-    ['locked', s.lockedUntil !== null ? st.red(`until ${humanTime(s.lockedUntil)}`) : 'no'],
+    ['locked', s.lockedUntil !== null ? painted(`until ${humanTime(s.lockedUntil)}`, 'red') : 'no'],
     ['trusted devices', String(s.trustedDevices)],
     ['recovery codes', `${s.recoveryCodesLeft} left`],
   ]);

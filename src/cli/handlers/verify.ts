@@ -4,7 +4,7 @@ import { rejected, usageError } from '../../core/errors.js';
 import { trustDevice, validateLabel } from '../../core/trustedDevices.js';
 import { normaliseRecoveryCode, useRecoveryCode } from '../../core/recoveryCodes.js';
 import { describeDrift, diagnoseCode, parseCode, party, verifyActiveCode } from '../../core/verification.js';
-import { isoOrNull } from '../render.js';
+import { humanTime, isoOrNull } from '../render.js';
 import { dbKey, mfaDeps, readCode, resolveActor } from '../actor.js';
 import { parseEmail } from '../config.js';
 import type { CommandContext } from '../context.js';
@@ -82,6 +82,6 @@ export async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<
   }
   ctx.out.success(`code valid for ${target.email} (${describeDrift(result.driftSteps)})`);
   if (device) {
-    ctx.out.line(`Trusted device #${device.id} until ${isoOrNull(device.expiresAt)}; its token (shown once): ${device.token}`);
+    ctx.out.line(`Trusted device #${device.id} until ${humanTime(device.expiresAt)}; its token (shown once): ${device.token}`);
   }
 }
