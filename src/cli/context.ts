@@ -5,10 +5,11 @@ import type { SecretKey } from '../core/secretBox.js';
 import type { Clock, Origin, RandomSource, Settings } from '../core/settings.js';
 import type { Database } from '../db/connect.js';
 import type { DatabaseTarget } from '../db/url.js';
-import { resolveDatabaseTarget, resolveSettings, type GlobalOptions } from './config.js';
+import { resolveDatabaseTarget, resolveMailConfig, resolveSettings, withProfileDefaults, type GlobalOptions } from './config.js';
 import { readAll, type IOStreams } from './io.js';
 import { loadKeyring } from './keySource.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from './prompter.js';
+import { loadProfile, type Profile } from './profiles.js';
 import { Output } from './render.js';
 
 /** What every command runs with: streams, prompts, configuration and a lazily opened database. */
@@ -17,7 +18,12 @@ export interface CommandContext {
   io: IOStreams;
   out: Output;
   prompter: Prompter;
+  /** flags, with the profile's `as` / `key_file` filled in under flags and environment */
   globals: GlobalOptions;
+  /** the selected config profile (SPEC §8), if any */
+  profile: Profile | undefined;
+  /** SMTP settings: environment over profile */
+  mail: { smtpUrl?: string; mailFrom?: string };
   settings: Settings;
   clock: Clock;
   random: RandomSource;
@@ -41,9 +47,11 @@ export interface ContextDeps {
   random?: RandomSource;
 }
 
-export function createContext(globals: GlobalOptions, deps: ContextDeps): CommandContext {
+export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandContext {
   const { env, io } = deps;
-  const settings = resolveSettings(env);
+  const profile = loadProfile(flags.profile, env);
+  const globals = withProfileDefaults(flags, env, profile);
+  const settings = resolveSettings(env, profile);
   const out = new Output(io, { json: Boolean(globals.json), quiet: Boolean(globals.quiet) });
   const prompter = deps.prompter ?? (io.canPrompt ? terminalPrompter(io) : nonInteractivePrompter());
   let target: DatabaseTarget | undefined;
@@ -54,7 +62,7 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
   let stdinConsumed = false;
 
   const lines = async () => (stdinLines ??= (await readAll(io.stdin)).split(/\r?\n/));
-  const getTarget = () => (target ??= resolveDatabaseTarget(globals, env));
+  const getTarget = () => (target ??= resolveDatabaseTarget(globals, env, profile));
 
   return {
     env,
@@ -62,6 +70,8 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
     out,
     prompter,
     globals,
+    profile,
+    mail: resolveMailConfig(globals, env, profile),
     settings,
     clock: deps.clock ?? (() => Date.now()),
     random: deps.random ?? ((n) => randomBytes(n)),

@@ -35,6 +35,7 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
     .option('--password-stdin', 'read the actor\'s password from the first line of stdin')
     .option('--code <code>', 'a current code from the authenticator app (`-` reads it from stdin)')
     .option('--recovery-code <code>', 'a recovery code, in place of a code from the app (used up)')
+    .option('--profile <name>', 'settings from [profiles.NAME] of the config file (env PORTAL_MFA_PROFILE)')
     .option('--json', 'print one JSON document (NDJSON for streams) on stdout')
     .option('--no-color', 'no colour (also NO_COLOR)')
     .option('-y, --yes', 'skip confirmations')
@@ -89,7 +90,6 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      if (globals.as === undefined && env.PORTAL_MFA_AS) globals.as = env.PORTAL_MFA_AS;
       const { createContext } = await import('./context.js');
       if (io.stdoutIsTTY || io.color || io.colorErr) await (await import('./render.js')).loadTerminalSupport(io);
       const ctx = createContext(globals, { ...deps, env, io });
