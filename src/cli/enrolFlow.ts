@@ -1,28 +1,45 @@
 import type { MfaDeps } from '../core/deps.js';
 import { confirmEnrolment, startEnrolment, type ConfirmedEnrolment, type PendingEnrolment } from '../core/enrolment.js';
-import { isPortalMfaError, usageError } from '../core/errors.js';
+import { cancelled, isPortalMfaError, usageError } from '../core/errors.js';
 import { groupSecret } from '../core/totp.js';
 import { describeDrift, parseCode, party } from '../core/verification.js';
 import type { UserRow } from '../db/userRepository.js';
 import type { CommandContext } from './context.js';
-import { parseQrMode, renderQr, type QrMode } from './qr.js';
+import { chooseQr, parseQrMode, type QrMode } from './qr.js';
 
-/** Print what the phone needs: the QR code (on a terminal), the manual key and a clock hint. */
+/** Print what the phone needs: the manual key, a clock hint and the QR code that fits the terminal. */
 export async function showPendingEnrolment(ctx: CommandContext, pending: PendingEnrolment, qr: QrMode): Promise<void> {
   const s = ctx.out.style;
   const w = (text: string) => ctx.io.stdout.write(text + '\n');
+  const stdout = ctx.io.stdout as { columns?: number; rows?: number };
+  const columns = ctx.io.stdoutIsTTY ? stdout.columns : undefined;
   // The QR code comes last, right above the code prompt, so it is what stays on the screen.
-  w(`Key for manual entry (time-based, 6 digits, 30 seconds):  ${s.bold(groupSecret(pending.secret))}`);
+  w('Key for manual entry (time-based, 6 digits, 30 seconds):');
+  for (const line of keyLines(groupSecret(pending.secret), columns)) w(`  ${s.bold(line)}`);
   w(s.dim(`Hint: the phone's clock must be right — set it to update automatically.`));
-  if (qr === 'none') return;
-  const code = await renderQr(pending.otpauthUri, qr);
-  const lines = code.split('\n').length;
-  const rows = (ctx.io.stdout as { rows?: number }).rows;
-  if (rows !== undefined && rows < lines + 2) {
-    w(ctx.out.style.yellow(`The QR code needs ${lines + 2} lines; this terminal has ${rows}: enlarge it (or scroll up) to scan.`));
-  }
+  const choice = await chooseQr(pending.otpauthUri, qr, { columns, rows: ctx.io.stdoutIsTTY ? stdout.rows : undefined, color: ctx.io.color });
+  if (!choice) return;
+  // the note comes first: never after a QR code it would push off the screen
+  if (choice.note) ctx.out.warn(choice.note);
+  if (!choice.print) return;
   w(`Scan with Google Authenticator, Authy, LastPass Authenticator or any TOTP app:`);
-  w(code);
+  w(choice.print.text);
+}
+
+/** The grouped key ("ABCD EFGH …") in lines that fit the terminal, broken only between groups. */
+export function keyLines(grouped: string, columns: number | undefined, indent = 2): string[] {
+  const groups = grouped.split(' ');
+  const width = Math.max(4, (columns ?? Infinity) - indent);
+  const lines: string[] = [];
+  let line = '';
+  for (const g of groups) {
+    if (line !== '' && line.length + 1 + g.length > width) {
+      lines.push(line);
+      line = g;
+    } else line = line === '' ? g : `${line} ${g}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 /** `--confirm CODE` (a string), `--no-confirm` (false), or neither: enroll's and replace's modes. */
@@ -59,7 +76,9 @@ export async function interactiveEnrolment(
   const pending = await startEnrolment(deps, user, { actor: party(opts.actor), replacing: opts.replacing });
   await showPendingEnrolment(ctx, pending, opts.qr);
   for (let attempt = 1; ; attempt++) {
-    const raw = await ctx.prompter.input('Code from the app:', 'use enroll --no-confirm --json, then enroll --confirm CODE');
+    const raw = await ctx.prompter.input('Code from the app:', 'use enroll --no-confirm --json, then enroll --confirm CODE').catch((e: unknown) => {
+      throw isPortalMfaError(e) && e.kind === 'cancelled' ? leftPending(user, opts.replacing) : e;
+    });
     try {
       const result = await confirmEnrolment(deps, user, parseCode(raw), { actor: party(opts.actor) });
       ctx.out.success(`MFA is active for ${user.email} (${describeDrift(result.driftSteps)})`);
@@ -70,6 +89,18 @@ export async function interactiveEnrolment(
       ctx.io.stderr.write(`${ctx.out.errStyle.red('error:')} ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
     }
   }
+}
+
+/** Ctrl-C at the code prompt: what state the account is left in, and the ways on (exit 130). */
+function leftPending(user: UserRow, replacing = false) {
+  if (replacing) {
+    return cancelled(`cancelled: the new device for ${user.email} is left pending; the current device still works`, {
+      hint: 'finish with portal-mfa replace --confirm CODE (a code from the new device), or run portal-mfa replace again to start over',
+    });
+  }
+  return cancelled(`cancelled: the enrolment of ${user.email} is left pending (MFA is not active)`, {
+    hint: 'finish with portal-mfa enroll --confirm CODE if the app already shows a code, run portal-mfa enroll to start over, or portal-mfa disable to cancel it',
+  });
 }
 
 /** Recovery codes are shown once, on stdout, with what they are for. */

@@ -2,6 +2,7 @@ import { rotateKeys } from '../../core/keyRotation.js';
 import type { SecretKey } from '../../core/secretBox.js';
 import { mfaDeps } from '../actor.js';
 import type { CommandContext } from '../context.js';
+import { progressFactory, type Progress } from '../progress.js';
 import { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } from '../keySource.js';
 
 
@@ -29,15 +30,19 @@ export async function rotate(ctx: CommandContext, opts: { newKeyFile: string }):
     if (keyFile) writeKeyFile(keyFile, [newKey, ...readKeyFile(keyFile).filter((k) => k.id !== newKey.id)].map(b64));
   };
 
-  const showProgress = ctx.io.stderrIsTTY && !ctx.globals.quiet;
-  const result = await rotateKeys(deps, newKey, {
-    onProgress: (done, total) => {
-      if (showProgress) ctx.io.stderr.write(`\rre-encrypting: ${done}/${total}`);
-    },
-    onLocked,
-    onComplete,
-  });
-  if (showProgress && !result.alreadyDone) ctx.io.stderr.write('\n');
+  // the total is known once the rotation has counted the secrets: the bar starts then
+  const makeProgress = await progressFactory(ctx);
+  let progress: Progress | undefined;
+  let result: Awaited<ReturnType<typeof rotateKeys>>;
+  try {
+    result = await rotateKeys(deps, newKey, {
+      onProgress: (done, total) => (progress ??= makeProgress({ label: 're-encrypting', total })).update(done, total),
+      onLocked,
+      onComplete,
+    });
+  } finally {
+    progress?.done();
+  }
   if (ctx.out.json) {
     ctx.out.printJson({ newKeyId: result.newKeyId, rotated: result.rotated, complete: true, keyFile: keyFile ?? null });
     return;

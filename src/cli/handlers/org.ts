@@ -6,6 +6,7 @@ import { organisationSummaries, streamMembers, type MemberFilter, type MemberRep
 import { mfaDeps, resolveActor } from '../actor.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
+import { startProgress } from '../progress.js';
 import { humanTime, isoOrNull, sanitizeCell } from '../render.js';
 
 
@@ -199,22 +200,24 @@ export async function disableMfaCommand(
   const org = await organisationForAdmin(deps, actor.user, opts.org, 'org.disable-mfa', { supportAllowed: true });
   if (!opts.dryRun) await confirmOrCancel(ctx, `Disable MFA for ${emails.length} member(s) of ${org.slug}?`);
 
-  const progress = await startProgress(ctx, emails.length);
+  const progress = await startProgress(ctx, { label: opts.dryRun ? 'checking' : 'disabling', total: emails.length });
   const tally = new Map<string, number>();
   let firstFailure: BulkResult | undefined;
-  for (const email of emails) {
-    const r = await disableMemberMfa(deps, actor.user, org, email, { dryRun: Boolean(opts.dryRun), ticket, reason });
-    tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
-    if (r.exitCode !== 0 && !firstFailure) firstFailure = r;
-    progress.increment();
-    if (ctx.out.json) await write(ctx.io.stdout, JSON.stringify(r) + '\n');
-    else if (ctx.io.stdoutIsTTY) {
-      progress.clearLine();
-      const mark = r.exitCode === 0 ? ctx.out.style.green('✓') : ctx.out.style.red('✗');
-      ctx.io.stdout.write(`${mark} ${sanitizeCell(r.email)}  ${r.message}\n`);
-    } else await write(ctx.io.stdout, [r.email, r.outcome, String(r.exitCode), r.message].map(sanitizeCell).join('\t') + '\n');
+  try {
+    for (const email of emails) {
+      const r = await disableMemberMfa(deps, actor.user, org, email, { dryRun: Boolean(opts.dryRun), ticket, reason });
+      tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
+      if (r.exitCode !== 0 && !firstFailure) firstFailure = r;
+      progress.increment();
+      if (ctx.out.json) await progress.result(JSON.stringify(r));
+      else if (ctx.io.stdoutIsTTY) {
+        const mark = r.exitCode === 0 ? ctx.out.style.green('✓') : ctx.out.style.red('✗');
+        await progress.result(`${mark} ${sanitizeCell(r.email)}  ${sanitizeCell(r.message)}`);
+      } else await progress.result([r.email, r.outcome, String(r.exitCode), r.message].map(sanitizeCell).join('\t'));
+    }
+  } finally {
+    progress.done();
   }
-  progress.stop();
   const summary = [...tally.entries()].map(([k, v]) => `${v} ${k}`).join(', ');
   ctx.out.info(`${opts.dryRun ? 'dry run: ' : ''}${emails.length} user(s): ${summary}`);
   if (firstFailure) {
@@ -222,23 +225,4 @@ export async function disableMfaCommand(
     const kind = ({ 2: 'usage', 3: 'not_found', 6: 'wrong_state' } as const)[firstFailure.exitCode as 2 | 3 | 6] ?? 'rejected';
     throw new PortalMfaError(kind, `${emails.length - (tally.get('disabled') ?? 0) - (tally.get('would-disable') ?? 0)} of ${emails.length} user(s) not ${opts.dryRun ? 'disableable' : 'disabled'} (first: ${firstFailure.email}: ${firstFailure.message})`);
   }
-}
-
-interface Progress {
-  increment(): void;
-  clearLine(): void;
-  stop(): void;
-}
-
-/** A progress bar on stderr when it is a terminal; nothing otherwise. */
-async function startProgress(ctx: CommandContext, total: number): Promise<Progress> {
-  if (!ctx.io.stderrIsTTY || ctx.globals.quiet || total < 2) return { increment() {}, clearLine() {}, stop() {} };
-  const { SingleBar, Presets } = await import('cli-progress');
-  const bar = new SingleBar({ stream: ctx.io.stderr as NodeJS.WritableStream, format: 'disabling {bar} {value}/{total}', clearOnComplete: true, hideCursor: true }, Presets.shades_classic);
-  bar.start(total, 0);
-  return {
-    increment: () => bar.increment(),
-    clearLine: () => undefined,
-    stop: () => bar.stop(),
-  };
 }
