@@ -6,6 +6,7 @@ import { describeDrift, parseCode, party } from '../core/verification.js';
 import type { UserRow } from '../db/userRepository.js';
 import type { CommandContext } from './context.js';
 import { chooseQr, parseQrMode, type QrMode } from './qr.js';
+import { wrapWords } from './render.js';
 
 /** Print what the phone needs: the manual key, a clock hint and the QR code that fits the terminal. */
 export async function showPendingEnrolment(ctx: CommandContext, pending: PendingEnrolment, qr: QrMode): Promise<void> {
@@ -14,15 +15,16 @@ export async function showPendingEnrolment(ctx: CommandContext, pending: Pending
   const stdout = ctx.io.stdout as { columns?: number; rows?: number };
   const columns = ctx.io.stdoutIsTTY ? stdout.columns : undefined;
   // The QR code comes last, right above the code prompt, so it is what stays on the screen.
-  w('Key for manual entry (time-based, 6 digits, 30 seconds):');
+  // prose is wrapped between words and the key between groups: the terminal never breaks either
+  for (const line of wrapWords('Key for manual entry (time-based, 6 digits, 30 seconds):', columns)) w(line);
   for (const line of keyLines(groupSecret(pending.secret), columns)) w(`  ${s.bold(line)}`);
-  w(s.dim(`Hint: the phone's clock must be right — set it to update automatically.`));
+  for (const line of wrapWords(`Hint: the phone's clock must be right — set it to update automatically.`, columns)) w(s.dim(line));
   const choice = await chooseQr(pending.otpauthUri, qr, { columns, rows: ctx.io.stdoutIsTTY ? stdout.rows : undefined, color: ctx.io.color });
   if (!choice) return;
   // the note comes first: never after a QR code it would push off the screen
-  if (choice.note) ctx.out.warn(choice.note);
+  if (choice.note) ctx.out.warn(wrapWords(choice.note, columns === undefined ? undefined : columns - 'warning: '.length).join('\n'));
   if (!choice.print) return;
-  w(`Scan with Google Authenticator, Authy, LastPass Authenticator or any TOTP app:`);
+  for (const line of wrapWords(`Scan with Google Authenticator, Authy, LastPass Authenticator or any TOTP app:`, columns)) w(line);
   w(choice.print.text);
 }
 

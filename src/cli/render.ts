@@ -151,6 +151,25 @@ export class Output {
   }
 }
 
+/**
+ * Prose for a terminal `columns` wide, broken at spaces (a word longer than a line stays whole),
+ * so the terminal never breaks a word; unchanged when the width is unknown (not a terminal).
+ * Plain text only: colour it after wrapping.
+ */
+export function wrapWords(text: string, columns: number | undefined): string[] {
+  if (columns === undefined || text.length <= columns) return [text];
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/ +/)) {
+    if (line !== '' && line.length + 1 + word.length > columns) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
 /** Control characters in user-supplied text must not reach the terminal raw. */
 export function sanitizeCell(s: string): string {
   // eslint-disable-next-line no-control-regex
