@@ -172,7 +172,12 @@ ${values}
     compadd -- $cmds
   fi
 }
-compdef _portal_mfa portal-mfa
+# autoloaded from $fpath as _portal-mfa: complete now; sourced: register
+if [ "$funcstack[1]" = "_portal-mfa" ]; then
+  _portal_mfa "$@"
+else
+  compdef _portal_mfa portal-mfa
+fi
 `;
 }
 
