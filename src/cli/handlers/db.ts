@@ -1,6 +1,7 @@
 import { recordAudit } from '../../core/audit.js';
 import { describeTarget } from '../../db/url.js';
 import type { CommandContext } from '../context.js';
+import { humanTime, isoOrNull } from '../render.js';
 
 
 export async function migrate(ctx: CommandContext): Promise<void> {
@@ -46,7 +47,7 @@ export async function status(ctx: CommandContext): Promise<void> {
       database: describeTarget(db.target),
       dialect: db.dialect,
       current: state.current,
-      applied: state.applied,
+      applied: state.applied.map((a) => ({ ...a, appliedAt: a.appliedAt ? isoOrNull(Date.parse(a.appliedAt)) : null })),
       pending: state.pending,
       unknown: state.unknown,
     });
@@ -60,7 +61,7 @@ export async function status(ctx: CommandContext): Promise<void> {
       { header: 'applied at', value: (r) => r.at },
     ],
     [
-      ...state.applied.map((a) => ({ name: a.name, state: state.unknown.includes(a.name) ? 'unknown (newer version)' : 'applied', at: a.appliedAt ?? '-' })),
+      ...state.applied.map((a) => ({ name: a.name, state: state.unknown.includes(a.name) ? 'unknown (newer version)' : 'applied', at: a.appliedAt ? humanTime(Date.parse(a.appliedAt)) : '-' })),
       ...state.pending.map((p) => ({ name: p, state: 'pending', at: '-' })),
     ],
   );

@@ -102,7 +102,7 @@ export async function users(ctx: CommandContext, opts: { org: string; mfa?: stri
   let count = 0;
   if (!ctx.io.stdoutIsTTY) {
     for await (const r of rows) {
-      await write(out, [r.email, r.name, r.role, r.mfa, isoOrNull(r.enrolledAt) ?? '-', isoOrNull(r.lastUsedAt) ?? '-', String(r.trustedDevices)].map(sanitizeCell).join('\t') + '\n');
+      await write(out, [r.email, r.name, r.role, r.mfa, humanTime(r.enrolledAt), humanTime(r.lastUsedAt), String(r.trustedDevices)].map(sanitizeCell).join('\t') + '\n');
       count++;
     }
     return;
