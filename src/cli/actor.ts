@@ -1,21 +1,35 @@
-import { authenticatePassword, confirmPassword, enforcementFor, sessionUser } from '../core/authentication.js';
+import { looksLikeAccessCode } from '../core/accessCodes.js';
+import type { Actor } from '../core/actor.js';
 import type { MfaDeps } from '../core/deps.js';
+import { createPortalMfa, type PortalMfa } from '../core/api.js';
+import { normaliseEmail } from '../core/email.js';
 import { usageError } from '../core/errors.js';
-import { checkTrustedDevice } from '../core/trustedDevices.js';
-import { useRecoveryCode } from '../core/recoveryCodes.js';
-import { parseCode, party, verifyActiveCode } from '../core/verification.js';
-import { credentialsOfUser } from '../db/credentialRepository.js';
+import type { SecondFactorProof } from '../core/secondFactor.js';
+import { normaliseCode } from '../core/totp.js';
 import { describeTarget } from '../db/url.js';
-import type { UserRow } from '../db/userRepository.js';
-import { parseEmail } from './config.js';
 import type { CommandContext } from './context.js';
 import { LocalStore } from './localStore.js';
 
+/** What the core needs, over this command's database (opened once), clock and origin. */
 export async function mfaDeps(ctx: CommandContext): Promise<MfaDeps> {
   const db = await ctx.database();
-  return { knex: db.knex, clock: ctx.clock, random: ctx.random, settings: ctx.settings, origin: ctx.origin, keyring: () => ctx.keyring() };
+  return {
+    knex: db.knex,
+    clock: ctx.clock,
+    random: ctx.random,
+    settings: ctx.settings,
+    origin: ctx.origin,
+    keyring: () => ctx.keyring(),
+    queuedNotifications: ctx.queuedNotifications,
+  };
 }
 
+/** The core API for a command that acts as a portal user. */
+export async function portal(ctx: CommandContext): Promise<PortalMfa> {
+  return createPortalMfa(await mfaDeps(ctx));
+}
+
+/** Key of this database in the local store (never with credentials). */
 export function dbKey(ctx: CommandContext): string {
   return describeTarget(ctx.target());
 }
@@ -32,94 +46,83 @@ export async function readPassword(ctx: CommandContext, message: string): Promis
   return pw;
 }
 
-/** Read a code given as a flag value: `-` means the next line of stdin. */
-export async function codeFromFlag(ctx: CommandContext, value: string): Promise<string> {
-  const raw = value === '-' ? await ctx.nextStdinLine('a code', 'pipe the code on stdin, or pass --code CODE') : value;
-  return parseCode(raw);
-}
-
-/** A code from --code (`-`: the next line of stdin) or, on a terminal, a prompt. */
-export async function readCode(ctx: CommandContext, prompt: string, hint: string): Promise<string> {
-  return ctx.globals.code !== undefined ? codeFromFlag(ctx, ctx.globals.code) : parseCode(await ctx.prompter.input(prompt, hint));
+/** A flag's value where `-` means the next line of stdin (so no code needs argv). */
+export async function flagOrStdin(ctx: CommandContext, value: string, what: string): Promise<string> {
+  return value === '-' ? ctx.nextStdinLine(what, `pipe ${what} on stdin`) : value;
 }
 
 /**
- * Does this machine's trusted-device token stand in for the user's code? When it no longer does,
- * say why and forget it (unless it is only refused because an organisation turned device trust off).
+ * What the user typed where a second factor is expected: a 6-digit code from the app, a recovery
+ * code (xxxx-xxxx-xxxx-xxxx) or a temporary access code (XXXX-XXXX-XXXX-XXXX-XXXX).
  */
-export async function storedDeviceStandsIn(ctx: CommandContext, deps: MfaDeps, user: UserRow, deviceTrustAllowed: () => Promise<boolean>): Promise<boolean> {
-  const store = new LocalStore(ctx.env);
-  const stored = store.getDevice(dbKey(ctx), user.email);
-  if (!stored) return false;
-  const check = await checkTrustedDevice(deps, user, stored.token, await deviceTrustAllowed());
-  if (check.valid) return true;
-  ctx.out.info(`note: this machine's trusted-device token is ${check.reason === 'trust-off' ? 'not accepted (device trust is off for your organisation)' : check.reason}; a code is needed`);
-  if (check.reason !== 'trust-off') store.clearDevice(dbKey(ctx), user.email);
-  return false;
+export function classifyProof(raw: string): SecondFactorProof {
+  if (normaliseCode(raw) !== null) return { kind: 'code', code: raw };
+  if (looksLikeAccessCode(raw)) return { kind: 'access-code', code: raw };
+  if (/^[a-z2-7]{16}$/i.test(raw.replace(/[\s-]/g, ''))) return { kind: 'recovery-code', code: raw };
+  throw usageError('not a 6-digit code, a recovery code or an access code', { hint: 'type the code your authenticator app shows now, e.g. 123456' });
+}
+
+/** Check flag values early, before any password is asked for (a usage error changes nothing). */
+export function checkProofFlags(ctx: CommandContext): void {
+  const { code, recoveryCode } = ctx.globals;
+  if (code !== undefined && recoveryCode !== undefined) throw usageError('--code and --recovery-code cannot be combined');
+  if (code !== undefined && code !== '-') classifyProof(code);
+  if (recoveryCode !== undefined && recoveryCode !== '-') classifyProof(recoveryCode);
+}
+
+/** The second-factor proof given by flags (`--code`, `--recovery-code`), if any. */
+export async function proofFromFlags(ctx: CommandContext): Promise<SecondFactorProof | undefined> {
+  const { code, recoveryCode } = ctx.globals;
+  if (code !== undefined) return classifyProof(await flagOrStdin(ctx, code, 'a code'));
+  if (recoveryCode !== undefined) return { kind: 'recovery-code', code: await flagOrStdin(ctx, recoveryCode, 'a recovery code') };
+  return undefined;
 }
 
 export interface ActorOptions {
-  /** audit action for the authentication events */
+  /** audit action for the sign-in events */
   action: string;
-  /** always ask for the password again (SPEC §2 sensitive actions) */
-  sensitive?: boolean;
-  /** the command verifies the actor's own code itself (verify on self): skip the second factor here */
+  /** the command verifies the actor's own code itself (verify on self): stop after the password */
   deferSecondFactor?: boolean;
-  /** with --as, stop after the password (enroll: there is no second factor yet) */
-  passwordOnly?: boolean;
   /** --code / --recovery-code are the target's (verify --user OTHER): never the actor's second factor */
-  codeBelongsToTarget?: boolean;
-}
-
-export interface Actor {
-  user: UserRow;
-  via: 'session' | 'password';
-  secondFactor: 'code' | 'device' | 'session' | 'none' | 'deferred';
+  flagsBelongToTarget?: boolean;
 }
 
 /**
- * Establish who is acting (SPEC §2 "Who is acting"): `--as EMAIL` with the password (and a code or
- * this machine's trusted-device token when the actor has MFA), or the CLI session from `login`.
+ * Establish who is acting (SPEC §2): `--as EMAIL` with the password and — when the actor has MFA —
+ * the code given by flag, else this machine's trusted-device token, else a prompt; or the CLI
+ * session from `login`.
  */
-export async function resolveActor(ctx: CommandContext, deps: MfaDeps, opts: ActorOptions): Promise<Actor> {
+export async function resolveActor(ctx: CommandContext, mfa: PortalMfa, opts: ActorOptions): Promise<Actor> {
   const store = new LocalStore(ctx.env);
   if (ctx.globals.as !== undefined) {
-    const email = parseEmail(ctx.globals.as, 'email given to --as');
+    const email = normaliseEmail(ctx.globals.as);
+    if (email === null) throw usageError(`not a valid email given to --as: ${JSON.stringify(ctx.globals.as.slice(0, 60))}`);
     const password = await readPassword(ctx, `Password for ${email}:`);
-    const user = await authenticatePassword(deps, email, password, { action: opts.action });
-    if (opts.passwordOnly) return { user, via: 'password', secondFactor: 'none' };
-    const { active } = await credentialsOfUser(deps.knex, user.id);
-    if (!active) return { user, via: 'password', secondFactor: 'none' };
-    if (opts.deferSecondFactor) return { user, via: 'password', secondFactor: 'deferred' };
-    if (await storedDeviceStandsIn(ctx, deps, user, async () => (await enforcementFor(deps, user.id)).deviceTrustAllowed)) {
-      return { user, via: 'password', secondFactor: 'device' };
-    }
-    if (opts.codeBelongsToTarget) {
-      const own = await ctx.prompter.input(`Your own authentication code (${user.email}):`, 'log in first (portal-mfa login) or trust this machine: --code is the other user\'s code here');
-      await verifyActiveCode(deps, user, parseCode(own), { actor: party(user), action: opts.action });
-      return { user, via: 'password', secondFactor: 'code' };
-    }
-    if (ctx.globals.recoveryCode !== undefined) {
-      const { left } = await useRecoveryCode(deps, user, ctx.globals.recoveryCode, { actor: party(user), action: opts.action });
-      ctx.out.warn(`recovery code used; ${left} left`);
-      return { user, via: 'password', secondFactor: 'code' };
-    }
-    const code = await readCode(ctx, `Authentication code for ${user.email}:`, 'pass --code CODE (the actor has MFA), or log in first with portal-mfa login');
-    await verifyActiveCode(deps, user, code, { actor: party(user), action: opts.action });
-    return { user, via: 'password', secondFactor: 'code' };
+    const proof = opts.flagsBelongToTarget || opts.deferSecondFactor ? undefined : await proofFromFlags(ctx);
+    return mfa.signIn({
+      email,
+      password,
+      action: opts.action,
+      secondFactor: {
+        proof,
+        deferred: opts.deferSecondFactor,
+        deviceToken: store.getDevice(dbKey(ctx), email)?.token,
+        ask: ctx.io.canPrompt ? async () => classifyProof(await ctx.prompter.input(`Your authentication code (${email}):`, 'pass --code CODE')) : undefined,
+      },
+    });
   }
   const session = store.getSession(dbKey(ctx));
-  if (!session) {
-    throw usageError('no one is logged in', { hint: 'run portal-mfa login, or pass --as EMAIL' });
-  }
-  const user = await sessionUser(deps, session.token);
-  if (!user) {
+  if (!session) throw usageError('no one is logged in', { code: 'missing_input', hint: 'run portal-mfa login, or pass --as EMAIL' });
+  const actor = await mfa.resumeSession(session.token);
+  if (!actor) {
     store.clearSession(dbKey(ctx));
-    throw usageError('the CLI session has expired or was ended', { hint: 'run portal-mfa login again, or pass --as EMAIL' });
+    throw usageError('the CLI session has expired or was ended', { code: 'missing_input', hint: 'run portal-mfa login again, or pass --as EMAIL' });
   }
-  if (opts.sensitive) {
-    const password = await readPassword(ctx, `Enter your password to complete the process (${user.email}):`);
-    await confirmPassword(deps, user, password, opts.action);
-  }
-  return { user, via: 'session', secondFactor: 'session' };
+  return actor;
+}
+
+/** The password again for a sensitive action (SPEC §2), unless this command's sign-in just proved it. */
+export async function reauthPassword(ctx: CommandContext, mfa: PortalMfa, actor: Actor): Promise<string | undefined> {
+  if (!mfa.needsReauthentication(actor)) return undefined;
+  return readPassword(ctx, `Enter your password to complete the process (${actor.user.email}):`);
 }

@@ -85,13 +85,14 @@ export function resolveSettings(env: NodeJS.ProcessEnv, profile?: Profile): Sett
     throw configError(`${source} must be at most 100 characters and contain no colon`);
   }
   return {
+    ...DEFAULT_SETTINGS,
     issuer,
     window: intSetting(env, 'PORTAL_MFA_WINDOW', DEFAULT_SETTINGS.window, 0, 2),
     maxFailures: intSetting(env, 'PORTAL_MFA_MAX_FAILURES', DEFAULT_SETTINGS.maxFailures, 1, 100),
     lockMinutes: intSetting(env, 'PORTAL_MFA_LOCK_MINUTES', DEFAULT_SETTINGS.lockMinutes, 1, 24 * 60),
     trustDays: intSetting(env, 'PORTAL_MFA_TRUST_DAYS', DEFAULT_SETTINGS.trustDays, 1, 365),
     sessionHours: intSetting(env, 'PORTAL_MFA_SESSION_HOURS', DEFAULT_SETTINGS.sessionHours, 1, 24 * 30),
-    diagnoseMinutes: DEFAULT_SETTINGS.diagnoseMinutes,
+    hardLockFailures: intSetting(env, 'PORTAL_MFA_HARD_LOCK_FAILURES', DEFAULT_SETTINGS.hardLockFailures, 10, 1000),
   };
 }
 

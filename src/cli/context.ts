@@ -28,6 +28,8 @@ export interface CommandContext {
   clock: Clock;
   random: RandomSource;
   origin: Origin;
+  /** ids of the notifications this command queued, delivered after it (SPEC §7) */
+  queuedNotifications: number[];
   target(): DatabaseTarget;
   /** The database, opened once; checks (or, for the embedded default, applies) the schema unless told not to. */
   database(opts?: { checkSchema?: boolean }): Promise<Database>;
@@ -76,6 +78,7 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
     clock: deps.clock ?? (() => Date.now()),
     random: deps.random ?? ((n) => randomBytes(n)),
     origin: currentOrigin(),
+    queuedNotifications: [],
     target: getTarget,
     async database(opts = {}) {
       if (!db) {

@@ -1,25 +1,28 @@
-import type { MfaDeps } from '../core/deps.js';
-import { confirmEnrolment, startEnrolment, type ConfirmedEnrolment, type PendingEnrolment } from '../core/enrolment.js';
+import type { Actor } from '../core/actor.js';
+import type { PortalMfa } from '../core/api.js';
+import type { ConfirmedEnrolment, PendingEnrolment } from '../core/enrolment.js';
 import { cancelled, isPortalMfaError, usageError } from '../core/errors.js';
 import { groupSecret } from '../core/totp.js';
-import { describeDrift, parseCode, party } from '../core/verification.js';
-import type { UserRow } from '../db/userRepository.js';
+import { parseCode } from '../core/verification.js';
 import type { CommandContext } from './context.js';
+import { describeDrift } from './describe.js';
 import { chooseQr, parseQrMode, type QrMode } from './qr.js';
 import { wrapWords } from './render.js';
 
 /** Print what the phone needs: the manual key, a clock hint and the QR code that fits the terminal. */
 export async function showPendingEnrolment(ctx: CommandContext, pending: PendingEnrolment, qr: QrMode): Promise<void> {
   const s = ctx.out.style;
-  const w = (text: string) => ctx.io.stdout.write(text + '\n');
-  const stdout = ctx.io.stdout as { columns?: number; rows?: number };
-  const columns = ctx.io.stdoutIsTTY ? stdout.columns : undefined;
+  // with --json stdout carries the document only: what the phone needs goes to the terminal on stderr
+  const w = (text: string) => (ctx.out.json ? ctx.io.stderr.write(text + '\n') : ctx.out.line(text));
+  const shownOn = (ctx.out.json ? ctx.io.stderr : ctx.io.stdout) as { columns?: number; rows?: number };
+  const onTerminal = ctx.out.json ? ctx.io.stderrIsTTY : ctx.io.stdoutIsTTY;
+  const columns = onTerminal ? shownOn.columns : undefined;
   // The QR code comes last, right above the code prompt, so it is what stays on the screen.
-  // prose is wrapped between words and the key between groups: the terminal never breaks either
+  // Prose is wrapped between words and the key between groups: the terminal never breaks either.
   for (const line of wrapWords('Key for manual entry (time-based, 6 digits, 30 seconds):', columns)) w(line);
   for (const line of keyLines(groupSecret(pending.secret), columns)) w(`  ${s.bold(line)}`);
   for (const line of wrapWords(`Hint: the phone's clock must be right — set it to update automatically.`, columns)) w(s.dim(line));
-  const choice = await chooseQr(pending.otpauthUri, qr, { columns, rows: ctx.io.stdoutIsTTY ? stdout.rows : undefined, color: ctx.io.color });
+  const choice = await chooseQr(pending.otpauthUri, qr, { columns, rows: onTerminal ? shownOn.rows : undefined, color: ctx.io.color });
   if (!choice) return;
   // the note comes first: never after a QR code it would push off the screen
   if (choice.note) ctx.out.warn(wrapWords(choice.note, columns === undefined ? undefined : columns - 'warning: '.length).join('\n'));
@@ -55,7 +58,8 @@ export interface EnrolmentFlags {
  * --no-confirm the code is typed at a prompt, which needs a terminal.
  */
 export function parseEnrolmentFlags(ctx: CommandContext, opts: EnrolmentFlags, withoutTerminal: { message: string; hint: string }) {
-  const confirmCode = typeof opts.confirm === 'string' ? parseCode(opts.confirm) : undefined;
+  const confirmCode = typeof opts.confirm === 'string' ? opts.confirm : undefined;
+  if (confirmCode !== undefined && confirmCode !== '-') parseCode(confirmCode);
   const noConfirm = opts.confirm === false;
   const qr = parseQrMode(opts.qr, ctx.io.stdoutIsTTY);
   if (confirmCode === undefined && !noConfirm && !ctx.io.canPrompt) throw usageError(withoutTerminal.message, { hint: withoutTerminal.hint });
@@ -65,50 +69,48 @@ export function parseEnrolmentFlags(ctx: CommandContext, opts: EnrolmentFlags, w
 const MAX_ATTEMPTS = 5;
 
 /**
- * The interactive enrolment (rule 3, and the new-device half of rule 7): new pending secret,
- * QR + key, then codes until one confirms. Abandoning (Ctrl-C, or too many wrong codes) leaves
- * the enrolment pending and the previous state in force.
+ * The interactive half of enrolment (rule 3, and the new-device half of rule 7): QR + key, then
+ * codes until one confirms. Abandoning (Ctrl-C, or too many wrong codes) leaves the enrolment
+ * pending and the previous state in force.
  */
-export async function interactiveEnrolment(
-  ctx: CommandContext,
-  deps: MfaDeps,
-  user: UserRow,
-  opts: { actor: UserRow; replacing?: boolean; qr: QrMode },
-): Promise<ConfirmedEnrolment> {
-  const pending = await startEnrolment(deps, user, { actor: party(opts.actor), replacing: opts.replacing });
-  await showPendingEnrolment(ctx, pending, opts.qr);
+export async function confirmInteractively(ctx: CommandContext, mfa: PortalMfa, actor: Actor, pending: PendingEnrolment, qr: QrMode): Promise<ConfirmedEnrolment> {
+  await showPendingEnrolment(ctx, pending, qr);
   for (let attempt = 1; ; attempt++) {
-    const raw = await ctx.prompter.input('Code from the app:', 'use enroll --no-confirm --json, then enroll --confirm CODE').catch((e: unknown) => {
-      throw isPortalMfaError(e) && e.kind === 'cancelled' ? leftPending(user, opts.replacing) : e;
-    });
+    let raw: string;
     try {
-      const result = await confirmEnrolment(deps, user, parseCode(raw), { actor: party(opts.actor) });
-      ctx.out.success(`MFA is active for ${user.email} (${describeDrift(result.driftSteps)})`);
+      raw = await ctx.prompter.input('Code from the app:', 'use enroll --no-confirm --json, then enroll --confirm CODE');
+    } catch (e) {
+      if (isPortalMfaError(e) && e.kind === 'cancelled') throw leftPending(actor.user.email, pending.replacing);
+      throw e;
+    }
+    try {
+      const result = await mfa.confirmEnrolment(actor, { code: raw });
+      ctx.out.success(`${pending.replacing ? 'new device active' : 'MFA is active'} for ${actor.user.email} (${describeDrift(result.driftSteps)})`);
       if (result.recoveryCodes.length > 0) showRecoveryCodes(ctx, result.recoveryCodes);
       return result;
     } catch (e) {
       if (!isPortalMfaError(e) || (e.kind !== 'rejected' && e.kind !== 'usage') || attempt >= MAX_ATTEMPTS) throw e;
-      ctx.io.stderr.write(`${ctx.out.errStyle.red('error:')} ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
+      ctx.out.errorLine(e.message, e.hint);
     }
   }
 }
 
-/** Ctrl-C at the code prompt: what state the account is left in, and the ways on (exit 130). */
-function leftPending(user: UserRow, replacing = false) {
+/** Ctrl-C at the code prompt: the state the account is left in, and the ways on (exit 130). */
+function leftPending(email: string, replacing: boolean | undefined) {
   if (replacing) {
-    return cancelled(`cancelled: the new device for ${user.email} is left pending; the current device still works`, {
-      hint: 'finish with portal-mfa replace --confirm CODE (a code from the new device), or run portal-mfa replace again to start over',
+    return cancelled(`cancelled: the new device for ${email} is left pending; the old device still works`, {
+      hint: 'finish with portal-mfa replace --confirm - (a code from the new device on stdin), or start over with portal-mfa replace',
     });
   }
-  return cancelled(`cancelled: the enrolment of ${user.email} is left pending (MFA is not active)`, {
-    hint: 'finish with portal-mfa enroll --confirm CODE if the app already shows a code, run portal-mfa enroll to start over, or portal-mfa disable to cancel it',
+  return cancelled(`cancelled: the enrolment of ${email} is left pending (MFA is not active)`, {
+    hint: 'finish with portal-mfa enroll --confirm - (a code from the app on stdin), start over with portal-mfa enroll, or cancel it with portal-mfa disable',
   });
 }
 
 /** Recovery codes are shown once, on stdout, with what they are for. */
 export function showRecoveryCodes(ctx: CommandContext, codes: string[]): void {
   if (ctx.out.json) return;
-  const w = (text: string) => ctx.io.stdout.write(text + '\n');
+  const w = (text: string) => ctx.out.line(text);
   w('');
   w(ctx.out.style.bold('Recovery codes') + ' — each works once in place of a code (--recovery-code). Store them safely; they are not shown again:');
   for (let i = 0; i < codes.length; i += 2) w(`  ${codes[i]}    ${codes[i + 1] ?? ''}`.trimEnd());

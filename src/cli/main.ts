@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { EXIT_CODES, isPortalMfaError, PortalMfaError } from '../core/errors.js';
+import { isPortalMfaError, PortalMfaError } from '../core/errors.js';
+import { EXIT_CODES } from './exitCodes.js';
 import { describeDatabaseError, LOST_CONNECTION } from '../db/databaseErrors.js';
 import type { DatabaseTarget } from '../db/url.js';
 import type { GlobalOptions } from './config.js';
@@ -145,8 +146,8 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       return EXIT_CODES.usage;
     }
     const err = toPortalError(e);
-    writeError(io, err, red, dim);
-    return err.exitCode;
+    writeError(io, err, red, dim, argv.includes('--json'));
+    return EXIT_CODES[err.kind];
   }
 }
 
@@ -172,12 +173,19 @@ function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
     return describeDatabaseError(e, target);
   }
   return new PortalMfaError('config', `unexpected error: ${message}`, {
+    code: 'config',
     hint: 'this is a bug in portal-mfa; run again with PORTAL_MFA_DEBUG=1 for details',
     cause: e,
   });
 }
 
-function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string): void {
+function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string, json: boolean): void {
+  if (json) {
+    // SPEC §6: under --json the error is one JSON object on stderr, with a stable code
+    const error = { code: err.code, message: oneLine(err.message), ...(err.hint ? { hint: oneLine(err.hint) } : {}), exitCode: EXIT_CODES[err.kind], ...(err.details ? { details: err.details } : {}) };
+    io.stderr.write(JSON.stringify({ error }) + '\n');
+    return;
+  }
   let text = red('error: ') + oneLine(err.message);
   if (err.hint) text += dim(` (${oneLine(err.hint)})`);
   io.stderr.write(text + '\n');

@@ -23,7 +23,8 @@ export interface Progress {
 export interface ProgressOptions {
   /** what is being done, shown before the bar: "disabling", "checking" (dry runs), "re-encrypting" */
   label: string;
-  total: number;
+  /** how many items; unknown (a counter without a bar) when not given */
+  total?: number;
   /** below this many items there is no bar (it would only flash) */
   minTotal?: number;
 }
@@ -51,7 +52,7 @@ function makeProgress(io: CommandContext['io'], opts: ProgressOptions, SingleBar
   const printResult = async (line: string) => {
     if (!io.stdout.write(line + '\n')) await new Promise<void>((resolve) => io.stdout.once('drain', resolve));
   };
-  if (!SingleBar || opts.total < (opts.minTotal ?? 2)) {
+  if (!SingleBar || (opts.total !== undefined && opts.total < (opts.minTotal ?? 2))) {
     return { update() {}, increment() {}, result: printResult, done() {} };
   }
   const stderr = io.stderr as NodeJS.WriteStream;
@@ -68,10 +69,10 @@ function makeProgress(io: CommandContext['io'], opts: ProgressOptions, SingleBar
       return stderr.write(s);
     },
   };
-  const counter = String(opts.total).length * 2 + 1;
+  const counter = String(opts.total ?? 0).length * 2 + 1;
   const bar = new SingleBar({
     stream: stream as unknown as NodeJS.WritableStream,
-    format: `${opts.label} {bar} {value}/{total}`,
+    format: opts.total === undefined ? `${opts.label} {value}` : `${opts.label} {bar} {value}/{total}`,
     barsize: Math.max(10, Math.min(40, columns - opts.label.length - counter - 4)),
     barCompleteChar: '#',
     barIncompleteChar: '-',
@@ -83,7 +84,7 @@ function makeProgress(io: CommandContext['io'], opts: ProgressOptions, SingleBar
     // redraw even when the text is unchanged: a result line may have just cleared it
     forceRedraw: true,
   });
-  bar.start(opts.total, 0);
+  bar.start(opts.total ?? Number.MAX_SAFE_INTEGER, 0);
   let active = true;
   const shared = io.stdoutIsTTY; // both are terminals: in practice the same one
   return {

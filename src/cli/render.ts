@@ -101,6 +101,11 @@ export class Output {
     this.io.stderr.write(text + '\n');
   }
 
+  /** A non-fatal error line on stderr (e.g. a wrong code before a retry). */
+  errorLine(message: string, hint?: string): void {
+    this.io.stderr.write(`${this.errStyle.red('error:')} ${sanitizeCell(message)}${hint ? this.errStyle.dim(` (${sanitizeCell(hint)})`) : ''}\n`);
+  }
+
   /** A warning on stderr, always shown. */
   warn(text: string): void {
     this.io.stderr.write(this.errStyle.yellow('warning: ') + text + '\n');

@@ -4,7 +4,8 @@ import type { Clock, Origin } from './settings.js';
 
 /** Who a state change was done by / to. Emails are copied so the trail outlives the rows. */
 export interface AuditParty {
-  id: number;
+  /** null for an email that names no user (a refused request about an unknown account) */
+  id: number | null;
   email: string;
 }
 
@@ -44,3 +45,5 @@ export async function recordAudit(knex: Knex, deps: AuditDeps, e: AuditEvent): P
     os_user: deps.origin.osUser.slice(0, 255),
   });
 }
+
+export const party = (u: { id: number; email: string }): AuditParty => ({ id: u.id, email: u.email });

@@ -1,18 +1,21 @@
 import { queryAuditEvents, type AuditRow } from '../db/auditRepository.js';
 import { findOrganisationBySlug } from '../db/organisationRepository.js';
+import { withWriteTransaction } from '../db/transaction.js';
 import { membershipsOfUser, type UserRow } from '../db/userRepository.js';
-import { recordAudit } from './audit.js';
+import { admit, type Actor } from './actor.js';
+import { party, recordAudit } from './audit.js';
+import { authorise, validateSlug } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { forbidden, notFound, usageError } from './errors.js';
-import { validateSlug } from './authorise.js';
-import { party } from './verification.js';
 
 export interface AuditFilter {
-  user?: UserRow;
+  userEmail?: string;
   orgSlug?: string;
   action?: string;
   since?: number;
   limit: number;
+  /** only events after this id (audit --follow polls with it) */
+  afterId?: number;
 }
 
 /** `--since 2026-11-01`, `--since 2026-11-01T12:00:00Z`, or relative: `30m`, `24h`, `7d`. */
@@ -44,31 +47,33 @@ export function validateAction(raw: string): string {
  * The audit trail as the actor may see it (SPEC §2): support sees everything; an organisation
  * admin sees their organisations' events; everyone sees events about themselves.
  */
-export async function readAuditTrail(deps: MfaDeps, actor: UserRow, filter: AuditFilter): Promise<AuditRow[]> {
-  const isSupport = actor.role === 'support';
-  const adminOf = (await membershipsOfUser(deps.knex, actor.id)).filter((m) => m.role === 'admin');
+export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditFilter): Promise<AuditRow[]> {
+  await admit(deps, actor, 'other');
+  const isSupport = actor.user.role === 'support';
+  const adminOf = (await membershipsOfUser(deps.knex, actor.user.id)).filter((m) => m.role === 'admin');
   let organisationId: number | undefined;
   if (filter.orgSlug !== undefined) {
     const slug = validateSlug(filter.orgSlug);
     const org = await findOrganisationBySlug(deps.knex, slug);
-    if (!org) throw notFound(`no organisation '${slug}'`);
+    if (!org) throw notFound(`no organisation '${slug}'`, { code: 'organisation_not_found' });
     if (!isSupport && !adminOf.some((m) => m.organisation_id === org.id)) {
-      await recordAudit(deps.knex, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor), organisation: { id: org.id, slug: org.slug } });
-      throw forbidden(`${actor.email} is not an admin of '${slug}'`);
+      await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor.user), organisation: { id: org.id, slug: org.slug } }));
+      throw forbidden(`${actor.user.email} is not an admin of '${slug}'`);
     }
     organisationId = org.id;
   }
-  const rows = await queryAuditEvents(deps.knex, {
-    involvingUserId: filter.user?.id,
+  let user: UserRow | undefined;
+  if (filter.userEmail !== undefined) {
+    // the same authorisation as every other read of a user (no enumeration)
+    user = (await authorise(deps, actor, { targetEmail: filter.userEmail, permission: 'view', action: 'audit.read', pickOrganisation: async (c) => c[0]!.slug })).target;
+  }
+  return queryAuditEvents(deps.knex, {
+    involvingUserId: user?.id,
     organisationId,
     action: filter.action,
     since: filter.since,
     limit: filter.limit,
-    visibleTo: isSupport ? undefined : { userId: actor.id, organisationIds: adminOf.map((m) => m.organisation_id) },
+    afterId: filter.afterId,
+    visibleTo: isSupport ? undefined : { userId: actor.user.id, organisationIds: adminOf.map((m) => m.organisation_id) },
   });
-  if (!isSupport && filter.user && filter.user.id !== actor.id && adminOf.length === 0) {
-    await recordAudit(deps.knex, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor), target: party(filter.user) });
-    throw forbidden(`${actor.email} may not read ${filter.user.email}'s audit trail`);
-  }
-  return rows;
 }

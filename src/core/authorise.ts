@@ -1,24 +1,57 @@
-import { findOrganisationBySlug, membershipRole } from '../db/organisationRepository.js';
-import { membershipsOfUser, type UserRow } from '../db/userRepository.js';
-import { recordAudit } from './audit.js';
+import { findOrganisationBySlug, membershipRole, type OrganisationRow } from '../db/organisationRepository.js';
+import { withWriteTransaction } from '../db/transaction.js';
+import { findUserByEmail, isAdminAnywhere, membershipsOfUser, type UserRow } from '../db/userRepository.js';
+import type { Actor } from './actor.js';
+import { party, recordAudit } from './audit.js';
 import type { MfaDeps } from './deps.js';
-import { forbidden, notFound, usageError } from './errors.js';
-import { party } from './verification.js';
+import { normaliseEmail } from './email.js';
+import { forbidden, notFound, usageError, type PortalMfaError } from './errors.js';
 
-export interface Authorisation {
-  via: 'self' | 'support' | 'org-admin';
-  organisation: { id: number; slug: string } | null;
+/** What the actor wants to do to the target (SPEC §2). */
+export type Permission =
+  /** status, device list, audit: read-only */
+  | 'view'
+  /** verify or diagnose the target's code */
+  | 'verify'
+  /** disable / reset MFA — protected accounts, ticket for support */
+  | 'disable'
+  /** clear a lockout — protected accounts, ticket for support, never self */
+  | 'unlock'
+  /** issue or revoke a temporary access code — protected accounts, ticket for support, never self */
+  | 'access-code'
+  /** revoke trusted devices — ticket for support */
+  | 'revoke-devices';
+
+const STATE_CHANGES: ReadonlySet<Permission> = new Set(['disable', 'unlock', 'access-code', 'revoke-devices']);
+const PROTECTED: ReadonlySet<Permission> = new Set(['disable', 'unlock', 'access-code']);
+const NOT_ON_SELF: ReadonlySet<Permission> = new Set(['unlock', 'access-code']);
+
+export interface OrganisationRef {
+  id: number;
+  slug: string;
 }
 
-export interface AuthoriseOptions {
+export interface Authorisation {
+  target: UserRow;
+  via: 'self' | 'support' | 'org-admin';
+  organisation: OrganisationRef | null;
+  /** the ticket reference, required for support's changes to another user */
+  ticket: string | null;
+}
+
+export type OrganisationPicker = (choices: { slug: string; name: string }[]) => Promise<string>;
+
+export interface AuthoriseRequest {
+  /** the user acted on; omitted: the actor themself */
+  targetEmail?: string;
+  permission: Permission;
+  /** audit action of the use case, e.g. 'mfa.disable' */
+  action: string;
   /** the organisation named with --org */
   orgSlug?: string;
-  /** support may not act here (e.g. `org …` commands are an admin's path) */
-  supportAllowed?: boolean;
-  /** self may not act here (e.g. an admin's `org disable-mfa` on themself is fine, but this lets callers forbid it) */
-  selfAllowed?: boolean;
-  /** ask which organisation to act in when the actor administers several of the target's (TTY only) */
-  pickOrganisation?: (choices: { slug: string; name: string }[]) => Promise<string>;
+  ticket?: string | null;
+  /** ask which organisation when the actor administers several of the target's (TTY only) */
+  pickOrganisation?: OrganisationPicker;
 }
 
 export function validateSlug(raw: string): string {
@@ -29,58 +62,144 @@ export function validateSlug(raw: string): string {
   return slug;
 }
 
-/**
- * SPEC §2 in one place: may `actor` do `action` to `target`? Self; a support representative for
- * anyone; an organisation admin for a member of an organisation they administer (the one named
- * with --org; asked, or refused as ambiguous, when there are several). Every refusal is audited.
- */
-export async function authorise(deps: MfaDeps, actor: UserRow, target: UserRow, action: string, opts: AuthoriseOptions = {}): Promise<Authorisation> {
-  const refuse = async (message: string, organisation: { id: number; slug: string } | null = null, hint?: string) => {
-    await recordAudit(deps.knex, deps, { action, outcome: 'refused', actor: party(actor), target: party(target), organisation, reason: message });
-    return forbidden(message, hint ? { hint } : undefined);
-  };
+export function parseTargetEmail(raw: string): string {
+  if (raw.trim() === '') throw usageError('the user email is empty');
+  const email = normaliseEmail(raw);
+  if (email === null) throw usageError(`not a valid user email: ${JSON.stringify(raw.length > 60 ? raw.slice(0, 60) + '…' : raw)}`);
+  return email;
+}
 
-  if (opts.orgSlug !== undefined) {
-    const slug = validateSlug(opts.orgSlug);
-    const org = await findOrganisationBySlug(deps.knex, slug);
-    if (!org) throw notFound(`no organisation '${slug}'`, { hint: 'portal-mfa org list shows yours' });
-    const organisation = { id: org.id, slug: org.slug };
-    if (actor.id === target.id && opts.selfAllowed !== false) {
-      // acting on yourself: the organisation is recorded only if you belong to it
-      return { via: 'self', organisation: (await membershipRole(deps.knex, org.id, actor.id)) !== undefined ? organisation : null };
+async function refusal(
+  deps: MfaDeps,
+  actor: Actor,
+  e: { action: string; target: UserRow | { email: string } | null; organisation?: OrganisationRef | null; reason: string },
+  error: PortalMfaError,
+): Promise<PortalMfaError> {
+  await withWriteTransaction(deps.knex, (trx) =>
+    recordAudit(trx, deps, {
+      action: e.action,
+      outcome: 'refused',
+      actor: party(actor.user),
+      // an unknown email is recorded by text only: the trail never invents a user id
+      target: e.target && 'id' in e.target ? party(e.target) : e.target ? { id: null, email: e.target.email } : null,
+      organisation: e.organisation ?? null,
+      reason: e.reason,
+    }),
+  );
+  return error;
+}
+
+/**
+ * SPEC §2 in one place: may the actor do this to the target? Self; support for anyone (with a
+ * ticket for changes); an organisation admin for a member of an organisation they administer,
+ * never on a protected account. An actor who may not see a user gets the same answer whether the
+ * user exists or not; only support learns that a user does not exist. Every refusal is audited.
+ */
+export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseRequest): Promise<Authorisation> {
+  const email = req.targetEmail === undefined ? actor.user.email : parseTargetEmail(req.targetEmail);
+  const isSelf = email === actor.user.email;
+  const target = isSelf ? actor.user : await findUserByEmail(deps.knex, email);
+  const ticket = req.ticket ?? null;
+  const org = req.orgSlug !== undefined ? await organisationBySlug(deps, req.orgSlug) : undefined;
+  const orgRef = org ? { id: org.id, slug: org.slug } : null;
+  const mayNot = (reason: string, o: OrganisationRef | null = orgRef) =>
+    refusal(deps, actor, { action: req.action, target: target ?? { email }, organisation: o, reason }, forbidden(`${actor.user.email} may not act on ${email}`, { hint: 'only the user, an admin of their organisation, or support may' }));
+
+  if (isSelf) {
+    if (NOT_ON_SELF.has(req.permission)) {
+      throw await refusal(deps, actor, { action: req.action, target: actor.user, reason: 'not on yourself' }, forbidden(`${actor.user.email} may not do this to their own account`, { hint: 'ask support or an organisation admin' }));
     }
-    const actorRole = await membershipRole(deps.knex, org.id, actor.id);
-    if (actorRole !== 'admin') {
-      if (actor.role === 'support' && opts.supportAllowed !== false) return { via: 'support', organisation };
-      throw await refuse(`${actor.email} is not an admin of '${slug}'`, organisation);
-    }
-    if ((await membershipRole(deps.knex, org.id, target.id)) === undefined) {
-      throw await refuse(`${target.email} is not a member of '${slug}'`, organisation);
-    }
-    return { via: 'org-admin', organisation };
+    const organisation = org && (await membershipRole(deps.knex, org.id, actor.user.id)) !== undefined ? orgRef : null;
+    return { target: actor.user, via: 'self', organisation, ticket };
   }
 
-  if (actor.id === target.id && opts.selfAllowed !== false) return { via: 'self', organisation: null };
-  if (actor.role === 'support' && opts.supportAllowed !== false) return { via: 'support', organisation: null };
+  if (actor.user.role === 'support') {
+    if (!target) throw notFound(`no user ${email}`, { code: 'user_not_found' });
+    if (STATE_CHANGES.has(req.permission) && ticket === null) {
+      throw await refusal(
+        deps,
+        actor,
+        { action: req.action, target, organisation: orgRef, reason: 'no ticket reference' },
+        usageError('a support change to another user needs a ticket reference', { code: 'ticket_required', hint: 'pass --ticket SUP-1234' }),
+      );
+    }
+    return { target, via: 'support', organisation: orgRef, ticket };
+  }
 
-  const actorAdminOf = new Set((await membershipsOfUser(deps.knex, actor.id)).filter((m) => m.role === 'admin').map((m) => m.organisation_id));
-  const shared = (await membershipsOfUser(deps.knex, target.id)).filter((m) => actorAdminOf.has(m.organisation_id));
-  if (shared.length === 0) {
-    throw await refuse(
-      `${actor.email} may not act on ${target.email}`,
-      null,
-      actorAdminOf.size > 0 ? `${target.email} is not a member of an organisation you administer` : 'only the user, their organisation admin or support may',
+  if (!target) throw await mayNot('no such user');
+  let organisation: OrganisationRef;
+  if (org) {
+    if ((await membershipRole(deps.knex, org.id, actor.user.id)) !== 'admin') {
+      throw await refusal(deps, actor, { action: req.action, target, organisation: orgRef, reason: 'not an admin of the organisation' }, forbidden(`${actor.user.email} is not an admin of '${org.slug}'`));
+    }
+    if ((await membershipRole(deps.knex, org.id, target.id)) === undefined) throw await mayNot(`not a member of ${org.slug}`);
+    organisation = orgRef!;
+  } else {
+    const adminOf = new Set((await membershipsOfUser(deps.knex, actor.user.id)).filter((m) => m.role === 'admin').map((m) => m.organisation_id));
+    const shared = (await membershipsOfUser(deps.knex, target.id)).filter((m) => adminOf.has(m.organisation_id));
+    if (shared.length === 0) throw await mayNot('not a member of an organisation the actor administers', null);
+    if (shared.length === 1) organisation = { id: shared[0]!.organisation_id, slug: shared[0]!.slug };
+    else {
+      const choices = shared.map((m) => ({ slug: m.slug, name: m.name }));
+      if (!req.pickOrganisation) {
+        throw usageError(`${target.email} is in several organisations you administer: ${choices.map((c) => c.slug).join(', ')}`, {
+          code: 'ambiguous_organisation',
+          hint: `name one with --org ${choices[0]!.slug}`,
+          details: { organisations: choices.map((c) => c.slug) },
+        });
+      }
+      const slug = await req.pickOrganisation(choices);
+      const picked = shared.find((m) => m.slug === slug)!;
+      organisation = { id: picked.organisation_id, slug: picked.slug };
+    }
+  }
+  if (PROTECTED.has(req.permission) && (target.role === 'support' || (await isAdminAnywhere(deps.knex, target.id)))) {
+    throw await refusal(
+      deps,
+      actor,
+      { action: req.action, target, organisation, reason: 'protected account' },
+      forbidden(`${target.email} is an organisation admin or support representative: an organisation admin may not change their MFA`, {
+        code: 'protected_account',
+        hint: 'ask support',
+      }),
     );
   }
-  if (shared.length === 1) return { via: 'org-admin', organisation: { id: shared[0]!.organisation_id, slug: shared[0]!.slug } };
-  const choices = shared.map((m) => ({ slug: m.slug, name: m.name }));
-  if (opts.pickOrganisation) {
-    const slug = await opts.pickOrganisation(choices);
-    const picked = shared.find((m) => m.slug === slug)!;
-    return { via: 'org-admin', organisation: { id: picked.organisation_id, slug: picked.slug } };
+  return { target, via: 'org-admin', organisation, ticket };
+}
+
+async function organisationBySlug(deps: MfaDeps, raw: string): Promise<OrganisationRow> {
+  const slug = validateSlug(raw);
+  const org = await findOrganisationBySlug(deps.knex, slug);
+  if (!org) throw notFound(`no organisation '${slug}'`, { code: 'organisation_not_found', hint: 'portal-mfa org list shows yours' });
+  return org;
+}
+
+/**
+ * The organisation an organisation-scoped command acts in: the one named, if the actor administers
+ * it (or is support, where allowed); without a name, the only one the actor administers. Ambiguity
+ * is a usage error listing the choices (SPEC §2).
+ */
+export async function authoriseOrganisation(
+  deps: MfaDeps,
+  actor: Actor,
+  req: { orgSlug?: string; action: string; supportAllowed: boolean },
+): Promise<{ organisation: OrganisationRow; via: 'support' | 'org-admin' }> {
+  if (req.orgSlug !== undefined) {
+    const org = await organisationBySlug(deps, req.orgSlug);
+    const role = await membershipRole(deps.knex, org.id, actor.user.id);
+    if (role === 'admin') return { organisation: org, via: 'org-admin' };
+    if (req.supportAllowed && actor.user.role === 'support') return { organisation: org, via: 'support' };
+    throw await refusal(deps, actor, { action: req.action, target: null, organisation: { id: org.id, slug: org.slug }, reason: 'not an admin of the organisation' }, forbidden(`${actor.user.email} is not an admin of '${org.slug}'`));
   }
-  throw usageError(`${target.email} is in several organisations you administer: ${choices.map((c) => c.slug).join(', ')}`, {
-    hint: `name one with --org ${choices[0]!.slug}`,
-    details: { organisations: choices.map((c) => c.slug) },
-  });
+  const adminOf = (await membershipsOfUser(deps.knex, actor.user.id)).filter((m) => m.role === 'admin');
+  if (adminOf.length === 1) return { organisation: (await findOrganisationBySlug(deps.knex, adminOf[0]!.slug))!, via: 'org-admin' };
+  if (adminOf.length > 1) {
+    throw usageError(`${actor.user.email} administers several organisations: ${adminOf.map((m) => m.slug).join(', ')}`, {
+      code: 'ambiguous_organisation',
+      hint: `name one with --org ${adminOf[0]!.slug}`,
+      details: { organisations: adminOf.map((m) => m.slug) },
+    });
+  }
+  if (actor.user.role === 'support' && req.supportAllowed) throw usageError('name the organisation', { code: 'missing_input', hint: 'pass --org SLUG (portal-mfa org list shows them)' });
+  throw await refusal(deps, actor, { action: req.action, target: null, reason: 'not an admin of any organisation' }, forbidden(`${actor.user.email} is not an admin of any organisation`));
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { SecretKey } from './secretBox.js';
 import type { Clock, Origin, RandomSource, Settings } from './settings.js';
 
-/** What the MFA services need, passed in (never imported globals), so tests control all of it. */
+/** What the MFA use cases need, passed in (never imported globals), so tests control all of it. */
 export interface MfaDeps {
   knex: Knex;
   clock: Clock;
@@ -11,4 +11,6 @@ export interface MfaDeps {
   origin: Origin;
   /** the secrets keyring: the first key encrypts, all decrypt; loaded only when a secret is touched */
   keyring: () => SecretKey[];
+  /** ids of notifications queued by this process, delivered after the command (SPEC §7) */
+  queuedNotifications?: number[];
 }

@@ -1,48 +1,84 @@
 /**
- * The typed error family. Everything below the CLI entry point throws one of these;
- * only src/cli/main.ts turns them into an exit code (SPEC §4).
+ * The typed error family of the core. Every refusal carries a coarse `kind` (what sort of
+ * failure: the CLI maps it to an exit code in exactly one place, src/cli/exitCodes.ts) and a
+ * stable `code` (which failure, for scripts and for the portal backend). No exit codes here.
  */
-export type ErrorKind =
+export type ErrorKind = 'rejected' | 'usage' | 'not_found' | 'locked' | 'forbidden' | 'wrong_state' | 'config' | 'cancelled';
+
+/** Stable machine-readable codes (SPEC §6 `{"error":{"code":…}}`). Add, never rename. */
+export type ErrorCode =
+  // rejected
+  | 'wrong_code'
+  | 'replayed_code'
+  | 'wrong_password'
+  | 'wrong_recovery_code'
+  | 'wrong_access_code'
+  | 'no_match'
   | 'rejected'
-  | 'usage'
+  // usage
+  | 'invalid_input'
+  | 'missing_input'
+  | 'ambiguous_organisation'
+  | 'ticket_required'
+  | 'second_factor_required'
+  // not found
+  | 'user_not_found'
+  | 'organisation_not_found'
+  | 'device_not_found'
   | 'not_found'
+  // locked / rate limited
   | 'locked'
+  | 'hard_locked'
+  | 'rate_limited'
+  | 'password_rate_limited'
+  // forbidden
   | 'forbidden'
+  | 'protected_account'
+  | 'device_trust_off'
+  | 'trust_not_self'
+  // wrong state
+  | 'mfa_not_enabled'
+  | 'mfa_already_active'
+  | 'nothing_pending'
+  | 'enrolment_required'
+  | 'not_locked'
+  | 'not_demo_database'
   | 'wrong_state'
+  // configuration / database
   | 'config'
+  | 'database'
   | 'cancelled';
 
-export const EXIT_CODES: Record<ErrorKind, number> = {
-  rejected: 1,
-  usage: 2,
-  not_found: 3,
-  locked: 4,
-  forbidden: 5,
-  wrong_state: 6,
-  config: 10,
-  cancelled: 130,
+const DEFAULT_CODE: Record<ErrorKind, ErrorCode> = {
+  rejected: 'rejected',
+  usage: 'invalid_input',
+  not_found: 'not_found',
+  locked: 'locked',
+  forbidden: 'forbidden',
+  wrong_state: 'wrong_state',
+  config: 'config',
+  cancelled: 'cancelled',
 };
+
+type Opts = { hint?: string; details?: Record<string, unknown>; cause?: unknown; code?: ErrorCode };
 
 export class PortalMfaError extends Error {
   readonly kind: ErrorKind;
+  readonly code: ErrorCode;
   readonly hint?: string;
   /** Extra machine-readable facts (e.g. the organisations to choose from). Never secrets. */
   readonly details?: Record<string, unknown>;
 
-  constructor(kind: ErrorKind, message: string, opts: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(kind: ErrorKind, message: string, opts: Opts = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'PortalMfaError';
     this.kind = kind;
+    this.code = opts.code ?? DEFAULT_CODE[kind];
     this.hint = opts.hint;
     this.details = opts.details;
   }
-
-  get exitCode(): number {
-    return EXIT_CODES[this.kind];
-  }
 }
 
-type Opts = { hint?: string; details?: Record<string, unknown>; cause?: unknown };
 export const rejected = (m: string, o?: Opts) => new PortalMfaError('rejected', m, o);
 export const usageError = (m: string, o?: Opts) => new PortalMfaError('usage', m, o);
 export const notFound = (m: string, o?: Opts) => new PortalMfaError('not_found', m, o);

@@ -1,31 +1,105 @@
 import { credentialsOfUser } from '../db/credentialRepository.js';
-import { findOrganisationBySlug, membershipRole, type OrganisationRow } from '../db/organisationRepository.js';
-import { countMembersWithoutMfa, updateOrganisationPolicy } from '../db/organisationReports.js';
+import { membershipRole, type OrganisationRow } from '../db/organisationRepository.js';
+import {
+  countMembersWithoutMfa,
+  membersWithoutMfa,
+  organisationSummaries,
+  revokeDevicesOfMembers,
+  streamMembers,
+  streamUsers,
+  updateOrganisationPolicy,
+  type MemberFilter,
+  type MemberReportRow,
+  type OrganisationSummaryRow,
+  type UserFilter,
+  type UserReportRow,
+} from '../db/organisationReports.js';
+import { findOrganisationBySlug } from '../db/organisationRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import { findUserByEmail, type UserRow } from '../db/userRepository.js';
-import { recordAudit } from './audit.js';
-import { validateSlug } from './authorise.js';
+import { findUserByEmail, isAdminAnywhere } from '../db/userRepository.js';
+import { admit, reauthenticate, type Actor } from './actor.js';
+import { party, recordAudit } from './audit.js';
+import { authoriseOrganisation, validateSlug } from './authorise.js';
 import type { MfaDeps } from './deps.js';
-import { disableMfa } from './disable.js';
+import { removeMfa, validateReason, validateTicket } from './disable.js';
 import { normaliseEmail } from './email.js';
-import { forbidden, isPortalMfaError, notFound, usageError } from './errors.js';
-import { party } from './verification.js';
+import { forbidden, isPortalMfaError, notFound, usageError, type ErrorKind } from './errors.js';
+import { queueNotification } from './notify/outbox.js';
 
-/** The organisation named with --org, if the actor administers it (or is support, where allowed). */
-export async function organisationForAdmin(
+const DAY_MS = 86_400_000;
+
+/** A member's enrolment deadline under the policy: the later of the policy change and joining, plus grace. */
+export function enrolmentDeadline(org: Pick<OrganisationRow, 'mfa_required' | 'grace_days' | 'mfa_required_since'>, joinedAt: number | null): number | null {
+  if (!org.mfa_required || !org.grace_days) return null;
+  return Math.max(org.mfa_required_since ?? 0, joinedAt ?? 0) + org.grace_days * DAY_MS;
+}
+
+export async function listOrganisations(deps: MfaDeps, actor: Actor): Promise<OrganisationSummaryRow[]> {
+  await admit(deps, actor, 'other');
+  return organisationSummaries(deps.knex, actor.user.role === 'support' ? null : actor.user.id);
+}
+
+export interface MemberView extends MemberReportRow {
+  /** when the member must have enrolled by (policy with grace, no MFA yet) */
+  deadline: number | null;
+}
+
+/** `org users`: every member with MFA state, streamed (authorised before the first row). */
+export async function listMembers(deps: MfaDeps, actor: Actor, req: { orgSlug?: string; filter: MemberFilter }): Promise<{ organisation: string; members: AsyncGenerator<MemberView> }> {
+  await admit(deps, actor, 'other');
+  const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.users', supportAllowed: true });
+  async function* members(): AsyncGenerator<MemberView> {
+    for await (const m of streamMembers(deps.knex, org.id, req.filter, deps.clock())) {
+      yield { ...m, deadline: m.mfa === 'active' ? null : enrolmentDeadline(org, m.joinedAt) };
+    }
+  }
+  return { organisation: org.slug, members: members() };
+}
+
+/** `users list` (support only): the portal-wide report, streamed. */
+export async function listUsers(
   deps: MfaDeps,
-  actor: UserRow,
-  rawSlug: string,
-  action: string,
-  opts: { supportAllowed: boolean },
-): Promise<OrganisationRow> {
-  const slug = validateSlug(rawSlug);
-  const org = await findOrganisationBySlug(deps.knex, slug);
-  if (!org) throw notFound(`no organisation '${slug}'`, { hint: 'portal-mfa org list shows yours' });
-  const role = await membershipRole(deps.knex, org.id, actor.id);
-  if (role === 'admin' || (opts.supportAllowed && actor.role === 'support')) return org;
-  await recordAudit(deps.knex, deps, { action, outcome: 'refused', actor: party(actor), organisation: { id: org.id, slug: org.slug }, reason: 'not an admin of the organisation' });
-  throw forbidden(`${actor.email} is not an admin of '${slug}'`);
+  actor: Actor,
+  req: { mfa?: UserFilter['mfa']; orgSlug?: string; role?: UserFilter['role']; locked?: boolean },
+): Promise<AsyncGenerator<UserReportRow>> {
+  await admit(deps, actor, 'other');
+  if (actor.user.role !== 'support') {
+    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: 'users.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }));
+    throw forbidden('users list is for support representatives', { hint: 'organisation admins: portal-mfa org users' });
+  }
+  let organisationId: number | undefined;
+  if (req.orgSlug !== undefined) {
+    const org = await findOrganisationBySlug(deps.knex, validateSlug(req.orgSlug));
+    if (!org) throw notFound(`no organisation '${req.orgSlug}'`, { code: 'organisation_not_found' });
+    organisationId = org.id;
+  }
+  return streamUsers(deps.knex, { mfa: req.mfa, role: req.role, organisationId, lockedAt: req.locked ? deps.clock() : undefined });
+}
+
+export interface PolicyView {
+  organisation: string;
+  mfaRequired: boolean;
+  graceDays: number | null;
+  deviceTrust: boolean;
+  requiredSince: number | null;
+  membersWithoutMfa: { total: number; admins: number };
+  lacking: { email: string; deadline: number | null }[];
+}
+
+/** `org policy --org SLUG` without change flags: the policy and who lacks MFA. */
+export async function showPolicy(deps: MfaDeps, actor: Actor, req: { orgSlug?: string }): Promise<PolicyView> {
+  await admit(deps, actor, 'other');
+  const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.policy', supportAllowed: true });
+  const lacking = await membersWithoutMfa(deps.knex, org.id);
+  return {
+    organisation: org.slug,
+    mfaRequired: org.mfa_required,
+    graceDays: org.grace_days,
+    deviceTrust: org.device_trust_allowed,
+    requiredSince: org.mfa_required_since,
+    membersWithoutMfa: await countMembersWithoutMfa(deps.knex, org.id),
+    lacking: lacking.map((m) => ({ email: m.email, deadline: org.mfa_required ? enrolmentDeadline(org, m.joinedAt) : null })),
+  };
 }
 
 export interface PolicyChange {
@@ -35,87 +109,98 @@ export interface PolicyChange {
 }
 
 export interface PolicyResult {
+  kind: 'changed' | 'dry-run' | 'cancelled';
+  organisation: string;
   before: { mfaRequired: boolean; graceDays: number | null; deviceTrust: boolean };
   after: { mfaRequired: boolean; graceDays: number | null; deviceTrust: boolean };
   membersWithoutMfa: { total: number; admins: number };
+  noticesQueued: number;
+  devicesRevoked: number;
 }
 
-export async function membersWithoutMfa(deps: MfaDeps, org: OrganisationRow) {
-  return countMembersWithoutMfa(deps.knex, org.id);
-}
-
-/** Rule 4 settings of an organisation, changed and audited in one transaction. */
-export async function setOrganisationPolicy(deps: MfaDeps, actor: UserRow, org: OrganisationRow, change: PolicyChange): Promise<PolicyResult> {
-  const now = deps.clock();
+/**
+ * Rule 4 settings of an organisation: password re-entry, then one transaction with the audit row,
+ * the "now required" notices to members lacking MFA, and — when device trust is turned off — the
+ * revocation of the members' trusted devices.
+ */
+export async function setPolicy(
+  deps: MfaDeps,
+  actor: Actor,
+  req: { orgSlug?: string; change: PolicyChange; password?: string; dryRun?: boolean; confirm?: (impact: { lacking: { total: number; admins: number }; requiring: boolean }) => Promise<boolean> },
+): Promise<PolicyResult> {
+  const change = req.change;
+  if (change.require === undefined && change.graceDays === undefined && change.deviceTrust === undefined) {
+    throw usageError('nothing to change', { hint: 'pass --require or --no-require, --grace-days N, --device-trust on|off' });
+  }
+  if (change.require === false && change.graceDays !== undefined) throw usageError('--grace-days goes with --require');
+  await admit(deps, actor, 'other');
+  const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.policy', supportAllowed: false });
   const before = { mfaRequired: org.mfa_required, graceDays: org.grace_days, deviceTrust: org.device_trust_allowed };
   const after = {
     mfaRequired: change.require ?? org.mfa_required,
     graceDays: change.graceDays !== undefined ? change.graceDays : org.grace_days,
     deviceTrust: change.deviceTrust ?? org.device_trust_allowed,
   };
-  // the grace period runs from when the requirement was switched on (or its length last changed)
-  const since = !after.mfaRequired ? null : !before.mfaRequired || change.graceDays !== undefined ? now : org.mfa_required_since ?? now;
   const lacking = await countMembersWithoutMfa(deps.knex, org.id);
-  await withWriteTransaction(deps.knex, async (trx) => {
+  const requiring = after.mfaRequired && (!before.mfaRequired || change.graceDays !== undefined);
+  const result = { organisation: org.slug, before, after, membersWithoutMfa: lacking, noticesQueued: 0, devicesRevoked: 0 };
+  if (req.dryRun) return { kind: 'dry-run', ...result };
+  await reauthenticate(deps, actor, req.password, 'org.policy');
+  if (req.confirm && !(await req.confirm({ lacking, requiring }))) return { kind: 'cancelled', ...result };
+  const now = deps.clock();
+  // the grace period runs from when the requirement was switched on (or its length last changed)
+  const since = !after.mfaRequired ? null : requiring ? now : (org.mfa_required_since ?? now);
+  const counts = await withWriteTransaction(deps.knex, async (trx) => {
     await updateOrganisationPolicy(trx, org.id, { mfa_required: after.mfaRequired, grace_days: after.graceDays, mfa_required_since: since, device_trust_allowed: after.deviceTrust });
+    let notices = 0;
+    if (requiring) {
+      const policy = { mfa_required: true, grace_days: after.graceDays, mfa_required_since: since };
+      for (const m of await membersWithoutMfa(trx, org.id)) {
+        await queueNotification(trx, deps, m, { kind: 'org-mfa-required', organisation: org.slug, deadline: enrolmentDeadline(policy, m.joinedAt) });
+        notices++;
+      }
+    }
+    let devices = 0;
+    if (before.deviceTrust && !after.deviceTrust) {
+      for (const r of await revokeDevicesOfMembers(trx, org.id, now)) {
+        devices += r.count;
+        await queueNotification(trx, deps, { id: r.userId, email: r.email }, { kind: 'devices-revoked', count: r.count, by: actor.user.email, ticket: null });
+      }
+    }
     await recordAudit(trx, deps, {
       action: 'org.policy',
       outcome: 'success',
-      actor: party(actor),
+      actor: party(actor.user),
       organisation: { id: org.id, slug: org.slug },
-      detail: { before, after, membersWithoutMfa: lacking.total },
+      detail: { before, after, membersWithoutMfa: lacking.total, noticesQueued: notices, devicesRevoked: devices },
     });
+    return { notices, devices };
   });
-  return { before, after, membersWithoutMfa: lacking };
+  return { kind: 'changed', ...result, noticesQueued: counts.notices, devicesRevoked: counts.devices };
 }
 
-export type BulkOutcome = 'disabled' | 'would-disable' | 'invalid' | 'not-found' | 'not-member' | 'no-mfa' | 'error';
+/** `org remind`: one reminder with the member's deadline to every member lacking MFA. */
+export async function remindMembers(deps: MfaDeps, actor: Actor, req: { orgSlug?: string; dryRun?: boolean }): Promise<{ kind: 'queued' | 'dry-run'; organisation: string; members: { email: string; deadline: number | null }[] }> {
+  await admit(deps, actor, 'other');
+  const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.remind', supportAllowed: false });
+  const lacking = await membersWithoutMfa(deps.knex, org.id);
+  const members = lacking.map((m) => ({ email: m.email, deadline: enrolmentDeadline(org, m.joinedAt) }));
+  if (req.dryRun) return { kind: 'dry-run', organisation: org.slug, members };
+  await withWriteTransaction(deps.knex, async (trx) => {
+    for (const m of lacking) await queueNotification(trx, deps, m, { kind: 'org-reminder', organisation: org.slug, deadline: enrolmentDeadline(org, m.joinedAt) });
+    await recordAudit(trx, deps, { action: 'org.remind', outcome: 'success', actor: party(actor.user), organisation: { id: org.id, slug: org.slug }, detail: { reminded: lacking.length } });
+  });
+  return { kind: 'queued', organisation: org.slug, members };
+}
+
+export type BulkOutcome = 'disabled' | 'would-disable' | 'already-off' | 'invalid' | 'not-found' | 'not-member' | 'forbidden';
 
 export interface BulkResult {
   email: string;
   outcome: BulkOutcome;
-  /** the exit code this user alone would have given (SPEC §4) */
-  exitCode: number;
+  /** the error kind this user alone would have given (null: fine) */
+  errorKind: ErrorKind | null;
   message: string;
-}
-
-/**
- * One user of a bulk `org disable-mfa`: its own transaction, its own result; problems with one
- * user (unknown, not a member, no MFA) are reported and change nothing.
- */
-export async function disableMemberMfa(
-  deps: MfaDeps,
-  actor: UserRow,
-  org: OrganisationRow,
-  rawEmail: string,
-  opts: { dryRun: boolean; ticket: string | null; reason: string | null },
-): Promise<BulkResult> {
-  const email = normaliseEmail(rawEmail);
-  if (email === null) return { email: rawEmail.slice(0, 254), outcome: 'invalid', exitCode: 2, message: 'not a valid email' };
-  const user = await findUserByEmail(deps.knex, email);
-  if (!user) return { email, outcome: 'not-found', exitCode: 3, message: 'no such user' };
-  if ((await membershipRole(deps.knex, org.id, user.id)) === undefined) {
-    return { email, outcome: 'not-member', exitCode: 3, message: `not a member of ${org.slug}` };
-  }
-  if (opts.dryRun) {
-    const { active, pending } = await credentialsOfUser(deps.knex, user.id);
-    return active || pending
-      ? { email, outcome: 'would-disable', exitCode: 0, message: 'would disable MFA' }
-      : { email, outcome: 'no-mfa', exitCode: 6, message: 'MFA is not enabled' };
-  }
-  try {
-    await disableMfa(deps, user, {
-      actor: party(actor),
-      action: 'org.disable-mfa',
-      organisation: { id: org.id, slug: org.slug },
-      ticket: opts.ticket,
-      reason: opts.reason,
-    });
-    return { email, outcome: 'disabled', exitCode: 0, message: 'MFA disabled' };
-  } catch (e) {
-    if (isPortalMfaError(e) && e.kind === 'wrong_state') return { email, outcome: 'no-mfa', exitCode: 6, message: 'MFA is not enabled' };
-    throw e;
-  }
 }
 
 /** Emails from --users-from: one per line, or CSV with an `email` column. */
@@ -134,4 +219,86 @@ export async function parseUserList(text: string): Promise<string[]> {
     return records.map((r) => r.email ?? '').filter((e) => e !== '');
   }
   return lines.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** Duplicates (after rule 13 normalisation) are reported once; malformed entries are kept as typed. */
+function uniqueEmails(raw: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const r of raw) {
+    const key = normaliseEmail(r) ?? r;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(r);
+  }
+  return out;
+}
+
+export interface BulkRun {
+  organisation: string;
+  total: number;
+  results: AsyncGenerator<BulkResult>;
+}
+
+/**
+ * Bulk `org disable-mfa`: one authorisation and password re-entry for the batch, then one
+ * transaction, audit row and notice per user, and one result per user. Support needs a ticket and
+ * is audited as a reset; protected accounts are refused to organisation admins; refusals are audited.
+ */
+export async function disableMembers(
+  deps: MfaDeps,
+  actor: Actor,
+  req: { orgSlug?: string; emails: string[]; ticket?: string; reason?: string; password?: string; dryRun?: boolean; confirm?: (count: number, org: string) => Promise<boolean> },
+): Promise<BulkRun | { kind: 'cancelled' }> {
+  const ticket = validateTicket(req.ticket);
+  const reason = validateReason(req.reason);
+  const emails = uniqueEmails(req.emails);
+  if (emails.length === 0) throw usageError('the user list is empty');
+  await admit(deps, actor, 'other');
+  const { organisation: org, via } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.disable-mfa', supportAllowed: true });
+  const orgRef = { id: org.id, slug: org.slug };
+  if (via === 'support' && ticket === null) {
+    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: 'org.disable-mfa', outcome: 'refused', actor: party(actor.user), organisation: orgRef, reason: 'no ticket reference' }));
+    throw usageError('a support change to another user needs a ticket reference', { code: 'ticket_required', hint: 'pass --ticket SUP-1234' });
+  }
+  if (!req.dryRun) {
+    await reauthenticate(deps, actor, req.password, 'org.disable-mfa');
+    if (req.confirm && !(await req.confirm(emails.length, org.slug))) return { kind: 'cancelled' };
+  }
+  const refuse = async (email: string, user: { id: number; email: string } | undefined, why: string, result: BulkResult): Promise<BulkResult> => {
+    await withWriteTransaction(deps.knex, (trx) =>
+      recordAudit(trx, deps, { action: 'org.disable-mfa', outcome: 'refused', actor: party(actor.user), target: user ? party(user) : { id: null, email }, organisation: orgRef, ticket, reason: why }),
+    );
+    return result;
+  };
+  async function one(raw: string): Promise<BulkResult> {
+    const email = normaliseEmail(raw);
+    if (email === null) return { email: raw.slice(0, 254), outcome: 'invalid', errorKind: 'usage', message: 'not a valid email' };
+    const user = await findUserByEmail(deps.knex, email);
+    const member = user ? (await membershipRole(deps.knex, org.id, user.id)) !== undefined : false;
+    if (via === 'org-admin' && (!user || !member)) {
+      // no enumeration: unknown and not-a-member look the same to an admin
+      return refuse(email, user, user ? `not a member of ${org.slug}` : 'no such user', { email, outcome: 'forbidden', errorKind: 'forbidden', message: `may not act on ${email}` });
+    }
+    if (!user) return { email, outcome: 'not-found', errorKind: 'not_found', message: 'no such user' };
+    if (!member) return refuse(email, user, `not a member of ${org.slug}`, { email, outcome: 'not-member', errorKind: 'not_found', message: `not a member of ${org.slug}` });
+    if (via === 'org-admin' && user.id !== actor.user.id && (user.role === 'support' || (await isAdminAnywhere(deps.knex, user.id)))) {
+      return refuse(email, user, 'protected account', { email, outcome: 'forbidden', errorKind: 'forbidden', message: 'an organisation admin or support representative: ask support' });
+    }
+    const { active, pending } = await credentialsOfUser(deps.knex, user.id);
+    if (!active && !pending) return { email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' };
+    if (req.dryRun) return { email, outcome: 'would-disable', errorKind: null, message: 'would disable MFA' };
+    const self = user.id === actor.user.id;
+    try {
+      await removeMfa(deps, actor.user, { target: user, via: self ? 'self' : via, organisation: orgRef, ticket }, { reason });
+      return { email, outcome: 'disabled', errorKind: null, message: 'MFA disabled' };
+    } catch (e) {
+      if (isPortalMfaError(e) && e.code === 'mfa_not_enabled') return { email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' };
+      throw e;
+    }
+  }
+  async function* results(): AsyncGenerator<BulkResult> {
+    for (const e of emails) yield await one(e);
+  }
+  return { organisation: org.slug, total: emails.length, results: results() };
 }

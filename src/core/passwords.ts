@@ -1,5 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
-
 /**
  * Password verification against the portal's stored hashes: bcrypt ($2a$/$2b$/$2y$) and
  * argon2id where present. Unknown formats are refused (false), never crashed on. A lookup of a
@@ -10,6 +8,15 @@ export type HashFormat = 'bcrypt' | 'argon2id' | 'unknown';
 
 // bcrypt of a random string nobody knows; compared against when the user does not exist
 const DUMMY_BCRYPT = '$2b$10$e7Kecw/JuT7TnzDsaJgukOXN.5iE2p1B07e6UgRC2hGP1m/Y2kYcC';
+
+/**
+ * A hash nobody's password matches, at the same bcrypt cost as `like` (a stored hash), so the
+ * check for an unknown user costs what a real one costs (no enumeration by timing, SPEC §2).
+ */
+export function dummyHashLike(like: string | undefined): string {
+  const cost = like !== undefined && hashFormat(like) === 'bcrypt' ? like.slice(4, 6) : '10';
+  return DUMMY_BCRYPT.replace(/^\$2b\$\d{2}\$/, `$2b$${cost}$`);
+}
 
 export function hashFormat(hash: string): HashFormat {
   if (/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/.test(hash)) return 'bcrypt';
@@ -48,15 +55,4 @@ async function bcryptCompare(password: string, hash: string): Promise<boolean> {
 export async function hashPasswordBcrypt(password: string, cost = 10): Promise<string> {
   const { default: bcrypt } = await import('bcryptjs');
   return bcrypt.hash(password, cost);
-}
-
-/** Constant-time equality for two strings of possibly different length. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  if (ab.length !== bb.length) {
-    timingSafeEqual(ab, ab);
-    return false;
-  }
-  return timingSafeEqual(ab, bb);
 }

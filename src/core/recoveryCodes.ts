@@ -1,13 +1,15 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { credentialsOfUser, resetFailures } from '../db/credentialRepository.js';
+import { resetFailures } from '../db/credentialRepository.js';
 import { markRecoveryCodeUsed, replaceRecoveryCodes, unusedRecoveryCodes } from '../db/recoveryCodeRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { UserRow } from '../db/userRepository.js';
-import { recordAudit, type AuditParty } from './audit.js';
+import { party, recordAudit, type AuditParty } from './audit.js';
 import type { MfaDeps } from './deps.js';
-import { rejected, usageError, wrongState } from './errors.js';
+import { rejected, usageError } from './errors.js';
+import { assertNotLocked, lockedError, registerFailure } from './lockout.js';
+import { queueNotification } from './notify/outbox.js';
 import { base32Encode } from './totp.js';
-import { activeLock, lockedError, party, registerFailure } from './verification.js';
+import { activeCredential, type AttemptContext } from './verification.js';
 
 export const RECOVERY_CODE_COUNT = 10;
 // scrypt: a slow, memory-hard password hash, because the codes are short enough to type
@@ -46,10 +48,6 @@ async function matchesHash(compact: string, stored: string): Promise<boolean> {
   return timingSafeEqual(key, expected);
 }
 
-/**
- * Ten new single-use codes replace any previous set; returned once, stored only as scrypt hashes.
- * Call inside the caller's transaction when part of a larger change (enrolment).
- */
 /** New codes and their hashes (slow: scrypt), prepared before a transaction stores them. */
 export async function prepareRecoveryCodes(deps: Pick<MfaDeps, 'random'>): Promise<{ codes: string[]; hashes: string[] }> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newRecoveryCode(deps.random));
@@ -57,31 +55,28 @@ export async function prepareRecoveryCodes(deps: Pick<MfaDeps, 'random'>): Promi
   return { codes, hashes };
 }
 
-export async function issueRecoveryCodes(deps: MfaDeps, user: UserRow, actor: AuditParty | null): Promise<string[]> {
-  const { active } = await credentialsOfUser(deps.knex, user.id);
-  if (!active) throw wrongState(`MFA is not enabled for ${user.email}`, { hint: 'recovery codes come with MFA: portal-mfa enroll' });
+/** Ten new codes replace any previous set (the caller has authorised and re-authenticated). */
+export async function regenerateRecoveryCodes(deps: MfaDeps, user: UserRow, actor: AuditParty): Promise<string[]> {
+  await activeCredential(deps, user);
   const { codes, hashes } = await prepareRecoveryCodes(deps);
   await withWriteTransaction(deps.knex, async (trx) => {
     await replaceRecoveryCodes(trx, user.id, hashes, deps.clock());
     await recordAudit(trx, deps, { action: 'recovery-codes.regenerate', outcome: 'success', actor, target: party(user), detail: { count: codes.length } });
+    await queueNotification(trx, deps, user, { kind: 'recovery-codes-regenerated' });
   });
   return codes;
 }
 
 /**
  * Use a recovery code in place of a TOTP code: consumed at most once (conditional update), refused
- * while the user is locked, and a wrong one counts as a failed verification.
+ * while the user is locked, and a wrong one counts through the lockout (rule 11).
  */
-export async function useRecoveryCode(deps: MfaDeps, user: UserRow, raw: string, opts: { actor: AuditParty | null; action: string }): Promise<{ left: number }> {
+export async function useRecoveryCode(deps: MfaDeps, user: UserRow, raw: string, ctx: AttemptContext): Promise<{ left: number }> {
   const compact = normaliseRecoveryCode(raw);
-  const { active } = await credentialsOfUser(deps.knex, user.id);
-  if (!active) throw wrongState(`MFA is not enabled for ${user.email}`);
+  const active = await activeCredential(deps, user);
+  const event = { action: ctx.action, actor: ctx.actor, target: party(user), organisation: ctx.organisation ?? null, detail: { recoveryCode: true } };
+  await assertNotLocked(deps, user, active, event);
   const now = deps.clock();
-  const lockEnd = activeLock(active, now);
-  if (lockEnd !== null) {
-    await recordAudit(deps.knex, deps, { action: opts.action, outcome: 'locked', actor: opts.actor, target: party(user), detail: { recoveryCode: true } });
-    throw lockedError(user, lockEnd);
-  }
   const candidates = await unusedRecoveryCodes(deps.knex, user.id);
   let found: number | undefined;
   for (const c of candidates) {
@@ -89,21 +84,17 @@ export async function useRecoveryCode(deps: MfaDeps, user: UserRow, raw: string,
   }
   if (found !== undefined) {
     const id = found;
+    const left = candidates.length - 1;
     const ok = await withWriteTransaction(deps.knex, async (trx) => {
       if (!(await markRecoveryCodeUsed(trx, id, now))) return false;
       await resetFailures(trx, active.id, now);
-      await recordAudit(trx, deps, { action: opts.action, outcome: 'success', actor: opts.actor, target: party(user), detail: { recoveryCode: true, left: candidates.length - 1 } });
+      await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { recoveryCode: true, left } });
+      await queueNotification(trx, deps, user, { kind: 'recovery-code-used', left });
       return true;
     });
-    if (ok) return { left: candidates.length - 1 };
+    if (ok) return { left };
   }
-  const { lockedUntil, alreadyLockedUntil } = await registerFailure(deps, active.id, now, {
-    action: opts.action,
-    actor: opts.actor,
-    target: party(user),
-    detail: { recoveryCode: true },
-  });
-  if (alreadyLockedUntil !== null) throw lockedError(user, alreadyLockedUntil);
-  const lockedNow = lockedUntil !== null;
-  throw rejected(lockedNow ? `wrong or used recovery code; ${user.email} is now locked` : 'wrong or already used recovery code');
+  const outcome = await registerFailure(deps, active.id, user, event);
+  if (outcome.alreadyLocked) throw lockedError(user, outcome.alreadyLocked);
+  throw rejected(outcome.lockedNow ? `wrong or used recovery code; ${user.email} is now locked` : 'wrong or already used recovery code', { code: 'wrong_recovery_code' });
 }

@@ -10,6 +10,17 @@ export interface Settings {
   sessionHours: number;
   /** wider search of `verify --diagnose`, in minutes either side */
   diagnoseMinutes: number;
+  /** rule 12: diagnoses per user per hour */
+  diagnosePerHour: number;
+  /** rule 11: consecutive failures (across lockouts) that hard-lock until `unlock` */
+  hardLockFailures: number;
+  /** rule 11: the doubling lock time stops here */
+  maxLockMinutes: number;
+  /** rule 11: wrong passwords per user within passwordWindowMinutes before exit 4 */
+  passwordFailures: number;
+  passwordWindowMinutes: number;
+  /** a password proven this recently counts as the re-entry of a sensitive action */
+  reauthSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -20,6 +31,12 @@ export const DEFAULT_SETTINGS: Settings = {
   trustDays: 30,
   sessionHours: 12,
   diagnoseMinutes: 10,
+  diagnosePerHour: 10,
+  hardLockFailures: 100,
+  maxLockMinutes: 24 * 60,
+  passwordFailures: 10,
+  passwordWindowMinutes: 15,
+  reauthSeconds: 300,
 };
 
 /** A function that tells the time (ms since epoch); injected so tests never sleep. */

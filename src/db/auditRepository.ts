@@ -25,15 +25,14 @@ export async function insertAuditEvent(knex: Knex, row: NewAuditRow): Promise<vo
 }
 
 export interface AuditQuery {
-  targetUserId?: number;
   /** events where the user is target or actor */
   involvingUserId?: number;
   organisationId?: number;
-  organisationIds?: number[];
   /** only events by or about this user, or in these organisations (what a non-support actor may see) */
   visibleTo?: { userId: number; organisationIds: number[] };
   action?: string;
   since?: number;
+  afterId?: number;
   limit: number;
 }
 
@@ -50,19 +49,12 @@ export async function queryAuditEvents(knex: Knex, q: AuditQuery): Promise<Audit
       if (v.organisationIds.length > 0) w.orWhereIn('organisation_id', v.organisationIds);
     });
   }
-  if (q.targetUserId !== undefined) query.where('target_user_id', q.targetUserId);
   if (q.organisationId !== undefined) query.where('organisation_id', q.organisationId);
-  if (q.organisationIds !== undefined) query.whereIn('organisation_id', q.organisationIds.length ? q.organisationIds : [-1]);
   if (q.action !== undefined) {
     if (q.action.endsWith('*')) query.where('action', 'like', q.action.slice(0, -1).replace(/[\\%_]/g, (c) => '\\' + c) + '%');
     else query.where('action', q.action);
   }
   if (q.since !== undefined) query.where('occurred_at', '>=', q.since);
+  if (q.afterId !== undefined) query.where('id', '>', q.afterId);
   return query.orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit);
-}
-
-/** Events of one action about one user since a time (rate limits; uses audit_events_target_idx). */
-export async function countRecentAuditEvents(knex: Knex, targetUserId: number, action: string, since: number): Promise<number> {
-  const r = await knex('audit_events').where('target_user_id', targetUserId).andWhere('occurred_at', '>=', since).andWhere('action', action).count({ n: '*' }).first();
-  return Number(r?.n ?? 0);
 }

@@ -12,6 +12,8 @@ export interface CredentialRow {
   last_accepted_step: number | null;
   consecutive_failures: number;
   locked_until: number | null;
+  /** rule 11: set at the hard-lock threshold; only `unlock` clears it */
+  hard_locked_at: number | null;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -29,6 +31,7 @@ function toCredential(r: Record<string, unknown>): CredentialRow {
     last_accepted_step: num(r.last_accepted_step),
     consecutive_failures: Number(r.consecutive_failures ?? 0),
     locked_until: num(r.locked_until),
+    hard_locked_at: num(r.hard_locked_at),
   };
 }
 
@@ -78,6 +81,7 @@ export async function acceptStep(trx: Knex | Knex.Transaction, credentialId: num
     .where('id', credentialId)
     .andWhere((w) => w.whereNull('last_accepted_step').orWhere('last_accepted_step', '<', step))
     .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+    .whereNull('hard_locked_at')
     .update({ last_accepted_step: step, last_used_at: now, consecutive_failures: 0 });
   return Number(changed) === 1;
 }
@@ -90,27 +94,32 @@ export async function countFailureUnlessLocked(trx: Knex | Knex.Transaction, cre
   const counted = await trx('mfa_credentials')
     .where('id', credentialId)
     .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+    .whereNull('hard_locked_at')
     .increment('consecutive_failures', 1);
   return Number(counted) === 1;
 }
 
-/**
- * Lock the credential if the failures reached the limit. Returns true only for the one call
- * that performed the lock, so the lockout is audited once.
- */
-export async function lockIfOverLimit(
-  trx: Knex | Knex.Transaction,
-  credentialId: number,
-  maxFailures: number,
-  now: number,
-  lockedUntil: number,
-): Promise<boolean> {
-  const changed = await trx('mfa_credentials')
+/** Lock the credential until a time, or hard-lock it (rule 11), inside the failure's transaction. */
+export async function setLock(trx: Knex.Transaction, credentialId: number, lock: { until: number } | { hardAt: number }): Promise<void> {
+  await trx('mfa_credentials')
     .where('id', credentialId)
-    .andWhere('consecutive_failures', '>=', maxFailures)
-    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
-    .update({ locked_until: lockedUntil, consecutive_failures: 0 });
-  return Number(changed) === 1;
+    .update('until' in lock ? { locked_until: lock.until } : { hard_locked_at: lock.hardAt, locked_until: null });
+}
+
+/**
+ * Rule 12: burn every step up to and including `step` (a diagnosed code, and any earlier one, can
+ * never be accepted later). Never moves the mark backwards.
+ */
+export async function burnStepsThrough(trx: Knex | Knex.Transaction, credentialId: number, step: number): Promise<void> {
+  await trx('mfa_credentials')
+    .where('id', credentialId)
+    .andWhere((w) => w.whereNull('last_accepted_step').orWhere('last_accepted_step', '<', step))
+    .update({ last_accepted_step: step });
+}
+
+/** `unlock`: clears locks, hard locks and the failure count of every credential of the user. */
+export async function clearLocksOfUser(trx: Knex.Transaction, userId: number): Promise<number> {
+  return Number(await trx('mfa_credentials').where('user_id', userId).update({ consecutive_failures: 0, locked_until: null, hard_locked_at: null }));
 }
 
 /**
@@ -129,7 +138,7 @@ export async function activatePendingCredential(
   await trx('mfa_credentials').where({ user_id: userId, status: 'active' }).delete();
   const changed = await trx('mfa_credentials')
     .where({ id: pendingId, status: 'pending' })
-    .update({ status: 'active', confirmed_at: now, last_used_at: now, last_accepted_step: step, consecutive_failures: 0, locked_until: null });
+    .update({ status: 'active', confirmed_at: now, last_used_at: now, last_accepted_step: step, consecutive_failures: 0, locked_until: null, hard_locked_at: null });
   return Number(changed) === 1;
 }
 
@@ -164,4 +173,9 @@ export async function reencryptCredential(
 /** A successful recovery-code login: the failure streak ends, the credential was used now. */
 export async function resetFailures(trx: Knex | Knex.Transaction, credentialId: number, now: number): Promise<void> {
   await trx('mfa_credentials').where('id', credentialId).update({ consecutive_failures: 0, last_used_at: now });
+}
+
+/** Every credential in id order, a page at a time (key check). */
+export async function credentialsPage(knex: Knex, afterId: number, limit: number): Promise<CredentialRow[]> {
+  return (await knex('mfa_credentials').where('id', '>', afterId).orderBy('id').limit(limit).select('*')).map(toCredential);
 }

@@ -9,6 +9,7 @@ export interface MemberReportRow {
   enrolledAt: number | null;
   lastUsedAt: number | null;
   trustedDevices: number;
+  joinedAt: number | null;
 }
 
 export interface MemberFilter {
@@ -43,6 +44,7 @@ export async function* streamMembers(knex: Knex, organisationId: number, filter:
         'a.created_at as enrolled_at',
         'a.last_used_at',
         'p.id as pending_id',
+        'm.joined_at',
         knex.raw('(SELECT COUNT(*) FROM trusted_devices td WHERE td.user_id = m.user_id AND td.revoked_at IS NULL AND td.expires_at > ?) as devices', [now]),
       );
     if (filter.role) q.andWhere('m.role', filter.role);
@@ -60,6 +62,7 @@ export async function* streamMembers(knex: Knex, organisationId: number, filter:
         enrolledAt: r.enrolled_at === null ? null : Number(r.enrolled_at),
         lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
         trustedDevices: Number(r.devices ?? 0),
+        joinedAt: r.joined_at === null || r.joined_at === undefined ? null : Number(r.joined_at),
       };
     }
     if (rows.length < PAGE) return;
@@ -133,4 +136,109 @@ export async function updateOrganisationPolicy(
   policy: { mfa_required: boolean; grace_days: number | null; mfa_required_since: number | null; device_trust_allowed: boolean },
 ): Promise<void> {
   await trx('organisations').where('id', organisationId).update(policy);
+}
+
+/** Members without active MFA (ids and emails, with joining time), for notices and reminders. */
+export async function membersWithoutMfa(knex: Knex | Knex.Transaction, organisationId: number): Promise<{ id: number; email: string; joinedAt: number | null }[]> {
+  const rows = await knex('organisation_members as m')
+    .join('users as u', 'u.id', 'm.user_id')
+    .leftJoin('mfa_credentials as a', (j) => j.on('a.user_id', 'm.user_id').andOn('a.status', knex.raw('?', ['active'])))
+    .where('m.organisation_id', organisationId)
+    .whereNull('a.id')
+    .orderBy('m.user_id')
+    .select('u.id', 'u.email', 'm.joined_at');
+  return rows.map((r) => ({ id: Number(r.id), email: String(r.email), joinedAt: r.joined_at === null || r.joined_at === undefined ? null : Number(r.joined_at) }));
+}
+
+/** Revoke the trusted devices of every member (device trust turned off); returns per-user counts. */
+export async function revokeDevicesOfMembers(trx: Knex.Transaction, organisationId: number, now: number): Promise<{ userId: number; email: string; count: number }[]> {
+  const rows = await trx('trusted_devices as d')
+    .join('organisation_members as m', 'm.user_id', 'd.user_id')
+    .join('users as u', 'u.id', 'd.user_id')
+    .where('m.organisation_id', organisationId)
+    .whereNull('d.revoked_at')
+    .groupBy('d.user_id', 'u.email')
+    .select('d.user_id', 'u.email', trx.raw('COUNT(*) as n'));
+  for (const r of rows) await trx('trusted_devices').where('user_id', r.user_id).whereNull('revoked_at').update({ revoked_at: now });
+  return rows.map((r) => ({ userId: Number(r.user_id), email: String(r.email), count: Number(r.n) }));
+}
+
+export interface UserReportRow {
+  userId: number;
+  email: string;
+  name: string;
+  role: string;
+  mfa: 'active' | 'pending' | 'none';
+  enrolledAt: number | null;
+  lastUsedAt: number | null;
+  lockedUntil: number | null;
+  hardLocked: boolean;
+  organisations: string;
+}
+
+export interface UserFilter {
+  mfa?: 'on' | 'off' | 'pending';
+  organisationId?: number;
+  role?: 'developer' | 'support';
+  lockedAt?: number;
+}
+
+/** Every portal user (in no organisation included), streamed by keyset on users.id. */
+export async function* streamUsers(knex: Knex, filter: UserFilter): AsyncGenerator<UserReportRow> {
+  let after = 0;
+  for (;;) {
+    const q = knex('users as u')
+      .leftJoin('mfa_credentials as a', (j) => j.on('a.user_id', 'u.id').andOn('a.status', knex.raw('?', ['active'])))
+      .leftJoin('mfa_credentials as p', (j) => j.on('p.user_id', 'u.id').andOn('p.status', knex.raw('?', ['pending'])))
+      .where('u.id', '>', after)
+      .orderBy('u.id')
+      .limit(PAGE)
+      .select(
+        'u.id',
+        'u.email',
+        'u.name',
+        'u.role',
+        'a.id as active_id',
+        'a.created_at as enrolled_at',
+        'a.last_used_at',
+        'p.id as pending_id',
+        knex.raw('COALESCE(a.locked_until, p.locked_until) as locked_until'),
+        knex.raw('COALESCE(a.hard_locked_at, p.hard_locked_at) as hard_locked_at'),
+      );
+    if (filter.role) q.andWhere('u.role', filter.role);
+    if (filter.mfa === 'on') q.whereNotNull('a.id');
+    if (filter.mfa === 'off') q.whereNull('a.id').whereNull('p.id');
+    if (filter.mfa === 'pending') q.whereNull('a.id').whereNotNull('p.id');
+    if (filter.organisationId !== undefined) {
+      const orgId = filter.organisationId;
+      q.whereExists((w) => w.select(knex.raw('1')).from('organisation_members as om').whereRaw('om.user_id = u.id').andWhere('om.organisation_id', orgId));
+    }
+    if (filter.lockedAt !== undefined) {
+      const now = filter.lockedAt;
+      q.where((w) => w.whereNotNull('a.hard_locked_at').orWhereNotNull('p.hard_locked_at').orWhere('a.locked_until', '>', now).orWhere('p.locked_until', '>', now));
+    }
+    const rows = await q;
+    if (rows.length === 0) return;
+    const ids = rows.map((r) => Number(r.id));
+    const orgs = await knex('organisation_members as m').join('organisations as o', 'o.id', 'm.organisation_id').whereIn('m.user_id', ids).orderBy('o.slug').select('m.user_id', 'o.slug');
+    const byUser = new Map<number, string[]>();
+    for (const o of orgs) byUser.set(Number(o.user_id), [...(byUser.get(Number(o.user_id)) ?? []), String(o.slug)]);
+    for (const r of rows) {
+      const lockedUntil = r.locked_until === null || r.locked_until === undefined ? null : Number(r.locked_until);
+      yield {
+        userId: Number(r.id),
+        email: r.email,
+        name: r.name,
+        role: r.role,
+        mfa: r.active_id !== null ? 'active' : r.pending_id !== null ? 'pending' : 'none',
+        enrolledAt: r.enrolled_at === null ? null : Number(r.enrolled_at),
+        lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
+        lockedUntil,
+        hardLocked: r.hard_locked_at !== null && r.hard_locked_at !== undefined,
+        organisations: (byUser.get(Number(r.id)) ?? []).join(' '),
+      };
+    }
+    if (rows.length < PAGE) return;
+    after = Number(rows[rows.length - 1].id);
+  }
 }

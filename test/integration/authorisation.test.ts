@@ -6,50 +6,47 @@
  * CLI session from before his enrolment — the "self" actor uses that session).
  *   self → frank · admin of the target's org → bob (globex) · admin of another org → alice (acme)
  *   plain member of the same org → heidi (member of globex and acme) · support → sam
- * Codes come from test/support/independentTotp.ts; each account's last accepted step is tracked so
- * a code is never replayed by accident.
+ * acme requires MFA and rule 4 holds on every path, so its members (alice, olivia, dave, heidi)
+ * are enrolled first and trust the --as machine once. MFA state is set up through the public core
+ * API (test/support/fixtures.ts). Codes come from test/support/independentTotp.ts; each account's
+ * last accepted step is tracked so a code is never replayed by accident.
  */
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorise } from '../../src/core/authorise.js';
-import type { MfaDeps } from '../../src/core/deps.js';
-import { confirmEnrolment, startEnrolment } from '../../src/core/enrolment.js';
+import type { Actor } from '../../src/core/actor.js';
+import { authorise, authoriseOrganisation, type Permission } from '../../src/core/authorise.js';
 import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
-import { trustDevice } from '../../src/core/trustedDevices.js';
-import { party } from '../../src/core/verification.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
-import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
-import { ALICE, type Account, BOB, DAVE, ERIN, FRANK, HEIDI, OLIVIA, SAM, type Totp, nextCode, makeDeps } from '../support/scenario.js';
+import { makeFixtures, type Enrolled, type Fixtures } from '../support/fixtures.js';
+import { safeStep, totpAt } from '../support/independentTotp.js';
+import { ALICE, type Account, BOB, DAVE, ERIN, FRANK, HEIDI, OLIVIA, SAM, nextCode } from '../support/scenario.js';
 
-const makeDepsFor = (knex: Knex, keyB64: string) => makeDeps(knex, keyB64, 'authorisation-test');
-
-/** Enrol in-process, confirmed with a code from 10 minutes ago so every real-time step is still unused. */
-async function enrol(deps: MfaDeps, user: UserRow): Promise<Totp> {
-  const past = Date.now() - 10 * 60_000;
-  const d: MfaDeps = { ...deps, clock: () => past };
-  const pending = await startEnrolment(d, user, { actor: party(user) });
-  const step = currentStep(past);
-  await confirmEnrolment(d, user, totpAt(pending.secret, step), { actor: party(user) });
-  return { secret: pending.secret, last: step };
-}
-
-async function expectKind(p: Promise<unknown>, kind: PortalMfaError['kind']): Promise<PortalMfaError> {
+async function expectKind(p: Promise<unknown>, kind: PortalMfaError['kind'], code?: PortalMfaError['code']): Promise<PortalMfaError> {
   try {
     await p;
   } catch (e) {
     expect(isPortalMfaError(e), String(e)).toBe(true);
     expect((e as PortalMfaError).kind).toBe(kind);
+    if (code) expect((e as PortalMfaError).code).toBe(code);
     return e as PortalMfaError;
   }
   throw new Error(`expected a ${kind} error, but it resolved`);
 }
 
-const ACTIONS = ['mfa.status', 'mfa.disable', 'device.list', 'device.revoke', 'mfa.verify'] as const;
+/** The audit action of each use case, and the permission it asks authorise() for. */
+const ACTIONS: { action: string; permission: Permission }[] = [
+  { action: 'mfa.status', permission: 'view' },
+  { action: 'mfa.disable', permission: 'disable' },
+  { action: 'device.list', permission: 'view' },
+  { action: 'device.revoke', permission: 'revoke-devices' },
+  { action: 'mfa.verify', permission: 'verify' },
+];
+const STATE_CHANGES: ReadonlySet<Permission> = new Set(['disable', 'unlock', 'access-code', 'revoke-devices']);
 
 type Role = 'self' | 'orgAdmin' | 'otherOrgAdmin' | 'member' | 'support';
 const ROWS: { role: Role; who: Account; allowed: boolean }[] = [
@@ -63,7 +60,7 @@ const ROWS: { role: Role; who: Account; allowed: boolean }[] = [
 describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
   let db: Database;
   let knex: Knex;
-  let deps: MfaDeps;
+  let fx: Fixtures;
   let keyB64: string;
   /** "this machine" for every --as actor */
   let env: NodeJS.ProcessEnv;
@@ -71,7 +68,9 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
   let frankEnv: NodeJS.ProcessEnv;
   let url: string;
   const users: Record<string, UserRow> = {};
-  let frankTotp: Totp;
+  /** in-process actors, signed in with their passwords before anyone had MFA */
+  const actors: Record<string, Actor> = {};
+  let frankTotp: Enrolled;
 
   const cli = (e: NodeJS.ProcessEnv, args: string[], stdin?: string) => runCli(['--db', url, ...args], { env: e, stdin });
   const as = (who: Account, args: string[]) => cli(env, ['--as', who.email, '--password-stdin', ...args], `${who.password}\n`);
@@ -110,12 +109,22 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     expect(demo.code, describeRun(demo)).toBe(0);
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
-    deps = makeDepsFor(knex, keyB64);
-    for (const a of [ALICE, BOB, OLIVIA, DAVE, ERIN, FRANK, HEIDI, SAM]) users[a.email] = (await findUserByEmail(knex, a.email))!;
+    fx = makeFixtures(knex, keyB64, 'authorisation-test');
+    for (const a of [ALICE, BOB, OLIVIA, DAVE, ERIN, FRANK, HEIDI, SAM]) {
+      users[a.email] = (await findUserByEmail(knex, a.email))!;
+      actors[a.email] = await fx.signIn(a);
+    }
     // frank logs in before he has MFA (globex does not require it): his session is the "self" actor
     const login = await cli(frankEnv, ['login', '--as', FRANK.email, '--password-stdin', '--json'], `${FRANK.password}\n`);
     expect(ok(login)).toMatchObject({ email: FRANK.email, secondFactor: 'none' });
-    frankTotp = await enrol(deps, users[FRANK.email]!);
+    frankTotp = await fx.enrol(FRANK);
+    // acme requires MFA, and rule 4 holds on every path: its members act only once enrolled. They
+    // trust "this machine" once (login --trust-device with a code), so later --as runs need no code.
+    for (const a of [ALICE, OLIVIA, DAVE, HEIDI]) {
+      const t = await fx.enrol(a);
+      const trusted = await cli(env, ['login', '--as', a.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${a.password}\n${await nextCode(t)}\n`);
+      expect(ok(trusted)).toMatchObject({ email: a.email, secondFactor: 'code', trustedDevice: { id: expect.any(Number) } });
+    }
   });
 
   afterAll(async () => {
@@ -123,66 +132,106 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
   });
 
   describe('core authorise()', () => {
-    it('a member of acme: self, their admin, an admin of both orgs and support may; another org\'s admin and a member may not (refusals audited)', async () => {
+    const auth = (actor: Account, target: Account, a: { action: string; permission: Permission }, extra: { orgSlug?: string; ticket?: string } = {}) =>
+      authorise(fx.deps, actors[actor.email]!, { targetEmail: target.email, action: a.action, permission: a.permission, ...extra });
+
+    it('a member of acme: self, their admin, an admin of both orgs and support (with a ticket for changes) may; another org\'s admin and a member may not (refusals audited)', async () => {
       const erin = users[ERIN.email]!;
-      for (const action of ACTIONS) {
-        expect(await authorise(deps, erin, erin, action)).toEqual({ via: 'self', organisation: null });
-        const acme = { id: expect.any(Number), slug: 'acme' };
-        expect(await authorise(deps, users[ALICE.email]!, erin, action)).toEqual({ via: 'org-admin', organisation: acme });
+      const acme = { id: expect.any(Number), slug: 'acme' };
+      for (const a of ACTIONS) {
+        expect(await auth(ERIN, ERIN, a), a.action).toMatchObject({ target: { id: erin.id }, via: 'self', organisation: null, ticket: null });
+        expect(await auth(ALICE, ERIN, a), a.action).toMatchObject({ target: { id: erin.id }, via: 'org-admin', organisation: acme });
         // olivia administers both organisations, but erin is only in acme: not ambiguous
-        expect(await authorise(deps, users[OLIVIA.email]!, erin, action)).toEqual({ via: 'org-admin', organisation: acme });
-        expect(await authorise(deps, users[SAM.email]!, erin, action)).toEqual({ via: 'support', organisation: null });
-        for (const refused of [BOB, DAVE]) {
-          const before = await refusals(refused, ERIN, action);
-          await expectKind(authorise(deps, users[refused.email]!, erin, action), 'forbidden');
-          const rows = await audit({ actor_email: refused.email, target_email: ERIN.email, action, outcome: 'refused' });
+        expect(await auth(OLIVIA, ERIN, a), a.action).toMatchObject({ target: { id: erin.id }, via: 'org-admin', organisation: acme });
+        expect(await auth(SAM, ERIN, a, { ticket: 'SUP-9' }), a.action).toMatchObject({ target: { id: erin.id }, via: 'support', organisation: null, ticket: 'SUP-9' });
+        if (STATE_CHANGES.has(a.permission)) {
+          // support changing another user's state needs a ticket reference; the refusal is audited
+          const before = await refusals(SAM, ERIN, a.action);
+          await expectKind(auth(SAM, ERIN, a), 'usage', 'ticket_required');
+          const rows = await audit({ actor_email: SAM.email, target_email: ERIN.email, action: a.action, outcome: 'refused' });
           expect(rows).toHaveLength(before + 1);
-          expect(rows.at(-1)!.reason).toMatch(/may not/);
+          expect(rows.at(-1)!.reason).toMatch(/ticket/);
+        } else {
+          expect(await auth(SAM, ERIN, a), a.action).toMatchObject({ via: 'support', ticket: null });
+        }
+        for (const refused of [BOB, DAVE]) {
+          const before = await refusals(refused, ERIN, a.action);
+          const e = await expectKind(auth(refused, ERIN, a), 'forbidden');
+          expect(e.message).toMatch(/may not act on erin@acme\.example/);
+          const rows = await audit({ actor_email: refused.email, target_email: ERIN.email, action: a.action, outcome: 'refused' });
+          expect(rows).toHaveLength(before + 1);
+          expect(rows.at(-1)!.reason).toMatch(/not a member/);
         }
       }
-      // the options that take a path away
-      await expectKind(authorise(deps, users[SAM.email]!, erin, 'org.users', { supportAllowed: false }), 'forbidden');
-      await expectKind(authorise(deps, erin, erin, 'org.disable-mfa', { selfAllowed: false }), 'forbidden');
+      // no enumeration: a non-support actor gets the same refusal for an unknown email (audited by text
+      // only), support learns that it does not exist
+      const nobody = { email: 'nobody@acme.example', password: '' };
+      for (const who of [ALICE, BOB, DAVE]) {
+        const e = await expectKind(auth(who, nobody, ACTIONS[0]!), 'forbidden', 'forbidden');
+        expect(e.message).toMatch(/may not act on nobody@acme\.example/);
+      }
+      const unknownRows = await audit({ target_email: nobody.email, outcome: 'refused' });
+      expect(unknownRows.length).toBeGreaterThanOrEqual(3);
+      for (const r of unknownRows) expect(r.target_user_id).toBeNull();
+      await expectKind(auth(SAM, nobody, ACTIONS[0]!), 'not_found', 'user_not_found');
+
+      // protected accounts: an org admin may look at a fellow admin, not change their MFA
+      expect(await auth(ALICE, OLIVIA, { action: 'mfa.status', permission: 'view' })).toMatchObject({ via: 'org-admin', organisation: acme });
+      for (const permission of ['disable', 'unlock', 'access-code'] as const) {
+        await expectKind(auth(ALICE, OLIVIA, { action: `test.${permission}`, permission }), 'forbidden', 'protected_account');
+        await expectKind(auth(ALICE, SAM, { action: `test.${permission}`, permission }), 'forbidden');
+      }
+
+      // the paths that are taken away: unlock and access codes never on oneself; support may not
+      // change an organisation's policy
+      await expectKind(auth(ERIN, ERIN, { action: 'mfa.unlock', permission: 'unlock' }), 'forbidden');
+      await expectKind(auth(SAM, SAM, { action: 'access-code.issue', permission: 'access-code' }, { ticket: 'SUP-9' }), 'forbidden');
+      await expectKind(authoriseOrganisation(fx.deps, actors[SAM.email]!, { orgSlug: 'acme', action: 'org.policy', supportAllowed: false }), 'forbidden');
+      expect(await authoriseOrganisation(fx.deps, actors[SAM.email]!, { orgSlug: 'acme', action: 'org.users', supportAllowed: true })).toMatchObject({ via: 'support', organisation: { slug: 'acme' } });
+      await expectKind(authoriseOrganisation(fx.deps, actors[DAVE.email]!, { orgSlug: 'acme', action: 'org.users', supportAllowed: true }), 'forbidden');
     });
 
     it('an admin of two of the target\'s organisations must name one; --org is checked', async () => {
-      const olivia = users[OLIVIA.email]!;
-      const heidi = users[HEIDI.email]!;
-      const ambiguous = await expectKind(authorise(deps, olivia, heidi, 'mfa.disable'), 'usage');
+      const disable = { action: 'mfa.disable', permission: 'disable' as const };
+      const olivia = actors[OLIVIA.email]!;
+      const ambiguous = await expectKind(auth(OLIVIA, HEIDI, disable), 'usage', 'ambiguous_organisation');
       expect(ambiguous.message).toMatch(/acme/);
       expect(ambiguous.message).toMatch(/globex/);
       expect(ambiguous.details?.organisations).toEqual(['acme', 'globex']);
 
       let offered: string[] = [];
-      const picked = await authorise(deps, olivia, heidi, 'mfa.disable', {
+      const picked = await authorise(fx.deps, olivia, {
+        targetEmail: HEIDI.email,
+        ...disable,
         pickOrganisation: async (choices) => {
           offered = choices.map((c) => c.slug);
           return 'globex';
         },
       });
       expect(offered).toEqual(['acme', 'globex']);
-      expect(picked).toEqual({ via: 'org-admin', organisation: { id: expect.any(Number), slug: 'globex' } });
+      expect(picked).toMatchObject({ via: 'org-admin', organisation: { id: expect.any(Number), slug: 'globex' } });
 
-      expect(await authorise(deps, olivia, heidi, 'mfa.disable', { orgSlug: 'globex' })).toEqual({
+      expect(await auth(OLIVIA, HEIDI, disable, { orgSlug: 'globex' })).toMatchObject({
         via: 'org-admin',
         organisation: { id: expect.any(Number), slug: 'globex' },
       });
-      expect((await authorise(deps, olivia, heidi, 'mfa.disable', { orgSlug: 'ACME' })).organisation?.slug).toBe('acme');
-      await expectKind(authorise(deps, olivia, heidi, 'mfa.disable', { orgSlug: 'nosuch' }), 'not_found');
-      await expectKind(authorise(deps, olivia, heidi, 'mfa.disable', { orgSlug: 'not a slug!' }), 'usage');
+      expect((await auth(OLIVIA, HEIDI, disable, { orgSlug: 'ACME' })).organisation?.slug).toBe('acme');
+      await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'nosuch' }), 'not_found', 'organisation_not_found');
+      await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'not a slug!' }), 'usage');
 
       // alice names an organisation she does not administer: refused, and audited with that organisation
       const before = await refusals(ALICE, HEIDI, 'mfa.disable');
-      await expectKind(authorise(deps, users[ALICE.email]!, heidi, 'mfa.disable', { orgSlug: 'globex' }), 'forbidden');
+      await expectKind(auth(ALICE, HEIDI, disable, { orgSlug: 'globex' }), 'forbidden');
       const rows = await audit({ actor_email: ALICE.email, target_email: HEIDI.email, action: 'mfa.disable', outcome: 'refused' });
       expect(rows).toHaveLength(before + 1);
       expect(rows.at(-1)!.organisation_slug).toBe('globex');
       // a member naming their own organisation gains nothing
-      await expectKind(authorise(deps, users[DAVE.email]!, users[ERIN.email]!, 'mfa.status', { orgSlug: 'acme' }), 'forbidden');
+      await expectKind(auth(DAVE, ERIN, { action: 'mfa.status', permission: 'view' }, { orgSlug: 'acme' }), 'forbidden');
     });
   });
 
-  describe('through the CLI, target frank (globex)', () => {
+  // each row spawns the built binary (bcrypt, a process start): minutes on a busy 2-core machine
+  describe('through the CLI, target frank (globex)', { timeout: 180_000 }, () => {
     it('status --user', async () => {
       for (const row of ROWS) {
         const args = ['status', '--user', FRANK.email, '--json'];
@@ -195,7 +244,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     });
 
     it('devices list --user', async () => {
-      const device = await trustDevice(deps, users[FRANK.email]!, { label: 'frank-laptop', actor: party(users[FRANK.email]!), deviceTrustAllowed: true });
+      const device = await fx.trustDevice(FRANK, frankTotp, 'frank-laptop');
       for (const row of ROWS) {
         const args = ['devices', 'list', '--user', FRANK.email, '--json'];
         if (!row.allowed) {
@@ -214,7 +263,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       // start from no active device, so each allowed row revokes exactly the one made for it
       await knex('trusted_devices').where('user_id', frank.id).whereNull('revoked_at').update({ revoked_at: Date.now() });
       for (const row of ROWS) {
-        const device = await trustDevice(deps, frank, { label: `for-${row.role}`, actor: party(frank), deviceTrustAllowed: true });
+        const device = await fx.trustDevice(FRANK, frankTotp, `for-${row.role}`);
         const args = ['devices', 'revoke', '--all', '--user', FRANK.email, '--yes', '--json'];
         const revokedAt = async () => (await knex('trusted_devices').where('id', device.id).first('revoked_at')).revoked_at;
         if (!row.allowed) {
@@ -225,12 +274,22 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
           continue;
         }
         const before = (await audit({ action: 'device.revoke', outcome: 'success', target_email: FRANK.email })).length;
-        const doc = ok(await runAs(row.role, args));
+        if (row.role === 'support') {
+          // support changing another user's state needs a ticket reference: nothing revoked without one
+          expectOneLineError(await runAs(row.role, args), 2, /ticket/);
+          expect(await revokedAt(), 'support without --ticket must not revoke').toBeNull();
+        }
+        const ticket = row.role === 'support' ? ['--ticket', 'SUP-77'] : [];
+        const doc = ok(await runAs(row.role, [...args, ...ticket]));
         expect(doc, row.role).toMatchObject({ revoked: 1, users: [FRANK.email] });
         expect(await revokedAt(), row.role).not.toBeNull();
         const rows = await audit({ action: 'device.revoke', outcome: 'success', target_email: FRANK.email });
         expect(rows).toHaveLength(before + 1);
-        expect(rows.at(-1)).toMatchObject({ actor_email: row.who.email, organisation_slug: row.role === 'orgAdmin' ? 'globex' : null });
+        expect(rows.at(-1)).toMatchObject({
+          actor_email: row.who.email,
+          organisation_slug: row.role === 'orgAdmin' ? 'globex' : null,
+          ticket: row.role === 'support' ? 'SUP-77' : null,
+        });
       }
     });
 
@@ -242,6 +301,21 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
         const step = await safeStep(3_000);
         await expectRefused(row.role, ['verify', '--user', FRANK.email, '--code', totpAt(frankTotp.secret, Math.max(step, frankTotp.last + 1)), '--json'], 'mfa.verify');
         expect(Number((await credential()).last_accepted_step)).toBe(lastBefore);
+      }
+      // rule 14: nobody mints a trusted-device token for someone else — refused before the code is used
+      for (const role of ['orgAdmin', 'support'] as const) {
+        const who = ROWS.find((r) => r.role === role)!.who;
+        const lastBefore = Number((await credential()).last_accepted_step);
+        const devicesBefore = (await knex('trusted_devices').where('user_id', users[FRANK.email]!.id).select('id')).length;
+        const trustRefusals = async () => (await audit({ actor_email: who.email, action: 'device.trust', outcome: 'refused' })).length;
+        const refusedBefore = await trustRefusals();
+        const step = await safeStep(3_000);
+        const r = await runAs(role, ['verify', '--user', FRANK.email, '--code', totpAt(frankTotp.secret, Math.max(step, frankTotp.last + 1)), '--trust-device', '--json']);
+        expectOneLineError(r, 5);
+        expect(r.stdout).toBe('');
+        expect(Number((await credential()).last_accepted_step), `${role}: the code must not be used up`).toBe(lastBefore);
+        expect((await knex('trusted_devices').where('user_id', users[FRANK.email]!.id).select('id')).length).toBe(devicesBefore);
+        expect(await trustRefusals()).toBe(refusedBefore + 1);
       }
       for (const row of ROWS.filter((r) => r.allowed)) {
         const code = await nextCode(frankTotp);
@@ -273,7 +347,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
         expect.objectContaining({ actor_email: SAM.email, outcome: 'success', ticket: 'SUP-4242', organisation_slug: null }),
       ]);
 
-      frankTotp = await enrol(deps, frank);
+      frankTotp = await fx.enrol(FRANK);
       const admin = await runAs('orgAdmin', ['disable', '--user', FRANK.email, '--yes', '--json']);
       expect(ok(admin)).toMatchObject({ disabled: true, via: 'org-admin', organisation: 'globex' });
       expect(await credentials(FRANK)).toBe(0);
@@ -283,7 +357,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
 
       // the resets above ended frank's CLI session: he logs in again (now with a code) to disable his own
       expectOneLineError(await runAs('self', ['status', '--json']), 2, /session/);
-      frankTotp = await enrol(deps, frank);
+      frankTotp = await fx.enrol(FRANK);
       const code = await nextCode(frankTotp);
       const relogin = await cli(frankEnv, ['login', '--as', FRANK.email, '--password-stdin', '--code', '-', '--json'], `${FRANK.password}\n${code}\n`);
       expect(ok(relogin)).toMatchObject({ email: FRANK.email, secondFactor: 'code' });
@@ -296,11 +370,11 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     });
   });
 
-  describe('through the CLI: several organisations, --org and unknown names', () => {
+  // each row spawns the built binary (bcrypt, a process start): minutes on a busy 2-core machine
+  describe('through the CLI: several organisations, --org and unknown names', { timeout: 180_000 }, () => {
     it('olivia (admin of both of heidi\'s organisations) without --org and no TTY: exit 2 listing both; with --org globex: done in globex', async () => {
-      await enrol(deps, users[HEIDI.email]!);
+      // heidi was enrolled (and trusted this machine) in beforeAll
       for (const args of [
-        ['status', '--user', HEIDI.email, '--json'],
         ['devices', 'list', '--user', HEIDI.email],
         ['devices', 'revoke', '--all', '--user', HEIDI.email, '--yes'],
         ['disable', '--user', HEIDI.email, '--yes'],
@@ -320,7 +394,14 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       ]);
     });
 
-    it('--org the actor does not administer → 5 (audited); unknown --org → 3; unknown --user → 3', async () => {
+    it('olivia: status --user heidi without --org and no TTY is ambiguous too (exit 2 listing both)', async () => {
+      // SPEC §2: "if it is ambiguous the tool refuses (exit 2) and lists the choices"
+      const r = await as(OLIVIA, ['status', '--user', HEIDI.email, '--json']);
+      expectOneLineError(r, 2, /acme/);
+      expect(r.stderr).toMatch(/globex/);
+    });
+
+    it('--org the actor does not administer → 5 (audited); unknown --org → 3; unknown --user → 5 for an admin, 3 for support', async () => {
       const before = (await audit({ actor_email: ALICE.email, target_email: ERIN.email, outcome: 'refused', organisation_slug: 'globex' })).length;
       expectOneLineError(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'globex', '--json']), 5);
       expectOneLineError(await as(ALICE, ['devices', 'revoke', '--all', '--user', ERIN.email, '--org', 'globex', '--yes']), 5);
@@ -332,7 +413,12 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
 
       expectOneLineError(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'nosuch', '--json']), 3, /nosuch/);
       expectOneLineError(await as(ALICE, ['disable', '--user', ERIN.email, '--org', 'nosuch', '--yes']), 3, /nosuch/);
-      expectOneLineError(await as(ALICE, ['status', '--user', 'nobody@acme.example', '--json']), 3, /nobody@acme\.example/);
+      // an admin asking about a user they may not see: exit 5 whether or not the user exists (no enumeration)
+      expectOneLineError(await as(ALICE, ['status', '--user', 'nobody@acme.example', '--json']), 5, /may not act on nobody@acme\.example/);
+      expectOneLineError(await as(ALICE, ['status', '--user', FRANK.email, '--json']), 5, /may not act on frank@globex\.example/);
+      expectOneLineError(await as(BOB, ['disable', '--user', 'nobody@acme.example', '--yes']), 5, /may not act on nobody@acme\.example/);
+      // only support learns that it does not exist
+      expectOneLineError(await as(SAM, ['status', '--user', 'nobody@acme.example', '--json']), 3, /nobody@acme\.example/);
       expectOneLineError(await as(SAM, ['disable', '--user', 'nobody@acme.example', '--ticket', 'SUP-1', '--yes']), 3);
       expectOneLineError(await as(SAM, ['devices', 'list', '--user', 'nobody@acme.example']), 3);
       expectOneLineError(await as(SAM, ['verify', '--user', 'nobody@acme.example', '--code', '123456']), 3);

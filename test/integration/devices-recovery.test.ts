@@ -2,30 +2,29 @@
  * SPEC §1 rules 6, 7, 10 and recovery codes: trusted devices (expiry on an injected clock, tokens
  * stored only as hashes, login with and without a device, revocation, an organisation turning
  * device trust off), recovery codes, replacing a device, and reading the audit trail — on SQLite
- * and a real MariaDB. Codes come from test/support/independentTotp.ts; every account's last
- * accepted step is tracked so no code is replayed by accident.
+ * and a real MariaDB. MFA state is set up through the public core API (test/support/fixtures.ts).
+ * Codes come from test/support/independentTotp.ts; every account's last accepted step is tracked
+ * so no code is replayed by accident. acme requires MFA and rule 4 holds for `--as` too, so its
+ * admin alice is enrolled and acts with a code.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MfaDeps } from '../../src/core/deps.js';
-import { confirmEnrolment, startEnrolment } from '../../src/core/enrolment.js';
+import { isPortalMfaError } from '../../src/core/errors.js';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
-import { checkTrustedDevice, listDevices, trustDevice } from '../../src/core/trustedDevices.js';
-import { revokeTrustedDevices } from '../../src/db/trustedDeviceRepository.js';
-import { party } from '../../src/core/verification.js';
+import { checkTrustedDevice, listDevices } from '../../src/core/trustedDevices.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
+import { makeFixtures, type Enrolled, type Fixtures } from '../support/fixtures.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
-import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, HEIDI, SAM, type Totp, nextCode, makeDeps } from '../support/scenario.js';
-
-const makeDepsFor = (knex: Knex, keyB64: string) => makeDeps(knex, keyB64, 'devices-test');
+import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, HEIDI, SAM, type Totp, nextCode } from '../support/scenario.js';
 
 const DAY_MS = 86_400_000;
 const sha256hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -44,14 +43,18 @@ function wrongCode(secret: string): string {
 const RECOVERY_CODE = /^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 
+// every test runs the built binary several times (bcrypt, a process start): slow on a busy 2-core machine
+vi.setConfig({ testTimeout: 120_000 });
+
 describeEachDatabase('trusted devices, recovery codes, replace and audit', (getDb) => {
   let db: Database;
   let knex: Knex;
-  let deps: MfaDeps;
+  let fx: Fixtures;
   let keyB64: string;
   let env: NodeJS.ProcessEnv;
   let url: string;
   const totps: Record<string, Totp> = {};
+  const enrolled: Record<string, Enrolled> = {};
 
   const newMachine = () => makeCliEnv({ PORTAL_MFA_KEY: keyB64 }).env;
   const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) => runCli(['--db', url, ...args], { env: e, stdin });
@@ -68,15 +71,11 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
   const devicesFile = (e: NodeJS.ProcessEnv) => path.join(e.XDG_CONFIG_HOME!, 'portal-mfa', 'devices.json');
 
   /** Enrol in-process, confirmed with a code from 10 minutes ago so every real-time step is still unused. */
-  async function enrol(a: Account): Promise<Totp> {
-    const u = await user(a);
-    const past = Date.now() - 10 * 60_000;
-    const d: MfaDeps = { ...deps, clock: () => past };
-    const pending = await startEnrolment(d, u, { actor: party(u) });
-    const step = currentStep(past);
-    await confirmEnrolment(d, u, totpAt(pending.secret, step), { actor: party(u) });
-    totps[a.email] = { secret: pending.secret, last: step };
-    return totps[a.email]!;
+  async function enrol(a: Account): Promise<Enrolled> {
+    const e = await fx.enrol(a);
+    enrolled[a.email] = e;
+    totps[a.email] = e;
+    return e;
   }
 
   /** A login without --code on a machine without a TTY: exit 2, a note naming why the token failed, then one error line. */
@@ -98,7 +97,9 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
     expect(demo.code, describeRun(demo)).toBe(0);
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
-    deps = makeDepsFor(knex, keyB64);
+    fx = makeFixtures(knex, keyB64, 'devices-test');
+    // acme requires MFA: its admin acts only once enrolled (rule 4, --as included)
+    await enrol(ALICE);
   });
 
   afterAll(async () => {
@@ -107,13 +108,27 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
 
   describe('trusted devices', () => {
     it('core: valid until 30 days on the injected clock, then expired; revoked; only the SHA-256 of the token is stored', async () => {
+      // heidi is enrolled on the real clock (the CLI test below reuses it); the device is trusted on
+      // an injected clock, signed in with a recovery code so no TOTP step of the future is spent
+      const heidiMfa = await enrol(HEIDI);
       const heidi = await user(HEIDI);
       const bob = await user(BOB);
       const t0 = Date.parse('2027-03-01T12:00:00Z');
       let now = t0;
-      const d: MfaDeps = { ...deps, clock: () => now };
+      const d: MfaDeps = { ...fx.deps, clock: () => now };
+      const api = fx.at(() => now);
+      const check = (u: typeof heidi, token: string, trustAllowed = true) => checkTrustedDevice(d, u, token, trustAllowed, 'test.device-check');
+      /** the public path: sign in with the password and this machine's token only */
+      const signInWithToken = (token: string) => api.signIn({ email: HEIDI.email, password: HEIDI.password, action: 'test.sign-in', secondFactor: { deviceToken: token } });
+      const expectCodeRequired = async (token: string) => {
+        const e = await signInWithToken(token).then(
+          () => null,
+          (err: unknown) => err,
+        );
+        expect(isPortalMfaError(e) && e.code, String(e)).toBe('second_factor_required');
+      };
 
-      const { token, id, expiresAt } = await trustDevice(d, heidi, { label: 'heidi-phone', actor: party(heidi), deviceTrustAllowed: true });
+      const { token, id, expiresAt } = await fx.trustDevice(HEIDI, heidiMfa, 'heidi-phone', api);
       expect(expiresAt).toBe(t0 + 30 * DAY_MS);
       expect(Buffer.from(token, 'base64url').length).toBeGreaterThanOrEqual(16);
 
@@ -124,30 +139,39 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect(JSON.stringify(await knex('audit_events').select('*'))).not.toContain(token);
 
       now = t0 + 29 * DAY_MS;
-      const valid = await checkTrustedDevice(d, heidi, token, true);
+      const valid = await check(heidi, token);
       expect(valid.valid).toBe(true);
       expect(Number((await knex('trusted_devices').where('id', id).first('last_used_at')).last_used_at)).toBe(now);
       expect((await listDevices(d, heidi, false)).map((x) => x.id)).toContain(id);
+      expect((await signInWithToken(token)).factor).toBe('device');
 
       now = t0 + 30 * DAY_MS;
-      expect(await checkTrustedDevice(d, heidi, token, true)).toEqual({ valid: false, reason: 'expired' });
+      expect(await check(heidi, token)).toEqual({ valid: false, reason: 'expired' });
+      await expectCodeRequired(token);
       now = t0 + 31 * DAY_MS;
-      expect(await checkTrustedDevice(d, heidi, token, true)).toEqual({ valid: false, reason: 'expired' });
+      expect(await check(heidi, token)).toEqual({ valid: false, reason: 'expired' });
       expect((await listDevices(d, heidi, false)).map((x) => x.id)).not.toContain(id);
       expect((await listDevices(d, heidi, true)).map((x) => x.id)).toContain(id);
+      // the refusals are audited, without the token
+      const refused = await knex('audit_events').where({ target_email: HEIDI.email, outcome: 'refused' }).where('reason', 'like', '%expired%').select('*');
+      expect(refused.length).toBeGreaterThanOrEqual(3);
+      expect(JSON.stringify(refused)).not.toContain(token);
       // still heidi's token: the expired answer came from the clock, not a change to the row
       now = t0 + 1 * DAY_MS;
-      expect((await checkTrustedDevice(d, heidi, token, true)).valid).toBe(true);
+      expect((await check(heidi, token)).valid).toBe(true);
 
-      expect(await checkTrustedDevice(d, bob, token, true)).toEqual({ valid: false, reason: 'other-user' });
-      expect(await checkTrustedDevice(d, heidi, randomBytes(32).toString('base64url'), true)).toEqual({ valid: false, reason: 'unknown' });
-      expect(await checkTrustedDevice(d, heidi, token, false)).toEqual({ valid: false, reason: 'trust-off' });
+      expect(await check(bob, token)).toEqual({ valid: false, reason: 'other-user' });
+      expect(await check(heidi, randomBytes(32).toString('base64url'))).toEqual({ valid: false, reason: 'unknown' });
+      expect(await check(heidi, token, false)).toEqual({ valid: false, reason: 'trust-off' });
 
+      // heidi, signed in on this device, revokes it (the password of this sign-in is the re-entry)
       now = t0 + 2 * DAY_MS;
-      await knex.transaction((trx) => revokeTrustedDevices(trx, heidi.id, now));
-      expect(await checkTrustedDevice(d, heidi, token, true)).toEqual({ valid: false, reason: 'revoked' });
+      const actor = await signInWithToken(token);
+      expect(await api.revokeDevices(actor, { ids: [id] })).toMatchObject({ kind: 'revoked', revoked: 1, users: [HEIDI.email] });
+      expect(await check(heidi, token)).toEqual({ valid: false, reason: 'revoked' });
+      await expectCodeRequired(token);
       now = t0 + 3 * DAY_MS;
-      expect(await checkTrustedDevice(d, heidi, token, true)).toEqual({ valid: false, reason: 'revoked' });
+      expect(await check(heidi, token)).toEqual({ valid: false, reason: 'revoked' });
       expect(Number((await knex('trusted_devices').where('id', id).first('revoked_at')).revoked_at)).toBe(t0 + 2 * DAY_MS);
     });
 
@@ -203,7 +227,8 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
     });
 
     it('CLI: expiry is the database\'s — a token past its expires_at is refused whatever the local file says', async () => {
-      const heidi = await enrol(HEIDI);
+      // enrolled by the core test above (enrolled here when this test runs alone)
+      const heidi = enrolled[HEIDI.email] ?? (await enrol(HEIDI));
       const phone = newMachine();
       const login = await cli(['login', '--as', HEIDI.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${HEIDI.password}\n${await nextCode(heidi)}\n`, phone);
       const id = ok(login).trustedDevice.id;
@@ -216,24 +241,34 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expectCodeNeeded(await cli(['login', '--as', HEIDI.email, '--password-stdin'], `${HEIDI.password}\n`, phone), /expired/);
     });
 
-    it('CLI: org policy --device-trust off makes a member\'s trusted token no longer skip the code', async () => {
+    it('CLI: org policy --device-trust off revokes the members\' trusted devices: a token no longer skips the code', async () => {
       const dave = await enrol(DAVE);
       const laptop = newMachine();
-      ok(await cli(['login', '--as', DAVE.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${DAVE.password}\n${await nextCode(dave)}\n`, laptop));
+      const trusted = ok(await cli(['login', '--as', DAVE.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${DAVE.password}\n${await nextCode(dave)}\n`, laptop));
+      const deviceId: number = trusted.trustedDevice.id;
       expect(ok(await cli(['login', '--as', DAVE.email, '--password-stdin', '--json'], `${DAVE.password}\n`, laptop)).secondFactor).toBe('device');
 
-      const off = await as(ALICE, ['org', 'policy', '--org', 'acme', '--device-trust', 'off', '--yes', '--json']);
-      expect(ok(off)).toMatchObject({ organisation: 'acme', deviceTrust: false });
+      const off = await asWithCode(ALICE, ['org', 'policy', '--org', 'acme', '--device-trust', 'off', '--yes', '--json']);
+      expect(ok(off)).toMatchObject({ organisation: 'acme', deviceTrust: false, devicesRevoked: expect.any(Number) });
+      expect(JSON.parse(off.stdout).devicesRevoked).toBeGreaterThanOrEqual(1);
+      const revokedAt = async () => (await knex('trusted_devices').where('id', deviceId).first('revoked_at')).revoked_at;
+      expect(await revokedAt(), 'the member\'s device is revoked with the policy change').not.toBeNull();
       try {
-        expectCodeNeeded(await cli(['login', '--as', DAVE.email, '--password-stdin'], `${DAVE.password}\n`, laptop), /device trust is off/);
+        expectCodeNeeded(await cli(['login', '--as', DAVE.email, '--password-stdin'], `${DAVE.password}\n`, laptop), /revoked|device trust is off/);
         // the same for any command run with --as
-        expectCodeNeeded(await cli(['status', '--as', DAVE.email, '--password-stdin', '--json'], `${DAVE.password}\n`, laptop), /device trust is off/);
+        const status = await cli(['status', '--as', DAVE.email, '--password-stdin', '--json'], `${DAVE.password}\n`, laptop);
+        expect(status.code, describeRun(status)).toBe(2);
+        expect(status.stderr).toMatch(/code/);
         // a code still works
         const withCode = await cli(['login', '--as', DAVE.email, '--password-stdin', '--code', '-', '--json'], `${DAVE.password}\n${await nextCode(dave)}\n`, laptop);
         expect(ok(withCode).secondFactor).toBe('code');
       } finally {
-        expect((await as(ALICE, ['org', 'policy', '--org', 'acme', '--device-trust', 'on', '--yes'])).code).toBe(0);
+        expect((await asWithCode(ALICE, ['org', 'policy', '--org', 'acme', '--device-trust', 'on', '--yes'])).code).toBe(0);
       }
+      // turning trust back on does not bring a revoked device back
+      expect(await revokedAt()).not.toBeNull();
+      const again = await cli(['login', '--as', DAVE.email, '--password-stdin'], `${DAVE.password}\n`, laptop);
+      expect(again.code, describeRun(again)).toBe(2);
     });
   });
 
@@ -300,7 +335,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
     it('the old secret works until the new one is confirmed; then it fails and trusted devices are revoked', async () => {
       const old = await enrol(FRANK);
       const frank = await user(FRANK);
-      const device = await trustDevice(deps, frank, { label: 'frank-pc', actor: party(frank), deviceTrustAllowed: true });
+      const device = await fx.trustDevice(FRANK, old, 'frank-pc');
 
       const started = ok(await asWithCode(FRANK, ['replace', '--no-confirm', '--json']));
       expect(started).toMatchObject({ status: 'pending', email: FRANK.email, secret: expect.stringMatching(/^[A-Z2-7]{32}$/) });
@@ -390,7 +425,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
     });
 
     it('an organisation admin sees their organisation\'s events and their own, not another organisation\'s', async () => {
-      const rows = lines(await as(ALICE, ['audit', '--json', '--limit', '100000']));
+      const rows = lines(await asWithCode(ALICE, ['audit', '--json', '--limit', '100000']));
       const expected = await knex('audit_events')
         .where('organisation_slug', 'acme')
         .orWhere('actor_email', ALICE.email)

@@ -5,8 +5,10 @@
  * one audit row; refusals and failures change nothing; a fault half-way rolls everything back;
  * ten concurrent resets give one success.
  *
- * MFA state is set up in-process with the core services (enrolment confirmed with a code from
- * 10 minutes ago, so real-time codes stay unused); codes come from test/support/independentTotp.ts.
+ * MFA state is set up in-process through the public core API (test/support/fixtures.ts: enrolment
+ * confirmed with a code from 10 minutes ago, so real-time codes stay unused); codes come from
+ * test/support/independentTotp.ts. acme requires MFA and rule 4 holds for `--as` too, so its
+ * admin alice acts with a code of her own.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,23 +16,15 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSession } from '../../src/core/authentication.js';
-import type { MfaDeps } from '../../src/core/deps.js';
-import { confirmEnrolment, startEnrolment } from '../../src/core/enrolment.js';
-import { issueRecoveryCodes } from '../../src/core/recoveryCodes.js';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
-import { trustDevice } from '../../src/core/trustedDevices.js';
-import { party } from '../../src/core/verification.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
 import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
-import { currentStep, totpAt } from '../support/independentTotp.js';
-import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, SAM, type Totp, member, nextCode, makeDeps } from '../support/scenario.js';
-
-const makeDepsFor = (knex: Knex, keyB64: string) => makeDeps(knex, keyB64, 'disable-test');
+import { makeFixtures, type Enrolled, type Fixtures, type FullMfaOptions } from '../support/fixtures.js';
+import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, SAM, member, nextCode } from '../support/scenario.js';
 
 const DRIVER = fileURLToPath(new URL('../support/pty_driver.py', import.meta.url));
 
@@ -61,10 +55,14 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv, answers: { when: Reg
   });
 }
 
+// every test runs the built binary several times (bcrypt, a process start): slow on a busy 2-core machine
+vi.setConfig({ testTimeout: 120_000 });
+
 describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
   let db: Database;
   let knex: Knex;
-  let deps: MfaDeps;
+  let fx: Fixtures;
+  let aliceTotp: Enrolled;
   let env: NodeJS.ProcessEnv;
   let url: string;
   let dialect: 'sqlite' | 'mysql';
@@ -78,19 +76,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
   const user = async (a: Account): Promise<UserRow> => (await findUserByEmail(knex, a.email))!;
 
   /** Active MFA with ten recovery codes, a trusted device and an open CLI session. */
-  async function giveFullMfa(a: Account, opts: { pendingReplacement?: boolean } = {}): Promise<Totp> {
-    const u = await user(a);
-    const past = Date.now() - 10 * 60_000;
-    const d: MfaDeps = { ...deps, clock: () => past };
-    const pending = await startEnrolment(d, u, { actor: party(u) });
-    const step = currentStep(past);
-    await confirmEnrolment(d, u, totpAt(pending.secret, step), { actor: party(u) });
-    await issueRecoveryCodes(deps, u, party(u));
-    await trustDevice(deps, u, { label: `${a.email} laptop`, actor: party(u), deviceTrustAllowed: true });
-    await createSession(deps, u, { secondFactor: 'code' });
-    if (opts.pendingReplacement) await startEnrolment(deps, u, { actor: party(u), replacing: true });
-    return { secret: pending.secret, last: step };
-  }
+  const giveFullMfa = (a: Account, opts: FullMfaOptions = {}) => fx.giveFullMfa(a, opts);
 
   /** Everything of a user's MFA as rows, for before/after comparisons. */
   async function snapshot(a: Account) {
@@ -127,7 +113,8 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expect(demo.code, describeRun(demo)).toBe(0);
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
-    deps = makeDepsFor(knex, keyB64);
+    fx = makeFixtures(knex, keyB64, 'disable-test');
+    aliceTotp = await fx.enrol(ALICE);
   });
 
   afterAll(async () => {
@@ -177,7 +164,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
   it('an organisation admin\'s disable is org.disable-mfa in that organisation', async () => {
     const before = await snapshot(DAVE);
     expect(before.credentials).toHaveLength(1);
-    const r = await as(ALICE, ['disable', '--user', DAVE.email, '--yes', '--json']);
+    const r = await as(ALICE, ['--code', await nextCode(aliceTotp), 'disable', '--user', DAVE.email, '--yes', '--json']);
     expect(ok(r)).toMatchObject({ email: DAVE.email, disabled: true, via: 'org-admin', organisation: 'acme', ticket: null });
     const after = await expectAllGone(DAVE);
     const newAudit = after.audit.slice(before.audit.length);
@@ -225,17 +212,25 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     const reentry = await cli(['disable', '--user', FRANK.email, '--password-stdin', '--yes'], 'not-bobs-password\n', bobEnv);
     expectOneLineError(reentry, 1, /password/);
     expect(await snapshot(FRANK)).toEqual(frankBefore);
-    const failures = await knex('audit_events').where({ actor_email: BOB.email, action: 'mfa.disable', outcome: 'failure' }).select('*');
+    // the wrong re-entry is audited (and counted towards the wrong-password limit)
+    const failures = await knex('audit_events').where({ actor_email: BOB.email, action: 'mfa.disable.reauth', outcome: 'failure' }).select('*');
     expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ target_email: BOB.email, reason: 'wrong password' });
+    expect(await knex('audit_events').where({ actor_email: SAM.email, outcome: 'failure' }).select('id')).toHaveLength(1);
   });
 
   it('no MFA is exit 6 (wrong state) and writes no reset', async () => {
     const target = member(2);
     const before = await snapshot(target);
     expect(before.credentials).toEqual([]);
-    expectOneLineError(await as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-2', '--yes']), 6);
-    expectOneLineError(await as(target, ['disable', '--yes']), 6);
+    expectOneLineError(await as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-2', '--yes']), 6, /not enabled/);
+    // a member of acme without MFA may only enrol (rule 4, --as included): also exit 6, naming enroll
+    expectOneLineError(await as(target, ['disable', '--yes']), 6, /enroll/);
     expect(await snapshot(target)).toEqual(before);
+    // devon (no organisation) disabled his MFA above: his own disable has nothing to do
+    const devonBefore = await snapshot(DEVON);
+    expectOneLineError(await as(DEVON, ['disable', '--yes']), 6, /not enabled/);
+    expect(await snapshot(DEVON)).toEqual(devonBefore);
   });
 
   it('without --yes and no terminal: exit 2; declined on a terminal: exit 130 — nothing changed either way', async () => {
@@ -244,6 +239,10 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expect(before.credentials).toHaveLength(1);
     const r = await as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-3']);
     expectOneLineError(r, 2, /--yes/);
+    expect(await snapshot(target)).toEqual(before);
+    // checked before the password is read: without one on stdin it is still the --yes error
+    const noPassword = await cli(['--as', SAM.email, 'disable', '--user', target.email, '--ticket', 'SUP-3']);
+    expectOneLineError(noPassword, 2, /--yes/);
     expect(await snapshot(target)).toEqual(before);
 
     const declined = await onTerminal(['--db', url, '--as', SAM.email, 'disable', '--user', target.email, '--ticket', 'SUP-3'], env, [

@@ -3,6 +3,9 @@
  * through the built binary, against SQLite and a real MariaDB. Codes come from the independent
  * RFC 6238 implementation in test/support/independentTotp.ts.
  *
+ * acme requires MFA and rule 4 holds on every path (`--as` included), so its admins alice and olivia
+ * enrol first and trust the test machine (login --trust-device), as a real admin would.
+ *
  * Both suites use PORTAL_MFA_KEY (for SQLite too, instead of the key file beside the database) so
  * that the key-rotation story is the same on both dialects.
  *
@@ -96,7 +99,17 @@ function cliHarness(getUrl: () => string, getEnv: () => NodeJS.ProcessEnv) {
     return r;
   }
 
-  return { cli, as, ok, json, ndjson, enrol, verifyOwnCode };
+  /** Enrol, then trust the machine of `env` (login --trust-device with a fresh code): later --as runs need no code. */
+  async function enrolAndTrust(who: Account, env?: NodeJS.ProcessEnv): Promise<void> {
+    const secret = await enrol(who);
+    const step = Math.max(currentStep(), (lastStep.get(who.email) ?? 0) + 1);
+    while (step > currentStep() + 1) await sleep(500);
+    const r = await cli(['login', '--as', who.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${who.password}\n${totpAt(secret, step)}\n`, env);
+    expect(JSON.parse(ok(r).stdout)).toMatchObject({ email: who.email, secondFactor: 'code', trustedDevice: { id: expect.any(Number) } });
+    lastStep.set(who.email, step);
+  }
+
+  return { cli, as, ok, json, ndjson, enrol, enrolAndTrust, verifyOwnCode };
 }
 
 // =================================================================================================
@@ -106,7 +119,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
   let env: NodeJS.ProcessEnv;
   let url = '';
   let tmp = '';
-  const { cli, as, ok, json, ndjson, enrol } = cliHarness(
+  const { cli, as, ok, json, ndjson, enrol, enrolAndTrust } = cliHarness(
     () => url,
     () => env,
   );
@@ -141,7 +154,10 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     knex = connect(db);
     ok(await cli(['db', 'migrate']));
     ok(await cli(['demo', '--members', '8']));
-  });
+    // acme requires MFA: its admins act only once enrolled (rule 4 holds for --as too)
+    await enrolAndTrust(ALICE);
+    await enrolAndTrust(OLIVIA);
+  }, 120_000);
 
   afterAll(async () => {
     await knex?.destroy();
@@ -157,14 +173,15 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expect(Object.keys(before).sort()).toEqual(['acme', 'globex']);
     const acmeMembers = (await memberEmails('acme')).length;
     const globexMembers = (await memberEmails('globex')).length;
-    expect(before.acme).toMatchObject({ slug: 'acme', name: 'Acme Energy', role: 'admin', mfaRequired: true, members: acmeMembers, mfaActive: 0 });
-    expect(before.globex).toMatchObject({ slug: 'globex', role: 'admin', mfaRequired: false, members: globexMembers, mfaActive: 0 });
+    // alice and olivia (acme admins; olivia also of globex) were enrolled in beforeAll
+    expect(before.acme).toMatchObject({ slug: 'acme', name: 'Acme Energy', role: 'admin', mfaRequired: true, members: acmeMembers, mfaActive: 2 });
+    expect(before.globex).toMatchObject({ slug: 'globex', role: 'admin', mfaRequired: false, members: globexMembers, mfaActive: 1 });
     expect(acmeMembers).toBe(5 + 8);
 
     await enrol(member(1));
     const after = await listOrgs();
-    expect(after.acme).toMatchObject({ members: acmeMembers, mfaActive: 1 });
-    expect(after.globex).toMatchObject({ members: globexMembers, mfaActive: 0 });
+    expect(after.acme).toMatchObject({ members: acmeMembers, mfaActive: 3 });
+    expect(after.globex).toMatchObject({ members: globexMembers, mfaActive: 1 });
 
     // an admin of one organisation sees only that one
     const bobs = json(await as(BOB, ['org', 'list', '--json'])) as Array<Record<string, unknown>>;
@@ -197,7 +214,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
 
     const everyone = await memberEmails('acme');
     const admins = ['alice@acme.example', 'olivia@partners.example'].sort();
-    const on = [member(1).email];
+    const on = [ALICE.email, OLIVIA.email, member(1).email].sort();
     const pending = [member(2).email];
     const off = everyone.filter((e) => !on.includes(e) && !pending.includes(e));
     expect(emailsOf(await orgUsers(ALICE, '--mfa', 'on'))).toEqual(on);
@@ -205,8 +222,13 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expect(emailsOf(await orgUsers(ALICE, '--mfa', 'off'))).toEqual(off);
     expect(emailsOf(await orgUsers(ALICE, '--role', 'admin'))).toEqual(admins);
     expect(emailsOf(await orgUsers(ALICE, '--role', 'member'))).toEqual(everyone.filter((e) => !admins.includes(e)));
-    expect(emailsOf(await orgUsers(ALICE, '--role', 'admin', '--mfa', 'off'))).toEqual(admins);
-    expect(emailsOf(await orgUsers(ALICE, '--role', 'admin', '--mfa', 'on'))).toEqual([]);
+    expect(emailsOf(await orgUsers(ALICE, '--role', 'admin', '--mfa', 'on'))).toEqual(admins);
+    expect(emailsOf(await orgUsers(ALICE, '--role', 'admin', '--mfa', 'off'))).toEqual([]);
+
+    // --org may be left out by an admin of exactly one organisation; an admin of two must name one
+    const implicit = ok(await as(ALICE, ['org', 'users', '--json']));
+    expect(emailsOf(ndjson(implicit))).toEqual(everyone);
+    expectOneLineError(await as(OLIVIA, ['org', 'users', '--json']), 2, /acme.*globex|globex.*acme/);
 
     expectOneLineError(await as(ALICE, ['org', 'users', '--org', 'acme', '--json', '--mfa', 'bogus']), 2, /--mfa/);
     expectOneLineError(await as(ALICE, ['org', 'users', '--org', 'acme', '--role', 'owner']), 2, /--role/);
@@ -290,21 +312,26 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expect(inGrace.stderr).toMatch(/globex/);
     ok(await cli(['logout'], undefined, frankEnv));
 
+    // a plain member may not change the policy, nor an admin of another organisation
+    expectOneLineError(await as(FRANK, ['org', 'policy', '--org', 'globex', '--no-require', '--yes']), 5);
+    expectOneLineError(await as(BOB, ['org', 'policy', '--org', 'acme', '--no-require', '--yes']), 5);
+
     // no grace: a login without MFA (and without a terminal to enrol on) is refused
     expect(json(await as(BOB, ['org', 'policy', '--org', 'globex', '--grace-days', '0', '--yes', '--json']))).toMatchObject({ mfaRequired: true, graceDays: null });
     const refused = await as(FRANK, ['login'], frankEnv);
     expectOneLineError(refused, 6, /globex/);
-
-    // a plain member may not change the policy
-    expectOneLineError(await as(FRANK, ['org', 'policy', '--org', 'globex', '--no-require', '--yes']), 5);
-    expectOneLineError(await as(BOB, ['org', 'policy', '--org', 'acme', '--no-require', '--yes']), 5);
+    // rule 4 on every path: a member — or an admin — who must enrol may do nothing else until enrolled
+    expectOneLineError(await as(FRANK, ['org', 'policy', '--org', 'globex', '--no-require', '--yes']), 6, /enrol/);
+    expectOneLineError(await as(BOB, ['org', 'policy', '--org', 'globex', '--no-require', '--yes']), 6, /enrol/);
+    // nothing changed
+    expect(json(await as(OLIVIA, ['org', 'list', '--json'])).find((o: { slug: string }) => o.slug === 'globex')).toMatchObject({ mfaRequired: true, graceDays: null });
 
     const audit = await knex('audit_events').where({ action: 'org.policy', organisation_slug: 'globex' }).orderBy('id').select('actor_email', 'outcome');
     expect(audit.filter((a: { outcome: string }) => a.outcome === 'success').map((a: { actor_email: string }) => a.actor_email)).toEqual([BOB.email, BOB.email]);
     expect(audit).toContainEqual({ actor_email: FRANK.email, outcome: 'refused' });
 
-    // back to optional, so the other tests' logins are unaffected
-    expect(json(await as(BOB, ['org', 'policy', '--org', 'globex', '--no-require', '--yes', '--json']))).toMatchObject({ mfaRequired: false });
+    // back to optional (olivia, the other globex admin, has MFA), so the other tests' logins are unaffected
+    expect(json(await as(OLIVIA, ['org', 'policy', '--org', 'globex', '--no-require', '--yes', '--json']))).toMatchObject({ mfaRequired: false });
     ok(await as(FRANK, ['login'], frankEnv));
   }, 90_000);
 
@@ -312,10 +339,14 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     const withMfa = [member(3), member(4), member(5)];
     for (const m of withMfa) await enrol(m);
     const noMfa = member(6);
-    const input = [withMfa[0]!.email, withMfa[1]!.email, withMfa[2]!.email, 'nobody@acme.example', DEVON.email, 'not-an-email', noMfa.email];
+    // an admin gets `forbidden` for an unknown email and for a non-member alike (no enumeration), and for
+    // a protected account (olivia: an admin); a user without MFA is `already-off` (not a failure); a
+    // duplicate (after lower-casing) is reported once
+    const input = [withMfa[0]!.email, withMfa[1]!.email, withMfa[2]!.email, 'nobody@acme.example', DEVON.email, 'not-an-email', noMfa.email, withMfa[0]!.email.toUpperCase(), OLIVIA.email];
     const file = path.join(tmp, 'users.txt');
     writeFileSync(file, `${input.join('\n')}\n`);
-    const expected = ['disabled', 'disabled', 'disabled', 'not-found', 'not-member', 'invalid', 'no-mfa'];
+    const expected = ['disabled', 'disabled', 'disabled', 'forbidden', 'forbidden', 'invalid', 'already-off', 'forbidden'];
+    const expectedExit = [0, 0, 0, 5, 5, 2, 0, 5];
 
     const before = await mfaSnapshot();
     for (const m of withMfa) {
@@ -325,23 +356,39 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
 
     // destructive without --yes and without a terminal: refused, nothing changed
     expectOneLineError(await as(ALICE, ['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--json']), 2, /--yes/);
+    // checked before the password is read: with no password on stdin it is the same error
+    expectOneLineError(await cli(['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--as', ALICE.email]), 2, /--yes/);
     expect(await mfaSnapshot()).toEqual(before);
 
     const dry = await as(ALICE, ['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--dry-run', '--json']);
     expect(dry.code, describeRun(dry)).not.toBe(0);
-    expect(dry.code).toBe(3); // the first failure (not-found)
+    expect(dry.code).toBe(5); // the first failure (nobody: forbidden)
     const dryResults = ndjson(dry);
     expect(dryResults.map((x) => x.outcome)).toEqual(expected.map((o) => (o === 'disabled' ? 'would-disable' : o)));
+    expect(dryResults.map((x) => x.exitCode)).toEqual(expectedExit);
     expect(await mfaSnapshot()).toEqual(before);
 
     const real = await as(ALICE, ['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--yes', '--json']);
-    expect(real.code, describeRun(real)).toBe(3);
+    expect(real.code, describeRun(real)).toBe(5);
     const results = ndjson(real);
-    expect(results).toHaveLength(input.length);
+    expect(results).toHaveLength(input.length - 1);
     expect(results.map((x) => x.outcome)).toEqual(expected);
     for (const x of results) expect(Object.keys(x).sort()).toEqual(['email', 'exitCode', 'message', 'outcome']);
-    expect(results.map((x) => x.exitCode)).toEqual([0, 0, 0, 3, 3, 2, 6]);
+    expect(results.map((x) => x.exitCode)).toEqual(expectedExit);
     expect(results.slice(0, 3).map((x) => x.email)).toEqual(withMfa.map((m) => m.email));
+    // the same words for an unknown email and a non-member
+    expect(results[3]!.message).toBe('may not act on nobody@acme.example');
+    expect(results[4]!.message).toBe(`may not act on ${DEVON.email}`);
+    // the refusals are audited (the unknown email by text only)
+    const refusals = await knex('audit_events').where({ action: 'org.disable-mfa', outcome: 'refused', actor_email: ALICE.email }).select('target_email', 'target_user_id', 'reason');
+    expect(refusals).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ target_email: 'nobody@acme.example', target_user_id: null }),
+        expect.objectContaining({ target_email: DEVON.email }),
+        expect.objectContaining({ target_email: OLIVIA.email, reason: 'protected account' }),
+      ]),
+    );
+    expect(before.credentials[OLIVIA.email]).toBe(1);
 
     const after = await mfaSnapshot();
     for (const m of withMfa) {
@@ -369,10 +416,11 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     const file = path.join(tmp, 'users.csv');
     writeFileSync(file, `name,email\r\n"Seven, Member",${member(7).email}\r\n"Eight",${member(8).email}\r\n`);
     const r = await as(ALICE, ['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--yes', '--json']);
-    expect(r.code, describeRun(r)).toBe(6); // member 8 has no MFA
-    expect(ndjson(r).map((x) => [x.email, x.outcome])).toEqual([
-      [member(7).email, 'disabled'],
-      [member(8).email, 'no-mfa'],
+    // member 8 has no MFA: already off, which does not fail the run
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(ndjson(r).map((x) => [x.email, x.outcome, x.exitCode])).toEqual([
+      [member(7).email, 'disabled', 0],
+      [member(8).email, 'already-off', 0],
     ]);
     expect(await activeEmails()).not.toContain(member(7).email);
 
@@ -408,6 +456,32 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expect(results).toEqual([{ email: member(3).email, outcome: 'disabled', exitCode: 0, message: 'MFA disabled' }]);
     expect(await mfaSnapshot()).not.toEqual(before);
   }, 60_000);
+
+  it('org disable-mfa by support: --ticket required (exit 2); audited as mfa.reset; not-found and not-member are reported to support', async () => {
+    await enrol(member(5));
+    const file = path.join(tmp, 'support-users.txt');
+    writeFileSync(file, [member(5).email, 'nobody@acme.example', DEVON.email, member(6).email].join('\n') + '\n');
+    const SAM: Account = { email: 'sam@support.example', password: 'sam-demo-pass' };
+    const before = await mfaSnapshot();
+
+    const noTicket = await as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--yes', '--json']);
+    expectOneLineError(noTicket, 2, /ticket/);
+    expect(noTicket.stdout).toBe('');
+    expect(await mfaSnapshot()).toEqual(before);
+
+    const r = await as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--ticket', 'SUP-31', '--yes', '--json']);
+    expect(r.code, describeRun(r)).toBe(3);
+    expect(ndjson(r).map((x) => [x.email, x.outcome, x.exitCode])).toEqual([
+      [member(5).email, 'disabled', 0],
+      ['nobody@acme.example', 'not-found', 3],
+      [DEVON.email, 'not-member', 3],
+      [member(6).email, 'already-off', 0],
+    ]);
+    expect(await activeEmails()).not.toContain(member(5).email);
+    const rows = await knex('audit_events').where({ actor_email: SAM.email, target_email: member(5).email, outcome: 'success' }).select('action', 'ticket', 'organisation_slug');
+    expect(rows).toEqual([{ action: 'mfa.reset', ticket: 'SUP-31', organisation_slug: 'acme' }]);
+    expect(await knex('audit_events').where({ actor_email: SAM.email, action: 'org.disable-mfa', outcome: 'success' }).select('id')).toEqual([]);
+  }, 90_000);
 });
 
 // =================================================================================================

@@ -235,7 +235,7 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     expect(Number((await activeCredential(user.email)).last_accepted_step)).toBeLessThan(t2);
   });
 
-  it('verify --diagnose measures a clock 3 minutes behind without consuming the code', async () => {
+  it('verify --diagnose measures a clock 3 minutes behind, and a diagnosed code is burnt (rule 12)', async () => {
     const user = member(4);
     const { secret, lastStep } = await enrolActive(user);
     // the three CLI runs below must fall inside one step
@@ -247,24 +247,25 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     );
     stillIn(t);
     expect(json(behind)).toMatchObject({ diagnose: true, matched: true, driftSteps: -6, withinWindow: false });
+    // a step older than the last accepted one moves nothing
+    expect(Number((await activeCredential(user.email)).last_accepted_step)).toBe(Math.max(lastStep, t - 6));
 
-    // diagnosing the current code must not use it up
+    // diagnosing the current code burns it and every earlier step: it can never be accepted later
     const now = await cli(
       ['verify', '--diagnose', '--as', user.email, '--password-stdin', '--code', totpAt(secret, t), '--json'],
       `${user.password}\n`,
     );
     stillIn(t);
     expect(json(now)).toMatchObject({ matched: true, driftSteps: 0, withinWindow: true });
-
     let cred = await activeCredential(user.email);
-    expect(Number(cred.last_accepted_step)).toBe(lastStep);
+    expect(Number(cred.last_accepted_step)).toBe(t);
     expect(Number(cred.consecutive_failures)).toBe(0);
 
-    const real = await verify(user, totpAt(secret, t), '--json');
+    const replay = await verify(user, totpAt(secret, t), '--json');
     stillIn(t);
-    expect(json(real)).toMatchObject({ valid: true, driftSteps: 0 });
+    expectOneLineError(replay, 1);
+    expect(JSON.parse(replay.stderr).error.code).toBe('replayed_code');
     cred = await activeCredential(user.email);
-    expect(Number(cred.consecutive_failures)).toBe(0);
     expect(Number(cred.last_accepted_step)).toBe(t);
   });
 

@@ -179,7 +179,12 @@ export function expectOneLineError(r: CliResult, code: number, pattern?: RegExp)
   const text = r.stderr.endsWith('\r\n') ? r.stderr.slice(0, -2) : r.stderr.endsWith('\n') ? r.stderr.slice(0, -1) : r.stderr;
   expect(text.trim(), `expected an error message on stderr\n${summary}`).not.toBe('');
   expect(/[\r\n]/.test(text), `expected exactly one line on stderr\n${summary}`).toBe(false);
-  expect(text.startsWith('error: '), `expected stderr to start with 'error: '\n${summary}`).toBe(true);
+  if (text.startsWith('{')) {
+    // --json: one JSON object {"error":{code,message,hint?,exitCode}} (SPEC §6)
+    const doc = JSON.parse(text) as { error?: { code?: string; message?: string; exitCode?: number } };
+    expect(typeof doc.error?.code, `expected a stable error code\n${summary}`).toBe('string');
+    expect(doc.error?.exitCode, `expected exitCode in the JSON error\n${summary}`).toBe(code);
+  } else expect(text.startsWith('error: '), `expected stderr to start with 'error: '\n${summary}`).toBe(true);
   expect(STACK_FRAME.test(r.stderr), `expected no stack trace on stderr\n${summary}`).toBe(false);
   if (pattern) expect(text, `stderr does not match ${pattern}\n${summary}`).toMatch(pattern);
 }

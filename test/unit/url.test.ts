@@ -13,7 +13,7 @@ function usageFailure(raw: string): PortalMfaError {
   expect(caught, `parseDatabaseUrl(${JSON.stringify(raw)}) should throw`).toBeInstanceOf(PortalMfaError);
   const err = caught as PortalMfaError;
   expect(err.kind, `kind for ${JSON.stringify(raw)}: ${err.message}`).toBe('usage');
-  expect(err.exitCode).toBe(2);
+  expect(err.code).toBe('invalid_input');
   return err;
 }
 

@@ -14,5 +14,7 @@ export function registerAuditCommand(program: Command, act: Act): void {
     .option('--action <action>', 'one action (e.g. mfa.reset), or a prefix with * (mfa.*)')
     .option('--since <when>', 'from this date (2026-11-01, ISO-8601) or age (30m, 24h, 7d)')
     .option('--limit <n>', 'at most this many events (default 50)')
+    .option('--csv', 'RFC 4180 CSV with a header row (formula-safe)')
+    .option('--follow', 'keep printing new events as they arrive, until Ctrl-C')
     .action(act(lazy(load, 'audit')));
 }

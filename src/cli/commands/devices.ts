@@ -20,5 +20,8 @@ export function registerDevicesCommands(program: Command, act: Act): void {
     .option('--all', 'revoke every device of the user')
     .option('--user <email>', 'with --all: whose devices (default: your own)')
     .option('--org <slug>', 'the organisation you act in (organisation admins)')
+    .option('--ticket <ticket>', 'support ticket reference (required for support on another user)')
+    .option('--reason <reason>', 'why, for the audit trail')
+    .option('--dry-run', 'say what would be revoked, change nothing')
     .action(act(lazy(load, 'revoke')));
 }

@@ -13,5 +13,6 @@ export function registerDisableCommand(program: Command, act: Act): void {
     .option('--org <slug>', 'the organisation you act in (organisation admins)')
     .option('--ticket <ticket>', 'support ticket reference (required for a support reset)')
     .option('--reason <reason>', 'why, for the audit trail')
+    .option('--dry-run', 'say what would be removed, change nothing')
     .action(act(lazy(load, 'disable')));
 }

@@ -12,6 +12,7 @@ import { registerRecoveryCodesCommand } from './recoveryCodes.js';
 import { registerReplaceCommand } from './replace.js';
 import { registerSessionCommands } from './session.js';
 import { registerStatusCommand } from './status.js';
+import { registerSupportCommands } from './support.js';
 import { registerVerifyCommand } from './verify.js';
 
 /** Every command of portal-mfa, in the order `--help` lists them. */
@@ -24,6 +25,7 @@ export function registerCommands(program: Command, act: Act): void {
   registerReplaceCommand(program, act);
   registerDisableCommand(program, act);
   registerRecoveryCodesCommand(program, act);
+  registerSupportCommands(program, act);
   registerOrgCommands(program, act);
   registerAuditCommand(program, act);
   registerKeysCommands(program, act);

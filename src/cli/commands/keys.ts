@@ -12,4 +12,8 @@ export function registerKeysCommands(program: Command, act: Act): void {
     .description('re-encrypt every secret under a new key, in batches (resumable; one rotation at a time)')
     .requiredOption('--new-key-file <file>', 'file with the new base64 key (e.g. from: openssl rand -base64 32)')
     .action(act(lazy(load, 'rotate')));
+  keys
+    .command('check')
+    .description('decrypt every stored secret with the configured key(s): counts per key id, failures by user id (exit 10 if any); changes nothing')
+    .action(act(lazy(load, 'check')));
 }

@@ -11,28 +11,35 @@ export function registerOrgCommands(program: Command, act: Act): void {
   org
     .command('users')
     .description('every member with MFA state, enrolled / last-used times and trusted devices (streams)')
-    .requiredOption('--org <slug>', 'the organisation')
+    .option('--org <slug>', 'the organisation (default: the one you administer)')
     .option('--mfa <state>', 'only members whose MFA is on (active), off (none) or pending')
     .option('--role <role>', 'only admins or members')
     .option('--csv', 'RFC 4180 CSV with a header row')
     .action(act(lazy(load, 'users')));
   org
     .command('policy')
-    .description('require MFA for every member (optionally after a grace period), or not; allow or forbid trusted devices')
-    .requiredOption('--org <slug>', 'the organisation')
+    .description('show the policy and who lacks MFA; or require MFA for every member (optionally after a grace period), or not; allow or forbid trusted devices')
+    .option('--org <slug>', 'the organisation (default: the one you administer)')
     .option('--require', 'require MFA')
     .option('--no-require', 'stop requiring MFA')
     .option('--grace-days <n>', 'days members have to enrol after --require (0 = none)')
-    .option('--device-trust <on|off>', 'whether trusted devices may skip the code')
+    .option('--device-trust <on|off>', 'whether trusted devices may skip the code (off revokes the members\' devices)')
+    .option('--dry-run', 'show the effect of the change, change nothing')
     .action(act(lazy(load, 'policy')));
+  org
+    .command('remind')
+    .description('queue a reminder, with their enrolment deadline, to every member who lacks MFA')
+    .option('--org <slug>', 'the organisation (default: the one you administer)')
+    .option('--dry-run', 'list who would be reminded, queue nothing')
+    .action(act(lazy(load, 'remind')));
   org
     .command('disable-mfa')
     .description('disable MFA for members (one password re-entry for the batch; one result per user)')
-    .requiredOption('--org <slug>', 'the organisation')
+    .option('--org <slug>', 'the organisation (default: the one you administer)')
     .option('--user <email...>', 'the members')
     .option('--users-from <file>', 'emails, one a line, or CSV with an email column; - for stdin')
     .option('--dry-run', 'show what would change, change nothing')
-    .option('--ticket <ticket>', 'ticket reference for the audit trail')
+    .option('--ticket <ticket>', 'ticket reference for the audit trail (required for support)')
     .option('--reason <reason>', 'why, for the audit trail')
     .action(act(lazy(load, 'disableMfaCommand')));
 }

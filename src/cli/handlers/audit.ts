@@ -1,9 +1,9 @@
-import { parseLimit, parseSince, readAuditTrail, validateAction } from '../../core/auditTrail.js';
+import { parseLimit, parseSince, validateAction } from '../../core/auditTrail.js';
 import type { AuditRow } from '../../db/auditRepository.js';
-import { mfaDeps, resolveActor } from '../actor.js';
+import { portal, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
+import { csvRow } from '../csv.js';
 import { humanTime, isoOrNull } from '../render.js';
-import { findTargetUser } from '../targets.js';
 
 interface AuditOptions {
   user?: string;
@@ -11,8 +11,9 @@ interface AuditOptions {
   action?: string;
   since?: string;
   limit?: string;
+  csv?: boolean;
+  follow?: boolean;
 }
-
 
 function eventJson(r: AuditRow) {
   return {
@@ -31,34 +32,70 @@ function eventJson(r: AuditRow) {
   };
 }
 
+const CSV_COLUMNS = ['id', 'time', 'actor', 'target', 'organisation', 'action', 'outcome', 'ticket', 'reason', 'host', 'osUser', 'detail'] as const;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export async function audit(ctx: CommandContext, opts: AuditOptions): Promise<void> {
   const limit = parseLimit(opts.limit);
   const since = opts.since !== undefined ? parseSince(opts.since, ctx.clock()) : undefined;
   const action = opts.action !== undefined ? validateAction(opts.action) : undefined;
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'audit.read' });
-  const user = opts.user !== undefined ? await findTargetUser(deps, opts.user) : undefined;
-  const rows = await readAuditTrail(deps, actor.user, { user, orgSlug: opts.org, action, since, limit });
-  if (ctx.out.json) {
-    for (const r of rows) ctx.out.printJsonLine(eventJson(r));
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'audit.read' });
+  const filter = { userEmail: opts.user, orgSlug: opts.org, action, since, limit };
+  const rows = await mfa.readAuditTrail(actor, filter);
+  const print = (batch: AuditRow[], header: boolean) => {
+    if (ctx.out.json) for (const r of batch) ctx.out.printJsonLine(eventJson(r));
+    else if (opts.csv) {
+      let text = header ? csvRow([...CSV_COLUMNS]) : '';
+      for (const r of batch) {
+        const e = eventJson(r);
+        text += csvRow(CSV_COLUMNS.map((c) => (c === 'detail' ? (e.detail ? JSON.stringify(e.detail) : '') : e[c])));
+      }
+      ctx.io.stdout.write(text);
+    } else if (batch.length > 0) {
+      ctx.out.table(
+        [
+          { header: 'time', value: (r: AuditRow) => humanTime(Number(r.occurred_at)) },
+          { header: 'actor', value: (r) => r.actor_email ?? `(${r.os_user}@${r.host})` },
+          { header: 'target', value: (r) => r.target_email ?? '-' },
+          { header: 'org', value: (r) => r.organisation_slug ?? '-' },
+          { header: 'action', value: (r) => r.action },
+          { header: 'outcome', value: (r) => r.outcome, color: (v, s) => (v === 'success' ? s.green(v) : s.red(v)) },
+          { header: 'ticket', value: (r) => r.ticket ?? '-' },
+          { header: 'reason', value: (r) => r.reason ?? '-' },
+          { header: 'from', value: (r) => `${r.os_user}@${r.host}` },
+        ],
+        batch,
+      );
+    }
+  };
+  if (!opts.follow) {
+    if (rows.length === 0 && !ctx.out.json && !opts.csv) ctx.out.info('no audit events match');
+    print(rows, true);
     return;
   }
-  if (rows.length === 0) {
-    ctx.out.info('no audit events match');
-    return;
+  // --follow: the latest events oldest first, then poll for new ones until Ctrl-C (exit 0)
+  print([...rows].reverse(), true);
+  let last = rows.reduce((m, r) => Math.max(m, Number(r.id)), 0);
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    while (!stopped) {
+      await sleep(1000);
+      if (stopped) break;
+      const fresh = await mfa.readAuditTrail(actor, { ...filter, since: undefined, limit: 1000, afterId: last });
+      if (fresh.length > 0) {
+        print([...fresh].reverse(), false);
+        last = Math.max(last, ...fresh.map((r) => Number(r.id)));
+      }
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
-  ctx.out.table(
-    [
-      { header: 'time', value: (r: AuditRow) => humanTime(Number(r.occurred_at)) },
-      { header: 'actor', value: (r) => r.actor_email ?? `(${r.os_user}@${r.host})` },
-      { header: 'target', value: (r) => r.target_email ?? '-' },
-      { header: 'org', value: (r) => r.organisation_slug ?? '-' },
-      { header: 'action', value: (r) => r.action },
-      { header: 'outcome', value: (r) => r.outcome, color: (v, s) => (v === 'success' ? s.green(v) : s.red(v)) },
-      { header: 'ticket', value: (r) => r.ticket ?? '-' },
-      { header: 'reason', value: (r) => r.reason ?? '-' },
-      { header: 'from', value: (r) => `${r.os_user}@${r.host}` },
-    ],
-    rows,
-  );
 }

@@ -1,62 +1,57 @@
-import { recordAudit } from '../../core/audit.js';
-import { authorise } from '../../core/authorise.js';
-import { notFound, usageError } from '../../core/errors.js';
-import { listDevices } from '../../core/trustedDevices.js';
-import { party } from '../../core/verification.js';
-import { findTrustedDevicesByIds, revokeTrustedDevices, type TrustedDeviceRow } from '../../db/trustedDeviceRepository.js';
-import { withWriteTransaction } from '../../db/transaction.js';
-import { findUserById, type UserRow } from '../../db/userRepository.js';
-import { dbKey, mfaDeps, resolveActor } from '../actor.js';
-import { confirmOrCancel } from '../confirm.js';
+import { cancelled, usageError } from '../../core/errors.js';
+import type { DeviceView } from '../../core/devices.js';
+import { dbKey, portal, reauthPassword, resolveActor } from '../actor.js';
+import { confirmOrCancel, requireConfirmable } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { LocalStore } from '../localStore.js';
 import { humanTime, isoOrNull } from '../render.js';
-import { findTargetUser, organisationPicker } from '../targets.js';
+import { organisationPicker } from '../targets.js';
 
-
-function deviceState(d: TrustedDeviceRow, now: number): 'active' | 'expired' | 'revoked' {
-  if (d.revoked_at !== null) return 'revoked';
-  return d.expires_at > now ? 'active' : 'expired';
-}
-
-function deviceJson(d: TrustedDeviceRow, now: number) {
+function deviceJson(d: DeviceView) {
   return {
     id: d.id,
     label: d.label,
-    state: deviceState(d, now),
-    createdAt: isoOrNull(d.created_at),
-    lastUsedAt: isoOrNull(d.last_used_at),
-    expiresAt: isoOrNull(d.expires_at),
-    revokedAt: isoOrNull(d.revoked_at),
+    state: d.state,
+    thisMachine: d.thisMachine,
+    createdAt: isoOrNull(d.createdAt),
+    lastUsedAt: isoOrNull(d.lastUsedAt),
+    expiresAt: isoOrNull(d.expiresAt),
+    revokedAt: isoOrNull(d.revokedAt),
   };
 }
 
 export async function list(ctx: CommandContext, opts: { user?: string; org?: string; all?: boolean }): Promise<void> {
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'device.list' });
-  const target = opts.user !== undefined ? await findTargetUser(deps, opts.user) : actor.user;
-  await authorise(deps, actor.user, target, 'device.list', { orgSlug: opts.org, pickOrganisation: organisationPicker(ctx) });
-  const rows = await listDevices(deps, target, Boolean(opts.all));
-  const now = deps.clock();
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'device.list' });
+  const store = new LocalStore(ctx.env);
+  const whose = opts.user ?? actor.user.email;
+  const { email, devices } = await mfa.listDevices(actor, {
+    targetEmail: opts.user,
+    orgSlug: opts.org,
+    all: opts.all,
+    machineToken: store.getDevice(dbKey(ctx), whose.trim().toLowerCase())?.token,
+    pickOrganisation: organisationPicker(ctx),
+  });
   if (ctx.out.json) {
-    ctx.out.printJson({ email: target.email, devices: rows.map((d) => deviceJson(d, now)) });
+    ctx.out.printJson({ email, devices: devices.map(deviceJson) });
     return;
   }
-  if (rows.length === 0) {
-    ctx.out.info(`no ${opts.all ? '' : 'active '}trusted devices for ${target.email}`);
+  if (devices.length === 0) {
+    ctx.out.info(`no ${opts.all ? '' : 'active '}trusted devices for ${email}`);
     return;
   }
   ctx.out.table(
     [
-      { header: 'id', value: (d: TrustedDeviceRow) => String(d.id) },
+      { header: 'id', value: (d: DeviceView) => `${d.id}${d.thisMachine ? ' *' : ''}` },
       { header: 'label', value: (d) => d.label },
-      { header: 'state', value: (d) => deviceState(d, now), color: (v, s) => (v === 'active' ? s.green(v) : s.dim(v)) },
-      { header: 'created', value: (d) => humanTime(d.created_at) },
-      { header: 'last used', value: (d) => humanTime(d.last_used_at) },
-      { header: 'expires', value: (d) => humanTime(d.expires_at) },
+      { header: 'state', value: (d) => d.state, color: (v, s) => (v === 'active' ? s.green(v) : s.dim(v)) },
+      { header: 'created', value: (d) => humanTime(d.createdAt) },
+      { header: 'last used', value: (d) => humanTime(d.lastUsedAt) },
+      { header: 'expires', value: (d) => humanTime(d.expiresAt) },
     ],
-    rows,
+    devices,
   );
+  if (devices.some((d) => d.thisMachine)) ctx.out.info('* this machine');
 }
 
 function parseIds(raw: string[]): number[] {
@@ -66,55 +61,40 @@ function parseIds(raw: string[]): number[] {
   });
 }
 
-export async function revoke(ctx: CommandContext, opts: { all?: boolean; user?: string; org?: string }, args: string[]): Promise<void> {
+export async function revoke(ctx: CommandContext, opts: { all?: boolean; user?: string; org?: string; ticket?: string; reason?: string; dryRun?: boolean }, args: string[]): Promise<void> {
   if (opts.all && args.length > 0) throw usageError('give device ids or --all, not both');
   if (!opts.all && args.length === 0) throw usageError('name the devices to revoke', { hint: 'devices revoke ID… or devices revoke --all' });
   if (!opts.all && opts.user !== undefined) throw usageError('--user goes with --all; ids already name their user');
-  const ids = opts.all ? [] : parseIds(args);
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'device.revoke', sensitive: true });
-
-  // work out whose devices these are and check the actor may act on each owner first
-  const plan: { owner: UserRow; ids?: number[]; organisation: { id: number; slug: string } | null }[] = [];
-  if (opts.all) {
-    const owner = opts.user !== undefined ? await findTargetUser(deps, opts.user) : actor.user;
-    const auth = await authorise(deps, actor.user, owner, 'device.revoke', { orgSlug: opts.org, pickOrganisation: organisationPicker(ctx) });
-    plan.push({ owner, organisation: auth.organisation });
-  } else {
-    const rows = await findTrustedDevicesByIds(deps.knex, ids);
-    const missing = ids.filter((id) => !rows.some((r) => r.id === id));
-    if (missing.length > 0) throw notFound(`no trusted device ${missing.join(', ')}`);
-    for (const ownerId of [...new Set(rows.map((r) => r.user_id))]) {
-      const owner = (await findUserById(deps.knex, ownerId))!;
-      const auth = await authorise(deps, actor.user, owner, 'device.revoke', { orgSlug: opts.org, pickOrganisation: organisationPicker(ctx) });
-      plan.push({ owner, ids: rows.filter((r) => r.user_id === ownerId).map((r) => r.id), organisation: auth.organisation });
-    }
-  }
-  const others = plan.filter((p) => p.owner.id !== actor.user.id).map((p) => p.owner.email);
-  if (others.length > 0) await confirmOrCancel(ctx, `Revoke trusted devices of ${others.join(', ')}?`);
-
-  const now = deps.clock();
-  const revoked = await withWriteTransaction(deps.knex, async (trx) => {
-    let n = 0;
-    for (const p of plan) {
-      const count = await revokeTrustedDevices(trx, p.owner.id, now, p.ids);
-      n += count;
-      await recordAudit(trx, deps, {
-        action: 'device.revoke',
-        outcome: 'success',
-        actor: party(actor.user),
-        target: party(p.owner),
-        organisation: p.organisation,
-        detail: { deviceIds: p.ids ?? 'all', revoked: count },
-      });
-    }
-    return n;
+  const ids = opts.all ? undefined : parseIds(args);
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'device.revoke' });
+  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
+  if (!opts.dryRun && opts.user !== undefined && opts.user.trim().toLowerCase() !== actor.user.email) requireConfirmable(ctx);
+  const result = await mfa.revokeDevices(actor, {
+    ids,
+    targetEmail: opts.user,
+    orgSlug: opts.org,
+    ticket: opts.ticket,
+    reason: opts.reason,
+    password,
+    dryRun: opts.dryRun,
+    pickOrganisation: organisationPicker(ctx),
+    confirm: async (owners) => {
+      await confirmOrCancel(ctx, `Revoke trusted devices of ${owners.join(', ')}?`);
+      return true;
+    },
   });
-  const store = new LocalStore(ctx.env);
-  for (const p of plan) {
-    const local = store.getDevice(dbKey(ctx), p.owner.email);
-    if (local && (p.ids === undefined || p.ids.includes(local.deviceId))) store.clearDevice(dbKey(ctx), p.owner.email);
+  if (result.kind === 'cancelled') throw cancelled('cancelled; nothing was changed');
+  if (result.kind === 'dry-run') {
+    if (ctx.out.json) ctx.out.printJson({ dryRun: true, users: result.users, deviceIds: result.deviceIds });
+    else ctx.out.line(`dry run: would revoke ${result.deviceIds === 'all' ? 'every trusted device' : `device(s) ${result.deviceIds.join(', ')}`} of ${result.users.join(', ')}; nothing was changed`);
+    return;
   }
-  if (ctx.out.json) ctx.out.printJson({ revoked, users: plan.map((p) => p.owner.email) });
-  else ctx.out.success(`revoked ${revoked} trusted device(s)`);
+  const store = new LocalStore(ctx.env);
+  for (const email of result.users) {
+    const local = store.getDevice(dbKey(ctx), email);
+    if (local && (result.deviceIds === 'all' || result.deviceIds.includes(local.deviceId))) store.clearDevice(dbKey(ctx), email);
+  }
+  if (ctx.out.json) ctx.out.printJson({ revoked: result.revoked, users: result.users });
+  else ctx.out.success(`revoked ${result.revoked} trusted device(s)`);
 }

@@ -1,54 +1,55 @@
-import { authorise } from '../../core/authorise.js';
-import { disableMfa, validateReason, validateTicket } from '../../core/disable.js';
-import { mfaStatus } from '../../core/status.js';
-import { usageError, wrongState } from '../../core/errors.js';
-import { party } from '../../core/verification.js';
-import { dbKey, mfaDeps, resolveActor } from '../actor.js';
-import { confirmOrCancel } from '../confirm.js';
+import { cancelled } from '../../core/errors.js';
+import { dbKey, portal, reauthPassword, resolveActor } from '../actor.js';
+import { confirmOrCancel, requireConfirmable } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { LocalStore } from '../localStore.js';
-import { findTargetUser, organisationPicker } from '../targets.js';
+import { organisationPicker } from '../targets.js';
 
 interface DisableOptions {
   user?: string;
   org?: string;
   ticket?: string;
   reason?: string;
+  dryRun?: boolean;
 }
 
-
 export async function disable(ctx: CommandContext, opts: DisableOptions): Promise<void> {
-  const ticket = validateTicket(opts.ticket);
-  const reason = validateReason(opts.reason);
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'mfa.disable', sensitive: true });
-  const target = opts.user !== undefined ? await findTargetUser(deps, opts.user) : actor.user;
-  const auth = await authorise(deps, actor.user, target, 'mfa.disable', { orgSlug: opts.org, pickOrganisation: organisationPicker(ctx) });
-  if (auth.via === 'support' && ticket === null) {
-    throw usageError('a support reset needs a ticket reference', { hint: 'pass --ticket SUP-1234' });
-  }
-  // what will be removed, for the confirmation
-  const preview = await mfaStatus(deps, target);
-  if (preview.state === 'none') throw wrongState(`MFA is not enabled for ${target.email}`, { hint: 'nothing to disable' });
-  const whose = target.id === actor.user.id ? 'your' : `${target.email}'s`;
-  // what will go, shown before the question only: scripted runs (--yes, or refused without a terminal) keep stderr to one line
-  if (!ctx.globals.yes && ctx.io.canPrompt) {
-    ctx.io.stderr.write(
-      `This removes ${whose} authenticator secret${preview.state === 'pending' ? ' (pending enrolment)' : ''}, ` +
-        `${preview.recoveryCodesLeft} recovery code(s), ${preview.trustedDevices} trusted device(s) and all CLI sessions.\n`,
-    );
-  }
-  await confirmOrCancel(ctx, `Disable MFA for ${target.email}?`);
-  const action = auth.via === 'support' ? 'mfa.reset' : auth.via === 'org-admin' ? 'org.disable-mfa' : 'mfa.disable';
-  const removed = await disableMfa(deps, target, { actor: party(actor.user), action, organisation: auth.organisation, ticket, reason });
-  if (target.id === actor.user.id) {
-    const store = new LocalStore(ctx.env);
-    store.clearDevice(dbKey(ctx), target.email);
-  }
-  if (ctx.out.json) {
-    ctx.out.printJson({ email: target.email, disabled: true, via: auth.via, organisation: auth.organisation?.slug ?? null, ticket, removed });
+  if (!opts.dryRun) requireConfirmable(ctx);
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'mfa.disable' });
+  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
+  const result = await mfa.disableMfa(actor, {
+    targetEmail: opts.user,
+    orgSlug: opts.org,
+    ticket: opts.ticket,
+    reason: opts.reason,
+    password,
+    dryRun: opts.dryRun,
+    pickOrganisation: organisationPicker(ctx),
+    confirm: async (p) => {
+      // what will go, shown before the question only: scripted runs keep stderr to one line
+      if (!ctx.globals.yes && ctx.io.canPrompt) {
+        ctx.io.stderr.write(
+          `This removes ${p.self ? 'your' : `${p.email}'s`} authenticator secret${p.state === 'pending' ? ' (pending enrolment)' : ''}, ` +
+            `${p.recoveryCodes} recovery code(s), ${p.trustedDevices} trusted device(s) and all CLI sessions.\n`,
+        );
+      }
+      await confirmOrCancel(ctx, `Disable MFA for ${p.email}?`);
+      return true;
+    },
+  });
+  if (result.kind === 'cancelled') throw cancelled('cancelled; nothing was changed');
+  if (result.kind === 'dry-run') {
+    const w = result.wouldRemove;
+    if (ctx.out.json) ctx.out.printJson({ email: result.email, dryRun: true, via: result.via, organisation: result.organisation, wouldRemove: { state: w.state, recoveryCodes: w.recoveryCodes, trustedDevices: w.trustedDevices } });
+    else ctx.out.line(`dry run: would disable MFA for ${result.email} (${w.state}; ${w.recoveryCodes} recovery code(s), ${w.trustedDevices} trusted device(s), all CLI sessions); nothing was changed`);
     return;
   }
-  ctx.out.success(`MFA disabled for ${target.email}${ticket ? ` (ticket ${ticket})` : ''}`);
-  if (target.id !== actor.user.id) ctx.out.line(`${target.email} can now log in with their password only and enrol again.`);
+  if (result.email === actor.user.email) new LocalStore(ctx.env).clearDevice(dbKey(ctx), result.email);
+  if (ctx.out.json) {
+    ctx.out.printJson({ email: result.email, disabled: true, via: result.via, organisation: result.organisation, ticket: result.ticket, removed: result.removed });
+    return;
+  }
+  ctx.out.success(`MFA disabled for ${result.email}${result.ticket ? ` (ticket ${result.ticket})` : ''}`);
+  if (result.email !== actor.user.email) ctx.out.line(`${result.email} can now log in with their password only and enrol again.`);
 }

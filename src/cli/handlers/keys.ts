@@ -2,7 +2,7 @@ import { rotateKeys } from '../../core/keyRotation.js';
 import type { SecretKey } from '../../core/secretBox.js';
 import { mfaDeps } from '../actor.js';
 import type { CommandContext } from '../context.js';
-import { progressFactory, type Progress } from '../progress.js';
+import { progressFactory, startProgress, type Progress } from '../progress.js';
 import { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } from '../keySource.js';
 
 
@@ -50,4 +50,28 @@ export async function rotate(ctx: CommandContext, opts: { newKeyFile: string }):
   ctx.out.success(result.alreadyDone ? `every secret is already under key ${result.newKeyId}` : `re-encrypted ${result.rotated} secret(s) under key ${result.newKeyId}`);
   if (keyFile) ctx.out.line(`${keyFile} now encrypts with the new key; older keys stay on the following lines for reading until you remove them.`);
   else ctx.out.line('Now set PORTAL_MFA_KEY to the new key everywhere (during a rotation, PORTAL_MFA_KEY="NEW,OLD" reads both).');
+}
+
+export async function check(ctx: CommandContext): Promise<void> {
+  const { checkKeys } = await import('../../core/keyCheck.js');
+  const { configError } = await import('../../core/errors.js');
+  const deps = await mfaDeps(ctx);
+  const progress = await startProgress(ctx, { label: 'checking' });
+  let result: Awaited<ReturnType<typeof checkKeys>>;
+  try {
+    result = await checkKeys(deps, (done) => progress.update(done));
+  } finally {
+    progress.done();
+  }
+  if (ctx.out.json) ctx.out.printJson({ total: result.total, byKeyId: result.byKeyId, failed: result.failures.length, failures: result.failures });
+  else {
+    ctx.out.fields([['secrets', String(result.total)], ...Object.entries(result.byKeyId).map(([id, n]) => [`key ${id}`, String(n)] as [string, string])]);
+    for (const f of result.failures) ctx.out.line(`cannot decrypt: credential ${f.credentialId} of user ${f.userId} (key ${f.keyId})`);
+  }
+  if (result.failures.length > 0) {
+    throw configError(`${result.failures.length} of ${result.total} secret(s) cannot be decrypted with the configured key(s)`, {
+      hint: 'set PORTAL_MFA_KEY or --key-file to include the key(s) listed',
+      details: { failed: result.failures.length },
+    });
+  }
 }

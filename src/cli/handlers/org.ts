@@ -1,19 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { validateReason, validateTicket } from '../../core/disable.js';
-import { usageError } from '../../core/errors.js';
-import { disableMemberMfa, membersWithoutMfa, organisationForAdmin, parseUserList, setOrganisationPolicy, type BulkResult } from '../../core/organisations.js';
-import { organisationSummaries, streamMembers, type MemberFilter, type MemberReportRow } from '../../db/organisationReports.js';
-import { mfaDeps, resolveActor } from '../actor.js';
-import { confirmOrCancel } from '../confirm.js';
+import { cancelled, PortalMfaError, usageError } from '../../core/errors.js';
+import type { MemberView } from '../../core/organisations.js';
+import { parseUserList } from '../../core/organisations.js';
+import { portal, reauthPassword, resolveActor } from '../actor.js';
+import { confirmOrCancel, requireConfirmable } from '../confirm.js';
 import type { CommandContext } from '../context.js';
+import { csvRow } from '../csv.js';
+import { EXIT_CODES } from '../exitCodes.js';
 import { startProgress } from '../progress.js';
 import { humanTime, isoOrNull, sanitizeCell } from '../render.js';
 
-
 export async function list(ctx: CommandContext): Promise<void> {
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'org.list' });
-  const rows = await organisationSummaries(deps.knex, actor.user.role === 'support' ? null : actor.user.id);
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'org.list' });
+  const rows = await mfa.listOrganisations(actor);
   if (ctx.out.json) {
     ctx.out.printJson(
       rows.map((r) => ({ slug: r.slug, name: r.name, role: r.role, mfaRequired: r.mfaRequired, graceDays: r.graceDays, deviceTrust: r.deviceTrust, members: r.members, mfaActive: r.mfaActive })),
@@ -38,101 +38,90 @@ export async function list(ctx: CommandContext): Promise<void> {
   );
 }
 
-function parseMemberFilter(opts: { mfa?: string; role?: string }): MemberFilter {
-  const filter: MemberFilter = {};
-  if (opts.mfa !== undefined) {
-    if (!['on', 'off', 'pending'].includes(opts.mfa)) throw usageError(`--mfa takes on, off or pending (got ${JSON.stringify(opts.mfa.slice(0, 20))})`);
-    filter.mfa = opts.mfa as MemberFilter['mfa'];
-  }
-  if (opts.role !== undefined) {
-    if (!['admin', 'member'].includes(opts.role)) throw usageError(`--role takes admin or member (got ${JSON.stringify(opts.role.slice(0, 20))})`);
-    filter.role = opts.role as MemberFilter['role'];
-  }
-  return filter;
-}
+const CSV_COLUMNS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline'] as const;
 
-const CSV_COLUMNS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices'] as const;
-
-function memberRecord(r: MemberReportRow) {
-  return { email: r.email, name: r.name, role: r.role, mfa: r.mfa, enrolledAt: isoOrNull(r.enrolledAt), lastUsedAt: isoOrNull(r.lastUsedAt), trustedDevices: r.trustedDevices };
+function memberRecord(r: MemberView) {
+  return {
+    email: r.email,
+    name: r.name,
+    role: r.role,
+    mfa: r.mfa,
+    enrolledAt: isoOrNull(r.enrolledAt),
+    lastUsedAt: isoOrNull(r.lastUsedAt),
+    trustedDevices: r.trustedDevices,
+    deadline: isoOrNull(r.deadline),
+  };
 }
 
 /** Write with back-pressure, so a slow reader (or `| head`) never makes us buffer the organisation. */
-async function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+export async function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
   if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));
 }
 
-export async function users(ctx: CommandContext, opts: { org: string; mfa?: string; role?: string; csv?: boolean }): Promise<void> {
-  const filter = parseMemberFilter(opts);
-  if (opts.csv && ctx.out.json) throw usageError('choose --json or --csv, not both');
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'org.users' });
-  const org = await organisationForAdmin(deps, actor.user, opts.org, 'org.users', { supportAllowed: true });
-  const rows = streamMembers(deps.knex, org.id, filter, deps.clock());
+/** Stream records as NDJSON, CSV or TSV in batches (one write per 500 records). */
+export async function streamRecords<R>(ctx: CommandContext, rows: AsyncIterable<R>, format: 'json' | 'csv' | 'tsv', columns: readonly string[], record: (r: R) => Record<string, unknown>): Promise<number> {
   const out = ctx.io.stdout;
-  if (ctx.out.json) {
-    let chunk = '';
-    let n = 0;
-    for await (const r of rows) {
-      chunk += JSON.stringify(memberRecord(r)) + '\n';
-      if (++n % 500 === 0) {
-        await write(out, chunk);
-        chunk = '';
-      }
+  let chunk = format === 'csv' ? csvRow([...columns]) : '';
+  let n = 0;
+  for await (const r of rows) {
+    const rec = record(r);
+    if (format === 'json') chunk += JSON.stringify(rec) + '\n';
+    else if (format === 'csv') chunk += csvRow(columns.map((c) => rec[c]));
+    else chunk += columns.map((c) => sanitizeCell(rec[c] === null || rec[c] === undefined ? '-' : String(rec[c]))).join('\t') + '\n';
+    if (++n % 500 === 0) {
+      await write(out, chunk);
+      chunk = '';
     }
-    if (chunk) await write(out, chunk);
+  }
+  if (chunk) await write(out, chunk);
+  return n;
+}
+
+const MFA_FILTERS = ['on', 'off', 'pending'] as const;
+
+export async function users(ctx: CommandContext, opts: { org?: string; mfa?: string; role?: string; csv?: boolean }): Promise<void> {
+  if (opts.mfa !== undefined && !MFA_FILTERS.includes(opts.mfa as never)) throw usageError(`--mfa takes on, off or pending (got ${JSON.stringify(opts.mfa.slice(0, 20))})`);
+  if (opts.role !== undefined && !['admin', 'member'].includes(opts.role)) throw usageError(`--role takes admin or member (got ${JSON.stringify(opts.role.slice(0, 20))})`);
+  if (opts.csv && ctx.out.json) throw usageError('choose --json or --csv, not both');
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'org.users' });
+  const { organisation, members } = await mfa.listMembers(actor, {
+    orgSlug: opts.org,
+    filter: { mfa: opts.mfa as (typeof MFA_FILTERS)[number] | undefined, role: opts.role as 'admin' | 'member' | undefined },
+  });
+  if (ctx.out.json || opts.csv || !ctx.io.stdoutIsTTY) {
+    await streamRecords(ctx, members, ctx.out.json ? 'json' : opts.csv ? 'csv' : 'tsv', CSV_COLUMNS, memberRecord);
     return;
   }
-  if (opts.csv) {
-    const { stringify } = await import('csv-stringify/sync');
-    await write(out, stringify([CSV_COLUMNS as unknown as string[]], { record_delimiter: '\r\n' }));
-    let batch: unknown[][] = [];
-    for await (const r of rows) {
-      const m = memberRecord(r);
-      batch.push(CSV_COLUMNS.map((c) => m[c] ?? ''));
-      if (batch.length >= 500) {
-        await write(out, stringify(batch, { record_delimiter: '\r\n' }));
-        batch = [];
-      }
-    }
-    if (batch.length) await write(out, stringify(batch, { record_delimiter: '\r\n' }));
-    return;
-  }
-  // human: aligned on a terminal (one page at a time), tab-separated otherwise
+  // human: aligned on a terminal, one page at a time
   let count = 0;
-  if (!ctx.io.stdoutIsTTY) {
-    for await (const r of rows) {
-      await write(out, [r.email, r.name, r.role, r.mfa, humanTime(r.enrolledAt), humanTime(r.lastUsedAt), String(r.trustedDevices)].map(sanitizeCell).join('\t') + '\n');
-      count++;
-    }
-    return;
-  }
-  let page: MemberReportRow[] = [];
+  let page: MemberView[] = [];
   const flush = () => {
     ctx.out.table(
       [
-        { header: 'email', value: (r: MemberReportRow) => r.email },
+        { header: 'email', value: (r: MemberView) => r.email },
         { header: 'name', value: (r) => r.name },
         { header: 'role', value: (r) => r.role },
         { header: 'mfa', value: (r) => r.mfa, color: (v, s) => (v === 'active' ? s.green(v) : v === 'pending' ? s.yellow(v) : s.red(v)) },
         { header: 'enrolled', value: (r) => humanTime(r.enrolledAt) },
         { header: 'last used', value: (r) => humanTime(r.lastUsedAt) },
         { header: 'devices', value: (r) => String(r.trustedDevices) },
+        { header: 'enrol by', value: (r) => humanTime(r.deadline) },
       ],
       page,
     );
     page = [];
   };
-  for await (const r of rows) {
+  for await (const r of members) {
     page.push(r);
     count++;
     if (page.length >= 1000) flush();
   }
   if (page.length) flush();
-  ctx.out.info(`${count} member(s) of ${org.slug}`);
+  ctx.out.info(`${count} member(s) of ${organisation}`);
 }
 
-export async function policy(ctx: CommandContext, opts: { org: string; require?: boolean; graceDays?: string; deviceTrust?: string }): Promise<void> {
+function parsePolicyChange(opts: { require?: boolean; graceDays?: string; deviceTrust?: string }) {
   let graceDays: number | null | undefined;
   if (opts.graceDays !== undefined) {
     if (!/^\d{1,4}$/.test(opts.graceDays.trim()) || Number(opts.graceDays) > 3650) throw usageError('--grace-days takes a whole number of days from 0 to 3650');
@@ -143,48 +132,120 @@ export async function policy(ctx: CommandContext, opts: { org: string; require?:
     if (opts.deviceTrust !== 'on' && opts.deviceTrust !== 'off') throw usageError('--device-trust takes on or off');
     deviceTrust = opts.deviceTrust === 'on';
   }
-  if (opts.require === undefined && graceDays === undefined && deviceTrust === undefined) {
-    throw usageError('nothing to change', { hint: 'pass --require or --no-require, --grace-days N, --device-trust on|off' });
-  }
-  if (opts.require === false && graceDays !== undefined) throw usageError('--grace-days goes with --require');
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'org.policy', sensitive: true });
-  const org = await organisationForAdmin(deps, actor.user, opts.org, 'org.policy', { supportAllowed: false });
-  const requiresAfter = opts.require ?? org.mfa_required;
-  if (requiresAfter && (!org.mfa_required || graceDays !== undefined)) {
-    const lacking = await membersWithoutMfa(deps, org);
-    // reported before the question only: a scripted run refused for want of --yes keeps stderr to one line
-    if (ctx.globals.yes || ctx.io.canPrompt) ctx.io.stderr.write(
-      `${lacking.total} member(s) of ${org.slug} (${lacking.admins} admin(s) among them) have no MFA and will be made to enrol` +
-        `${graceDays ? ` after a ${graceDays}-day grace period` : ' at their next login'}.\n`,
-    );
-    await confirmOrCancel(ctx, `Require MFA for ${org.slug}?`);
-  } else if (opts.require === false || deviceTrust !== undefined) {
-    await confirmOrCancel(ctx, `Change the MFA policy of ${org.slug}?`);
-  }
-  const result = await setOrganisationPolicy(deps, actor.user, org, { require: opts.require, graceDays, deviceTrust });
-  if (ctx.out.json) {
-    ctx.out.printJson({ organisation: org.slug, ...result.after, before: result.before, membersWithoutMfa: result.membersWithoutMfa.total, adminsWithoutMfa: result.membersWithoutMfa.admins });
+  return { require: opts.require, graceDays, deviceTrust };
+}
+
+export async function policy(ctx: CommandContext, opts: { org?: string; require?: boolean; graceDays?: string; deviceTrust?: string; dryRun?: boolean }): Promise<void> {
+  const change = parsePolicyChange(opts);
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'org.policy' });
+  if (change.require === undefined && change.graceDays === undefined && change.deviceTrust === undefined) {
+    if (opts.dryRun) throw usageError('--dry-run goes with a change (--require, --no-require, --grace-days, --device-trust)');
+    const p = await mfa.showPolicy(actor, { orgSlug: opts.org });
+    if (ctx.out.json) {
+      ctx.out.printJson({
+        organisation: p.organisation,
+        mfaRequired: p.mfaRequired,
+        graceDays: p.graceDays,
+        deviceTrust: p.deviceTrust,
+        requiredSince: isoOrNull(p.requiredSince),
+        membersWithoutMfa: p.membersWithoutMfa.total,
+        adminsWithoutMfa: p.membersWithoutMfa.admins,
+        lacking: p.lacking.map((l) => ({ email: l.email, deadline: isoOrNull(l.deadline) })),
+      });
+      return;
+    }
+    ctx.out.fields([
+      ['organisation', p.organisation],
+      ['mfa', p.mfaRequired ? `required${p.graceDays ? ` (${p.graceDays}-day grace from ${humanTime(p.requiredSince)})` : ''}` : 'optional'],
+      ['trusted devices', p.deviceTrust ? 'allowed' : 'off'],
+      ['without mfa', `${p.membersWithoutMfa.total} member(s), ${p.membersWithoutMfa.admins} admin(s) among them`],
+    ]);
+    if (p.lacking.length > 0) {
+      ctx.out.line('');
+      ctx.out.table(
+        [
+          { header: 'member without mfa', value: (l: (typeof p.lacking)[number]) => l.email },
+          { header: 'enrol by', value: (l) => (p.mfaRequired ? (l.deadline === null ? 'now' : humanTime(l.deadline)) : '-') },
+        ],
+        p.lacking,
+      );
+    }
     return;
   }
+  if (!opts.dryRun) requireConfirmable(ctx);
+  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
+  const result = await mfa.setPolicy(actor, {
+    orgSlug: opts.org,
+    change,
+    password,
+    dryRun: opts.dryRun,
+    confirm: async ({ lacking, requiring }) => {
+      if (requiring) {
+        // reported before the question only: a scripted run keeps stderr to one line
+        if (ctx.globals.yes || ctx.io.canPrompt) {
+          ctx.io.stderr.write(
+            `${lacking.total} member(s) (${lacking.admins} admin(s) among them) have no MFA and will be made to enrol` +
+              `${change.graceDays ? ` after a ${change.graceDays}-day grace period` : ' at their next login'}.\n`,
+          );
+        }
+        await confirmOrCancel(ctx, 'Require MFA?');
+      } else await confirmOrCancel(ctx, 'Change the MFA policy?');
+      return true;
+    },
+  });
+  if (result.kind === 'cancelled') throw cancelled('cancelled; nothing was changed');
   const a = result.after;
-  ctx.out.success(
-    `${org.slug}: MFA ${a.mfaRequired ? `required${a.graceDays ? ` (${a.graceDays}-day grace)` : ''}` : 'optional'}; trusted devices ${a.deviceTrust ? 'allowed' : 'off'}`,
-  );
+  if (ctx.out.json) {
+    ctx.out.printJson({
+      organisation: result.organisation,
+      ...a,
+      before: result.before,
+      dryRun: result.kind === 'dry-run',
+      membersWithoutMfa: result.membersWithoutMfa.total,
+      adminsWithoutMfa: result.membersWithoutMfa.admins,
+      noticesQueued: result.noticesQueued,
+      devicesRevoked: result.devicesRevoked,
+    });
+    return;
+  }
+  const text = `${result.organisation}: MFA ${a.mfaRequired ? `required${a.graceDays ? ` (${a.graceDays}-day grace)` : ''}` : 'optional'}; trusted devices ${a.deviceTrust ? 'allowed' : 'off'}`;
+  if (result.kind === 'dry-run') {
+    ctx.out.line(`dry run: would set ${text}; ${result.membersWithoutMfa.total} member(s) lack MFA; nothing was changed`);
+    return;
+  }
+  ctx.out.success(text);
+  if (result.devicesRevoked > 0) ctx.out.line(`${result.devicesRevoked} trusted device(s) of members revoked.`);
+}
+
+export async function remind(ctx: CommandContext, opts: { org?: string; dryRun?: boolean }): Promise<void> {
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'org.remind' });
+  const result = await mfa.remindMembers(actor, { orgSlug: opts.org, dryRun: opts.dryRun });
+  if (ctx.out.json) {
+    ctx.out.printJson({ organisation: result.organisation, dryRun: result.kind === 'dry-run', reminded: result.members.map((m) => ({ email: m.email, deadline: isoOrNull(m.deadline) })) });
+    return;
+  }
+  const verb = result.kind === 'dry-run' ? 'dry run: would remind' : 'reminded';
+  if (result.kind === 'queued') ctx.out.success(`${verb} ${result.members.length} member(s) of ${result.organisation} without MFA`);
+  else ctx.out.line(`${verb} ${result.members.length} member(s) of ${result.organisation} without MFA; nothing was queued`);
+  for (const m of result.members) ctx.out.line(`  ${sanitizeCell(m.email)}  enrol by ${m.deadline === null ? 'now' : humanTime(m.deadline)}`);
 }
 
 export async function disableMfaCommand(
   ctx: CommandContext,
-  opts: { org: string; user?: string[]; usersFrom?: string; dryRun?: boolean; ticket?: string; reason?: string },
+  opts: { org?: string; user?: string[]; usersFrom?: string; dryRun?: boolean; ticket?: string; reason?: string },
 ): Promise<void> {
-  const ticket = validateTicket(opts.ticket);
-  const reason = validateReason(opts.reason);
   if (!opts.user && opts.usersFrom === undefined) throw usageError('name the members with --user EMAIL… or --users-from FILE|-');
+  if (!opts.dryRun) requireConfirmable(ctx);
   let emails = [...(opts.user ?? [])];
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'org.disable-mfa' });
+  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (opts.usersFrom !== undefined) {
     let text: string;
-    // with --password-stdin the first line of stdin is the password and the list follows it
-    if (opts.usersFrom === '-') text = await ctx.readStdinAfter(ctx.globals.passwordStdin ? 1 : 0);
+    // with --password-stdin the password lines come first and the list follows them
+    if (opts.usersFrom === '-') text = await ctx.readStdinAfter(0);
     else {
       try {
         text = readFileSync(opts.usersFrom, 'utf8');
@@ -194,35 +255,48 @@ export async function disableMfaCommand(
     }
     emails = emails.concat(await parseUserList(text));
   }
-  if (emails.length === 0) throw usageError('the user list is empty');
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'org.disable-mfa', sensitive: true });
-  const org = await organisationForAdmin(deps, actor.user, opts.org, 'org.disable-mfa', { supportAllowed: true });
-  if (!opts.dryRun) await confirmOrCancel(ctx, `Disable MFA for ${emails.length} member(s) of ${org.slug}?`);
-
-  const progress = await startProgress(ctx, { label: opts.dryRun ? 'checking' : 'disabling', total: emails.length });
+  const run = await mfa.disableMembers(actor, {
+    orgSlug: opts.org,
+    emails,
+    ticket: opts.ticket,
+    reason: opts.reason,
+    password,
+    dryRun: opts.dryRun,
+    confirm: async (count, org) => {
+      await confirmOrCancel(ctx, `Disable MFA for ${count} member(s) of ${org}?`);
+      return true;
+    },
+  });
+  if ('kind' in run) throw cancelled('cancelled; nothing was changed');
+  const progress = await startProgress(ctx, { label: opts.dryRun ? 'checking' : 'disabling', total: run.total });
   const tally = new Map<string, number>();
-  let firstFailure: BulkResult | undefined;
+  let failures = 0;
+  let first: { email: string; message: string; exitCode: number } | undefined;
   try {
-    for (const email of emails) {
-      const r = await disableMemberMfa(deps, actor.user, org, email, { dryRun: Boolean(opts.dryRun), ticket, reason });
+    for await (const r of run.results) {
+      const exitCode = r.errorKind === null ? 0 : EXIT_CODES[r.errorKind];
       tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
-      if (r.exitCode !== 0 && !firstFailure) firstFailure = r;
+      if (exitCode !== 0) {
+        failures++;
+        first ??= { email: r.email, message: r.message, exitCode };
+      }
       progress.increment();
-      if (ctx.out.json) await progress.result(JSON.stringify(r));
-      else if (ctx.io.stdoutIsTTY) {
-        const mark = r.exitCode === 0 ? ctx.out.style.green('✓') : ctx.out.style.red('✗');
-        await progress.result(`${mark} ${sanitizeCell(r.email)}  ${sanitizeCell(r.message)}`);
-      } else await progress.result([r.email, r.outcome, String(r.exitCode), r.message].map(sanitizeCell).join('\t'));
+      // one result line, kept apart from the bar (src/cli/progress.ts); the bar is gone before the summary
+      await progress.result(
+        ctx.out.json
+          ? JSON.stringify({ email: r.email, outcome: r.outcome, exitCode, message: r.message })
+          : ctx.io.stdoutIsTTY
+            ? `${exitCode === 0 ? ctx.out.style.green('✓') : ctx.out.style.red('✗')} ${sanitizeCell(r.email)}  ${sanitizeCell(r.message)}`
+            : [r.email, r.outcome, String(exitCode), r.message].map(sanitizeCell).join('\t'),
+      );
     }
   } finally {
     progress.done();
   }
   const summary = [...tally.entries()].map(([k, v]) => `${v} ${k}`).join(', ');
-  ctx.out.info(`${opts.dryRun ? 'dry run: ' : ''}${emails.length} user(s): ${summary}`);
-  if (firstFailure) {
-    const { PortalMfaError } = await import('../../core/errors.js');
-    const kind = ({ 2: 'usage', 3: 'not_found', 6: 'wrong_state' } as const)[firstFailure.exitCode as 2 | 3 | 6] ?? 'rejected';
-    throw new PortalMfaError(kind, `${emails.length - (tally.get('disabled') ?? 0) - (tally.get('would-disable') ?? 0)} of ${emails.length} user(s) not ${opts.dryRun ? 'disableable' : 'disabled'} (first: ${firstFailure.email}: ${firstFailure.message})`);
+  ctx.out.info(`${opts.dryRun ? 'dry run: ' : ''}${run.total} user(s) of ${run.organisation}: ${summary}`);
+  if (first) {
+    const kind = (Object.entries(EXIT_CODES).find(([, v]) => v === first!.exitCode)?.[0] ?? 'rejected') as PortalMfaError['kind'];
+    throw new PortalMfaError(kind, `${failures} of ${run.total} user(s) not ${opts.dryRun ? 'disableable' : 'disabled'} (first: ${first.email}: ${first.message})`);
   }
 }

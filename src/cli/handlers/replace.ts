@@ -1,41 +1,42 @@
-import { confirmEnrolment, startEnrolment } from '../../core/enrolment.js';
-import { describeDrift, party, verifyActiveCode } from '../../core/verification.js';
-import { mfaDeps, readCode, resolveActor } from '../actor.js';
+import { flagOrStdin, portal, reauthPassword, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
-import { interactiveEnrolment, parseEnrolmentFlags, showPendingEnrolment, type EnrolmentFlags } from '../enrolFlow.js';
-
-
+import { describeDrift } from '../describe.js';
+import { confirmInteractively, parseEnrolmentFlags, showPendingEnrolment, type EnrolmentFlags } from '../enrolFlow.js';
 
 export async function replace(ctx: CommandContext, opts: EnrolmentFlags): Promise<void> {
   const { confirmCode, noConfirm, qr } = parseEnrolmentFlags(ctx, opts, {
     message: 'replace needs a terminal to type the new code',
     hint: 'script it: replace --code OLD --no-confirm --json, then replace --confirm NEW',
   });
-  const deps = await mfaDeps(ctx);
+  const mfa = await portal(ctx);
   if (confirmCode !== undefined) {
-    const actor = await resolveActor(ctx, deps, { action: 'mfa.replace', sensitive: true, passwordOnly: true });
-    const result = await confirmEnrolment(deps, actor.user, confirmCode, { actor: party(actor.user) });
-    if (ctx.out.json) ctx.out.printJson({ status: 'active', email: actor.user.email, replaced: result.replaced, trustedDevicesRevoked: result.trustedDevicesRevoked });
-    else ctx.out.success(`new device active for ${actor.user.email} (${describeDrift(result.driftSteps)}); ${result.trustedDevicesRevoked} trusted device(s) revoked`);
+    const actor = await resolveActor(ctx, mfa, { action: 'mfa.replace', deferSecondFactor: true });
+    const password = await reauthPassword(ctx, mfa, actor);
+    const result = await mfa.confirmEnrolment(actor, { code: await flagOrStdin(ctx, confirmCode, 'a code'), password });
+    if (ctx.out.json) ctx.out.printJson({ status: 'active', email: result.email, replaced: result.replaced, trustedDevicesRevoked: result.trustedDevicesRevoked, sessionsEnded: result.sessionsEnded });
+    else ctx.out.success(`new device active for ${result.email} (${describeDrift(result.driftSteps)}); ${result.trustedDevicesRevoked} trusted device(s) revoked, ${result.sessionsEnded} other session(s) ended`);
     return;
   }
-  const actor = await resolveActor(ctx, deps, { action: 'mfa.replace', sensitive: true });
-  if (actor.secondFactor !== 'code') {
-    // a session or a trusted device does not prove the old device: ask for its code now
-    const code = await readCode(ctx, 'Code from your current device:', 'pass --code CODE');
-    await verifyActiveCode(deps, actor.user, code, { actor: party(actor.user), action: 'mfa.replace.prove' });
-  }
+  const actor = await resolveActor(ctx, mfa, { action: 'mfa.replace' });
+  const password = await reauthPassword(ctx, mfa, actor);
+  // a session or a trusted device does not prove the old device: its code is asked for now
+  const needsOldCode = actor.factor !== 'code' && actor.restriction !== 'access-code';
+  const oldDeviceCode = needsOldCode
+    ? ctx.globals.code !== undefined
+      ? await flagOrStdin(ctx, ctx.globals.code, 'a code')
+      : await ctx.prompter.input('Code from your current device:', 'pass --code CODE')
+    : undefined;
+  const pending = await mfa.startReplacement(actor, { password, oldDeviceCode });
   if (noConfirm) {
-    const pending = await startEnrolment(deps, actor.user, { actor: party(actor.user), replacing: true });
     if (ctx.out.json) {
-      ctx.out.printJson({ status: 'pending', email: actor.user.email, otpauthUri: pending.otpauthUri, secret: pending.secret });
+      ctx.out.printJson({ status: 'pending', email: pending.email, otpauthUri: pending.otpauthUri, secret: pending.secret });
       return;
     }
     await showPendingEnrolment(ctx, pending, qr);
     ctx.out.line('The old device keeps working until you confirm: portal-mfa replace --confirm CODE');
     return;
   }
-  const result = await interactiveEnrolment(ctx, deps, actor.user, { actor: actor.user, replacing: true, qr });
-  if (ctx.out.json) ctx.out.printJson({ status: 'active', email: actor.user.email, replaced: true, trustedDevicesRevoked: result.trustedDevicesRevoked });
-  else ctx.out.line(`${result.trustedDevicesRevoked} trusted device(s) revoked; log in again to trust this machine.`);
+  const result = await confirmInteractively(ctx, mfa, actor, pending, qr);
+  if (ctx.out.json) ctx.out.printJson({ status: 'active', email: result.email, replaced: true, trustedDevicesRevoked: result.trustedDevicesRevoked, sessionsEnded: result.sessionsEnded });
+  else ctx.out.line(`${result.trustedDevicesRevoked} trusted device(s) revoked and ${result.sessionsEnded} other session(s) ended; log in again to trust this machine.`);
 }

@@ -1,14 +1,13 @@
 import { hostname } from 'node:os';
-import { authenticatePassword, createSession, enforcementFor, logout, sessionUser } from '../../core/authentication.js';
-import { usageError, wrongState } from '../../core/errors.js';
-import { trustDevice, validateLabel } from '../../core/trustedDevices.js';
-import { useRecoveryCode } from '../../core/recoveryCodes.js';
-import { describeDrift, parseCode, party, verifyActiveCode } from '../../core/verification.js';
-import { credentialsOfUser } from '../../db/credentialRepository.js';
-import { dbKey, mfaDeps, readCode, readPassword, storedDeviceStandsIn } from '../actor.js';
+import type { Actor } from '../../core/actor.js';
+import type { PortalMfa } from '../../core/api.js';
+import { isPortalMfaError, usageError, wrongState } from '../../core/errors.js';
+import { validateLabel } from '../../core/trustedDevices.js';
+import { checkProofFlags, classifyProof, dbKey, portal, proofFromFlags, readPassword } from '../actor.js';
 import { parseEmail } from '../config.js';
 import type { CommandContext } from '../context.js';
-import { interactiveEnrolment } from '../enrolFlow.js';
+import { describeDrift } from '../describe.js';
+import { confirmInteractively } from '../enrolFlow.js';
 import { LocalStore } from '../localStore.js';
 import { parseQrMode } from '../qr.js';
 import { humanTime, isoOrNull } from '../render.js';
@@ -19,89 +18,107 @@ interface LoginOptions {
   qr?: string;
 }
 
+/** Tries at the prompt before giving up (each wrong one also counts towards the lockout). */
+const PROMPT_ATTEMPTS = 5;
+
+/**
+ * Sign in interactively: the password once, then — at a prompt — codes, recovery codes or access
+ * codes until one is accepted, the lockout stops it, or the tries run out.
+ */
+async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: string, store: LocalStore): Promise<Actor> {
+  let password = await readPassword(ctx, `Password for ${email}:`);
+  const explicit = await proofFromFlags(ctx);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await mfa.signIn({
+        email,
+        password,
+        action: 'session.login',
+        secondFactor: {
+          proof: explicit,
+          // an explicit --code is always verified; the stored device only when no proof is given
+          deviceToken: explicit === undefined ? store.getDevice(dbKey(ctx), email)?.token : undefined,
+          ask: ctx.io.canPrompt ? async () => classifyProof(await ctx.prompter.input('Authentication code (or a recovery or access code):', 'pass --code CODE or --code -')) : undefined,
+        },
+      });
+    } catch (e) {
+      const retry = ctx.io.canPrompt && explicit === undefined && !ctx.globals.passwordStdin && attempt < PROMPT_ATTEMPTS && isPortalMfaError(e);
+      if (!retry || (e.kind !== 'rejected' && e.kind !== 'usage')) throw e;
+      ctx.out.errorLine(e.message, e.hint);
+      // a wrong password is asked again; after a wrong code the password is kept
+      if (e.code === 'wrong_password') password = await readPassword(ctx, `Password for ${email}:`);
+    }
+  }
+}
 
 export async function login(ctx: CommandContext, opts: LoginOptions): Promise<void> {
   if (opts.label !== undefined && !opts.trustDevice) throw usageError('--label goes with --trust-device');
   const label = opts.trustDevice ? validateLabel(opts.label, hostname()) : undefined;
   const qr = parseQrMode(opts.qr, ctx.io.stdoutIsTTY);
-  const codeFlag = (ctx.globals as { code?: string }).code;
-  if (codeFlag !== undefined && codeFlag !== '-') parseCode(codeFlag);
-  const email = ctx.globals.as !== undefined
-    ? parseEmail(ctx.globals.as, 'email given to --as')
-    : parseEmail(await ctx.prompter.input('Email:', 'pass --as EMAIL'), 'email');
-
-  const deps = await mfaDeps(ctx);
+  checkProofFlags(ctx);
+  const email = ctx.globals.as !== undefined ? parseEmail(ctx.globals.as, 'email given to --as') : parseEmail(await ctx.prompter.input('Email:', 'pass --as EMAIL'), 'email');
+  const mfa = await portal(ctx);
   const store = new LocalStore(ctx.env);
-  const password = await readPassword(ctx, `Password for ${email}:`);
-  const user = await authenticatePassword(deps, email, password, { action: 'session.login' });
-  const enforcement = await enforcementFor(deps, user.id);
-  const { active } = await credentialsOfUser(deps.knex, user.id);
+  const actor = await signInWithRetries(ctx, mfa, email, store);
+  if (actor.proven?.kind === 'recovery-code') {
+    ctx.out.warn(`recovery code used; ${actor.proven.recoveryCodesLeft} left — if you lost your phone, ask support for an access code or a reset`);
+  }
+  if (actor.proven?.driftSteps) ctx.out.info(describeDrift(actor.proven.driftSteps));
 
-  // printed once the session exists, so a login that fails ends with its one error line only
-  const notes: (() => void)[] = [];
-  let secondFactor: 'code' | 'device' | 'none' | 'enrolled' | 'recovery-code' = 'none';
-  let codeVerified = false;
-  if (active) {
-    if (codeFlag === undefined && ctx.globals.recoveryCode === undefined && (await storedDeviceStandsIn(ctx, deps, user, async () => enforcement.deviceTrustAllowed))) {
-      secondFactor = 'device';
-    }
-    if (secondFactor !== 'device' && ctx.globals.recoveryCode !== undefined) {
-      const { left } = await useRecoveryCode(deps, user, ctx.globals.recoveryCode, { actor: party(user), action: 'mfa.verify' });
-      ctx.out.warn(`recovery code used; ${left} left — if you lost your phone, ask support or your admin to reset MFA, then enrol again`);
-      secondFactor = 'recovery-code';
-      codeVerified = true;
-    } else if (secondFactor !== 'device') {
-      const code = await readCode(ctx, 'Authentication code:', 'pass --code CODE or --code -');
-      const r = await verifyActiveCode(deps, user, code, { actor: party(user), action: 'mfa.verify' });
-      if (r.driftSteps !== 0) ctx.out.info(describeDrift(r.driftSteps));
-      secondFactor = 'code';
-      codeVerified = true;
-    }
-  } else if (enforcement.requiredBy.length > 0) {
-    const orgs = enforcement.requiredBy.map((m) => m.slug).join(', ');
+  const status = await mfa.status(actor);
+  let factor: string = actor.factor;
+  if (status.state !== 'active' && status.enrolmentDeadlines.some((d) => d.deadline === null)) {
+    // rule 4: enrol before anything else
+    const orgs = status.enrolmentDeadlines.filter((d) => d.deadline === null).map((d) => d.organisation).join(', ');
     if (!ctx.io.canPrompt) {
-      throw wrongState(`${orgs} requires MFA and ${user.email} has not enrolled`, {
+      throw wrongState(`${orgs} requires MFA and ${actor.user.email} has not enrolled`, {
+        code: 'enrolment_required',
         hint: 'enrol on a terminal with portal-mfa login, or script it: enroll --no-confirm --json, then enroll --confirm CODE',
       });
     }
     ctx.io.stderr.write(`${orgs} requires multi-factor authentication: set it up now.\n`);
-    await interactiveEnrolment(ctx, deps, user, { actor: user, qr });
-    secondFactor = 'enrolled';
-    codeVerified = true;
-  } else {
-    for (const g of enforcement.inGrace) {
-      notes.push(() => ctx.out.warn(`${g.membership.slug} requires MFA from ${humanTime(g.until)}: enrol before then with portal-mfa enroll`));
-    }
-    if (enforcement.inGrace.length === 0) notes.push(() => ctx.out.info('note: MFA protects your account — set it up with portal-mfa enroll'));
+    const pending = await mfa.startEnrolment(actor, {});
+    await confirmInteractively(ctx, mfa, actor, pending, qr);
+    factor = 'enrolled';
   }
 
   let device: { id: number; expiresAt: number } | undefined;
-  if (opts.trustDevice && !enforcement.deviceTrustAllowed) {
-    ctx.out.warn('device trust is turned off by your organisation; this machine is not trusted (a code is needed at every login)');
-  } else if (opts.trustDevice) {
-    if (!codeVerified) {
-      if (secondFactor === 'device') ctx.out.info('note: this machine is already trusted');
-      else ctx.out.info('note: --trust-device needs MFA; nothing to trust without a code');
-    } else {
-      const issued = await trustDevice(deps, user, { label: label!, actor: party(user), deviceTrustAllowed: enforcement.deviceTrustAllowed });
-      store.setDevice(dbKey(ctx), user.email, { token: issued.token, deviceId: issued.id, expiresAt: isoOrNull(issued.expiresAt)! });
-      device = { id: issued.id, expiresAt: issued.expiresAt };
-    }
+  if (opts.trustDevice) {
+    if (actor.factor === 'code' || actor.factor === 'recovery-code') {
+      try {
+        const previous = store.getDevice(dbKey(ctx), actor.user.email)?.token;
+        const issued = await mfa.trustThisDevice(actor, { label: label!, previousToken: previous });
+        store.setDevice(dbKey(ctx), actor.user.email, { token: issued.token, deviceId: issued.id, expiresAt: isoOrNull(issued.expiresAt)! });
+        device = { id: issued.id, expiresAt: issued.expiresAt };
+      } catch (e) {
+        if (!isPortalMfaError(e) || e.code !== 'device_trust_off') throw e;
+        ctx.out.warn('device trust is turned off by your organisation; this machine is not trusted (a code is needed at every login)');
+      }
+    } else if (actor.factor === 'device') ctx.out.info('note: this machine is already trusted');
+    else ctx.out.info('note: --trust-device needs a code from the app; nothing was trusted');
   }
 
-  const session = await createSession(deps, user, { secondFactor });
-  store.setSession(dbKey(ctx), { email: user.email, token: session.token, expiresAt: isoOrNull(session.expiresAt)! });
-  for (const note of notes) note();
+  const session = await mfa.openSession(actor);
+  store.setSession(dbKey(ctx), { email: actor.user.email, token: session.token, expiresAt: isoOrNull(session.expiresAt)! });
+  if (status.state === 'none' && factor !== 'enrolled') {
+    const graced = status.enrolmentDeadlines.filter((d) => d.deadline !== null);
+    for (const g of graced) ctx.out.warn(`${g.organisation} requires MFA from ${humanTime(g.deadline)}: enrol before then with portal-mfa enroll`);
+    if (graced.length === 0 && actor.restriction === null) ctx.out.info('note: MFA protects your account — set it up with portal-mfa enroll');
+  }
+  if (actor.restriction === 'access-code') {
+    ctx.out.warn(`signed in with a temporary access code: set up your authenticator now with ${status.state === 'active' ? 'portal-mfa replace' : 'portal-mfa enroll'}`);
+  }
   if (ctx.out.json) {
     ctx.out.printJson({
-      email: user.email,
+      email: actor.user.email,
       expiresAt: isoOrNull(session.expiresAt),
-      secondFactor,
+      secondFactor: factor,
+      restricted: actor.restriction !== null,
       ...(device ? { trustedDevice: { id: device.id, expiresAt: isoOrNull(device.expiresAt) } } : {}),
     });
     return;
   }
-  ctx.out.success(`logged in as ${user.email} until ${humanTime(session.expiresAt)}${secondFactor === 'device' ? ' (trusted device)' : ''}`);
+  ctx.out.success(`logged in as ${actor.user.email} until ${humanTime(session.expiresAt)}${actor.factor === 'device' ? ' (trusted device)' : ''}`);
   if (device) ctx.out.line(`This machine is trusted until ${humanTime(device.expiresAt)} (device #${device.id}).`);
 }
 
@@ -113,9 +130,8 @@ export async function logoutCommand(ctx: CommandContext): Promise<void> {
     else ctx.out.info('not logged in');
     return;
   }
-  const deps = await mfaDeps(ctx);
-  const user = await sessionUser(deps, stored.token);
-  await logout(deps, stored.token, user ? party(user) : null);
+  const mfa = await portal(ctx);
+  await mfa.closeSession(stored.token);
   store.clearSession(dbKey(ctx));
   if (ctx.out.json) ctx.out.printJson({ loggedOut: true, email: stored.email });
   else ctx.out.success(`logged out ${stored.email}`);

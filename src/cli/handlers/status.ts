@@ -1,17 +1,11 @@
-import { authorise } from '../../core/authorise.js';
-import { mfaStatus } from '../../core/status.js';
-import { mfaDeps, resolveActor } from '../actor.js';
+import { portal, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
 import { humanTime, isoOrNull, painted, type Cell } from '../render.js';
-import { findTargetUser, organisationPicker } from '../targets.js';
-
 
 export async function status(ctx: CommandContext, opts: { user?: string; org?: string }): Promise<void> {
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, deps, { action: 'mfa.status' });
-  const target = opts.user !== undefined ? await findTargetUser(deps, opts.user) : actor.user;
-  await authorise(deps, actor.user, target, 'mfa.status', { orgSlug: opts.org, pickOrganisation: organisationPicker(ctx) });
-  const s = await mfaStatus(deps, target);
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'mfa.status' });
+  const s = await mfa.status(actor, { targetEmail: opts.user, orgSlug: opts.org });
   if (ctx.out.json) {
     ctx.out.printJson({
       email: s.email,
@@ -22,24 +16,29 @@ export async function status(ctx: CommandContext, opts: { user?: string; org?: s
       lastUsedAt: isoOrNull(s.lastUsedAt),
       pendingSince: isoOrNull(s.pendingSince),
       consecutiveFailures: s.consecutiveFailures,
-      locked: s.lockedUntil !== null,
+      locked: s.lockedUntil !== null || s.hardLocked,
       lockedUntil: isoOrNull(s.lockedUntil),
+      hardLocked: s.hardLocked,
       trustedDevices: s.trustedDevices,
       recoveryCodesLeft: s.recoveryCodesLeft,
+      accessCode: s.accessCode ? { expiresAt: isoOrNull(s.accessCode.expiresAt), usesLeft: s.accessCode.usesLeft } : null,
+      enrolmentDeadlines: s.enrolmentDeadlines.map((d) => ({ organisation: d.organisation, deadline: isoOrNull(d.deadline) })),
     });
     return;
   }
+  // coloured cells are painted by the renderer after it sanitises them (src/cli/render.ts)
   const state = painted(s.state, s.state === 'active' ? 'green' : s.state === 'pending' ? 'yellow' : 'red');
-  ctx.out.fields([
+  const lock = s.hardLocked ? painted('hard-locked (until an unlock)', 'red') : s.lockedUntil !== null ? painted(`until ${humanTime(s.lockedUntil)}`, 'red') : 'no';
+  const rows: [string, Cell][] = [
     ['user', `${s.email}${s.name ? ` (${s.name})` : ''}`],
     ['mfa', state],
     ['enrolled', humanTime(s.enrolledAt)],
     ['confirmed', humanTime(s.confirmedAt)],
     ['last used', humanTime(s.lastUsedAt)],
-    ...(s.pendingSince !== null ? ([['pending since', humanTime(s.pendingSince)]] as [string, Cell][]) : []),
-    ['failures', String(s.consecutiveFailures)],
-    ['locked', s.lockedUntil !== null ? painted(`until ${humanTime(s.lockedUntil)}`, 'red') : 'no'],
-    ['trusted devices', String(s.trustedDevices)],
-    ['recovery codes', `${s.recoveryCodesLeft} left`],
-  ]);
+  ];
+  if (s.pendingSince !== null) rows.push(['pending since', humanTime(s.pendingSince)]);
+  rows.push(['failures', String(s.consecutiveFailures)], ['locked', lock], ['trusted devices', String(s.trustedDevices)], ['recovery codes', `${s.recoveryCodesLeft} left`]);
+  if (s.accessCode) rows.push(['access code', `live until ${humanTime(s.accessCode.expiresAt)}, ${s.accessCode.usesLeft} use(s) left`]);
+  for (const d of s.enrolmentDeadlines) rows.push([`enrol for ${d.organisation}`, d.deadline === null ? painted('now (required)', 'red') : `by ${humanTime(d.deadline)}`]);
+  ctx.out.fields(rows);
 }

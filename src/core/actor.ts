@@ -1,0 +1,247 @@
+import { credentialsOfUser } from '../db/credentialRepository.js';
+import { budgetSpentUntil, ensureBudget, takeFromBudget } from '../db/rateLimitRepository.js';
+import { endSession, findValidSession, insertSession } from '../db/sessionRepository.js';
+import { withWriteTransaction } from '../db/transaction.js';
+import { findUserByEmail, findUserById, membershipsOfUser, samplePasswordHash, type MembershipRow, type UserRow } from '../db/userRepository.js';
+import { party, recordAudit } from './audit.js';
+import type { MfaDeps } from './deps.js';
+import { normaliseEmail } from './email.js';
+import { locked, rejected, usageError, wrongState } from './errors.js';
+import { dummyHashLike, verifyPassword } from './passwords.js';
+import { proveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
+import { hashToken, newToken } from './tokens.js';
+import { checkTrustedDevice } from './trustedDevices.js';
+
+/**
+ * Who is acting (SPEC §2). An Actor is only ever made here — by signIn (password and second
+ * factor) or resumeSession (a CLI session token) — so a use case that receives one knows the
+ * person proved who they are. Objects that did not come from here are refused.
+ */
+export interface Actor {
+  readonly user: UserRow;
+  readonly via: 'session' | 'password';
+  /** what proved the second factor in this sign-in */
+  readonly factor: 'code' | 'recovery-code' | 'access-code' | 'device' | 'session' | 'none' | 'deferred';
+  /** signed in with a temporary access code: enrol or replace before anything else */
+  readonly restriction: 'access-code' | null;
+  readonly sessionId: number | null;
+  readonly proven?: ProvenFactor;
+}
+
+const issued = new WeakMap<Actor, { passwordAt: number | null }>();
+
+function makeActor(a: Actor, passwordAt: number | null): Actor {
+  const actor = Object.freeze({ ...a });
+  issued.set(actor, { passwordAt });
+  return actor;
+}
+
+function actorState(actor: Actor) {
+  const state = issued.get(actor);
+  if (!state) throw new TypeError('not an Actor from signIn or resumeSession');
+  return state;
+}
+
+export interface SecondFactorSource {
+  /** a proof given explicitly (flag or prompt answer): always verified, never skipped for a device */
+  proof?: SecondFactorProof;
+  /** this machine's trusted-device token, used only when no explicit proof is given */
+  deviceToken?: string;
+  /** asked only when needed (MFA active, no proof, no valid device) */
+  ask?: () => Promise<SecondFactorProof>;
+  /** the command verifies the actor's own code itself (verify on self): stop after the password */
+  deferred?: boolean;
+}
+
+const PASSWORD_BUCKET = 'password';
+
+/**
+ * The password check of every path (sign-in and re-entry): the same message and the same bcrypt
+ * cost whether or not the user exists; after passwordFailures wrong passwords for a user within
+ * the window, exit 4 until it passes (rule 11). A right password writes nothing.
+ */
+async function checkPassword(deps: MfaDeps, user: UserRow | undefined, password: string, action: string): Promise<void> {
+  const s = deps.settings;
+  const budget = { bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
+  if (user) {
+    const until = await budgetSpentUntil(deps.knex, { ...budget, userId: user.id });
+    if (until !== null) {
+      await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action, outcome: 'locked', actor: party(user), target: party(user), reason: 'too many wrong passwords' }));
+      throw locked(`too many wrong passwords for ${user.email}; try again after ${new Date(until).toISOString()}`, { code: 'password_rate_limited' });
+    }
+  }
+  const hash = user?.password_hash ?? dummyHashLike(await samplePasswordHash(deps.knex));
+  const ok = (await verifyPassword(password, hash)) && user !== undefined;
+  if (!ok && user) {
+    await ensureBudget(deps.knex, user.id, PASSWORD_BUCKET, budget.now);
+    await withWriteTransaction(deps.knex, async (trx) => {
+      await takeFromBudget(trx, { ...budget, userId: user.id });
+      await recordAudit(trx, deps, { action, outcome: 'failure', actor: party(user), target: party(user), reason: 'wrong password' });
+    });
+  }
+  if (!ok) throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
+}
+
+/**
+ * Sign in as `email` for one command (`--as`) or a login: password, then — when the user has MFA —
+ * an explicit proof if one was given, else this machine's trusted-device token, else `ask()`.
+ */
+export async function signIn(deps: MfaDeps, req: { email: string; password: string; secondFactor: SecondFactorSource; action: string }): Promise<Actor> {
+  const email = normaliseEmail(req.email);
+  if (email === null) throw usageError(`not a valid email: ${JSON.stringify(req.email.slice(0, 60))}`);
+  const user = await findUserByEmail(deps.knex, email);
+  await checkPassword(deps, user, req.password, req.action);
+  const u = user!;
+  const passwordAt = deps.clock();
+  const base = { user: u, via: 'password' as const, restriction: null, sessionId: null };
+  const sf = req.secondFactor;
+  const { active } = await credentialsOfUser(deps.knex, u.id);
+  if (!active) {
+    // no MFA: only an access code means anything here (the user lost the phone and was reset)
+    if (sf.proof?.kind === 'access-code') {
+      const proven = await proveSecondFactor(deps, u, sf.proof, { actor: u, action: req.action });
+      return makeActor({ ...base, factor: 'access-code', restriction: 'access-code', proven }, passwordAt);
+    }
+    return makeActor({ ...base, factor: 'none' }, passwordAt);
+  }
+  if (sf.deferred && sf.proof === undefined) return makeActor({ ...base, factor: 'deferred' }, passwordAt);
+  let proof = sf.proof;
+  if (proof === undefined && sf.deviceToken !== undefined) {
+    const trustAllowed = (await enforcementFor(deps, u.id)).deviceTrustAllowed;
+    const check = await checkTrustedDevice(deps, u, sf.deviceToken, trustAllowed, req.action);
+    if (check.valid) return makeActor({ ...base, factor: 'device' }, passwordAt);
+  }
+  if (proof === undefined && sf.ask) proof = await sf.ask();
+  if (proof === undefined) {
+    throw usageError(`${u.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE (or --code - for stdin), or log in first with portal-mfa login' });
+  }
+  const proven = await proveSecondFactor(deps, u, proof, { actor: u, action: req.action });
+  return makeActor({ ...base, factor: proven.kind, restriction: proven.kind === 'access-code' ? 'access-code' : null, proven }, passwordAt);
+}
+
+/** The actor behind a CLI session token, or null when the session is unknown, ended or expired. */
+export async function resumeSession(deps: MfaDeps, token: string): Promise<Actor | null> {
+  const session = await findValidSession(deps.knex, hashToken(token), deps.clock());
+  if (!session) return null;
+  const user = await findUserById(deps.knex, session.user_id);
+  if (!user) return null;
+  return makeActor(
+    { user, via: 'session', factor: 'session', restriction: session.restriction === 'access-code' ? 'access-code' : null, sessionId: session.id },
+    null,
+  );
+}
+
+/**
+ * Sensitive actions (SPEC §2) need the password again, session or not. A password proven by this
+ * sign-in within reauthSeconds counts (`--as` gives it for this very command).
+ */
+export async function reauthenticate(deps: MfaDeps, actor: Actor, password: string | undefined, action: string): Promise<void> {
+  const state = actorState(actor);
+  const now = deps.clock();
+  if (state.passwordAt !== null && now - state.passwordAt <= deps.settings.reauthSeconds * 1000) return;
+  if (password === undefined) {
+    throw usageError('enter your password to complete the process', { code: 'missing_input', hint: 'pass --password-stdin, or run on a terminal' });
+  }
+  await checkPassword(deps, actor.user, password, `${action}.reauth`);
+  state.passwordAt = now;
+}
+
+export interface EnforcementState {
+  /** organisations that require MFA now (grace over) */
+  requiredBy: MembershipRow[];
+  /** organisations that will require it when their grace period ends */
+  inGrace: { membership: MembershipRow; until: number }[];
+  /** false when any of the user's organisations turned device trust off */
+  deviceTrustAllowed: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Rule 4: which of the user's organisations require MFA, honouring grace periods. */
+export async function enforcementFor(deps: MfaDeps, userId: number): Promise<EnforcementState> {
+  const memberships = await membershipsOfUser(deps.knex, userId);
+  const now = deps.clock();
+  const requiredBy: MembershipRow[] = [];
+  const inGrace: { membership: MembershipRow; until: number }[] = [];
+  for (const m of memberships) {
+    if (!m.mfa_required) continue;
+    const start = Math.max(m.mfa_required_since ?? 0, m.joined_at ?? 0);
+    const until = m.grace_days ? start + m.grace_days * DAY_MS : null;
+    if (until !== null && until > now) inGrace.push({ membership: m, until });
+    else requiredBy.push(m);
+  }
+  return { requiredBy, inGrace, deviceTrustAllowed: memberships.every((m) => m.device_trust_allowed) };
+}
+
+/** What a use case is, for rule 4: the few things an actor who must enrol may still do. */
+export type Intent = 'enrol' | 'replace' | 'verify-self' | 'status-self' | 'logout' | 'other';
+
+/**
+ * Rule 4 for every path (SPEC §2): an actor who must enrol may only enrol, verify, see their own
+ * status and log out; an actor who signed in with an access code must enrol or replace first; an
+ * actor whose code is deferred to the command may only run that command.
+ */
+export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promise<void> {
+  actorState(actor);
+  if (actor.factor === 'deferred' && !['verify-self', 'enrol', 'replace'].includes(intent)) {
+    throw usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE, or log in first' });
+  }
+  const { active } = await credentialsOfUser(deps.knex, actor.user.id);
+  if (actor.restriction === 'access-code' && !['enrol', 'replace', 'status-self', 'logout'].includes(intent)) {
+    const cmd = active ? 'portal-mfa replace' : 'portal-mfa enroll';
+    throw wrongState(`${actor.user.email} signed in with a temporary access code and must set up a device first`, { code: 'enrolment_required', hint: `run ${cmd}` });
+  }
+  if (active || ['enrol', 'verify-self', 'status-self', 'logout'].includes(intent)) return;
+  const { requiredBy } = await enforcementFor(deps, actor.user.id);
+  if (requiredBy.length > 0) {
+    throw wrongState(`${requiredBy.map((m) => m.slug).join(', ')} requires MFA and ${actor.user.email} has not enrolled`, {
+      code: 'enrolment_required',
+      hint: 'enrol first: portal-mfa enroll',
+    });
+  }
+}
+
+export interface OpenedSession {
+  token: string;
+  expiresAt: number;
+}
+
+/** Start a CLI session for a signed-in actor (after enrolment, when rule 4 demanded one). */
+export async function openSession(deps: MfaDeps, actor: Actor): Promise<OpenedSession> {
+  await admit(deps, actor, actor.restriction ? 'enrol' : 'other');
+  const token = newToken(deps.random);
+  const now = deps.clock();
+  const expiresAt = now + deps.settings.sessionHours * 3_600_000;
+  await withWriteTransaction(deps.knex, async (trx) => {
+    await insertSession(trx, {
+      user_id: actor.user.id,
+      token_hash: hashToken(token),
+      created_at: now,
+      expires_at: expiresAt,
+      host: deps.origin.host.slice(0, 255),
+      os_user: deps.origin.osUser.slice(0, 255),
+      restriction: actor.restriction,
+    });
+    await recordAudit(trx, deps, { action: 'session.login', outcome: 'success', actor: party(actor.user), target: party(actor.user), detail: { secondFactor: actor.factor } });
+  });
+  return { token, expiresAt };
+}
+
+export async function closeSession(deps: MfaDeps, token: string): Promise<boolean> {
+  const session = await findValidSession(deps.knex, hashToken(token), deps.clock());
+  return withWriteTransaction(deps.knex, async (trx) => {
+    const ended = await endSession(trx, hashToken(token), deps.clock());
+    if (ended && session) {
+      const user = await findUserById(trx, session.user_id);
+      const who = user ? party(user) : null;
+      await recordAudit(trx, deps, { action: 'session.logout', outcome: 'success', actor: who, target: who });
+    }
+    return ended;
+  });
+}
+
+/** Whether a sensitive action by this actor needs the password typed again now. */
+export function needsReauthentication(deps: MfaDeps, actor: Actor): boolean {
+  const { passwordAt } = actorState(actor);
+  return passwordAt === null || deps.clock() - passwordAt > deps.settings.reauthSeconds * 1000;
+}

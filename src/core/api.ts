@@ -1,0 +1,59 @@
+/**
+ * The portal-mfa core as one object: every use case takes the acting user (an Actor from signIn or
+ * resumeSession) and does its own authorisation, re-authentication, lockout, audit and
+ * notification. The CLI is a client of this API and nothing else; so is a portal backend
+ * (`import { openPortalMfa } from 'portal-mfa'`).
+ */
+import { closeSession, needsReauthentication, openSession, resumeSession, signIn, type Actor } from './actor.js';
+import { readAuditTrail, type AuditFilter } from './auditTrail.js';
+import type { MfaDeps } from './deps.js';
+import { listTrustedDevices, revokeDevices, trustThisDevice } from './devices.js';
+import { disableMfa } from './disable.js';
+import { confirmEnrolment, startEnrolment, startReplacement } from './enrolment.js';
+import { disableMembers, listMembers, listOrganisations, listUsers, remindMembers, setPolicy, showPolicy } from './organisations.js';
+import { getStatus } from './status.js';
+import { issueAccessCodeFor, regenerateOwnRecoveryCodes, revokeAccessCodeFor, unlockUser } from './support.js';
+import { diagnoseClock, verifyCode } from './verify.js';
+
+type Rest<F> = F extends (deps: MfaDeps, ...rest: infer R) => infer O ? (...rest: R) => O : never;
+
+function bind<F extends (deps: MfaDeps, ...rest: never[]) => unknown>(deps: MfaDeps, f: F): Rest<F> {
+  return ((...rest: never[]) => f(deps, ...rest)) as Rest<F>;
+}
+
+export function createPortalMfa(deps: MfaDeps) {
+  return {
+    // who is acting
+    signIn: bind(deps, signIn),
+    resumeSession: bind(deps, resumeSession),
+    openSession: bind(deps, openSession),
+    closeSession: bind(deps, closeSession),
+    needsReauthentication: (actor: Actor) => needsReauthentication(deps, actor),
+    // the user's own MFA
+    startEnrolment: bind(deps, startEnrolment),
+    startReplacement: bind(deps, startReplacement),
+    confirmEnrolment: bind(deps, confirmEnrolment),
+    verifyCode: bind(deps, verifyCode),
+    diagnoseClock: bind(deps, diagnoseClock),
+    trustThisDevice: bind(deps, trustThisDevice),
+    regenerateRecoveryCodes: bind(deps, regenerateOwnRecoveryCodes),
+    status: bind(deps, getStatus),
+    listDevices: bind(deps, listTrustedDevices),
+    revokeDevices: bind(deps, revokeDevices),
+    disableMfa: bind(deps, disableMfa),
+    // support and organisation administration
+    unlock: bind(deps, unlockUser),
+    issueAccessCode: bind(deps, issueAccessCodeFor),
+    revokeAccessCode: bind(deps, revokeAccessCodeFor),
+    listOrganisations: bind(deps, listOrganisations),
+    listMembers: bind(deps, listMembers),
+    listUsers: bind(deps, listUsers),
+    showPolicy: bind(deps, showPolicy),
+    setPolicy: bind(deps, setPolicy),
+    remindMembers: bind(deps, remindMembers),
+    disableMembers: bind(deps, disableMembers),
+    readAuditTrail: (actor: Actor, filter: AuditFilter) => readAuditTrail(deps, actor, filter),
+  };
+}
+
+export type PortalMfa = ReturnType<typeof createPortalMfa>;

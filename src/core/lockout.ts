@@ -1,0 +1,116 @@
+import type { Knex } from 'knex';
+import { clearLocksOfUser, countFailureUnlessLocked, findCredential, setLock, type CredentialRow } from '../db/credentialRepository.js';
+import { withWriteTransaction } from '../db/transaction.js';
+import type { UserRow } from '../db/userRepository.js';
+import { recordAudit, type AuditParty } from './audit.js';
+import type { MfaDeps } from './deps.js';
+import { locked, wrongState } from './errors.js';
+import { queueNotification } from './notify/outbox.js';
+
+/**
+ * Rule 11 in one place. Every counted attempt — codes, recovery codes, enrolment confirmations,
+ * access codes, diagnoses — goes through registerFailure; every check goes through assertNotLocked.
+ *
+ * consecutive_failures counts failures since the last success, across lockouts. The k-th lock
+ * (at k × maxFailures failures) lasts lockMinutes × 2^(k-1), capped at maxLockMinutes; at
+ * hardLockFailures the credential is hard-locked until an `unlock`.
+ */
+export interface LockState {
+  until: number | null;
+  hard: boolean;
+}
+
+export function lockState(credential: Pick<CredentialRow, 'locked_until' | 'hard_locked_at'> | undefined, now: number): LockState | null {
+  if (!credential) return null;
+  if (credential.hard_locked_at !== null) return { until: null, hard: true };
+  const until = credential.locked_until;
+  return until !== null && until > now ? { until, hard: false } : null;
+}
+
+export function lockedError(target: Pick<UserRow, 'email'>, state: LockState) {
+  if (state.hard) {
+    return locked(`${target.email} is hard-locked after too many failed attempts`, {
+      code: 'hard_locked',
+      hint: 'only an unlock by support or an organisation admin lifts it: portal-mfa unlock --user EMAIL',
+    });
+  }
+  return locked(`${target.email} is locked until ${new Date(state.until!).toISOString()} after too many failed attempts`, {
+    code: 'locked',
+    hint: 'wait for the lock to expire, or ask support to unlock: portal-mfa unlock --user EMAIL',
+  });
+}
+
+export interface AttemptEvent {
+  action: string;
+  actor: AuditParty | null;
+  target: AuditParty;
+  organisation?: { id: number; slug: string } | null;
+  detail?: Record<string, unknown>;
+}
+
+/** Refuse (audited) while the credential is locked or hard-locked. */
+export async function assertNotLocked(deps: MfaDeps, target: UserRow, credential: CredentialRow | undefined, event: AttemptEvent): Promise<void> {
+  const state = lockState(credential, deps.clock());
+  if (state === null) return;
+  await withWriteTransaction(deps.knex, (trx) =>
+    recordAudit(trx, deps, { ...event, outcome: 'locked', detail: { ...event.detail, lockedUntil: state.until === null ? null : new Date(state.until).toISOString(), hardLocked: state.hard } }),
+  );
+  throw lockedError(target, state);
+}
+
+export function lockMinutesFor(lockNumber: number, settings: MfaDeps['settings']): number {
+  return Math.min(settings.lockMinutes * 2 ** Math.max(0, lockNumber - 1), settings.maxLockMinutes);
+}
+
+export interface FailureOutcome {
+  /** this failure locked the credential (until, or hard) */
+  lockedNow: LockState | null;
+  /** it was already locked (by a parallel request): nothing was counted, the guess is not answered */
+  alreadyLocked: LockState | null;
+}
+
+/**
+ * Count one failure and lock at the thresholds, in one transaction with its audit rows and the
+ * lock notice. Counted only while not locked (checked by the database), so a burst of parallel
+ * guesses gets at most maxFailures answers before the lock.
+ */
+export async function registerFailure(deps: MfaDeps, credentialId: number, user: { id: number; email: string }, event: AttemptEvent): Promise<FailureOutcome> {
+  const now = deps.clock();
+  const s = deps.settings;
+  return withWriteTransaction(deps.knex, async (trx: Knex.Transaction) => {
+    if (!(await countFailureUnlessLocked(trx, credentialId, now))) {
+      const fresh = await findCredential(trx, credentialId);
+      if (!fresh) throw wrongState(`MFA is not enabled for ${event.target.email}`, { code: 'mfa_not_enabled', hint: 'enrol first: portal-mfa enroll' });
+      const state = lockState(fresh, now) ?? { until: now, hard: false };
+      await recordAudit(trx, deps, { ...event, outcome: 'locked', detail: { ...event.detail, hardLocked: state.hard } });
+      return { lockedNow: null, alreadyLocked: state };
+    }
+    const failures = (await findCredential(trx, credentialId))!.consecutive_failures;
+    await recordAudit(trx, deps, { ...event, outcome: 'failure', detail: { ...event.detail, consecutiveFailures: failures } });
+    if (failures >= s.hardLockFailures) {
+      await setLock(trx, credentialId, { hardAt: now });
+      await recordAudit(trx, deps, { ...event, action: 'mfa.hard-lock', outcome: 'locked', detail: { afterFailures: failures } });
+      await queueNotification(trx, deps, user, { kind: 'hard-locked' });
+      return { lockedNow: { until: null, hard: true }, alreadyLocked: null };
+    }
+    if (failures % s.maxFailures === 0) {
+      const lockNumber = failures / s.maxFailures;
+      const until = now + lockMinutesFor(lockNumber, s) * 60_000;
+      await setLock(trx, credentialId, { until });
+      await recordAudit(trx, deps, {
+        ...event,
+        action: 'mfa.lockout',
+        outcome: 'locked',
+        detail: { lockedUntil: new Date(until).toISOString(), afterFailures: failures, lockNumber },
+      });
+      await queueNotification(trx, deps, user, { kind: 'locked', until });
+      return { lockedNow: { until, hard: false }, alreadyLocked: null };
+    }
+    return { lockedNow: null, alreadyLocked: null };
+  });
+}
+
+/** `unlock`: clear every lock and the failure count of the user, inside the caller's transaction. */
+export async function clearLocks(trx: Knex.Transaction, userId: number): Promise<number> {
+  return clearLocksOfUser(trx, userId);
+}

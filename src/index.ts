@@ -1,0 +1,63 @@
+/**
+ * portal-mfa as a library for the portal's own Node backend (SPEC §9): the same use cases the CLI
+ * runs, each doing its own authorisation, re-authentication, lockout, audit and notification.
+ *
+ *   import { openPortalMfa } from 'portal-mfa';
+ *   const mfa = await openPortalMfa({ databaseUrl: 'mysql://…', keys: [process.env.PORTAL_MFA_KEY!] });
+ *   const actor = await mfa.signIn({ email, password, action: 'portal.login', secondFactor: { proof: { kind: 'code', code } } });
+ */
+import { hostname, userInfo } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { createPortalMfa, type PortalMfa } from './core/api.js';
+import { keyFromBase64 } from './core/secretBox.js';
+import { DEFAULT_SETTINGS, type Clock, type Origin, type RandomSource, type Settings } from './core/settings.js';
+import { openDatabase } from './db/connect.js';
+import { ensureSchemaCurrent } from './db/schema.js';
+import { parseDatabaseUrl } from './db/url.js';
+
+export type { Actor, SecondFactorSource } from './core/actor.js';
+export type { PortalMfa } from './core/api.js';
+export { PortalMfaError, isPortalMfaError, type ErrorCode, type ErrorKind } from './core/errors.js';
+export type { SecondFactorProof } from './core/secondFactor.js';
+export type { Settings } from './core/settings.js';
+
+export interface OpenOptions {
+  /** `mysql://user:pass@host:port/db` or `sqlite:PATH` */
+  databaseUrl: string;
+  /** base64 AES-256 keys: the first encrypts, all decrypt (PORTAL_MFA_KEY's format, split) */
+  keys: string[];
+  settings?: Partial<Settings>;
+  clock?: Clock;
+  random?: RandomSource;
+  /** recorded on every audit row (default: this host and OS user) */
+  origin?: Origin;
+}
+
+/** Open the portal database (schema must be current: `portal-mfa db migrate`) and return the core API. */
+export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { close(): Promise<void> }> {
+  const db = await openDatabase(parseDatabaseUrl(opts.databaseUrl));
+  try {
+    await ensureSchemaCurrent(db.knex, { autoMigrate: false });
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const keyring = opts.keys.map((k) => keyFromBase64(k));
+  const mfa = createPortalMfa({
+    knex: db.knex,
+    clock: opts.clock ?? (() => Date.now()),
+    random: opts.random ?? ((n) => randomBytes(n)),
+    settings: { ...DEFAULT_SETTINGS, ...opts.settings },
+    origin: opts.origin ?? { host: hostname(), osUser: safeUser() },
+    keyring: () => keyring,
+  });
+  return { ...mfa, close: () => db.close() };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? '';
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * Issue 9: every finding of the outside attack, performed as the attacker would, against the core
+ * use cases in-process on SQLite and MariaDB, with an injected clock (no sleeping for TOTP steps).
+ * Each test names the finding it covers.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
+import { dummyHashLike } from '../../src/core/passwords.js';
+import { describeEachDatabase } from '../support/databases.js';
+import { totpAt } from '../support/independentTotp.js';
+import { openWorld, type World } from '../support/world.js';
+
+const ALICE = 'alice@acme.example'; // admin of acme (acme requires MFA)
+const BOB = 'bob@globex.example'; // admin of globex
+const OLIVIA = 'olivia@partners.example'; // admin of acme and globex
+const DAVE = 'dave@acme.example'; // member of acme
+const ERIN = 'erin@acme.example'; // member of acme
+const FRANK = 'frank@globex.example'; // member of globex
+const DEVON = 'devon@example.com'; // in no organisation
+const SAM = 'sam@support.example'; // support
+
+async function refusal(p: Promise<unknown>, kind: PortalMfaError['kind'], code?: string): Promise<PortalMfaError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(isPortalMfaError(e), String((e as Error)?.stack ?? e)).toBe(true);
+    const err = e as PortalMfaError;
+    expect(`${err.kind}/${err.code}: ${err.message}`).toMatch(new RegExp(`^${kind}/${code ?? ''}`));
+    return err;
+  }
+  throw new Error(`expected ${kind}${code ? `/${code}` : ''}, but it succeeded`);
+}
+
+describeEachDatabase('security findings (issue 9)', (getDb) => {
+  let w: World;
+  const secrets: Record<string, string> = {};
+  const cred = async (email: string) => w.knex('mfa_credentials').where({ user_id: await w.userId(email), status: 'active' }).first();
+
+  beforeAll(async () => {
+    w = await openWorld(getDb().url);
+    for (const u of [ALICE, OLIVIA, DAVE, ERIN, FRANK, DEVON]) secrets[u] = await w.enrol(u);
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('H1 diagnose is no oracle: a diagnosed future code is burnt, a miss counts as a failure, 24 parallel → at most 10 answers', async () => {
+    const attacker = await w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { deferred: true } });
+    // a code that becomes valid 90 s later
+    const future = w.code(secrets[DEVON]!, 3);
+    const d = await w.mfa.diagnoseClock(attacker, { code: future });
+    expect(d).toMatchObject({ matched: true, driftSteps: 3 });
+    w.advance(90_000);
+    await refusal(w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'code', code: future } } }), 'rejected', 'replayed_code');
+    // and neither can any code of an earlier step
+    await refusal(w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'code', code: w.code(secrets[DEVON]!, -1) } } }), 'rejected', 'replayed_code');
+    // a miss counts through rule 11
+    const before = Number((await cred(DEVON)).consecutive_failures);
+    const miss = await w.mfa.diagnoseClock(attacker, { code: '000000' === w.code(secrets[DEVON]!) ? '111111' : '000000' });
+    expect(miss.matched).toBe(false);
+    expect(Number((await cred(DEVON)).consecutive_failures)).toBe(before + 1);
+    // the hourly budget is atomic: 2 used above, so of 24 parallel at most 8 more are answered
+    w.advance(3_600_000);
+    const results = await Promise.allSettled(Array.from({ length: 24 }, () => w.mfa.diagnoseClock(attacker, { code: w.code(secrets[DEVON]!, -15) })));
+    const answered = results.filter((r) => r.status === 'fulfilled').length;
+    expect(answered).toBeLessThanOrEqual(10);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as PortalMfaError).code, String(r.reason)).toBe('rate_limited');
+    expect((await w.audit({ action: 'mfa.diagnose', outcome: 'rate-limited' })).length).toBe(24 - answered);
+    // reset the streak for later tests
+    await w.as(DEVON, secrets[DEVON]);
+  });
+
+  it('M2 lockout escalates (15, 30, 60 … min) across locks and hard-locks (at 100 by default; 30 here) until an unlock', async () => {
+    expect(w.deps.settings.hardLockFailures).toBe(100);
+    w.deps.settings.hardLockFailures = 30;
+    const email = ERIN;
+    const guess = async () => w.mfa.signIn({ email, password: w.password(email), action: 'test', secondFactor: { proof: { kind: 'code', code: w.code(secrets[email]!) === '123456' ? '654321' : '123456' } } }).catch((e: PortalMfaError) => e);
+    const lockedUntil = async () => Number((await cred(email)).locked_until);
+    for (let lock = 1; lock <= 3; lock++) {
+      for (let i = 0; i < 5; i++) expect((await guess()).kind).toBe('rejected');
+      expect((await guess()).kind).toBe('locked');
+      expect(await lockedUntil()).toBe(w.now() + 15 * 2 ** (lock - 1) * 60_000);
+      expect(Number((await cred(email)).consecutive_failures)).toBe(lock * 5);
+      w.advance(15 * 2 ** (lock - 1) * 60_000);
+    }
+    // straight to the hard lock: keep guessing through every lock
+    for (let n = 15; n < 30; ) {
+      const r = await guess();
+      if (r.kind === 'locked') w.advance(24 * 3_600_000);
+      else n++;
+    }
+    const hard = await cred(email);
+    expect(hard.hard_locked_at).not.toBeNull();
+    w.advance(7 * 24 * 3_600_000);
+    // never unlocked by time alone, even with the right code
+    await refusal(w.as(email, secrets[email]), 'locked', 'hard_locked');
+    expect((await w.audit({ action: 'mfa.hard-lock' })).length).toBe(1);
+    // an organisation admin of acme unlocks erin (not protected); the count starts again
+    const alice = await w.as(ALICE, secrets[ALICE]);
+    const unlocked = await w.mfa.unlock(alice, { targetEmail: email });
+    expect(unlocked).toMatchObject({ kind: 'unlocked', wasHardLocked: true });
+    expect(await cred(email)).toMatchObject({ hard_locked_at: null, locked_until: null });
+    expect(Number((await cred(email)).consecutive_failures)).toBe(0);
+    w.deps.settings.hardLockFailures = 100;
+    await w.as(email, secrets[email]);
+  }, 120_000);
+
+  it('M2 wrong passwords at any re-entry: 10 within 15 minutes → exit 4 until the window passes (audited)', async () => {
+    for (let i = 0; i < 10; i++) await refusal(w.mfa.signIn({ email: FRANK, password: 'nope', action: 'test', secondFactor: {} }), 'rejected', 'wrong_password');
+    // even the right password is refused now
+    await refusal(w.as(FRANK, secrets[FRANK]), 'locked', 'password_rate_limited');
+    expect((await w.audit({ target_email: FRANK, outcome: 'locked' })).length).toBeGreaterThan(0);
+    w.advance(15 * 60_000 + 1);
+    await w.as(FRANK, secrets[FRANK]);
+  });
+
+  it('M3 / rule 14 admins and support cannot mint trusted-device tokens for others; refused before the code is used', async () => {
+    w.advance(30_000);
+    const bob = await w.as(BOB);
+    const frankCode = w.code(secrets[FRANK]!);
+    const before = (await cred(FRANK)).last_accepted_step;
+    await refusal(w.mfa.verifyCode(bob, { targetEmail: FRANK, proof: { kind: 'code', code: frankCode }, trustDevice: { label: 'evil' } }), 'forbidden', 'trust_not_self');
+    expect((await cred(FRANK)).last_accepted_step).toBe(before);
+    expect((await w.audit({ action: 'device.trust', outcome: 'refused', actor_email: BOB })).length).toBe(1);
+    const sam = await w.as(SAM);
+    await refusal(w.mfa.verifyCode(sam, { targetEmail: FRANK, proof: { kind: 'code', code: frankCode }, trustDevice: { label: 'evil' } }), 'forbidden', 'trust_not_self');
+    expect(await w.knex('trusted_devices').where({ user_id: await w.userId(FRANK) }).count({ n: '*' }).first()).toMatchObject({ n: expect.anything() });
+    expect(Number((await w.knex('trusted_devices').where({ user_id: await w.userId(FRANK) }).count({ n: '*' }).first())!.n)).toBe(0);
+  });
+
+  it('M4 support needs a ticket on every path (org disable-mfa too) and is audited as a reset', async () => {
+    const sam = await w.as(SAM);
+    await refusal(w.mfa.disableMembers(sam, { orgSlug: 'globex', emails: [FRANK] }), 'usage', 'ticket_required');
+    await refusal(w.mfa.disableMfa(sam, { targetEmail: FRANK }), 'usage', 'ticket_required');
+    expect(await cred(FRANK)).toBeDefined();
+    expect((await w.audit({ actor_email: SAM, outcome: 'refused', reason: 'no ticket reference' })).length).toBe(2);
+    const run = await w.mfa.disableMembers(sam, { orgSlug: 'globex', emails: [FRANK], ticket: 'SUP-9' });
+    if ('kind' in run) throw new Error('cancelled');
+    const results = [];
+    for await (const r of run.results) results.push(r);
+    expect(results).toEqual([{ email: FRANK, outcome: 'disabled', errorKind: null, message: 'MFA disabled' }]);
+    expect(await w.audit({ action: 'mfa.reset', target_email: FRANK })).toEqual([expect.objectContaining({ ticket: 'SUP-9', actor_email: SAM, organisation_slug: 'globex' })]);
+    secrets[FRANK] = await w.enrol(FRANK);
+  });
+
+  it('M5 protected accounts: an org admin may not disable, unlock or issue codes for admins or support ("ask support")', async () => {
+    const alice = await w.as(ALICE, secrets[ALICE]);
+    const e1 = await refusal(w.mfa.disableMfa(alice, { targetEmail: OLIVIA }), 'forbidden', 'protected_account');
+    expect(e1.hint).toMatch(/ask support/);
+    await refusal(w.mfa.issueAccessCode(alice, { targetEmail: OLIVIA }), 'forbidden', 'protected_account');
+    await refusal(w.mfa.unlock(alice, { targetEmail: OLIVIA }), 'forbidden', 'protected_account');
+    // bulk too
+    const run = await w.mfa.disableMembers(alice, { orgSlug: 'acme', emails: [OLIVIA, DAVE.toUpperCase(), DAVE] });
+    if ('kind' in run) throw new Error('cancelled');
+    const results = [];
+    for await (const r of run.results) results.push(r);
+    expect(results.map((r) => r.outcome)).toEqual(['forbidden', 'disabled']);
+    expect(await cred(OLIVIA)).toBeDefined();
+    secrets[DAVE] = await w.enrol(DAVE);
+  });
+
+  it('M9 rule 4 holds under --as: a member who must enrol can only enrol, verify, see their status', async () => {
+    // heidi is a member of acme (requires MFA) and has not enrolled
+    const heidi = await w.mfa.signIn({ email: 'heidi@partners.example', password: w.password('heidi@partners.example'), action: 'test', secondFactor: {} });
+    await refusal(w.mfa.listOrganisations(heidi), 'wrong_state', 'enrolment_required');
+    await refusal(w.mfa.readAuditTrail(heidi, { limit: 5 }), 'wrong_state', 'enrolment_required');
+    expect((await w.mfa.status(heidi)).state).toBe('none');
+    // alice (admin of acme) disables her own MFA, then may not change policy until she enrols again
+    w.advance(30_000);
+    const alice = await w.as(ALICE, secrets[ALICE]);
+    await w.mfa.disableMfa(alice, {});
+    const again = await w.as(ALICE);
+    await refusal(w.mfa.setPolicy(again, { orgSlug: 'acme', change: { require: false } }), 'wrong_state', 'enrolment_required');
+    secrets[ALICE] = await w.enrol(ALICE);
+  });
+
+  it('L no enumeration: an admin gets the same refusal for an unknown and a foreign user; support learns "not found"; dummy hash at the stored cost', async () => {
+    const bob = await w.as(BOB);
+    const a = await refusal(w.mfa.status(bob, { targetEmail: 'nobody@nowhere.example' }), 'forbidden');
+    const b = await refusal(w.mfa.status(bob, { targetEmail: DAVE }), 'forbidden');
+    expect(a.message.replace('nobody@nowhere.example', 'X')).toBe(b.message.replace(DAVE, 'X'));
+    const sam = await w.as(SAM);
+    await refusal(w.mfa.status(sam, { targetEmail: 'nobody@nowhere.example' }), 'not_found', 'user_not_found');
+    expect(dummyHashLike('$2b$12$' + 'a'.repeat(53)).startsWith('$2b$12$')).toBe(true);
+    expect(dummyHashLike(undefined).startsWith('$2b$10$')).toBe(true);
+  });
+
+  it('L an explicit code is always verified, even on a machine with a valid trusted-device token', async () => {
+    w.advance(30_000);
+    const devon = await w.as(DEVON, secrets[DEVON]);
+    const device = await w.mfa.trustThisDevice(devon, { label: 'laptop' });
+    w.advance(30_000);
+    const trusted = await w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { deviceToken: device.token } });
+    expect(trusted.factor).toBe('device');
+    const wrong = w.code(secrets[DEVON]!) === '000000' ? '111111' : '000000';
+    await refusal(w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { deviceToken: device.token, proof: { kind: 'code', code: wrong } } }), 'rejected', 'wrong_code');
+    // unknown tokens are refused and audited
+    const before = (await w.audit({ target_email: DEVON, outcome: 'refused' })).length;
+    await refusal(w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { deviceToken: 'forged' } }), 'usage', 'second_factor_required');
+    expect((await w.audit({ target_email: DEVON, outcome: 'refused' })).length).toBe(before + 1);
+    // re-trusting the same machine replaces its device
+    w.advance(30_000);
+    const again = await w.as(DEVON, secrets[DEVON]);
+    const second = await w.mfa.trustThisDevice(again, { label: 'laptop', previousToken: device.token });
+    expect(second.replacedDeviceId).toBe(device.id);
+    const live = await w.knex('trusted_devices').where({ user_id: await w.userId(DEVON) }).whereNull('revoked_at');
+    expect(live.map((d) => Number(d.id))).toEqual([second.id]);
+  });
+
+  it('L replace ends the other CLI sessions; device trust off revokes the members\' devices', async () => {
+    w.advance(30_000);
+    const frank = await w.as(FRANK, secrets[FRANK]);
+    const other = await w.mfa.openSession(frank);
+    w.advance(30_000);
+    const replacing = await w.as(FRANK, secrets[FRANK]);
+    const pending = await w.mfa.startReplacement(replacing, {});
+    await w.mfa.confirmEnrolment(replacing, { code: totpAt(pending.secret, w.step()) });
+    secrets[FRANK] = pending.secret;
+    expect(await w.mfa.resumeSession(other.token)).toBeNull();
+    // a trusted device of a globex member, then bob turns device trust off
+    w.advance(30_000);
+    const f = await w.as(FRANK, secrets[FRANK]);
+    await w.mfa.trustThisDevice(f, { label: 'pc' });
+    const bob = await w.as(BOB);
+    const r = await w.mfa.setPolicy(bob, { orgSlug: 'globex', change: { deviceTrust: false } });
+    expect(r.devicesRevoked).toBeGreaterThan(0);
+    expect(Number((await w.knex('trusted_devices').where({ user_id: await w.userId(FRANK) }).whereNull('revoked_at').count({ n: '*' }).first())!.n)).toBe(0);
+    await w.mfa.setPolicy(bob, { orgSlug: 'globex', change: { deviceTrust: true } });
+  });
+
+  it('L refusals are audited: bulk rows for non-members, a locked enrolment confirmation, a locked diagnosis', async () => {
+    const bob = await w.as(BOB);
+    const run = await w.mfa.disableMembers(bob, { orgSlug: 'globex', emails: [DAVE, 'ghost@nowhere.example'], dryRun: true });
+    if ('kind' in run) throw new Error('cancelled');
+    const rows = [];
+    for await (const r of run.results) rows.push(r);
+    // no enumeration: a foreign member and an unknown email look the same
+    expect(rows.map((r) => [r.outcome, r.message.replace(/\S+@\S+/, 'X')])).toEqual([
+      ['forbidden', 'may not act on X'],
+      ['forbidden', 'may not act on X'],
+    ]);
+    expect((await w.audit({ actor_email: BOB, action: 'org.disable-mfa', outcome: 'refused' })).length).toBe(2);
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * Issue 12: unlock, temporary access codes, the portal-wide report, fair grace — the authorisation
+ * matrix of each (self, plain member, admin of the org, admin of another org, admin on a protected
+ * account, support with and without a ticket) against the core in-process on both databases.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Actor } from '../../src/core/actor.js';
+import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
+import { describeEachDatabase } from '../support/databases.js';
+import { totpAt } from '../support/independentTotp.js';
+import { openWorld, type World } from '../support/world.js';
+
+const ALICE = 'alice@acme.example'; // admin of acme
+const BOB = 'bob@globex.example'; // admin of globex
+const OLIVIA = 'olivia@partners.example'; // admin of acme and globex (protected)
+const DAVE = 'dave@acme.example'; // member of acme
+const ERIN = 'erin@acme.example'; // member of acme
+const DEVON = 'devon@example.com'; // no organisation
+const SAM = 'sam@support.example'; // support
+
+async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    if (!isPortalMfaError(e)) throw e;
+    return `${(e as PortalMfaError).kind}/${(e as PortalMfaError).code}`;
+  }
+}
+
+describeEachDatabase('support toolkit (issue 12)', (getDb) => {
+  let w: World;
+  const secrets: Record<string, string> = {};
+  const actors: Record<string, Actor> = {};
+  const lockUp = async (email: string) => {
+    const wrong = (s: string) => (w.code(s) === '123456' ? '654321' : '123456');
+    for (let i = 0; i < 5; i++) await w.mfa.signIn({ email, password: w.password(email), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong(secrets[email]!) } } }).catch(() => undefined);
+  };
+
+  beforeAll(async () => {
+    w = await openWorld(getDb().url);
+    for (const u of [ALICE, OLIVIA, DAVE, ERIN, DEVON]) secrets[u] = await w.enrol(u);
+    w.advance(30_000);
+    for (const u of [ALICE, OLIVIA]) actors[u] = await w.as(u, secrets[u]);
+    for (const u of [BOB, SAM]) actors[u] = await w.as(u);
+    w.advance(30_000);
+    actors[DAVE] = await w.as(DAVE, secrets[DAVE]);
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('unlock: the matrix, and what it clears', async () => {
+    await lockUp(ERIN);
+    expect((await w.mfa.status(actors[SAM]!, { targetEmail: ERIN })).lockedUntil).not.toBeNull();
+    expect(await outcome(w.mfa.unlock(actors[DAVE]!, { targetEmail: ERIN }))).toBe('forbidden/forbidden'); // plain member
+    expect(await outcome(w.mfa.unlock(actors[BOB]!, { targetEmail: ERIN }))).toBe('forbidden/forbidden'); // admin of another org
+    expect(await outcome(w.mfa.unlock(actors[SAM]!, { targetEmail: ERIN }))).toBe('usage/ticket_required'); // support without ticket
+    expect(await outcome(w.mfa.unlock(actors[ALICE]!, { targetEmail: OLIVIA }))).toBe('forbidden/protected_account');
+    expect(await outcome(w.mfa.unlock(actors[DAVE]!, { targetEmail: DAVE }))).toBe('forbidden/forbidden'); // not on yourself
+    const dry = await w.mfa.unlock(actors[ALICE]!, { targetEmail: ERIN, dryRun: true });
+    expect(dry).toMatchObject({ kind: 'dry-run', consecutiveFailures: 5 });
+    expect((await w.mfa.status(actors[SAM]!, { targetEmail: ERIN })).lockedUntil).not.toBeNull();
+    expect(await w.mfa.unlock(actors[ALICE]!, { targetEmail: ERIN, reason: 'verified by phone' })).toMatchObject({ kind: 'unlocked' });
+    const s = await w.mfa.status(actors[SAM]!, { targetEmail: ERIN });
+    expect(s).toMatchObject({ lockedUntil: null, hardLocked: false, consecutiveFailures: 0 });
+    expect(await outcome(w.mfa.unlock(actors[ALICE]!, { targetEmail: ERIN }))).toBe('wrong_state/not_locked');
+    await lockUp(ERIN);
+    expect(await w.mfa.unlock(actors[SAM]!, { targetEmail: ERIN, ticket: 'SUP-7' })).toMatchObject({ kind: 'unlocked' });
+    expect(await w.audit({ action: 'mfa.unlock', outcome: 'success' })).toEqual([
+      expect.objectContaining({ actor_email: ALICE, target_email: ERIN, organisation_slug: 'acme', reason: 'verified by phone' }),
+      expect.objectContaining({ actor_email: SAM, target_email: ERIN, ticket: 'SUP-7' }),
+    ]);
+  });
+
+  it('access codes: the matrix, limits, one live code, shown once and stored hashed', async () => {
+    expect(await outcome(w.mfa.issueAccessCode(actors[DAVE]!, { targetEmail: ERIN }))).toBe('forbidden/forbidden');
+    expect(await outcome(w.mfa.issueAccessCode(actors[BOB]!, { targetEmail: ERIN }))).toBe('forbidden/forbidden');
+    expect(await outcome(w.mfa.issueAccessCode(actors[SAM]!, { targetEmail: ERIN }))).toBe('usage/ticket_required');
+    expect(await outcome(w.mfa.issueAccessCode(actors[ALICE]!, { targetEmail: OLIVIA }))).toBe('forbidden/protected_account');
+    expect(await outcome(w.mfa.issueAccessCode(actors[ALICE]!, { targetEmail: ERIN, minutes: 7 * 24 * 60 + 1 }))).toBe('usage/invalid_input');
+    expect(await outcome(w.mfa.issueAccessCode(actors[ALICE]!, { targetEmail: ERIN, uses: 11 }))).toBe('usage/invalid_input');
+    const first = await w.mfa.issueAccessCode(actors[ALICE]!, { targetEmail: ERIN });
+    const second = await w.mfa.issueAccessCode(actors[SAM]!, { targetEmail: ERIN, ticket: 'SUP-8', uses: 2, minutes: 30 });
+    if (first.kind !== 'issued' || second.kind !== 'issued') throw new Error('not issued');
+    expect(second.code).toMatch(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){4}$/);
+    const rows = await w.knex('access_codes').where({ user_id: await w.userId(ERIN) });
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(second.code.replace(/-/g, ''));
+    expect((await w.mfa.status(actors[SAM]!, { targetEmail: ERIN })).accessCode).toMatchObject({ usesLeft: 2, expiresAt: w.now() + 30 * 60_000 });
+    // the first code was replaced
+    expect(await outcome(w.mfa.signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { proof: { kind: 'access-code', code: first.code } } }))).toBe('rejected/wrong_access_code');
+    const withCode = await w.mfa.signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { proof: { kind: 'access-code', code: second.code.toLowerCase() } } });
+    expect(withCode).toMatchObject({ factor: 'access-code', restriction: 'access-code' });
+    // until a new device is set up, nothing else
+    expect(await outcome(w.mfa.listOrganisations(withCode))).toBe('wrong_state/enrolment_required');
+    expect(await outcome(w.mfa.disableMfa(withCode, {}))).toBe('wrong_state/enrolment_required');
+    expect(await w.mfa.revokeAccessCode(actors[SAM]!, { targetEmail: ERIN, ticket: 'SUP-8' })).toMatchObject({ kind: 'revoked' });
+    expect(await outcome(w.mfa.signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { proof: { kind: 'access-code', code: second.code } } }))).toBe('rejected/wrong_access_code');
+  });
+
+  it('the recovery story: an access code on a ticket, a new phone, the old secret gone, every step audited', async () => {
+    const oldSecret = secrets[DAVE]!;
+    const issued = await w.mfa.issueAccessCode(actors[SAM]!, { targetEmail: DAVE, ticket: 'SUP-42', reason: 'lost phone' });
+    if (issued.kind !== 'issued') throw new Error('not issued');
+    w.advance(60_000);
+    const dave = await w.mfa.signIn({ email: DAVE, password: w.password(DAVE), action: 'session.login', secondFactor: { proof: { kind: 'access-code', code: issued.code } } });
+    const session = await w.mfa.openSession(dave);
+    const resumed = (await w.mfa.resumeSession(session.token))!;
+    expect(resumed.restriction).toBe('access-code');
+    // replace without the lost phone (the access code stands for it)
+    const pending = await w.mfa.startReplacement(resumed, { password: w.password(DAVE) });
+    await w.mfa.confirmEnrolment(resumed, { code: totpAt(pending.secret, w.step()), password: w.password(DAVE) });
+    secrets[DAVE] = pending.secret;
+    expect((await w.mfa.resumeSession(session.token))!.restriction).toBeNull();
+    w.advance(30_000);
+    expect(await outcome(w.as(DAVE, oldSecret))).toBe('rejected/wrong_code');
+    w.advance(30_000);
+    await w.as(DAVE, pending.secret);
+    // single use
+    expect(await outcome(w.mfa.signIn({ email: DAVE, password: w.password(DAVE), action: 'test', secondFactor: { proof: { kind: 'access-code', code: issued.code } } }))).toBe('rejected/wrong_access_code');
+    const trail = (await w.audit({ target_email: DAVE })).map((r) => `${r.action}:${r.outcome}`);
+    expect(trail).toEqual(expect.arrayContaining(['access-code.issue:success', 'session.login:success', 'mfa.replace.start:success', 'mfa.replace.confirm:success']));
+    expect((await w.audit({ action: 'access-code.issue', target_email: DAVE }))[0]).toMatchObject({ ticket: 'SUP-42', actor_email: SAM });
+  });
+
+  it('users list: support only, users in no organisation included, filters', async () => {
+    expect(await outcome(w.mfa.listUsers(actors[ALICE]!, {}))).toBe('forbidden/forbidden');
+    const all = [];
+    for await (const u of await w.mfa.listUsers(actors[SAM]!, {})) all.push(u);
+    expect(all.map((u) => u.email)).toContain(DEVON);
+    expect(all.find((u) => u.email === DEVON)!.organisations).toBe('');
+    const support = [];
+    for await (const u of await w.mfa.listUsers(actors[SAM]!, { role: 'support' })) support.push(u.email);
+    expect(support).toEqual([SAM]);
+    const off = [];
+    for await (const u of await w.mfa.listUsers(actors[SAM]!, { mfa: 'off', orgSlug: 'acme' })) off.push(u.email);
+    expect(off).toEqual(['heidi@partners.example']);
+    await lockUp(ERIN);
+    const lockedNow = [];
+    for await (const u of await w.mfa.listUsers(actors[SAM]!, { locked: true })) lockedNow.push(u.email);
+    expect(lockedNow).toEqual([ERIN]);
+    await w.mfa.unlock(actors[SAM]!, { targetEmail: ERIN, ticket: 'SUP-9' });
+  });
+
+  it('fair grace: a member who joins after the policy change gets the full grace from joining', async () => {
+    const bob = actors[BOB]!;
+    const policyAt = w.now();
+    await w.mfa.setPolicy(bob, { orgSlug: 'globex', change: { require: true, graceDays: 10 } });
+    w.advance(5 * 86_400_000);
+    const joined = w.now();
+    await w.knex('organisation_members').insert({ organisation_id: (await w.knex('organisations').where('slug', 'globex').first('id')).id, user_id: await w.userId(DEVON), role: 'member', created_at: joined, joined_at: joined });
+    await w.mfa.disableMfa(await w.as(DEVON, secrets[DEVON]), {});
+    const members = [];
+    const { members: stream } = await w.mfa.listMembers(bob, { orgSlug: 'globex', filter: { mfa: 'off' } });
+    for await (const m of stream) members.push(m);
+    const frank = members.find((m) => m.email === 'frank@globex.example')!;
+    const devon = members.find((m) => m.email === DEVON)!;
+    expect(frank.deadline).toBe(policyAt + 10 * 86_400_000);
+    expect(devon.deadline).toBe(joined + 10 * 86_400_000);
+    const devonActor = await w.as(DEVON);
+    expect((await w.mfa.status(devonActor)).enrolmentDeadlines).toEqual([{ organisation: 'globex', deadline: joined + 10 * 86_400_000 }]);
+    // frank's grace is over before devon's
+    w.advance(6 * 86_400_000);
+    expect(await outcome(w.mfa.listOrganisations(await w.as('frank@globex.example')))).toBe('wrong_state/enrolment_required');
+    expect(await outcome(w.mfa.listOrganisations(await w.as(DEVON)))).toBe('ok');
+    // rule 4 binds the admin who set it too: bob must enrol before he can change the policy again
+    expect(await outcome(w.mfa.setPolicy(bob, { orgSlug: 'globex', change: { require: false } }))).toBe('wrong_state/enrolment_required');
+    const bobSecret = await w.enrol(BOB);
+    await w.mfa.setPolicy(await w.as(BOB, bobSecret), { orgSlug: 'globex', change: { require: false } });
+  });
+});
