@@ -99,11 +99,11 @@ export async function confirmInteractively(ctx: CommandContext, mfa: PortalMfa, 
 function leftPending(email: string, replacing: boolean | undefined) {
   if (replacing) {
     return cancelled(`cancelled: the new device for ${email} is left pending; the old device still works`, {
-      hint: 'finish with portal-mfa replace --confirm - (a code from the new device on stdin), or start over with portal-mfa replace',
+      hint: 'finish with portal-mfa replace --confirm - and a code from the new device on stdin, or start over with portal-mfa replace',
     });
   }
   return cancelled(`cancelled: the enrolment of ${email} is left pending (MFA is not active)`, {
-    hint: 'finish with portal-mfa enroll --confirm - (a code from the app on stdin), start over with portal-mfa enroll, or cancel it with portal-mfa disable',
+    hint: 'finish with portal-mfa enroll --confirm - and a code from the app on stdin, start over with portal-mfa enroll, or cancel it with portal-mfa disable',
   });
 }
 

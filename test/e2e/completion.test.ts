@@ -58,7 +58,8 @@ describe('shell completion', () => {
       expect(r.status, r.stderr).toBe(0);
       return r.stdout.trim().split('\n').filter(Boolean);
     };
-    expect(complete(['portal-mfa', 'org', ''])).toEqual(['list', 'users', 'policy', 'disable-mfa']);
+    expect(complete(['portal-mfa', 'org', ''])).toEqual(expect.arrayContaining(['list', 'users', 'policy', 'disable-mfa']));
+    expect(complete(['portal-mfa', 'org', ''])).not.toContain('--org');
     expect(complete(['portal-mfa', 'org', 'users', '--m'])).toEqual(['--mfa']);
     expect(complete(['portal-mfa', '--db', dbUrl, 'org', 'users', '--org', ''])).toEqual(['acme', 'globex']);
     expect(complete(['portal-mfa', '--db', dbUrl, 'org', 'users', '--org', 'gl'])).toEqual(['globex']);

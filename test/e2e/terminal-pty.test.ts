@@ -129,8 +129,8 @@ describe('on a terminal [sqlite]', () => {
     screen = await s.screen();
     const after = screen.lines.join(' ');
     expect(after).toMatch(/enrolment of devon@example\.com is left pending/);
-    expect(after).toMatch(/portal-mfa enroll --confirm CODE/);
-    expect(after).toMatch(/portal-mfa enroll to start over/);
+    expect(after).toMatch(/finish with portal-mfa enroll --confirm - and a code from the app/);
+    expect(after).toMatch(/start over with portal-mfa enroll/);
     expect(await stateOf(email)).toBe('pending');
   });
 

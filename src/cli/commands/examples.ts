@@ -92,7 +92,10 @@ export const EXAMPLES: Record<string, string[]> = {
     'portal-mfa access-code issue --user devon@example.com --ticket SUP-1234',
     'portal-mfa access-code issue --user devon@example.com --ticket SUP-1234 --minutes 30 --uses 1',
   ],
-  'access-code revoke': ['portal-mfa access-code revoke --user devon@example.com'],
+  'access-code revoke': [
+    'portal-mfa access-code revoke --user devon@example.com --ticket SUP-1234',
+    'portal-mfa access-code revoke --user dave@acme.example --org acme --dry-run',
+  ],
   'users list': ['portal-mfa users list --mfa off', 'portal-mfa users list --locked --json', 'portal-mfa users list --org acme --csv > users.csv'],
   'notify list': ['portal-mfa notify list --status pending', 'portal-mfa notify list --user devon@example.com --json'],
   'notify send': ['portal-mfa notify send', 'portal-mfa notify send --limit 100'],
