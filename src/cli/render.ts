@@ -189,9 +189,5 @@ export function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Human time, the one format of every human output: `2026-12-01 14:03 UTC` (`none` when there is no time). */
-export function humanTime(ms: number | null | undefined, none = '-'): string {
-  if (ms === null || ms === undefined) return none;
-  const iso = new Date(Number(ms)).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
+/** Human time, the one format of every human output: `2026-12-01 14:03 UTC` (see core/humanTime.ts). */
+export { humanTime, humanTimeUntil } from '../core/humanTime.js';

@@ -1,6 +1,6 @@
 import { portal, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
-import { humanTime, isoOrNull, painted, type Cell } from '../render.js';
+import { humanTime, humanTimeUntil, isoOrNull, painted, type Cell } from '../render.js';
 
 export async function status(ctx: CommandContext, opts: { user?: string; org?: string }): Promise<void> {
   const mfa = await portal(ctx);
@@ -28,7 +28,7 @@ export async function status(ctx: CommandContext, opts: { user?: string; org?: s
   }
   // coloured cells are painted by the renderer after it sanitises them (src/cli/render.ts)
   const state = painted(s.state, s.state === 'active' ? 'green' : s.state === 'pending' ? 'yellow' : 'red');
-  const lock = s.hardLocked ? painted('hard-locked (until an unlock)', 'red') : s.lockedUntil !== null ? painted(`until ${humanTime(s.lockedUntil)}`, 'red') : 'no';
+  const lock = s.hardLocked ? painted('hard-locked (until an unlock)', 'red') : s.lockedUntil !== null ? painted(`until ${humanTimeUntil(s.lockedUntil)}`, 'red') : 'no';
   const rows: [string, Cell][] = [
     ['user', `${s.email}${s.name ? ` (${s.name})` : ''}`],
     ['mfa', state],
