@@ -15,12 +15,14 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('cli_sessions', (t) => {
     t.string('restriction', 32).nullable();
   });
+  // keyed by a subject (a normalised email, or "user:ID") rather than a user id, so a budget for an
+  // email that names no account behaves exactly like one that does (no enumeration)
   await knex.schema.createTable('rate_limits', (t) => {
-    t.integer('user_id').unsigned().notNullable().references('id').inTable('users').onDelete('CASCADE');
+    t.string('subject', 270).notNullable();
     t.string('bucket', 32).notNullable();
     t.bigInteger('window_start').notNullable();
     t.integer('used').notNullable().defaultTo(0);
-    t.primary(['user_id', 'bucket']);
+    t.primary(['subject', 'bucket']);
   });
   await knex.schema.createTable('access_codes', (t) => {
     t.increments('id').primary();

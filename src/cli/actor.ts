@@ -85,6 +85,8 @@ export interface ActorOptions {
   deferSecondFactor?: boolean;
   /** --code / --recovery-code are the target's (verify --user OTHER): never the actor's second factor */
   flagsBelongToTarget?: boolean;
+  /** a temporary access code may stand in for the code (enrol, replace) */
+  accessCodeAllowed?: boolean;
 }
 
 /**
@@ -106,6 +108,7 @@ export async function resolveActor(ctx: CommandContext, mfa: PortalMfa, opts: Ac
       secondFactor: {
         proof,
         deferred: opts.deferSecondFactor,
+        accessCodeAllowed: opts.accessCodeAllowed,
         deviceToken: store.getDevice(dbKey(ctx), email)?.token,
         ask: ctx.io.canPrompt ? async () => classifyProof(await ctx.prompter.input(`Your authentication code (${email}):`, 'pass --code CODE')) : undefined,
       },

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { countAccessCodeFailure, consumeAccessCode, liveAccessCode, replaceAccessCode, revokeAccessCodes } from '../db/accessCodeRepository.js';
-import { credentialsOfUser, resetFailures } from '../db/credentialRepository.js';
+import { credentialsOfUser, resetFailuresUnlessLocked } from '../db/credentialRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { UserRow } from '../db/userRepository.js';
 import { party, recordAudit, type AuditParty } from './audit.js';
@@ -106,7 +106,7 @@ export async function useAccessCode(deps: MfaDeps, user: UserRow, raw: string, c
   if (live && timingSafeEqual(Buffer.from(live.code_hash, 'hex'), submitted)) {
     const ok = await withWriteTransaction(deps.knex, async (trx) => {
       if (!(await consumeAccessCode(trx, live.id, now))) return false;
-      if (active) await resetFailures(trx, active.id, now);
+      if (active && !(await resetFailuresUnlessLocked(trx, active.id, now))) throw lockedError(user, { until: now, hard: false });
       await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { accessCode: true, usesLeft: live.uses_left - 1 } });
       return true;
     });

@@ -1,12 +1,12 @@
 import { credentialsOfUser } from '../db/credentialRepository.js';
-import { budgetSpentUntil, ensureBudget, takeFromBudget } from '../db/rateLimitRepository.js';
+import { budgetSpentUntil, ensureBudget, returnToBudget, takeFromBudget } from '../db/rateLimitRepository.js';
 import { endSession, findValidSession, insertSession } from '../db/sessionRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { findUserByEmail, findUserById, membershipsOfUser, samplePasswordHash, type MembershipRow, type UserRow } from '../db/userRepository.js';
 import { party, recordAudit } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { normaliseEmail } from './email.js';
-import { locked, rejected, usageError, wrongState } from './errors.js';
+import { locked, rejected, usageError, wrongState, type PortalMfaError } from './errors.js';
 import { dummyHashLike, verifyPassword } from './passwords.js';
 import { proveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
 import { hashToken, newToken } from './tokens.js';
@@ -29,12 +29,20 @@ export interface Actor {
   readonly proven?: ProvenFactor;
 }
 
-const issued = new WeakMap<Actor, { passwordAt: number | null }>();
+const issued = new WeakMap<Actor, { passwordAt: number | null; signedInAt: number; deviceTrusted: boolean }>();
 
-function makeActor(a: Actor, passwordAt: number | null): Actor {
+function makeActor(a: Actor, passwordAt: number | null, now: number): Actor {
   const actor = Object.freeze({ ...a });
-  issued.set(actor, { passwordAt });
+  issued.set(actor, { passwordAt, signedInAt: now, deviceTrusted: false });
   return actor;
+}
+
+/** One trusted device per sign-in, and only soon after it (rule 14: right after the code). */
+export function claimDeviceTrust(deps: MfaDeps, actor: Actor): boolean {
+  const state = actorState(actor);
+  if (state.deviceTrusted || deps.clock() - state.signedInAt > deps.settings.reauthSeconds * 1000) return false;
+  state.deviceTrusted = true;
+  return true;
 }
 
 function actorState(actor: Actor) {
@@ -52,34 +60,38 @@ export interface SecondFactorSource {
   ask?: () => Promise<SecondFactorProof>;
   /** the command verifies the actor's own code itself (verify on self): stop after the password */
   deferred?: boolean;
+  /** a temporary access code is accepted here (login, enrol, replace): elsewhere it would be spent for nothing */
+  accessCodeAllowed?: boolean;
 }
 
 const PASSWORD_BUCKET = 'password';
 
 /**
- * The password check of every path (sign-in and re-entry): the same message and the same bcrypt
- * cost whether or not the user exists; after passwordFailures wrong passwords for a user within
- * the window, exit 4 until it passes (rule 11). A right password writes nothing.
+ * The password check of every path (sign-in and re-entry): the same message, the same bcrypt cost
+ * and the same database writes whether or not the user exists (no enumeration). At most
+ * passwordFailures wrong passwords per email per window are answered: a unit of an atomic budget
+ * is taken before the check (exit 4 when none is left, audited) and given back when it was right.
  */
-async function checkPassword(deps: MfaDeps, user: UserRow | undefined, password: string, action: string): Promise<void> {
+async function checkPassword(deps: MfaDeps, email: string, user: UserRow | undefined, password: string, action: string): Promise<void> {
   const s = deps.settings;
-  const budget = { bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
-  if (user) {
-    const until = await budgetSpentUntil(deps.knex, { ...budget, userId: user.id });
-    if (until !== null) {
-      await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action, outcome: 'locked', actor: party(user), target: party(user), reason: 'too many wrong passwords' }));
-      throw locked(`too many wrong passwords for ${user.email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
-    }
+  const budget = { subject: email, bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
+  const who = user ? party(user) : { id: null, email };
+  await ensureBudget(deps.knex, budget);
+  const took = await withWriteTransaction(deps.knex, async (trx) => {
+    const ok = await takeFromBudget(trx, budget);
+    if (!ok) await recordAudit(trx, deps, { action, outcome: 'locked', actor: who, target: who, reason: 'too many wrong passwords' });
+    return ok;
+  });
+  if (!took) {
+    const until = (await budgetSpentUntil(deps.knex, budget)) ?? budget.now + budget.windowMs;
+    throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
   }
   const hash = user?.password_hash ?? dummyHashLike(await samplePasswordHash(deps.knex));
   const ok = (await verifyPassword(password, hash)) && user !== undefined;
-  if (!ok && user) {
-    await ensureBudget(deps.knex, user.id, PASSWORD_BUCKET, budget.now);
-    await withWriteTransaction(deps.knex, async (trx) => {
-      await takeFromBudget(trx, { ...budget, userId: user.id });
-      await recordAudit(trx, deps, { action, outcome: 'failure', actor: party(user), target: party(user), reason: 'wrong password' });
-    });
-  }
+  await withWriteTransaction(deps.knex, async (trx) => {
+    if (ok) await returnToBudget(trx, budget);
+    else await recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: 'wrong password' });
+  });
   if (!ok) throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
 }
 
@@ -91,33 +103,39 @@ export async function signIn(deps: MfaDeps, req: { email: string; password: stri
   const email = normaliseEmail(req.email);
   if (email === null) throw usageError(`not a valid email: ${JSON.stringify(req.email.slice(0, 60))}`);
   const user = await findUserByEmail(deps.knex, email);
-  await checkPassword(deps, user, req.password, req.action);
+  await checkPassword(deps, email, user, req.password, req.action);
   const u = user!;
   const passwordAt = deps.clock();
   const base = { user: u, via: 'password' as const, restriction: null, sessionId: null };
   const sf = req.secondFactor;
+  if (sf.proof?.kind === 'access-code' && !sf.accessCodeAllowed) {
+    throw usageError('a temporary access code is only accepted at login', { code: 'invalid_input', hint: 'run portal-mfa login and type it at the code prompt' });
+  }
   const { active } = await credentialsOfUser(deps.knex, u.id);
   if (!active) {
     // no MFA: only an access code means anything here (the user lost the phone and was reset)
     if (sf.proof?.kind === 'access-code') {
       const proven = await proveSecondFactor(deps, u, sf.proof, { actor: u, action: req.action });
-      return makeActor({ ...base, factor: 'access-code', restriction: 'access-code', proven }, passwordAt);
+      return makeActor({ ...base, factor: 'access-code', restriction: 'access-code', proven }, passwordAt, passwordAt);
     }
-    return makeActor({ ...base, factor: 'none' }, passwordAt);
+    return makeActor({ ...base, factor: 'none' }, passwordAt, passwordAt);
   }
-  if (sf.deferred && sf.proof === undefined) return makeActor({ ...base, factor: 'deferred' }, passwordAt);
+  if (sf.deferred && sf.proof === undefined) return makeActor({ ...base, factor: 'deferred' }, passwordAt, passwordAt);
   let proof = sf.proof;
   if (proof === undefined && sf.deviceToken !== undefined) {
     const trustAllowed = (await enforcementFor(deps, u.id)).deviceTrustAllowed;
     const check = await checkTrustedDevice(deps, u, sf.deviceToken, trustAllowed, req.action);
-    if (check.valid) return makeActor({ ...base, factor: 'device' }, passwordAt);
+    if (check.valid) return makeActor({ ...base, factor: 'device' }, passwordAt, passwordAt);
   }
-  if (proof === undefined && sf.ask) proof = await sf.ask();
+  if (proof === undefined && sf.ask) {
+    proof = await sf.ask();
+    if (proof.kind === 'access-code' && !sf.accessCodeAllowed) throw usageError('a temporary access code is only accepted at login', { code: 'invalid_input' });
+  }
   if (proof === undefined) {
     throw usageError(`${u.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE (or --code - for stdin), or log in first with portal-mfa login' });
   }
   const proven = await proveSecondFactor(deps, u, proof, { actor: u, action: req.action });
-  return makeActor({ ...base, factor: proven.kind, restriction: proven.kind === 'access-code' ? 'access-code' : null, proven }, passwordAt);
+  return makeActor({ ...base, factor: proven.kind, restriction: proven.kind === 'access-code' ? 'access-code' : null, proven }, passwordAt, passwordAt);
 }
 
 /** The actor behind a CLI session token, or null when the session is unknown, ended or expired. */
@@ -129,6 +147,7 @@ export async function resumeSession(deps: MfaDeps, token: string): Promise<Actor
   return makeActor(
     { user, via: 'session', factor: 'session', restriction: session.restriction === 'access-code' ? 'access-code' : null, sessionId: session.id },
     null,
+    deps.clock(),
   );
 }
 
@@ -143,7 +162,7 @@ export async function reauthenticate(deps: MfaDeps, actor: Actor, password: stri
   if (password === undefined) {
     throw usageError('enter your password to complete the process', { code: 'missing_input', hint: 'pass --password-stdin, or run on a terminal' });
   }
-  await checkPassword(deps, actor.user, password, `${action}.reauth`);
+  await checkPassword(deps, actor.user.email, actor.user, password, `${action}.reauth`);
   state.passwordAt = now;
 }
 
@@ -184,21 +203,25 @@ export type Intent = 'enrol' | 'replace' | 'verify-self' | 'status-self' | 'logo
  */
 export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promise<void> {
   actorState(actor);
+  const refuse = async (reason: string, error: PortalMfaError): Promise<never> => {
+    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: `gate.${intent}`, outcome: 'refused', actor: party(actor.user), target: party(actor.user), reason }));
+    throw error;
+  };
   if (actor.factor === 'deferred' && !['verify-self', 'enrol', 'replace'].includes(intent)) {
-    throw usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE, or log in first' });
+    await refuse('second factor not given', usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE, or log in first' }));
   }
   const { active } = await credentialsOfUser(deps.knex, actor.user.id);
   if (actor.restriction === 'access-code' && !['enrol', 'replace', 'status-self', 'logout'].includes(intent)) {
     const cmd = active ? 'portal-mfa replace' : 'portal-mfa enroll';
-    throw wrongState(`${actor.user.email} signed in with a temporary access code and must set up a device first`, { code: 'enrolment_required', hint: `run ${cmd}` });
+    await refuse('signed in with an access code', wrongState(`${actor.user.email} signed in with a temporary access code and must set up a device first`, { code: 'enrolment_required', hint: `run ${cmd}` }));
   }
   if (active || ['enrol', 'verify-self', 'status-self', 'logout'].includes(intent)) return;
   const { requiredBy } = await enforcementFor(deps, actor.user.id);
   if (requiredBy.length > 0) {
-    throw wrongState(`${requiredBy.map((m) => m.slug).join(', ')} requires MFA and ${actor.user.email} has not enrolled`, {
-      code: 'enrolment_required',
-      hint: 'enrol first: portal-mfa enroll',
-    });
+    await refuse(
+      'must enrol first (rule 4)',
+      wrongState(`${requiredBy.map((m) => m.slug).join(', ')} requires MFA and ${actor.user.email} has not enrolled`, { code: 'enrolment_required', hint: 'enrol first: portal-mfa enroll' }),
+    );
   }
 }
 
@@ -209,6 +232,8 @@ export interface OpenedSession {
 
 /** Start a CLI session for a signed-in actor (after enrolment, when rule 4 demanded one). */
 export async function openSession(deps: MfaDeps, actor: Actor): Promise<OpenedSession> {
+  // a session is opened by a sign-in, never extended from another session
+  if (actor.via !== 'password') throw usageError('a CLI session is opened by signing in with a password', { code: 'invalid_input' });
   await admit(deps, actor, actor.restriction ? 'enrol' : 'other');
   const token = newToken(deps.random);
   const now = deps.clock();

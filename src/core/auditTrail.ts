@@ -47,7 +47,40 @@ export function validateAction(raw: string): string {
  * The audit trail as the actor may see it (SPEC §2): support sees everything; an organisation
  * admin sees their organisations' events; everyone sees events about themselves.
  */
-export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditFilter): Promise<AuditRow[]> {
+/** One audit event as callers see it (camelCase; detail parsed). */
+export interface AuditView {
+  id: number;
+  time: number;
+  actor: string | null;
+  target: string | null;
+  organisation: string | null;
+  action: string;
+  outcome: string;
+  ticket: string | null;
+  reason: string | null;
+  host: string;
+  osUser: string;
+  detail: Record<string, unknown> | null;
+}
+
+function view(r: AuditRow): AuditView {
+  return {
+    id: Number(r.id),
+    time: Number(r.occurred_at),
+    actor: r.actor_email,
+    target: r.target_email,
+    organisation: r.organisation_slug,
+    action: r.action,
+    outcome: r.outcome,
+    ticket: r.ticket,
+    reason: r.reason,
+    host: r.host,
+    osUser: r.os_user,
+    detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+  };
+}
+
+export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditFilter): Promise<AuditView[]> {
   await admit(deps, actor, 'other');
   const isSupport = actor.user.role === 'support';
   const adminOf = (await membershipsOfUser(deps.knex, actor.user.id)).filter((m) => m.role === 'admin');
@@ -67,7 +100,7 @@ export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditF
     // the same authorisation as every other read of a user (no enumeration)
     user = (await authorise(deps, actor, { targetEmail: filter.userEmail, permission: 'view', action: 'audit.read', pickOrganisation: async (c) => c[0]!.slug })).target;
   }
-  return queryAuditEvents(deps.knex, {
+  const rows = await queryAuditEvents(deps.knex, {
     involvingUserId: user?.id,
     organisationId,
     action: filter.action,
@@ -76,4 +109,5 @@ export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditF
     afterId: filter.afterId,
     visibleTo: isSupport ? undefined : { userId: actor.user.id, organisationIds: adminOf.map((m) => m.organisation_id) },
   });
+  return rows.map(view);
 }

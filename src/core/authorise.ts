@@ -23,7 +23,8 @@ export type Permission =
   | 'revoke-devices';
 
 const STATE_CHANGES: ReadonlySet<Permission> = new Set(['disable', 'unlock', 'access-code', 'revoke-devices']);
-const PROTECTED: ReadonlySet<Permission> = new Set(['disable', 'unlock', 'access-code']);
+// 'verify' too: wrong codes count against the target, so an admin could lock out a fellow admin
+const PROTECTED: ReadonlySet<Permission> = new Set(['disable', 'unlock', 'access-code', 'verify']);
 const NOT_ON_SELF: ReadonlySet<Permission> = new Set(['unlock', 'access-code']);
 
 export interface OrganisationRef {
@@ -115,22 +116,24 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
 
   if (actor.user.role === 'support') {
     if (!target) throw notFound(`no user ${email}`, { code: 'user_not_found' });
+    // an organisation is recorded (and its admins see the event) only if the target belongs to it
+    const organisation = org && (await membershipRole(deps.knex, org.id, target.id)) !== undefined ? orgRef : null;
     if (STATE_CHANGES.has(req.permission) && ticket === null) {
       throw await refusal(
         deps,
         actor,
-        { action: req.action, target, organisation: orgRef, reason: 'no ticket reference' },
+        { action: req.action, target, organisation, reason: 'no ticket reference' },
         usageError('a support change to another user needs a ticket reference', { code: 'ticket_required', hint: 'pass --ticket SUP-1234' }),
       );
     }
-    return { target, via: 'support', organisation: orgRef, ticket };
+    return { target, via: 'support', organisation, ticket };
   }
 
   if (!target) throw await mayNot('no such user');
   let organisation: OrganisationRef;
   if (org) {
     if ((await membershipRole(deps.knex, org.id, actor.user.id)) !== 'admin') {
-      throw await refusal(deps, actor, { action: req.action, target, organisation: orgRef, reason: 'not an admin of the organisation' }, forbidden(`${actor.user.email} is not an admin of '${org.slug}'`));
+      throw await refusal(deps, actor, { action: req.action, target, organisation: null, reason: `not an admin of ${org.slug}` }, forbidden(`${actor.user.email} is not an admin of '${org.slug}'`));
     }
     if ((await membershipRole(deps.knex, org.id, target.id)) === undefined) throw await mayNot(`not a member of ${org.slug}`);
     organisation = orgRef!;
@@ -189,7 +192,7 @@ export async function authoriseOrganisation(
     const role = await membershipRole(deps.knex, org.id, actor.user.id);
     if (role === 'admin') return { organisation: org, via: 'org-admin' };
     if (req.supportAllowed && actor.user.role === 'support') return { organisation: org, via: 'support' };
-    throw await refusal(deps, actor, { action: req.action, target: null, organisation: { id: org.id, slug: org.slug }, reason: 'not an admin of the organisation' }, forbidden(`${actor.user.email} is not an admin of '${org.slug}'`));
+    throw await refusal(deps, actor, { action: req.action, target: null, organisation: null, reason: `not an admin of ${org.slug}` }, forbidden(`${actor.user.email} is not an admin of '${org.slug}'`));
   }
   const adminOf = (await membershipsOfUser(deps.knex, actor.user.id)).filter((m) => m.role === 'admin');
   if (adminOf.length === 1) return { organisation: (await findOrganisationBySlug(deps.knex, adminOf[0]!.slug))!, via: 'org-admin' };

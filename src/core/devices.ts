@@ -1,12 +1,12 @@
 import { findTrustedDevicesByIds, revokeTrustedDevices, type TrustedDeviceRow } from '../db/trustedDeviceRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { findUserById } from '../db/userRepository.js';
-import { admit, enforcementFor, reauthenticate, type Actor } from './actor.js';
+import { admit, claimDeviceTrust, enforcementFor, reauthenticate, type Actor } from './actor.js';
 import { party, recordAudit } from './audit.js';
 import { authorise, type Authorisation, type OrganisationPicker } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { validateReason, validateTicket } from './disable.js';
-import { forbidden, notFound, wrongState } from './errors.js';
+import { forbidden, isPortalMfaError, notFound, wrongState } from './errors.js';
 import { queueNotification } from './notify/outbox.js';
 import { deviceIdOfToken, issueTrustedDevice, listDevices, validateLabel, type IssuedDevice } from './trustedDevices.js';
 
@@ -70,13 +70,20 @@ export async function revokeDevices(deps: MfaDeps, actor: Actor, req: RevokeRequ
     const rows = await findTrustedDevicesByIds(deps.knex, req.ids);
     const missing = req.ids.filter((id) => !rows.some((r) => r.id === id));
     if (missing.length > 0) {
-      // a device of someone the actor may not see is "not found" too: ids reveal nothing
       throw notFound(`no trusted device ${missing.join(', ')}`, { code: 'device_not_found' });
     }
     for (const ownerId of [...new Set(rows.map((r) => r.user_id))]) {
       const owner = (await findUserById(deps.knex, ownerId))!;
-      const auth = await authorise(deps, actor, { targetEmail: owner.email, permission: 'revoke-devices', action: 'device.revoke', orgSlug: req.orgSlug, ticket, pickOrganisation: req.pickOrganisation });
-      plan.push({ auth, ids: rows.filter((r) => r.user_id === ownerId).map((r) => r.id) });
+      const ids = rows.filter((r) => r.user_id === ownerId).map((r) => r.id);
+      let auth: Authorisation;
+      try {
+        auth = await authorise(deps, actor, { targetEmail: owner.email, permission: 'revoke-devices', action: 'device.revoke', orgSlug: req.orgSlug, ticket, pickOrganisation: req.pickOrganisation });
+      } catch (e) {
+        // the refusal is audited with the owner; the actor learns nothing about whose device it is
+        if (isPortalMfaError(e) && e.kind === 'forbidden') throw notFound(`no trusted device ${ids.join(', ')}`, { code: 'device_not_found' });
+        throw e;
+      }
+      plan.push({ auth, ids });
     }
   }
   const users = plan.map((p) => p.auth.target.email);
@@ -122,11 +129,20 @@ export async function trustThisDevice(
 ): Promise<IssuedDevice> {
   await admit(deps, actor, 'other');
   const label = validateLabel(req.label, req.label);
-  if (actor.factor !== 'code' && actor.factor !== 'recovery-code') {
-    throw wrongState('a device is trusted only right after a code from the app', { code: 'second_factor_required', hint: 'log in with a code: portal-mfa login --trust-device' });
+  if ((actor.factor !== 'code' && actor.factor !== 'recovery-code') || !claimDeviceTrust(deps, actor)) {
+    throw wrongState('a device is trusted only right after a code from the app, once per sign-in', { code: 'second_factor_required', hint: 'log in with a code: portal-mfa login --trust-device' });
   }
   const { deviceTrustAllowed } = await enforcementFor(deps, actor.user.id);
+  if (!deviceTrustAllowed) await refuseTrustOff(deps, actor);
   return issueTrustedDevice(deps, actor.user, { label, previousToken: req.previousToken, deviceTrustAllowed });
+}
+
+/** The refusal for trusting a device where an organisation turned device trust off, audited. */
+export async function refuseTrustOff(deps: MfaDeps, actor: Actor): Promise<never> {
+  await withWriteTransaction(deps.knex, (trx) =>
+    recordAudit(trx, deps, { action: 'device.trust', outcome: 'refused', actor: party(actor.user), target: party(actor.user), reason: 'device trust is turned off by an organisation' }),
+  );
+  throw forbidden(`device trust is turned off by an organisation of ${actor.user.email}`, { code: 'device_trust_off', hint: 'a code is needed at every login' });
 }
 
 /** The refusal for trusting a device on someone else's behalf (rule 14), audited. */

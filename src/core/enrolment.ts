@@ -1,6 +1,6 @@
 import { activatePendingCredential, credentialsOfUser, replacePendingCredential } from '../db/credentialRepository.js';
 import { replaceRecoveryCodes } from '../db/recoveryCodeRepository.js';
-import { endSessionsOfUser, liftSessionRestrictions } from '../db/sessionRepository.js';
+import { endSessionsOfUser, liftSessionRestriction } from '../db/sessionRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { revokeTrustedDevices } from '../db/trustedDeviceRepository.js';
 import { admit, reauthenticate, type Actor } from './actor.js';
@@ -55,6 +55,8 @@ export async function startReplacement(deps: MfaDeps, actor: Actor, proof: { pas
   await reauthenticate(deps, actor, proof.password, 'mfa.replace');
   const { active } = await credentialsOfUser(deps.knex, actor.user.id);
   if (!active) throw wrongState(`MFA is not enabled for ${actor.user.email}, so there is no device to replace`, { code: 'mfa_not_enabled', hint: 'enrol with: portal-mfa enroll' });
+  // a locked or hard-locked credential is not replaced around its lock (unlock first)
+  await assertNotLocked(deps, actor.user, active, { action: 'mfa.replace', actor: party(actor.user), target: party(actor.user) });
   const proven = actor.factor === 'code' || actor.restriction === 'access-code';
   if (!proven) {
     if (proof.oldDeviceCode === undefined) {
@@ -112,7 +114,7 @@ export async function confirmEnrolment(deps: MfaDeps, actor: Actor, proof: { cod
     const revoked = replacing ? await revokeTrustedDevices(trx, user.id, now) : 0;
     const sessionsEnded = replacing ? await endSessionsOfUser(trx, user.id, now, actor.sessionId ?? undefined) : 0;
     if (fresh) await replaceRecoveryCodes(trx, user.id, fresh.hashes, now);
-    await liftSessionRestrictions(trx, user.id);
+    await liftSessionRestriction(trx, user.id, actor.sessionId, now);
     await recordAudit(trx, deps, {
       ...event,
       outcome: 'success',

@@ -1,5 +1,5 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { resetFailures } from '../db/credentialRepository.js';
+import { resetFailuresUnlessLocked } from '../db/credentialRepository.js';
 import { markRecoveryCodeUsed, replaceRecoveryCodes, unusedRecoveryCodes } from '../db/recoveryCodeRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { UserRow } from '../db/userRepository.js';
@@ -87,7 +87,8 @@ export async function useRecoveryCode(deps: MfaDeps, user: UserRow, raw: string,
     const left = candidates.length - 1;
     const ok = await withWriteTransaction(deps.knex, async (trx) => {
       if (!(await markRecoveryCodeUsed(trx, id, now))) return false;
-      await resetFailures(trx, active.id, now);
+      // locked by a parallel guess meanwhile: roll back, the code stays unused
+      if (!(await resetFailuresUnlessLocked(trx, active.id, now))) throw lockedError(user, { until: now, hard: false });
       await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { recoveryCode: true, left } });
       await queueNotification(trx, deps, user, { kind: 'recovery-code-used', left });
       return true;

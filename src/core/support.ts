@@ -13,6 +13,8 @@ import { queueNotification } from './notify/outbox.js';
 import { regenerateRecoveryCodes } from './recoveryCodes.js';
 
 export interface TargetedRequest {
+  /** the actor's password again (these hand out access: a session file alone is not enough) */
+  password?: string;
   targetEmail: string;
   orgSlug?: string;
   ticket?: string;
@@ -43,15 +45,17 @@ export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedReque
   const lock = creds.map((c) => lockState(c, now)).find((l) => l !== null) ?? null;
   const failures = Math.max(0, ...creds.map((c) => c.consecutive_failures));
   const s = deps.settings;
-  const passwordLocked = (await budgetSpentUntil(deps.knex, { userId: target.id, bucket: 'password', limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now })) !== null;
+  const passwordBudget = { subject: target.email, bucket: 'password', limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now };
+  const passwordLocked = (await budgetSpentUntil(deps.knex, passwordBudget)) !== null;
   const facts = { email: target.email, wasHardLocked: lock?.hard ?? false, lockedUntil: lock?.until ?? null, consecutiveFailures: failures, passwordLocked };
   if (lock === null && failures === 0 && !passwordLocked) {
     throw wrongState(`${target.email} is not locked`, { code: 'not_locked', hint: 'portal-mfa status --user EMAIL shows the failure count' });
   }
   if (req.dryRun) return { kind: 'dry-run', ...facts };
+  await reauthenticate(deps, actor, req.password, 'mfa.unlock');
   await withWriteTransaction(deps.knex, async (trx) => {
     await clearLocks(trx, target.id);
-    await clearBudget(trx, target.id, 'password');
+    await clearBudget(trx, passwordBudget);
     await recordAudit(trx, deps, {
       action: 'mfa.unlock',
       outcome: 'success',
@@ -85,6 +89,7 @@ export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: Acces
   await admit(deps, actor, 'other');
   const auth = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'access-code', action: 'access-code.issue', orgSlug: req.orgSlug, ticket, pickOrganisation: req.pickOrganisation });
   if (req.dryRun) return { kind: 'dry-run', email: auth.target.email, expiresAt: deps.clock() + minutes * 60_000, uses };
+  await reauthenticate(deps, actor, req.password, 'access-code.issue');
   const issued = await issueAccessCode(deps, actor.user, auth.target, { minutes, uses, ticket, reason, organisation: auth.organisation });
   return { kind: 'issued', email: auth.target.email, ...issued };
 }
@@ -95,6 +100,7 @@ export async function revokeAccessCodeFor(deps: MfaDeps, actor: Actor, req: Targ
   await admit(deps, actor, 'other');
   const auth = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'access-code', action: 'access-code.revoke', orgSlug: req.orgSlug, ticket, pickOrganisation: req.pickOrganisation });
   if (req.dryRun) return { kind: 'dry-run', email: auth.target.email };
+  await reauthenticate(deps, actor, req.password, 'access-code.revoke');
   await revokeAccessCode(deps, actor.user, auth.target, { ticket, reason, organisation: auth.organisation });
   return { kind: 'revoked', email: auth.target.email };
 }

@@ -99,9 +99,10 @@ export async function diagnoseCode(deps: MfaDeps, target: UserRow, code: string,
   const event = { action: 'mfa.diagnose', actor: ctx.actor, target: party(target), organisation: ctx.organisation ?? null };
   await assertNotLocked(deps, target, credential, event);
   const now = deps.clock();
-  await ensureBudget(deps.knex, target.id, 'diagnose', now);
+  const budget = { subject: `user:${target.id}`, bucket: 'diagnose', limit: deps.settings.diagnosePerHour, windowMs: 3_600_000, now };
+  await ensureBudget(deps.knex, budget);
   const allowed = await withWriteTransaction(deps.knex, async (trx) => {
-    const ok = await takeFromBudget(trx, { userId: target.id, bucket: 'diagnose', limit: deps.settings.diagnosePerHour, windowMs: 3_600_000, now });
+    const ok = await takeFromBudget(trx, budget);
     if (!ok) await recordAudit(trx, deps, { ...event, outcome: 'rate-limited' });
     return ok;
   });

@@ -2,7 +2,7 @@ import { admit, enforcementFor, type Actor } from './actor.js';
 import { party } from './audit.js';
 import { authorise, parseTargetEmail, type OrganisationPicker } from './authorise.js';
 import type { MfaDeps } from './deps.js';
-import { refuseTrustForOther } from './devices.js';
+import { refuseTrustForOther, refuseTrustOff } from './devices.js';
 import { useRecoveryCode } from './recoveryCodes.js';
 import { issueTrustedDevice, validateLabel, type IssuedDevice } from './trustedDevices.js';
 import { diagnoseCode, parseCode, verifyActiveCode, type DiagnoseResult } from './verification.js';
@@ -35,6 +35,7 @@ export async function verifyCode(deps: MfaDeps, actor: Actor, req: VerifyRequest
   await admit(deps, actor, self ? 'verify-self' : 'other');
   if (req.trustDevice && !self) await refuseTrustForOther(deps, actor, parseTargetEmail(req.targetEmail!));
   const label = req.trustDevice ? validateLabel(req.trustDevice.label, req.trustDevice.label) : undefined;
+  if (req.trustDevice && !(await enforcementFor(deps, actor.user.id)).deviceTrustAllowed) await refuseTrustOff(deps, actor);
   const auth = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'verify', action: 'mfa.verify', orgSlug: req.orgSlug, pickOrganisation: req.pickOrganisation });
   const attempt = { actor: party(actor.user), action: 'mfa.verify', organisation: auth.organisation };
   let driftSteps: number | null = null;

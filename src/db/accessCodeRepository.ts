@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { endRestrictedSessions } from './sessionRepository.js';
+import type { AccessCodeTable } from './tables.js';
 
 export interface AccessCodeRow {
   id: number;
@@ -13,7 +15,7 @@ export interface AccessCodeRow {
   revoked_at: number | null;
 }
 
-function toAccessCode(r: Record<string, unknown>): AccessCodeRow {
+function toAccessCode(r: AccessCodeTable): AccessCodeRow {
   return {
     id: Number(r.id),
     user_id: Number(r.user_id),
@@ -41,6 +43,7 @@ export async function replaceAccessCode(
 ): Promise<void> {
   await trx('access_codes').where('user_id', row.user_id).delete();
   await trx('access_codes').insert({ ...row, failed_attempts: 0, revoked_at: null });
+  await endRestrictedSessions(trx, row.user_id, row.created_at);
 }
 
 /** Use one unit of the code, only while it is still live: of N parallel uses of the last unit, one wins. */
@@ -56,5 +59,7 @@ export async function countAccessCodeFailure(trx: Knex.Transaction, id: number):
 }
 
 export async function revokeAccessCodes(trx: Knex.Transaction, userId: number, now: number): Promise<number> {
+  // sessions opened with the code end with it
+  await endRestrictedSessions(trx, userId, now);
   return Number(await trx('access_codes').where('user_id', userId).whereNull('revoked_at').andWhere('expires_at', '>', now).andWhere('uses_left', '>', 0).update({ revoked_at: now }));
 }

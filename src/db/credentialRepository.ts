@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { CredentialTable } from './tables.js';
 
 export interface CredentialRow {
   id: number;
@@ -18,7 +19,7 @@ export interface CredentialRow {
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-function toCredential(r: Record<string, unknown>): CredentialRow {
+function toCredential(r: CredentialTable): CredentialRow {
   return {
     id: Number(r.id),
     user_id: Number(r.user_id),
@@ -68,7 +69,7 @@ export async function replacePendingCredential(
     consecutive_failures: 0,
   });
   const row = await trx('mfa_credentials').where({ user_id: userId, status: 'pending' }).first('id');
-  return Number(row.id);
+  return Number(row!.id);
 }
 
 /**
@@ -138,6 +139,8 @@ export async function activatePendingCredential(
   await trx('mfa_credentials').where({ user_id: userId, status: 'active' }).delete();
   const changed = await trx('mfa_credentials')
     .where({ id: pendingId, status: 'pending' })
+    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+    .whereNull('hard_locked_at')
     .update({ status: 'active', confirmed_at: now, last_used_at: now, last_accepted_step: step, consecutive_failures: 0, locked_until: null, hard_locked_at: null });
   return Number(changed) === 1;
 }
@@ -170,9 +173,17 @@ export async function reencryptCredential(
   return Number(changed) === 1;
 }
 
-/** A successful recovery-code login: the failure streak ends, the credential was used now. */
-export async function resetFailures(trx: Knex | Knex.Transaction, credentialId: number, now: number): Promise<void> {
-  await trx('mfa_credentials').where('id', credentialId).update({ consecutive_failures: 0, last_used_at: now });
+/**
+ * A successful recovery-code or access-code login: the failure streak ends, the credential was
+ * used now — only while it is not locked (checked by the database, like acceptStep). False: locked.
+ */
+export async function resetFailuresUnlessLocked(trx: Knex | Knex.Transaction, credentialId: number, now: number): Promise<boolean> {
+  const changed = await trx('mfa_credentials')
+    .where('id', credentialId)
+    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+    .whereNull('hard_locked_at')
+    .update({ consecutive_failures: 0, last_used_at: now });
+  return Number(changed) === 1;
 }
 
 /** Every credential in id order, a page at a time (key check). */

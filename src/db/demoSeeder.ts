@@ -45,9 +45,9 @@ export async function insertMissingDemoData(trx: Knex.Transaction, plan: SeedPla
     }
     for (const m of a.organisations) {
       const organisationId = orgIds.get(m.slug)!;
-      const member = await trx('organisation_members').where({ organisation_id: organisationId, user_id: user.id }).first('user_id');
+      const member = await trx('organisation_members').where({ organisation_id: organisationId, user_id: user!.id }).first('user_id');
       if (!member) {
-        await trx('organisation_members').insert({ organisation_id: organisationId, user_id: user.id, role: m.role, created_at: plan.now });
+        await trx('organisation_members').insert({ organisation_id: organisationId, user_id: user!.id, role: m.role, created_at: plan.now });
       }
     }
   }
@@ -77,7 +77,7 @@ export async function insertGeneratedMembers(
       }));
       await trx('users').insert(users);
       const ids = await trx('users').whereIn('email', users.map((u) => u.email)).select('id');
-      await trx('organisation_members').insert(ids.map((r) => ({ organisation_id: org.id, user_id: r.id, role: 'member', created_at: opts.now })));
+      await trx('organisation_members').insert(ids.map((r) => ({ organisation_id: org!.id, user_id: r.id, role: 'member', created_at: opts.now })));
     });
     next += size;
     done += size;

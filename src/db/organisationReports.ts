@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type {} from './tables.js';
 
 export interface MemberReportRow {
   userId: number;
@@ -18,6 +19,22 @@ export interface MemberFilter {
 }
 
 const PAGE = 5000;
+
+/** `--mfa on|off|pending` over the a (active) and p (pending) credential joins. */
+function whereMfa(q: Knex.QueryBuilder, mfa: MemberFilter['mfa']): void {
+  if (mfa === 'on') q.whereNotNull('a.id');
+  if (mfa === 'off') q.whereNull('a.id').whereNull('p.id');
+  if (mfa === 'pending') q.whereNull('a.id').whereNotNull('p.id');
+}
+
+/** MFA state and times from the a/p credential joins of a report row. */
+function mfaColumns(r: Record<string, unknown>): { mfa: 'active' | 'pending' | 'none'; enrolledAt: number | null; lastUsedAt: number | null } {
+  return {
+    mfa: r.active_id !== null ? 'active' : r.pending_id !== null ? 'pending' : 'none',
+    enrolledAt: r.enrolled_at === null ? null : Number(r.enrolled_at),
+    lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
+  };
+}
 
 /**
  * Every member of an organisation with their MFA state, streamed in pages by keyset
@@ -48,9 +65,7 @@ export async function* streamMembers(knex: Knex, organisationId: number, filter:
         knex.raw('(SELECT COUNT(*) FROM trusted_devices td WHERE td.user_id = m.user_id AND td.revoked_at IS NULL AND td.expires_at > ?) as devices', [now]),
       );
     if (filter.role) q.andWhere('m.role', filter.role);
-    if (filter.mfa === 'on') q.whereNotNull('a.id');
-    if (filter.mfa === 'off') q.whereNull('a.id').whereNull('p.id');
-    if (filter.mfa === 'pending') q.whereNull('a.id').whereNotNull('p.id');
+    whereMfa(q, filter.mfa);
     const rows = await q;
     for (const r of rows) {
       yield {
@@ -58,9 +73,7 @@ export async function* streamMembers(knex: Knex, organisationId: number, filter:
         email: r.email,
         name: r.name,
         role: r.role,
-        mfa: r.active_id !== null ? 'active' : r.pending_id !== null ? 'pending' : 'none',
-        enrolledAt: r.enrolled_at === null ? null : Number(r.enrolled_at),
-        lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
+        ...mfaColumns(r),
         trustedDevices: Number(r.devices ?? 0),
         joinedAt: r.joined_at === null || r.joined_at === undefined ? null : Number(r.joined_at),
       };
@@ -206,9 +219,7 @@ export async function* streamUsers(knex: Knex, filter: UserFilter): AsyncGenerat
         knex.raw('COALESCE(a.hard_locked_at, p.hard_locked_at) as hard_locked_at'),
       );
     if (filter.role) q.andWhere('u.role', filter.role);
-    if (filter.mfa === 'on') q.whereNotNull('a.id');
-    if (filter.mfa === 'off') q.whereNull('a.id').whereNull('p.id');
-    if (filter.mfa === 'pending') q.whereNull('a.id').whereNotNull('p.id');
+    whereMfa(q, filter.mfa);
     if (filter.organisationId !== undefined) {
       const orgId = filter.organisationId;
       q.whereExists((w) => w.select(knex.raw('1')).from('organisation_members as om').whereRaw('om.user_id = u.id').andWhere('om.organisation_id', orgId));
@@ -230,9 +241,7 @@ export async function* streamUsers(knex: Knex, filter: UserFilter): AsyncGenerat
         email: r.email,
         name: r.name,
         role: r.role,
-        mfa: r.active_id !== null ? 'active' : r.pending_id !== null ? 'pending' : 'none',
-        enrolledAt: r.enrolled_at === null ? null : Number(r.enrolled_at),
-        lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
+        ...mfaColumns(r),
         lockedUntil,
         hardLocked: r.hard_locked_at !== null && r.hard_locked_at !== undefined,
         organisations: (byUser.get(Number(r.id)) ?? []).join(' '),

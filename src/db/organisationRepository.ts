@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { OrganisationTable } from './tables.js';
 
 export interface OrganisationRow {
   id: number;
@@ -10,7 +11,7 @@ export interface OrganisationRow {
   device_trust_allowed: boolean;
 }
 
-export function toOrganisation(r: Record<string, unknown>): OrganisationRow {
+export function toOrganisation(r: OrganisationTable): OrganisationRow {
   return {
     id: Number(r.id),
     slug: String(r.slug),

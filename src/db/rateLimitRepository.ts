@@ -1,41 +1,49 @@
 import type { Knex } from 'knex';
+import type {} from './tables.js';
+
+export interface Budget {
+  /** a normalised email, or "user:ID" */
+  subject: string;
+  bucket: string;
+  limit: number;
+  windowMs: number;
+  now: number;
+}
 
 /**
- * Take one unit of a per-user fixed-window budget, atomically in the database: of N parallel
- * callers at most `limit` get true per window. A window that has passed is restarted by the
- * first caller after it.
+ * Make sure the budget row exists — outside the caller's transaction, as its own statement: an
+ * INSERT … IGNORE inside it would take a shared lock that parallel updaters deadlock on (MariaDB).
  */
-export async function takeFromBudget(
-  trx: Knex.Transaction,
-  q: { userId: number; bucket: string; limit: number; windowMs: number; now: number },
-): Promise<boolean> {
+export async function ensureBudget(knex: Knex, b: Pick<Budget, 'subject' | 'bucket' | 'now'>): Promise<void> {
+  await knex('rate_limits').insert({ subject: b.subject, bucket: b.bucket, window_start: b.now, used: 0 }).onConflict(['subject', 'bucket']).ignore();
+}
+
+/**
+ * Take one unit of a fixed-window budget, atomically in the database: of N parallel callers at
+ * most `limit` get true per window. A window that has passed is restarted by the first caller after it.
+ */
+export async function takeFromBudget(trx: Knex.Transaction, b: Budget): Promise<boolean> {
   await trx('rate_limits')
-    .where({ user_id: q.userId, bucket: q.bucket })
-    .andWhere('window_start', '<=', q.now - q.windowMs)
-    .update({ window_start: q.now, used: 0 });
-  const taken = await trx('rate_limits')
-    .where({ user_id: q.userId, bucket: q.bucket })
-    .andWhere('used', '<', q.limit)
-    .increment('used', 1);
+    .where({ subject: b.subject, bucket: b.bucket })
+    .andWhere('window_start', '<=', b.now - b.windowMs)
+    .update({ window_start: b.now, used: 0 });
+  const taken = await trx('rate_limits').where({ subject: b.subject, bucket: b.bucket }).andWhere('used', '<', b.limit).increment('used', 1);
   return Number(taken) === 1;
 }
 
-/**
- * Make sure the user's budget row exists — outside the caller's transaction, as its own statement:
- * an INSERT … IGNORE inside it would take a shared lock that parallel updaters deadlock on.
- */
-export async function ensureBudget(knex: Knex, userId: number, bucket: string, now: number): Promise<void> {
-  await knex('rate_limits').insert({ user_id: userId, bucket, window_start: now, used: 0 }).onConflict(['user_id', 'bucket']).ignore();
+/** Give back a unit taken by takeFromBudget (the password was right after all). */
+export async function returnToBudget(trx: Knex.Transaction, b: Pick<Budget, 'subject' | 'bucket'>): Promise<void> {
+  await trx('rate_limits').where({ subject: b.subject, bucket: b.bucket }).andWhere('used', '>', 0).decrement('used', 1);
 }
 
 /** The end of a spent budget's window, or null when some is left. */
-export async function budgetSpentUntil(knex: Knex, q: { userId: number; bucket: string; limit: number; windowMs: number; now: number }): Promise<number | null> {
-  const row = await knex('rate_limits').where({ user_id: q.userId, bucket: q.bucket }).first('window_start', 'used');
+export async function budgetSpentUntil(knex: Knex, b: Budget): Promise<number | null> {
+  const row = await knex('rate_limits').where({ subject: b.subject, bucket: b.bucket }).first('window_start', 'used');
   if (!row) return null;
-  const end = Number(row.window_start) + q.windowMs;
-  return end > q.now && Number(row.used) >= q.limit ? end : null;
+  const end = Number(row.window_start) + b.windowMs;
+  return end > b.now && Number(row.used) >= b.limit ? end : null;
 }
 
-export async function clearBudget(trx: Knex.Transaction, userId: number, bucket: string): Promise<void> {
-  await trx('rate_limits').where({ user_id: userId, bucket }).delete();
+export async function clearBudget(trx: Knex.Transaction, b: Pick<Budget, 'subject' | 'bucket'>): Promise<void> {
+  await trx('rate_limits').where({ subject: b.subject, bucket: b.bucket }).delete();
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type {} from './tables.js';
 
 export interface SessionRow {
   id: number;
@@ -14,7 +15,7 @@ export async function insertSession(
 ): Promise<number> {
   await trx('cli_sessions').insert({ ...row, ended_at: null });
   const r = await trx('cli_sessions').where('token_hash', row.token_hash).first('id');
-  return Number(r.id);
+  return Number(r!.id);
 }
 
 /** A session that is neither ended nor expired — expiry checked by the database. */
@@ -34,7 +35,16 @@ export async function endSessionsOfUser(trx: Knex | Knex.Transaction, userId: nu
   return Number(await q.update({ ended_at: now }));
 }
 
-/** Enrolled or replaced: the access-code restriction of the user's sessions is lifted. */
-export async function liftSessionRestrictions(trx: Knex.Transaction, userId: number): Promise<void> {
-  await trx('cli_sessions').where('user_id', userId).whereNotNull('restriction').update({ restriction: null });
+/**
+ * Enrolled or replaced: the restriction of the session that did it is lifted; the user's other
+ * restricted sessions (opened with the same access code, perhaps by someone else) end.
+ */
+export async function liftSessionRestriction(trx: Knex.Transaction, userId: number, sessionId: number | null, now: number): Promise<void> {
+  if (sessionId !== null) await trx('cli_sessions').where({ id: sessionId, user_id: userId }).update({ restriction: null });
+  await endRestrictedSessions(trx, userId, now);
+}
+
+/** End the user's sessions opened with an access code (the code was revoked or replaced). */
+export async function endRestrictedSessions(trx: Knex.Transaction, userId: number, now: number): Promise<number> {
+  return Number(await trx('cli_sessions').where('user_id', userId).whereNotNull('restriction').whereNull('ended_at').update({ ended_at: now }));
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { TrustedDeviceTable } from './tables.js';
 
 export interface TrustedDeviceRow {
   id: number;
@@ -13,7 +14,7 @@ export interface TrustedDeviceRow {
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-export function toTrustedDevice(r: Record<string, unknown>): TrustedDeviceRow {
+export function toTrustedDevice(r: TrustedDeviceTable): TrustedDeviceRow {
   return {
     id: Number(r.id),
     user_id: Number(r.user_id),
@@ -32,7 +33,7 @@ export async function insertTrustedDevice(
 ): Promise<number> {
   await trx('trusted_devices').insert({ ...row, last_used_at: null, revoked_at: null });
   const r = await trx('trusted_devices').where('token_hash', row.token_hash).first('id');
-  return Number(r.id);
+  return Number(r!.id);
 }
 
 export async function findTrustedDeviceByHash(knex: Knex, tokenHash: string): Promise<TrustedDeviceRow | undefined> {

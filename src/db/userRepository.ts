@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type {} from './tables.js';
 
 export interface UserRow {
   id: number;

@@ -265,7 +265,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       for (const row of ROWS) {
         const device = await fx.trustDevice(FRANK, frankTotp, `for-${row.role}`);
         const args = ['devices', 'revoke', '--all', '--user', FRANK.email, '--yes', '--json'];
-        const revokedAt = async () => (await knex('trusted_devices').where('id', device.id).first('revoked_at')).revoked_at;
+        const revokedAt = async () => (await knex('trusted_devices').where('id', device.id).first('revoked_at'))!.revoked_at;
         if (!row.allowed) {
           await expectRefused(row.role, args, 'device.revoke');
           expect(await revokedAt(), `${row.role} must not revoke`).toBeNull();

@@ -141,7 +141,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       now = t0 + 29 * DAY_MS;
       const valid = await check(heidi, token);
       expect(valid.valid).toBe(true);
-      expect(Number((await knex('trusted_devices').where('id', id).first('last_used_at')).last_used_at)).toBe(now);
+      expect(Number((await knex('trusted_devices').where('id', id).first('last_used_at'))!.last_used_at)).toBe(now);
       expect((await listDevices(d, heidi, false)).map((x) => x.id)).toContain(id);
       expect((await signInWithToken(token)).factor).toBe('device');
 
@@ -172,7 +172,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       await expectCodeRequired(token);
       now = t0 + 3 * DAY_MS;
       expect(await check(heidi, token)).toEqual({ valid: false, reason: 'revoked' });
-      expect(Number((await knex('trusted_devices').where('id', id).first('revoked_at')).revoked_at)).toBe(t0 + 2 * DAY_MS);
+      expect(Number((await knex('trusted_devices').where('id', id).first('revoked_at'))!.revoked_at)).toBe(t0 + 2 * DAY_MS);
     });
 
     it('CLI: login --trust-device, then logins skip the code; revoked elsewhere → a code is needed again', async () => {
@@ -251,7 +251,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       const off = await asWithCode(ALICE, ['org', 'policy', '--org', 'acme', '--device-trust', 'off', '--yes', '--json']);
       expect(ok(off)).toMatchObject({ organisation: 'acme', deviceTrust: false, devicesRevoked: expect.any(Number) });
       expect(JSON.parse(off.stdout).devicesRevoked).toBeGreaterThanOrEqual(1);
-      const revokedAt = async () => (await knex('trusted_devices').where('id', deviceId).first('revoked_at')).revoked_at;
+      const revokedAt = async () => (await knex('trusted_devices').where('id', deviceId).first('revoked_at'))!.revoked_at;
       expect(await revokedAt(), 'the member\'s device is revoked with the policy change').not.toBeNull();
       try {
         expectCodeNeeded(await cli(['login', '--as', DAVE.email, '--password-stdin'], `${DAVE.password}\n`, laptop), /revoked|device trust is off/);
@@ -360,7 +360,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       totps[FRANK.email] = fresh;
       const after = await statusOf(FRANK);
       expect(after).toMatchObject({ state: 'active', pendingSince: null, trustedDevices: 0 });
-      expect((await knex('trusted_devices').where('id', device.id).first('revoked_at')).revoked_at).not.toBeNull();
+      expect((await knex('trusted_devices').where('id', device.id).first('revoked_at'))!.revoked_at).not.toBeNull();
       expect(await knex('mfa_credentials').where('user_id', frank.id).select('status')).toEqual([{ status: 'active' }]);
 
       const actions = (await knex('audit_events').where({ target_email: FRANK.email, outcome: 'success' }).orderBy('id').select('action')).map((r) => r.action);

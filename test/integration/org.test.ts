@@ -39,7 +39,8 @@ const FRANK: Account = { email: 'frank@globex.example', password: 'frank-demo-pa
 const DEVON: Account = { email: 'devon@example.com', password: 'devon-demo-pass' };
 const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
 
-const MEMBER_FIELDS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices'];
+// deadline: when a member lacking MFA must have enrolled under a grace period (null: no grace, or MFA active)
+const MEMBER_FIELDS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline'];
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -205,6 +206,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
       expect(typeof rec.trustedDevices).toBe('number');
       if (rec.mfa === 'active') expect(rec.enrolledAt).toMatch(ISO_UTC);
       else expect(rec.enrolledAt).toBeNull();
+      expect(rec.deadline, 'acme requires MFA without a grace period').toBeNull();
     }
     const m1 = all.find((x) => x.email === member(1).email)!;
     expect(m1).toMatchObject({ mfa: 'active', role: 'member', name: 'Member 1' });
@@ -276,7 +278,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expect([...byEmail.keys()].sort()).toEqual(everyone);
     for (const [email, name] of Object.entries(awkward)) {
       expect(byEmail.get(email)?.[1], email).toBe(name);
-      expect(byEmail.get(email)?.slice(2)).toEqual(['member', 'none', '', '', '0']);
+      expect(byEmail.get(email)?.slice(2)).toEqual(['member', 'none', '', '', '0', '']);
     }
 
     // the same names survive NDJSON: still one record per line

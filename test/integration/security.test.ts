@@ -241,4 +241,40 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     ]);
     expect((await w.audit({ actor_email: BOB, action: 'org.disable-mfa', outcome: 'refused' })).length).toBe(2);
   });
+
+  it('review: device ids reveal no owner; unknown emails hit the password limit too; verify is not for protected accounts', async () => {
+    // a device of someone else is "not found", exactly like a missing id
+    w.advance(30_000);
+    const frank = await w.as(FRANK, secrets[FRANK]);
+    const device = await w.mfa.trustThisDevice(frank, { label: 'frank-pc' });
+    const devon = await w.as(DEVON, secrets[DEVON]);
+    const foreign = await refusal(w.mfa.revokeDevices(devon, { ids: [device.id], dryRun: true }), 'not_found', 'device_not_found');
+    expect(foreign.message).not.toContain(FRANK);
+    const missing = await refusal(w.mfa.revokeDevices(devon, { ids: [999_999], dryRun: true }), 'not_found', 'device_not_found');
+    expect(foreign.message.replace(String(device.id), 'N')).toBe(missing.message.replace('999999', 'N'));
+    // an unknown email gets the same exit 4 after ten wrong passwords as a real one
+    for (let i = 0; i < 10; i++) await refusal(w.mfa.signIn({ email: 'ghost@nowhere.example', password: 'x', action: 'test', secondFactor: {} }), 'rejected', 'wrong_password');
+    await refusal(w.mfa.signIn({ email: 'ghost@nowhere.example', password: 'x', action: 'test', secondFactor: {} }), 'locked', 'password_rate_limited');
+    // an org admin cannot guess (and so lock) a fellow admin's codes
+    w.advance(30_000);
+    const alice = await w.as(ALICE, secrets[ALICE]);
+    await refusal(w.mfa.verifyCode(alice, { targetEmail: OLIVIA, proof: { kind: 'code', code: '000000' } }), 'forbidden', 'protected_account');
+    expect(Number((await cred(OLIVIA)).consecutive_failures)).toBe(0);
+  });
+
+  it('review: access codes only at login; a revoked code ends its sessions; a session cannot open another', async () => {
+    const sam = await w.as(SAM);
+    const issued = await w.mfa.issueAccessCode(sam, { targetEmail: DEVON, ticket: 'SUP-1' });
+    if (issued.kind !== 'issued') throw new Error('not issued');
+    // given to a command that is not a login it is refused — and not spent
+    await refusal(w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'access-code', code: issued.code } } }), 'usage', 'invalid_input');
+    const restricted = await w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } } });
+    const session = await w.mfa.openSession(restricted);
+    const resumed = (await w.mfa.resumeSession(session.token))!;
+    await refusal(w.mfa.openSession(resumed), 'usage');
+    await w.mfa.revokeAccessCode(sam, { targetEmail: DEVON, ticket: 'SUP-1' }).catch(() => undefined);
+    // the code was used up by the login; issuing a new one (or revoking) ends the restricted session
+    await w.mfa.issueAccessCode(sam, { targetEmail: DEVON, ticket: 'SUP-2' });
+    expect(await w.mfa.resumeSession(session.token)).toBeNull();
+  });
 });

@@ -56,6 +56,8 @@ const SUPERSCRIPT_DIGITS = '¹²³⁴⁵⁶';
 const DEVANAGARI_DIGITS = '१२३४५६';
 const SQL_EMAIL = "x'OR'1'='1@example.com"; // a syntactically valid email made of SQL
 const UNICODE_EMAIL = 'ünïcödé@exämple.com';
+const BOB = { email: 'bob@globex.example', password: 'bob-demo-pass' };
+const FRANK = { email: 'frank@globex.example', password: 'frank-demo-pass' };
 
 interface Case {
   name: string;
@@ -304,7 +306,8 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       { name: 'verify --org SQL', ...as(SAM, ['verify', '--user', DEVON.email, '--org', SQL1, '--code', '123456']), code: 2, re: /not a valid organisation slug/, both: true },
       { name: 'audit --org SQL', ...as(SAM, ['audit', '--org', SQL2]), code: 2, re: /not a valid organisation slug/, both: true },
       { name: 'org users --org unknown', ...as(SAM, ['org', 'users', '--org', 'nope-org']), code: 3, re: /no organisation 'nope-org'/, both: true },
-      { name: 'org users in an organisation the admin does not run (audited refusal)', ...as(ALICE, ['org', 'users', '--org', 'globex']), code: 5, re: /not an admin of 'globex'/, both: true },
+      // (bob: alice, an acme admin without MFA, may do nothing but enrol — rule 4 — so she could not show this)
+      { name: 'org users in an organisation the admin does not run (audited refusal)', ...as(BOB, ['org', 'users', '--org', 'acme']), code: 5, re: /not an admin of 'acme'/, both: true },
     ], skip);
   });
 
@@ -378,8 +381,10 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       { name: 'a support reset without --ticket', ...as(SAM, ['disable', '--user', DEVON.email, '--yes']), code: 2, re: /needs a ticket/, both: true },
       { name: 'a destructive command without --yes and no terminal', ...as(SAM, ['disable', '--user', DEVON.email, '--ticket', 'T-1']), code: 2, re: /pass --yes/, both: true },
       { name: 'org policy --require without --yes and no terminal', ...as(OLIVIA, ['org', 'policy', '--org', 'globex', '--require']), code: 2, re: /pass --yes/, both: true },
-      { name: 'self-disable with --as and MFA but no code', ...as(DEVON, ['disable', '--yes']), code: 2, re: /authentication code/i, both: true },
-      { name: 'recovery-codes regenerate without MFA', ...as(ERIN, ['recovery-codes', 'regenerate']), code: 6, re: /not enabled/, both: true },
+      { name: 'self-disable with --as and MFA but no code', ...as(DEVON, ['disable', '--yes']), code: 2, re: /has MFA: a code is needed/, both: true },
+      // (frank: globex does not require MFA, so rule 4 does not stop him before the MFA check)
+      { name: 'recovery-codes regenerate without MFA', ...as(FRANK, ['recovery-codes', 'regenerate']), code: 6, re: /not enabled/, both: true },
+      { name: 'an acme member without MFA may only enrol (rule 4, --as included)', ...as(ERIN, ['recovery-codes', 'regenerate']), code: 6, re: /requires MFA.*enrol/, both: true },
     ], skip);
   });
 
@@ -389,12 +394,12 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       { name: '--users-from a missing file', ...as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', path.join(tmp, 'missing.txt'), '--yes']), code: 2, re: /cannot read .*ENOENT/ },
       { name: '--users-from a directory', ...as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', files.dir, '--yes']), code: 2, re: /cannot read .*EISDIR/ },
       // per-user problems are results on stdout (NDJSON); -q keeps stderr to the one error line
-      { name: '--users-from with NUL bytes', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.nul, '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
-      { name: '--users-from with terminal escapes', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.esc, '--yes']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
-      { name: '--users-from with a 1 MB line', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.mega, '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
-      { name: '--users-from with SQL lines', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.sql, '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
-      { name: '--user SQL, dry run', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--user', SQL1, SQL2, '--dry-run', '--json']), code: 2, re: /not disableable/, stdoutOk: true, both: true },
-      { name: '--users-from - after the password: NUL, escapes and SQL on stdin', args: ['--as', SAM.email, '--password-stdin', '-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--yes', '--json'], stdin: `${SAM.password}\n\u0000\n\u001b[2J${SQL2}\n${SQL_EMAIL}\n`, code: 2, re: /not disabled/, stdoutOk: true, both: true },
+      { name: '--users-from with NUL bytes', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.nul, '--ticket', 'T-1', '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
+      { name: '--users-from with terminal escapes', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.esc, '--ticket', 'T-1', '--yes']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
+      { name: '--users-from with a 1 MB line', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.mega, '--ticket', 'T-1', '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
+      { name: '--users-from with SQL lines', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.sql, '--ticket', 'T-1', '--yes', '--json']), code: 2, re: /not disabled/, stdoutOk: true, both: true },
+      { name: '--user SQL, dry run', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--user', SQL1, SQL2, '--ticket', 'T-1', '--dry-run', '--json']), code: 2, re: /not disableable/, stdoutOk: true, both: true },
+      { name: '--users-from - after the password: NUL, escapes and SQL on stdin', args: ['--as', SAM.email, '--password-stdin', '-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--ticket', 'T-1', '--yes', '--json'], stdin: `${SAM.password}\n\u0000\n\u001b[2J${SQL2}\n${SQL_EMAIL}\n`, code: 2, re: /not disabled/, stdoutOk: true, both: true },
       // a session needs the password re-entered for this sensitive action, and stdin is taken by the list
       { name: '--users-from - in a session: NUL and SQL on stdin', args: ['org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--yes', '--json'], session: true, stdin: `\u0000\n${SQL2}\n`, code: 2, re: /password is needed but stdin is not a terminal/, both: true },
       { name: '--users-from - in a session: only whitespace on stdin', args: ['org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--yes'], session: true, stdin: ' \n\t\n', code: 2, re: /user list is empty/ },
@@ -405,14 +410,14 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       { name: 'keys rotate --new-key-file of 1 MB', args: ['keys', 'rotate', '--new-key-file', files.megakey], code: 10, re: /base64/ },
     ], skip);
     // the per-user results say what was wrong with each line, escaped
-    const r = await run({ name: 'x', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.sql, '--yes', '--json']), code: 2 });
+    const r = await run({ name: 'x', ...as(SAM, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', files.sql, '--ticket', 'T-1', '--yes', '--json']), code: 2 });
     const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { outcome: string });
     expect(results.map((x) => x.outcome), describeRun(r)).toEqual(['invalid', 'invalid', 'not-found', 'invalid']);
   });
 
   it('bulk results keep the documented shape: a summary plus one error line on stderr (without -q)', async () => {
     const before = await captureState(knex, db);
-    const r = await run({ name: 'bulk', ...as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', files.esc, '--yes']), code: 2 });
+    const r = await run({ name: 'bulk', ...as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', files.esc, '--ticket', 'T-1', '--yes']), code: 2 });
     expect(r.code, describeRun(r)).toBe(2);
     expectNoControlChars(r);
     const lines = r.stderr.trimEnd().split('\n');

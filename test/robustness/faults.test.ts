@@ -48,7 +48,8 @@ async function expectAllOrNothing(knex: Knex, emails: string[]): Promise<{ reset
   for (const email of emails) {
     const id = users.get(email)!;
     const rows = await mfaRowsOf(knex, id);
-    const audit = Number((await knex('audit_events').where({ target_user_id: id, action: 'org.disable-mfa', outcome: 'success' }).count({ n: '*' }).first())?.n);
+    // support (with a ticket) runs these bulk resets: audited as mfa.reset
+    const audit = Number((await knex('audit_events').where({ target_user_id: id, action: 'mfa.reset', outcome: 'success' }).count({ n: '*' }).first())?.n);
     const state = JSON.stringify({ ...rows, audit });
     if (state === JSON.stringify({ credentials: 0, recoveryCodes: 0, devices: 0, openSessions: 0, audit: 1 })) states.push('reset');
     else if (state === JSON.stringify({ credentials: 1, recoveryCodes: 10, devices: 1, openSessions: 1, audit: 0 })) states.push('untouched');
@@ -87,7 +88,7 @@ describeEachDatabase('a bulk org disable-mfa SIGKILLed part-way', (getDb) => {
   });
 
   it('every user is fully reset (with its audit row) or untouched; a rerun finishes the job', async () => {
-    const bulk = startCli(['--db', url, ...asSam, 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--yes', '--json'], { env, stdin: `${SAM.password}\n` });
+    const bulk = startCli(['--db', url, ...asSam, 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--ticket', 'SUP-1', '--yes', '--json'], { env, stdin: `${SAM.password}\n` });
     await bulk.waitForLines(25, 90_000);
     bulk.child.kill('SIGKILL');
     const { signal } = await bulk.done;
@@ -102,14 +103,15 @@ describeEachDatabase('a bulk org disable-mfa SIGKILLed part-way', (getDb) => {
       expect(await knex.raw('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
     }
 
-    const rerun = await runCli(['--db', url, ...asSam, '-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--yes', '--json'], {
+    const rerun = await runCli(['--db', url, ...asSam, '-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--ticket', 'SUP-1', '--yes', '--json'], {
       env,
       stdin: `${SAM.password}\n`,
       timeoutMs: 180_000,
     });
-    expectOneLineError(rerun, 6, /not disabled/);
+    // users already reset are `already-off`, which does not fail the run
+    expect(rerun.code, describeRun(rerun)).toBe(0);
     const outcomes = rerun.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { outcome: string }).outcome);
-    expect(outcomes).toEqual([...Array<string>(reset).fill('no-mfa'), ...Array<string>(N - reset).fill('disabled')]);
+    expect(outcomes).toEqual([...Array<string>(reset).fill('already-off'), ...Array<string>(N - reset).fill('disabled')]);
     expect(await expectAllOrNothing(knex, emails)).toEqual({ reset: N, untouched: 0 });
   }, 240_000);
 });
@@ -160,7 +162,7 @@ describe.skipIf(ownServerSkip)(`the MariaDB server SIGKILLed in the middle of co
 
   it('a bulk write mid-transaction and a read waiting on the server: exit 10, one line naming the server; then connection refused', async () => {
     const where = new RegExp(`127\\.0\\.0\\.1:${server!.port}`);
-    const bulk = startCli(['--db', url, ...asSam, 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--yes', '--json'], { env, stdin: `${SAM.password}\n` });
+    const bulk = startCli(['--db', url, ...asSam, 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--ticket', 'SUP-1', '--yes', '--json'], { env, stdin: `${SAM.password}\n` });
     await bulk.waitForLines(10, 90_000);
     // Certainly in flight: another session locks a table; the bulk's next transaction stops half-way
     // (its credentials deleted, waiting to delete trusted devices) and a read waits for the same table.
@@ -327,7 +329,7 @@ describe('an unwritable or full SQLite file [sqlite]', () => {
     await k0.destroy();
     expect(existsSync(`${file}-wal`)).toBe(false);
     const limit = statSync(file).size + 8192;
-    const argv = ['--db', url, ...asSam, '-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--yes', '--json'];
+    const argv = ['--db', url, ...asSam, '-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--ticket', 'SUP-1', '--yes', '--json'];
     const full = await runRaw('prlimit', [`--fsize=${limit}`, process.execPath, BIN, ...argv], { env, stdin: `${SAM.password}\n`, timeoutMs: 120_000 });
     expectOneLineError(full, 10, /cannot write|is full/);
     expect(full.stderr, 'names the file').toContain(file);
@@ -344,7 +346,8 @@ describe('an unwritable or full SQLite file [sqlite]', () => {
 
       // with room again, the same command finishes the job
       const rerun = await runCli(argv, { env, stdin: `${SAM.password}\n`, timeoutMs: 120_000 });
-      expect(rerun.code, describeRun(rerun)).toBe(reset > 0 ? 6 : 0);
+      // the users already reset are `already-off`, which does not fail the run
+      expect(rerun.code, describeRun(rerun)).toBe(0);
       expect(await expectAllOrNothing(knex, emails)).toEqual({ reset: N, untouched: 0 });
     } finally {
       await knex.destroy();
@@ -392,7 +395,7 @@ describeEachDatabase('a database migrated by a newer portal-mfa', (getDb) => {
       ['org', 'list'],
       ['org', 'users', '--org', 'acme'],
       ['org', 'policy', '--org', 'acme', '--no-require', '--yes'],
-      ['org', 'disable-mfa', '--org', 'acme', '--user', DEVON.email, '--yes'],
+      ['org', 'disable-mfa', '--org', 'acme', '--user', DEVON.email, '--ticket', 'T-1', '--yes'],
       ['audit'],
       ['keys', 'rotate', '--new-key-file', keyFile],
     ];

@@ -1,5 +1,5 @@
 import { parseLimit, parseSince, validateAction } from '../../core/auditTrail.js';
-import type { AuditRow } from '../../db/auditRepository.js';
+import type { AuditView } from '../../core/auditTrail.js';
 import { portal, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
 import { csvRow } from '../csv.js';
@@ -15,21 +15,8 @@ interface AuditOptions {
   follow?: boolean;
 }
 
-function eventJson(r: AuditRow) {
-  return {
-    id: Number(r.id),
-    time: isoOrNull(Number(r.occurred_at)),
-    actor: r.actor_email,
-    target: r.target_email,
-    organisation: r.organisation_slug,
-    action: r.action,
-    outcome: r.outcome,
-    ticket: r.ticket,
-    reason: r.reason,
-    host: r.host,
-    osUser: r.os_user,
-    detail: r.detail ? JSON.parse(r.detail) : null,
-  };
+function eventJson(r: AuditView) {
+  return { ...r, time: isoOrNull(r.time) };
 }
 
 const CSV_COLUMNS = ['id', 'time', 'actor', 'target', 'organisation', 'action', 'outcome', 'ticket', 'reason', 'host', 'osUser', 'detail'] as const;
@@ -44,7 +31,7 @@ export async function audit(ctx: CommandContext, opts: AuditOptions): Promise<vo
   const actor = await resolveActor(ctx, mfa, { action: 'audit.read' });
   const filter = { userEmail: opts.user, orgSlug: opts.org, action, since, limit };
   const rows = await mfa.readAuditTrail(actor, filter);
-  const print = (batch: AuditRow[], header: boolean) => {
+  const print = (batch: AuditView[], header: boolean) => {
     if (ctx.out.json) for (const r of batch) ctx.out.printJsonLine(eventJson(r));
     else if (opts.csv) {
       let text = header ? csvRow([...CSV_COLUMNS]) : '';
@@ -56,15 +43,15 @@ export async function audit(ctx: CommandContext, opts: AuditOptions): Promise<vo
     } else if (batch.length > 0) {
       ctx.out.table(
         [
-          { header: 'time', value: (r: AuditRow) => humanTime(Number(r.occurred_at)) },
-          { header: 'actor', value: (r) => r.actor_email ?? `(${r.os_user}@${r.host})` },
-          { header: 'target', value: (r) => r.target_email ?? '-' },
-          { header: 'org', value: (r) => r.organisation_slug ?? '-' },
+          { header: 'time', value: (r: AuditView) => humanTime(r.time) },
+          { header: 'actor', value: (r) => r.actor ?? `(${r.osUser}@${r.host})` },
+          { header: 'target', value: (r) => r.target ?? '-' },
+          { header: 'org', value: (r) => r.organisation ?? '-' },
           { header: 'action', value: (r) => r.action },
           { header: 'outcome', value: (r) => r.outcome, color: (v, s) => (v === 'success' ? s.green(v) : s.red(v)) },
           { header: 'ticket', value: (r) => r.ticket ?? '-' },
           { header: 'reason', value: (r) => r.reason ?? '-' },
-          { header: 'from', value: (r) => `${r.os_user}@${r.host}` },
+          { header: 'from', value: (r) => `${r.osUser}@${r.host}` },
         ],
         batch,
       );
@@ -77,7 +64,7 @@ export async function audit(ctx: CommandContext, opts: AuditOptions): Promise<vo
   }
   // --follow: the latest events oldest first, then poll for new ones until Ctrl-C (exit 0)
   print([...rows].reverse(), true);
-  let last = rows.reduce((m, r) => Math.max(m, Number(r.id)), 0);
+  let last = rows.reduce((m, r) => Math.max(m, r.id), 0);
   let stopped = false;
   const stop = () => {
     stopped = true;
@@ -91,7 +78,7 @@ export async function audit(ctx: CommandContext, opts: AuditOptions): Promise<vo
       const fresh = await mfa.readAuditTrail(actor, { ...filter, since: undefined, limit: 1000, afterId: last });
       if (fresh.length > 0) {
         print([...fresh].reverse(), false);
-        last = Math.max(last, ...fresh.map((r) => Number(r.id)));
+        last = Math.max(last, ...fresh.map((r) => r.id));
       }
     }
   } finally {

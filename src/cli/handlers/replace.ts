@@ -17,7 +17,7 @@ export async function replace(ctx: CommandContext, opts: EnrolmentFlags): Promis
     else ctx.out.success(`new device active for ${result.email} (${describeDrift(result.driftSteps)}); ${result.trustedDevicesRevoked} trusted device(s) revoked, ${result.sessionsEnded} other session(s) ended`);
     return;
   }
-  const actor = await resolveActor(ctx, mfa, { action: 'mfa.replace' });
+  const actor = await resolveActor(ctx, mfa, { action: 'mfa.replace', accessCodeAllowed: true });
   const password = await reauthPassword(ctx, mfa, actor);
   // a session or a trusted device does not prove the old device: its code is asked for now
   const needsOldCode = actor.factor !== 'code' && actor.restriction !== 'access-code';

@@ -36,6 +36,7 @@ async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: str
         action: 'session.login',
         secondFactor: {
           proof: explicit,
+          accessCodeAllowed: true,
           // an explicit --code is always verified; the stored device only when no proof is given
           deviceToken: explicit === undefined ? store.getDevice(dbKey(ctx), email)?.token : undefined,
           ask: ctx.io.canPrompt ? async () => classifyProof(await ctx.prompter.input('Authentication code (or a recovery or access code):', 'pass --code CODE or --code -')) : undefined,
