@@ -1,21 +1,36 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+
+const UNIT = 'test/unit/**/*.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Starts a throw-away MariaDB (or uses PORTAL_MFA_TEST_MYSQL_URL) shared by all test files.
-    globalSetup: ['test/support/globalSetup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Server stop waits up to 10 s for SIGTERM before SIGKILL.
     teardownTimeout: 30_000,
     pool: 'forks',
-    // Test files run in parallel, but at most 2 at a time (2-core machine, one MariaDB).
     fileParallelism: true,
     poolOptions: {
-      forks: { minForks: 1, maxForks: 2 },
+      // One more worker than cores: the files still wait on MariaDB and on the subprocesses they
+      // start (races, faults, PTY), so a third file fills the idle time. More would only contend.
+      forks: { minForks: 1, maxForks: Math.max(2, availableParallelism() + 1) },
     },
     // describeEachDatabase relies on "after" hooks running in reverse order (DB dropped last).
     sequence: { hooks: 'stack' },
+    projects: [
+      // Pure functions: no database, no server, no build (`npx vitest run --project unit`).
+      { extends: true, test: { name: 'unit', include: [UNIT] } },
+      {
+        extends: true,
+        test: {
+          name: 'db',
+          include: ['test/**/*.test.ts'],
+          exclude: [UNIT],
+          // Starts a throw-away MariaDB (or uses PORTAL_MFA_TEST_MYSQL_URL) shared by this project's files.
+          globalSetup: ['test/support/globalSetup.ts'],
+        },
+      },
+    ],
   },
 });

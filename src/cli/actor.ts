@@ -78,6 +78,14 @@ export async function proofFromFlags(ctx: CommandContext): Promise<SecondFactorP
   return undefined;
 }
 
+/** When this machine's device token no longer stands in: say why, and forget it (unless only trust is off). */
+export function forgetRefusedDevice(ctx: CommandContext, store: LocalStore, email: string) {
+  return (reason: string) => {
+    ctx.out.info(`note: this machine's trusted-device token is ${reason === 'trust-off' ? 'not accepted (device trust is off for your organisation)' : reason}; a code is needed`);
+    if (reason !== 'trust-off') store.clearDevice(dbKey(ctx), email);
+  };
+}
+
 export interface ActorOptions {
   /** audit action for the sign-in events */
   action: string;
@@ -110,6 +118,7 @@ export async function resolveActor(ctx: CommandContext, mfa: PortalMfa, opts: Ac
         deferred: opts.deferSecondFactor,
         accessCodeAllowed: opts.accessCodeAllowed,
         deviceToken: store.getDevice(dbKey(ctx), email)?.token,
+        onDeviceRefused: forgetRefusedDevice(ctx, store, email),
         ask: ctx.io.canPrompt ? async () => classifyProof(await ctx.prompter.input(`Your authentication code (${email}):`, 'pass --code CODE')) : undefined,
       },
     });

@@ -94,7 +94,8 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
       return db;
     },
     keyring() {
-      return (keys ??= loadKeyring({ keyFile: globals.keyFile }, env, getTarget()));
+      keys ??= loadKeyring({ keyFile: globals.keyFile }, env, getTarget());
+      return keys;
     },
     async nextStdinLine(what, hint) {
       const line = (await lines()).shift();

@@ -146,7 +146,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       return EXIT_CODES.usage;
     }
     const err = toPortalError(e);
-    writeError(io, err, red, dim, argv.includes('--json'));
+    writeError(io, err, red, dim, argv.includes('--json'), env);
     return EXIT_CODES[err.kind];
   }
 }
@@ -179,7 +179,7 @@ function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
   });
 }
 
-function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string, json: boolean): void {
+function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string, json: boolean, env: NodeJS.ProcessEnv): void {
   if (json) {
     // SPEC §6: under --json the error is one JSON object on stderr, with a stable code
     const error = { code: err.code, message: oneLine(err.message), ...(err.hint ? { hint: oneLine(err.hint) } : {}), exitCode: EXIT_CODES[err.kind], ...(err.details ? { details: err.details } : {}) };
@@ -190,5 +190,5 @@ function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => stri
   if (err.hint) text += dim(` (${oneLine(err.hint)})`);
   io.stderr.write(text + '\n');
   const cause = (err as Error).cause as Error | undefined;
-  if (process.env.PORTAL_MFA_DEBUG && cause?.stack) io.stderr.write(String(cause.stack) + '\n');
+  if (env.PORTAL_MFA_DEBUG && cause?.stack) io.stderr.write(String(cause.stack) + '\n');
 }

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** XDG base directories, as the spec's "user's data/config directory". */
-export function dataDir(env: NodeJS.ProcessEnv): string {
+function dataDir(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_DATA_HOME && env.XDG_DATA_HOME.trim() !== '' ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
   return join(base, 'portal-mfa');
 }

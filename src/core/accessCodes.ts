@@ -3,7 +3,7 @@ import { countAccessCodeFailure, consumeAccessCode, liveAccessCode, replaceAcces
 import { credentialsOfUser, resetFailuresUnlessLocked } from '../db/credentialRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { UserRow } from '../db/userRepository.js';
-import { party, recordAudit, type AuditParty } from './audit.js';
+import { party, recordAudit } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { rejected, usageError, wrongState } from './errors.js';
 import { assertNotLocked, lockedError, registerFailure } from './lockout.js';

@@ -1,5 +1,5 @@
 import { credentialsOfUser } from '../db/credentialRepository.js';
-import { budgetSpentUntil, ensureBudget, returnToBudget, takeFromBudget } from '../db/rateLimitRepository.js';
+import { budgetSpentUntil, ensureBudget, takeFromBudget } from '../db/rateLimitRepository.js';
 import { endSession, findValidSession, insertSession } from '../db/sessionRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { findUserByEmail, findUserById, membershipsOfUser, samplePasswordHash, type MembershipRow, type UserRow } from '../db/userRepository.js';
@@ -58,6 +58,8 @@ export interface SecondFactorSource {
   deviceToken?: string;
   /** asked only when needed (MFA active, no proof, no valid device) */
   ask?: () => Promise<SecondFactorProof>;
+  /** told why the device token no longer stands in (so the caller can say so and forget it) */
+  onDeviceRefused?: (reason: 'unknown' | 'expired' | 'revoked' | 'other-user' | 'trust-off') => void;
   /** the command verifies the actor's own code itself (verify on self): stop after the password */
   deferred?: boolean;
   /** a temporary access code is accepted here (login, enrol, replace): elsewhere it would be spent for nothing */
@@ -68,31 +70,32 @@ const PASSWORD_BUCKET = 'password';
 
 /**
  * The password check of every path (sign-in and re-entry): the same message, the same bcrypt cost
- * and the same database writes whether or not the user exists (no enumeration). At most
- * passwordFailures wrong passwords per email per window are answered: a unit of an atomic budget
- * is taken before the check (exit 4 when none is left, audited) and given back when it was right.
+ * and the same database writes whether or not the user exists (no enumeration). Wrong passwords
+ * are counted per email in an atomic budget; once passwordFailures are spent within the window the
+ * answer is exit 4 — also for a right password that raced a parallel burst of wrong ones (it is
+ * checked again after bcrypt). Right passwords write nothing, so parallel scripts of one admin are
+ * never slowed or refused.
  */
 async function checkPassword(deps: MfaDeps, email: string, user: UserRow | undefined, password: string, action: string): Promise<void> {
   const s = deps.settings;
   const budget = { subject: email, bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
   const who = user ? party(user) : { id: null, email };
-  await ensureBudget(deps.knex, budget);
-  const took = await withWriteTransaction(deps.knex, async (trx) => {
-    const ok = await takeFromBudget(trx, budget);
-    if (!ok) await recordAudit(trx, deps, { action, outcome: 'locked', actor: who, target: who, reason: 'too many wrong passwords' });
-    return ok;
-  });
-  if (!took) {
-    const until = (await budgetSpentUntil(deps.knex, budget)) ?? budget.now + budget.windowMs;
+  const refuseIfSpent = async () => {
+    const until = await budgetSpentUntil(deps.knex, budget);
+    if (until === null) return;
+    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action, outcome: 'locked', actor: who, target: who, reason: 'too many wrong passwords' }));
     throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
-  }
+  };
+  await refuseIfSpent();
   const hash = user?.password_hash ?? dummyHashLike(await samplePasswordHash(deps.knex));
   const ok = (await verifyPassword(password, hash)) && user !== undefined;
+  if (ok) return refuseIfSpent();
+  await ensureBudget(deps.knex, budget);
   await withWriteTransaction(deps.knex, async (trx) => {
-    if (ok) await returnToBudget(trx, budget);
-    else await recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: 'wrong password' });
+    await takeFromBudget(trx, budget);
+    await recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: 'wrong password' });
   });
-  if (!ok) throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
+  throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
 }
 
 /**
@@ -126,6 +129,7 @@ export async function signIn(deps: MfaDeps, req: { email: string; password: stri
     const trustAllowed = (await enforcementFor(deps, u.id)).deviceTrustAllowed;
     const check = await checkTrustedDevice(deps, u, sf.deviceToken, trustAllowed, req.action);
     if (check.valid) return makeActor({ ...base, factor: 'device' }, passwordAt, passwordAt);
+    sf.onDeviceRefused?.(check.reason);
   }
   if (proof === undefined && sf.ask) {
     proof = await sf.ask();

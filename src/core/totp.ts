@@ -72,7 +72,7 @@ const ALGORITHM_MAP: Record<TotpAlgorithm, HashAlgorithm> = {
 };
 
 function toOtplibAlgorithm(algorithm: TotpAlgorithm): HashAlgorithm {
-  const mapped = Object.prototype.hasOwnProperty.call(ALGORITHM_MAP, algorithm)
+  const mapped = Object.hasOwn(ALGORITHM_MAP, algorithm)
     ? ALGORITHM_MAP[algorithm]
     : undefined;
   if (mapped === undefined) {

@@ -31,11 +31,6 @@ export async function takeFromBudget(trx: Knex.Transaction, b: Budget): Promise<
   return Number(taken) === 1;
 }
 
-/** Give back a unit taken by takeFromBudget (the password was right after all). */
-export async function returnToBudget(trx: Knex.Transaction, b: Pick<Budget, 'subject' | 'bucket'>): Promise<void> {
-  await trx('rate_limits').where({ subject: b.subject, bucket: b.bucket }).andWhere('used', '>', 0).decrement('used', 1);
-}
-
 /** The end of a spent budget's window, or null when some is left. */
 export async function budgetSpentUntil(knex: Knex, b: Budget): Promise<number | null> {
   const row = await knex('rate_limits').where({ subject: b.subject, bucket: b.bucket }).first('window_start', 'used');

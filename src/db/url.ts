@@ -42,7 +42,7 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
     if (database.includes('/')) throw usageError(`invalid database name in ${maskDatabaseUrl(url)}`);
     const port = parsed.port ? Number(parsed.port) : 3306;
     const params: Record<string, string> = {};
-    parsed.searchParams.forEach((v, k) => (params[k] = v));
+    for (const [k, v] of parsed.searchParams) params[k] = v;
     return {
       dialect: 'mysql',
       host: parsed.hostname.replace(/^\[|\]$/g, ''),

@@ -10,6 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCliEnv, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { nodeClockArgs } from '../support/clock.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
 import { decodeQrOnScreen, extractQrBlock, stripAnsi } from '../support/qrScreen.js';
 
@@ -30,7 +31,7 @@ class PtySession {
   private waiters: (() => void)[] = [];
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn('python3', [DRIVER, String(COLS), String(ROWS), '--', process.execPath, BIN, ...args], {
+    this.child = spawn('python3', [DRIVER, String(COLS), String(ROWS), '--', process.execPath, ...nodeClockArgs(), BIN, ...args], {
       env: { ...env, TERM: 'xterm', NO_COLOR: '1', COLUMNS: String(COLS), LINES: String(ROWS) },
     });
     this.child.stdout.on('data', (b: Buffer) => {

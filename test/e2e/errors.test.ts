@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { describeRun, expectOneLineError, makeCliEnv, REPO_ROOT, runCli, type CliEnv } from '../support/cli.js';
+import { describeRun, expectOneLineError, makeCliEnv, REPO_ROOT, runCli, runCliProcess, type CliEnv } from '../support/cli.js';
 import type {} from '../support/globalSetup.js';
 
 const PKG_VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -15,6 +15,8 @@ describe('errors and help through the CLI', () => {
   let cli: CliEnv;
   const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs?: number) =>
     runCli(args, { env: { ...cli.env, ...extraEnv }, timeoutMs });
+  /** `--help`, `--version` and no arguments take the launcher's fast paths (bin/portal-mfa.js): run the binary. */
+  const launch = (args: string[]) => runCliProcess(args, { env: cli.env });
   const embeddedDb = () => path.join(cli.env.XDG_DATA_HOME!, 'portal-mfa', 'portal.db');
 
   beforeAll(() => {
@@ -182,7 +184,7 @@ describe('errors and help through the CLI', () => {
     });
 
     it('--help prints usage with the commands', async () => {
-      const r = await run(['--help']);
+      const r = await launch(['--help']);
       expect(r.code, describeRun(r)).toBe(0);
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^Usage: portal-mfa/m);
@@ -191,8 +193,8 @@ describe('errors and help through the CLI', () => {
     });
 
     it('no arguments at all prints the same help on stdout and exits 0 (like --help)', async () => {
-      const bare = await run([]);
-      const help = await run(['--help']);
+      const bare = await launch([]);
+      const help = await launch(['--help']);
       expect(bare.code, describeRun(bare)).toBe(0);
       expect(bare.stderr).toBe('');
       expect(bare.stdout).toBe(help.stdout);
@@ -212,7 +214,7 @@ describe('errors and help through the CLI', () => {
     });
 
     it('--version prints the package.json version', async () => {
-      const r = await run(['--version']);
+      const r = await launch(['--version']);
       expect(r.code, describeRun(r)).toBe(0);
       expect(r.stdout.trim()).toBe(PKG_VERSION);
       expect(r.stderr).toBe('');

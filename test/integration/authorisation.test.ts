@@ -21,6 +21,7 @@ import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { makeFixtures, type Enrolled, type Fixtures } from '../support/fixtures.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
@@ -72,7 +73,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
   const actors: Record<string, Actor> = {};
   let frankTotp: Enrolled;
 
-  const cli = (e: NodeJS.ProcessEnv, args: string[], stdin?: string) => runCli(['--db', url, ...args], { env: e, stdin });
+  const cli = (e: NodeJS.ProcessEnv, args: string[], stdin?: string) => runCli(['--db', url, ...args], { env: e, stdin, timeoutMs: 90_000 });
   const as = (who: Account, args: string[]) => cli(env, ['--as', who.email, '--password-stdin', ...args], `${who.password}\n`);
   /** Run as the row's actor: frank through his session (password on stdin for re-entry), others with --as. */
   const runAs = (role: Role, args: string[]): Promise<CliResult> => {
@@ -125,7 +126,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       const trusted = await cli(env, ['login', '--as', a.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${a.password}\n${await nextCode(t)}\n`);
       expect(ok(trusted)).toMatchObject({ email: a.email, secondFactor: 'code', trustedDevice: { id: expect.any(Number) } });
     }
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await db?.close();
@@ -219,12 +220,13 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'nosuch' }), 'not_found', 'organisation_not_found');
       await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'not a slug!' }), 'usage');
 
-      // alice names an organisation she does not administer: refused, and audited with that organisation
+      // alice names an organisation she does not administer: refused and audited (the organisation is
+      // recorded only when the refusal belongs to it: alice is not a member of globex, so not its trail)
       const before = await refusals(ALICE, HEIDI, 'mfa.disable');
       await expectKind(auth(ALICE, HEIDI, disable, { orgSlug: 'globex' }), 'forbidden');
       const rows = await audit({ actor_email: ALICE.email, target_email: HEIDI.email, action: 'mfa.disable', outcome: 'refused' });
       expect(rows).toHaveLength(before + 1);
-      expect(rows.at(-1)!.organisation_slug).toBe('globex');
+      expect(rows.at(-1)).toMatchObject({ reason: 'not an admin of globex', organisation_slug: null });
       // a member naming their own organisation gains nothing
       await expectKind(auth(DAVE, ERIN, { action: 'mfa.status', permission: 'view' }, { orgSlug: 'acme' }), 'forbidden');
     });
@@ -261,7 +263,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     it('devices revoke --all --user', async () => {
       const frank = users[FRANK.email]!;
       // start from no active device, so each allowed row revokes exactly the one made for it
-      await knex('trusted_devices').where('user_id', frank.id).whereNull('revoked_at').update({ revoked_at: Date.now() });
+      await knex('trusted_devices').where('user_id', frank.id).whereNull('revoked_at').update({ revoked_at: testNow() });
       for (const row of ROWS) {
         const device = await fx.trustDevice(FRANK, frankTotp, `for-${row.role}`);
         const args = ['devices', 'revoke', '--all', '--user', FRANK.email, '--yes', '--json'];
@@ -270,7 +272,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
           await expectRefused(row.role, args, 'device.revoke');
           expect(await revokedAt(), `${row.role} must not revoke`).toBeNull();
           // leave no active device behind for the next row
-          await knex('trusted_devices').where('id', device.id).update({ revoked_at: Date.now() });
+          await knex('trusted_devices').where('id', device.id).update({ revoked_at: testNow() });
           continue;
         }
         const before = (await audit({ action: 'device.revoke', outcome: 'success', target_email: FRANK.email })).length;
@@ -328,7 +330,6 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     });
 
     it('disable --user (support needs --ticket)', async () => {
-      const frank = users[FRANK.email]!;
       for (const row of ROWS.filter((r) => !r.allowed)) {
         await expectRefused(row.role, ['disable', '--user', FRANK.email, '--yes'], 'mfa.disable');
         expect(await credentials(FRANK)).toBe(1);
@@ -394,18 +395,16 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       ]);
     });
 
-    it('olivia: status --user heidi without --org and no TTY is ambiguous too (exit 2 listing both)', async () => {
-      // SPEC §2: "if it is ambiguous the tool refuses (exit 2) and lists the choices"
+    it('olivia: read-only status --user heidi needs no --org (issue 13: which organisation does not matter for reading)', async () => {
       const r = await as(OLIVIA, ['status', '--user', HEIDI.email, '--json']);
-      expectOneLineError(r, 2, /acme/);
-      expect(r.stderr).toMatch(/globex/);
+      expect(ok(r)).toMatchObject({ email: HEIDI.email });
     });
 
     it('--org the actor does not administer → 5 (audited); unknown --org → 3; unknown --user → 5 for an admin, 3 for support', async () => {
-      const before = (await audit({ actor_email: ALICE.email, target_email: ERIN.email, outcome: 'refused', organisation_slug: 'globex' })).length;
+      const before = (await audit({ actor_email: ALICE.email, target_email: ERIN.email, outcome: 'refused' })).length;
       expectOneLineError(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'globex', '--json']), 5);
       expectOneLineError(await as(ALICE, ['devices', 'revoke', '--all', '--user', ERIN.email, '--org', 'globex', '--yes']), 5);
-      expect((await audit({ actor_email: ALICE.email, target_email: ERIN.email, outcome: 'refused', organisation_slug: 'globex' })).length).toBe(before + 2);
+      expect((await audit({ actor_email: ALICE.email, target_email: ERIN.email, outcome: 'refused' })).length).toBe(before + 2);
       expectOneLineError(await as(BOB, ['status', '--user', ERIN.email, '--org', 'acme', '--json']), 5);
       expectOneLineError(await as(DAVE, ['status', '--user', ERIN.email, '--org', 'acme', '--json']), 5);
       // the same actor in her own organisation is fine

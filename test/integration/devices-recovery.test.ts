@@ -20,7 +20,8 @@ import { checkTrustedDevice, listDevices } from '../../src/core/trustedDevices.j
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
-import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
+import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { makeFixtures, type Enrolled, type Fixtures } from '../support/fixtures.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
@@ -57,7 +58,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
   const enrolled: Record<string, Enrolled> = {};
 
   const newMachine = () => makeCliEnv({ PORTAL_MFA_KEY: keyB64 }).env;
-  const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) => runCli(['--db', url, ...args], { env: e, stdin });
+  const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) => runCli(['--db', url, ...args], { env: e, stdin, timeoutMs: 90_000 });
   const as = (who: Account, args: string[], e: NodeJS.ProcessEnv = env) => cli(['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
   /** --as with a fresh code of the actor's own (the actor has MFA). */
   const asWithCode = async (who: Account, args: string[], e: NodeJS.ProcessEnv = env) =>
@@ -100,7 +101,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
     fx = makeFixtures(knex, keyB64, 'devices-test');
     // acme requires MFA: its admin acts only once enrolled (rule 4, --as included)
     await enrol(ALICE);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await db?.close();
@@ -233,11 +234,11 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       const login = await cli(['login', '--as', HEIDI.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${HEIDI.password}\n${await nextCode(heidi)}\n`, phone);
       const id = ok(login).trustedDevice.id;
       expect(ok(await cli(['login', '--as', HEIDI.email, '--password-stdin', '--json'], `${HEIDI.password}\n`, phone)).secondFactor).toBe('device');
-      await knex('trusted_devices').where('id', id).update({ expires_at: Date.now() - 1_000 });
+      await knex('trusted_devices').where('id', id).update({ expires_at: testNow() - 1_000 });
       // this machine's copy still says the device is good for 30 days
       const local = Object.values(JSON.parse(readFileSync(devicesFile(phone), 'utf8')) as Record<string, { deviceId: number; expiresAt: string }>);
       expect(local).toEqual([expect.objectContaining({ deviceId: id })]);
-      expect(Date.parse(local[0]!.expiresAt)).toBeGreaterThan(Date.now() + 29 * DAY_MS);
+      expect(Date.parse(local[0]!.expiresAt)).toBeGreaterThan(testNow() + 29 * DAY_MS);
       expectCodeNeeded(await cli(['login', '--as', HEIDI.email, '--password-stdin'], `${HEIDI.password}\n`, phone), /expired/);
     });
 
@@ -317,7 +318,9 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect((await statusOf(DEVON)).recoveryCodesLeft).toBe(10);
       // one code, four processes at once: accepted exactly once
       const race = await Promise.all(
-        Array.from({ length: 4 }, () => as(DEVON, ['verify', '--recovery-code', fresh[9]!, '--json'])),
+        Array.from({ length: 4 }, () =>
+          runCliProcess(['--db', url, '--as', DEVON.email, '--password-stdin', 'verify', '--recovery-code', fresh[9]!, '--json'], { env, stdin: `${DEVON.password}\n`, timeoutMs: 60_000 }),
+        ),
       );
       expect(race.map((r) => r.code).sort(), race.map(describeRun).join('\n')).toEqual([0, 1, 1, 1]);
       expect((await statusOf(DEVON)).recoveryCodesLeft).toBe(9);
@@ -389,7 +392,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       ok(await as(BOB, ['devices', 'revoke', '--all', '--user', FRANK.email, '--yes', '--json']));
       ok(await as(SAM, ['disable', '--user', FRANK.email, '--ticket', 'SUP-77', '--reason', 'new phone lost too', '--yes', '--json']));
       await knex('audit_events').insert({
-        occurred_at: Date.now() - 3 * 3_600_000,
+        occurred_at: testNow() - 3 * 3_600_000,
         actor_user_id: null,
         actor_email: null,
         target_user_id: null,
@@ -454,7 +457,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect(mfa.length).toBeGreaterThan(resets.length);
       for (const r of mfa) expect(String(r.action).startsWith('mfa.')).toBe(true);
 
-      const startedAt = Date.now();
+      const startedAt = testNow();
       const recent = lines(await as(SAM, ['audit', '--json', '--limit', '100000', '--since', '1h']));
       expect(ids(recent)).not.toContain(oldEventId);
       for (const r of recent) expect(Date.parse(r.time)).toBeGreaterThanOrEqual(startedAt - 3_600_000);

@@ -23,8 +23,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { rotateKeys } from '../../src/core/keyRotation.js';
 import { keyFromBase64 } from '../../src/core/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
-import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
+import { advanceClock, testNow } from '../support/clock.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
 
 interface Account {
@@ -42,7 +43,6 @@ const member = (n: number): Account => ({ email: `member-${String(n).padStart(6,
 // deadline: when a member lacking MFA must have enrolled under a grace period (null: no grace, or MFA active)
 const MEMBER_FIELDS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline'];
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function connect(db: TestDatabase): Knex {
   if (db.dialect === 'sqlite') {
@@ -57,6 +57,8 @@ const newKeyBase64 = () => randomBytes(32).toString('base64');
 function cliHarness(getUrl: () => string, getEnv: () => NodeJS.ProcessEnv) {
   const cli = (args: string[], stdin?: string, env: NodeJS.ProcessEnv = getEnv()): Promise<CliResult> =>
     runCli(['--db', getUrl(), ...args], { env, stdin });
+  /** The same in a process of its own, for races between processes. */
+  const cliProcess = (args: string[], env: NodeJS.ProcessEnv = getEnv()): Promise<CliResult> => runCliProcess(['--db', getUrl(), ...args], { env });
   /** `args` acting as `who` (--as with the password on stdin). */
   const as = (who: Account, args: string[], env?: NodeJS.ProcessEnv) => cli([...args, '--as', who.email, '--password-stdin'], `${who.password}\n`, env);
   const ok = (r: CliResult): CliResult => {
@@ -94,7 +96,7 @@ function cliHarness(getUrl: () => string, getEnv: () => NodeJS.ProcessEnv) {
     const secret = secrets.get(who.email);
     if (!secret) throw new Error(`${who.email} has not been enrolled by this test`);
     const step = Math.max(currentStep(), (lastStep.get(who.email) ?? 0) + 1);
-    while (step > currentStep() + 1) await sleep(500);
+    while (step > currentStep() + 1) advanceClock(30_000 - (testNow() % 30_000) + 50); // to the next step, without waiting
     const r = await as(who, ['verify', '--code', totpAt(secret, step)], env);
     if (r.code === 0) lastStep.set(who.email, step);
     return r;
@@ -104,13 +106,13 @@ function cliHarness(getUrl: () => string, getEnv: () => NodeJS.ProcessEnv) {
   async function enrolAndTrust(who: Account, env?: NodeJS.ProcessEnv): Promise<void> {
     const secret = await enrol(who);
     const step = Math.max(currentStep(), (lastStep.get(who.email) ?? 0) + 1);
-    while (step > currentStep() + 1) await sleep(500);
+    while (step > currentStep() + 1) advanceClock(30_000 - (testNow() % 30_000) + 50); // to the next step, without waiting
     const r = await cli(['login', '--as', who.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${who.password}\n${totpAt(secret, step)}\n`, env);
     expect(JSON.parse(ok(r).stdout)).toMatchObject({ email: who.email, secondFactor: 'code', trustedDevice: { id: expect.any(Number) } });
     lastStep.set(who.email, step);
   }
 
-  return { cli, as, ok, json, ndjson, enrol, enrolAndTrust, verifyOwnCode };
+  return { cli, cliProcess, as, ok, json, ndjson, enrol, enrolAndTrust, verifyOwnCode };
 }
 
 // =================================================================================================
@@ -125,7 +127,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     () => env,
   );
 
-  const orgId = async (slug: string) => Number((await knex('organisations').where({ slug }).first('id')).id);
+  const orgId = async (slug: string) => Number((await knex('organisations').where({ slug }).first('id'))!.id);
   const memberEmails = async (slug: string, where: (q: Knex.QueryBuilder) => void = () => {}) => {
     const q = knex('organisation_members as m').join('users as u', 'u.id', 'm.user_id').where('m.organisation_id', await orgId(slug));
     where(q);
@@ -256,10 +258,10 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
       'csv-padded@acme.example': '  padded,  name  ',
     };
     const acme = await orgId('acme');
-    const now = Date.now();
+    const now = testNow();
     for (const [email, name] of Object.entries(awkward)) {
       await knex('users').insert({ email, name, password_hash: `$2b$10$${'x'.repeat(53)}`, role: 'developer', created_at: now });
-      const { id } = await knex('users').where({ email }).first('id');
+      const { id } = (await knex('users').where({ email }).first('id'))!;
       await knex('organisation_members').insert({ organisation_id: acme, user_id: Number(id), role: 'member', created_at: now });
     }
 
@@ -499,7 +501,7 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
   const newKey = keyFromBase64(NEW);
   const users = [1, 2, 3, 4, 5, 6].map(member);
   const withKey = (k: string): NodeJS.ProcessEnv => ({ ...baseEnv, PORTAL_MFA_KEY: k });
-  const { cli, ok, json, enrol, verifyOwnCode } = cliHarness(
+  const { cli, cliProcess, ok, json, enrol, verifyOwnCode } = cliHarness(
     () => url,
     () => withKey(OLD),
   );
@@ -531,7 +533,7 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
     // interrupted after one batch of two
     const deps = {
       knex,
-      clock: () => Date.now(),
+      clock: testNow,
       random: (n: number) => randomBytes(n),
       settings: DEFAULT_SETTINGS,
       origin: { host: os.hostname(), osUser: 'org-test' },
@@ -580,8 +582,8 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
     const newerFile = keyFile(NEWER);
     const rotateEnv = withKey(`${NEWER},${NEW}`);
     const [a, b] = await Promise.all([
-      cli(['keys', 'rotate', '--new-key-file', newerFile, '--json'], undefined, rotateEnv),
-      cli(['keys', 'rotate', '--new-key-file', newerFile, '--json'], undefined, rotateEnv),
+      cliProcess(['keys', 'rotate', '--new-key-file', newerFile, '--json'], rotateEnv),
+      cliProcess(['keys', 'rotate', '--new-key-file', newerFile, '--json'], rotateEnv),
     ]);
     const codes = [a.code, b.code].sort();
     if (codes[1] === 6) {
@@ -596,7 +598,7 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
     expect((await verifyOwnCode(users[1]!, withKey(NEWER))).code).toBe(0);
 
     // make the overlap certain: someone holds the lock
-    const now = Date.now();
+    const now = testNow();
     await knex('maintenance_locks').insert({ name: 'keys.rotate', holder: 'ops@bastion pid 4242', acquired_at: now, expires_at: now + 10 * 60_000 });
     try {
       const NEWEST = newKeyBase64();

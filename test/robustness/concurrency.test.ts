@@ -23,7 +23,8 @@ import type { Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyBase64, keyFromBase64, sealSecret } from '../../src/core/secretBox.js';
-import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+// Separate processes racing on one database is the point here (and better-sqlite3 is synchronous).
+import { describeRun, expectOneLineError, makeCliEnv, runCliProcess as runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
 import { ALICE, connect, DEVON, member, SAM, seedFullMfa, sleep, sqliteFile, startCli } from './helpers.js';

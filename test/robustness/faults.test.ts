@@ -20,7 +20,8 @@ import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
-import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+// Fault injection acts on the process (limits, descriptors, signals): every run is a real process.
+import { BIN, describeRun, expectOneLineError, makeCliEnv, runCliProcess as runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { mariadbUnavailableReason, startMariadb, type MariadbServer } from '../support/mariadbServer.js';
 import {

@@ -9,6 +9,7 @@ import knexFactory, { type Knex } from 'knex';
 import { expect } from 'vitest';
 import { sealSecret, keyFromBase64 } from '../../src/core/secretBox.js';
 import { BIN, describeRun, type CliResult } from '../support/cli.js';
+import { nodeClockArgs } from '../support/clock.js';
 import type { TestDatabase } from '../support/databases.js';
 import { isSqlite } from '../../src/db/transaction.js';
 
@@ -34,7 +35,7 @@ export function connect(db: TestDatabase): Knex {
 export const sqliteFile = (db: Pick<TestDatabase, 'url'>) => db.url.slice('sqlite:'.length);
 
 
-export async function tableNames(knex: Knex): Promise<string[]> {
+async function tableNames(knex: Knex): Promise<string[]> {
   if (isSqlite(knex)) {
     const rows = await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`);
     return (rows as { name: string }[]).map((r) => r.name);
@@ -87,7 +88,7 @@ export async function auditRows(knex: Knex): Promise<Record<string, unknown>[]> 
 }
 
 /** `sqlite3 FILE .dump` without the audit_events rows (refusals are audited by design). */
-export function sqliteDumpWithoutAudit(file: string): string {
+function sqliteDumpWithoutAudit(file: string): string {
   const dump = execFileSync('sqlite3', [file, '.dump'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   return dump
     .split('\n')
@@ -96,7 +97,7 @@ export function sqliteDumpWithoutAudit(file: string): string {
 }
 
 let sqlite3Available: boolean | undefined;
-export function haveSqlite3(): boolean {
+function haveSqlite3(): boolean {
   if (sqlite3Available === undefined) {
     try {
       execFileSync('sqlite3', ['-version'], { stdio: 'ignore' });
@@ -202,7 +203,7 @@ export interface RunningCli {
 }
 
 export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; stdin?: string }): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], { env: opts.env, cwd: opts.env.HOME as string, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeClockArgs(), BIN, ...args], { env: opts.env, cwd: opts.env.HOME as string, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let partial = '';
   let out = '';
@@ -275,12 +276,12 @@ export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string):
   return secrets;
 }
 
-export function sha256(s: string): string {
+function sha256(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex');
 }
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-export function base32(buf: Buffer): string {
+function base32(buf: Buffer): string {
   let bits = 0;
   let value = 0;
   let out = '';

@@ -1,5 +1,5 @@
 /**
- * Black-box runner for the BUILT binary (bin/portal-mfa.js → dist/src/cli/main.js).
+ * Runners for the BUILT CLI (dist/src/cli/main.js; bin/portal-mfa.js for subprocesses).
  * Build first: `npx tsc -p tsconfig.json` (`npm test` does).
  *
  *   const cli = makeCliEnv();                       // fresh HOME / XDG dirs, no PORTAL_MFA_* leaking in
@@ -7,14 +7,23 @@
  *   expect(r.code).toBe(0);
  *   expectOneLineError(await runCli(['bogus'], { env: cli.env }), 2);
  *
+ * runCli calls `run(argv, deps)` in this process, with in-memory stdin/stdout/stderr (no TTY) and
+ * the test clock (test/support/clock.ts): no process start-up, and a test that needs the next TOTP
+ * step advances the clock instead of sleeping. runCliProcess starts `node bin/portal-mfa.js` for
+ * the tests where the process is the point: the launcher, exit status of the real binary,
+ * signals, closed or full descriptors, and concurrent runs racing on SQLite (better-sqlite3 is
+ * synchronous: two in-process runs waiting on each other's lock would block the one thread).
+ *
  * Temp homes are removed after the test file that created them (and at process exit).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, expect } from 'vitest';
+import { nodeClockArgs, testNow } from './clock.js';
 
 export interface CliResult {
   code: number;
@@ -87,33 +96,136 @@ export function makeCliEnv(extra: NodeJS.ProcessEnv = {}): CliEnv {
 
 const SIGNALS = os.constants.signals as Record<string, number>;
 
-/**
- * Spawn `node bin/portal-mfa.js ...args` with exactly `opts.env`. stdin is a pipe: `opts.stdin`
- * is written and then stdin is ended (ended at once when undefined), so the CLI never sees a TTY.
- * Resolves with the exit code (a signal N becomes 128+N); rejects if the process is still running
- * after `timeoutMs` (it is killed first), with what it printed so far.
- */
-export async function runCli(
-  args: string[],
-  opts: { env: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number; cwd?: string },
-): Promise<CliResult> {
+export interface RunOptions {
+  env: NodeJS.ProcessEnv;
+  /** written to stdin, which is then ended (ended at once when undefined) */
+  stdin?: string;
+  timeoutMs?: number;
+}
+
+function checkedEnv(env: NodeJS.ProcessEnv | undefined): Record<string, string> {
   if (!existsSync(BUILT_MAIN)) {
     throw new Error(`runCli: ${path.relative(REPO_ROOT, BUILT_MAIN)} is missing — build first: npx tsc -p tsconfig.json`);
   }
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.env ?? {})) {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env ?? {})) {
     if (v === undefined) continue;
     if (typeof v !== 'string') {
       // e.g. `{ ...makeCliEnv() }` instead of `makeCliEnv().env`
       throw new Error(`runCli: opts.env.${k} is a ${typeof v}, not a string — pass makeCliEnv().env, not the CliEnv itself`);
     }
-    env[k] = v;
+    out[k] = v;
   }
+  return out;
+}
+
+/** A write stream that keeps what it is given (stdout/stderr of an in-process run). */
+class Capture extends Writable {
+  private readonly chunks: Buffer[] = [];
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
+    this.chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    done();
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+type Run = (argv: string[], deps: Record<string, unknown>) => Promise<number>;
+let loadedRun: Promise<Run> | undefined;
+
+/**
+ * In-process runs on SQLite take turns. better-sqlite3 is synchronous: a run waiting for another
+ * run's write lock would block this thread (busy_timeout) while the holder, on the same thread,
+ * can never finish. Runs on MariaDB (mysql2 is asynchronous) may overlap, so they can race.
+ */
+let sqliteTurn: Promise<unknown> = Promise.resolve();
+
+function targetsMysql(args: string[], env: Record<string, string>): boolean {
+  const i = args.lastIndexOf('--db');
+  const flag = i >= 0 ? args[i + 1] : args.find((a) => a.startsWith('--db='))?.slice('--db='.length);
+  return /^mysql:/i.test(flag ?? env.PORTAL_MFA_DB ?? '');
+}
+
+/**
+ * Run `portal-mfa ...args` in this process: `run(args, { env, io, clock })` from the built
+ * dist/src/cli/main.js with exactly `opts.env`, stdin holding `opts.stdin` (no TTY anywhere, so
+ * no prompts and no colour unless the env forces it) and the test clock. Resolves with the exit
+ * code run() returns; rejects if it has not returned after `timeoutMs` (default 60 s).
+ *
+ * Process-global state run() does not take from its deps: the working directory (relative paths
+ * resolve against this worker's, not HOME — pass absolute paths, or use runCliProcess with `cwd`),
+ * process.pid (shared by concurrent runs) and the os user/host recorded as the audit origin.
+ */
+export async function runCli(args: string[], opts: RunOptions): Promise<CliResult> {
+  const env = checkedEnv(opts.env);
+  loadedRun ??= import(pathToFileURL(BUILT_MAIN).href).then((m: { run: Run }) => m.run);
+  const run = await loadedRun;
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const color = (isTTY: boolean) => {
+    if (args.includes('--no-color') || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
+    return (env.CLICOLOR_FORCE !== undefined && env.CLICOLOR_FORCE !== '' && env.CLICOLOR_FORCE !== '0') || isTTY;
+  };
+  const io = {
+    stdin: Readable.from(opts.stdin === undefined || opts.stdin === '' ? [] : [Buffer.from(opts.stdin)]),
+    stdout,
+    stderr,
+    stdinIsTTY: false,
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    color: color(false),
+    colorErr: color(false),
+    canPrompt: false,
+  };
+  // Nothing can be killed in-process: the limit only names a run that hangs. It is the hook limit,
+  // as a run waits its turn (SQLite) and shares this thread with concurrent runs (MariaDB).
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const go = async (): Promise<number> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `portal-mfa ${args.join(' ')} (in-process) did not finish within ${timeoutMs} ms\n` +
+                `--- stdout ---\n${stdout.text()}\n--- stderr ---\n${stderr.text()}`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([run(args, { env, io, clock: testNow }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let running: Promise<number>;
+  if (targetsMysql(args, env)) {
+    running = go();
+  } else {
+    running = sqliteTurn.then(go, go);
+    sqliteTurn = running.catch(() => undefined);
+  }
+  const code = await running;
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/**
+ * Spawn `node bin/portal-mfa.js ...args` (on the test clock, see nodeClockArgs) with exactly
+ * `opts.env`. stdin is a pipe: `opts.stdin` is written and then stdin is ended (ended at once when
+ * undefined), so the CLI never sees a TTY. Resolves with the exit code (a signal N becomes 128+N);
+ * rejects if the process is still running after `timeoutMs` (it is killed first), with what it
+ * printed so far.
+ */
+export async function runCliProcess(args: string[], opts: RunOptions & { cwd?: string }): Promise<CliResult> {
+  const env = checkedEnv(opts.env);
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const cwd = opts.cwd ?? (env.HOME && existsSync(env.HOME) ? env.HOME : os.tmpdir());
 
   return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeClockArgs(), BIN, ...args], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -167,7 +279,7 @@ export function describeRun(r: CliResult): string {
 }
 
 /** A node/V8 stack frame such as "at foo (/x/y.js:1:2)", "at file:///x.js:3:4" or "at node:internal/x:5:6". */
-const STACK_FRAME = /\bat\s+(?:async\s+)?(?:[\w$.<>\[\] ]+\s+\()?(?:file:\/\/|node:|\/|[A-Za-z]:\\)[^\s)]*:\d+:\d+\)?/;
+const STACK_FRAME = /\bat\s+(?:async\s+)?(?:[\w$.<>[\] ]+\s+\()?(?:file:\/\/|node:|\/|[A-Za-z]:\\)[^\s)]*:\d+:\d+\)?/;
 
 /**
  * Assert a failed run: exit `code`, and stderr is exactly one non-empty line (a trailing newline

@@ -91,7 +91,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
 }
 
 /** Both dialects; `skip` is the reason string when the dialect cannot run here. */
-export const dialects: { dialect: Dialect; skip: string | false }[] = [
+const dialects: { dialect: Dialect; skip: string | false }[] = [
   { dialect: 'sqlite', skip: false },
   {
     dialect: 'mysql',

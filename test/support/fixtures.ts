@@ -3,7 +3,7 @@
  * (createPortalMfa) — never through repositories or internal helpers — so a fixture goes through
  * the same sign-in, authorisation, re-authentication and audit as the binary does.
  *
- * Codes: the binary runs on the real clock, so a fixture that needs TOTP codes runs on a clock ten
+ * Codes: the binary runs on the test clock (test/support/clock.ts), so a fixture that needs TOTP codes runs on a clock ten
  * minutes in the past (steps the tests will never use in real time). Later fixtures that need a
  * fresh second factor (trusting a device after real-time codes were used) sign in with one of the
  * recovery codes the enrolment returned, which spends no TOTP step.
@@ -15,6 +15,7 @@ import type { MfaDeps } from '../../src/core/deps.js';
 import type { SecondFactorProof } from '../../src/core/secondFactor.js';
 import type { IssuedDevice } from '../../src/core/trustedDevices.js';
 import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
+import { testNow } from './clock.js';
 import { currentStep, totpAt } from './independentTotp.js';
 import { makeDeps, type Account, type Totp } from './scenario.js';
 
@@ -30,14 +31,14 @@ export interface FullMfaOptions {
   label?: string;
 }
 
-export interface FullMfa extends Enrolled {
+interface FullMfa extends Enrolled {
   device: IssuedDevice;
   session: { token: string; expiresAt: number };
 }
 
 export interface Fixtures {
   deps: MfaDeps;
-  /** the core API on the real clock */
+  /** the core API on the test clock */
   mfa: PortalMfa;
   /** the core API on another clock */
   at(clock: () => number): PortalMfa;
@@ -83,7 +84,7 @@ export function makeFixtures(knex: Knex, keyB64: string, host: string): Fixtures
   }
 
   async function giveFullMfa(a: Account, opts: FullMfaOptions = {}): Promise<FullMfa> {
-    const past = Date.now() - PAST_MS;
+    const past = testNow() - PAST_MS;
     const enrolled = await enrolAt(a, past);
     // thirty seconds later (still ten minutes ago) the next step signs in with a code
     const api = at(() => past + 30_000);
@@ -102,7 +103,7 @@ export function makeFixtures(knex: Knex, keyB64: string, host: string): Fixtures
     at,
     user,
     signIn,
-    enrol: (a) => enrolAt(a, Date.now() - PAST_MS),
+    enrol: (a) => enrolAt(a, testNow() - PAST_MS),
     trustDevice,
     giveFullMfa,
   };

@@ -3,9 +3,10 @@
  * shares no code with src/core/totp.ts: base32 decode + HMAC + dynamic truncation by hand.
  */
 import { createHmac } from 'node:crypto';
+import { advanceClock, testNow } from './clock.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-export const PERIOD_S = 30;
+const PERIOD_S = 30;
 
 export function base32ToBytes(secret: string): Buffer {
   const clean = secret.replace(/[\s=]/g, '').toUpperCase();
@@ -35,24 +36,19 @@ export function totpAt(secret: string, step: number): string {
   return String(bin % 1_000_000).padStart(6, '0');
 }
 
-export function currentStep(nowMs: number = Date.now()): number {
+export function currentStep(nowMs: number = testNow()): number {
   return Math.floor(nowMs / 1000 / PERIOD_S);
 }
 
 /**
- * Wait until at least `marginMs` (default 3 s, more if the caller needs several CLI runs to
- * finish inside one step) remain in the current 30 s step, then return that step. Callers then
- * compute codes relative to it, so a test never straddles a step boundary by accident.
+ * Make sure at least `marginMs` (default 3 s, more if the caller needs several CLI runs to
+ * finish inside one step) remain in the current 30 s step — by advancing the test clock to the
+ * next step, not by sleeping — then return that step. Callers then compute codes relative to it,
+ * so a test never straddles a step boundary by accident.
  */
 export async function safeStep(marginMs = 3_000): Promise<number> {
   const periodMs = PERIOD_S * 1000;
-  const left = periodMs - (Date.now() % periodMs);
-  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 50));
+  const left = periodMs - (testNow() % periodMs);
+  if (left < marginMs) advanceClock(left + 50);
   return currentStep();
-}
-
-/** The current code, after waiting out a nearby step boundary. */
-export async function freshCode(secret: string, marginMs = 3_000): Promise<{ code: string; step: number }> {
-  const step = await safeStep(marginMs);
-  return { code: totpAt(secret, step), step };
 }

@@ -33,8 +33,8 @@ import mysql from 'mysql2/promise';
 
 const execFileP = promisify(execFile);
 
-export const TEST_USER = 'pmfa';
-export const TEST_PASSWORD = 'pmfa-test-pw';
+const TEST_USER = 'pmfa';
+const TEST_PASSWORD = 'pmfa-test-pw';
 export const ENV_URL = 'PORTAL_MFA_TEST_MYSQL_URL';
 
 export interface MariadbServer {
@@ -112,7 +112,7 @@ export function mariadbUnavailableReason(): string | null {
 // ---------------------------------------------------------------------------
 // helpers
 
-export async function findFreePort(): Promise<number> {
+async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

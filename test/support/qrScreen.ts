@@ -55,14 +55,14 @@ export function extractQrBlock(screen: string): string[] {
   return best;
 }
 
-export interface Raster {
+interface Raster {
   data: Uint8ClampedArray;
   width: number;
   height: number;
 }
 
 /** The modules of a compact block: true = light. */
-export function blockModules(block: string[]): boolean[][] {
+function blockModules(block: string[]): boolean[][] {
   const modules: boolean[][] = [];
   for (const line of block) {
     const top: boolean[] = [];
@@ -79,12 +79,12 @@ export function blockModules(block: string[]): boolean[][] {
 }
 
 /** Rasterise the block into RGBA: `scale` px per module, a light quiet zone of `quiet` modules. */
-export function rasteriseQr(block: string[], opts: { scale?: number; quiet?: number } = {}): Raster {
+function rasteriseQr(block: string[], opts: { scale?: number; quiet?: number } = {}): Raster {
   return rasteriseModules(blockModules(block), opts);
 }
 
 /** Rasterise a module grid (true = light) into RGBA, as a camera would see it. */
-export function rasteriseModules(modules: boolean[][], opts: { scale?: number; quiet?: number } = {}): Raster {
+function rasteriseModules(modules: boolean[][], opts: { scale?: number; quiet?: number } = {}): Raster {
   const scale = opts.scale ?? 8;
   const quiet = opts.quiet ?? 4;
   const cols = modules[0]!.length;

@@ -7,13 +7,14 @@ import type { Knex } from 'knex';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { keyFromBase64 } from '../../src/core/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
+import { advanceClock, testNow } from './clock.js';
 import { safeStep, totpAt } from './independentTotp.js';
 
 export interface Account {
   email: string;
   password: string;
 }
-export const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
+const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
 export const ALICE = acct('alice', 'alice@acme.example');
 export const BOB = acct('bob', 'bob@globex.example');
 export const OLIVIA = acct('olivia', 'olivia@partners.example');
@@ -25,8 +26,6 @@ export const DEVON = acct('devon', 'devon@example.com');
 export const SAM = acct('sam', 'sam@support.example');
 /** `demo --members N` accounts */
 export const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A TOTP secret and the last step the server accepted for it. */
 export interface Totp {
@@ -43,16 +42,16 @@ export async function nextCode(t: Totp): Promise<string> {
       t.last = step;
       return totpAt(t.secret, step);
     }
-    await sleep(30_000 - (Date.now() % 30_000) + 50);
+    advanceClock(30_000 - (testNow() % 30_000) + 50); // the next step, without waiting for it
   }
 }
 
-/** MfaDeps for calling core services in-process on a test database (real clock and randomness). */
+/** MfaDeps for calling core services in-process on a test database (the test clock, real randomness). */
 export function makeDeps(knex: Knex, keyB64: string, host: string): MfaDeps {
   const key = keyFromBase64(keyB64);
   return {
     knex,
-    clock: () => Date.now(),
+    clock: testNow,
     random: (n) => randomBytes(n),
     settings: { ...DEFAULT_SETTINGS },
     origin: { host, osUser: 'tester' },

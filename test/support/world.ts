@@ -17,7 +17,7 @@ import { migrateLatest } from '../../src/db/schema.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { totpAt } from './independentTotp.js';
 
-export const T0 = Date.UTC(2026, 11, 1, 12, 0, 5);
+const T0 = Date.UTC(2026, 11, 1, 12, 0, 5);
 
 export interface World {
   db: Database;

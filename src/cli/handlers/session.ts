@@ -3,7 +3,7 @@ import type { Actor } from '../../core/actor.js';
 import type { PortalMfa } from '../../core/api.js';
 import { isPortalMfaError, usageError, wrongState } from '../../core/errors.js';
 import { validateLabel } from '../../core/trustedDevices.js';
-import { checkProofFlags, classifyProof, dbKey, portal, proofFromFlags, readPassword } from '../actor.js';
+import { checkProofFlags, classifyProof, dbKey, forgetRefusedDevice, portal, proofFromFlags, readPassword } from '../actor.js';
 import { parseEmail } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { describeDrift } from '../describe.js';
@@ -39,6 +39,7 @@ async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: str
           accessCodeAllowed: true,
           // an explicit --code is always verified; the stored device only when no proof is given
           deviceToken: explicit === undefined ? store.getDevice(dbKey(ctx), email)?.token : undefined,
+          onDeviceRefused: forgetRefusedDevice(ctx, store, email),
           ask: ctx.io.canPrompt ? async () => classifyProof(await ctx.prompter.input('Authentication code (or a recovery or access code):', 'pass --code CODE or --code -')) : undefined,
         },
       });
