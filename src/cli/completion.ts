@@ -7,8 +7,8 @@ import { usageError } from '../core/errors.js';
  * time (the slugs, when the database is reachable; nothing otherwise), with the --db / --profile
  * already typed on the line passed along.
  */
-export type Shell = 'bash' | 'zsh' | 'fish';
-export const SHELLS: Shell[] = ['bash', 'zsh', 'fish'];
+type Shell = 'bash' | 'zsh' | 'fish';
+const SHELLS: Shell[] = ['bash', 'zsh', 'fish'];
 
 interface Flag {
   name: string; // --org

@@ -38,7 +38,7 @@ const KEYS = {
   as: 'as',
 } as const satisfies Record<string, keyof Profile>;
 
-export function configFilePath(env: NodeJS.ProcessEnv): string {
+function configFilePath(env: NodeJS.ProcessEnv): string {
   return join(configDir(env), 'config.toml');
 }
 

@@ -21,7 +21,7 @@ export interface PtyOptions {
 }
 
 /** One cell of the rendered screen. */
-export interface ScreenCell {
+interface ScreenCell {
   char: string;
   /** palette index of the foreground / background colour, or -1 for the default */
   fg: number;
@@ -125,6 +125,3 @@ export class PtySession {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 }
-
-/** The BIN path (for tests that also run the binary without a terminal). */
-export const PTY_BIN = BIN;

@@ -5,7 +5,7 @@
  * example that drifts from the flags fails here.
  */
 import { existsSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLES, commandPath } from '../../src/cli/commands/examples.js';
 import { buildProgram, README_PLACEHOLDER } from '../../src/cli/main.js';

@@ -101,7 +101,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'notify send': ['portal-mfa notify send', 'portal-mfa notify send --limit 100'],
   completion: [
     'portal-mfa completion bash > ~/.local/share/bash-completion/completions/portal-mfa',
-    'portal-mfa completion zsh > "${fpath[1]}/_portal-mfa"',
+    'mkdir -p ~/.zfunc && portal-mfa completion zsh > ~/.zfunc/_portal-mfa    # fpath=(~/.zfunc $fpath) in ~/.zshrc',
     'portal-mfa completion fish > ~/.config/fish/completions/portal-mfa.fish',
   ],
   help: ['portal-mfa help org users', 'portal-mfa help exit-codes'],

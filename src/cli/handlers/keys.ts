@@ -36,7 +36,10 @@ export async function rotate(ctx: CommandContext, opts: { newKeyFile: string }):
   let result: Awaited<ReturnType<typeof rotateKeys>>;
   try {
     result = await rotateKeys(deps, newKey, {
-      onProgress: (done, total) => (progress ??= makeProgress({ label: 're-encrypting', total })).update(done, total),
+      onProgress: (done, total) => {
+        progress ??= makeProgress({ label: 're-encrypting', total });
+        progress.update(done, total);
+      },
       onLocked,
       onComplete,
     });
