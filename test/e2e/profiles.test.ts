@@ -7,11 +7,11 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveMailConfig } from '../../src/cli/config.js';
 import { loadProfile } from '../../src/cli/profiles.js';
 import { makeCliEnv } from '../support/cli.js';
-import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.js';
+import { describeEachDatabase } from '../support/databases.js';
 import { runInProcess } from '../support/inProcess.js';
 
 describe('config profiles', () => {
@@ -123,14 +123,10 @@ describe('config profiles', () => {
   });
 });
 
-describe.skipIf(dialects.find((d) => d.dialect === 'mysql')?.skip)('db_password_file [mysql]', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase('mysql');
-  });
-  afterAll(async () => db?.drop());
-
-  it('supplies the password of a mysql URL given without one; the password is never printed', async () => {
+describeEachDatabase('db_password_file', (getDb) => {
+  it('supplies the password of a mysql URL given without one; the password is never printed', async ({ skip }) => {
+    const db = getDb();
+    if (db.dialect !== 'mysql') return skip(); // a password is a MySQL matter
     const env = makeCliEnv().env;
     const url = new URL(db.url);
     const password = decodeURIComponent(url.password);
