@@ -12,8 +12,8 @@ if (fast) {
     fast === 'version'
       ? // the version needs nothing else loaded
         JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version + '\n'
-      : // help pre-rendered at build time (scripts/render-help.mjs)
-        readFileSync(new URL('../dist/help.txt', import.meta.url), 'utf8');
+      : // help pre-rendered at build time (scripts/render-help.mjs), with this package's README path
+        readFileSync(new URL('../dist/help.txt', import.meta.url), 'utf8').replace('{{README}}', decodeURIComponent(new URL('../README.md', import.meta.url).pathname));
   const buf = Buffer.from(text);
   for (let off = 0; off < buf.length; ) {
     try {

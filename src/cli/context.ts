@@ -6,10 +6,11 @@ import type { Clock, Origin, RandomSource, Settings } from '../core/settings.js'
 import type { Database } from '../db/connect.js';
 import { describeTarget, type DatabaseTarget } from '../db/url.js';
 import { resolveSmtpConfig, type SmtpConfig } from '../mail/smtpConfig.js';
-import { resolveDatabaseTarget, resolveSettings, type GlobalOptions } from './config.js';
+import { resolveDatabaseTarget, resolveMailConfig, resolveSettings, withProfileDefaults, type GlobalOptions } from './config.js';
 import { readAll, type IOStreams } from './io.js';
 import { keyFileStamp, loadKeyring, missingGeneratedKeyFile } from './keySource.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from './prompter.js';
+import { loadProfile, type Profile } from './profiles.js';
 import { Output } from './render.js';
 
 /** What every command runs with: streams, prompts, configuration and a lazily opened database. */
@@ -18,7 +19,12 @@ export interface CommandContext {
   io: IOStreams;
   out: Output;
   prompter: Prompter;
+  /** flags, with the profile's `as` / `key_file` filled in under flags and environment */
   globals: GlobalOptions;
+  /** the selected config profile (SPEC §8), if any */
+  profile: Profile | undefined;
+  /** SMTP settings: environment over profile */
+  mail: { smtpUrl?: string; mailFrom?: string };
   settings: Settings;
   clock: Clock;
   random: RandomSource;
@@ -49,10 +55,14 @@ export interface ContextDeps {
   random?: RandomSource;
 }
 
-export function createContext(globals: GlobalOptions, deps: ContextDeps): CommandContext {
+export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandContext {
   const { env, io } = deps;
-  const settings = resolveSettings(env);
-  const smtp = resolveSmtpConfig(env);
+  const profile = loadProfile(flags.profile, env);
+  const globals = withProfileDefaults(flags, env, profile);
+  const settings = resolveSettings(env, profile);
+  const mail = resolveMailConfig(globals, env, profile);
+  // the profile's smtp_url / mail_from stand in for the variables (environment wins, SPEC §8)
+  const smtp = resolveSmtpConfig({ ...env, PORTAL_MFA_SMTP_URL: mail.smtpUrl, PORTAL_MFA_MAIL_FROM: mail.mailFrom });
   const out = new Output(io, { json: Boolean(globals.json), quiet: Boolean(globals.quiet) });
   const prompter = deps.prompter ?? (io.canPrompt ? terminalPrompter(io) : nonInteractivePrompter());
   let target: DatabaseTarget | undefined;
@@ -66,7 +76,7 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
   let stdinConsumed = false;
 
   const lines = async () => (stdinLines ??= (await readAll(io.stdin)).split(/\r?\n/));
-  const getTarget = () => (target ??= resolveDatabaseTarget(globals, env));
+  const getTarget = () => (target ??= resolveDatabaseTarget(globals, env, profile));
 
   return {
     env,
@@ -74,6 +84,8 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Comman
     out,
     prompter,
     globals,
+    profile,
+    mail,
     settings,
     clock: deps.clock ?? (() => Date.now()),
     random: deps.random ?? ((n) => randomBytes(n)),

@@ -12,8 +12,8 @@ export interface DeliveryProgress {
 /** The progress bar of src/cli/progress.ts for a large delivery (a terminal's stderr only, never with --quiet). */
 export async function deliveryProgress(ctx: CommandContext, total: number): Promise<DeliveryProgress> {
   if (total < PROGRESS_FROM) return { update() {}, stop() {} };
-  const bar = await startProgress(ctx, total, 'sending notices');
-  return { update: () => bar.increment(), stop: () => bar.stop() };
+  const bar = await startProgress(ctx, { label: 'sending notices', total });
+  return { update: (done, all) => bar.update(done, all), stop: () => bar.done() };
 }
 
 /** SMTP connections used at once: enough to be quick, few enough for a relay's per-client limit. */

@@ -6,25 +6,45 @@ import { groupSecret } from '../core/totp.js';
 import { parseCode } from '../core/verification.js';
 import type { CommandContext } from './context.js';
 import { describeDrift } from './describe.js';
-import { parseQrMode, renderQr, type QrMode } from './qr.js';
+import { chooseQr, parseQrMode, type QrMode } from './qr.js';
+import { wrapWords } from './render.js';
 
-/** Print what the phone needs: the QR code (on a terminal), the manual key and a clock hint. */
+/** Print what the phone needs: the manual key, a clock hint and the QR code that fits the terminal. */
 export async function showPendingEnrolment(ctx: CommandContext, pending: PendingEnrolment, qr: QrMode): Promise<void> {
   const s = ctx.out.style;
   // with --json stdout carries the document only: what the phone needs goes to the terminal on stderr
   const w = (text: string) => (ctx.out.json ? ctx.io.stderr.write(text + '\n') : ctx.out.line(text));
+  const shownOn = (ctx.out.json ? ctx.io.stderr : ctx.io.stdout) as { columns?: number; rows?: number };
+  const onTerminal = ctx.out.json ? ctx.io.stderrIsTTY : ctx.io.stdoutIsTTY;
+  const columns = onTerminal ? shownOn.columns : undefined;
   // The QR code comes last, right above the code prompt, so it is what stays on the screen.
-  w(`Key for manual entry (time-based, 6 digits, 30 seconds):  ${s.bold(groupSecret(pending.secret))}`);
-  w(s.dim(`Hint: the phone's clock must be right — set it to update automatically.`));
-  if (qr === 'none') return;
-  const code = await renderQr(pending.otpauthUri, qr);
-  const lines = code.split('\n').length;
-  const rows = (ctx.io.stdout as { rows?: number }).rows;
-  if (rows !== undefined && rows < lines + 2) {
-    w(ctx.out.style.yellow(`The QR code needs ${lines + 2} lines; this terminal has ${rows}: enlarge it (or scroll up) to scan.`));
+  // Prose is wrapped between words and the key between groups: the terminal never breaks either.
+  for (const line of wrapWords('Key for manual entry (time-based, 6 digits, 30 seconds):', columns)) w(line);
+  for (const line of keyLines(groupSecret(pending.secret), columns)) w(`  ${s.bold(line)}`);
+  for (const line of wrapWords(`Hint: the phone's clock must be right — set it to update automatically.`, columns)) w(s.dim(line));
+  const choice = await chooseQr(pending.otpauthUri, qr, { columns, rows: onTerminal ? shownOn.rows : undefined, color: ctx.io.color });
+  if (!choice) return;
+  // the note comes first: never after a QR code it would push off the screen
+  if (choice.note) ctx.out.warn(wrapWords(choice.note, columns === undefined ? undefined : columns - 'warning: '.length).join('\n'));
+  if (!choice.print) return;
+  for (const line of wrapWords(`Scan with Google Authenticator, Authy, LastPass Authenticator or any TOTP app:`, columns)) w(line);
+  w(choice.print.text);
+}
+
+/** The grouped key ("ABCD EFGH …") in lines that fit the terminal, broken only between groups. */
+export function keyLines(grouped: string, columns: number | undefined, indent = 2): string[] {
+  const groups = grouped.split(' ');
+  const width = Math.max(4, (columns ?? Infinity) - indent);
+  const lines: string[] = [];
+  let line = '';
+  for (const g of groups) {
+    if (line !== '' && line.length + 1 + g.length > width) {
+      lines.push(line);
+      line = g;
+    } else line = line === '' ? g : `${line} ${g}`;
   }
-  w(`Scan with Google Authenticator, Authy, LastPass Authenticator or any TOTP app:`);
-  w(code);
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 /** `--confirm CODE` (a string), `--no-confirm` (false), or neither: enroll's and replace's modes. */
@@ -55,17 +75,12 @@ const MAX_ATTEMPTS = 5;
  */
 export async function confirmInteractively(ctx: CommandContext, mfa: PortalMfa, actor: Actor, pending: PendingEnrolment, qr: QrMode): Promise<ConfirmedEnrolment> {
   await showPendingEnrolment(ctx, pending, qr);
-  const resume = pending.replacing ? 'portal-mfa replace --confirm -' : 'portal-mfa enroll --confirm -';
   for (let attempt = 1; ; attempt++) {
     let raw: string;
     try {
       raw = await ctx.prompter.input('Code from the app:', 'use enroll --no-confirm --json, then enroll --confirm CODE');
     } catch (e) {
-      if (isPortalMfaError(e) && e.kind === 'cancelled') {
-        throw cancelled(`cancelled: the ${pending.replacing ? 'new device' : 'enrolment'} is left pending and ${pending.replacing ? 'the old device still works' : 'MFA is not active'}`, {
-          hint: `finish with ${resume} (a code from the app on stdin), or start over`,
-        });
-      }
+      if (isPortalMfaError(e) && e.kind === 'cancelled') throw leftPending(actor.user.email, pending.replacing);
       throw e;
     }
     try {
@@ -78,6 +93,18 @@ export async function confirmInteractively(ctx: CommandContext, mfa: PortalMfa, 
       ctx.out.errorLine(e.message, e.hint);
     }
   }
+}
+
+/** Ctrl-C at the code prompt: the state the account is left in, and the ways on (exit 130). */
+function leftPending(email: string, replacing: boolean | undefined) {
+  if (replacing) {
+    return cancelled(`cancelled: the new device for ${email} is left pending; the old device still works`, {
+      hint: 'finish with portal-mfa replace --confirm - and a code from the new device on stdin, or start over with portal-mfa replace',
+    });
+  }
+  return cancelled(`cancelled: the enrolment of ${email} is left pending (MFA is not active)`, {
+    hint: 'finish with portal-mfa enroll --confirm - and a code from the app on stdin, start over with portal-mfa enroll, or cancel it with portal-mfa disable',
+  });
 }
 
 /** Recovery codes are shown once, on stdout, with what they are for. */

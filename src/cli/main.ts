@@ -8,8 +8,10 @@ import type { GlobalOptions } from './config.js';
 import type { CommandContext, ContextDeps } from './context.js';
 import { colorWanted, systemIO, type IOStreams } from './io.js';
 import { registerCommands } from './commands/index.js';
+import { addExamples } from './commands/examples.js';
+import { registerCompletionCommands } from './commands/completion.js';
 import { EXIT_CODES_HELP } from './exitCodesHelp.js';
-import { sanitizeCell } from './render.js';
+import { errorStyle, sanitizeCell } from './render.js';
 import { VERSION } from './version.js';
 
 export type Handler<O> = (ctx: CommandContext, opts: O, args: string[]) => Promise<void>;
@@ -20,10 +22,17 @@ export interface RunDeps extends Partial<ContextDeps> {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * Where the README of the installed package is: the launcher and `--help` replace this with the
+ * real path at run time (the pre-rendered help is built on another machine than it runs on).
+ */
+export const README_PLACEHOLDER = '{{README}}';
+const README_PATH = decodeURIComponent(new URL('../../../README.md', import.meta.url).pathname);
+
 /** Build the commander program. Commands are registered here and nowhere else. */
 export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: string) => void }): Command {
   const output = {
-    writeOut: io.out,
+    writeOut: (s: string) => io.out(s.replace(README_PLACEHOLDER, README_PATH)),
     writeErr: io.err,
     // commander puts "(Did you mean …?)" on a line of its own: errors stay one line
     outputError: (s: string, write: (s: string) => void) => write(oneLine(s) + '\n'),
@@ -37,6 +46,7 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
     .option('--password-stdin', 'read the actor\'s password from the first line of stdin')
     .option('--code <code>', 'a current code from the authenticator app (`-` reads it from stdin)')
     .option('--recovery-code <code>', 'a recovery code, in place of a code from the app (used up)')
+    .option('--profile <name>', 'settings from [profiles.NAME] of the config file (env PORTAL_MFA_PROFILE)')
     .option('--json', 'print one JSON document (NDJSON for streams) on stdout')
     .option('--no-color', 'no colour (also NO_COLOR)')
     .option('-y, --yes', 'skip confirmations')
@@ -46,24 +56,28 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
     .configureOutput(output)
     .exitOverride();
   program.helpCommand(false);
+  // every command's help lists the global flags too (inherited by the commands created below)
+  program.configureHelp({ showGlobalOptions: true });
   program
-    .command('help [topic]')
-    .description('show help for a command, or a topic: exit-codes')
-    .action((topic: string | undefined) => {
-      if (topic === 'exit-codes') {
+    .command('help [topic...]')
+    .description('show help for a command (help org users), or a topic: exit-codes')
+    .action((topic: string[]) => {
+      if (topic.length === 1 && topic[0] === 'exit-codes') {
         io.out(EXIT_CODES_HELP);
         return;
       }
-      if (topic === undefined) {
-        program.outputHelp();
-        return;
+      let cmd: Command = program;
+      for (const word of topic) {
+        const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+        if (!sub) throw new CommanderError(2, 'portal-mfa.unknownTopic', `error: no help topic or command named '${topic.join(' ')}' (see portal-mfa help)`);
+        cmd = sub;
       }
-      const cmd = program.commands.find((c) => c.name() === topic || c.aliases().includes(topic));
-      if (!cmd) throw new CommanderError(2, 'portal-mfa.unknownTopic', `error: no help topic or command named '${topic}'`);
       cmd.outputHelp();
     });
   registerCommands(program, act);
-  program.addHelpText('after', '\nExit codes: portal-mfa help exit-codes\nDocumentation: README.md');
+  registerCompletionCommands(program, act);
+  addExamples(program);
+  program.addHelpText('after', `\nHelp on a command: portal-mfa help COMMAND [SUBCOMMAND] (e.g. portal-mfa help org users)\nExit codes: portal-mfa help exit-codes\nDocumentation: ${README_PLACEHOLDER}`);
   // Every subcommand reports parse errors through the same override.
   for (const c of allCommands(program)) c.exitOverride().configureOutput(output).showSuggestionAfterError(true);
   return program;
@@ -82,15 +96,16 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
   const noColor = argv.includes('--no-color');
   const io: IOStreams = deps.io ?? systemIO(env, { noColor });
   const errColor = colorWanted(env, io.stderrIsTTY, noColor);
-  const red = (s: string) => (errColor ? `\u001b[31m${s}\u001b[39m` : s);
-  const dim = (s: string) => (errColor ? `\u001b[2m${s}\u001b[22m` : s);
+  // one colour system: chalk, as everywhere else (loaded only when stderr shows colour)
+  const errStyle = await errorStyle(errColor);
+  const red = (s: string) => errStyle.red(s);
+  const dim = (s: string) => errStyle.dim(s);
 
   const act: Act =
     <O>(handler: Handler<O>) =>
     async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      if (globals.as === undefined && env.PORTAL_MFA_AS) globals.as = env.PORTAL_MFA_AS;
       const { createContext } = await import('./context.js');
       if (io.stdoutIsTTY || io.color || io.colorErr) await (await import('./render.js')).loadTerminalSupport(io);
       const ctx = createContext(globals, { ...deps, env, io });

@@ -26,8 +26,31 @@ export async function loadTerminalSupport(io: Pick<IOStreams, 'stdoutIsTTY' | 'c
   if (io.stdoutIsTTY) stringWidth = (await import('string-width')).default;
 }
 
+/** The style of error lines (main.ts): chalk's on a colour terminal, loaded only then. */
+export async function errorStyle(on: boolean): Promise<Style> {
+  if (!on) return PLAIN;
+  const { Chalk } = await import('chalk');
+  return new Chalk({ level: 1 });
+}
+
 function makeStyle(on: boolean): Style {
   return on && chalkStyle ? chalkStyle : PLAIN;
+}
+
+/**
+ * A value with a colour: the text is data (sanitised by the renderer), the paint is applied
+ * after sanitising — so a colour is an escape the terminal obeys, and data can never carry one.
+ */
+export interface Painted {
+  text: string;
+  paint: keyof Style;
+}
+
+/** A cell of `fields`: plain data, or data with a colour. */
+export type Cell = string | Painted;
+
+export function painted(text: string, paint: keyof Style): Painted {
+  return { text, paint };
 }
 
 export interface Column<Row> {
@@ -111,9 +134,10 @@ export class Output {
     for (const row of cells) {
       const text = row
         .map((cell, i) => {
-          const padded = pad(cell, widths[i]!);
+          // colour the sanitised cell, then pad by its visible width
           const color = columns[i]!.color;
-          return color ? padded.replace(cell, color(cell, this.style)) : padded;
+          const shown = color ? color(cell, this.style) : cell;
+          return shown + ' '.repeat(Math.max(0, widths[i]! - stringWidth(cell)));
         })
         .join('  ')
         .trimEnd();
@@ -122,11 +146,12 @@ export class Output {
   }
 
   /** Key/value block for one record (status and similar). */
-  fields(pairs: [string, string][]): void {
+  fields(pairs: [string, Cell][]): void {
     if (this.opts.json) return;
     const width = Math.max(...pairs.map(([k]) => stringWidth(k)));
     for (const [k, v] of pairs) {
-      this.io.stdout.write(`${this.style.dim(k.padEnd(width))}  ${sanitizeCell(v)}\n`);
+      const shown = typeof v === 'string' ? sanitizeCell(v) : this.style[v.paint](sanitizeCell(v.text));
+      this.io.stdout.write(`${this.style.dim(k.padEnd(width))}  ${shown}\n`);
     }
   }
 }
@@ -156,17 +181,37 @@ export function escapeInvisibles(s: string, opts: { tab?: 'space' | 'keep' | 'es
   });
 }
 
+/**
+ * Prose for a terminal `columns` wide, broken at spaces (a word longer than a line stays whole),
+ * so the terminal never breaks a word; unchanged when the width is unknown (not a terminal).
+ * Plain text only: colour it after wrapping.
+ */
+export function wrapWords(text: string, columns: number | undefined): string[] {
+  if (columns === undefined || text.length <= columns) return [text];
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/ +/)) {
+    if (line !== '' && line.length + 1 + word.length > columns) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
 /** Text from data as it may be shown in a table cell, a key/value line or an error (SPEC §6). */
 export function sanitizeCell(s: string): string {
   return escapeInvisibles(s);
 }
 
+/**
+ * Times in JSON: ISO-8601 UTC to the second (`2026-12-01T14:03:05Z`). Stored times carry
+ * milliseconds, which only add noise to a report; every JSON time goes through here.
+ */
 export function isoOrNull(ms: number | null | undefined): string | null {
-  return ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString();
+  return ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Human time: ISO-8601 UTC without milliseconds. */
-export function humanTime(ms: number | null | undefined, none = '-'): string {
-  if (ms === null || ms === undefined) return none;
-  return new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+/** Human time, the one format of every human output: `2026-12-01 14:03 UTC` (see core/humanTime.ts). */
+export { humanTime, humanTimeUntil } from '../core/humanTime.js';

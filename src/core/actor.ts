@@ -11,6 +11,7 @@ import { dummyHashLike, verifyPassword } from './passwords.js';
 import { proveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
 import { hashToken, newToken } from './tokens.js';
 import { checkTrustedDevice } from './trustedDevices.js';
+import { humanTimeUntil } from './humanTime.js';
 
 /**
  * Who is acting (SPEC §2). An Actor is only ever made here — by signIn (password and second
@@ -83,7 +84,7 @@ async function checkPassword(deps: MfaDeps, email: string, user: UserRow | undef
     const until = await budgetSpentUntil(deps.knex, budget);
     if (until === null) return;
     await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action, outcome: 'locked', actor: who, target: who, reason: 'too many wrong passwords' }));
-    throw locked(`too many wrong passwords for ${email}; try again after ${new Date(until).toISOString()}`, { code: 'password_rate_limited' });
+    throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
   };
   await refuseIfSpent();
   const hash = user?.password_hash ?? dummyHashLike(await samplePasswordHash(deps.knex));

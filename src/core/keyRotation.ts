@@ -5,6 +5,7 @@ import type { MfaDeps } from './deps.js';
 import { configError, wrongState } from './errors.js';
 import { openSecret, sealSecret, type SecretKey } from './secretBox.js';
 import { decryptSecret } from './secrets.js';
+import { humanTimeUntil } from './humanTime.js';
 
 const LOCK = 'keys.rotate';
 const LOCK_TTL_MS = 5 * 60_000;
@@ -65,7 +66,7 @@ export async function rotateKeys(
   if (!(await acquireLock(deps.knex, LOCK, holder, deps.clock(), LOCK_TTL_MS))) {
     const other = await lockHolder(deps.knex, LOCK);
     throw wrongState(`another key rotation is running (${other?.holder ?? 'unknown'})`, {
-      hint: `wait for it to finish; a stale lock expires at ${other ? new Date(other.expires_at).toISOString() : 'soon'}`,
+      hint: `wait for it to finish; a stale lock expires at ${other ? humanTimeUntil(other.expires_at) : 'soon'}`,
     });
   }
   try {

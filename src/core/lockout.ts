@@ -6,6 +6,7 @@ import { recordAudit, type AuditParty } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { locked, wrongState } from './errors.js';
 import { queueNotification } from './notify/outbox.js';
+import { humanTimeUntil } from './humanTime.js';
 
 /**
  * Rule 11 in one place. Every counted attempt — codes, recovery codes, enrolment confirmations,
@@ -34,7 +35,7 @@ export function lockedError(target: Pick<UserRow, 'email'>, state: LockState) {
       hint: 'only an unlock by support or an organisation admin lifts it: portal-mfa unlock --user EMAIL',
     });
   }
-  return locked(`${target.email} is locked until ${new Date(state.until!).toISOString()} after too many failed attempts`, {
+  return locked(`${target.email} is locked until ${humanTimeUntil(state.until!)} after too many failed attempts`, {
     code: 'locked',
     hint: 'wait for the lock to expire, or ask support to unlock: portal-mfa unlock --user EMAIL',
   });

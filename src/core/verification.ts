@@ -8,6 +8,7 @@ import { locked, rejected, usageError, wrongState } from './errors.js';
 import { assertNotLocked, lockState, lockedError, registerFailure } from './lockout.js';
 import { decryptSecret } from './secrets.js';
 import { DEFAULT_TOTP, matchCode, normaliseCode } from './totp.js';
+import { humanTimeUntil } from './humanTime.js';
 
 export interface VerifyResult {
   driftSteps: number;
@@ -68,7 +69,7 @@ export async function verifyCredentialCode(deps: MfaDeps, target: UserRow, crede
   const outcome = await registerFailure(deps, credential.id, target, event);
   if (outcome.alreadyLocked) throw lockedError(target, outcome.alreadyLocked);
   if (outcome.lockedNow) {
-    const until = outcome.lockedNow.hard ? 'hard-locked until an unlock' : `locked until ${new Date(outcome.lockedNow.until!).toISOString()}`;
+    const until = outcome.lockedNow.hard ? 'hard-locked until an unlock' : `locked until ${humanTimeUntil(outcome.lockedNow.until!)}`;
     throw rejected(`wrong code; ${target.email} is now ${until}`, { code: 'wrong_code', hint: 'too many failed codes; ask support to unlock' });
   }
   throw rejected('wrong code', { code: 'wrong_code', hint: "check that the phone's clock is set automatically; `portal-mfa verify --diagnose` measures its offset" });

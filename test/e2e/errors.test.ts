@@ -72,8 +72,9 @@ describe('errors and help through the CLI', () => {
       expect(r.stderr).not.toMatch(/unexpected error|bug/i);
     });
 
-    it('PORTAL_MFA_DB is validated like --db', async () => {
-      expectOneLineError(await run(['db', 'status'], { PORTAL_MFA_DB: 'ftp://x' }), 2, /unsupported database URL/);
+    it('PORTAL_MFA_DB is validated like --db, but is a configuration error naming the variable (exit 10, SPEC §8)', async () => {
+      expectOneLineError(await run(['db', 'status'], { PORTAL_MFA_DB: 'ftp://x' }), 10, /^error: PORTAL_MFA_DB: unsupported database URL/);
+      expectOneLineError(await run(['--db', 'ftp://x', 'db', 'status']), 2, /unsupported database URL/);
     });
   });
 

@@ -222,7 +222,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       { name: '--db that is SQL', args: ['--db', SQL2, 'status'], noDb: true, code: 2, re: /unsupported database URL/ },
       { name: '--db with a huge path', args: ['--db', `sqlite:${tmp}/${BIG}.db`, 'db', 'migrate'], noDb: true, code: 10, re: /cannot create/ },
       { name: 'mysql --db with SQL as the database name, nothing listening', args: ['--db', `mysql://u:p@127.0.0.1:1/x%27%20OR%201%3D1%20--`, 'db', 'status'], noDb: true, code: 10, re: /connection refused/ },
-      { name: 'PORTAL_MFA_DB that is SQL', args: ['status'], noDb: true, env: { PORTAL_MFA_DB: SQL1 }, code: 2, re: /unsupported database URL/ },
+      { name: 'PORTAL_MFA_DB that is SQL', args: ['status'], noDb: true, env: { PORTAL_MFA_DB: SQL1 }, code: 10, re: /PORTAL_MFA_DB: unsupported database URL/ },
       { name: 'PORTAL_MFA_AS that is SQL', args: ['status'], env: { PORTAL_MFA_AS: SQL1 }, code: 2, re: /not a valid email given to --as/ },
       { name: 'PORTAL_MFA_AS with control characters', args: ['status'], env: { PORTAL_MFA_AS: CTRL }, code: 2, re: /not a valid email/ },
       { name: 'PORTAL_MFA_WINDOW with SQL', args: ['status'], env: { PORTAL_MFA_WINDOW: '1; DROP TABLE users' }, code: 10, re: /PORTAL_MFA_WINDOW/ },

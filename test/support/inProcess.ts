@@ -1,30 +1,37 @@
 /**
- * Run portal-mfa in this process (src/cli/main.ts `run`), with an injected clock: for tests that
- * need time to pass (retry backoff, delivery leases) without sleeping.
+ * Run portal-mfa in this process (`run(argv, deps)` of src/cli/main.ts) with in-memory streams and,
+ * when given, an injected clock: no process start-up, and time can pass (retry backoff, delivery
+ * leases) without sleeping. `tty` pretends stdout/stderr are terminals (colour stays off unless
+ * `color`); `stderrIsTTY` pretends only stderr is one.
  */
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { run } from '../../src/cli/main.js';
 import type { IOStreams } from '../../src/cli/io.js';
 import type { CliResult } from './cli.js';
 
-export async function runInProcess(argv: string[], opts: { env: NodeJS.ProcessEnv; clock?: () => number; stdin?: string; stderrIsTTY?: boolean }): Promise<CliResult> {
+export async function runInProcess(
+  argv: string[],
+  opts: { env: NodeJS.ProcessEnv; clock?: () => number; stdin?: string; tty?: boolean; stderrIsTTY?: boolean; color?: boolean },
+): Promise<CliResult> {
+  const stdin = new PassThrough();
+  stdin.end(opts.stdin ?? '');
   const stdout = new PassThrough();
   const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
+  let out = '';
+  let err = '';
+  stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
   const io: IOStreams = {
-    stdin: Readable.from(opts.stdin === undefined ? [] : [Buffer.from(opts.stdin)]),
+    stdin,
     stdout,
     stderr,
     stdinIsTTY: false,
-    stdoutIsTTY: false,
-    stderrIsTTY: opts.stderrIsTTY ?? false,
-    color: false,
-    colorErr: false,
+    stdoutIsTTY: Boolean(opts.tty),
+    stderrIsTTY: Boolean(opts.tty || opts.stderrIsTTY),
+    color: Boolean(opts.color),
+    colorErr: Boolean(opts.color),
     canPrompt: false,
   };
-  const code = await run(argv, { env: opts.env, io, clock: opts.clock });
-  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+  const code = await run(argv, { env: opts.env, io, ...(opts.clock ? { clock: opts.clock } : {}) });
+  return { code, stdout: out, stderr: err };
 }

@@ -61,13 +61,9 @@ interface Raster {
   height: number;
 }
 
-/** Rasterise the block into RGBA: `scale` px per module, a light quiet zone of `quiet` modules. */
-function rasteriseQr(block: string[], opts: { scale?: number; quiet?: number } = {}): Raster {
-  const scale = opts.scale ?? 8;
-  const quiet = opts.quiet ?? 4;
-  const cols = [...block[0]!].length;
-  const modRows = block.length * 2;
-  const modules: boolean[][] = []; // true = light
+/** The modules of a compact block: true = light. */
+function blockModules(block: string[]): boolean[][] {
+  const modules: boolean[][] = [];
   for (const line of block) {
     const top: boolean[] = [];
     const bottom: boolean[] = [];
@@ -79,6 +75,20 @@ function rasteriseQr(block: string[], opts: { scale?: number; quiet?: number } =
     }
     modules.push(top, bottom);
   }
+  return modules;
+}
+
+/** Rasterise the block into RGBA: `scale` px per module, a light quiet zone of `quiet` modules. */
+function rasteriseQr(block: string[], opts: { scale?: number; quiet?: number } = {}): Raster {
+  return rasteriseModules(blockModules(block), opts);
+}
+
+/** Rasterise a module grid (true = light) into RGBA, as a camera would see it. */
+function rasteriseModules(modules: boolean[][], opts: { scale?: number; quiet?: number } = {}): Raster {
+  const scale = opts.scale ?? 8;
+  const quiet = opts.quiet ?? 4;
+  const cols = modules[0]!.length;
+  const modRows = modules.length;
   const width = (cols + 2 * quiet) * scale;
   const height = (modRows + 2 * quiet) * scale;
   const data = new Uint8ClampedArray(width * height * 4).fill(255); // light everywhere, opaque
@@ -95,6 +105,12 @@ function rasteriseQr(block: string[], opts: { scale?: number; quiet?: number } =
     }
   }
   return { data, width, height };
+}
+
+/** Decode a module grid (true = light); null when it does not decode. */
+export function decodeModules(modules: boolean[][]): string | null {
+  const { data, width, height } = rasteriseModules(modules);
+  return jsQR(data, width, height, { inversionAttempts: 'dontInvert' })?.data ?? null;
 }
 
 /** Find, rasterise and decode the QR code on a screen; null when it does not decode. */

@@ -3,6 +3,7 @@ import { wrongState } from '../../core/errors.js';
 import { describeTarget } from '../../db/url.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
+import { humanTime, isoOrNull } from '../render.js';
 
 
 export async function migrate(ctx: CommandContext): Promise<void> {
@@ -85,7 +86,7 @@ export async function status(ctx: CommandContext): Promise<void> {
       // the server of the host list actually used (failover); null for SQLite
       host: db?.failover?.current ?? null,
       current: state.current,
-      applied: state.applied,
+      applied: state.applied.map((a) => ({ ...a, appliedAt: a.appliedAt ? isoOrNull(Date.parse(a.appliedAt)) : null })),
       pending: state.pending,
       unknown: state.unknown,
     });
@@ -100,7 +101,7 @@ export async function status(ctx: CommandContext): Promise<void> {
       { header: 'applied at', value: (r) => r.at },
     ],
     [
-      ...state.applied.map((a) => ({ name: a.name, state: state.unknown.includes(a.name) ? 'unknown (newer version)' : 'applied', at: a.appliedAt ?? '-' })),
+      ...state.applied.map((a) => ({ name: a.name, state: state.unknown.includes(a.name) ? 'unknown (newer version)' : 'applied', at: a.appliedAt ? humanTime(Date.parse(a.appliedAt)) : '-' })),
       ...state.pending.map((p) => ({ name: p, state: 'pending', at: '-' })),
     ],
   );

@@ -16,6 +16,7 @@ import { withWriteTransaction } from '../../db/transaction.js';
 import { describeTarget } from '../../db/url.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
+import { startProgress } from '../progress.js';
 
 interface DemoOptions {
   reset?: boolean;
@@ -72,14 +73,16 @@ export async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void
   let generated = 0;
   if (members > 0) {
     const memberHash = await hashPasswordBcrypt(GENERATED_MEMBER_PASSWORD);
-    generated = await insertGeneratedMembers(
-      db.knex,
-      { organisationSlug: DEMO_ORGANISATIONS[0]!.slug, count: members, passwordHash: memberHash, now, emailFor: generatedMemberEmail, likePattern: GENERATED_LIKE },
-      (done) => {
-        if (ctx.io.stderrIsTTY && !ctx.globals.quiet) ctx.io.stderr.write(`\radding members: ${done}/${members}`);
-      },
-    );
-    if (ctx.io.stderrIsTTY && !ctx.globals.quiet) ctx.io.stderr.write('\n');
+    const progress = await startProgress(ctx, { label: 'adding members', total: members });
+    try {
+      generated = await insertGeneratedMembers(
+        db.knex,
+        { organisationSlug: DEMO_ORGANISATIONS[0]!.slug, count: members, passwordHash: memberHash, now, emailFor: generatedMemberEmail, likePattern: GENERATED_LIKE },
+        (done) => progress.update(done),
+      );
+    } finally {
+      progress.done();
+    }
   }
 
   if (ctx.out.json) {

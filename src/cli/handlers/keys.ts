@@ -4,6 +4,7 @@ import { countCredentialsNotUnderKey } from '../../db/credentialRepository.js';
 import { mfaDeps } from '../actor.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
+import { progressFactory, startProgress, type Progress } from '../progress.js';
 import { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } from '../keySource.js';
 
 
@@ -38,15 +39,22 @@ export async function rotate(ctx: CommandContext, opts: { newKeyFile: string; dr
     if (keyFile) writeKeyFile(keyFile, [newKey, ...readKeyFile(keyFile).filter((k) => k.id !== newKey.id)].map(b64));
   };
 
-  const showProgress = ctx.io.stderrIsTTY && !ctx.globals.quiet;
-  const result = await rotateKeys(deps, newKey, {
-    onProgress: (done, total) => {
-      if (showProgress) ctx.io.stderr.write(`\rre-encrypting: ${done}/${total}`);
-    },
-    onLocked,
-    onComplete,
-  });
-  if (showProgress && !result.alreadyDone) ctx.io.stderr.write('\n');
+  // the total is known once the rotation has counted the secrets: the bar starts then
+  const makeProgress = await progressFactory(ctx);
+  let progress: Progress | undefined;
+  let result: Awaited<ReturnType<typeof rotateKeys>>;
+  try {
+    result = await rotateKeys(deps, newKey, {
+      onProgress: (done, total) => {
+        progress ??= makeProgress({ label: 're-encrypting', total });
+        progress.update(done, total);
+      },
+      onLocked,
+      onComplete,
+    });
+  } finally {
+    progress?.done();
+  }
   if (ctx.out.json) {
     ctx.out.printJson({ newKeyId: result.newKeyId, rotated: result.rotated, complete: true, keyFile: keyFile ?? null });
     return;
@@ -60,11 +68,13 @@ export async function check(ctx: CommandContext): Promise<void> {
   const { checkKeys } = await import('../../core/keyCheck.js');
   const { configError } = await import('../../core/errors.js');
   const deps = await mfaDeps(ctx);
-  const showProgress = ctx.io.stderrIsTTY && !ctx.globals.quiet;
-  const result = await checkKeys(deps, (done) => {
-    if (showProgress) ctx.io.stderr.write(`\rchecking: ${done}`);
-  });
-  if (showProgress) ctx.io.stderr.write('\r\u001b[2K');
+  const progress = await startProgress(ctx, { label: 'checking' });
+  let result: Awaited<ReturnType<typeof checkKeys>>;
+  try {
+    result = await checkKeys(deps, (done) => progress.update(done));
+  } finally {
+    progress.done();
+  }
   if (ctx.out.json) ctx.out.printJson({ total: result.total, byKeyId: result.byKeyId, failed: result.failures.length, failures: result.failures });
   else {
     ctx.out.fields([['secrets', String(result.total)], ...Object.entries(result.byKeyId).map(([id, n]) => [`key ${id}`, String(n)] as [string, string])]);

@@ -7,6 +7,7 @@ import { confirmOrCancel, requireConfirmable } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { csvRow } from '../csv.js';
 import { EXIT_CODES } from '../exitCodes.js';
+import { startProgress } from '../progress.js';
 import { humanTime, isoOrNull, sanitizeCell } from '../render.js';
 
 export async function list(ctx: CommandContext): Promise<void> {
@@ -267,27 +268,31 @@ export async function disableMfaCommand(
     },
   });
   if ('kind' in run) throw cancelled('cancelled; nothing was changed');
-  const { startProgress } = await import('../progress.js');
-  const progress = await startProgress(ctx, run.total, opts.dryRun ? 'checking' : 'disabling');
+  const progress = await startProgress(ctx, { label: opts.dryRun ? 'checking' : 'disabling', total: run.total });
   const tally = new Map<string, number>();
   let failures = 0;
   let first: { email: string; message: string; exitCode: number } | undefined;
-  for await (const r of run.results) {
-    const exitCode = r.errorKind === null ? 0 : EXIT_CODES[r.errorKind];
-    tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
-    if (exitCode !== 0) {
-      failures++;
-      first ??= { email: r.email, message: r.message, exitCode };
+  try {
+    for await (const r of run.results) {
+      const exitCode = r.errorKind === null ? 0 : EXIT_CODES[r.errorKind];
+      tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
+      if (exitCode !== 0) {
+        failures++;
+        first ??= { email: r.email, message: r.message, exitCode };
+      }
+      progress.increment();
+      // one result line, kept apart from the bar (src/cli/progress.ts); the bar is gone before the summary
+      await progress.result(
+        ctx.out.json
+          ? JSON.stringify({ email: r.email, outcome: r.outcome, exitCode, message: r.message })
+          : ctx.io.stdoutIsTTY
+            ? `${exitCode === 0 ? ctx.out.style.green('✓') : ctx.out.style.red('✗')} ${sanitizeCell(r.email)}  ${sanitizeCell(r.message)}`
+            : [r.email, r.outcome, String(exitCode), r.message].map(sanitizeCell).join('\t'),
+      );
     }
-    const line = ctx.out.json
-      ? JSON.stringify({ email: r.email, outcome: r.outcome, exitCode, message: r.message }) + '\n'
-      : ctx.io.stdoutIsTTY
-        ? `${exitCode === 0 ? ctx.out.style.green('✓') : ctx.out.style.red('✗')} ${sanitizeCell(r.email)}  ${r.message}\n`
-        : [r.email, r.outcome, String(exitCode), r.message].map(sanitizeCell).join('\t') + '\n';
-    await progress.around(() => write(ctx.io.stdout, line));
-    progress.increment();
+  } finally {
+    progress.done();
   }
-  progress.stop();
   const summary = [...tally.entries()].map(([k, v]) => `${v} ${k}`).join(', ');
   ctx.out.info(`${opts.dryRun ? 'dry run: ' : ''}${run.total} user(s) of ${run.organisation}: ${summary}`);
   if (first) {

@@ -1,6 +1,6 @@
 import { portal, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
-import { humanTime, isoOrNull } from '../render.js';
+import { humanTime, humanTimeUntil, isoOrNull, painted, type Cell } from '../render.js';
 
 export async function status(ctx: CommandContext, opts: { user?: string; org?: string }): Promise<void> {
   const mfa = await portal(ctx);
@@ -26,10 +26,10 @@ export async function status(ctx: CommandContext, opts: { user?: string; org?: s
     });
     return;
   }
-  const st = ctx.out.style;
-  const state = s.state === 'active' ? st.green('active') : s.state === 'pending' ? st.yellow('pending') : st.red('none');
-  const lock = s.hardLocked ? st.red('hard-locked (until an unlock)') : s.lockedUntil !== null ? st.red(`until ${humanTime(s.lockedUntil)}`) : 'no';
-  const rows: [string, string][] = [
+  // coloured cells are painted by the renderer after it sanitises them (src/cli/render.ts)
+  const state = painted(s.state, s.state === 'active' ? 'green' : s.state === 'pending' ? 'yellow' : 'red');
+  const lock = s.hardLocked ? painted('hard-locked (until an unlock)', 'red') : s.lockedUntil !== null ? painted(`until ${humanTimeUntil(s.lockedUntil)}`, 'red') : 'no';
+  const rows: [string, Cell][] = [
     ['user', `${s.email}${s.name ? ` (${s.name})` : ''}`],
     ['mfa', state],
     ['enrolled', humanTime(s.enrolledAt)],
@@ -39,6 +39,6 @@ export async function status(ctx: CommandContext, opts: { user?: string; org?: s
   if (s.pendingSince !== null) rows.push(['pending since', humanTime(s.pendingSince)]);
   rows.push(['failures', String(s.consecutiveFailures)], ['locked', lock], ['trusted devices', String(s.trustedDevices)], ['recovery codes', `${s.recoveryCodesLeft} left`]);
   if (s.accessCode) rows.push(['access code', `live until ${humanTime(s.accessCode.expiresAt)}, ${s.accessCode.usesLeft} use(s) left`]);
-  for (const d of s.enrolmentDeadlines) rows.push([`enrol for ${d.organisation}`, d.deadline === null ? st.red('now (required)') : `by ${humanTime(d.deadline)}`]);
+  for (const d of s.enrolmentDeadlines) rows.push([`enrol for ${d.organisation}`, d.deadline === null ? painted('now (required)', 'red') : `by ${humanTime(d.deadline)}`]);
   ctx.out.fields(rows);
 }

@@ -1,4 +1,4 @@
-import { isoOrNull, humanTime } from '../render.js';
+import { humanTime, humanTimeUntil, isoOrNull } from '../render.js';
 import { portal, reauthPassword, resolveActor } from '../actor.js';
 import { requireConfirmable, confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
@@ -25,7 +25,7 @@ export async function unlock(ctx: CommandContext, opts: TargetOptions): Promise<
     ctx.out.printJson({ email: r.email, unlocked: r.kind === 'unlocked', dryRun: r.kind === 'dry-run', wasHardLocked: r.wasHardLocked, lockedUntil: isoOrNull(r.lockedUntil), consecutiveFailures: r.consecutiveFailures, passwordLocked: r.passwordLocked });
     return;
   }
-  const what = r.wasHardLocked ? 'hard lock' : r.lockedUntil !== null ? `lock until ${humanTime(r.lockedUntil)}` : `${r.consecutiveFailures} failure(s)`;
+  const what = r.wasHardLocked ? 'hard lock' : r.lockedUntil !== null ? `lock until ${humanTimeUntil(r.lockedUntil)}` : `${r.consecutiveFailures} failure(s)`;
   if (r.kind === 'dry-run') ctx.out.line(`dry run: would clear ${r.email}'s ${what}${r.passwordLocked ? ' and wrong-password limit' : ''}; nothing was changed`);
   else ctx.out.success(`unlocked ${r.email} (cleared ${what}${r.passwordLocked ? ' and the wrong-password limit' : ''})`);
 }

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import type { Act } from '../main.js';
+import { lazy } from './lazy.js';
+
+/** `completion bash|zsh|fish`, and the hidden `__complete-orgs` the scripts call for --org values. */
+export function registerCompletionCommands(program: Command, act: Act): void {
+  program
+    .command('completion <shell>')
+    .description('print a shell completion script: bash, zsh or fish (see README "Shell completion")')
+    .action(async function (this: Command, shell: string) {
+      // no context, no database: the script comes from the command tree alone
+      const { completionScript } = await import('../completion.js');
+      this.configureOutput().writeOut!(completionScript(program, shell));
+    });
+  program
+    .command('__complete-orgs', { hidden: true })
+    .description('organisation slugs, one a line, for shell completion')
+    .action(async (...args: unknown[]) => {
+      // completion must never print an error or fail the shell: any failure is no candidates
+      try {
+        await act(lazy(() => import('../handlers/completion.js'), 'completeOrgs'))(...args);
+      } catch {
+        /* silent */
+      }
+    });
+}

@@ -1,0 +1,71 @@
+/**
+ * The renderer (src/cli/render.ts): colour is applied after data is sanitised, so a coloured cell
+ * is an escape the terminal obeys while data can never smuggle one in; one time format.
+ */
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { IOStreams } from '../../src/cli/io.js';
+import { humanTime, humanTimeUntil, isoOrNull, loadTerminalSupport, Output, painted, wrapWords } from '../../src/cli/render.js';
+
+function output(tty: boolean) {
+  const stdout = new PassThrough();
+  let text = '';
+  stdout.on('data', (b: Buffer) => (text += b.toString()));
+  const io: IOStreams = { stdin: new PassThrough(), stdout, stderr: new PassThrough(), stdinIsTTY: false, stdoutIsTTY: tty, stderrIsTTY: tty, color: tty, colorErr: tty, canPrompt: false };
+  return { io, text: () => text };
+}
+
+describe('render', () => {
+  it('fields: a painted cell is coloured on a colour terminal and plain otherwise; data inside it stays escaped', async () => {
+    const tty = output(true);
+    await loadTerminalSupport(tty.io);
+    new Output(tty.io, { json: false, quiet: false }).fields([
+      ['mfa', painted('none', 'red')],
+      ['user', 'x\u001b[2Jy'],
+      ['name', painted('a\u001b[31mb', 'green')],
+    ]);
+    expect(tty.text()).toContain('\u001b[31mnone\u001b[39m');
+    expect(tty.text()).not.toContain('\\x1b[31mnone');
+    expect(tty.text()).toContain('x\\x1b[2Jy');
+    expect(tty.text()).toContain('\u001b[32ma\\x1b[31mb\u001b[39m');
+
+    const pipe = output(false);
+    new Output(pipe.io, { json: false, quiet: false }).fields([['mfa', painted('none', 'red')]]);
+    expect(pipe.text()).toBe('mfa  none\n');
+  });
+
+  it('table: coloured cells keep their columns aligned', async () => {
+    const tty = output(true);
+    await loadTerminalSupport(tty.io);
+    new Output(tty.io, { json: false, quiet: false }).table(
+      [
+        { header: 'mfa', value: (r: { m: string; e: string }) => r.m, color: (v, s) => (v === 'active' ? s.green(v) : s.red(v)) },
+        { header: 'email', value: (r) => r.e },
+      ],
+      [
+        { m: 'active', e: 'a@x' },
+        { m: 'none', e: 'b@x' },
+      ],
+    );
+    // eslint-disable-next-line no-control-regex
+    const plain = tty.text().replace(/\u001b\[\d+m/g, '').split('\n');
+    expect(plain.slice(0, 3)).toEqual(['MFA     EMAIL', 'active  a@x', 'none    b@x']);
+  });
+
+  it('one human time format; JSON times to the second; end times never early', () => {
+    const t = Date.UTC(2026, 11, 1, 14, 3, 5, 123);
+    expect(humanTime(t)).toBe('2026-12-01 14:03 UTC');
+    expect(humanTime(null)).toBe('-');
+    expect(humanTimeUntil(t)).toBe('2026-12-01 14:04 UTC');
+    expect(humanTimeUntil(Date.UTC(2026, 11, 1, 14, 3))).toBe('2026-12-01 14:03 UTC');
+    expect(isoOrNull(t)).toBe('2026-12-01T14:03:05Z');
+    expect(isoOrNull(undefined)).toBeNull();
+  });
+
+  it('wrapWords breaks prose between words only', () => {
+    expect(wrapWords('one two three four', 9)).toEqual(['one two', 'three', 'four']);
+    expect(wrapWords('short', 40)).toEqual(['short']);
+    expect(wrapWords('a verylongword b', 5)).toEqual(['a', 'verylongword', 'b']);
+    expect(wrapWords('no width known', undefined)).toEqual(['no width known']);
+  });
+});
