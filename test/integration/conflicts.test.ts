@@ -10,7 +10,7 @@
  */
 import type { Knex } from 'knex';
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PortalMfaError } from '../../src/core/errors.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { retryCounters } from '../../src/db/conflictRetry.js';
