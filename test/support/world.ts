@@ -40,7 +40,7 @@ export interface World {
 }
 
 export async function openWorld(url: string): Promise<World> {
-  const db = await openDatabase(parseDatabaseUrl(url));
+  const db = await openDatabase(parseDatabaseUrl(url), { create: true });
   const knex = db.knex;
   await migrateLatest(knex);
   let now = T0;
