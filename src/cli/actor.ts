@@ -105,6 +105,7 @@ export interface ActorOptions {
 export async function resolveActor(ctx: CommandContext, mfa: PortalMfa, opts: ActorOptions): Promise<Actor> {
   const store = new LocalStore(ctx.env);
   if (ctx.globals.as !== undefined) {
+    if (ctx.globals.as.trim() === '') throw usageError('the email given to --as is empty');
     const email = normaliseEmail(ctx.globals.as);
     if (email === null) throw usageError(`not a valid email given to --as: ${JSON.stringify(ctx.globals.as.slice(0, 60))}`);
     const password = await readPassword(ctx, `Password for ${email}:`);

@@ -102,7 +102,10 @@ async function checkPassword(deps: MfaDeps, email: string, user: UserRow | undef
  * Sign in as `email` for one command (`--as`) or a login: password, then — when the user has MFA —
  * an explicit proof if one was given, else this machine's trusted-device token, else `ask()`.
  */
-export async function signIn(deps: MfaDeps, req: { email: string; password: string; secondFactor: SecondFactorSource; action: string }): Promise<Actor> {
+export async function signIn(
+  deps: MfaDeps,
+  req: { email: string; password: string; secondFactor: SecondFactorSource; action: string; /** audit action of the second factor (default: action) */ factorAction?: string },
+): Promise<Actor> {
   const email = normaliseEmail(req.email);
   if (email === null) throw usageError(`not a valid email: ${JSON.stringify(req.email.slice(0, 60))}`);
   const user = await findUserByEmail(deps.knex, email);
@@ -118,7 +121,7 @@ export async function signIn(deps: MfaDeps, req: { email: string; password: stri
   if (!active) {
     // no MFA: only an access code means anything here (the user lost the phone and was reset)
     if (sf.proof?.kind === 'access-code') {
-      const proven = await proveSecondFactor(deps, u, sf.proof, { actor: u, action: req.action });
+      const proven = await proveSecondFactor(deps, u, sf.proof, { actor: u, action: req.factorAction ?? req.action });
       return makeActor({ ...base, factor: 'access-code', restriction: 'access-code', proven }, passwordAt, passwordAt);
     }
     return makeActor({ ...base, factor: 'none' }, passwordAt, passwordAt);
@@ -138,7 +141,7 @@ export async function signIn(deps: MfaDeps, req: { email: string; password: stri
   if (proof === undefined) {
     throw usageError(`${u.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE (or --code - for stdin), or log in first with portal-mfa login' });
   }
-  const proven = await proveSecondFactor(deps, u, proof, { actor: u, action: req.action });
+  const proven = await proveSecondFactor(deps, u, proof, { actor: u, action: req.factorAction ?? req.action });
   return makeActor({ ...base, factor: proven.kind, restriction: proven.kind === 'access-code' ? 'access-code' : null, proven }, passwordAt, passwordAt);
 }
 

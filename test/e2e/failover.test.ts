@@ -29,9 +29,9 @@ describe('URL masking: a malformed URL never shows its password (exit 2)', { tim
     });
   }
 
-  it('the same through PORTAL_MFA_DB', async () => {
+  it('the same through PORTAL_MFA_DB (exit 10, naming the variable)', async () => {
     const r = await runCli(['db', 'status'], { env: { ...env, PORTAL_MFA_DB: typos[0] } });
-    expectOneLineError(r, 2);
+    expectOneLineError(r, 10, /PORTAL_MFA_DB/);
     expect(r.stderr).not.toMatch(/Zq8|Pw3|secret/);
   });
 });

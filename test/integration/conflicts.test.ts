@@ -37,7 +37,7 @@ async function caught(p: Promise<unknown>): Promise<unknown> {
 describeEachDatabase('driver messages without SQL', (getDb) => {
   let db: Database;
   beforeAll(async () => {
-    db = await openDatabase(parseDatabaseUrl(getDb().url));
+    db = await openDatabase(parseDatabaseUrl(getDb().url), { create: true });
     await db.knex.schema.createTable('pm_probe', (t) => {
       t.increments('id');
       t.string('email', 100).notNullable().unique();
@@ -74,7 +74,7 @@ describeEachDatabase('conflict retries', (getDb) => {
   let mysqlOnly = false;
   beforeAll(async () => {
     url = getDb().url;
-    db = await openDatabase(parseDatabaseUrl(url));
+    db = await openDatabase(parseDatabaseUrl(url), { create: true });
     mysqlOnly = db.dialect !== 'mysql';
     await db.knex.schema.createTable('pm_rows', (t) => {
       t.integer('id').primary();

@@ -112,7 +112,7 @@ export function mariadbUnavailableReason(): string | null {
 // ---------------------------------------------------------------------------
 // helpers
 
-async function findFreePort(): Promise<number> {
+export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

@@ -239,13 +239,11 @@ export async function disableMfaCommand(
   if (!opts.user && opts.usersFrom === undefined) throw usageError('name the members with --user EMAIL… or --users-from FILE|-');
   if (!opts.dryRun) requireConfirmable(ctx);
   let emails = [...(opts.user ?? [])];
-  const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'org.disable-mfa' });
-  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
+  // the list is read and checked before anything else (a bad list changes nothing and asks nothing)
   if (opts.usersFrom !== undefined) {
     let text: string;
-    // with --password-stdin the password lines come first and the list follows them
-    if (opts.usersFrom === '-') text = await ctx.readStdinAfter(0);
+    // with --password-stdin line 1 is the password; the list follows it
+    if (opts.usersFrom === '-') text = await ctx.readStdinAfter(ctx.globals.passwordStdin ? 1 : 0);
     else {
       try {
         text = readFileSync(opts.usersFrom, 'utf8');
@@ -255,6 +253,10 @@ export async function disableMfaCommand(
     }
     emails = emails.concat(await parseUserList(text));
   }
+  if (emails.length === 0) throw usageError('the user list is empty');
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'org.disable-mfa' });
+  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   const run = await mfa.disableMembers(actor, {
     orgSlug: opts.org,
     emails,

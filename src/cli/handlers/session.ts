@@ -34,6 +34,8 @@ async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: str
         email,
         password,
         action: 'session.login',
+        // the code is audited as a verification, the session as the login (one row each)
+        factorAction: 'mfa.verify',
         secondFactor: {
           proof: explicit,
           accessCodeAllowed: true,

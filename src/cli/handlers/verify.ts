@@ -21,6 +21,7 @@ interface VerifyOptions {
 
 export async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
   const { code: codeFlag, recoveryCode: recoveryFlag } = ctx.globals;
+  if (opts.diagnose && opts.trustDevice) throw usageError('--diagnose and --trust-device cannot be combined');
   if (opts.label !== undefined && !opts.trustDevice) throw usageError('--label goes with --trust-device');
   const label = opts.trustDevice ? validateLabel(opts.label, `${hostname()} (verify)`) : undefined;
   const targetEmail = opts.user !== undefined ? parseTargetEmail(opts.user) : undefined;
