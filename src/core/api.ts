@@ -11,6 +11,7 @@ import { listTrustedDevices, revokeDevices, trustThisDevice } from './devices.js
 import { disableMfa } from './disable.js';
 import { confirmEnrolment, startEnrolment, startReplacement } from './enrolment.js';
 import { disableMembers, listMembers, listOrganisations, listUsers, remindMembers, setPolicy, showPolicy } from './organisations.js';
+import { listOutbox } from './notify/outboxReport.js';
 import { getStatus } from './status.js';
 import { issueAccessCodeFor, regenerateOwnRecoveryCodes, revokeAccessCodeFor, unlockUser } from './support.js';
 import { diagnoseClock, verifyCode } from './verify.js';
@@ -53,6 +54,7 @@ export function createPortalMfa(deps: MfaDeps) {
     remindMembers: bind(deps, remindMembers),
     disableMembers: bind(deps, disableMembers),
     readAuditTrail: (actor: Actor, filter: AuditFilter) => readAuditTrail(deps, actor, filter),
+    listOutbox: bind(deps, listOutbox),
   };
 }
 

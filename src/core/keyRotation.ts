@@ -122,3 +122,8 @@ export async function rotateKeys(
     await releaseLock(deps.knex, LOCK, holder).catch(() => undefined);
   }
 }
+
+/** How many secrets are not yet under `keyId` (what a rotation to it would re-encrypt). */
+export async function secretsNotUnderKey(deps: Pick<MfaDeps, 'knex'>, keyId: string): Promise<number> {
+  return countCredentialsNotUnderKey(deps.knex, keyId);
+}

@@ -24,7 +24,7 @@ import { BIN, describeRun, makeCliEnv, runCli, type CliResult } from '../support
 import { describeEachDatabase } from '../support/databases.js';
 import { runInProcess } from '../support/inProcess.js';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtpServer.js';
-import { ALICE, DAVE, ERIN, SAM, type Account } from '../support/scenario.js';
+import { ALICE, DAVE, DEVON, ERIN, SAM, type Account } from '../support/scenario.js';
 import { PassThrough, Readable } from 'node:stream';
 
 const FROM = 'Developer Portal <no-reply@portal.example>';
@@ -284,8 +284,10 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     const table = ok(await as(SAM, []));
     expect(table.stdout).toContain(`${DAVE.email}\tmfa-disabled-admin\tpending\t0`);
 
-    const refused = await as(ALICE, ['--json']);
+    // a developer (not support; devon is in no organisation, so rule 4 does not stop him first)
+    const refused = await as(DEVON, ['--json']);
     expect(refused.code, describeRun(refused)).toBe(5);
+    expect(await knex('audit_events').where({ actor_email: DEVON.email, action: 'notify.list', outcome: 'refused' }).count({ n: '*' }).first()).not.toEqual({ n: 0 });
     expect(refused.stdout).toBe('');
     expect((await as(SAM, ['--status', 'bogus'])).code).toBe(2);
   });

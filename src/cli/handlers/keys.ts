@@ -1,6 +1,5 @@
-import { rotateKeys } from '../../core/keyRotation.js';
+import { rotateKeys, secretsNotUnderKey } from '../../core/keyRotation.js';
 import type { SecretKey } from '../../core/secretBox.js';
-import { countCredentialsNotUnderKey } from '../../db/credentialRepository.js';
 import { mfaDeps } from '../actor.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
@@ -15,7 +14,7 @@ export async function rotate(ctx: CommandContext, opts: { newKeyFile: string; dr
   const source = keySourceOf({ keyFile: ctx.globals.keyFile }, ctx.env, ctx.target());
   const deps = await mfaDeps(ctx); // opens the database first: a missing <db>.key is only generated for one without secrets
   let oldKeys = ctx.keyring();
-  const pending = await countCredentialsNotUnderKey(deps.knex, newKey.id);
+  const pending = await secretsNotUnderKey(deps, newKey.id);
   if (opts.dryRun) {
     if (ctx.out.json) ctx.out.printJson({ dryRun: true, newKeyId: newKey.id, wouldRotate: pending });
     else ctx.out.line(`would re-encrypt ${pending} secret(s) under key ${newKey.id}\ndry run: nothing was changed`);

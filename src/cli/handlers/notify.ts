@@ -1,26 +1,17 @@
 import { recordAudit } from '../../core/audit.js';
-import { normaliseEmail } from '../../core/email.js';
-import { configError, forbidden, notFound, usageError } from '../../core/errors.js';
+import { configError, usageError } from '../../core/errors.js';
 import { deliverNotifications } from '../../core/notify/delivery.js';
-import { countPendingNotifications, listNotifications, NOTIFICATION_STATUSES, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
-import { mfaDeps, portal, resolveActor } from '../actor.js';
+import { dueNotices, parseNotificationStatus, type NotificationRow } from '../../core/notify/outboxReport.js';
+import { portal, resolveActor } from '../actor.js';
 import type { CommandContext } from '../context.js';
 import { DELIVERY_CONCURRENCY, deliveryProgress } from '../deliveryProgress.js';
 import { oneLineMessage } from '../oneLine.js';
 import { humanTime, isoOrNull } from '../render.js';
-import { findUserByEmail } from '../../db/userRepository.js';
 
 function parseLimit(raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined) return fallback;
   if (!/^\d{1,6}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 1_000_000) throw usageError('--limit takes a whole number from 1 to 1000000');
   return Number(raw);
-}
-
-function parseStatus(raw: string | undefined): NotificationStatus | undefined {
-  if (raw === undefined) return undefined;
-  const s = raw.trim().toLowerCase();
-  if (!(NOTIFICATION_STATUSES as readonly string[]).includes(s)) throw usageError(`--status must be pending, sent or failed (got ${JSON.stringify(raw.slice(0, 20))})`);
-  return s as NotificationStatus;
 }
 
 function noticeJson(r: NotificationRow) {
@@ -42,20 +33,11 @@ function noticeJson(r: NotificationRow) {
 
 /** `notify list`: the outbox, for support (it names every user who was told about a change). */
 export async function list(ctx: CommandContext, opts: { status?: string; user?: string; limit?: string }): Promise<void> {
-  const status = parseStatus(opts.status);
+  const status = parseNotificationStatus(opts.status);
   const limit = parseLimit(opts.limit, 50)!;
-  const email = opts.user === undefined ? undefined : normaliseEmail(opts.user);
-  if (email === null) throw usageError(`not a valid user email: ${JSON.stringify(opts.user!.slice(0, 60))}`);
-  // Until the core has a use case for the outbox: sign in through the core, then support only.
-  const deps = await mfaDeps(ctx);
-  const actor = await resolveActor(ctx, await portal(ctx), { action: 'notify.list' });
-  if (actor.user.role !== 'support') {
-    await recordAudit(deps.knex, deps, { action: 'notify.list', outcome: 'refused', actor: { id: actor.user.id, email: actor.user.email } });
-    throw forbidden('only a support representative may list the notification outbox');
-  }
-  const user = email === undefined ? undefined : await findUserByEmail(deps.knex, email);
-  if (email !== undefined && !user) throw notFound(`no user ${email}`, { code: 'user_not_found' });
-  const rows = await listNotifications(deps.knex, { status, userId: user?.id, limit });
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'notify.list' });
+  const rows = await mfa.listOutbox(actor, { status, userEmail: opts.user, limit });
   if (ctx.out.json) {
     for (const r of rows) ctx.out.printJsonLine(noticeJson(r));
     return;
@@ -98,7 +80,7 @@ export async function send(ctx: CommandContext, opts: { limit?: string }): Promi
   const { knex } = await ctx.database();
   const { createSmtpMailer } = await import('../../mail/smtpMailer.js');
   const mailer = await createSmtpMailer(smtp, { concurrency: DELIVERY_CONCURRENCY });
-  const due = (await countPendingNotifications(knex, ctx.clock())).due;
+  const due = await dueNotices({ knex, clock: ctx.clock });
   const progress = await deliveryProgress(ctx, Math.min(due, limit ?? due));
   const result = await deliverNotifications(knex, mailer, { limit, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update }).finally(() =>
     mailer.close(),

@@ -1,0 +1,36 @@
+import { countPendingNotifications, listNotifications, NOTIFICATION_STATUSES, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
+import { withWriteTransaction } from '../../db/transaction.js';
+import { findUserByEmail } from '../../db/userRepository.js';
+import { admit, type Actor } from '../actor.js';
+import { party, recordAudit } from '../audit.js';
+import type { MfaDeps } from '../deps.js';
+import { normaliseEmail } from '../email.js';
+import { forbidden, notFound, usageError } from '../errors.js';
+
+export type { NotificationRow, NotificationStatus };
+
+export function parseNotificationStatus(raw: string | undefined): NotificationStatus | undefined {
+  if (raw === undefined) return undefined;
+  const s = raw.trim().toLowerCase();
+  if (!(NOTIFICATION_STATUSES as readonly string[]).includes(s)) throw usageError(`--status must be pending, sent or failed (got ${JSON.stringify(raw.slice(0, 20))})`);
+  return s as NotificationStatus;
+}
+
+/** `notify list`: the outbox, for support only (it names every user who was told about a change). */
+export async function listOutbox(deps: MfaDeps, actor: Actor, req: { status?: NotificationStatus; userEmail?: string; limit: number }): Promise<NotificationRow[]> {
+  const email = req.userEmail === undefined ? undefined : normaliseEmail(req.userEmail);
+  if (email === null) throw usageError(`not a valid user email: ${JSON.stringify(req.userEmail!.slice(0, 60))}`);
+  await admit(deps, actor, 'other');
+  if (actor.user.role !== 'support') {
+    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: 'notify.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }));
+    throw forbidden('only a support representative may list the notification outbox');
+  }
+  const user = email === undefined ? undefined : await findUserByEmail(deps.knex, email);
+  if (email !== undefined && !user) throw notFound(`no user ${email}`, { code: 'user_not_found' });
+  return listNotifications(deps.knex, { status: req.status, userId: user?.id, limit: req.limit });
+}
+
+/** How many notices are due now (for `notify send`'s progress). */
+export async function dueNotices(deps: Pick<MfaDeps, 'knex' | 'clock'>): Promise<number> {
+  return (await countPendingNotifications(deps.knex, deps.clock())).due;
+}
