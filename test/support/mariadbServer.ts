@@ -33,8 +33,8 @@ import mysql from 'mysql2/promise';
 
 const execFileP = promisify(execFile);
 
-const TEST_USER = 'pmfa';
-const TEST_PASSWORD = 'pmfa-test-pw';
+export const TEST_USER = 'pmfa';
+export const TEST_PASSWORD = 'pmfa-test-pw';
 export const ENV_URL = 'PORTAL_MFA_TEST_MYSQL_URL';
 
 export interface MariadbServer {
