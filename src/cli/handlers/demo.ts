@@ -1,18 +1,6 @@
-import type { Knex } from 'knex';
-import { recordAudit } from '../../core/audit.js';
-import {
-  DEMO_ACCOUNTS,
-  DEMO_ORGANISATIONS,
-  GENERATED_MEMBER_LIKE,
-  GENERATED_MEMBER_PASSWORD,
-  generatedMemberEmail,
-  isDemoEmail,
-  refuseRealData,
-} from '../../core/demo.js';
-import { isPortalMfaError, usageError } from '../../core/errors.js';
-import { hashPasswordBcrypt } from '../../core/passwords.js';
-import { countDemoData, deleteDemoData, findRealData, insertGeneratedMembers, insertMissingDemoData, type SeedPlan } from '../../db/demoSeeder.js';
-import { withWriteTransaction } from '../../db/transaction.js';
+import { DEMO_ACCOUNTS, DEMO_ORGANISATIONS, GENERATED_MEMBER_PASSWORD } from '../../core/demo.js';
+import { addGeneratedMembers, inspectDemo, seedDemo } from '../../core/demoPortal.js';
+import { usageError } from '../../core/errors.js';
 import { describeTarget } from '../../db/url.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
@@ -23,15 +11,6 @@ interface DemoOptions {
   members?: string;
   dryRun?: boolean;
 }
-
-const GENERATED_LIKE = GENERATED_MEMBER_LIKE;
-const DEMO_SCOPE = {
-  emails: DEMO_ACCOUNTS.map((a) => a.email),
-  generatedLike: GENERATED_LIKE,
-  isDemoEmail,
-  slugs: DEMO_ORGANISATIONS.map((o) => o.slug),
-};
-
 
 function parseMembers(raw: string | undefined): number {
   if (raw === undefined) return 0;
@@ -44,42 +23,18 @@ function parseMembers(raw: string | undefined): number {
 export async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void> {
   const members = parseMembers(opts.members);
   const db = await ctx.database({ create: true });
-  const now = ctx.clock();
-  // The guard (SPEC §3) runs before anything else, and again inside the write transaction below.
-  await guarded(ctx, db.knex, opts, async () => refuseRealData(await findRealData(db.knex, DEMO_SCOPE)));
-  if (opts.dryRun) return reportDryRun(ctx, await countDemoData(db.knex, DEMO_SCOPE), opts, members);
+  const deps = { knex: db.knex, clock: ctx.clock, origin: ctx.origin };
+  const existing = await inspectDemo(deps, opts);
+  if (opts.dryRun) return reportDryRun(ctx, existing, opts, members);
   if (opts.reset) {
-    const existing = await countDemoData(db.knex, DEMO_SCOPE);
     await confirmOrCancel(ctx, `Delete the demo data (${existing.users} user(s), ${existing.organisations} organisation(s), with their MFA state) and create it again?`);
   }
-  // bcrypt (cost 10) for every named account: the same hashes the portal stores
-  const accounts = await Promise.all(DEMO_ACCOUNTS.map(async (a) => ({ ...a, passwordHash: await hashPasswordBcrypt(a.password) })));
-  const plan: SeedPlan = { organisations: DEMO_ORGANISATIONS, accounts, now };
-
-  const { created } = await guarded(ctx, db.knex, opts, () =>
-    withWriteTransaction(db.knex, async (trx) => {
-      refuseRealData(await findRealData(trx, DEMO_SCOPE));
-      if (opts.reset) await deleteDemoData(trx, plan, GENERATED_LIKE);
-      const result = await insertMissingDemoData(trx, plan);
-      await recordAudit(trx, ctx, {
-        action: opts.reset ? 'demo.reset' : 'demo.create',
-        outcome: 'success',
-        detail: { created: result.created },
-      });
-      return result;
-    }),
-  );
-
+  const { created } = await seedDemo(deps, opts);
   let generated = 0;
   if (members > 0) {
-    const memberHash = await hashPasswordBcrypt(GENERATED_MEMBER_PASSWORD);
     const progress = await startProgress(ctx, { label: 'adding members', total: members });
     try {
-      generated = await insertGeneratedMembers(
-        db.knex,
-        { organisationSlug: DEMO_ORGANISATIONS[0]!.slug, count: members, passwordHash: memberHash, now, emailFor: generatedMemberEmail, likePattern: GENERATED_LIKE },
-        (done) => progress.update(done),
-      );
+      generated = await addGeneratedMembers(deps, members, (done) => progress.update(done));
     } finally {
       progress.done();
     }
@@ -122,23 +77,6 @@ export async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void
     'portal-mfa audit --as sam@support.example',
   ]) {
     ctx.out.line(`  ${tip}`);
-  }
-}
-
-/** Run fn; a refusal by the real-data guard is audited (outcome refused) and rethrown. */
-async function guarded<T>(ctx: CommandContext, knex: Knex, opts: DemoOptions, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (isPortalMfaError(e) && e.kind === 'wrong_state' && e.details?.nonDemoUsers !== undefined) {
-      await recordAudit(knex, ctx, {
-        action: opts.reset ? 'demo.reset' : 'demo.create',
-        outcome: 'refused',
-        reason: 'database holds non-demo data',
-        detail: { nonDemoUsers: e.details.nonDemoUsers, dryRun: Boolean(opts.dryRun) },
-      }).catch(() => undefined);
-    }
-    throw e;
   }
 }
 
