@@ -1,4 +1,5 @@
 import { looksLikeAccessCode } from '../core/accessCodes.js';
+import { looksLikeRecoveryCode } from '../core/recoveryCodes.js';
 import type { Actor } from '../core/actor.js';
 import type { MfaDeps } from '../core/deps.js';
 import { createPortalMfa, type PortalMfa } from '../core/api.js';
@@ -58,7 +59,7 @@ export async function flagOrStdin(ctx: CommandContext, value: string, what: stri
 export function classifyProof(raw: string): SecondFactorProof {
   if (normaliseCode(raw) !== null) return { kind: 'code', code: raw };
   if (looksLikeAccessCode(raw)) return { kind: 'access-code', code: raw };
-  if (/^[a-z2-7]{16}$/i.test(raw.replace(/[\s-]/g, ''))) return { kind: 'recovery-code', code: raw };
+  if (looksLikeRecoveryCode(raw)) return { kind: 'recovery-code', code: raw };
   throw usageError('not a 6-digit code, a recovery code or an access code', { hint: 'type the code your authenticator app shows now, e.g. 123456' });
 }
 

@@ -33,18 +33,7 @@ export async function showPendingEnrolment(ctx: CommandContext, pending: Pending
 
 /** The grouped key ("ABCD EFGH …") in lines that fit the terminal, broken only between groups. */
 export function keyLines(grouped: string, columns: number | undefined, indent = 2): string[] {
-  const groups = grouped.split(' ');
-  const width = Math.max(4, (columns ?? Infinity) - indent);
-  const lines: string[] = [];
-  let line = '';
-  for (const g of groups) {
-    if (line !== '' && line.length + 1 + g.length > width) {
-      lines.push(line);
-      line = g;
-    } else line = line === '' ? g : `${line} ${g}`;
-  }
-  if (line !== '') lines.push(line);
-  return lines;
+  return wrapWords(grouped, columns === undefined ? undefined : Math.max(4, columns - indent));
 }
 
 /** `--confirm CODE` (a string), `--no-confirm` (false), or neither: enroll's and replace's modes. */

@@ -11,7 +11,7 @@ import { queueNotification } from './notify/outbox.js';
 import { base32Encode } from './totp.js';
 import { activeCredential, type AttemptContext } from './verification.js';
 
-export const RECOVERY_CODE_COUNT = 10;
+const RECOVERY_CODE_COUNT = 10;
 // scrypt: a slow, memory-hard password hash, because the codes are short enough to type
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
 
@@ -22,19 +22,26 @@ function scrypt(password: string, salt: Buffer, opts: ScryptOptions & { keylen: 
 }
 
 /** 80 random bits as four groups of four base32 characters, e.g. "k3mf-q2zx-7hna-c4de". */
-export function newRecoveryCode(random: (n: number) => Buffer = randomBytes): string {
+function newRecoveryCode(random: (n: number) => Buffer = randomBytes): string {
   const text = base32Encode(random(10)).toLowerCase();
   return text.match(/.{4}/g)!.join('-');
 }
 
+const compactRecoveryCode = (raw: string) => raw.toLowerCase().replace(/[\s-]/g, '');
+const RECOVERY_CODE = /^[a-z2-7]{16}$/;
+
+export function looksLikeRecoveryCode(raw: string): boolean {
+  return RECOVERY_CODE.test(compactRecoveryCode(raw));
+}
+
 /** Canonical form of a typed code: case, spaces and dashes do not matter. */
 export function normaliseRecoveryCode(raw: string): string {
-  const compact = raw.toLowerCase().replace(/[\s-]/g, '');
-  if (!/^[a-z2-7]{16}$/.test(compact)) throw usageError('not a recovery code', { hint: 'recovery codes look like k3mf-q2zx-7hna-c4de' });
+  const compact = compactRecoveryCode(raw);
+  if (!RECOVERY_CODE.test(compact)) throw usageError('not a recovery code', { hint: 'recovery codes look like k3mf-q2zx-7hna-c4de' });
   return compact;
 }
 
-export async function hashRecoveryCode(code: string, random: (n: number) => Buffer = randomBytes): Promise<string> {
+async function hashRecoveryCode(code: string, random: (n: number) => Buffer = randomBytes): Promise<string> {
   const salt = random(16);
   const key = await scrypt(normaliseRecoveryCode(code), salt, SCRYPT);
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;

@@ -2,18 +2,7 @@ import type { Knex } from 'knex';
 import { endRestrictedSessions } from './sessionRepository.js';
 import type { AccessCodeTable } from './tables.js';
 
-export interface AccessCodeRow {
-  id: number;
-  user_id: number;
-  code_hash: string;
-  created_at: number;
-  expires_at: number;
-  uses_left: number;
-  failed_attempts: number;
-  issued_by_email: string | null;
-  ticket: string | null;
-  revoked_at: number | null;
-}
+export type AccessCodeRow = Omit<AccessCodeTable, 'issued_by_user_id'>;
 
 function toAccessCode(r: AccessCodeTable): AccessCodeRow {
   return {

@@ -1,21 +1,8 @@
 import type { Knex } from 'knex';
 import type { CredentialTable } from './tables.js';
 
-export interface CredentialRow {
-  id: number;
-  user_id: number;
-  status: 'pending' | 'active';
-  secret_ciphertext: string;
-  key_id: string;
-  created_at: number;
-  confirmed_at: number | null;
-  last_used_at: number | null;
-  last_accepted_step: number | null;
-  consecutive_failures: number;
-  locked_until: number | null;
-  /** rule 11: set at the hard-lock threshold; only `unlock` clears it */
-  hard_locked_at: number | null;
-}
+/** A credential as the repositories return it: the table's columns (hard_locked_at: rule 11, cleared only by unlock). */
+export type CredentialRow = CredentialTable;
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 

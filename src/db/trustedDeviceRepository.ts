@@ -1,20 +1,11 @@
 import type { Knex } from 'knex';
 import type { TrustedDeviceTable } from './tables.js';
 
-export interface TrustedDeviceRow {
-  id: number;
-  user_id: number;
-  token_hash: string;
-  label: string;
-  created_at: number;
-  last_used_at: number | null;
-  expires_at: number;
-  revoked_at: number | null;
-}
+export type TrustedDeviceRow = TrustedDeviceTable;
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-export function toTrustedDevice(r: TrustedDeviceTable): TrustedDeviceRow {
+function toTrustedDevice(r: TrustedDeviceTable): TrustedDeviceRow {
   return {
     id: Number(r.id),
     user_id: Number(r.user_id),
