@@ -19,12 +19,12 @@ export const ACCESS_CODE_LIMITS = { defaultMinutes: 60, maxMinutes: 7 * 24 * 60,
  * base32 characters, e.g. "K3MF-Q2ZX-7HNA-C4DE-P5RT" — longer than a recovery code so the two
  * never look alike. High entropy, so a SHA-256 of it is all that is stored.
  */
-export function newAccessCode(random: (n: number) => Buffer): string {
+function newAccessCode(random: (n: number) => Buffer): string {
   return base32Encode(random(13)).slice(0, 20).match(/.{4}/g)!.join('-');
 }
 
 /** Canonical form of a typed access code: case, spaces and dashes do not matter. */
-export function normaliseAccessCode(raw: string): string {
+function normaliseAccessCode(raw: string): string {
   const compact = raw.toUpperCase().replace(/[\s-]/g, '');
   if (!/^[A-Z2-7]{20}$/.test(compact)) throw usageError('not an access code', { hint: 'access codes look like K3MF-Q2ZX-7HNA-C4DE-P5RT' });
   return compact;

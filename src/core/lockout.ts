@@ -59,7 +59,7 @@ export async function assertNotLocked(deps: MfaDeps, target: UserRow, credential
   throw lockedError(target, state);
 }
 
-export function lockMinutesFor(lockNumber: number, settings: MfaDeps['settings']): number {
+function lockMinutesFor(lockNumber: number, settings: MfaDeps['settings']): number {
   return Math.min(settings.lockMinutes * 2 ** Math.max(0, lockNumber - 1), settings.maxLockMinutes);
 }
 

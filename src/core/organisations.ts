@@ -29,7 +29,7 @@ import { queueNotification } from './notify/outbox.js';
 const DAY_MS = 86_400_000;
 
 /** A member's enrolment deadline under the policy: the later of the policy change and joining, plus grace. */
-export function enrolmentDeadline(org: Pick<OrganisationRow, 'mfa_required' | 'grace_days' | 'mfa_required_since'>, joinedAt: number | null): number | null {
+function enrolmentDeadline(org: Pick<OrganisationRow, 'mfa_required' | 'grace_days' | 'mfa_required_since'>, joinedAt: number | null): number | null {
   if (!org.mfa_required || !org.grace_days) return null;
   return Math.max(org.mfa_required_since ?? 0, joinedAt ?? 0) + org.grace_days * DAY_MS;
 }

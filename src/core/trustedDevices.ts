@@ -1,6 +1,5 @@
 import {
   findTrustedDeviceByHash,
-  findTrustedDevicesByIds,
   insertTrustedDevice,
   listTrustedDevices,
   revokeTrustedDevices,
@@ -105,4 +104,3 @@ export async function deviceIdOfToken(deps: MfaDeps, user: UserRow, token: strin
   return d && d.user_id === user.id ? d.id : null;
 }
 
-export { findTrustedDevicesByIds };

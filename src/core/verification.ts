@@ -32,7 +32,7 @@ export function parseCode(raw: string): string {
   return code;
 }
 
-export function mfaNotEnabled(target: Pick<UserRow, 'email'>) {
+function mfaNotEnabled(target: Pick<UserRow, 'email'>) {
   return wrongState(`MFA is not enabled for ${target.email}`, { code: 'mfa_not_enabled', hint: 'enrol first: portal-mfa enroll' });
 }
 
@@ -48,7 +48,7 @@ export async function activeCredential(deps: MfaDeps, target: UserRow): Promise<
  * (a conditional UPDATE in the database), failures counted through the lockout. Throws: locked,
  * rejected (wrong or replayed).
  */
-export async function verifyCredentialCode(deps: MfaDeps, target: UserRow, credential: CredentialRow, code: string, ctx: AttemptContext): Promise<VerifyResult> {
+async function verifyCredentialCode(deps: MfaDeps, target: UserRow, credential: CredentialRow, code: string, ctx: AttemptContext): Promise<VerifyResult> {
   const now = deps.clock();
   const event = { action: ctx.action, actor: ctx.actor, target: party(target), organisation: ctx.organisation ?? null };
   await assertNotLocked(deps, target, credential, event);

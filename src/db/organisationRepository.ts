@@ -11,7 +11,7 @@ export interface OrganisationRow {
   device_trust_allowed: boolean;
 }
 
-export function toOrganisation(r: OrganisationTable): OrganisationRow {
+function toOrganisation(r: OrganisationTable): OrganisationRow {
   return {
     id: Number(r.id),
     slug: String(r.slug),
