@@ -30,6 +30,40 @@ if (fast) {
     if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
-  const { run } = await import('../dist/src/cli/main.js');
+  const { run } = (await loadBundle()) ?? (await import('../dist/src/cli/main.js'));
   process.exitCode = await run(argv);
+}
+
+/**
+ * The CLI as one bundled CommonJS file, compiled from the V8 code cache the build made beside it
+ * (scripts/bundle.mjs): resolving and compiling ~470 module files was most of a short command's
+ * start-up, and Node 20 has no `module.enableCompileCache()`. A Node whose V8 differs from the
+ * build's rejects the cache and simply compiles. Without a bundle (a bare `tsc` build) the ES
+ * modules are imported instead.
+ */
+async function loadBundle() {
+  const builtin = async (name) => process.getBuiltinModule?.(name) ?? (await import(name));
+  const [{ readFileSync }, vm, { createRequire }] = await Promise.all([builtin('node:fs'), builtin('node:vm'), builtin('node:module')]);
+  const file = decodeURIComponent(new URL('../dist/src/cli/portal-mfa.cjs', import.meta.url).pathname);
+  let source;
+  try {
+    source = readFileSync(file, 'latin1'); // the bundle is ASCII (esbuild escapes the rest)
+  } catch {
+    return null;
+  }
+  let cachedData;
+  try {
+    cachedData = readFileSync(`${file}.cache`);
+  } catch {
+    cachedData = undefined;
+  }
+  // the same wrapper as scripts/bundle.mjs: the cache is only valid for identical source text
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, file.slice(0, file.lastIndexOf('/')));
+  return module.exports;
 }

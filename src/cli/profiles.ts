@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { parse, TomlError } from 'smol-toml';
 import { configError } from '../core/errors.js';
 import { configDir } from './paths.js';
 
@@ -60,6 +60,8 @@ export function loadProfile(flag: string | undefined, env: NodeJS.ProcessEnv): P
     if (code === 'ENOENT') throw configError(`profile "${asked}" asked for (${flag !== undefined ? '--profile' : 'PORTAL_MFA_PROFILE'}) but there is no config file ${file}`, { hint: 'create it with a [profiles.NAME] table; see README "Profiles"' });
     throw configError(`cannot read the config file ${file}: ${code ?? 'error'}`);
   }
+  // the TOML parser is loaded only when there is a config file: most runs have none (start-up time)
+  const { parse, TomlError } = createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml');
   let doc: Record<string, unknown>;
   try {
     doc = parse(text) as Record<string, unknown>;

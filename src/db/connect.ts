@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { ensureDirectory } from './ensureDirectory.js';
-import { dirname, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import type { Knex } from 'knex';
 import { configError } from '../core/errors.js';
 import { describeDatabaseError } from './databaseErrors.js';
@@ -70,6 +71,20 @@ export function sqliteFileAbsent(target: Extract<DatabaseTarget, { dialect: 'sql
 }
 
 /**
+ * better-sqlite3's compiled addon, named directly: left to itself the driver finds it with the
+ * `bindings` package, which probes a dozen paths on every start. Undefined (the driver searches as
+ * usual) when the package keeps it somewhere else.
+ */
+function sqliteAddon(): string | undefined {
+  try {
+    const addon = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    return existsSync(addon) ? addon : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Open a knex connection for a target. knex and the driver are imported here, lazily, so that
  * `--help` and usage errors never pay for loading them or touch a database.
  */
@@ -84,7 +99,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { create?: bool
     knex = knexFactory({
       log,
       client: 'better-sqlite3',
-      connection: { filename: target.filename },
+      connection: { filename: target.filename, options: { nativeBinding: sqliteAddon() } },
       useNullAsDefault: true,
       pool: {
         min: 1,

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// Build step after `tsc`: bundle the CLI (dist/src/cli/main.js and everything it imports eagerly:
+// commander, knex, the core and the repositories) into ONE CommonJS file, and compile it once into a
+// V8 code cache beside it. The launcher (bin/portal-mfa.js) runs the bundle from that cache.
+//
+// Why: a short command such as `status` used to spend most of its time in Node's module loader —
+// ~470 files (knex alone is ~340 CommonJS files with lodash), each resolved, read and compiled on
+// every start. One file removes the resolving; the code cache removes most of the compiling (Node 20
+// has no `module.enableCompileCache()`, so the cache is made here with `vm.Script#createCachedData`).
+// See bench/startup/README.md for the figures.
+//
+// What stays outside the bundle (loaded from node_modules when a command needs it): native drivers
+// and the database client of the other dialect, and the packages only some commands use (prompts,
+// QR, progress bars, CSV input, TOML profiles, mail, TOTP, password hashing, terminal widths).
+// The library (`import 'portal-mfa'`) is not bundled: it is dist/src/index.js as tsc wrote it.
+import { build } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BUNDLE = path.join(root, 'dist', 'src', 'cli', 'portal-mfa.cjs');
+
+const external = [
+  'better-sqlite3',
+  'mysql2',
+  'nodemailer',
+  '@inquirer/prompts',
+  'qrcode-terminal',
+  'cli-progress',
+  'csv-parse',
+  'csv-parse/*',
+  'smol-toml',
+  'otplib',
+  'bcryptjs',
+  'hash-wasm',
+  'string-width',
+  'chalk',
+  // knex's drivers for dialects portal-mfa does not use (never required: see stubUnusedDialects)
+  'pg',
+  'pg-query-stream',
+  'sqlite3',
+  'mysql',
+  'tedious',
+  'oracledb',
+  'mariadb',
+  'mariadb/*',
+];
+
+/** knex loads a dialect only when a client of that name is created: the ones we never create are left out. */
+const stubUnusedDialects = {
+  name: 'stub-unused-knex-dialects',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(cockroachdb|mssql|mariadb|oracle|oracledb|pgnative|postgres|redshift)$/ }, (args) =>
+      args.importer.endsWith(path.join('knex', 'lib', 'dialects', 'index.js')) ? { path: args.path, namespace: 'unused-dialect' } : undefined,
+    );
+    // debug (a knex dependency) probes for the optional supports-color on load: a failed lookup each start
+    b.onResolve({ filter: /^supports-color$/ }, () => ({ path: 'supports-color', namespace: 'absent' }));
+    b.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'unused-dialect' }, (args) => ({
+      contents: `throw new Error('portal-mfa does not include the knex dialect ${args.path.slice(2)}');`,
+      loader: 'js',
+    }));
+  },
+};
+
+await build({
+  entryPoints: [path.join(root, 'dist', 'src', 'cli', 'main.js')],
+  outfile: BUNDLE,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external,
+  plugins: [stubUnusedDialects],
+  // the modules use import.meta.url for paths next to themselves; the bundle sits where main.js does
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+// The code cache: compile the bundle and run its top level (defining every module it loads eagerly),
+// then save what V8 compiled. A Node whose V8 differs rejects the cache and compiles as usual.
+const source = readFileSync(BUNDLE, 'latin1');
+// the launcher reads the bundle as latin1 (no UTF-8 decoding): esbuild's default ASCII output
+if (/[^\x00-\x7f]/.test(source)) throw new Error(`${BUNDLE} is not ASCII: the launcher's latin1 read would garble it`);
+const script = new vm.Script(wrapCommonJs(source), { filename: BUNDLE });
+const module = { exports: {} };
+script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, path.dirname(BUNDLE));
+writeFileSync(`${BUNDLE}.cache`, script.createCachedData());
+
+/** The same wrapper as bin/portal-mfa.js's: the cache is only valid for identical source text. */
+function wrapCommonJs(src) {
+  return `(function (exports, require, module, __filename, __dirname) {${src}\n})`;
+}
