@@ -14,9 +14,11 @@
 // QR, progress bars, CSV input, TOML profiles, mail, TOTP, password hashing, terminal widths).
 // The library (`import 'portal-mfa'`) is not bundled: it is dist/src/index.js as tsc wrote it.
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
@@ -92,7 +94,33 @@ if (/[^\x00-\x7f]/.test(source)) throw new Error(`${BUNDLE} is not ASCII: the la
 const script = new vm.Script(wrapCommonJs(source), { filename: BUNDLE });
 const module = { exports: {} };
 script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, path.dirname(BUNDLE));
+await warmUp(module.exports.run);
 writeFileSync(`${BUNDLE}.cache`, script.createCachedData());
+
+/**
+ * V8 compiles a function when it first runs, and the cache holds only what was compiled: run the
+ * common path once (parse flags, open the embedded SQLite, check the schema, look for a session,
+ * check a password) in a throw-away home so those functions are in the cache too. Every command
+ * here fails politely (no session, unknown user); nothing outside the temporary directory is touched.
+ */
+async function warmUp(run) {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'portal-mfa-build-'));
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_DATA_HOME: path.join(home, 'data'), XDG_CONFIG_HOME: path.join(home, 'config'), NO_COLOR: '1' };
+  const sink = () => new Writable({ write: (_chunk, _enc, done) => done() });
+  const io = (input) => ({ stdin: Readable.from([input]), stdout: sink(), stderr: sink(), stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, color: false, colorErr: false, canPrompt: false });
+  try {
+    for (const [argv, input] of [
+      [['status', '--json'], ''],
+      [['status'], ''],
+      [['--as', 'nobody@example.com', '--password-stdin', 'verify', '--code', '123456'], 'not-a-password\n'],
+      [['org', 'users', '--json'], ''],
+    ]) {
+      await run(argv, { env, io: io(input) });
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
 
 /** The same wrapper as bin/portal-mfa.js's: the cache is only valid for identical source text. */
 function wrapCommonJs(src) {
