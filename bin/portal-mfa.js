@@ -1,19 +1,24 @@
 #!/usr/bin/env node
 // Tiny launcher: the CLI lives in dist/ (built by `npm install` / `npm run build`).
+// It is CommonJS (bin/package.json) on purpose: an ES-module entry makes Node set up its ESM
+// loader before running a line, which a command that never imports an ES module doesn't need.
+'use strict';
+const { readFileSync, writeSync } = require('node:fs');
+const path = require('node:path');
+
 const argv = process.argv.slice(2);
 const fast =
   argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V') ? 'version' : argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) ? 'help' : null;
 
 if (fast) {
   // Start-up fast paths. They print straight to fd 1: creating process.stdout (a pipe or terminal
-  // stream) and importing node:fs as a module would cost more than everything else they do.
-  const { readFileSync, writeSync } = process.getBuiltinModule?.('node:fs') ?? (await import('node:fs'));
+  // stream) would cost more than everything else they do.
   const text =
     fast === 'version'
       ? // the version needs nothing else loaded
-        JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version + '\n'
+        JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version + '\n'
       : // help pre-rendered at build time (scripts/render-help.mjs), with this package's README path
-        readFileSync(new URL('../dist/help.txt', import.meta.url), 'utf8').replace('{{README}}', decodeURIComponent(new URL('../README.md', import.meta.url).pathname));
+        readFileSync(path.join(__dirname, '..', 'dist', 'help.txt'), 'utf8').replace('{{README}}', path.join(__dirname, '..', 'README.md'));
   const buf = Buffer.from(text);
   for (let off = 0; off < buf.length; ) {
     try {
@@ -30,8 +35,10 @@ if (fast) {
     if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
-  const { run } = (await loadBundle()) ?? (await import('../dist/src/cli/main.js'));
-  process.exitCode = await run(argv);
+  const cli = loadBundle();
+  (cli ? Promise.resolve(cli) : import('../dist/src/cli/main.js')).then(async ({ run }) => {
+    process.exitCode = await run(argv);
+  });
 }
 
 /**
@@ -41,10 +48,9 @@ if (fast) {
  * build's rejects the cache and simply compiles. Without a bundle (a bare `tsc` build) the ES
  * modules are imported instead.
  */
-async function loadBundle() {
-  const builtin = async (name) => process.getBuiltinModule?.(name) ?? (await import(name));
-  const [{ readFileSync }, vm, { createRequire }] = await Promise.all([builtin('node:fs'), builtin('node:vm'), builtin('node:module')]);
-  const file = decodeURIComponent(new URL('../dist/src/cli/portal-mfa.cjs', import.meta.url).pathname);
+function loadBundle() {
+  const vm = require('node:vm');
+  const file = path.join(__dirname, '..', 'dist', 'src', 'cli', 'portal-mfa.cjs');
   let source;
   try {
     source = readFileSync(file, 'latin1'); // the bundle is ASCII (esbuild escapes the rest)
@@ -61,9 +67,8 @@ async function loadBundle() {
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     cachedData,
-    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, file.slice(0, file.lastIndexOf('/')));
+  script.runInThisContext()(module.exports, require('node:module').createRequire(file), module, file, path.dirname(file));
   return module.exports;
 }

@@ -11,7 +11,7 @@
 //
 // What stays outside the bundle (loaded from node_modules when a command needs it): native drivers
 // and the database client of the other dialect, and the packages only some commands use (prompts,
-// QR, progress bars, CSV input, TOML profiles, mail, TOTP, password hashing, terminal widths).
+// QR, progress bars, CSV input, TOML profiles, mail, password hashing).
 // The library (`import 'portal-mfa'`) is not bundled: it is dist/src/index.js as tsc wrote it.
 import { build } from 'esbuild';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,11 +35,8 @@ const external = [
   'csv-parse',
   'csv-parse/*',
   'smol-toml',
-  'otplib',
   'bcryptjs',
   'hash-wasm',
-  'string-width',
-  'chalk',
   // knex's drivers for dialects portal-mfa does not use (never required: see stubUnusedDialects)
   'pg',
   'pg-query-stream',
@@ -75,6 +72,10 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
+  // import() of a package left outside becomes require(): every such package ships CommonJS, and a
+  // script compiled from a code cache cannot import() on Node 20 (chalk and string-width, ES-only,
+  // are bundled instead, still loaded only when first used)
+  supported: { 'dynamic-import': false },
   external,
   plugins: [stubUnusedDialects],
   // the modules use import.meta.url for paths next to themselves; the bundle sits where main.js does

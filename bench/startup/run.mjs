@@ -2,7 +2,7 @@
 // Start-up benchmark: whole-process wall time and peak memory of short portal-mfa commands, as a
 // ratio to a bare `node -e 0` measured in the same run (the floor).
 //
-//   npm run build && node bench/startup/run.mjs [--runs 20] [--warmup 3] [--mem-runs 5] [--markdown] [--inherit-env]
+//   npm run build && node bench/startup/run.mjs [--runs 20] [--warmup 3] [--mem-runs 5] [--markdown] [--inherit-env] [--readme] [--summary FILE]
 //
 // Cases (all on the embedded SQLite default, in a throw-away HOME):
 //   node -e 0                 the floor: starting Node itself
@@ -17,7 +17,7 @@
 // in separate runs (so the wrapper does not distort the timings).
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,7 @@ const MARKDOWN = args.includes('--markdown');
 const TIME = '/usr/bin/time';
 const haveTime = existsSync(TIME);
 
-if (!existsSync(path.join(root, 'dist', 'src', 'cli', 'main.js'))) {
+if (!existsSync(path.join(root, 'dist', 'src', 'cli', 'portal-mfa.cjs'))) {
   console.error('bench/startup: build first (npm run build)');
   process.exit(2);
 }
@@ -89,7 +89,9 @@ const env = {
   LANG: 'C.UTF-8',
 };
 const sessionEnv = { ...env, XDG_CONFIG_HOME: path.join(home, '.config-session') };
-for (const d of [env.XDG_DATA_HOME, env.XDG_CONFIG_HOME, sessionEnv.XDG_CONFIG_HOME]) mkdirSync(d, { recursive: true, mode: 0o700 });
+// logins write their session here, so the measured session above stays the same one
+const loginEnv = { ...env, XDG_CONFIG_HOME: path.join(home, '.config-login') };
+for (const d of [env.XDG_DATA_HOME, env.XDG_CONFIG_HOME, sessionEnv.XDG_CONFIG_HOME, loginEnv.XDG_CONFIG_HOME]) mkdirSync(d, { recursive: true, mode: 0o700 });
 
 function cli(argv, { input, e = env, ok = true } = {}) {
   const r = spawnSync(process.execPath, [BIN, ...argv], { env: e, input: input ?? '', encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -128,6 +130,13 @@ const cases = [
       const u = sessionVerifyUsers.shift();
       return { argv: ['verify', '--user', u, '--code', totpAt(secrets.get(u), safeStep())], e: sessionEnv };
     },
+  },
+  { name: 'db status (session)', target: 2, cmd: () => ({ argv: ['db', 'status'], e: sessionEnv }) },
+  { name: 'org list --json (session)', target: 2, cmd: () => ({ argv: ['org', 'list', '--json'], e: sessionEnv }) },
+  {
+    // login checks the password: bcrypt (cost 10, ~80–250 ms here) is the point of it, so no 2× target
+    name: 'login --as E (bcrypt)',
+    cmd: () => ({ argv: ['login', '--as', SAM.email, '--password-stdin'], input: `${SAM.password}\n`, e: loginEnv }),
   },
   { name: 'status --json --as E (bcrypt)', cmd: () => ({ argv: ['--as', SAM.email, '--password-stdin', 'status', '--json'], input: `${SAM.password}\n` }) },
   {
@@ -205,5 +214,26 @@ if (MARKDOWN) {
   }
 }
 if (!haveTime) console.error('note: /usr/bin/time not found (apt-get install -y time): no peak memory');
+
+// --summary FILE: the rows as JSON (bench/all.mjs builds the README's table from it)
+const summaryAt = args.indexOf('--summary');
+if (summaryAt >= 0) writeFileSync(args[summaryAt + 1], JSON.stringify({ header, floor, environment: envNote, rows }, null, 2));
+// --readme: replace the results between the markers in bench/startup/README.md
+if (args.includes('--readme')) {
+  const readme = path.join(root, 'bench', 'startup', 'README.md');
+  const [start, end] = ['<!-- startup:results:start -->', '<!-- startup:results:end -->'];
+  const text = readFileSync(readme, 'utf8');
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`${readme}: markers ${start} … ${end} not found`);
+  const table = [
+    header,
+    '',
+    '| command | wall (median) | wall (min) | × floor | target | peak RSS (median) | × floor RSS |',
+    '| --- | ---: | ---: | ---: | --- | ---: | ---: |',
+    ...rows.map((r) => `| \`${r.name}\` | ${r.median.toFixed(0)} ms | ${r.min.toFixed(0)} ms | ${r.ratio.toFixed(2)}× | ${r.target === undefined ? '—' : `≤ ${r.target}× ${r.met ? '✓' : '✗'}`} | ${Number.isNaN(r.rss) ? '—' : `${r.rss.toFixed(0)} MB`} | ${Number.isNaN(r.rss) ? '—' : `${(r.rss / floorMem).toFixed(2)}×`} |`),
+  ].join('\n');
+  writeFileSync(readme, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
+}
 process.exitCode = rows.some((r) => r.met === false) ? 1 : 0;
 

@@ -12,8 +12,7 @@
  * `crypto.timingSafeEqual`.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { HashAlgorithm } from 'otplib';
+import { createGuardrails, generateSync, NobleCryptoPlugin, ScureBase32Plugin, type HashAlgorithm } from 'otplib';
 
 export type TotpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
 
@@ -35,8 +34,8 @@ const MAX_DIGITS = 10;
 const MAX_WINDOW = 100;
 
 /**
- * otplib and its plugins, loaded on first use (its CommonJS build, synchronously): commands that
- * never compute a code (status, devices, audit, org …) do not pay ~20 ms for it at start-up.
+ * otplib's plugins, made on first use. (The CLI's bundle includes otplib, compiled from its code
+ * cache, so importing it is cheap; loading it from node_modules cost ~20 ms per start.)
  *
  * otplib refuses keys shorter than 16 bytes by default (RFC 4226's minimum).
  * Secrets we generate are 20 bytes, but authenticator secrets already stored
@@ -44,25 +43,14 @@ const MAX_WINDOW = 100;
  * Google Authenticator length), and verifying those must keep working.
  * The floor is therefore lowered to 10 bytes; the maximum (64) is unchanged.
  */
-let otplib:
-  | {
-      generateSync: (typeof import('otplib'))['generateSync'];
-      cryptoPlugin: InstanceType<(typeof import('otplib'))['NobleCryptoPlugin']>;
-      base32Plugin: InstanceType<(typeof import('otplib'))['ScureBase32Plugin']>;
-      guardrails: ReturnType<(typeof import('otplib'))['createGuardrails']>;
-    }
-  | undefined;
-function otp(): NonNullable<typeof otplib> {
-  if (!otplib) {
-    const m = createRequire(import.meta.url)('otplib') as typeof import('otplib');
-    otplib = {
-      generateSync: m.generateSync,
-      cryptoPlugin: new m.NobleCryptoPlugin(),
-      base32Plugin: new m.ScureBase32Plugin(),
-      guardrails: m.createGuardrails({ MIN_SECRET_BYTES: 10 }),
-    };
-  }
-  return otplib;
+let otplib: { cryptoPlugin: NobleCryptoPlugin; base32Plugin: ScureBase32Plugin; guardrails: ReturnType<typeof createGuardrails> } | undefined;
+function otp(): NonNullable<typeof otplib> & { generateSync: typeof generateSync } {
+  otplib ??= {
+    cryptoPlugin: new NobleCryptoPlugin(),
+    base32Plugin: new ScureBase32Plugin(),
+    guardrails: createGuardrails({ MIN_SECRET_BYTES: 10 }),
+  };
+  return { ...otplib, generateSync };
 }
 
 const ALGORITHM_MAP: Record<TotpAlgorithm, HashAlgorithm> = {
