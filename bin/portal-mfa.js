@@ -36,7 +36,8 @@ if (fast) {
     throw err;
   });
   const cli = loadBundle();
-  (cli ? Promise.resolve(cli) : import('../dist/src/cli/main.js')).then(async ({ run }) => {
+  // run() reports its own errors; a rejection here is a bug, and Node prints it and exits 1
+  void (cli ? Promise.resolve(cli) : import('../dist/src/cli/main.js')).then(async ({ run }) => {
     process.exitCode = await run(argv);
   });
 }
