@@ -9,8 +9,8 @@
 // has no `module.enableCompileCache()`, so the cache is made here with `vm.Script#createCachedData`).
 // See bench/startup/README.md for the figures.
 //
-// What stays outside the bundle (loaded from node_modules when a command needs it): native drivers
-// and the database client of the other dialect, and the packages only some commands use (prompts,
+// What stays outside the bundle (loaded from node_modules when a command needs it): the SQLite
+// driver's compiled addon, the MariaDB client, and the packages only some commands use (prompts,
 // QR, progress bars, CSV input, TOML profiles, mail, password hashing).
 // The library (`import 'portal-mfa'`) is not bundled: it is dist/src/index.js as tsc wrote it.
 import { build } from 'esbuild';
@@ -26,7 +26,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUNDLE = path.join(root, 'dist', 'src', 'cli', 'portal-mfa.cjs');
 
 const external = [
-  'better-sqlite3',
+  // better-sqlite3's JavaScript is bundled; its compiled addon is loaded by path (src/db/connect.ts)
+  'bindings',
   'mysql2',
   'nodemailer',
   '@inquirer/prompts',
