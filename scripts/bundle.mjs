@@ -59,6 +59,14 @@ const stubUnusedDialects = {
     // debug (a knex dependency) probes for the optional supports-color on load: a failed lookup each start
     b.onResolve({ filter: /^supports-color$/ }, () => ({ path: 'supports-color', namespace: 'absent' }));
     b.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+    // commander requires child_process at load for stand-alone executable subcommands, which
+    // portal-mfa has none of: load it only if spawn is ever called (child_process pulls in dgram …)
+    b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const eager = "const childProcess = require('node:child_process');";
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(eager)) throw new Error(`${args.path}: "${eager}" not found (commander changed): update scripts/bundle.mjs`);
+      return { contents: text.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"), loader: 'js' };
+    });
     b.onLoad({ filter: /.*/, namespace: 'unused-dialect' }, (args) => ({
       contents: `throw new Error('portal-mfa does not include the knex dialect ${args.path.slice(2)}');`,
       loader: 'js',

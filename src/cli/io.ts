@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 
 /**
@@ -29,13 +30,19 @@ export function colorWanted(env: NodeJS.ProcessEnv, isTTY: boolean, noColorFlag:
 }
 
 export function systemIO(env: NodeJS.ProcessEnv, opts: { noColor: boolean }): IOStreams {
-  const stdinIsTTY = Boolean(process.stdin.isTTY);
-  const stdoutIsTTY = Boolean(process.stdout.isTTY);
-  const stderrIsTTY = Boolean(process.stderr.isTTY);
+  // isatty, not process.stdin.isTTY: touching process.stdin/stderr creates their streams (and loads
+  // Node's stream and socket modules), which most commands never read or write (start-up time)
+  const stdinIsTTY = isatty(0);
+  const stdoutIsTTY = isatty(1);
+  const stderrIsTTY = isatty(2);
   return {
-    stdin: process.stdin,
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
-    stderr: process.stderr,
+    get stderr() {
+      return process.stderr;
+    },
     stdinIsTTY,
     stdoutIsTTY,
     stderrIsTTY,
