@@ -4,9 +4,9 @@ import { EXIT_CODES } from './exitCodes.js';
 import { onConflict } from '../db/conflictRetry.js';
 import { describeDatabaseError, driverMessage, LOST_CONNECTION } from '../db/databaseErrors.js';
 import type { DatabaseTarget } from '../db/url.js';
-import type { GlobalOptions } from './config.js';
 import type { CommandContext, ContextDeps } from './context.js';
 import { colorWanted, systemIO, type IOStreams } from './io.js';
+import { defineGlobals, type GlobalOptions } from './commands/globals.js';
 import { registerCommands } from './commands/index.js';
 import { addExamples } from './commands/examples.js';
 import { registerCompletionCommands } from './commands/completion.js';
@@ -35,28 +35,18 @@ export const README_PLACEHOLDER = '{{README}}';
 const README_PATH = decodeURIComponent(new URL('../../../README.md', import.meta.url).pathname);
 
 /** Build the commander program. Commands are registered here and nowhere else. */
-export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: string) => void }, opts: { json?: boolean } = {}): Command {
+export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: string) => void }, opts: { json?: boolean } = {}): CommandUnknownOpts {
   const output = {
     writeOut: (s: string) => io.out(s.replace(README_PLACEHOLDER, README_PATH)),
     writeErr: io.err,
     // commander's own errors (unknown flags, choices, conflicts, bad numbers): one line, JSON under --json
     outputError: (s: string, write: (s: string) => void) => write(usageErrorLine(s, Boolean(opts.json))),
   };
-  const program = new Command('portal-mfa')
-    .description('Manage TOTP multi-factor authentication on the developer portal\'s user database.')
-    .version(VERSION, '-V, --version', 'print the version')
-    .option('--db <url>', 'database URL: sqlite:PATH or mysql://user:pass@host:port/db (env PORTAL_MFA_DB)')
-    .option('--key-file <file>', 'file holding the base64 secrets key (default: PORTAL_MFA_KEY)')
-    .option('--as <email>', 'act as this portal user (default: the CLI session; env PORTAL_MFA_AS)')
-    .option('--password-stdin', 'read the actor\'s password from the first line of stdin')
-    .option('--code <code>', 'a current code from the authenticator app (`-` reads it from stdin)')
-    .option('--recovery-code <code>', 'a recovery code, in place of a code from the app (used up)')
-    .option('--profile <name>', 'settings from [profiles.NAME] of the config file (env PORTAL_MFA_PROFILE)')
-    .option('--json', 'print one JSON document (NDJSON for streams) on stdout')
-    .option('--no-color', 'no colour (also NO_COLOR)')
-    .option('-y, --yes', 'skip confirmations')
-    .option('-q, --quiet', 'print less')
-    .option('--verbose', 'say which database server is used (stderr)')
+  const program = defineGlobals(
+    new Command('portal-mfa')
+      .description('Manage TOTP multi-factor authentication on the developer portal\'s user database.')
+      .version(VERSION, '-V, --version', 'print the version'),
+  )
     .showSuggestionAfterError(true)
     .configureOutput(output)
     .exitOverride();
@@ -124,6 +114,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     <O, A>(handler: Handler<O, A>) =>
     async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as CommandUnknownOpts;
+      // (the handler's command is typed by its own definition; the globals are the program's)
       const globals = cmd.optsWithGlobals() as GlobalOptions;
       const { createContext } = await import('./context.js');
       if (io.stdoutIsTTY || io.color || io.colorErr) await (await import('./render.js')).loadTerminalSupport(io);
