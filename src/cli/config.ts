@@ -5,21 +5,7 @@ import { parseDatabaseUrl, type DatabaseTarget } from '../db/url.js';
 import { embeddedDatabasePath } from './paths.js';
 import { readPasswordFile, type Profile } from './profiles.js';
 
-/** Global options shared by every command (SPEC §3 "Global"). */
-export interface GlobalOptions {
-  db?: string;
-  keyFile?: string;
-  as?: string;
-  passwordStdin?: boolean;
-  code?: string;
-  recoveryCode?: string;
-  json?: boolean;
-  color?: boolean; // commander's --no-color
-  yes?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  profile?: string;
-}
+import type { GlobalOptions } from './commands/globals.js';
 
 /**
  * Resolution order: --db, PORTAL_MFA_DB, the profile's `db`, then the embedded SQLite default.

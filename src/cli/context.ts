@@ -6,7 +6,8 @@ import type { Clock, Origin, RandomSource, Settings } from '../core/settings.js'
 import type { Database } from '../db/connect.js';
 import { describeTarget, type DatabaseTarget } from '../db/url.js';
 import { resolveSmtpConfig, type SmtpConfig } from '../mail/smtpConfig.js';
-import { resolveDatabaseTarget, resolveMailConfig, resolveSettings, withProfileDefaults, type GlobalOptions } from './config.js';
+import type { GlobalOptions } from './commands/globals.js';
+import { resolveDatabaseTarget, resolveMailConfig, resolveSettings, withProfileDefaults } from './config.js';
 import { readAll, type IOStreams } from './io.js';
 import { keyFileStamp, loadKeyring, missingGeneratedKeyFile } from './keySource.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from './prompter.js';

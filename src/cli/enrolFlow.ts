@@ -4,9 +4,11 @@ import type { ConfirmedEnrolment, PendingEnrolment } from '../core/enrolment.js'
 import { cancelled, isPortalMfaError, usageError } from '../core/errors.js';
 import { groupSecret } from '../core/totp.js';
 import { parseCode } from '../core/verification.js';
+import type { EnrollOptions } from './commands/enroll.js';
+import type { ReplaceOptions } from './commands/replace.js';
 import type { CommandContext } from './context.js';
 import { describeDrift } from './describe.js';
-import { chooseQr, parseQrMode, type QrMode } from './qr.js';
+import { chooseQr, qrModeOf, type QrMode } from './qr.js';
 import { wrapWords } from './render.js';
 
 /** Print what the phone needs: the manual key, a clock hint and the QR code that fits the terminal. */
@@ -36,11 +38,8 @@ export function keyLines(grouped: string, columns: number | undefined, indent = 
   return wrapWords(grouped, columns === undefined ? undefined : Math.max(4, columns - indent));
 }
 
-/** `--confirm CODE` (a string), `--no-confirm` (false), or neither: enroll's and replace's modes. */
-export interface EnrolmentFlags {
-  confirm?: string | false;
-  qr?: string;
-}
+/** `--confirm CODE` (a string), `--no-confirm` (false), or neither: enroll's and replace's modes; `--qr`. */
+type EnrolmentFlags = EnrollOptions | ReplaceOptions;
 
 /**
  * enroll / replace flags, validated before anything touches the database. Without --confirm or
@@ -50,7 +49,7 @@ export function parseEnrolmentFlags(ctx: CommandContext, opts: EnrolmentFlags, w
   const confirmCode = typeof opts.confirm === 'string' ? opts.confirm : undefined;
   if (confirmCode !== undefined && confirmCode !== '-') parseCode(confirmCode);
   const noConfirm = opts.confirm === false;
-  const qr = parseQrMode(opts.qr, ctx.io.stdoutIsTTY);
+  const qr = qrModeOf(opts.qr, ctx.io.stdoutIsTTY);
   if (confirmCode === undefined && !noConfirm && !ctx.io.canPrompt) throw usageError(withoutTerminal.message, { hint: withoutTerminal.hint });
   return { confirmCode, noConfirm, qr };
 }

@@ -1,12 +1,12 @@
-import { Command, CommanderError } from 'commander';
-import { isPortalMfaError, PortalMfaError } from '../core/errors.js';
+import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { isPortalMfaError, PortalMfaError, usageError } from '../core/errors.js';
 import { EXIT_CODES } from './exitCodes.js';
 import { onConflict } from '../db/conflictRetry.js';
 import { describeDatabaseError, driverMessage, LOST_CONNECTION } from '../db/databaseErrors.js';
 import type { DatabaseTarget } from '../db/url.js';
-import type { GlobalOptions } from './config.js';
 import type { CommandContext, ContextDeps } from './context.js';
 import { colorWanted, systemIO, type IOStreams } from './io.js';
+import { defineGlobals, type GlobalOptions } from './commands/globals.js';
 import { registerCommands } from './commands/index.js';
 import { addExamples } from './commands/examples.js';
 import { registerCompletionCommands } from './commands/completion.js';
@@ -14,9 +14,14 @@ import { EXIT_CODES_HELP } from './exitCodesHelp.js';
 import { errorStyle, sanitizeCell } from './render.js';
 import { VERSION } from './version.js';
 
-export type Handler<O> = (ctx: CommandContext, opts: O, args: string[]) => Promise<void>;
-/** Wraps a command body: builds its context from the global options, always closes it. */
-export type Act = <O>(handler: Handler<O>) => (...args: unknown[]) => Promise<void>;
+/** A command body: its options as the definition declares them (src/cli/commands/*), its positional values. */
+export type Handler<O, A = string> = (ctx: CommandContext, opts: O, args: A[]) => Promise<void>;
+/**
+ * Wraps a command body: builds its context from the global options, always closes it. The action
+ * it returns takes commander's arguments (…positional, options, command): a handler whose options
+ * differ from what the command declares does not compile.
+ */
+export type Act = <O, A>(handler: Handler<O, A>) => (...args: [...unknown[], O, unknown]) => Promise<void>;
 
 export interface RunDeps extends Partial<ContextDeps> {
   env?: NodeJS.ProcessEnv;
@@ -30,28 +35,18 @@ export const README_PLACEHOLDER = '{{README}}';
 const README_PATH = decodeURIComponent(new URL('../../../README.md', import.meta.url).pathname);
 
 /** Build the commander program. Commands are registered here and nowhere else. */
-export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: string) => void }): Command {
+export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: string) => void }, opts: { json?: boolean } = {}): CommandUnknownOpts {
   const output = {
     writeOut: (s: string) => io.out(s.replace(README_PLACEHOLDER, README_PATH)),
     writeErr: io.err,
-    // commander puts "(Did you mean …?)" on a line of its own: errors stay one line
-    outputError: (s: string, write: (s: string) => void) => write(oneLine(s) + '\n'),
+    // commander's own errors (unknown flags, choices, conflicts, bad numbers): one line, JSON under --json
+    outputError: (s: string, write: (s: string) => void) => write(usageErrorLine(s, Boolean(opts.json))),
   };
-  const program = new Command('portal-mfa')
-    .description('Manage TOTP multi-factor authentication on the developer portal\'s user database.')
-    .version(VERSION, '-V, --version', 'print the version')
-    .option('--db <url>', 'database URL: sqlite:PATH or mysql://user:pass@host:port/db (env PORTAL_MFA_DB)')
-    .option('--key-file <file>', 'file holding the base64 secrets key (default: PORTAL_MFA_KEY)')
-    .option('--as <email>', 'act as this portal user (default: the CLI session; env PORTAL_MFA_AS)')
-    .option('--password-stdin', 'read the actor\'s password from the first line of stdin')
-    .option('--code <code>', 'a current code from the authenticator app (`-` reads it from stdin)')
-    .option('--recovery-code <code>', 'a recovery code, in place of a code from the app (used up)')
-    .option('--profile <name>', 'settings from [profiles.NAME] of the config file (env PORTAL_MFA_PROFILE)')
-    .option('--json', 'print one JSON document (NDJSON for streams) on stdout')
-    .option('--no-color', 'no colour (also NO_COLOR)')
-    .option('-y, --yes', 'skip confirmations')
-    .option('-q, --quiet', 'print less')
-    .option('--verbose', 'say which database server is used (stderr)')
+  const program = defineGlobals(
+    new Command('portal-mfa')
+      .description('Manage TOTP multi-factor authentication on the developer portal\'s user database.')
+      .version(VERSION, '-V, --version', 'print the version'),
+  )
     .showSuggestionAfterError(true)
     .configureOutput(output)
     .exitOverride();
@@ -70,7 +65,7 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
       for (const word of topic) {
         const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
         if (!sub) throw new CommanderError(2, 'portal-mfa.unknownTopic', `error: no help topic or command named '${topic.join(' ')}' (see portal-mfa help)`);
-        cmd = sub;
+        cmd = sub as Command;
       }
       cmd.outputHelp();
     });
@@ -83,8 +78,22 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
   return program;
 }
 
-function allCommands(cmd: Command): Command[] {
+function allCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
   return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/** A value echoed by commander is cut to this many characters: the error stays a readable line. */
+const ECHO_LIMIT = 60;
+
+/**
+ * Commander's error text as the product prints errors (SPEC §6): one line ("(Did you mean …?)" joined
+ * on), control characters escaped, a long echoed value cut; under --json the usual error object.
+ */
+function usageErrorLine(text: string, json: boolean): string {
+  const message = oneLine(text).replace(new RegExp(`'([^']{${ECHO_LIMIT}})[^']+'`, 'g'), "'$1…'");
+  if (!json) return message + '\n';
+  const error = { code: 'invalid_input', message: message.replace(/^error: /, ''), exitCode: EXIT_CODES.usage };
+  return JSON.stringify({ error }) + '\n';
 }
 
 /**
@@ -102,16 +111,17 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
   const dim = (s: string) => errStyle.dim(s);
 
   const act: Act =
-    <O>(handler: Handler<O>) =>
+    <O, A>(handler: Handler<O, A>) =>
     async (...args: unknown[]) => {
-      const cmd = args[args.length - 1] as Command;
-      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const cmd = args[args.length - 1] as CommandUnknownOpts;
+      // (the handler's command is typed by its own definition; the globals are the program's)
+      const globals = cmd.optsWithGlobals() as GlobalOptions;
       const { createContext } = await import('./context.js');
       if (io.stdoutIsTTY || io.color || io.colorErr) await (await import('./render.js')).loadTerminalSupport(io);
       const ctx = createContext(globals, { ...deps, env, io });
       let failed = false;
       try {
-        await handler(ctx, cmd.opts() as O, args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string'));
+        await handler(ctx, cmd.opts() as O, args.slice(0, -2).flat().filter((a) => a !== undefined) as A[]);
       } catch (e) {
         failed = true;
         if (isPortalMfaError(e)) throw e;
@@ -135,13 +145,18 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
   const stopDebug = env.PORTAL_MFA_DEBUG
     ? onConflict((c) => io.stderr.write(`debug: ${c.kind} conflict ${c.code}, attempt ${c.attempt}/${c.attempts}${c.willRetry ? ', retrying' : ', giving up'}\n`))
     : () => undefined;
-  const program = buildProgram(act, {
-    out: (s) => io.stdout.write(s),
-    err: (s) => io.stderr.write(s),
-  });
+  const json = argv.includes('--json');
+  const program = buildProgram(
+    act,
+    {
+      out: (s) => io.stdout.write(s),
+      err: (s) => io.stderr.write(s),
+    },
+    { json },
+  );
   const contradiction = contradictoryFlags(argv);
   if (contradiction) {
-    io.stderr.write(red('error: ') + `${contradiction} cannot be combined` + dim(' (give one of them)') + '\n');
+    writeError(io, usageError(`${contradiction} cannot be combined`, { hint: 'give one of them' }), red, dim, json, env);
     return EXIT_CODES.usage;
   }
   try {
@@ -153,11 +168,11 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
         return e.exitCode === 0 ? 0 : EXIT_CODES.usage;
       }
       // commander already printed its one-line message for its own errors
-      if (e.code === 'portal-mfa.unknownTopic') io.stderr.write(red(oneLine(e.message)) + '\n');
+      if (e.code === 'portal-mfa.unknownTopic') io.stderr.write(json ? usageErrorLine(e.message, true) : red(oneLine(e.message)) + '\n');
       return EXIT_CODES.usage;
     }
     const err = toPortalError(e);
-    writeError(io, err, red, dim, argv.includes('--json'), env);
+    writeError(io, err, red, dim, json, env);
     return EXIT_CODES[err.kind];
   } finally {
     stopDebug();

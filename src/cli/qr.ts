@@ -1,13 +1,12 @@
-import { usageError } from '../core/errors.js';
+import type { QR_MODES } from './commands/flags.js';
 
 /** `auto`: the largest form that fits the terminal (no --qr on a terminal). */
 export type QrMode = 'auto' | 'utf8' | 'ansi' | 'none';
 export type QrForm = 'utf8' | 'ansi';
 
-export function parseQrMode(raw: string | undefined, stdoutIsTTY: boolean): QrMode {
-  if (raw === undefined) return stdoutIsTTY ? 'auto' : 'none';
-  if (raw === 'utf8' || raw === 'ansi' || raw === 'none') return raw;
-  throw usageError(`--qr takes utf8, ansi or none (got ${JSON.stringify(raw.slice(0, 20))})`);
+/** `--qr` (one of the choices commander checked), or without it: auto on a terminal, none otherwise. */
+export function qrModeOf(flag: (typeof QR_MODES)[number] | undefined, stdoutIsTTY: boolean): QrMode {
+  return flag ?? (stdoutIsTTY ? 'auto' : 'none');
 }
 
 /** A QR code drawn for the terminal, with the cells it occupies. */

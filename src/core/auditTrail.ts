@@ -18,25 +18,7 @@ export interface AuditFilter {
   afterId?: number;
 }
 
-/** `--since 2026-11-01`, `--since 2026-11-01T12:00:00Z`, or relative: `30m`, `24h`, `7d`. */
-export function parseSince(raw: string, now: number): number {
-  const text = raw.trim();
-  const rel = /^(\d{1,6})([mhd])$/.exec(text);
-  if (rel) return now - Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd'];
-  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) {
-    const iso = text.length === 10 ? `${text}T00:00:00Z` : /Z|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`;
-    const ms = Date.parse(iso.replace(' ', 'T'));
-    if (!Number.isNaN(ms)) return ms;
-  }
-  throw usageError(`--since takes a date (2026-11-01, ISO-8601) or an age (30m, 24h, 7d); got ${JSON.stringify(raw.slice(0, 40))}`);
-}
-
-export function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return 50;
-  if (!/^\d{1,6}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 100_000) throw usageError('--limit takes a whole number from 1 to 100000');
-  return Number(raw);
-}
-
+/** An audit action name (`mfa.reset`), or a prefix of one with `*` (`mfa.*`). */
 export function validateAction(raw: string): string {
   const a = raw.trim();
   if (!/^[a-z][a-z0-9.-]{0,63}\*?$/.test(a)) throw usageError(`not an audit action: ${JSON.stringify(raw.slice(0, 40))}`, { hint: 'e.g. mfa.verify, mfa.reset, mfa.*' });

@@ -2,7 +2,6 @@ import type { Knex } from 'knex';
 import { isSqlite } from './transaction.js';
 
 export type NotificationStatus = 'pending' | 'sent' | 'failed';
-export const NOTIFICATION_STATUSES: readonly NotificationStatus[] = ['pending', 'sent', 'failed'];
 
 /** A row of the `notifications` outbox (migrations/20261201000003_notifications.ts). */
 export interface NotificationRow {

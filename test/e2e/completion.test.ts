@@ -95,6 +95,6 @@ describe('shell completion', () => {
     const r = await runCli(['completion', 'tcsh'], { env });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/bash, zsh or fish/);
+    expect(r.stderr).toMatch(/^error: command-argument value 'tcsh' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish\.$/m);
   });
 });

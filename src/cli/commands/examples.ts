@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 
 /**
  * 2–4 examples for every command's help (SPEC §6), by command path. Kept in one table so a test
@@ -108,15 +108,15 @@ export const EXAMPLES: Record<string, string[]> = {
 };
 
 /** The path of a command below the program: "org users". */
-export function commandPath(cmd: Command): string {
+export function commandPath(cmd: CommandUnknownOpts): string {
   const names: string[] = [];
-  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  for (let c: CommandUnknownOpts | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
 
 /** Attach each command's examples to its help (after the options). */
-export function addExamples(program: Command): void {
-  const visit = (cmd: Command) => {
+export function addExamples(program: CommandUnknownOpts): void {
+  const visit = (cmd: CommandUnknownOpts) => {
     for (const sub of cmd.commands) {
       const examples = EXAMPLES[commandPath(sub)];
       if (examples) sub.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n`);

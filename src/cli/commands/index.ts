@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Act } from '../main.js';
 import { registerAuditCommand } from './audit.js';
 import { registerDbCommands } from './db.js';
@@ -17,7 +17,7 @@ import { registerSupportCommands } from './support.js';
 import { registerVerifyCommand } from './verify.js';
 
 /** Every command of portal-mfa, in the order `--help` lists them. */
-export function registerCommands(program: Command, act: Act): void {
+export function registerCommands(program: CommandUnknownOpts, act: Act): void {
   registerEnrollCommand(program, act);
   registerVerifyCommand(program, act);
   registerSessionCommands(program, act);

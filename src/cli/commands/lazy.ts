@@ -1,9 +1,10 @@
 import type { Handler } from '../main.js';
 
-/** A command handler loaded on first use (start-up loads only commander and the definitions). */
-export function lazy<M extends Record<string, unknown>>(load: () => Promise<M>, name: keyof M & string): Handler<never> {
-  return async (ctx, opts, args) => {
-    const handler = (await load())[name] as unknown as Handler<unknown>;
-    return handler(ctx, opts, args);
-  };
+/**
+ * A command handler loaded on first use (start-up loads only commander and the definitions). Typed
+ * as the handler itself, so `act` checks its options against the command's definition.
+ */
+export function lazy<M extends Record<K, Handler<never, never>>, K extends keyof M & string>(load: () => Promise<M>, name: K): M[K] {
+  const handler: Handler<never, never> = async (ctx, opts, args) => (await load())[name](ctx, opts, args);
+  return handler as M[K];
 }

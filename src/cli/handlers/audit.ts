@@ -1,19 +1,10 @@
-import { parseLimit, parseSince, validateAction } from '../../core/auditTrail.js';
+import { validateAction } from '../../core/auditTrail.js';
 import type { AuditView } from '../../core/auditTrail.js';
 import { portal, resolveActor } from '../actor.js';
+import type { AuditOptions } from '../commands/audit.js';
 import type { CommandContext } from '../context.js';
 import { csvRow } from '../csv.js';
 import { humanTime, isoOrNull } from '../render.js';
-
-interface AuditOptions {
-  user?: string;
-  org?: string;
-  action?: string;
-  since?: string;
-  limit?: string;
-  csv?: boolean;
-  follow?: boolean;
-}
 
 function eventJson(r: AuditView) {
   return { ...r, time: isoOrNull(r.time) };
@@ -24,8 +15,8 @@ const CSV_COLUMNS = ['id', 'time', 'actor', 'target', 'organisation', 'action', 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function audit(ctx: CommandContext, opts: AuditOptions): Promise<void> {
-  const limit = parseLimit(opts.limit);
-  const since = opts.since !== undefined ? parseSince(opts.since, ctx.clock()) : undefined;
+  const limit = opts.limit;
+  const since = opts.since === undefined ? undefined : 'at' in opts.since ? opts.since.at : ctx.clock() - opts.since.ageMs;
   const action = opts.action !== undefined ? validateAction(opts.action) : undefined;
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'audit.read' });

@@ -1,6 +1,7 @@
 import { recordAudit } from '../../core/audit.js';
 import { wrongState } from '../../core/errors.js';
 import { describeTarget } from '../../db/url.js';
+import type { RollbackOptions } from '../commands/db.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { humanTime, isoOrNull } from '../render.js';
@@ -25,7 +26,7 @@ export async function migrate(ctx: CommandContext): Promise<void> {
   }
 }
 
-export async function rollback(ctx: CommandContext, opts: { all?: boolean; force?: boolean; dryRun?: boolean }): Promise<void> {
+export async function rollback(ctx: CommandContext, opts: RollbackOptions): Promise<void> {
   const { rollbackLast, migrationState } = await import('../../db/schema.js');
   const { planRollback } = await import('../../db/rollbackPlan.js');
   const db = await ctx.database({ checkSchema: false });

@@ -1,27 +1,13 @@
 import { DEMO_ACCOUNTS, DEMO_ORGANISATIONS, GENERATED_MEMBER_PASSWORD } from '../../core/demo.js';
 import { addGeneratedMembers, inspectDemo, seedDemo } from '../../core/demoPortal.js';
-import { usageError } from '../../core/errors.js';
 import { describeTarget } from '../../db/url.js';
+import type { DemoOptions } from '../commands/demo.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { startProgress } from '../progress.js';
 
-interface DemoOptions {
-  reset?: boolean;
-  members?: string;
-  dryRun?: boolean;
-}
-
-function parseMembers(raw: string | undefined): number {
-  if (raw === undefined) return 0;
-  if (!/^\d{1,7}$/.test(raw.trim())) throw usageError(`--members takes a whole number from 0 to 1000000 (got ${JSON.stringify(raw.slice(0, 40))})`);
-  const n = Number(raw.trim());
-  if (n > 1_000_000) throw usageError('--members takes a whole number from 0 to 1000000');
-  return n;
-}
-
 export async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void> {
-  const members = parseMembers(opts.members);
+  const members = opts.members ?? 0;
   const db = await ctx.database({ create: true });
   const deps = { knex: db.knex, clock: ctx.clock, origin: ctx.origin };
   const existing = await inspectDemo(deps, opts);

@@ -1,6 +1,7 @@
 import { cancelled, usageError } from '../../core/errors.js';
 import type { DeviceView } from '../../core/devices.js';
 import { dbKey, portal, reauthPassword, resolveActor } from '../actor.js';
+import type { ListOptions, RevokeOptions } from '../commands/devices.js';
 import { confirmOrCancel, requireConfirmable } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { LocalStore } from '../localStore.js';
@@ -20,7 +21,7 @@ function deviceJson(d: DeviceView) {
   };
 }
 
-export async function list(ctx: CommandContext, opts: { user?: string; org?: string; all?: boolean }): Promise<void> {
+export async function list(ctx: CommandContext, opts: ListOptions): Promise<void> {
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'device.list' });
   const store = new LocalStore(ctx.env);
@@ -54,18 +55,12 @@ export async function list(ctx: CommandContext, opts: { user?: string; org?: str
   if (devices.some((d) => d.thisMachine)) ctx.out.info('* this machine');
 }
 
-function parseIds(raw: string[]): number[] {
-  return raw.map((r) => {
-    if (!/^\d{1,12}$/.test(r.trim())) throw usageError(`not a device id: ${JSON.stringify(r.slice(0, 30))}`, { hint: 'ids are the numbers devices list shows' });
-    return Number(r.trim());
-  });
-}
-
-export async function revoke(ctx: CommandContext, opts: { all?: boolean; user?: string; org?: string; ticket?: string; reason?: string; dryRun?: boolean }, args: string[]): Promise<void> {
+/** `args`: the device ids, whole numbers (commander parsed them: src/cli/commands/devices.ts). */
+export async function revoke(ctx: CommandContext, opts: RevokeOptions, args: number[]): Promise<void> {
   if (opts.all && args.length > 0) throw usageError('give device ids or --all, not both');
   if (!opts.all && args.length === 0) throw usageError('name the devices to revoke', { hint: 'devices revoke ID… or devices revoke --all' });
   if (!opts.all && opts.user !== undefined) throw usageError('--user goes with --all; ids already name their user');
-  const ids = opts.all ? undefined : parseIds(args);
+  const ids = opts.all ? undefined : args;
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'device.revoke' });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);

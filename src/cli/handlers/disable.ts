@@ -1,17 +1,10 @@
 import { cancelled } from '../../core/errors.js';
 import { dbKey, portal, reauthPassword, resolveActor } from '../actor.js';
 import { confirmOrCancel, requireConfirmable } from '../confirm.js';
+import type { DisableOptions } from '../commands/disable.js';
 import type { CommandContext } from '../context.js';
 import { LocalStore } from '../localStore.js';
 import { organisationPicker } from '../targets.js';
-
-interface DisableOptions {
-  user?: string;
-  org?: string;
-  ticket?: string;
-  reason?: string;
-  dryRun?: boolean;
-}
 
 export async function disable(ctx: CommandContext, opts: DisableOptions): Promise<void> {
   if (!opts.dryRun) requireConfirmable(ctx);

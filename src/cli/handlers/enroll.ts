@@ -1,9 +1,10 @@
 import { flagOrStdin, portal, reauthPassword, resolveActor } from '../actor.js';
+import type { EnrollOptions } from '../commands/enroll.js';
 import type { CommandContext } from '../context.js';
 import { describeDrift } from '../describe.js';
-import { confirmInteractively, parseEnrolmentFlags, showPendingEnrolment, showRecoveryCodes, type EnrolmentFlags } from '../enrolFlow.js';
+import { confirmInteractively, parseEnrolmentFlags, showPendingEnrolment, showRecoveryCodes } from '../enrolFlow.js';
 
-export async function enroll(ctx: CommandContext, opts: EnrolmentFlags): Promise<void> {
+export async function enroll(ctx: CommandContext, opts: EnrollOptions): Promise<void> {
   const { confirmCode, noConfirm, qr } = parseEnrolmentFlags(ctx, opts, {
     message: 'enroll needs a terminal to type the code',
     hint: 'script it: enroll --no-confirm --json, then enroll --confirm CODE',

@@ -2,6 +2,7 @@ import { rotateKeys, secretsNotUnderKey } from '../../core/keyRotation.js';
 import type { SecretKey } from '../../core/secretBox.js';
 import { mfaDeps } from '../actor.js';
 import { confirmOrCancel } from '../confirm.js';
+import type { RotateOptions } from '../commands/keys.js';
 import type { CommandContext } from '../context.js';
 import { progressFactory, startProgress, type Progress } from '../progress.js';
 import { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } from '../keySource.js';
@@ -9,7 +10,7 @@ import { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } from '../keySo
 
 const b64 = (k: SecretKey) => k.key.toString('base64');
 
-export async function rotate(ctx: CommandContext, opts: { newKeyFile: string; dryRun?: boolean }): Promise<void> {
+export async function rotate(ctx: CommandContext, opts: RotateOptions): Promise<void> {
   const newKey = readKeyFile(opts.newKeyFile)[0]!;
   const source = keySourceOf({ keyFile: ctx.globals.keyFile }, ctx.env, ctx.target());
   const deps = await mfaDeps(ctx); // opens the database first: a missing <db>.key is only generated for one without secrets

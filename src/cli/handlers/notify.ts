@@ -1,18 +1,13 @@
 import { recordAudit } from '../../core/audit.js';
-import { configError, usageError } from '../../core/errors.js';
+import { configError } from '../../core/errors.js';
 import { deliverNotifications } from '../../core/notify/delivery.js';
-import { dueNotices, parseNotificationStatus, type NotificationRow } from '../../core/notify/outboxReport.js';
+import { dueNotices, type NotificationRow } from '../../core/notify/outboxReport.js';
 import { portal, resolveActor } from '../actor.js';
+import type { ListOptions, SendOptions } from '../commands/notify.js';
 import type { CommandContext } from '../context.js';
 import { DELIVERY_CONCURRENCY, deliveryProgress } from '../deliveryProgress.js';
 import { oneLineMessage } from '../oneLine.js';
 import { humanTime, isoOrNull } from '../render.js';
-
-function parseLimit(raw: string | undefined, fallback: number | undefined): number | undefined {
-  if (raw === undefined) return fallback;
-  if (!/^\d{1,6}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 1_000_000) throw usageError('--limit takes a whole number from 1 to 1000000');
-  return Number(raw);
-}
 
 function noticeJson(r: NotificationRow) {
   return {
@@ -32,12 +27,10 @@ function noticeJson(r: NotificationRow) {
 }
 
 /** `notify list`: the outbox, for support (it names every user who was told about a change). */
-export async function list(ctx: CommandContext, opts: { status?: string; user?: string; limit?: string }): Promise<void> {
-  const status = parseNotificationStatus(opts.status);
-  const limit = parseLimit(opts.limit, 50)!;
+export async function list(ctx: CommandContext, opts: ListOptions): Promise<void> {
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'notify.list' });
-  const rows = await mfa.listOutbox(actor, { status, userEmail: opts.user, limit });
+  const rows = await mfa.listOutbox(actor, { status: opts.status, userEmail: opts.user, limit: opts.limit });
   if (ctx.out.json) {
     for (const r of rows) ctx.out.printJsonLine(noticeJson(r));
     return;
@@ -69,8 +62,8 @@ export async function list(ctx: CommandContext, opts: { status?: string; user?: 
  * `notify send`: an infrastructure operation like `keys rotate` — no actor, audited with the OS user
  * and host. Safe to run from several places at once: each notice is claimed before it is sent.
  */
-export async function send(ctx: CommandContext, opts: { limit?: string }): Promise<void> {
-  const limit = parseLimit(opts.limit, undefined);
+export async function send(ctx: CommandContext, opts: SendOptions): Promise<void> {
+  const limit = opts.limit;
   const smtp = ctx.smtp;
   if (!smtp) {
     throw configError('PORTAL_MFA_SMTP_URL is not set: there is no SMTP server to send notices to', {

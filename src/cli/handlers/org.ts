@@ -3,6 +3,7 @@ import { cancelled, PortalMfaError, usageError } from '../../core/errors.js';
 import type { MemberView } from '../../core/organisations.js';
 import { parseUserList } from '../../core/organisations.js';
 import { portal, reauthPassword, resolveActor } from '../actor.js';
+import type { DisableMfaOptions, PolicyOptions, RemindOptions, UsersOptions } from '../commands/org.js';
 import { confirmOrCancel, requireConfirmable } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { csvRow } from '../csv.js';
@@ -77,17 +78,14 @@ export async function streamRecords<R>(ctx: CommandContext, rows: AsyncIterable<
   return n;
 }
 
-const MFA_FILTERS = ['on', 'off', 'pending'] as const;
-
-export async function users(ctx: CommandContext, opts: { org?: string; mfa?: string; role?: string; csv?: boolean }): Promise<void> {
-  if (opts.mfa !== undefined && !MFA_FILTERS.includes(opts.mfa as never)) throw usageError(`--mfa takes on, off or pending (got ${JSON.stringify(opts.mfa.slice(0, 20))})`);
-  if (opts.role !== undefined && !['admin', 'member'].includes(opts.role)) throw usageError(`--role takes admin or member (got ${JSON.stringify(opts.role.slice(0, 20))})`);
+export async function users(ctx: CommandContext, opts: UsersOptions): Promise<void> {
+  // (--json is a global flag: commander's conflicts() sees only the command's own)
   if (opts.csv && ctx.out.json) throw usageError('choose --json or --csv, not both');
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'org.users' });
   const { organisation, members } = await mfa.listMembers(actor, {
     orgSlug: opts.org,
-    filter: { mfa: opts.mfa as (typeof MFA_FILTERS)[number] | undefined, role: opts.role as 'admin' | 'member' | undefined },
+    filter: { mfa: opts.mfa, role: opts.role },
   });
   if (ctx.out.json || opts.csv || !ctx.io.stdoutIsTTY) {
     await streamRecords(ctx, members, ctx.out.json ? 'json' : opts.csv ? 'csv' : 'tsv', CSV_COLUMNS, memberRecord);
@@ -121,22 +119,13 @@ export async function users(ctx: CommandContext, opts: { org?: string; mfa?: str
   ctx.out.info(`${count} member(s) of ${organisation}`);
 }
 
-function parsePolicyChange(opts: { require?: boolean; graceDays?: string; deviceTrust?: string }) {
-  let graceDays: number | null | undefined;
-  if (opts.graceDays !== undefined) {
-    if (!/^\d{1,4}$/.test(opts.graceDays.trim()) || Number(opts.graceDays) > 3650) throw usageError('--grace-days takes a whole number of days from 0 to 3650');
-    graceDays = Number(opts.graceDays) === 0 ? null : Number(opts.graceDays);
-  }
-  let deviceTrust: boolean | undefined;
-  if (opts.deviceTrust !== undefined) {
-    if (opts.deviceTrust !== 'on' && opts.deviceTrust !== 'off') throw usageError('--device-trust takes on or off');
-    deviceTrust = opts.deviceTrust === 'on';
-  }
-  return { require: opts.require, graceDays, deviceTrust };
-}
-
-export async function policy(ctx: CommandContext, opts: { org?: string; require?: boolean; graceDays?: string; deviceTrust?: string; dryRun?: boolean }): Promise<void> {
-  const change = parsePolicyChange(opts);
+export async function policy(ctx: CommandContext, opts: PolicyOptions): Promise<void> {
+  // --grace-days 0: no grace period
+  const change = {
+    require: opts.require,
+    graceDays: opts.graceDays === undefined ? undefined : opts.graceDays === 0 ? null : opts.graceDays,
+    deviceTrust: opts.deviceTrust === undefined ? undefined : opts.deviceTrust === 'on',
+  };
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'org.policy' });
   if (change.require === undefined && change.graceDays === undefined && change.deviceTrust === undefined) {
@@ -218,7 +207,7 @@ export async function policy(ctx: CommandContext, opts: { org?: string; require?
   if (result.devicesRevoked > 0) ctx.out.line(`${result.devicesRevoked} trusted device(s) of members revoked.`);
 }
 
-export async function remind(ctx: CommandContext, opts: { org?: string; dryRun?: boolean }): Promise<void> {
+export async function remind(ctx: CommandContext, opts: RemindOptions): Promise<void> {
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'org.remind' });
   const result = await mfa.remindMembers(actor, { orgSlug: opts.org, dryRun: opts.dryRun });
@@ -232,10 +221,7 @@ export async function remind(ctx: CommandContext, opts: { org?: string; dryRun?:
   for (const m of result.members) ctx.out.line(`  ${sanitizeCell(m.email)}  enrol by ${m.deadline === null ? 'now' : humanTime(m.deadline)}`);
 }
 
-export async function disableMfaCommand(
-  ctx: CommandContext,
-  opts: { org?: string; user?: string[]; usersFrom?: string; dryRun?: boolean; ticket?: string; reason?: string },
-): Promise<void> {
+export async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOptions): Promise<void> {
   if (!opts.user && opts.usersFrom === undefined) throw usageError('name the members with --user EMAIL… or --users-from FILE|-');
   if (!opts.dryRun) requireConfirmable(ctx);
   let emails = [...(opts.user ?? [])];

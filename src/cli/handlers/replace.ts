@@ -1,9 +1,10 @@
 import { flagOrStdin, portal, reauthPassword, resolveActor } from '../actor.js';
+import type { ReplaceOptions } from '../commands/replace.js';
 import type { CommandContext } from '../context.js';
 import { describeDrift } from '../describe.js';
-import { confirmInteractively, parseEnrolmentFlags, showPendingEnrolment, type EnrolmentFlags } from '../enrolFlow.js';
+import { confirmInteractively, parseEnrolmentFlags, showPendingEnrolment } from '../enrolFlow.js';
 
-export async function replace(ctx: CommandContext, opts: EnrolmentFlags): Promise<void> {
+export async function replace(ctx: CommandContext, opts: ReplaceOptions): Promise<void> {
   const { confirmCode, noConfirm, qr } = parseEnrolmentFlags(ctx, opts, {
     message: 'replace needs a terminal to type the new code',
     hint: 'script it: replace --code OLD --no-confirm --json, then replace --confirm NEW',

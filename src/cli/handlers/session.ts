@@ -5,18 +5,13 @@ import { isPortalMfaError, usageError, wrongState } from '../../core/errors.js';
 import { validateLabel } from '../../core/trustedDevices.js';
 import { checkProofFlags, classifyProof, dbKey, forgetRefusedDevice, portal, proofFromFlags, readPassword } from '../actor.js';
 import { parseEmail } from '../config.js';
+import type { LoginOptions } from '../commands/session.js';
 import type { CommandContext } from '../context.js';
 import { describeDrift } from '../describe.js';
 import { confirmInteractively } from '../enrolFlow.js';
 import { LocalStore } from '../localStore.js';
-import { parseQrMode } from '../qr.js';
+import { qrModeOf } from '../qr.js';
 import { humanTime, isoOrNull } from '../render.js';
-
-interface LoginOptions {
-  trustDevice?: boolean;
-  label?: string;
-  qr?: string;
-}
 
 /** Tries at the prompt before giving up (each wrong one also counts towards the lockout). */
 const PROMPT_ATTEMPTS = 5;
@@ -58,7 +53,7 @@ async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: str
 export async function login(ctx: CommandContext, opts: LoginOptions): Promise<void> {
   if (opts.label !== undefined && !opts.trustDevice) throw usageError('--label goes with --trust-device');
   const label = opts.trustDevice ? validateLabel(opts.label, hostname()) : undefined;
-  const qr = parseQrMode(opts.qr, ctx.io.stdoutIsTTY);
+  const qr = qrModeOf(opts.qr, ctx.io.stdoutIsTTY);
   checkProofFlags(ctx);
   const email = ctx.globals.as !== undefined ? parseEmail(ctx.globals.as, 'email given to --as') : parseEmail(await ctx.prompter.input('Email:', 'pass --as EMAIL'), 'email');
   const mfa = await portal(ctx);

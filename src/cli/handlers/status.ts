@@ -1,8 +1,9 @@
 import { portal, resolveActor } from '../actor.js';
+import type { StatusOptions } from '../commands/status.js';
 import type { CommandContext } from '../context.js';
 import { humanTime, humanTimeUntil, isoOrNull, painted, type Cell } from '../render.js';
 
-export async function status(ctx: CommandContext, opts: { user?: string; org?: string }): Promise<void> {
+export async function status(ctx: CommandContext, opts: StatusOptions): Promise<void> {
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'mfa.status' });
   const s = await mfa.status(actor, { targetEmail: opts.user, orgSlug: opts.org });

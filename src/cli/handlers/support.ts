@@ -1,20 +1,13 @@
 import { humanTime, humanTimeUntil, isoOrNull } from '../render.js';
 import { portal, reauthPassword, resolveActor } from '../actor.js';
 import { requireConfirmable, confirmOrCancel } from '../confirm.js';
+import type { IssueOptions, RevokeOptions, UnlockOptions, UsersListOptions } from '../commands/support.js';
 import type { CommandContext } from '../context.js';
 import { organisationPicker } from '../targets.js';
 import { usageError } from '../../core/errors.js';
 import { streamRecords } from './org.js';
 
-interface TargetOptions {
-  user: string;
-  org?: string;
-  ticket?: string;
-  reason?: string;
-  dryRun?: boolean;
-}
-
-export async function unlock(ctx: CommandContext, opts: TargetOptions): Promise<void> {
+export async function unlock(ctx: CommandContext, opts: UnlockOptions): Promise<void> {
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'mfa.unlock' });
@@ -30,15 +23,8 @@ export async function unlock(ctx: CommandContext, opts: TargetOptions): Promise<
   else ctx.out.success(`unlocked ${r.email} (cleared ${what}${r.passwordLocked ? ' and the wrong-password limit' : ''})`);
 }
 
-function intOption(raw: string | undefined, name: string): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d{1,6}$/.test(raw.trim())) throw usageError(`${name} takes a whole number`);
-  return Number(raw.trim());
-}
-
-export async function issueAccessCode(ctx: CommandContext, opts: TargetOptions & { minutes?: string; uses?: string }): Promise<void> {
-  const minutes = intOption(opts.minutes, '--minutes');
-  const uses = intOption(opts.uses, '--uses');
+export async function issueAccessCode(ctx: CommandContext, opts: IssueOptions): Promise<void> {
+  const { minutes, uses } = opts;
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'access-code.issue' });
@@ -59,7 +45,7 @@ export async function issueAccessCode(ctx: CommandContext, opts: TargetOptions &
   ctx.out.line(`Give it to the user over a verified channel. They type it at \`portal-mfa login\` in place of a code, then set up their authenticator.`);
 }
 
-export async function revokeAccessCode(ctx: CommandContext, opts: TargetOptions): Promise<void> {
+export async function revokeAccessCode(ctx: CommandContext, opts: RevokeOptions): Promise<void> {
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'access-code.revoke' });
@@ -73,13 +59,12 @@ export async function revokeAccessCode(ctx: CommandContext, opts: TargetOptions)
 
 const USER_COLUMNS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'locked', 'organisations'] as const;
 
-export async function listUsers(ctx: CommandContext, opts: { mfa?: string; org?: string; role?: string; locked?: boolean; csv?: boolean }): Promise<void> {
-  if (opts.mfa !== undefined && !['on', 'off', 'pending'].includes(opts.mfa)) throw usageError('--mfa takes on, off or pending');
-  if (opts.role !== undefined && !['developer', 'support'].includes(opts.role)) throw usageError('--role takes developer or support');
+export async function listUsers(ctx: CommandContext, opts: UsersListOptions): Promise<void> {
+  // (--json is a global flag: commander's conflicts() sees only the command's own)
   if (opts.csv && ctx.out.json) throw usageError('choose --json or --csv, not both');
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'users.list' });
-  const rows = await mfa.listUsers(actor, { mfa: opts.mfa as 'on' | 'off' | 'pending' | undefined, orgSlug: opts.org, role: opts.role as 'developer' | 'support' | undefined, locked: opts.locked });
+  const rows = await mfa.listUsers(actor, { mfa: opts.mfa, orgSlug: opts.org, role: opts.role, locked: opts.locked });
   const n = await streamRecords(ctx, rows, ctx.out.json ? 'json' : opts.csv ? 'csv' : 'tsv', USER_COLUMNS, (u) => ({
     email: u.email,
     name: u.name,

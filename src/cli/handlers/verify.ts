@@ -5,23 +5,15 @@ import { normaliseRecoveryCode } from '../../core/recoveryCodes.js';
 import { validateLabel } from '../../core/trustedDevices.js';
 import { parseCode } from '../../core/verification.js';
 import { dbKey, flagOrStdin, portal, resolveActor } from '../actor.js';
+import type { VerifyOptions } from '../commands/verify.js';
 import type { CommandContext } from '../context.js';
 import { describeDrift } from '../describe.js';
 import { LocalStore } from '../localStore.js';
 import { humanTime, isoOrNull } from '../render.js';
 import { organisationPicker } from '../targets.js';
 
-interface VerifyOptions {
-  user?: string;
-  org?: string;
-  diagnose?: boolean;
-  trustDevice?: boolean;
-  label?: string;
-}
-
 export async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
   const { code: codeFlag, recoveryCode: recoveryFlag } = ctx.globals;
-  if (opts.diagnose && opts.trustDevice) throw usageError('--diagnose and --trust-device cannot be combined');
   if (opts.label !== undefined && !opts.trustDevice) throw usageError('--label goes with --trust-device');
   const label = opts.trustDevice ? validateLabel(opts.label, `${hostname()} (verify)`) : undefined;
   const targetEmail = opts.user !== undefined ? parseTargetEmail(opts.user) : undefined;

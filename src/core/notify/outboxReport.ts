@@ -1,4 +1,4 @@
-import { countPendingNotifications, listNotifications, NOTIFICATION_STATUSES, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
+import { countPendingNotifications, listNotifications, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import { findUserByEmail } from '../../db/userRepository.js';
 import { admit, type Actor } from '../actor.js';
@@ -8,13 +8,6 @@ import { normaliseEmail } from '../email.js';
 import { forbidden, notFound, usageError } from '../errors.js';
 
 export type { NotificationRow, NotificationStatus };
-
-export function parseNotificationStatus(raw: string | undefined): NotificationStatus | undefined {
-  if (raw === undefined) return undefined;
-  const s = raw.trim().toLowerCase();
-  if (!(NOTIFICATION_STATUSES as readonly string[]).includes(s)) throw usageError(`--status must be pending, sent or failed (got ${JSON.stringify(raw.slice(0, 20))})`);
-  return s as NotificationStatus;
-}
 
 /** `notify list`: the outbox, for support only (it names every user who was told about a change). */
 export async function listOutbox(deps: MfaDeps, actor: Actor, req: { status?: NotificationStatus; userEmail?: string; limit: number }): Promise<NotificationRow[]> {
