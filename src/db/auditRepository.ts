@@ -25,6 +25,11 @@ export async function insertAuditEvent(knex: Knex, row: NewAuditRow): Promise<vo
   await knex('audit_events').insert(row);
 }
 
+/** Several rows in one multi-row INSERT (ids follow the array's order). */
+export async function insertAuditEvents(knex: Knex, rows: NewAuditRow[]): Promise<void> {
+  if (rows.length > 0) await knex('audit_events').insert(rows);
+}
+
 export interface AuditQuery {
   /** events where the user is target or actor */
   involvingUserId?: number;
