@@ -45,16 +45,35 @@ export interface MemberView extends MemberReportRow {
   deadline: number | null;
 }
 
+/**
+ * A streamed report: iterate it row by row, or — cheaper for a large one — page by page with
+ * pages(). Either way it can be read once.
+ */
+export interface RowStream<T> extends AsyncIterable<T> {
+  pages(): AsyncIterable<T[]>;
+}
+
+function rowStream<T>(pages: AsyncIterable<T[]>): RowStream<T> {
+  return {
+    pages: () => pages,
+    async *[Symbol.asyncIterator]() {
+      for await (const page of pages) yield* page;
+    },
+  };
+}
+
 /** `org users`: every member with MFA state, streamed (authorised before the first row). */
-export async function listMembers(deps: MfaDeps, actor: Actor, req: { orgSlug?: string; filter: MemberFilter }): Promise<{ organisation: string; members: AsyncGenerator<MemberView> }> {
+export async function listMembers(deps: MfaDeps, actor: Actor, req: { orgSlug?: string; filter: MemberFilter }): Promise<{ organisation: string; members: RowStream<MemberView> }> {
   await admit(deps, actor, 'other');
   const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.users', supportAllowed: true });
-  async function* members(): AsyncGenerator<MemberView> {
-    for await (const m of streamMembers(deps.knex, org.id, req.filter, deps.clock())) {
-      yield { ...m, deadline: m.mfa === 'active' ? null : enrolmentDeadline(org, m.joinedAt) };
+  async function* pages(): AsyncGenerator<MemberView[]> {
+    for await (const page of streamMembers(deps.knex, org.id, req.filter, deps.clock())) {
+      // the rows are fresh objects: the deadline is added in place (one shape for all of them)
+      for (const m of page as MemberView[]) m.deadline = m.mfa === 'active' ? null : enrolmentDeadline(org, m.joinedAt);
+      yield page as MemberView[];
     }
   }
-  return { organisation: org.slug, members: members() };
+  return { organisation: org.slug, members: rowStream(pages()) };
 }
 
 /** `users list` (support only): the portal-wide report, streamed. */
@@ -62,7 +81,7 @@ export async function listUsers(
   deps: MfaDeps,
   actor: Actor,
   req: { mfa?: UserFilter['mfa']; orgSlug?: string; role?: UserFilter['role']; locked?: boolean },
-): Promise<AsyncGenerator<UserReportRow>> {
+): Promise<RowStream<UserReportRow>> {
   await admit(deps, actor, 'other');
   if (actor.user.role !== 'support') {
     await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: 'users.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }));
@@ -74,7 +93,7 @@ export async function listUsers(
     if (!org) throw notFound(`no organisation '${req.orgSlug}'`, { code: 'organisation_not_found' });
     organisationId = org.id;
   }
-  return streamUsers(deps.knex, { mfa: req.mfa, role: req.role, organisationId, lockedAt: req.locked ? deps.clock() : undefined });
+  return rowStream(streamUsers(deps.knex, { mfa: req.mfa, role: req.role, organisationId, lockedAt: req.locked ? deps.clock() : undefined }));
 }
 
 export interface PolicyView {

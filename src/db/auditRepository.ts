@@ -25,9 +25,10 @@ export async function insertAuditEvent(knex: Knex, row: NewAuditRow): Promise<vo
   await knex('audit_events').insert(row);
 }
 
-/** Several rows in one multi-row INSERT (ids follow the array's order). */
+/** Several rows with multi-row INSERTs of up to 250 rows (ids follow the array's order). */
 export async function insertAuditEvents(knex: Knex, rows: NewAuditRow[]): Promise<void> {
-  if (rows.length > 0) await knex('audit_events').insert(rows);
+  // knex writes a SQLite multi-row insert as a compound SELECT (at most 500 terms)
+  for (let i = 0; i < rows.length; i += 250) await knex('audit_events').insert(rows.slice(i, i + 250));
 }
 
 export interface AuditQuery {

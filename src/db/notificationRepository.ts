@@ -55,18 +55,22 @@ export async function insertNotification(db: Knex | Knex.Transaction, row: NewNo
 export async function insertNotifications(db: Knex | Knex.Transaction, rows: NewNotificationRow[]): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
   if (rows.length === 0) return ids;
-  const [raw] = await db('notifications').insert(rows.map((row) => ({ ...row, status: 'pending', attempts: 0 })));
-  const reported = Number(typeof raw === 'object' && raw !== null ? (raw as { id: unknown }).id : raw);
-  // MySQL reports the first id of a multi-row INSERT, SQLite the last (its ids are consecutive)
-  const from = isSqlite(db as Knex) ? reported - rows.length + 1 : reported;
-  const back = await db('notifications')
-    .where('id', '>=', from)
-    .whereIn('user_id', [...new Set(rows.map((r) => r.user_id))])
-    .whereIn('event', [...new Set(rows.map((r) => r.event))])
-    .whereIn('created_at', [...new Set(rows.map((r) => r.created_at))])
-    .orderBy('id')
-    .select('id', 'user_id');
-  for (const r of back) ids.set(Number(r.user_id), Number(r.id));
+  // up to 250 rows per INSERT: knex writes a SQLite multi-row insert as a compound SELECT (at most 500 terms)
+  for (let i = 0; i < rows.length; i += 250) {
+    const part = rows.slice(i, i + 250);
+    const [raw] = await db('notifications').insert(part.map((row) => ({ ...row, status: 'pending', attempts: 0 })));
+    const reported = Number(typeof raw === 'object' && raw !== null ? (raw as { id: unknown }).id : raw);
+    // MySQL reports the first id of a multi-row INSERT, SQLite the last (its ids are consecutive)
+    const from = isSqlite(db as Knex) ? reported - part.length + 1 : reported;
+    const back = await db('notifications')
+      .where('id', '>=', from)
+      .whereIn('user_id', [...new Set(part.map((r) => r.user_id))])
+      .whereIn('event', [...new Set(part.map((r) => r.event))])
+      .whereIn('created_at', [...new Set(part.map((r) => r.created_at))])
+      .orderBy('id')
+      .select('id', 'user_id');
+    for (const r of back) ids.set(Number(r.user_id), Number(r.id));
+  }
   return ids;
 }
 
