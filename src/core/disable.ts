@@ -52,7 +52,7 @@ export function removalKind(auth: Pick<Authorisation, 'via' | 'organisation' | '
  * the user's CLI sessions — one transaction with its audit row and notice. A user without MFA is a
  * wrong-state error and changes nothing (so of ten concurrent disables, one succeeds).
  */
-export async function removeMfa(
+async function removeMfa(
   deps: MfaDeps,
   actor: UserRow,
   auth: Authorisation,
