@@ -210,8 +210,16 @@ export function sanitizeCell(s: string): string {
  * milliseconds, which only add noise to a report; every JSON time goes through here.
  */
 export function isoOrNull(ms: number | null | undefined): string | null {
-  return ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (ms === null || ms === undefined) return null;
+  // reports repeat the same times (one per enrolment batch, policy change…): remember the last one
+  if (ms === lastIso.ms) return lastIso.text;
+  // toISOString always ends in .sssZ
+  const text = new Date(Number(ms)).toISOString().slice(0, -5) + 'Z';
+  lastIso.ms = ms;
+  lastIso.text = text;
+  return text;
 }
+const lastIso: { ms: number | null; text: string | null } = { ms: null, text: null };
 
 /** Human time, the one format of every human output: `2026-12-01 14:03 UTC` (see core/humanTime.ts). */
 export { humanTime, humanTimeUntil } from '../core/humanTime.js';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { insertAuditEvent } from '../db/auditRepository.js';
+import { insertAuditEvent, insertAuditEvents, type NewAuditRow } from '../db/auditRepository.js';
 import type { Clock, Origin } from './settings.js';
 
 /** Who a state change was done by / to. Emails are copied so the trail outlives the rows. */
@@ -28,8 +28,21 @@ export interface AuditDeps {
 
 /** Write one audit event (SPEC §1 rule 10) inside the caller's transaction. */
 export async function recordAudit(knex: Knex, deps: AuditDeps, e: AuditEvent): Promise<void> {
-  await insertAuditEvent(knex, {
-    occurred_at: deps.clock(),
+  await insertAuditEvent(knex, auditRow(deps, deps.clock(), e));
+}
+
+/** Write several audit events, in order, with one statement (bulk commands), inside the caller's transaction. */
+export async function recordAudits(knex: Knex, deps: AuditDeps, events: AuditEvent[]): Promise<void> {
+  const at = deps.clock();
+  await insertAuditEvents(
+    knex,
+    events.map((e) => auditRow(deps, at, e)),
+  );
+}
+
+function auditRow(deps: AuditDeps, at: number, e: AuditEvent): NewAuditRow {
+  return {
+    occurred_at: at,
     actor_user_id: e.actor?.id ?? null,
     actor_email: e.actor?.email ?? null,
     target_user_id: e.target?.id ?? null,
@@ -43,7 +56,7 @@ export async function recordAudit(knex: Knex, deps: AuditDeps, e: AuditEvent): P
     detail: e.detail ? JSON.stringify(e.detail) : null,
     host: deps.origin.host.slice(0, 255),
     os_user: deps.origin.osUser.slice(0, 255),
-  });
+  };
 }
 
 export const party = (u: { id: number; email: string }): AuditParty => ({ id: u.id, email: u.email });

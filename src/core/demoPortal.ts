@@ -59,7 +59,12 @@ export async function seedDemo(deps: DemoDeps, opts: { reset?: boolean }): Promi
   );
 }
 
-/** `demo --members N`: generated members of the first demo organisation. */
+/**
+ * `demo --members N`: generated members of the first demo organisation. They all share one bcrypt
+ * hash of GENERATED_MEMBER_PASSWORD, computed once per run (salted, cost 10, like any stored
+ * hash): a million members cost one bcrypt, not a million (~1 CPU-day). Any of them logs in with
+ * that password.
+ */
 export async function addGeneratedMembers(deps: DemoDeps, count: number, onProgress: (done: number) => void): Promise<number> {
   const memberHash = await hashPasswordBcrypt(GENERATED_MEMBER_PASSWORD);
   return insertGeneratedMembers(

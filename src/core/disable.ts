@@ -41,7 +41,7 @@ export const validateTicket = (raw: string | undefined | null) => {
 export const validateReason = (raw: string | undefined | null) => cleanText(raw, 'reason', MAX_REASON);
 
 /** The audit action and the user's notice for a removal, by who did it (SPEC §7). */
-function removalKind(auth: Pick<Authorisation, 'via' | 'organisation' | 'ticket'>, actor: UserRow): { action: string; notice: NotificationEvent } {
+export function removalKind(auth: Pick<Authorisation, 'via' | 'organisation' | 'ticket'>, actor: UserRow): { action: string; notice: NotificationEvent } {
   if (auth.via === 'support') return { action: 'mfa.reset', notice: { kind: 'mfa-reset-support', by: actor.email, ticket: auth.ticket ?? '' } };
   if (auth.via === 'org-admin') return { action: 'org.disable-mfa', notice: { kind: 'mfa-disabled-admin', by: actor.email, organisation: auth.organisation?.slug ?? '' } };
   return { action: 'mfa.disable', notice: { kind: 'mfa-disabled-self' } };
@@ -52,7 +52,7 @@ function removalKind(auth: Pick<Authorisation, 'via' | 'organisation' | 'ticket'
  * the user's CLI sessions — one transaction with its audit row and notice. A user without MFA is a
  * wrong-state error and changes nothing (so of ten concurrent disables, one succeeds).
  */
-export async function removeMfa(
+async function removeMfa(
   deps: MfaDeps,
   actor: UserRow,
   auth: Authorisation,

@@ -1,5 +1,5 @@
-import { credentialsOfUser } from '../db/credentialRepository.js';
-import { membershipRole, type OrganisationRow } from '../db/organisationRepository.js';
+import { findBulkTargets, removeMfaOfUsers } from '../db/bulkDisable.js';
+import type { OrganisationRow } from '../db/organisationRepository.js';
 import {
   countMembersWithoutMfa,
   membersWithoutMfa,
@@ -16,15 +16,16 @@ import {
 } from '../db/organisationReports.js';
 import { findOrganisationBySlug } from '../db/organisationRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import { findUserByEmail, isAdminAnywhere } from '../db/userRepository.js';
+import type { UserRow } from '../db/userRepository.js';
 import { admit, reauthenticate, type Actor } from './actor.js';
-import { party, recordAudit } from './audit.js';
+import { party, recordAudit, recordAudits, type AuditEvent } from './audit.js';
 import { authoriseOrganisation, validateSlug } from './authorise.js';
 import type { MfaDeps } from './deps.js';
-import { removeMfa, validateReason, validateTicket } from './disable.js';
+import { removalKind, validateReason, validateTicket } from './disable.js';
 import { normaliseEmail } from './email.js';
-import { forbidden, isPortalMfaError, notFound, usageError, type ErrorKind } from './errors.js';
-import { queueNotification } from './notify/outbox.js';
+import { forbidden, notFound, usageError, type ErrorKind } from './errors.js';
+import type { NotificationEvent } from './notify/events.js';
+import { queueNotification, queueNotifications } from './notify/outbox.js';
 
 const DAY_MS = 86_400_000;
 
@@ -44,16 +45,35 @@ export interface MemberView extends MemberReportRow {
   deadline: number | null;
 }
 
+/**
+ * A streamed report: iterate it row by row, or — cheaper for a large one — page by page with
+ * pages(). Either way it can be read once.
+ */
+export interface RowStream<T> extends AsyncIterable<T> {
+  pages(): AsyncIterable<T[]>;
+}
+
+function rowStream<T>(pages: AsyncIterable<T[]>): RowStream<T> {
+  return {
+    pages: () => pages,
+    async *[Symbol.asyncIterator]() {
+      for await (const page of pages) yield* page;
+    },
+  };
+}
+
 /** `org users`: every member with MFA state, streamed (authorised before the first row). */
-export async function listMembers(deps: MfaDeps, actor: Actor, req: { orgSlug?: string; filter: MemberFilter }): Promise<{ organisation: string; members: AsyncGenerator<MemberView> }> {
+export async function listMembers(deps: MfaDeps, actor: Actor, req: { orgSlug?: string; filter: MemberFilter }): Promise<{ organisation: string; members: RowStream<MemberView> }> {
   await admit(deps, actor, 'other');
   const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.users', supportAllowed: true });
-  async function* members(): AsyncGenerator<MemberView> {
-    for await (const m of streamMembers(deps.knex, org.id, req.filter, deps.clock())) {
-      yield { ...m, deadline: m.mfa === 'active' ? null : enrolmentDeadline(org, m.joinedAt) };
+  async function* pages(): AsyncGenerator<MemberView[]> {
+    for await (const page of streamMembers(deps.knex, org.id, req.filter, deps.clock())) {
+      // the rows are fresh objects: the deadline is added in place (one shape for all of them)
+      for (const m of page as MemberView[]) m.deadline = m.mfa === 'active' ? null : enrolmentDeadline(org, m.joinedAt);
+      yield page as MemberView[];
     }
   }
-  return { organisation: org.slug, members: members() };
+  return { organisation: org.slug, members: rowStream(pages()) };
 }
 
 /** `users list` (support only): the portal-wide report, streamed. */
@@ -61,7 +81,7 @@ export async function listUsers(
   deps: MfaDeps,
   actor: Actor,
   req: { mfa?: UserFilter['mfa']; orgSlug?: string; role?: UserFilter['role']; locked?: boolean },
-): Promise<AsyncGenerator<UserReportRow>> {
+): Promise<RowStream<UserReportRow>> {
   await admit(deps, actor, 'other');
   if (actor.user.role !== 'support') {
     await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: 'users.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }));
@@ -73,7 +93,7 @@ export async function listUsers(
     if (!org) throw notFound(`no organisation '${req.orgSlug}'`, { code: 'organisation_not_found' });
     organisationId = org.id;
   }
-  return streamUsers(deps.knex, { mfa: req.mfa, role: req.role, organisationId, lockedAt: req.locked ? deps.clock() : undefined });
+  return rowStream(streamUsers(deps.knex, { mfa: req.mfa, role: req.role, organisationId, lockedAt: req.locked ? deps.clock() : undefined }));
 }
 
 export interface PolicyView {
@@ -234,6 +254,10 @@ function uniqueEmails(raw: string[]): string[] {
   return out;
 }
 
+/** Users per transaction of the bulk `org disable-mfa` (the first chunk is smaller; each doubles up to this). */
+const BULK_CHUNK = 500;
+const BULK_FIRST_CHUNK = 20;
+
 export interface BulkRun {
   organisation: string;
   total: number;
@@ -241,8 +265,9 @@ export interface BulkRun {
 }
 
 /**
- * Bulk `org disable-mfa`: one authorisation and password re-entry for the batch, then one
- * transaction, audit row and notice per user, and one result per user. Support needs a ticket and
+ * Bulk `org disable-mfa`: one authorisation and password re-entry for the batch, then chunks of
+ * users, each in one transaction (see chunk() below), with one audit row and notice per user, and
+ * one result per user. Support needs a ticket and
  * is audited as a reset; protected accounts are refused to organisation admins; refusals are audited.
  */
 export async function disableMembers(
@@ -265,40 +290,114 @@ export async function disableMembers(
     await reauthenticate(deps, actor, req.password, 'org.disable-mfa');
     if (req.confirm && !(await req.confirm(emails.length, org.slug))) return { kind: 'cancelled' };
   }
-  const refuse = async (email: string, user: { id: number; email: string } | undefined, why: string, result: BulkResult): Promise<BulkResult> => {
-    await withWriteTransaction(deps.knex, (trx) =>
-      recordAudit(trx, deps, { action: 'org.disable-mfa', outcome: 'refused', actor: party(actor.user), target: user ? party(user) : { id: null, email }, organisation: orgRef, ticket, reason: why }),
+  const actorParty = party(actor.user);
+  const refusal = (email: string, user: UserRow | undefined, reason: string): AuditEvent => ({
+    action: 'org.disable-mfa',
+    outcome: 'refused',
+    actor: actorParty,
+    target: user ? party(user) : { id: null, email },
+    organisation: orgRef,
+    ticket,
+    reason,
+  });
+
+  /**
+   * One chunk of the list: the checks read with one statement per table, then — unless a dry run —
+   * one transaction removing MFA from every user still to be done, with the chunk's audit rows
+   * (refusals included, in list order) and one notice per user. The transaction is the unit of
+   * all-or-nothing: a user is either fully done (with audit row and notice) or untouched, and a
+   * chunk that fails rolls back whole (a conflict runs it again from the start). Results are
+   * given only once the chunk has committed.
+   */
+  async function chunk(raws: string[]): Promise<BulkResult[]> {
+    const emails = raws.map((raw) => normaliseEmail(raw));
+    const t = await findBulkTargets(deps.knex, org.id, [...new Set(emails.filter((e): e is string => e !== null))]);
+    const results: BulkResult[] = [];
+    const audits: (AuditEvent | { removeUser: UserRow; self: boolean })[] = [];
+    const candidates: UserRow[] = [];
+    raws.forEach((raw, i) => {
+      const email = emails[i]!;
+      if (email === null) {
+        results.push({ email: raw.slice(0, 254), outcome: 'invalid', errorKind: 'usage', message: 'not a valid email' });
+        return;
+      }
+      const user = t.users.get(email);
+      const member = user ? t.members.has(user.id) : false;
+      if (via === 'org-admin' && (!user || !member)) {
+        // no enumeration: unknown and not-a-member look the same to an admin
+        audits.push(refusal(email, user, user ? `not a member of ${org.slug}` : 'no such user'));
+        results.push({ email, outcome: 'forbidden', errorKind: 'forbidden', message: `may not act on ${email}` });
+        return;
+      }
+      if (!user) {
+        results.push({ email, outcome: 'not-found', errorKind: 'not_found', message: 'no such user' });
+        return;
+      }
+      if (!member) {
+        audits.push(refusal(email, user, `not a member of ${org.slug}`));
+        results.push({ email, outcome: 'not-member', errorKind: 'not_found', message: `not a member of ${org.slug}` });
+        return;
+      }
+      if (via === 'org-admin' && user.id !== actor.user.id && (user.role === 'support' || t.admins.has(user.id))) {
+        audits.push(refusal(email, user, 'protected account'));
+        results.push({ email, outcome: 'forbidden', errorKind: 'forbidden', message: 'an organisation admin or support representative: ask support' });
+        return;
+      }
+      if (!t.withMfa.has(user.id)) {
+        results.push({ email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' });
+        return;
+      }
+      if (req.dryRun) {
+        results.push({ email, outcome: 'would-disable', errorKind: null, message: 'would disable MFA' });
+        return;
+      }
+      audits.push({ removeUser: user, self: user.id === actor.user.id });
+      candidates.push(user);
+      // decided in the transaction: disabled, or already-off when someone else got there first
+      results.push({ email, outcome: 'disabled', errorKind: null, message: 'MFA disabled' });
+    });
+    const refusalsOnly = audits.filter((a): a is AuditEvent => !('removeUser' in a));
+    if (candidates.length === 0) {
+      if (refusalsOnly.length > 0) await withWriteTransaction(deps.knex, (trx) => recordAudits(trx, deps, refusalsOnly));
+      return results;
+    }
+    const removed = await withWriteTransaction(deps.knex, async (trx) => {
+      const done = await removeMfaOfUsers(
+        trx,
+        candidates.map((u) => u.id),
+        deps.clock(),
+      );
+      const events: AuditEvent[] = [];
+      const notices: { to: UserRow; event: NotificationEvent }[] = [];
+      for (const a of audits) {
+        if (!('removeUser' in a)) {
+          events.push(a);
+          continue;
+        }
+        const removal = done.get(a.removeUser.id);
+        if (!removal) continue;
+        const { action, notice } = removalKind({ via: a.self ? 'self' : via, organisation: orgRef, ticket }, actor.user);
+        events.push({ action, outcome: 'success', actor: actorParty, target: party(a.removeUser), organisation: orgRef, ticket, reason, detail: { ...removal } });
+        notices.push({ to: a.removeUser, event: notice });
+      }
+      await recordAudits(trx, deps, events);
+      await queueNotifications(trx, deps, notices);
+      return done;
+    });
+    const byEmail = new Map(candidates.map((u) => [u.email, u.id]));
+    return results.map((r) =>
+      r.outcome === 'disabled' && !removed.has(byEmail.get(r.email)!) ? { email: r.email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' } : r,
     );
-    return result;
-  };
-  async function one(raw: string): Promise<BulkResult> {
-    const email = normaliseEmail(raw);
-    if (email === null) return { email: raw.slice(0, 254), outcome: 'invalid', errorKind: 'usage', message: 'not a valid email' };
-    const user = await findUserByEmail(deps.knex, email);
-    const member = user ? (await membershipRole(deps.knex, org.id, user.id)) !== undefined : false;
-    if (via === 'org-admin' && (!user || !member)) {
-      // no enumeration: unknown and not-a-member look the same to an admin
-      return refuse(email, user, user ? `not a member of ${org.slug}` : 'no such user', { email, outcome: 'forbidden', errorKind: 'forbidden', message: `may not act on ${email}` });
-    }
-    if (!user) return { email, outcome: 'not-found', errorKind: 'not_found', message: 'no such user' };
-    if (!member) return refuse(email, user, `not a member of ${org.slug}`, { email, outcome: 'not-member', errorKind: 'not_found', message: `not a member of ${org.slug}` });
-    if (via === 'org-admin' && user.id !== actor.user.id && (user.role === 'support' || (await isAdminAnywhere(deps.knex, user.id)))) {
-      return refuse(email, user, 'protected account', { email, outcome: 'forbidden', errorKind: 'forbidden', message: 'an organisation admin or support representative: ask support' });
-    }
-    const { active, pending } = await credentialsOfUser(deps.knex, user.id);
-    if (!active && !pending) return { email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' };
-    if (req.dryRun) return { email, outcome: 'would-disable', errorKind: null, message: 'would disable MFA' };
-    const self = user.id === actor.user.id;
-    try {
-      await removeMfa(deps, actor.user, { target: user, via: self ? 'self' : via, organisation: orgRef, ticket }, { reason });
-      return { email, outcome: 'disabled', errorKind: null, message: 'MFA disabled' };
-    } catch (e) {
-      if (isPortalMfaError(e) && e.code === 'mfa_not_enabled') return { email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' };
-      throw e;
-    }
   }
   async function* results(): AsyncGenerator<BulkResult> {
-    for (const e of emails) yield await one(e);
+    // small chunks first (the first results show at once), then up to BULK_CHUNK users per transaction
+    let size = BULK_FIRST_CHUNK;
+    for (let i = 0; i < emails.length; ) {
+      const part = emails.slice(i, i + size);
+      i += part.length;
+      for (const r of await chunk(part)) yield r;
+      size = Math.min(size * 2, BULK_CHUNK);
+    }
   }
   return { organisation: org.slug, total: emails.length, results: results() };
 }

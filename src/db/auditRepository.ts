@@ -25,6 +25,12 @@ export async function insertAuditEvent(knex: Knex, row: NewAuditRow): Promise<vo
   await knex('audit_events').insert(row);
 }
 
+/** Several rows with multi-row INSERTs of up to 250 rows (ids follow the array's order). */
+export async function insertAuditEvents(knex: Knex, rows: NewAuditRow[]): Promise<void> {
+  // knex writes a SQLite multi-row insert as a compound SELECT (at most 500 terms)
+  for (let i = 0; i < rows.length; i += 250) await knex('audit_events').insert(rows.slice(i, i + 250));
+}
+
 export interface AuditQuery {
   /** events where the user is target or actor */
   involvingUserId?: number;

@@ -83,7 +83,15 @@ export async function insertMissingDemoData(trx: Knex.Transaction, plan: SeedPla
   return { created };
 }
 
-/** Add `count` generated members to an organisation, numbering on from the existing ones. */
+/** Generated members per transaction, and rows per INSERT (5 columns: well under SQLite's 32,766 bound variables). */
+const MEMBERS_PER_TRANSACTION = 10_000;
+const ROWS_PER_INSERT = 1_000;
+
+/**
+ * Add `count` generated members to an organisation, numbering on from the existing ones: multi-row
+ * INSERTs of users, each followed by one INSERT … SELECT of their memberships, 10,000 members per
+ * transaction (a million members is 100 commits, not a million).
+ */
 export async function insertGeneratedMembers(
   knex: Knex,
   opts: { organisationSlug: string; count: number; passwordHash: string; now: number; emailFor: (n: number) => string; likePattern: string },
@@ -92,21 +100,23 @@ export async function insertGeneratedMembers(
   const org = await knex('organisations').where('slug', opts.organisationSlug).first('id');
   const countRow = await knex('users').where('email', 'like', opts.likePattern).count({ n: '*' }).first();
   let next = Number(countRow?.n ?? 0) + 1;
-  const batch = 500;
   let done = 0;
   while (done < opts.count) {
-    const size = Math.min(batch, opts.count - done);
+    const size = Math.min(MEMBERS_PER_TRANSACTION, opts.count - done);
     await knex.transaction(async (trx) => {
-      const users = Array.from({ length: size }, (_, i) => ({
-        email: opts.emailFor(next + i),
-        name: `Member ${next + i}`,
-        password_hash: opts.passwordHash,
-        role: 'developer',
-        created_at: opts.now,
-      }));
-      await trx('users').insert(users);
-      const ids = await trx('users').whereIn('email', users.map((u) => u.email)).select('id');
-      await trx('organisation_members').insert(ids.map((r) => ({ organisation_id: org!.id, user_id: r.id, role: 'member', created_at: opts.now })));
+      for (let i = 0; i < size; i += ROWS_PER_INSERT) {
+        const n = Math.min(ROWS_PER_INSERT, size - i);
+        const emails = Array.from({ length: n }, (_, j) => opts.emailFor(next + i + j));
+        // plain multi-row VALUES (knex writes SQLite's as a compound SELECT, limited to 500 terms)
+        await trx.raw(
+          `INSERT INTO users (email, name, password_hash, role, created_at) VALUES ${emails.map(() => "(?, ?, ?, 'developer', ?)").join(',')}`,
+          emails.flatMap((email, j) => [email, `Member ${next + i + j}`, opts.passwordHash, opts.now]),
+        );
+        await trx.raw(
+          `INSERT INTO organisation_members (organisation_id, user_id, role, created_at) SELECT ?, id, 'member', ? FROM users WHERE email IN (${emails.map(() => '?').join(',')})`,
+          [Number(org!.id), opts.now, ...emails],
+        );
+      }
     });
     next += size;
     done += size;

@@ -44,6 +44,35 @@ export async function insertNotification(db: Knex | Knex.Transaction, row: NewNo
   return Number(typeof id === 'object' && id !== null ? (id as { id: unknown }).id : id);
 }
 
+/**
+ * Insert pending notices with one multi-row INSERT (in the caller's transaction); returns the ids
+ * by user_id (one notice per user: the bulk commands' case). The ids are read back inside the same
+ * transaction (portable SQL, no RETURNING): rows of these users and this event and time, from the
+ * first id the INSERT allocated on — a concurrent writer cannot add such a row for a user whose
+ * credential this transaction holds, and its rows are not visible here before it commits.
+ */
+export async function insertNotifications(db: Knex | Knex.Transaction, rows: NewNotificationRow[]): Promise<Map<number, number>> {
+  const ids = new Map<number, number>();
+  if (rows.length === 0) return ids;
+  // up to 250 rows per INSERT: knex writes a SQLite multi-row insert as a compound SELECT (at most 500 terms)
+  for (let i = 0; i < rows.length; i += 250) {
+    const part = rows.slice(i, i + 250);
+    const [raw] = await db('notifications').insert(part.map((row) => ({ ...row, status: 'pending', attempts: 0 })));
+    const reported = Number(typeof raw === 'object' && raw !== null ? (raw as { id: unknown }).id : raw);
+    // MySQL reports the first id of a multi-row INSERT, SQLite the last (its ids are consecutive)
+    const from = isSqlite(db as Knex) ? reported - part.length + 1 : reported;
+    const back = await db('notifications')
+      .where('id', '>=', from)
+      .whereIn('user_id', [...new Set(part.map((r) => r.user_id))])
+      .whereIn('event', [...new Set(part.map((r) => r.event))])
+      .whereIn('created_at', [...new Set(part.map((r) => r.created_at))])
+      .orderBy('id')
+      .select('id', 'user_id');
+    for (const r of back) ids.set(Number(r.user_id), Number(r.id));
+  }
+  return ids;
+}
+
 /** Ids of pending notices due at `now`, after `afterId`, oldest first (a page of the delivery queue). */
 export async function dueNotificationIds(knex: Knex, now: number, afterId: number, limit: number): Promise<number[]> {
   const rows = await knex('notifications')

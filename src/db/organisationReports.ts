@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type {} from './tables.js';
+import { isSqlite } from './transaction.js';
 
 export interface MemberReportRow {
   userId: number;
@@ -18,7 +19,8 @@ export interface MemberFilter {
   role?: 'admin' | 'member';
 }
 
-const PAGE = 5000;
+/** Rows per keyset page (MySQL/MariaDB, and `users list`), and per page handed on by streamMembers on SQLite. */
+const PAGE = 2000;
 
 /** `--mfa on|off|pending` over the a (active) and p (pending) credential joins. */
 function whereMfa(q: Knex.QueryBuilder, mfa: MemberFilter['mfa']): void {
@@ -27,23 +29,31 @@ function whereMfa(q: Knex.QueryBuilder, mfa: MemberFilter['mfa']): void {
   if (mfa === 'pending') q.whereNull('a.id').whereNotNull('p.id');
 }
 
-/** MFA state and times from the a/p credential joins of a report row. */
-function mfaColumns(r: Record<string, unknown>): { mfa: 'active' | 'pending' | 'none'; enrolledAt: number | null; lastUsedAt: number | null } {
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function memberRow(r: Record<string, unknown>): MemberReportRow {
   return {
+    userId: Number(r.user_id),
+    email: r.email as string,
+    name: r.name as string,
+    role: r.role as string,
     mfa: r.active_id !== null ? 'active' : r.pending_id !== null ? 'pending' : 'none',
-    enrolledAt: r.enrolled_at === null ? null : Number(r.enrolled_at),
-    lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
+    enrolledAt: num(r.enrolled_at),
+    lastUsedAt: num(r.last_used_at),
+    trustedDevices: Number(r.devices ?? 0),
+    joinedAt: num(r.joined_at),
   };
 }
 
 /**
- * Every member of an organisation with their MFA state, streamed in pages by keyset
- * (organisation_members' primary key (organisation_id, user_id)): memory stays flat however
- * large the organisation.
+ * Every member of an organisation with their MFA state, in pages (arrays of rows, in user id
+ * order); memory stays flat however large the organisation. On SQLite one statement is iterated
+ * row by row (better-sqlite3 `iterate()`: no re-planning per page, nothing buffered); on
+ * MySQL/MariaDB by keyset on organisation_members' primary key (organisation_id, user_id), so no
+ * connection is held by a half-read result while the caller writes the page out.
  */
-export async function* streamMembers(knex: Knex, organisationId: number, filter: MemberFilter, now: number): AsyncGenerator<MemberReportRow> {
-  let after = 0;
-  for (;;) {
+export async function* streamMembers(knex: Knex, organisationId: number, filter: MemberFilter, now: number): AsyncGenerator<MemberReportRow[]> {
+  const query = (after: number) => {
     const q = knex('organisation_members as m')
       .join('users as u', 'u.id', 'm.user_id')
       .leftJoin('mfa_credentials as a', (j) => j.on('a.user_id', 'm.user_id').andOn('a.status', knex.raw('?', ['active'])))
@@ -51,7 +61,6 @@ export async function* streamMembers(knex: Knex, organisationId: number, filter:
       .where('m.organisation_id', organisationId)
       .andWhere('m.user_id', '>', after)
       .orderBy('m.user_id')
-      .limit(PAGE)
       .select(
         'm.user_id',
         'u.email',
@@ -66,20 +75,46 @@ export async function* streamMembers(knex: Knex, organisationId: number, filter:
       );
     if (filter.role) q.andWhere('m.role', filter.role);
     whereMfa(q, filter.mfa);
-    const rows = await q;
-    for (const r of rows) {
-      yield {
-        userId: Number(r.user_id),
-        email: r.email,
-        name: r.name,
-        role: r.role,
-        ...mfaColumns(r),
-        trustedDevices: Number(r.devices ?? 0),
-        joinedAt: r.joined_at === null || r.joined_at === undefined ? null : Number(r.joined_at),
-      };
-    }
+    return q;
+  };
+  if (isSqlite(knex)) {
+    yield* iterateSqlite(knex, query(0), memberRow);
+    return;
+  }
+  let after = 0;
+  for (;;) {
+    const rows = await query(after).limit(PAGE);
+    yield rows.map(memberRow);
     if (rows.length < PAGE) return;
     after = Number(rows[rows.length - 1].user_id);
+  }
+}
+
+interface SqliteConnection {
+  prepare(sql: string): { iterate(...bindings: unknown[]): IterableIterator<Record<string, unknown>> };
+}
+
+/**
+ * Run one SELECT on the SQLite connection and hand its rows on in pages of PAGE, mapped. The
+ * connection (the pool's only one) is held until the last page has been taken, so the caller
+ * must run no other query while it iterates.
+ */
+async function* iterateSqlite<T>(knex: Knex, q: Knex.QueryBuilder, map: (r: Record<string, unknown>) => T): AsyncGenerator<T[]> {
+  const { sql, bindings } = q.toSQL().toNative();
+  const client = knex.client as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: SqliteConnection): Promise<unknown> };
+  const conn = await client.acquireConnection();
+  try {
+    let page: T[] = [];
+    for (const r of conn.prepare(sql).iterate(...bindings)) {
+      page.push(map(r));
+      if (page.length === PAGE) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  } finally {
+    await client.releaseConnection(conn);
   }
 }
 
@@ -196,8 +231,8 @@ export interface UserFilter {
   lockedAt?: number;
 }
 
-/** Every portal user (in no organisation included), streamed by keyset on users.id. */
-export async function* streamUsers(knex: Knex, filter: UserFilter): AsyncGenerator<UserReportRow> {
+/** Every portal user (in no organisation included), in pages by keyset on users.id. */
+export async function* streamUsers(knex: Knex, filter: UserFilter): AsyncGenerator<UserReportRow[]> {
   let after = 0;
   for (;;) {
     const q = knex('users as u')
@@ -233,20 +268,25 @@ export async function* streamUsers(knex: Knex, filter: UserFilter): AsyncGenerat
     const ids = rows.map((r) => Number(r.id));
     const orgs = await knex('organisation_members as m').join('organisations as o', 'o.id', 'm.organisation_id').whereIn('m.user_id', ids).orderBy('o.slug').select('m.user_id', 'o.slug');
     const byUser = new Map<number, string[]>();
-    for (const o of orgs) byUser.set(Number(o.user_id), [...(byUser.get(Number(o.user_id)) ?? []), String(o.slug)]);
-    for (const r of rows) {
-      const lockedUntil = r.locked_until === null || r.locked_until === undefined ? null : Number(r.locked_until);
-      yield {
+    for (const o of orgs) {
+      const list = byUser.get(Number(o.user_id));
+      if (list) list.push(String(o.slug));
+      else byUser.set(Number(o.user_id), [String(o.slug)]);
+    }
+    yield rows.map(
+      (r): UserReportRow => ({
         userId: Number(r.id),
         email: r.email,
         name: r.name,
         role: r.role,
-        ...mfaColumns(r),
-        lockedUntil,
+        mfa: r.active_id !== null ? 'active' : r.pending_id !== null ? 'pending' : 'none',
+        enrolledAt: num(r.enrolled_at),
+        lastUsedAt: num(r.last_used_at),
+        lockedUntil: num(r.locked_until),
         hardLocked: r.hard_locked_at !== null && r.hard_locked_at !== undefined,
         organisations: (byUser.get(Number(r.id)) ?? []).join(' '),
-      };
-    }
+      }),
+    );
     if (rows.length < PAGE) return;
     after = Number(rows[rows.length - 1].id);
   }

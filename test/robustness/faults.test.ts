@@ -62,7 +62,9 @@ async function expectAllOrNothing(knex: Knex, emails: string[]): Promise<{ reset
 }
 
 describeEachDatabase('a bulk org disable-mfa SIGKILLed part-way', (getDb) => {
-  const N = 400;
+  // the bulk works in chunks (one transaction each, up to 500 users): enough users that the kill
+  // lands while chunks remain
+  const N = 1500;
   const emails = Array.from({ length: N }, (_, i) => member(i + 1).email);
   let knex: Knex;
   let env: NodeJS.ProcessEnv;
@@ -127,7 +129,8 @@ describe.skipIf(ownServerSkip)(`the MariaDB server SIGKILLed in the middle of co
   let url = '';
   let env: NodeJS.ProcessEnv;
   let listFile = '';
-  const N = 300;
+  // enough chunks (one transaction of up to 500 users each) that the bulk is still running when the table is locked
+  const N = 3000;
 
   beforeAll(async () => {
     server = await startMariadb();
@@ -166,7 +169,8 @@ describe.skipIf(ownServerSkip)(`the MariaDB server SIGKILLed in the middle of co
     const bulk = startCli(['--db', url, ...asSam, 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--ticket', 'SUP-1', '--yes', '--json'], { env, stdin: `${SAM.password}\n` });
     await bulk.waitForLines(10, 90_000);
     // Certainly in flight: another session locks a table; the bulk's next transaction stops half-way
-    // (its credentials deleted, waiting to delete trusted devices) and a read waits for the same table.
+    // (its credentials deleted, waiting to count — under a lock — and delete the chunk's trusted
+    // devices) and a read waits for the same table.
     const locker = await mysql.createConnection({ uri: url });
     locker.on('error', () => {});
     await locker.query('LOCK TABLES trusted_devices WRITE');
@@ -174,10 +178,10 @@ describe.skipIf(ownServerSkip)(`the MariaDB server SIGKILLed in the middle of co
     const deadline = Date.now() + 60_000;
     for (;;) {
       const [rows] = await locker.query<mysql.RowDataPacket[]>(
-        "SELECT LOWER(LEFT(info, 6)) AS verb FROM information_schema.processlist WHERE info LIKE '%trusted_devices%' AND state LIKE '%lock%' AND id <> CONNECTION_ID()",
+        "SELECT IF(info LIKE '%for update%' OR info LIKE 'delete%', 'bulk', LOWER(LEFT(info, 6))) AS verb FROM information_schema.processlist WHERE info LIKE '%trusted_devices%' AND state LIKE '%lock%' AND id <> CONNECTION_ID()",
       );
       const verbs = rows.map((x) => String(x.verb));
-      if (verbs.includes('select') && verbs.includes('delete')) break;
+      if (verbs.includes('select') && verbs.includes('bulk')) break;
       expect(Date.now() < deadline, `the read and the bulk never both waited on the server (${verbs.join(',')})\n${read.stderr()}\n${bulk.stderr()}`).toBe(true);
       await new Promise((r) => setTimeout(r, 20));
     }

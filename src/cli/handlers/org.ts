@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { cancelled, PortalMfaError, usageError } from '../../core/errors.js';
-import type { MemberView } from '../../core/organisations.js';
+import type { MemberView, RowStream } from '../../core/organisations.js';
 import { parseUserList } from '../../core/organisations.js';
 import { portal, reauthPassword, resolveActor } from '../actor.js';
 import type { DisableMfaOptions, PolicyOptions, RemindOptions, UsersOptions } from '../commands/org.js';
@@ -59,16 +59,38 @@ export async function write(stream: NodeJS.WritableStream, text: string): Promis
   if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));
 }
 
-/** Stream records as NDJSON, CSV or TSV in batches (one write per 500 records). */
-export async function streamRecords<R>(ctx: CommandContext, rows: AsyncIterable<R>, format: 'json' | 'csv' | 'tsv', columns: readonly string[], record: (r: R) => Record<string, unknown>): Promise<number> {
+/**
+ * Stream records as NDJSON, CSV or TSV in batches: one write per page of a RowStream (the report's
+ * own pages), or per 500 records of any other iterable.
+ */
+export async function streamRecords<R>(
+  ctx: CommandContext,
+  rows: AsyncIterable<R> | RowStream<R>,
+  format: 'json' | 'csv' | 'tsv',
+  columns: readonly string[],
+  record: (r: R) => Record<string, unknown>,
+): Promise<number> {
   const out = ctx.io.stdout;
-  let chunk = format === 'csv' ? csvRow([...columns]) : '';
+  const line =
+    format === 'json'
+      ? (rec: Record<string, unknown>) => JSON.stringify(rec) + '\n'
+      : format === 'csv'
+        ? (rec: Record<string, unknown>) => csvRow(columns.map((c) => rec[c]))
+        : (rec: Record<string, unknown>) => columns.map((c) => sanitizeCell(rec[c] === null || rec[c] === undefined ? '-' : String(rec[c]))).join('\t') + '\n';
   let n = 0;
+  if (format === 'csv') await write(out, csvRow([...columns]));
+  if ('pages' in rows) {
+    for await (const page of rows.pages()) {
+      let chunk = '';
+      for (const r of page) chunk += line(record(r));
+      n += page.length;
+      if (chunk) await write(out, chunk);
+    }
+    return n;
+  }
+  let chunk = '';
   for await (const r of rows) {
-    const rec = record(r);
-    if (format === 'json') chunk += JSON.stringify(rec) + '\n';
-    else if (format === 'csv') chunk += csvRow(columns.map((c) => rec[c]));
-    else chunk += columns.map((c) => sanitizeCell(rec[c] === null || rec[c] === undefined ? '-' : String(rec[c]))).join('\t') + '\n';
+    chunk += line(record(r));
     if (++n % 500 === 0) {
       await write(out, chunk);
       chunk = '';

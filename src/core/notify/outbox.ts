@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { insertNotification } from '../../db/notificationRepository.js';
+import { insertNotification, insertNotifications } from '../../db/notificationRepository.js';
 import { renderNotification, type NotificationEvent } from './events.js';
 
 export interface NotifyDeps {
@@ -33,4 +33,24 @@ export async function queueNotification(db: Knex | Knex.Transaction, deps: Notif
   // Known only after commit: if the transaction rolls back the id no longer exists, and delivering
   // it finds nothing to claim, which is harmless.
   deps.queuedNotifications?.push(id);
+}
+
+/**
+ * queueNotification for many users at once (one notice each, bulk commands): one multi-row INSERT
+ * in the caller's transaction, the ids pushed to deps.queuedNotifications in the given order.
+ */
+export async function queueNotifications(db: Knex | Knex.Transaction, deps: NotifyDeps, notices: { to: { id: number; email: string }; event: NotificationEvent }[]): Promise<void> {
+  if (notices.length === 0) return;
+  const at = deps.clock();
+  const rows = notices.map(({ to, event }) => {
+    const { subject, text } = renderNotification(event, { issuer: deps.settings.issuer, to: to.email, at, host: deps.origin.host });
+    return { user_id: to.id, email: to.email, event: event.kind, subject: subject.slice(0, 255), body: text, created_at: at, next_attempt_at: at };
+  });
+  const ids = await insertNotifications(db, rows);
+  if (deps.queuedNotifications) {
+    for (const n of notices) {
+      const id = ids.get(n.to.id);
+      if (id !== undefined) deps.queuedNotifications.push(id);
+    }
+  }
 }
