@@ -55,7 +55,7 @@ const text = [
   '',
   '| target (issue 14) | result | met? |',
   '| --- | --- | --- |',
-  ...summary.map((r) => `| ${r.target} | ${r.result} | ${r.met ? 'yes' : '**no**'} |`),
+  ...summary.map((r) => `| ${r.target} | ${r.result} | ${r.met === null ? 'not measured' : r.met ? 'yes' : '**no**'} |`),
 ].join('\n');
 console.log(`\n${text}`);
 if (README) {

@@ -7,7 +7,7 @@
  * exit code; --strict makes a missed target exit 1), 1 on an error.
  *
  *   npm run build && node bench/org-users.mjs [--sizes 10000,100000,1000000] [--runs 3]
- *        [--dialects sqlite,mariadb] [--bulk 10000,100000] [--mariadb-max 100000] [--strict] [--no-readme]
+ *        [--dialects sqlite,mariadb] [--bulk 10000,100000] [--mariadb-max 100000] [--strict] [--no-readme] [--summary FILE]
  *
  * Needs: the built CLI (dist/), /usr/bin/time (GNU time, for peak RSS), sqlite3, and for MariaDB
  * mariadb-install-db + mariadbd + the mariadb client (the server is started here on a temp datadir,
@@ -41,7 +41,7 @@ const SAM = { email: 'sam@support.example', password: 'sam-demo-pass' };
 // options
 
 function parseArgs(argv) {
-  const o = { sizes: [10_000, 100_000], runs: 3, dialects: ['sqlite', 'mariadb'], bulk: [10_000, 100_000], mariadbMax: 100_000, strict: false, readme: true };
+  const o = { sizes: [10_000, 100_000], runs: 3, dialects: ['sqlite', 'mariadb'], bulk: [10_000, 100_000], mariadbMax: 100_000, strict: false, readme: true, summary: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -56,8 +56,9 @@ function parseArgs(argv) {
     else if (a === '--mariadb-max') o.mariadbMax = Number(next());
     else if (a === '--strict') o.strict = true;
     else if (a === '--no-readme') o.readme = false;
+    else if (a === '--summary') o.summary = next();
     else if (a === '-h' || a === '--help') {
-      console.log('node bench/org-users.mjs [--sizes 10000,100000,1000000] [--runs 3] [--dialects sqlite,mariadb] [--bulk 10000,100000] [--mariadb-max 100000] [--strict] [--no-readme]');
+      console.log('node bench/org-users.mjs [--sizes 10000,100000,1000000] [--runs 3] [--dialects sqlite,mariadb] [--bulk 10000,100000] [--mariadb-max 100000] [--strict] [--no-readme] [--summary FILE]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -613,6 +614,8 @@ async function main() {
   console.log(table);
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   if (o.readme) writeReadme(table);
+  // --summary FILE: the target rows as JSON, for bench/all.mjs's summary in README.md
+  if (o.summary) writeFileSync(o.summary, JSON.stringify({ targets: targets(results, bulks) }, null, 2));
   const missed = targets(results, bulks).filter((t) => t.met === false);
   if (missed.length > 0) log(`${missed.length} target(s) missed: ${missed.map((t) => t.target).join('; ')}`);
   if (o.strict && missed.length > 0) process.exit(1);
