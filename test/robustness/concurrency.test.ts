@@ -26,7 +26,8 @@ import { generateKeyBase64, keyFromBase64, sealSecret } from '../../src/core/sec
 import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
-import { ALICE, cheapDemoPasswords, connect, DEVON, member, SAM, seedFullMfa, sleep, sqliteFile, startCli } from './helpers.js';
+import { cheapDemoPasswords } from '../support/scenario.js';
+import { ALICE, connect, DEVON, member, SAM, seedFullMfa, sleep, sqliteFile, startCli } from './helpers.js';
 
 const keyIdOf = (b64: string) => keyFromBase64(b64).id;
 

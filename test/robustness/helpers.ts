@@ -7,8 +7,6 @@ import { spawn, execFileSync, type ChildProcessWithoutNullStreams, type StdioOpt
 import { createHash, randomBytes } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
 import { expect } from 'vitest';
-import { DEMO_ACCOUNTS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD } from '../../src/core/demo.js';
-import { hashPasswordBcrypt } from '../../src/core/passwords.js';
 import { sealSecret, keyFromBase64 } from '../../src/core/secretBox.js';
 import { BIN, describeRun, type CliResult } from '../support/cli.js';
 import { nodeClockArgs } from '../support/clock.js';
@@ -36,15 +34,6 @@ export function connect(db: TestDatabase): Knex {
 
 export const sqliteFile = (db: Pick<TestDatabase, 'url'>) => db.url.slice('sqlite:'.length);
 
-/**
- * After `demo`: the same passwords, re-hashed with bcrypt cost 4 instead of the portal's 10 (as
- * test/support/world.ts seeds them). A suite that signs in a few hundred times then spends
- * milliseconds, not minutes of CPU, in bcrypt; what it tests does not depend on the cost.
- */
-export async function cheapDemoPasswords(knex: Knex): Promise<void> {
-  for (const a of DEMO_ACCOUNTS) await knex('users').where({ email: a.email }).update({ password_hash: await hashPasswordBcrypt(a.password, 4) });
-  await knex('users').where('email', 'like', GENERATED_MEMBER_LIKE).update({ password_hash: await hashPasswordBcrypt(GENERATED_MEMBER_PASSWORD, 4) });
-}
 
 
 async function tableNames(knex: Knex): Promise<string[]> {
