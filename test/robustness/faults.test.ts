@@ -20,10 +20,10 @@ import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
-// Fault injection that acts on the process (signals, file-size limits, a server killed under it) runs
-// real processes (runCli here); set-up runs, and faults of the data itself (a read-only file, a newer
-// schema), run in-process (runInProcess): there the process is not the point.
-import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli as runInProcess, runCliProcess as runCli, type CliResult } from '../support/cli.js';
+// Fault injection that acts on the process (SIGKILL, a file-size limit, a server killed under it)
+// starts real processes (startCli, runRaw); set-up runs, re-runs and faults of the data itself (a
+// read-only file, a newer schema) run in-process (runCli): there the process is not the point.
+import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { mariadbUnavailableReason, startMariadb, type MariadbServer } from '../support/mariadbServer.js';
 import {
@@ -77,7 +77,7 @@ describeEachDatabase('a bulk org disable-mfa SIGKILLed part-way', (getDb) => {
     const keyB64 = generateKeyBase64();
     env = makeCliEnv({ PORTAL_MFA_KEY: keyB64 }).env;
     for (const args of [['db', 'migrate'], ['demo', '--members', String(N)]]) {
-      const r = await runInProcess(['--db', url, ...args], { env, timeoutMs: 120_000 });
+      const r = await runCli(['--db', url, ...args], { env, timeoutMs: 120_000 });
       expect(r.code, describeRun(r)).toBe(0);
     }
     knex = connect(db);
@@ -106,7 +106,7 @@ describeEachDatabase('a bulk org disable-mfa SIGKILLed part-way', (getDb) => {
       expect(await knex.raw('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
     }
 
-    const rerun = await runInProcess(['--db', url, ...asSam, '-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--ticket', 'SUP-1', '--yes', '--json'], {
+    const rerun = await runCli(['--db', url, ...asSam, '-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--ticket', 'SUP-1', '--yes', '--json'], {
       env,
       stdin: `${SAM.password}\n`,
       timeoutMs: 180_000,
@@ -146,7 +146,7 @@ describe.skipIf(ownServerSkip)(`the MariaDB server SIGKILLed in the middle of co
     const keyB64 = generateKeyBase64();
     env = makeCliEnv({ PORTAL_MFA_KEY: keyB64 }).env;
     for (const args of [['db', 'migrate'], ['demo', '--members', String(N)]]) {
-      const r = await runInProcess(['--db', url, ...args], { env, timeoutMs: 120_000 });
+      const r = await runCli(['--db', url, ...args], { env, timeoutMs: 120_000 });
       expect(r.code, describeRun(r)).toBe(0);
     }
     const knex = knexFactory({ client: 'mysql2', connection: url });
@@ -199,7 +199,7 @@ describe.skipIf(ownServerSkip)(`the MariaDB server SIGKILLed in the middle of co
     expect(readResult.stderr, describeRun(readResult)).toMatch(where);
     expect(readResult.stdout).toBe('');
 
-    const after = await runInProcess(['--db', url, ...asSam, 'status'], { env, stdin: `${SAM.password}\n` });
+    const after = await runCli(['--db', url, ...asSam, 'status'], { env, stdin: `${SAM.password}\n` });
     expectOneLineError(after, 10, /connection refused/);
     expect(after.stderr).toMatch(where);
   }, 120_000);
@@ -242,7 +242,7 @@ describe('an unwritable or full SQLite file [sqlite]', () => {
     file = sqliteFile(db);
     env = makeCliEnv({ PORTAL_MFA_KEY: generateKeyBase64() }).env;
     for (const args of [['db', 'migrate'], ['demo', '--members', String(N)]]) {
-      const r = await runInProcess(['--db', url, ...args], { env, timeoutMs: 120_000 });
+      const r = await runCli(['--db', url, ...args], { env, timeoutMs: 120_000 });
       expect(r.code, describeRun(r)).toBe(0);
     }
     const knex = connect(db);
@@ -292,7 +292,7 @@ describe('an unwritable or full SQLite file [sqlite]', () => {
             { name: 'demo (bulk insert)', args: ['demo', '--reset', '--yes'], code: 10 },
           ],
           3,
-          async (c) => ({ c, r: await runInProcess(['--db', url, ...c.args], { env, stdin: c.stdin, timeoutMs: 60_000 }) }),
+          async (c) => ({ c, r: await runCli(['--db', url, ...c.args], { env, stdin: c.stdin, timeoutMs: 60_000 }) }),
         ),
       );
       for (const { c, r } of results) {
@@ -348,7 +348,7 @@ describe('an unwritable or full SQLite file [sqlite]', () => {
       expect(await knex.raw('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
 
       // with room again, the same command finishes the job
-      const rerun = await runInProcess(argv, { env, stdin: `${SAM.password}\n`, timeoutMs: 120_000 });
+      const rerun = await runCli(argv, { env, stdin: `${SAM.password}\n`, timeoutMs: 120_000 });
       // the users already reset are `already-off`, which does not fail the run
       expect(rerun.code, describeRun(rerun)).toBe(0);
       expect(await expectAllOrNothing(knex, emails)).toEqual({ reset: N, untouched: 0 });
@@ -369,7 +369,7 @@ describeEachDatabase('a database migrated by a newer portal-mfa', (getDb) => {
     url = db.url;
     env = makeCliEnv({ PORTAL_MFA_KEY: generateKeyBase64() }).env;
     for (const args of [['db', 'migrate'], ['demo']]) {
-      const r = await runInProcess(['--db', url, ...args], { env, timeoutMs: 120_000 });
+      const r = await runCli(['--db', url, ...args], { env, timeoutMs: 120_000 });
       expect(r.code, describeRun(r)).toBe(0);
     }
     knex = connect(db);
@@ -402,7 +402,7 @@ describeEachDatabase('a database migrated by a newer portal-mfa', (getDb) => {
       ['audit'],
       ['keys', 'rotate', '--yes', '--new-key-file', keyFile],
     ];
-    const results = await inBatches(commands, 4, async (args) => ({ args, r: await runInProcess(['--db', url, ...asSam, ...args], { env, stdin: `${SAM.password}\n`, timeoutMs: 60_000 }) }));
+    const results = await inBatches(commands, 4, async (args) => ({ args, r: await runCli(['--db', url, ...asSam, ...args], { env, stdin: `${SAM.password}\n`, timeoutMs: 60_000 }) }));
     for (const { args, r } of results) {
       try {
         expectOneLineError(r, 10, new RegExp(`newer version of portal-mfa.*${FUTURE}`));
@@ -419,14 +419,14 @@ describeEachDatabase('a database migrated by a newer portal-mfa', (getDb) => {
 describe('the embedded default database migrated by a newer portal-mfa [sqlite]', () => {
   it('is refused, not auto-migrated', async () => {
     const cli = makeCliEnv();
-    const first = await runInProcess(['demo'], { env: cli.env, timeoutMs: 60_000 });
+    const first = await runCli(['demo'], { env: cli.env, timeoutMs: 60_000 });
     expect(first.code, describeRun(first)).toBe(0);
     const file = path.join(cli.env.XDG_DATA_HOME as string, 'portal-mfa', 'portal.db');
     const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: file }, useNullAsDefault: true });
     try {
       await knex('knex_migrations').insert({ name: '29991231000000_from_the_future', batch: 99, migration_time: Date.now() });
       const before = await knex('knex_migrations').count({ n: '*' }).first();
-      const r = await runInProcess(['status', '--as', SAM.email, '--password-stdin'], { env: cli.env, stdin: `${SAM.password}\n` });
+      const r = await runCli(['status', '--as', SAM.email, '--password-stdin'], { env: cli.env, stdin: `${SAM.password}\n` });
       expectOneLineError(r, 10, /newer version of portal-mfa.*29991231000000_from_the_future/);
       expect(await knex('knex_migrations').count({ n: '*' }).first()).toEqual(before);
     } finally {
