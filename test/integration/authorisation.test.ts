@@ -25,7 +25,7 @@ import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { makeFixtures, type Enrolled, type Fixtures } from '../support/fixtures.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
-import { ALICE, type Account, BOB, DAVE, ERIN, FRANK, HEIDI, OLIVIA, SAM, nextCode } from '../support/scenario.js';
+import { ALICE, type Account, BOB, DAVE, ERIN, FRANK, HEIDI, OLIVIA, SAM, nextCode, cheapDemoPasswords } from '../support/scenario.js';
 
 async function expectKind(p: Promise<unknown>, kind: PortalMfaError['kind'], code?: PortalMfaError['code']): Promise<PortalMfaError> {
   try {
@@ -110,6 +110,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     expect(demo.code, describeRun(demo)).toBe(0);
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
+    await cheapDemoPasswords(knex);
     fx = makeFixtures(knex, keyB64, 'authorisation-test');
     for (const a of [ALICE, BOB, OLIVIA, DAVE, ERIN, FRANK, HEIDI, SAM]) {
       users[a.email] = (await findUserByEmail(knex, a.email))!;

@@ -25,7 +25,7 @@ import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { makeFixtures, type Enrolled, type Fixtures } from '../support/fixtures.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
-import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, HEIDI, SAM, type Totp, nextCode } from '../support/scenario.js';
+import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, HEIDI, SAM, type Totp, nextCode, cheapDemoPasswords } from '../support/scenario.js';
 
 const DAY_MS = 86_400_000;
 const sha256hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -98,6 +98,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
     expect(demo.code, describeRun(demo)).toBe(0);
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
+    await cheapDemoPasswords(knex);
     fx = makeFixtures(knex, keyB64, 'devices-test');
     // acme requires MFA: its admin acts only once enrolled (rule 4, --as included)
     await enrol(ALICE);

@@ -25,7 +25,7 @@ import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess
 import { nodeClockArgs } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { makeFixtures, type Enrolled, type Fixtures, type FullMfaOptions } from '../support/fixtures.js';
-import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, SAM, member, nextCode } from '../support/scenario.js';
+import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, SAM, member, nextCode, cheapDemoPasswords } from '../support/scenario.js';
 
 const DRIVER = fileURLToPath(new URL('../support/pty_driver.py', import.meta.url));
 
@@ -114,6 +114,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expect(demo.code, describeRun(demo)).toBe(0);
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
+    await cheapDemoPasswords(knex);
     fx = makeFixtures(knex, keyB64, 'disable-test');
     aliceTotp = await fx.enrol(ALICE);
   }, 180_000);

@@ -24,7 +24,7 @@ import { BIN, describeRun, makeCliEnv, runCli, type CliResult } from '../support
 import { describeEachDatabase } from '../support/databases.js';
 import { runInProcess } from '../support/inProcess.js';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtpServer.js';
-import { ALICE, DAVE, DEVON, ERIN, SAM, type Account } from '../support/scenario.js';
+import { ALICE, DAVE, DEVON, ERIN, SAM, type Account, cheapDemoPasswords } from '../support/scenario.js';
 import { PassThrough, Readable } from 'node:stream';
 
 const FROM = 'Developer Portal <no-reply@portal.example>';
@@ -81,6 +81,7 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     }
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
+    await cheapDemoPasswords(knex);
     smtp = await startSmtpServer();
   });
 

@@ -24,6 +24,7 @@ import { rotateKeys } from '../../src/core/keyRotation.js';
 import { keyFromBase64 } from '../../src/core/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
+import { cheapDemoPasswords } from '../support/scenario.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { advanceClock, testNow } from '../support/clock.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
@@ -157,6 +158,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     knex = connect(db);
     ok(await cli(['db', 'migrate']));
     ok(await cli(['demo', '--members', '8']));
+    await cheapDemoPasswords(knex);
     // acme requires MFA: its admins act only once enrolled (rule 4 holds for --as too)
     await enrolAndTrust(ALICE);
     await enrolAndTrust(OLIVIA);
@@ -522,6 +524,7 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
     knex = connect(db);
     ok(await cli(['db', 'migrate']));
     ok(await cli(['demo', '--members', String(users.length)]));
+    await cheapDemoPasswords(knex);
     for (const u of users) await enrol(u);
   }, 120_000);
 

@@ -13,6 +13,7 @@ import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { testNow } from '../support/clock.js';
+import { cheapDemoPasswords } from '../support/scenario.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
 
@@ -121,6 +122,7 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     expect((await cli(['db', 'migrate'])).code).toBe(0);
     const demo = await cli(['demo', '--members', '8']);
     expect(demo.code, demo.stderr).toBe(0);
+    await cheapDemoPasswords(knex);
   });
 
   afterAll(async () => {

@@ -27,6 +27,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
+import { cheapDemoPasswords } from '../support/scenario.js';
 import {
   ALICE,
   captureState,
@@ -185,6 +186,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
     await ok(['db', 'migrate']);
     await ok(['demo', '--members', '4']);
     knex = connect(db);
+    await cheapDemoPasswords(knex);
     await seedFullMfa(knex, [DEVON.email, member(1).email], keyB64);
     await ok(['login', '--as', SAM.email, '--password-stdin'], `${SAM.password}\n`, sessionEnv);
   }, 120_000);

@@ -13,7 +13,7 @@
  *   lock) → refused with exit 6, the first finishes;
  * - two rotations sharing a key file, interleaved so the second read the file before the first
  *   ran → the key file must still decrypt every secret afterwards (no lost key);
- * - (SQLite) a process reading the embedded key file during a rotation decrypts rows already
+ * - (SQLite) a run reading the embedded key file during a rotation decrypts rows already
  *   re-encrypted under the new key (README "Key rotation").
  */
 import { readdirSync, readlinkSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,10 +23,10 @@ import type { Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyBase64, keyFromBase64, sealSecret } from '../../src/core/secretBox.js';
-// Separate processes racing on one database is the point here (and better-sqlite3 is synchronous).
-import { describeRun, expectOneLineError, makeCliEnv, runCliProcess as runCli, type CliResult } from '../support/cli.js';
+import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
+import { cheapDemoPasswords } from '../support/scenario.js';
 import { ALICE, connect, DEVON, member, SAM, seedFullMfa, sleep, sqliteFile, startCli } from './helpers.js';
 
 const keyIdOf = (b64: string) => keyFromBase64(b64).id;
@@ -40,7 +40,15 @@ describeEachDatabase('concurrency', (getDb) => {
   let secrets = new Map<string, string>();
   const ROTATION_ROWS = 3000;
 
-  const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) => runCli(['--db', url, ...args], { env: e, stdin, timeoutMs: 120_000 });
+  /**
+   * The racing runs. SQLite: separate processes (better-sqlite3 is synchronous, so runs in one
+   * process take turns and could not race). MariaDB: in-process runs, each on its own connections,
+   * interleave at every query (mysql2 is asynchronous) — the race is in the database, not in the
+   * process, and needs no process start each. The runs that must be processes (paused with
+   * SIGSTOP) use startCli on both.
+   */
+  const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) =>
+    (getDb().dialect === 'sqlite' ? runCliProcess : runCli)(['--db', url, ...args], { env: e, stdin, timeoutMs: 120_000 });
   const as = (who: { email: string; password: string }, args: string[], e?: NodeJS.ProcessEnv) => cli(['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
   const count = async (table: string, where: Record<string, unknown>) => Number((await knex(table).where(where).count({ n: '*' }).first())?.n);
   const userId = async (email: string) => Number((await knex('users').where({ email }).first('id')).id);
@@ -51,10 +59,11 @@ describeEachDatabase('concurrency', (getDb) => {
     currentKey = generateKeyBase64();
     env = makeCliEnv({ PORTAL_MFA_KEY: currentKey }).env;
     for (const args of [['db', 'migrate'], ['demo', '--members', String(ROTATION_ROWS)]]) {
-      const r = await cli(args);
+      const r = await runCli(['--db', url, ...args], { env, timeoutMs: 120_000 });
       expect(r.code, describeRun(r)).toBe(0);
     }
     knex = connect(db);
+    await cheapDemoPasswords(knex);
     // members 1..ROTATION_ROWS get MFA (the rotation tests need many rows); 1..9 are used by the other tests
     secrets = await seedFullMfa(knex, [DEVON.email, ...Array.from({ length: ROTATION_ROWS }, (_, i) => member(i + 1).email)], currentKey);
   }, 180_000);
@@ -269,10 +278,11 @@ describeEachDatabase('concurrency', (getDb) => {
 });
 
 describe('the embedded key file during a rotation [sqlite]', () => {
-  it('a process reading <db>.key decrypts rows already re-encrypted under the new (second-line) key', async () => {
+  it('a run reading <db>.key decrypts rows already re-encrypted under the new (second-line) key', async () => {
     const db = await createTestDatabase('sqlite');
     try {
       const env = makeCliEnv().env; // no PORTAL_MFA_KEY: the key file beside the database
+      // one run after another: in-process (nothing races here)
       const cli = (args: string[], stdin?: string) => runCli(['--db', db.url, ...args], { env, stdin, timeoutMs: 60_000 });
       for (const args of [['db', 'migrate'], ['demo']]) {
         const r = await cli(args);

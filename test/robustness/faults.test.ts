@@ -20,8 +20,10 @@ import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
-// Fault injection acts on the process (limits, descriptors, signals): every run is a real process.
-import { BIN, describeRun, expectOneLineError, makeCliEnv, runCliProcess as runCli, type CliResult } from '../support/cli.js';
+// Fault injection that acts on the process (SIGKILL, a file-size limit, a server killed under it)
+// starts real processes (startCli, runRaw); set-up runs, re-runs and faults of the data itself (a
+// read-only file, a newer schema) run in-process (runCli): there the process is not the point.
+import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { mariadbUnavailableReason, startMariadb, type MariadbServer } from '../support/mariadbServer.js';
 import {

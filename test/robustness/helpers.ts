@@ -35,6 +35,7 @@ export function connect(db: TestDatabase): Knex {
 export const sqliteFile = (db: Pick<TestDatabase, 'url'>) => db.url.slice('sqlite:'.length);
 
 
+
 async function tableNames(knex: Knex): Promise<string[]> {
   if (isSqlite(knex)) {
     const rows = await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`);

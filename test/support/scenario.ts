@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { DEMO_ACCOUNTS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD } from '../../src/core/demo.js';
 import type { MfaDeps } from '../../src/core/deps.js';
+import { hashPasswordBcrypt } from '../../src/core/passwords.js';
 import { keyFromBase64 } from '../../src/core/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
 import { advanceClock, testNow } from './clock.js';
@@ -57,4 +59,14 @@ export function makeDeps(knex: Knex, keyB64: string, host: string): MfaDeps {
     origin: { host, osUser: 'tester' },
     keyring: () => [key],
   };
+}
+
+/**
+ * After `demo`: the same passwords, re-hashed with bcrypt cost 4 instead of the portal's 10 (as
+ * test/support/world.ts seeds them). A suite that signs in a few hundred times then spends
+ * milliseconds, not minutes of CPU, in bcrypt; what it tests does not depend on the cost.
+ */
+export async function cheapDemoPasswords(knex: Knex): Promise<void> {
+  for (const a of DEMO_ACCOUNTS) await knex('users').where({ email: a.email }).update({ password_hash: await hashPasswordBcrypt(a.password, 4) });
+  await knex('users').where('email', 'like', GENERATED_MEMBER_LIKE).update({ password_hash: await hashPasswordBcrypt(GENERATED_MEMBER_PASSWORD, 4) });
 }
