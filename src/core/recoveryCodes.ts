@@ -12,8 +12,12 @@ import { base32Encode } from './totp.js';
 import { activeCredential, type AttemptContext } from './verification.js';
 
 const RECOVERY_CODE_COUNT = 10;
-// scrypt: a slow, memory-hard password hash, because the codes are short enough to type
-const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
+// scrypt, salted: a memory-hard KDF, as NIST SP 800-63B asks for look-up secrets under 112 bits.
+// N = 2^12 (4 MiB, ~12 ms here): the codes are 80 random bits, so the work factor is not what keeps
+// them safe, and a recovery-code attempt hashes against every unused code (up to 10), so a larger N
+// would let anyone holding one password make the server burn 16 MiB × 10 per try. Hashes stored with
+// another N (2^14 before 2026-12) still verify: N is read from each hash.
+const SCRYPT = { N: 4096, r: 8, p: 1, keylen: 32 };
 
 function scrypt(password: string, salt: Buffer, opts: ScryptOptions & { keylen: number }): Promise<Buffer> {
   return new Promise((resolve, reject) =>
