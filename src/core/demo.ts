@@ -16,6 +16,12 @@ export interface DemoAccount {
   email: string;
   name: string;
   password: string;
+  /**
+   * bcrypt (cost 10, like the portal's own hashes) of the published password, computed once
+   * (test/unit/demo.test.ts checks each): hashing nine passwords on every `demo` run cost ~0.7 s of
+   * CPU and protected nothing — the passwords are in the README.
+   */
+  passwordHash: string;
   role: 'developer' | 'support';
   organisations: { slug: string; role: 'member' | 'admin' }[];
   /** what this account is for, shown in the "try this next" list */
@@ -32,6 +38,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     email: 'alice@acme.example',
     name: 'Alice Admin',
     password: 'alice-demo-pass',
+    passwordHash: '$2b$10$vD0CXmFp5kgj0tyhzH8kou0b2r2wb9B7IIeEszdN.hpdD8IqWPaRe',
     role: 'developer',
     organisations: [{ slug: 'acme', role: 'admin' }],
     story: 'organisation admin of acme',
@@ -40,6 +47,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     email: 'bob@globex.example',
     name: 'Bob Admin',
     password: 'bob-demo-pass',
+    passwordHash: '$2b$10$LpfsCjawYTyebdHTgXB6cegyOwiie9RmYnnTMQFob9xuBS.wlhGpK',
     role: 'developer',
     organisations: [{ slug: 'globex', role: 'admin' }],
     story: 'organisation admin of globex',
@@ -48,6 +56,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     email: 'olivia@partners.example',
     name: 'Olivia Two-Orgs',
     password: 'olivia-demo-pass',
+    passwordHash: '$2b$10$TDRjTcTMw0.wttxWXb9tKeCiPr.7T6s1JhCJYB6F8uLhuoB3hPD52',
     role: 'developer',
     organisations: [
       { slug: 'acme', role: 'admin' },
@@ -59,6 +68,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     email: 'dave@acme.example',
     name: 'Dave Developer',
     password: 'dave-demo-pass',
+    passwordHash: '$2b$10$u7pq0y3eDnYd4dyxXvVy4O2AsjJ6G6uEBQvtWvQTVirxERSTK5jka',
     role: 'developer',
     organisations: [{ slug: 'acme', role: 'member' }],
     story: 'member of acme, which requires MFA: login makes him enrol',
@@ -67,6 +77,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     email: 'erin@acme.example',
     name: 'Erin Engineer',
     password: 'erin-demo-pass',
+    passwordHash: '$2b$10$ATmohW6Ek0skfMoFZD9jL.xSFk9sUOx3DENQlvwdDn1SzEhN8ZbB.',
     role: 'developer',
     organisations: [{ slug: 'acme', role: 'member' }],
     story: 'member of acme',
@@ -75,6 +86,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     email: 'frank@globex.example',
     name: 'Frank Field',
     password: 'frank-demo-pass',
+    passwordHash: '$2b$10$b8orXOdAFgimX6m8F4UkNexeEYHTm3xzjNZJoliP11BQSt.PLgb6S',
     role: 'developer',
     organisations: [{ slug: 'globex', role: 'member' }],
     story: 'member of globex (MFA optional)',
@@ -83,6 +95,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     email: 'heidi@partners.example',
     name: 'Heidi Both',
     password: 'heidi-demo-pass',
+    passwordHash: '$2b$10$DRVTsSE4.NbJbL7C0BwuDeXehgS2sfmeci7wIOV6PwCHSOCan6gTO',
     role: 'developer',
     organisations: [
       { slug: 'acme', role: 'member' },
@@ -94,6 +107,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     email: 'devon@example.com',
     name: 'Devon Solo',
     password: 'devon-demo-pass',
+    passwordHash: '$2b$10$RYc49hwtpTzDkyHM/.HpFu2a/kUXxAEaveX74Z52o6auwqyEA8kMO',
     role: 'developer',
     organisations: [],
     story: 'developer in no organisation: enrols on their own',
@@ -102,6 +116,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     email: 'sam@support.example',
     name: 'Sam Support',
     password: 'sam-demo-pass',
+    passwordHash: '$2b$10$ESf.6tZgrULte508zF2AseFcKmZ.ax7NZgkQLn5ABQFbrTjTOxrem',
     role: 'support',
     organisations: [],
     story: 'support representative: resets anyone with --ticket',
@@ -110,6 +125,8 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
 
 /** Generated members (`demo --members N`) share one password so seeding stays fast. */
 export const GENERATED_MEMBER_PASSWORD = 'member-demo-pass';
+/** bcrypt (cost 10) of GENERATED_MEMBER_PASSWORD, shared by every generated member. */
+export const GENERATED_MEMBER_PASSWORD_HASH = '$2b$10$SmOL/EvsuYbZ01nFOLxbhuj8O1r41v1bpKPrQ4LfL8HaX2kM056jm';
 
 export function generatedMemberEmail(n: number): string {
   return `member-${String(n).padStart(6, '0')}@acme.example`;

@@ -1,10 +1,9 @@
 import { countDemoData, deleteDemoData, findRealData, insertGeneratedMembers, insertMissingDemoData, type SeedPlan } from '../db/demoSeeder.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { recordAudit } from './audit.js';
-import { DEMO_ACCOUNTS, DEMO_ORGANISATIONS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD, generatedMemberEmail, isDemoEmail, refuseRealData } from './demo.js';
+import { DEMO_ACCOUNTS, DEMO_ORGANISATIONS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD_HASH, generatedMemberEmail, isDemoEmail, refuseRealData } from './demo.js';
 import type { MfaDeps } from './deps.js';
 import { isPortalMfaError } from './errors.js';
-import { hashPasswordBcrypt } from './passwords.js';
 
 /**
  * `demo`: an infrastructure operation (no actor, audited with the OS user and host). It never writes
@@ -45,9 +44,7 @@ export async function inspectDemo(deps: DemoDeps, opts: { reset?: boolean; dryRu
 
 /** Create what is missing of the demo portal (after deleting the demo's own data with reset). */
 export async function seedDemo(deps: DemoDeps, opts: { reset?: boolean }): Promise<{ created: number }> {
-  // bcrypt (cost 10) for every named account: the same hashes the portal stores
-  const accounts = await Promise.all(DEMO_ACCOUNTS.map(async (a) => ({ ...a, passwordHash: await hashPasswordBcrypt(a.password) })));
-  const plan: SeedPlan = { organisations: DEMO_ORGANISATIONS, accounts, now: deps.clock() };
+  const plan: SeedPlan = { organisations: DEMO_ORGANISATIONS, accounts: DEMO_ACCOUNTS, now: deps.clock() };
   return guarded(deps, opts, () =>
     withWriteTransaction(deps.knex, async (trx) => {
       refuseRealData(await findRealData(trx, DEMO_SCOPE));
@@ -61,15 +58,14 @@ export async function seedDemo(deps: DemoDeps, opts: { reset?: boolean }): Promi
 
 /**
  * `demo --members N`: generated members of the first demo organisation. They all share one bcrypt
- * hash of GENERATED_MEMBER_PASSWORD, computed once per run (salted, cost 10, like any stored
- * hash): a million members cost one bcrypt, not a million (~1 CPU-day). Any of them logs in with
- * that password.
+ * hash of GENERATED_MEMBER_PASSWORD (cost 10, like any stored hash, computed once at development
+ * time): a million members cost no bcrypt at all, not a million (~1 CPU-day). Any of them logs in
+ * with that password.
  */
 export async function addGeneratedMembers(deps: DemoDeps, count: number, onProgress: (done: number) => void): Promise<number> {
-  const memberHash = await hashPasswordBcrypt(GENERATED_MEMBER_PASSWORD);
   return insertGeneratedMembers(
     deps.knex,
-    { organisationSlug: DEMO_ORGANISATIONS[0]!.slug, count, passwordHash: memberHash, now: deps.clock(), emailFor: generatedMemberEmail, likePattern: GENERATED_MEMBER_LIKE },
+    { organisationSlug: DEMO_ORGANISATIONS[0]!.slug, count, passwordHash: GENERATED_MEMBER_PASSWORD_HASH, now: deps.clock(), emailFor: generatedMemberEmail, likePattern: GENERATED_MEMBER_LIKE },
     onProgress,
   );
 }
