@@ -58,9 +58,13 @@ function loadBundle() {
   } catch {
     return null;
   }
+  // the first line is `//build ID` (a hash of the bundle); the cache starts with `ID\n`: a cache is
+  // used only with the bundle it was made from (V8 itself compares lengths, not content)
+  const id = source.startsWith('//build ') ? source.slice(8, source.indexOf('\n')) : null;
   let cachedData;
   try {
-    cachedData = readFileSync(`${file}.cache`);
+    const cache = readFileSync(`${file}.cache`);
+    if (id && cache.subarray(0, id.length + 1).toString('latin1') === `${id}\n`) cachedData = cache.subarray(id.length + 1);
   } catch {
     cachedData = undefined;
   }

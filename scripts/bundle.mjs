@@ -15,7 +15,8 @@
 // The library (`import 'portal-mfa'`) is not bundled: it is dist/src/index.js as tsc wrote it.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,6 +76,10 @@ const stubUnusedDialects = {
   },
 };
 
+// V8 checks a cache against the source's length, not its content: a cache left from an earlier
+// build must never sit beside a new bundle, even if this build stops half-way
+rmSync(`${BUNDLE}.cache`, { force: true });
+
 await build({
   entryPoints: [path.join(root, 'dist', 'src', 'cli', 'main.js')],
   outfile: BUNDLE,
@@ -99,14 +104,20 @@ await build({
 
 // The code cache: compile the bundle and run its top level (defining every module it loads eagerly),
 // then save what V8 compiled. A Node whose V8 differs rejects the cache and compiles as usual.
-const source = readFileSync(BUNDLE, 'latin1');
+const bundled = readFileSync(BUNDLE, 'latin1');
 // the launcher reads the bundle as latin1 (no UTF-8 decoding): esbuild's default ASCII output
-if (/[^\x00-\x7f]/.test(source)) throw new Error(`${BUNDLE} is not ASCII: the launcher's latin1 read would garble it`);
+if (/[^\x00-\x7f]/.test(bundled)) throw new Error(`${BUNDLE} is not ASCII: the launcher's latin1 read would garble it`);
+// The bundle's first line names its content (a hash) and the cache starts with the same name: the
+// launcher uses a cache only for the bundle it was made from (see bin/portal-mfa.js).
+const buildId = createHash('sha256').update(bundled).digest('hex').slice(0, 16);
+const source = `//build ${buildId}\n${bundled}`;
+writeFileSync(BUNDLE, source, 'latin1');
 const script = new vm.Script(wrapCommonJs(source), { filename: BUNDLE });
 const module = { exports: {} };
 script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, path.dirname(BUNDLE));
 await warmUp(module.exports.run);
-writeFileSync(`${BUNDLE}.cache`, script.createCachedData());
+writeFileSync(`${BUNDLE}.cache.tmp`, Buffer.concat([Buffer.from(`${buildId}\n`), script.createCachedData()]));
+renameSync(`${BUNDLE}.cache.tmp`, `${BUNDLE}.cache`);
 
 /**
  * V8 compiles a function when it first runs, and the cache holds only what was compiled: run the

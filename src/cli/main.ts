@@ -84,13 +84,16 @@ function allCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
 
 /** A value echoed by commander is cut to this many characters: the error stays a readable line. */
 const ECHO_LIMIT = 60;
+const MESSAGE_LIMIT = 300;
 
 /**
  * Commander's error text as the product prints errors (SPEC §6): one line ("(Did you mean …?)" joined
  * on), control characters escaped, a long echoed value cut; under --json the usual error object.
  */
 function usageErrorLine(text: string, json: boolean): string {
-  const message = oneLine(text).replace(new RegExp(`'([^']{${ECHO_LIMIT}})[^']+'`, 'g'), "'$1…'");
+  const cut = oneLine(text).replace(new RegExp(`'([^']{${ECHO_LIMIT}})[^']+'`, 'g'), "'$1…'");
+  // and the whole line capped too: a value full of quotes escapes the cut above
+  const message = cut.length > MESSAGE_LIMIT ? `${cut.slice(0, MESSAGE_LIMIT - 1)}…` : cut;
   if (!json) return message + '\n';
   const error = { code: 'invalid_input', message: message.replace(/^error: /, ''), exitCode: EXIT_CODES.usage };
   return JSON.stringify({ error }) + '\n';

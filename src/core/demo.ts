@@ -18,7 +18,7 @@ export interface DemoAccount {
   password: string;
   /**
    * bcrypt (cost 10, like the portal's own hashes) of the published password, computed once
-   * (test/unit/demo.test.ts checks each): hashing nine passwords on every `demo` run cost ~0.7 s of
+   * (test/unit/demoPasswords.test.ts checks each): hashing nine passwords on every `demo` run cost ~0.7 s of
    * CPU and protected nothing — the passwords are in the README.
    */
   passwordHash: string;

@@ -303,8 +303,8 @@ export async function disableMembers(
 
   /**
    * One chunk of the list: the checks read with one statement per table, then — unless a dry run —
-   * one transaction removing MFA from every user still to be done, with the chunk's audit rows
-   * (refusals included, in list order) and one notice per user. The transaction is the unit of
+   * the chunk's refusals committed with their audit rows, then one transaction removing MFA from
+   * every user still to be done, with one audit row and one notice per user. The transaction is the unit of
    * all-or-nothing: a user is either fully done (with audit row and notice) or untouched, and a
    * chunk that fails rolls back whole (a conflict runs it again from the start). Results are
    * given only once the chunk has committed.
@@ -356,11 +356,11 @@ export async function disableMembers(
       // decided in the transaction: disabled, or already-off when someone else got there first
       results.push({ email, outcome: 'disabled', errorKind: null, message: 'MFA disabled' });
     });
-    const refusalsOnly = audits.filter((a): a is AuditEvent => !('removeUser' in a));
-    if (candidates.length === 0) {
-      if (refusalsOnly.length > 0) await withWriteTransaction(deps.knex, (trx) => recordAudits(trx, deps, refusalsOnly));
-      return results;
-    }
+    // refusals are committed first, on their own: a removal transaction that fails must not take
+    // the record of a refused attempt (rule 10) down with it
+    const refusals = audits.filter((a): a is AuditEvent => !('removeUser' in a));
+    if (refusals.length > 0) await withWriteTransaction(deps.knex, (trx) => recordAudits(trx, deps, refusals));
+    if (candidates.length === 0) return results;
     const removed = await withWriteTransaction(deps.knex, async (trx) => {
       const done = await removeMfaOfUsers(
         trx,
@@ -370,10 +370,7 @@ export async function disableMembers(
       const events: AuditEvent[] = [];
       const notices: { to: UserRow; event: NotificationEvent }[] = [];
       for (const a of audits) {
-        if (!('removeUser' in a)) {
-          events.push(a);
-          continue;
-        }
+        if (!('removeUser' in a)) continue;
         const removal = done.get(a.removeUser.id);
         if (!removal) continue;
         const { action, notice } = removalKind({ via: a.self ? 'self' : via, organisation: orgRef, ticket }, actor.user);

@@ -15,7 +15,7 @@ const RECOVERY_CODE_COUNT = 10;
 // scrypt, salted: a memory-hard KDF, as NIST SP 800-63B asks for look-up secrets under 112 bits.
 // N = 2^12 (4 MiB, ~12 ms here): the codes are 80 random bits, so the work factor is not what keeps
 // them safe, and a recovery-code attempt hashes against every unused code (up to 10), so a larger N
-// would let anyone holding one password make the server burn 16 MiB × 10 per try. Hashes stored with
+// would let anyone holding one password make the server compute ten 16 MiB hashes per try. Hashes stored with
 // another N (2^14 before 2026-12) still verify: N is read from each hash.
 const SCRYPT = { N: 4096, r: 8, p: 1, keylen: 32 };
 

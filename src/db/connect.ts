@@ -72,15 +72,21 @@ export function sqliteFileAbsent(target: Extract<DatabaseTarget, { dialect: 'sql
 
 /**
  * better-sqlite3's compiled addon, named directly: left to itself the driver finds it with the
- * `bindings` package, which probes a dozen paths on every start. Undefined (the driver searches as
- * usual) when the package keeps it somewhere else.
+ * `bindings` package, which probes a dozen paths on every start — and, inside the CLI's bundle,
+ * probes from the bundle's directory instead of the driver's. So when the addon is not in the usual
+ * place, `bindings` is asked here, with the driver's own directory as its root.
  */
 function sqliteAddon(): string | undefined {
+  const require = createRequire(import.meta.url);
   try {
-    const addon = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
-    return existsSync(addon) ? addon : undefined;
+    const root = dirname(require.resolve('better-sqlite3/package.json'));
+    const release = join(root, 'build', 'Release', 'better_sqlite3.node');
+    if (existsSync(release)) return release;
+    // better-sqlite3's own dependency, resolved from the driver's directory
+    const bindings = createRequire(join(root, 'package.json'))('bindings') as (o: { bindings: string; module_root: string; path: true }) => string;
+    return bindings({ bindings: 'better_sqlite3.node', module_root: root, path: true });
   } catch {
-    return undefined;
+    return undefined; // the driver's own search, and its own error if that fails too
   }
 }
 

@@ -44,6 +44,10 @@ describe('commander checks flag values: one line, exit 2, nothing done', () => {
     expectOneLineError(r, 2, /argument '9{60}…' is invalid\. Expected a whole number/);
     const rlo = await runInProcess(['org', 'users', '--role', 'ad\u202emin'], { env });
     expectOneLineError(rlo, 2, /argument 'ad\\u202emin' is invalid\. Allowed choices are admin, member\./);
+    // quotes inside the value dodge the per-value cut: the whole line is capped instead
+    const quoted = await runInProcess(['org', 'users', '--mfa', "'a".repeat(50_000)], { env });
+    expectOneLineError(quoted, 2, /^error: option '--mfa <state>' argument /);
+    expect(quoted.stderr.length).toBeLessThanOrEqual(301);
   });
 
   it('nothing was created: the errors come before the database', () => {
