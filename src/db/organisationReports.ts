@@ -31,17 +31,23 @@ function whereMfa(q: Knex.QueryBuilder, mfa: MemberFilter['mfa']): void {
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-function memberRow(r: Record<string, unknown>): MemberReportRow {
+/**
+ * A streamMembers row, read by position: both drivers hand the rows over as arrays in the order of
+ * the SELECT list (better-sqlite3 raw mode, mysql2 rowsAsArray) — building an object per row in
+ * the driver was a third of the listing's time.
+ */
+function memberRow(r: unknown[]): MemberReportRow {
+  const [userId, email, name, role, activeId, enrolledAt, lastUsedAt, pendingId, joinedAt, devices] = r;
   return {
-    userId: Number(r.user_id),
-    email: r.email as string,
-    name: r.name as string,
-    role: r.role as string,
-    mfa: r.active_id !== null ? 'active' : r.pending_id !== null ? 'pending' : 'none',
-    enrolledAt: num(r.enrolled_at),
-    lastUsedAt: num(r.last_used_at),
-    trustedDevices: Number(r.devices ?? 0),
-    joinedAt: num(r.joined_at),
+    userId: Number(userId),
+    email: email as string,
+    name: name as string,
+    role: role as string,
+    mfa: activeId !== null ? 'active' : pendingId !== null ? 'pending' : 'none',
+    enrolledAt: num(enrolledAt),
+    lastUsedAt: num(lastUsedAt),
+    trustedDevices: Number(devices ?? 0),
+    joinedAt: num(joinedAt),
   };
 }
 
@@ -61,6 +67,7 @@ export async function* streamMembers(knex: Knex, organisationId: number, filter:
       .where('m.organisation_id', organisationId)
       .andWhere('m.user_id', '>', after)
       .orderBy('m.user_id')
+      // the order memberRow reads
       .select(
         'm.user_id',
         'u.email',
@@ -83,29 +90,29 @@ export async function* streamMembers(knex: Knex, organisationId: number, filter:
   }
   let after = 0;
   for (;;) {
-    const rows = await query(after).limit(PAGE);
+    const rows = (await query(after).limit(PAGE).options({ rowsAsArray: true })) as unknown[][];
     yield rows.map(memberRow);
     if (rows.length < PAGE) return;
-    after = Number(rows[rows.length - 1].user_id);
+    after = Number(rows[rows.length - 1]![0]);
   }
 }
 
 interface SqliteConnection {
-  prepare(sql: string): { iterate(...bindings: unknown[]): IterableIterator<Record<string, unknown>> };
+  prepare(sql: string): { raw(on: true): { iterate(...bindings: unknown[]): IterableIterator<unknown[]> } };
 }
 
 /**
- * Run one SELECT on the SQLite connection and hand its rows on in pages of PAGE, mapped. The
+ * Run one SELECT on the SQLite connection (rows as arrays) and hand them on in pages of PAGE, mapped. The
  * connection (the pool's only one) is held until the last page has been taken, so the caller
  * must run no other query while it iterates.
  */
-async function* iterateSqlite<T>(knex: Knex, q: Knex.QueryBuilder, map: (r: Record<string, unknown>) => T): AsyncGenerator<T[]> {
+async function* iterateSqlite<T>(knex: Knex, q: Knex.QueryBuilder, map: (r: unknown[]) => T): AsyncGenerator<T[]> {
   const { sql, bindings } = q.toSQL().toNative();
   const client = knex.client as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: SqliteConnection): Promise<unknown> };
   const conn = await client.acquireConnection();
   try {
     let page: T[] = [];
-    for (const r of conn.prepare(sql).iterate(...bindings)) {
+    for (const r of conn.prepare(sql).raw(true).iterate(...bindings)) {
       page.push(map(r));
       if (page.length === PAGE) {
         yield page;
