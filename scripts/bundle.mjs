@@ -122,8 +122,8 @@ renameSync(`${BUNDLE}.cache.tmp`, `${BUNDLE}.cache`);
 /**
  * V8 compiles a function when it first runs, and the cache holds only what was compiled: run the
  * common path once (parse flags, open the embedded SQLite, check the schema, look for a session,
- * check a password) in a throw-away home so those functions are in the cache too. Every command
- * here fails politely (no session, unknown user); nothing outside the temporary directory is touched.
+ * check a password, check a code) in a throw-away home (a demo portal) so those functions are in
+ * the cache too. Nothing outside the temporary directory is touched.
  */
 async function warmUp(run) {
   const home = mkdtempSync(path.join(os.tmpdir(), 'portal-mfa-build-'));
@@ -131,12 +131,19 @@ async function warmUp(run) {
   const sink = () => new Writable({ write: (_chunk, _enc, done) => done() });
   const io = (input) => ({ stdin: Readable.from([input]), stdout: sink(), stderr: sink(), stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, color: false, colorErr: false, canPrompt: false });
   try {
-    // the schema is made by a separate process: migrations run once per database, not per command
-    const migrate = spawnSync(process.execPath, [path.join(root, 'bin', 'portal-mfa.js'), 'db', 'migrate'], { env, encoding: 'utf8' });
-    if (migrate.status !== 0) throw new Error(`warm-up: db migrate failed: ${migrate.stderr}`);
+    // the schema and the sample accounts are made by a separate process: that code runs once per
+    // database, not per command, and need not be in the cache
+    for (const argv of [['db', 'migrate'], ['demo']]) {
+      const r = spawnSync(process.execPath, [path.join(root, 'bin', 'portal-mfa.js'), ...argv], { env, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`warm-up: ${argv.join(' ')} failed: ${r.stderr}`);
+    }
+    // devon (a demo developer) starts an enrolment and tries a wrong code: the TOTP and lockout path
+    const devon = ['--as', 'devon@example.com', '--password-stdin'];
     for (const [argv, input] of [
       [['status', '--json'], ''],
       [['status'], ''],
+      [[...devon, 'enroll', '--no-confirm', '--json'], 'devon-demo-pass\n'],
+      [[...devon, 'verify', '--code', '123456'], 'devon-demo-pass\n'],
       [['--as', 'nobody@example.com', '--password-stdin', 'verify', '--code', '123456'], 'not-a-password\n'],
     ]) {
       await run(argv, { env, io: io(input) });
