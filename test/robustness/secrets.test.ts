@@ -225,9 +225,13 @@ describeEachDatabase('secrets hygiene', (getDb) => {
 
 describe('portal-mfa starts no processes and takes no secret on argv', () => {
   it('dist/ never imports child_process', () => {
-    const js = walk(path.join(REPO_ROOT, 'dist')).filter((f) => f.endsWith('.js'));
+    const js = walk(path.join(REPO_ROOT, 'dist')).filter((f) => f.endsWith('.js') || f.endsWith('.cjs'));
     expect(js.length).toBeGreaterThan(20);
-    const offenders = js.filter((f) => /child_process/.test(readFileSync(f, 'utf8')));
+    expect(js.some((f) => f.endsWith('portal-mfa.cjs')), 'the CLI bundle is checked too').toBe(true);
+    // the bundle holds commander, whose spawn (for stand-alone executable subcommands, which
+    // portal-mfa has none of) the build makes lazy: that one wrapper is the only mention allowed
+    const commanderSpawn = /childProcess=\{spawn:\(\.\.\.(\w+)\)=>require\("node:child_process"\)\.spawn\(\.\.\.\1\)\}/;
+    const offenders = js.filter((f) => /child_process/.test(readFileSync(f, 'utf8').replace(commanderSpawn, '')));
     expect(offenders).toEqual([]);
   });
 
