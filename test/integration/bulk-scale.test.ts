@@ -18,7 +18,7 @@ import { csvRow } from '../../src/cli/csv.js';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { describeRun, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
-import { connect, member, SAM, seedFullMfa } from '../robustness/helpers.js';
+import { connect, countsByUser, member, SAM, seedFullMfa } from '../robustness/helpers.js';
 
 const N = 1200;
 // chunks of 20, 40, 80, 160, 320, 500: users 621…1120 are the sixth chunk
@@ -50,25 +50,16 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
 
   const count = async (table: string, where: Record<string, unknown>) => Number((await knex(table).where(where).count({ n: '*' }).first())?.n ?? 0);
 
-  /** Each user's state, from one grouped count per table (the rows mfaRowsOf counts, plus audit and outbox). */
+  /** Each user's state: MFA rows, audit rows and outbox notices, one grouped count per table. */
   async function statesOf(list: string[]): Promise<('done' | 'untouched')[]> {
     const ids = new Map(((await knex('users').whereIn('email', list).select('id', 'email')) as { id: number; email: string }[]).map((u) => [u.email, Number(u.id)]));
-    const perUser = async (table: string, column: string, where: Record<string, unknown> = {}, extra?: (q: Knex.QueryBuilder) => void) => {
-      const counts = new Map<number, number>();
-      const all = [...ids.values()];
-      for (let i = 0; i < all.length; i += 500) {
-        const q = knex(table).where(where).whereIn(column, all.slice(i, i + 500));
-        extra?.(q);
-        for (const r of (await q.select(column).count({ n: '*' }).groupBy(column)) as Record<string, unknown>[]) counts.set(Number(r[column]), Number(r.n));
-      }
-      return (id: number) => counts.get(id) ?? 0;
-    };
-    const credentials = await perUser('mfa_credentials', 'user_id');
-    const recoveryCodes = await perUser('recovery_codes', 'user_id');
-    const devices = await perUser('trusted_devices', 'user_id');
-    const openSessions = await perUser('cli_sessions', 'user_id', {}, (q) => q.whereNull('ended_at'));
-    const audit = await perUser('audit_events', 'target_user_id', { action: 'mfa.reset', outcome: 'success' });
-    const notices = await perUser('notifications', 'user_id', { event: 'mfa-reset-support' });
+    const all = [...ids.values()];
+    const credentials = await countsByUser(knex, 'mfa_credentials', 'user_id', all);
+    const recoveryCodes = await countsByUser(knex, 'recovery_codes', 'user_id', all);
+    const devices = await countsByUser(knex, 'trusted_devices', 'user_id', all);
+    const openSessions = await countsByUser(knex, 'cli_sessions', 'user_id', all, (q) => q.whereNull('ended_at'));
+    const audit = await countsByUser(knex, 'audit_events', 'target_user_id', all, (q) => q.where({ action: 'mfa.reset', outcome: 'success' }));
+    const notices = await countsByUser(knex, 'notifications', 'user_id', all, (q) => q.where({ event: 'mfa-reset-support' }));
     return list.map((email) => {
       const id = ids.get(email)!;
       const state = JSON.stringify({ credentials: credentials(id), recoveryCodes: recoveryCodes(id), devices: devices(id), openSessions: openSessions(id), audit: audit(id), notices: notices(id) });

@@ -28,6 +28,7 @@ import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../
 import { mariadbUnavailableReason, startMariadb, type MariadbServer } from '../support/mariadbServer.js';
 import {
   captureState,
+  countsByUser,
   connect,
   DEVON,
   expectNoControlChars,
@@ -47,23 +48,12 @@ const asSam = ['--as', SAM.email, '--password-stdin'];
 async function expectAllOrNothing(knex: Knex, emails: string[]): Promise<{ reset: number; untouched: number }> {
   const users = new Map(((await knex('users').whereIn('email', emails).select('id', 'email')) as { id: number; email: string }[]).map((u) => [u.email, Number(u.id)]));
   const ids = [...users.values()];
-  // one grouped count per table (not two queries per user): the same rows mfaRowsOf counts
-  const perUser = async (table: string, column: string, extra?: (q: Knex.QueryBuilder) => void) => {
-    const counts = new Map<number, number>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const batch = ids.slice(i, i + 500);
-      const q = knex(table).whereIn(column, batch);
-      extra?.(q);
-      for (const r of (await q.select(column).count({ n: '*' }).groupBy(column)) as Record<string, unknown>[]) counts.set(Number(r[column]), Number(r.n));
-    }
-    return (id: number) => counts.get(id) ?? 0;
-  };
-  const credentials = await perUser('mfa_credentials', 'user_id');
-  const recoveryCodes = await perUser('recovery_codes', 'user_id');
-  const devices = await perUser('trusted_devices', 'user_id');
-  const openSessions = await perUser('cli_sessions', 'user_id', (q) => q.whereNull('ended_at'));
+  const credentials = await countsByUser(knex, 'mfa_credentials', 'user_id', ids);
+  const recoveryCodes = await countsByUser(knex, 'recovery_codes', 'user_id', ids);
+  const devices = await countsByUser(knex, 'trusted_devices', 'user_id', ids);
+  const openSessions = await countsByUser(knex, 'cli_sessions', 'user_id', ids, (q) => q.whereNull('ended_at'));
   // support (with a ticket) runs these bulk resets: audited as mfa.reset
-  const audits = await perUser('audit_events', 'target_user_id', (q) => q.where({ action: 'mfa.reset', outcome: 'success' }));
+  const audits = await countsByUser(knex, 'audit_events', 'target_user_id', ids, (q) => q.where({ action: 'mfa.reset', outcome: 'success' }));
   const states: ('reset' | 'untouched')[] = [];
   for (const email of emails) {
     const id = users.get(email)!;
