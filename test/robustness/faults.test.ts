@@ -29,6 +29,7 @@ import { mariadbUnavailableReason, startMariadb, type MariadbServer } from '../s
 import {
   captureState,
   countsByUser,
+  mfaRowsByUser,
   connect,
   DEVON,
   expectNoControlChars,
@@ -48,16 +49,13 @@ const asSam = ['--as', SAM.email, '--password-stdin'];
 async function expectAllOrNothing(knex: Knex, emails: string[]): Promise<{ reset: number; untouched: number }> {
   const users = new Map(((await knex('users').whereIn('email', emails).select('id', 'email')) as { id: number; email: string }[]).map((u) => [u.email, Number(u.id)]));
   const ids = [...users.values()];
-  const credentials = await countsByUser(knex, 'mfa_credentials', 'user_id', ids);
-  const recoveryCodes = await countsByUser(knex, 'recovery_codes', 'user_id', ids);
-  const devices = await countsByUser(knex, 'trusted_devices', 'user_id', ids);
-  const openSessions = await countsByUser(knex, 'cli_sessions', 'user_id', ids, (q) => q.whereNull('ended_at'));
+  const rows = await mfaRowsByUser(knex, ids);
   // support (with a ticket) runs these bulk resets: audited as mfa.reset
   const audits = await countsByUser(knex, 'audit_events', 'target_user_id', ids, (q) => q.where({ action: 'mfa.reset', outcome: 'success' }));
   const states: ('reset' | 'untouched')[] = [];
   for (const email of emails) {
     const id = users.get(email)!;
-    const state = JSON.stringify({ credentials: credentials(id), recoveryCodes: recoveryCodes(id), devices: devices(id), openSessions: openSessions(id), audit: audits(id) });
+    const state = JSON.stringify({ ...rows(id), audit: audits(id) });
     if (state === JSON.stringify({ credentials: 0, recoveryCodes: 0, devices: 0, openSessions: 0, audit: 1 })) states.push('reset');
     else if (state === JSON.stringify({ credentials: 1, recoveryCodes: 10, devices: 1, openSessions: 1, audit: 0 })) states.push('untouched');
     else throw new Error(`${email} is half-reset: ${state}`);

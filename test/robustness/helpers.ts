@@ -303,6 +303,15 @@ function base32(buf: Buffer): string {
 }
 
 /** Per-user MFA rows, to tell "fully reset" from "untouched". */
+/** Each user's MFA rows (credentials, recovery codes, trusted devices, open CLI sessions), counted per table. */
+export async function mfaRowsByUser(knex: Knex, ids: number[]): Promise<(id: number) => { credentials: number; recoveryCodes: number; devices: number; openSessions: number }> {
+  const credentials = await countsByUser(knex, 'mfa_credentials', 'user_id', ids);
+  const recoveryCodes = await countsByUser(knex, 'recovery_codes', 'user_id', ids);
+  const devices = await countsByUser(knex, 'trusted_devices', 'user_id', ids);
+  const openSessions = await countsByUser(knex, 'cli_sessions', 'user_id', ids, (q) => q.whereNull('ended_at'));
+  return (id) => ({ credentials: credentials(id), recoveryCodes: recoveryCodes(id), devices: devices(id), openSessions: openSessions(id) });
+}
+
 /**
  * Rows per user in one table, counted with one grouped query per 500 users (not a query per user):
  * `(id) => count`. The all-or-nothing checks of the bulk tests read every user's MFA rows with it.
