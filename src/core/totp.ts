@@ -44,13 +44,13 @@ const MAX_WINDOW = 100;
  * The floor is therefore lowered to 10 bytes; the maximum (64) is unchanged.
  */
 let otplib: { cryptoPlugin: NobleCryptoPlugin; base32Plugin: ScureBase32Plugin; guardrails: ReturnType<typeof createGuardrails> } | undefined;
-function otp(): NonNullable<typeof otplib> & { generateSync: typeof generateSync } {
+function otp(): NonNullable<typeof otplib> {
   otplib ??= {
     cryptoPlugin: new NobleCryptoPlugin(),
     base32Plugin: new ScureBase32Plugin(),
     guardrails: createGuardrails({ MIN_SECRET_BYTES: 10 }),
   };
-  return { ...otplib, generateSync };
+  return otplib;
 }
 
 const ALGORITHM_MAP: Record<TotpAlgorithm, HashAlgorithm> = {
@@ -146,7 +146,7 @@ export function hotp(
   if (!Number.isSafeInteger(counter) || counter < 0) {
     throw new RangeError('counter must be a non-negative safe integer');
   }
-  const { generateSync, cryptoPlugin, base32Plugin, guardrails } = otp();
+  const { cryptoPlugin, base32Plugin, guardrails } = otp();
   return generateSync({
     strategy: 'hotp',
     secret: new Uint8Array(key),
