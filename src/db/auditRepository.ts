@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type {} from './tables.js';
+import { INSERT_BATCH_ROWS } from './transaction.js';
 
 export interface AuditRow {
   id: number;
@@ -25,10 +26,9 @@ export async function insertAuditEvent(knex: Knex, row: NewAuditRow): Promise<vo
   await knex('audit_events').insert(row);
 }
 
-/** Several rows with multi-row INSERTs of up to 250 rows (ids follow the array's order). */
+/** Several rows with multi-row INSERTs of up to INSERT_BATCH_ROWS rows (ids follow the array's order). */
 export async function insertAuditEvents(knex: Knex, rows: NewAuditRow[]): Promise<void> {
-  // knex writes a SQLite multi-row insert as a compound SELECT (at most 500 terms)
-  for (let i = 0; i < rows.length; i += 250) await knex('audit_events').insert(rows.slice(i, i + 250));
+  for (let i = 0; i < rows.length; i += INSERT_BATCH_ROWS) await knex('audit_events').insert(rows.slice(i, i + INSERT_BATCH_ROWS));
 }
 
 export interface AuditQuery {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { isSqlite } from './transaction.js';
+import { INSERT_BATCH_ROWS, isSqlite } from './transaction.js';
 
 export type NotificationStatus = 'pending' | 'sent' | 'failed';
 
@@ -40,8 +40,15 @@ function toRow(r: Record<string, unknown>): NotificationRow {
 
 /** Insert one pending notice (in the caller's transaction); returns its id. */
 export async function insertNotification(db: Knex | Knex.Transaction, row: NewNotificationRow): Promise<number> {
-  const [id] = await db('notifications').insert({ ...row, status: 'pending', attempts: 0 });
-  return Number(typeof id === 'object' && id !== null ? (id as { id: unknown }).id : id);
+  const [id] = await db('notifications').insert(pending(row));
+  return insertedId(id);
+}
+
+const pending = (row: NewNotificationRow) => ({ ...row, status: 'pending' as const, attempts: 0 });
+
+/** The id an INSERT reports: a number, or `{ id }` from drivers that return rows. */
+function insertedId(raw: unknown): number {
+  return Number(typeof raw === 'object' && raw !== null ? (raw as { id: unknown }).id : raw);
 }
 
 /**
@@ -54,11 +61,10 @@ export async function insertNotification(db: Knex | Knex.Transaction, row: NewNo
 export async function insertNotifications(db: Knex | Knex.Transaction, rows: NewNotificationRow[]): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
   if (rows.length === 0) return ids;
-  // up to 250 rows per INSERT: knex writes a SQLite multi-row insert as a compound SELECT (at most 500 terms)
-  for (let i = 0; i < rows.length; i += 250) {
-    const part = rows.slice(i, i + 250);
-    const [raw] = await db('notifications').insert(part.map((row) => ({ ...row, status: 'pending', attempts: 0 })));
-    const reported = Number(typeof raw === 'object' && raw !== null ? (raw as { id: unknown }).id : raw);
+  for (let i = 0; i < rows.length; i += INSERT_BATCH_ROWS) {
+    const part = rows.slice(i, i + INSERT_BATCH_ROWS);
+    const [raw] = await db('notifications').insert(part.map(pending));
+    const reported = insertedId(raw);
     // MySQL reports the first id of a multi-row INSERT, SQLite the last (its ids are consecutive)
     const from = isSqlite(db as Knex) ? reported - part.length + 1 : reported;
     const back = await db('notifications')

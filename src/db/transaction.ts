@@ -65,3 +65,9 @@ export function retryConflicts(knex: Knex, policy: RetryPolicy = DEFAULT_RETRY):
 export function isSqlite(knex: Knex): boolean {
   return knex.client.config.client === 'better-sqlite3';
 }
+
+/**
+ * Rows per multi-row INSERT: knex writes a SQLite multi-row insert as a compound SELECT, and SQLite
+ * allows at most 500 terms in one.
+ */
+export const INSERT_BATCH_ROWS = 250;

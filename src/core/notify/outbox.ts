@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { insertNotification, insertNotifications } from '../../db/notificationRepository.js';
+import { insertNotification, insertNotifications, type NewNotificationRow } from '../../db/notificationRepository.js';
 import { renderNotification, type NotificationEvent } from './events.js';
 
 export interface NotifyDeps {
@@ -19,17 +19,7 @@ export interface NotifyDeps {
  * complete for any mailer (portal-mfa's or the portal's own) and says when the change happened.
  */
 export async function queueNotification(db: Knex | Knex.Transaction, deps: NotifyDeps, to: { id: number; email: string }, event: NotificationEvent): Promise<void> {
-  const at = deps.clock();
-  const { subject, text } = renderNotification(event, { issuer: deps.settings.issuer, to: to.email, at, host: deps.origin.host });
-  const id = await insertNotification(db, {
-    user_id: to.id,
-    email: to.email,
-    event: event.kind,
-    subject: subject.slice(0, 255),
-    body: text,
-    created_at: at,
-    next_attempt_at: at,
-  });
+  const id = await insertNotification(db, noticeRow(deps, deps.clock(), to, event));
   // Known only after commit: if the transaction rolls back the id no longer exists, and delivering
   // it finds nothing to claim, which is harmless.
   deps.queuedNotifications?.push(id);
@@ -42,15 +32,20 @@ export async function queueNotification(db: Knex | Knex.Transaction, deps: Notif
 export async function queueNotifications(db: Knex | Knex.Transaction, deps: NotifyDeps, notices: { to: { id: number; email: string }; event: NotificationEvent }[]): Promise<void> {
   if (notices.length === 0) return;
   const at = deps.clock();
-  const rows = notices.map(({ to, event }) => {
-    const { subject, text } = renderNotification(event, { issuer: deps.settings.issuer, to: to.email, at, host: deps.origin.host });
-    return { user_id: to.id, email: to.email, event: event.kind, subject: subject.slice(0, 255), body: text, created_at: at, next_attempt_at: at };
-  });
-  const ids = await insertNotifications(db, rows);
+  const ids = await insertNotifications(
+    db,
+    notices.map(({ to, event }) => noticeRow(deps, at, to, event)),
+  );
   if (deps.queuedNotifications) {
     for (const n of notices) {
       const id = ids.get(n.to.id);
       if (id !== undefined) deps.queuedNotifications.push(id);
     }
   }
+}
+
+/** The outbox row of one notice: rendered now, due now. */
+function noticeRow(deps: NotifyDeps, at: number, to: { id: number; email: string }, event: NotificationEvent): NewNotificationRow {
+  const { subject, text } = renderNotification(event, { issuer: deps.settings.issuer, to: to.email, at, host: deps.origin.host });
+  return { user_id: to.id, email: to.email, event: event.kind, subject: subject.slice(0, 255), body: text, created_at: at, next_attempt_at: at };
 }
