@@ -12,10 +12,11 @@
 // with the date and the machine replaces the table between the markers in README.md "Performance".
 // Needs what the two benchmarks need (see bench/README.md): GNU time, sqlite3, mariadb-server.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { replaceReadmeSection } from './readmeSection.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -58,14 +59,8 @@ const text = [
   ...summary.map((r) => `| ${r.target} | ${r.result} | ${r.met === null ? 'not measured' : r.met ? 'yes' : '**no**'} |`),
 ].join('\n');
 console.log(`\n${text}`);
-if (README) {
-  const file = path.join(root, 'README.md');
-  const [start, end] = ['<!-- bench:summary:start -->', '<!-- bench:summary:end -->'];
-  const readme = readFileSync(file, 'utf8');
-  const i = readme.indexOf(start);
-  const j = readme.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`README.md: markers ${start} … ${end} not found`);
-  writeFileSync(file, `${readme.slice(0, i + start.length)}\n${text}\n${readme.slice(j)}`);
+if (README && !replaceReadmeSection(path.join(root, 'README.md'), '<!-- bench:summary:start -->', '<!-- bench:summary:end -->', text)) {
+  throw new Error('README.md: markers <!-- bench:summary:start --> … <!-- bench:summary:end --> not found');
 }
 
 /** One row per target: the start-up ratios from both environments, then the listing benchmark's own rows. */

@@ -23,6 +23,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { replaceReadmeSection } from './readmeSection.mjs';
 import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
 
@@ -523,16 +524,10 @@ function targets(results, bulks) {
 }
 
 function writeReadme(table) {
-  const start = '<!-- bench:results:start -->';
-  const end = '<!-- bench:results:end -->';
-  const text = existsSync(README) ? readFileSync(README, 'utf8') : `# Benchmarks\n\n${start}\n${end}\n`;
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i < 0 || j < i) {
-    log(`${README} has no ${start} … ${end} markers; not updated`);
+  if (!replaceReadmeSection(README, '<!-- bench:results:start -->', '<!-- bench:results:end -->', table)) {
+    log(`${README} has no results markers; not updated`);
     return;
   }
-  writeFileSync(README, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
   log(`results written to ${path.relative(process.cwd(), README)}`);
 }
 

@@ -17,10 +17,11 @@
 // in separate runs (so the wrapper does not distort the timings).
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { replaceReadmeSection } from '../readmeSection.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(root, 'bin', 'portal-mfa.js');
@@ -197,15 +198,15 @@ const rows = cases.map((c) => {
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const envNote = INHERIT ? `inherited environment${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS set)' : ''}${process.env.NODE_OPTIONS ? ` (NODE_OPTIONS=${process.env.NODE_OPTIONS})` : ''}` : 'minimal environment';
 const header = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · node ${process.version} · ${os.cpus().length} × ${cpu} · ${envNote} · load ${load0.map((l) => l.toFixed(2)).join('/')} → ${load1.map((l) => l.toFixed(2)).join('/')} · ${RUNS} runs (+${WARMUP} warm-up) per case, medians`;
+const markdown = [
+  header,
+  '',
+  '| command | wall (median) | wall (min) | × floor | target | peak RSS (median) | × floor RSS |',
+  '| --- | ---: | ---: | ---: | --- | ---: | ---: |',
+  ...rows.map((r) => `| \`${r.name}\` | ${r.median.toFixed(0)} ms | ${r.min.toFixed(0)} ms | ${r.ratio.toFixed(2)}× | ${r.target === undefined ? '—' : `≤ ${r.target}× ${r.met ? '✓' : '✗'}`} | ${Number.isNaN(r.rss) ? '—' : `${r.rss.toFixed(0)} MB`} | ${Number.isNaN(r.rss) ? '—' : `${(r.rss / floorMem).toFixed(2)}×`} |`),
+].join('\n');
 if (MARKDOWN) {
-  console.log(header);
-  console.log('');
-  console.log('| command | wall (median) | wall (min) | × floor | target | peak RSS (median) | × floor RSS |');
-  console.log('| --- | ---: | ---: | ---: | --- | ---: | ---: |');
-  for (const r of rows) {
-    const target = r.target === undefined ? '—' : `≤ ${r.target}× ${r.met ? '✓' : '✗'}`;
-    console.log(`| \`${r.name}\` | ${r.median.toFixed(0)} ms | ${r.min.toFixed(0)} ms | ${r.ratio.toFixed(2)}× | ${target} | ${Number.isNaN(r.rss) ? '—' : `${r.rss.toFixed(0)} MB`} | ${Number.isNaN(r.rss) ? '—' : `${(r.rss / floorMem).toFixed(2)}×`} |`);
-  }
+  console.log(markdown);
 } else {
   console.log(header);
   for (const r of rows) {
@@ -221,19 +222,7 @@ if (summaryAt >= 0) writeFileSync(args[summaryAt + 1], JSON.stringify({ header, 
 // --readme: replace the results between the markers in bench/startup/README.md
 if (args.includes('--readme')) {
   const readme = path.join(root, 'bench', 'startup', 'README.md');
-  const [start, end] = ['<!-- startup:results:start -->', '<!-- startup:results:end -->'];
-  const text = readFileSync(readme, 'utf8');
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`${readme}: markers ${start} … ${end} not found`);
-  const table = [
-    header,
-    '',
-    '| command | wall (median) | wall (min) | × floor | target | peak RSS (median) | × floor RSS |',
-    '| --- | ---: | ---: | ---: | --- | ---: | ---: |',
-    ...rows.map((r) => `| \`${r.name}\` | ${r.median.toFixed(0)} ms | ${r.min.toFixed(0)} ms | ${r.ratio.toFixed(2)}× | ${r.target === undefined ? '—' : `≤ ${r.target}× ${r.met ? '✓' : '✗'}`} | ${Number.isNaN(r.rss) ? '—' : `${r.rss.toFixed(0)} MB`} | ${Number.isNaN(r.rss) ? '—' : `${(r.rss / floorMem).toFixed(2)}×`} |`),
-  ].join('\n');
-  writeFileSync(readme, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
+  if (!replaceReadmeSection(readme, '<!-- startup:results:start -->', '<!-- startup:results:end -->', markdown)) throw new Error(`${readme}: results markers not found`);
 }
 process.exitCode = rows.some((r) => r.met === false) ? 1 : 0;
 
