@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { TABLES as INITIAL_TABLES } from '../../migrations/20261123000001_initial_schema.js';
 import { isSqlite } from './transaction.js';
 
 /**
@@ -8,16 +9,7 @@ import { isSqlite } from './transaction.js';
  * guarded until it is described.
  */
 const TABLES_OF: Record<string, string[] | 'data'> = {
-  '20261123000001_initial_schema': [
-    'audit_events',
-    'cli_sessions',
-    'recovery_codes',
-    'trusted_devices',
-    'mfa_credentials',
-    'organisation_members',
-    'users',
-    'organisations',
-  ],
+  '20261123000001_initial_schema': INITIAL_TABLES,
   '20261123000002_maintenance_locks': ['maintenance_locks'],
   // a data migration: its down changes nothing but the MySQL collation
   '20261201000001_email_nfc': 'data',
