@@ -18,7 +18,7 @@ import { csvRow } from '../../src/cli/csv.js';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { describeRun, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
-import { connect, countsByUser, member, mfaRowsByUser, SAM, seedFullMfa } from '../robustness/helpers.js';
+import { connect, member, resetStateByEmail, SAM, seedFullMfa } from '../robustness/helpers.js';
 
 const N = 1200;
 // chunks of 20, 40, 80, 160, 320, 500: users 621…1120 are the sixth chunk
@@ -52,14 +52,9 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
 
   /** Each user's state: MFA rows, audit rows and outbox notices, one grouped count per table. */
   async function statesOf(list: string[]): Promise<('done' | 'untouched')[]> {
-    const ids = new Map(((await knex('users').whereIn('email', list).select('id', 'email')) as { id: number; email: string }[]).map((u) => [u.email, Number(u.id)]));
-    const all = [...ids.values()];
-    const rows = await mfaRowsByUser(knex, all);
-    const audit = await countsByUser(knex, 'audit_events', 'target_user_id', all, (q) => q.where({ action: 'mfa.reset', outcome: 'success' }));
-    const notices = await countsByUser(knex, 'notifications', 'user_id', all, (q) => q.where({ event: 'mfa-reset-support' }));
+    const stateOf = await resetStateByEmail(knex, list, { noticeEvent: 'mfa-reset-support' });
     return list.map((email) => {
-      const id = ids.get(email)!;
-      const state = JSON.stringify({ ...rows(id), audit: audit(id), notices: notices(id) });
+      const state = JSON.stringify(stateOf(email));
       if (state === JSON.stringify({ credentials: 0, recoveryCodes: 0, devices: 0, openSessions: 0, audit: 1, notices: 1 })) return 'done';
       if (state === JSON.stringify({ credentials: 1, recoveryCodes: 10, devices: 1, openSessions: 1, audit: 0, notices: 0 })) return 'untouched';
       throw new Error(`${email} is half-reset: ${state}`);

@@ -28,14 +28,13 @@ import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../
 import { mariadbUnavailableReason, startMariadb, type MariadbServer } from '../support/mariadbServer.js';
 import {
   captureState,
-  countsByUser,
-  mfaRowsByUser,
   connect,
   DEVON,
   expectNoControlChars,
   expectStateUnchanged,
   inBatches,
   member,
+  resetStateByEmail,
   runRaw,
   SAM,
   seedFullMfa,
@@ -47,15 +46,11 @@ const asSam = ['--as', SAM.email, '--password-stdin'];
 
 /** Each listed user is fully reset or untouched, and the reset ones are the first k of the list. */
 async function expectAllOrNothing(knex: Knex, emails: string[]): Promise<{ reset: number; untouched: number }> {
-  const users = new Map(((await knex('users').whereIn('email', emails).select('id', 'email')) as { id: number; email: string }[]).map((u) => [u.email, Number(u.id)]));
-  const ids = [...users.values()];
-  const rows = await mfaRowsByUser(knex, ids);
   // support (with a ticket) runs these bulk resets: audited as mfa.reset
-  const audits = await countsByUser(knex, 'audit_events', 'target_user_id', ids, (q) => q.where({ action: 'mfa.reset', outcome: 'success' }));
+  const stateOf = await resetStateByEmail(knex, emails);
   const states: ('reset' | 'untouched')[] = [];
   for (const email of emails) {
-    const id = users.get(email)!;
-    const state = JSON.stringify({ ...rows(id), audit: audits(id) });
+    const state = JSON.stringify(stateOf(email));
     if (state === JSON.stringify({ credentials: 0, recoveryCodes: 0, devices: 0, openSessions: 0, audit: 1 })) states.push('reset');
     else if (state === JSON.stringify({ credentials: 1, recoveryCodes: 10, devices: 1, openSessions: 1, audit: 0 })) states.push('untouched');
     else throw new Error(`${email} is half-reset: ${state}`);

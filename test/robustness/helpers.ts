@@ -303,20 +303,38 @@ function base32(buf: Buffer): string {
 }
 
 /** Per-user MFA rows, to tell "fully reset" from "untouched". */
-/** Each user's MFA rows (credentials, recovery codes, trusted devices, open CLI sessions), counted per table. */
-export async function mfaRowsByUser(knex: Knex, ids: number[]): Promise<(id: number) => { credentials: number; recoveryCodes: number; devices: number; openSessions: number }> {
-  const credentials = await countsByUser(knex, 'mfa_credentials', 'user_id', ids);
-  const recoveryCodes = await countsByUser(knex, 'recovery_codes', 'user_id', ids);
-  const devices = await countsByUser(knex, 'trusted_devices', 'user_id', ids);
-  const openSessions = await countsByUser(knex, 'cli_sessions', 'user_id', ids, (q) => q.whereNull('ended_at'));
-  return (id) => ({ credentials: credentials(id), recoveryCodes: recoveryCodes(id), devices: devices(id), openSessions: openSessions(id) });
+/**
+ * What a support reset (`mfa.reset`) left of each listed user, counted with one grouped query per
+ * table: MFA rows (credentials, recovery codes, trusted devices, open CLI sessions), successful
+ * `mfa.reset` audit rows and, when `noticeEvent` is given, outbox notices of that event.
+ */
+export async function resetStateByEmail(
+  knex: Knex,
+  emails: string[],
+  opts: { noticeEvent?: string } = {},
+): Promise<(email: string) => Record<string, number>> {
+  const users = new Map(((await knex('users').whereIn('email', emails).select('id', 'email')) as { id: number; email: string }[]).map((u) => [u.email, Number(u.id)]));
+  const ids = [...users.values()];
+  const counts: [string, (id: number) => number][] = [
+    ['credentials', await countsByUser(knex, 'mfa_credentials', 'user_id', ids)],
+    ['recoveryCodes', await countsByUser(knex, 'recovery_codes', 'user_id', ids)],
+    ['devices', await countsByUser(knex, 'trusted_devices', 'user_id', ids)],
+    ['openSessions', await countsByUser(knex, 'cli_sessions', 'user_id', ids, (q) => q.whereNull('ended_at'))],
+    ['audit', await countsByUser(knex, 'audit_events', 'target_user_id', ids, (q) => q.where({ action: 'mfa.reset', outcome: 'success' }))],
+  ];
+  if (opts.noticeEvent) counts.push(['notices', await countsByUser(knex, 'notifications', 'user_id', ids, (q) => q.where({ event: opts.noticeEvent }))]);
+  return (email) => {
+    const id = users.get(email);
+    if (id === undefined) throw new Error(`${email} is not a user`);
+    return Object.fromEntries(counts.map(([name, count]) => [name, count(id)]));
+  };
 }
 
 /**
  * Rows per user in one table, counted with one grouped query per 500 users (not a query per user):
  * `(id) => count`. The all-or-nothing checks of the bulk tests read every user's MFA rows with it.
  */
-export async function countsByUser(
+async function countsByUser(
   knex: Knex,
   table: string,
   column: string,
