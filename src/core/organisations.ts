@@ -313,7 +313,7 @@ export async function disableMembers(
     const emails = raws.map((raw) => normaliseEmail(raw));
     const t = await findBulkTargets(deps.knex, org.id, [...new Set(emails.filter((e): e is string => e !== null))]);
     const results: BulkResult[] = [];
-    const audits: (AuditEvent | { removeUser: UserRow; self: boolean })[] = [];
+    const refusals: AuditEvent[] = [];
     const candidates: UserRow[] = [];
     raws.forEach((raw, i) => {
       const email = emails[i]!;
@@ -325,7 +325,7 @@ export async function disableMembers(
       const member = user ? t.members.has(user.id) : false;
       if (via === 'org-admin' && (!user || !member)) {
         // no enumeration: unknown and not-a-member look the same to an admin
-        audits.push(refusal(email, user, user ? `not a member of ${org.slug}` : 'no such user'));
+        refusals.push(refusal(email, user, user ? `not a member of ${org.slug}` : 'no such user'));
         results.push({ email, outcome: 'forbidden', errorKind: 'forbidden', message: `may not act on ${email}` });
         return;
       }
@@ -334,12 +334,12 @@ export async function disableMembers(
         return;
       }
       if (!member) {
-        audits.push(refusal(email, user, `not a member of ${org.slug}`));
+        refusals.push(refusal(email, user, `not a member of ${org.slug}`));
         results.push({ email, outcome: 'not-member', errorKind: 'not_found', message: `not a member of ${org.slug}` });
         return;
       }
       if (via === 'org-admin' && user.id !== actor.user.id && (user.role === 'support' || t.admins.has(user.id))) {
-        audits.push(refusal(email, user, 'protected account'));
+        refusals.push(refusal(email, user, 'protected account'));
         results.push({ email, outcome: 'forbidden', errorKind: 'forbidden', message: 'an organisation admin or support representative: ask support' });
         return;
       }
@@ -351,14 +351,12 @@ export async function disableMembers(
         results.push({ email, outcome: 'would-disable', errorKind: null, message: 'would disable MFA' });
         return;
       }
-      audits.push({ removeUser: user, self: user.id === actor.user.id });
       candidates.push(user);
       // decided in the transaction: disabled, or already-off when someone else got there first
       results.push({ email, outcome: 'disabled', errorKind: null, message: 'MFA disabled' });
     });
     // refusals are committed first, on their own: a removal transaction that fails must not take
     // the record of a refused attempt (rule 10) down with it
-    const refusals = audits.filter((a): a is AuditEvent => !('removeUser' in a));
     if (refusals.length > 0) await withWriteTransaction(deps.knex, (trx) => recordAudits(trx, deps, refusals));
     if (candidates.length === 0) return results;
     const removed = await withWriteTransaction(deps.knex, async (trx) => {
@@ -369,13 +367,12 @@ export async function disableMembers(
       );
       const events: AuditEvent[] = [];
       const notices: { to: UserRow; event: NotificationEvent }[] = [];
-      for (const a of audits) {
-        if (!('removeUser' in a)) continue;
-        const removal = done.get(a.removeUser.id);
+      for (const user of candidates) {
+        const removal = done.get(user.id);
         if (!removal) continue;
-        const { action, notice } = removalKind({ via: a.self ? 'self' : via, organisation: orgRef, ticket }, actor.user);
-        events.push({ action, outcome: 'success', actor: actorParty, target: party(a.removeUser), organisation: orgRef, ticket, reason, detail: { ...removal } });
-        notices.push({ to: a.removeUser, event: notice });
+        const { action, notice } = removalKind({ via: user.id === actor.user.id ? 'self' : via, organisation: orgRef, ticket }, actor.user);
+        events.push({ action, outcome: 'success', actor: actorParty, target: party(user), organisation: orgRef, ticket, reason, detail: { ...removal } });
+        notices.push({ to: user, event: notice });
       }
       await recordAudits(trx, deps, events);
       await queueNotifications(trx, deps, notices);
