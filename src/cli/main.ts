@@ -11,7 +11,8 @@ import { registerCommands } from './commands/index.js';
 import { addExamples } from './commands/examples.js';
 import { registerCompletionCommands } from './commands/completion.js';
 import { EXIT_CODES_HELP } from './exitCodesHelp.js';
-import { errorStyle, sanitizeCell } from './render.js';
+import { errorStyle } from './render.js';
+import { oneLine, oneLineMessage } from './oneLine.js';
 import { VERSION } from './version.js';
 
 /** A command body: its options as the definition declares them (src/cli/commands/*), its positional values. */
@@ -91,9 +92,8 @@ const MESSAGE_LIMIT = 300;
  * on), control characters escaped, a long echoed value cut; under --json the usual error object.
  */
 function usageErrorLine(text: string, json: boolean): string {
-  const cut = oneLine(text).replace(new RegExp(`'([^']{${ECHO_LIMIT}})[^']+'`, 'g'), "'$1…'");
-  // and the whole line capped too: a value full of quotes escapes the cut above
-  const message = cut.length > MESSAGE_LIMIT ? `${cut.slice(0, MESSAGE_LIMIT - 1)}…` : cut;
+  // and the whole line capped too: a value full of quotes escapes the per-value cut
+  const message = oneLineMessage(oneLine(text).replace(new RegExp(`'([^']{${ECHO_LIMIT}})[^']+'`, 'g'), "'$1…'"), MESSAGE_LIMIT);
   if (!json) return message + '\n';
   const error = { code: 'invalid_input', message: message.replace(/^error: /, ''), exitCode: EXIT_CODES.usage };
   return JSON.stringify({ error }) + '\n';
@@ -191,10 +191,6 @@ function contradictoryFlags(argv: string[]): string | undefined {
 }
 
 /** One line for stderr: line breaks become spaces, other control characters (escapes from hostile input) are shown as \xNN. */
-function oneLine(s: string): string {
-  return sanitizeCell(s.replace(/[\r\n]+/g, ' ')).trim();
-}
-
 function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
   if (isPortalMfaError(e)) return e;
   // Anything a driver throws that escaped a repository is a database problem: one line, exit 10.
