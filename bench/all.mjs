@@ -49,7 +49,11 @@ step(
     : ['--sizes', '10000,100000,1000000', '--bulk', '10000,100000', '--summary', listing, ...(README ? [] : ['--no-readme'])],
 );
 
-const summary = summarise(JSON.parse(readFileSync(startupMinimal, 'utf8')), JSON.parse(readFileSync(startupInherited, 'utf8')), JSON.parse(readFileSync(listing, 'utf8')));
+const summary = summarise(
+  JSON.parse(readFileSync(startupMinimal, 'utf8')),
+  JSON.parse(readFileSync(startupInherited, 'utf8')),
+  JSON.parse(readFileSync(listing, 'utf8')),
+);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}`;
 const text = [
   `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench\` on ${machine}; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}.`,

@@ -112,12 +112,27 @@ async function startMariadb() {
   const datadir = path.join(base, 'data');
   const socket = path.join(base, 'mysqld.sock');
   const userArgs = process.getuid?.() === 0 ? ['--user=root'] : [];
-  const inst = spawnSync(which('mariadb-install-db'), ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs], { encoding: 'utf8' });
+  const inst = spawnSync(
+    which('mariadb-install-db'),
+    ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs],
+    { encoding: 'utf8' },
+  );
   if (inst.status !== 0) throw new Error(`mariadb-install-db failed:\n${inst.stderr}`);
   const port = await freePort();
   const child = spawn(
     which('mariadbd'),
-    ['--no-defaults', `--datadir=${datadir}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1', '--skip-name-resolve', '--skip-log-bin', '--innodb-flush-log-at-trx-commit=2', `--pid-file=${path.join(base, 'mysqld.pid')}`, ...userArgs],
+    [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      `--socket=${socket}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--skip-name-resolve',
+      '--skip-log-bin',
+      '--innodb-flush-log-at-trx-commit=2',
+      `--pid-file=${path.join(base, 'mysqld.pid')}`,
+      ...userArgs,
+    ],
     { stdio: 'ignore' },
   );
   const kill = () => child.kill('SIGKILL');
@@ -168,7 +183,13 @@ async function seed(dbUrl, count) {
     ? knexFactory({ client: 'better-sqlite3', connection: { filename: dbUrl.slice(7) }, useNullAsDefault: true })
     : knexFactory({ client: 'mysql2', connection: dbUrl, pool: { min: 0, max: 2 } });
   const now = Date.now();
-  const users = Array.from({ length: count }, (_, i) => ({ email: `user-${String(i).padStart(6, '0')}@bench.example`, name: '', password_hash: 'x', role: 'developer', created_at: now }));
+  const users = Array.from({ length: count }, (_, i) => ({
+    email: `user-${String(i).padStart(6, '0')}@bench.example`,
+    name: '',
+    password_hash: 'x',
+    role: 'developer',
+    created_at: now,
+  }));
   for (let i = 0; i < users.length; i += 500) await knex('users').insert(users.slice(i, i + 500));
   const rows = await knex('users').where('email', 'like', '%@bench.example').select('id', 'email');
   const deps = { clock: () => now, settings: { issuer: 'Bench Portal' }, origin: { host: 'bench', osUser: 'bench' } };
@@ -176,7 +197,13 @@ async function seed(dbUrl, count) {
   // one transaction per 500, as a bulk command would write them (there: one per user)
   for (let i = 0; i < rows.length; i += 500) {
     await knex.transaction(async (trx) => {
-      for (const u of rows.slice(i, i + 500)) await queueNotification(trx, deps, { id: Number(u.id), email: u.email }, { kind: 'org-reminder', organisation: 'acme', deadline: now + 14 * 86_400_000 });
+      for (const u of rows.slice(i, i + 500))
+        await queueNotification(
+          trx,
+          deps,
+          { id: Number(u.id), email: u.email },
+          { kind: 'org-reminder', organisation: 'acme', deadline: now + 14 * 86_400_000 },
+        );
     });
   }
   const queueSeconds = (Date.now() - t0) / 1000;
@@ -198,7 +225,15 @@ async function benchOne(dialect, smtp) {
     maria = await startMariadb();
     dbUrl = maria.url;
   }
-  const env = { PATH: process.env.PATH, HOME: TMP, XDG_DATA_HOME: TMP, XDG_CONFIG_HOME: TMP, NO_COLOR: '1', PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: 'Bench Portal <no-reply@bench.example>' };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: TMP,
+    XDG_DATA_HOME: TMP,
+    XDG_CONFIG_HOME: TMP,
+    NO_COLOR: '1',
+    PORTAL_MFA_SMTP_URL: smtp.url,
+    PORTAL_MFA_MAIL_FROM: 'Bench Portal <no-reply@bench.example>',
+  };
   try {
     await cli(env, ['--db', dbUrl, 'db', 'migrate']);
     const data = await seed(dbUrl, COUNT);
@@ -209,8 +244,15 @@ async function benchOne(dialect, smtp) {
     const counts = await data.counts();
     await data.close();
     const ok = result.sent === COUNT && received.messages === COUNT && received.distinct === COUNT && received.duplicates === 0 && counts.sent === COUNT;
-    if (!ok) throw new Error(`${dialect}: expected ${COUNT} sent once: ${JSON.stringify({ result: { ...result, errors: result.errors.length }, received, counts })}`);
-    return { dialect: dialect === 'sqlite' ? 'SQLite (embedded file)' : `MariaDB ${maria.version.split('-')[0]}`, count: COUNT, seconds: run.seconds, rate: COUNT / run.seconds, queueSeconds: data.queueSeconds };
+    if (!ok)
+      throw new Error(`${dialect}: expected ${COUNT} sent once: ${JSON.stringify({ result: { ...result, errors: result.errors.length }, received, counts })}`);
+    return {
+      dialect: dialect === 'sqlite' ? 'SQLite (embedded file)' : `MariaDB ${maria.version.split('-')[0]}`,
+      count: COUNT,
+      seconds: run.seconds,
+      rate: COUNT / run.seconds,
+      queueSeconds: data.queueSeconds,
+    };
   } finally {
     maria?.stop();
   }
@@ -229,7 +271,10 @@ const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const lines = [
   `| database | notices | \`notify send\` wall time | rate | queueing (in transactions) |`,
   '| --- | ---: | ---: | ---: | ---: |',
-  ...results.map((r) => `| ${r.dialect} | ${r.count.toLocaleString('en-US')} | ${r.seconds.toFixed(2)} s | **${Math.round(r.rate).toLocaleString('en-US')} msgs/s** | ${r.queueSeconds.toFixed(2)} s |`),
+  ...results.map(
+    (r) =>
+      `| ${r.dialect} | ${r.count.toLocaleString('en-US')} | ${r.seconds.toFixed(2)} s | **${Math.round(r.rate).toLocaleString('en-US')} msgs/s** | ${r.queueSeconds.toFixed(2)} s |`,
+  ),
 ];
 const load = os.loadavg()[0].toFixed(1);
 const meta = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu} (load average ${load} at the end: the machine is shared), Node ${process.version}, SMTP server delay ${SERVER_DELAY} ms, 5 connections.`;

@@ -17,7 +17,19 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants as fsConstants, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -42,7 +54,16 @@ const SAM = { email: 'sam@support.example', password: 'sam-demo-pass' };
 // options
 
 function parseArgs(argv) {
-  const o = { sizes: [10_000, 100_000], runs: 3, dialects: ['sqlite', 'mariadb'], bulk: [10_000, 100_000], mariadbMax: 100_000, strict: false, readme: true, summary: null };
+  const o = {
+    sizes: [10_000, 100_000],
+    runs: 3,
+    dialects: ['sqlite', 'mariadb'],
+    bulk: [10_000, 100_000],
+    mariadbMax: 100_000,
+    strict: false,
+    readme: true,
+    summary: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -50,16 +71,28 @@ function parseArgs(argv) {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === '--sizes') o.sizes = next().split(',').map((s) => Number(s.trim()));
+    if (a === '--sizes')
+      o.sizes = next()
+        .split(',')
+        .map((s) => Number(s.trim()));
     else if (a === '--runs') o.runs = Number(next());
-    else if (a === '--dialects') o.dialects = next().split(',').map((s) => s.trim());
-    else if (a === '--bulk') o.bulk = next().split(',').map((x) => Number(x.trim())).filter((x) => x > 0);
+    else if (a === '--dialects')
+      o.dialects = next()
+        .split(',')
+        .map((s) => s.trim());
+    else if (a === '--bulk')
+      o.bulk = next()
+        .split(',')
+        .map((x) => Number(x.trim()))
+        .filter((x) => x > 0);
     else if (a === '--mariadb-max') o.mariadbMax = Number(next());
     else if (a === '--strict') o.strict = true;
     else if (a === '--no-readme') o.readme = false;
     else if (a === '--summary') o.summary = next();
     else if (a === '-h' || a === '--help') {
-      console.log('node bench/org-users.mjs [--sizes 10000,100000,1000000] [--runs 3] [--dialects sqlite,mariadb] [--bulk 10000,100000] [--mariadb-max 100000] [--strict] [--no-readme] [--summary FILE]');
+      console.log(
+        'node bench/org-users.mjs [--sizes 10000,100000,1000000] [--runs 3] [--dialects sqlite,mariadb] [--bulk 10000,100000] [--mariadb-max 100000] [--strict] [--no-readme] [--summary FILE]',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -96,7 +129,8 @@ function which(name, extraDirs = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/
 
 function need(name) {
   const p = which(name);
-  if (!p) throw new Error(`${name} not found (apt-get install -y ${name === 'time' ? 'time' : name === 'sqlite3' ? 'sqlite3' : 'mariadb-server mariadb-client'})`);
+  if (!p)
+    throw new Error(`${name} not found (apt-get install -y ${name === 'time' ? 'time' : name === 'sqlite3' ? 'sqlite3' : 'mariadb-server mariadb-client'})`);
   return p;
 }
 
@@ -152,7 +186,10 @@ function snapshotCli() {
   for (const part of ['bin', 'dist', 'package.json']) cpSync(path.join(ROOT, part), path.join(app, part), { recursive: true });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'), 'dir');
   BIN = path.join(app, 'bin', 'portal-mfa.js');
-  const probe = spawnSync(process.execPath, [BIN, '--db', `sqlite:${path.join(TMP, 'probe.db')}`, 'db', 'status'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: TMP } });
+  const probe = spawnSync(process.execPath, [BIN, '--db', `sqlite:${path.join(TMP, 'probe.db')}`, 'db', 'status'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: TMP },
+  });
   if (probe.status !== 0 && probe.status !== 10) throw new Error(`the built CLI does not start (rebuild with npm run build):\n${probe.stderr}`);
   rmSync(path.join(TMP, 'probe.db'), { force: true });
 }
@@ -385,7 +422,9 @@ async function benchListing({ dialect, size, dbUrl, env, runs, raw }) {
   const variants = { as: { args: as, input }, session: { args: [], input: '' } };
   for (const [name, v] of Object.entries(variants)) {
     r[name] = {
-      overhead: measure(`[${name}] org list --json (start-up + auth, no listing)`, runs, () => cli(env, dbUrl, ['org', 'list', '--json', ...v.args], { input: v.input })),
+      overhead: measure(`[${name}] org list --json (start-up + auth, no listing)`, runs, () =>
+        cli(env, dbUrl, ['org', 'list', '--json', ...v.args], { input: v.input }),
+      ),
       json: measure(`[${name}] org users --json`, runs, () => cli(env, dbUrl, ['org', 'users', '--org', 'acme', '--json', ...v.args], { input: v.input })),
       csv: measure(`[${name}] org users --csv`, runs, () => cli(env, dbUrl, ['org', 'users', '--org', 'acme', '--csv', ...v.args], { input: v.input })),
     };
@@ -402,7 +441,9 @@ async function benchBulkDisable({ dbUrl, env, count }) {
   try {
     const users = await knex('users').where('email', 'like', 'member-%@acme.example').orderBy('id').limit(count).select('id', 'email');
     if (users.length < count) throw new Error(`only ${users.length} generated members; run a size ≥ ${count}`);
-    await knex('mfa_credentials').whereIn('user_id', knex('users').where('email', 'like', 'member-%@acme.example').select('id')).delete();
+    await knex('mfa_credentials')
+      .whereIn('user_id', knex('users').where('email', 'like', 'member-%@acme.example').select('id'))
+      .delete();
     const rows = users.map((u) => ({
       user_id: u.id,
       status: 'active',
@@ -421,15 +462,30 @@ async function benchBulkDisable({ dbUrl, env, count }) {
   const list = path.join(TMP, 'bulk-users.txt');
   writeFileSync(list, emails.join('\n') + '\n');
   const out = path.join(TMP, 'bulk.ndjson');
-  const r = cli(env, dbUrl, ['org', 'disable-mfa', '--org', 'acme', '--users-from', list, '--ticket', 'BENCH-1', '--yes', '--json', '--as', SAM.email, '--password-stdin'], {
-    input: `${SAM.password}\n`,
-    stdoutFile: out,
-  });
-  const outcomes = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l).outcome);
+  const r = cli(
+    env,
+    dbUrl,
+    ['org', 'disable-mfa', '--org', 'acme', '--users-from', list, '--ticket', 'BENCH-1', '--yes', '--json', '--as', SAM.email, '--password-stdin'],
+    {
+      input: `${SAM.password}\n`,
+      stdoutFile: out,
+    },
+  );
+  const outcomes = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).outcome);
   const disabled = outcomes.filter((o) => o === 'disabled').length;
   if (disabled !== count) throw new Error(`bulk disable: ${disabled} of ${count} disabled`);
   const k2 = knexFor('mysql', dbUrl);
-  const left = Number((await k2('mfa_credentials').whereIn('user_id', k2('users').where('email', 'like', 'member-%@acme.example').select('id')).count({ n: '*' }).first()).n);
+  const left = Number(
+    (
+      await k2('mfa_credentials')
+        .whereIn('user_id', k2('users').where('email', 'like', 'member-%@acme.example').select('id'))
+        .count({ n: '*' })
+        .first()
+    ).n,
+  );
   await k2.destroy();
   if (left !== 0) throw new Error(`bulk disable left ${left} credentials`);
   log(`  ${count} disabled in ${fmtS(r.seconds)} s (${(count / r.seconds).toFixed(0)}/s), peak RSS ${fmtMB(r.rssKb)} MB`);
@@ -445,10 +501,16 @@ const peakKb = (r) => Math.max(r.as.json.rssKb, r.as.csv.rssKb, r.session.json.r
 function report(results, bulks, meta) {
   const lines = [];
   lines.push(`Measured ${meta.date} on ${meta.machine}; Node ${process.version}; ${meta.versions.join('; ')}.`);
-  lines.push(`Median wall-clock time of ${meta.runs} runs after one warm-up; peak RSS is the largest of those runs (GNU time %M). Load average at start / end: ${meta.load}.`);
-  lines.push('`session` = a CLI session (alice logged in once with password + code); `--as` = `--as sam@support.example --password-stdin` (support, no MFA) on every run (bcrypt check each time). Output to /dev/null.');
+  lines.push(
+    `Median wall-clock time of ${meta.runs} runs after one warm-up; peak RSS is the largest of those runs (GNU time %M). Load average at start / end: ${meta.load}.`,
+  );
+  lines.push(
+    '`session` = a CLI session (alice logged in once with password + code); `--as` = `--as sam@support.example --password-stdin` (support, no MFA) on every run (bcrypt check each time). Output to /dev/null.',
+  );
   lines.push('');
-  lines.push('| database | members | raw SQL (client) | org users --json session / --as | org users --csv session / --as | start-up + auth only (org list) session / --as | json ÷ raw session / --as | csv ÷ raw session / --as | peak RSS CLI / raw |');
+  lines.push(
+    '| database | members | raw SQL (client) | org users --json session / --as | org users --csv session / --as | start-up + auth only (org list) session / --as | json ÷ raw session / --as | csv ÷ raw session / --as | peak RSS CLI / raw |',
+  );
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of results) {
     const raw = r.raw.seconds;
@@ -464,7 +526,9 @@ function report(results, bulks, meta) {
   for (const r of results) {
     const nj = Math.max(0, r.session.json.seconds - r.session.overhead.seconds);
     const nc = Math.max(0, r.session.csv.seconds - r.session.overhead.seconds);
-    lines.push(`| ${r.dialect} | ${r.members.toLocaleString('en')} | ${fmtS(nj)} s | ${fmtS(nc)} s | ${ratio(nj, r.raw.seconds)} | ${ratio(nc, r.raw.seconds)} |`);
+    lines.push(
+      `| ${r.dialect} | ${r.members.toLocaleString('en')} | ${fmtS(nj)} s | ${fmtS(nc)} s | ${ratio(nj, r.raw.seconds)} | ${ratio(nc, r.raw.seconds)} |`,
+    );
   }
   lines.push('');
   lines.push('`demo --members N` (seeding, before the MFA state is added):');
@@ -478,7 +542,8 @@ function report(results, bulks, meta) {
     lines.push('');
     lines.push('| users | time | users/s | peak RSS |');
     lines.push('| ---: | ---: | ---: | ---: |');
-    for (const b of bulks) lines.push(`| ${b.count.toLocaleString('en')} | ${fmtS(b.seconds)} s | ${(b.count / b.seconds).toFixed(0)} | ${fmtMB(b.rssKb)} MB |`);
+    for (const b of bulks)
+      lines.push(`| ${b.count.toLocaleString('en')} | ${fmtS(b.seconds)} s | ${(b.count / b.seconds).toFixed(0)} | ${fmtMB(b.rssKb)} MB |`);
   }
   lines.push('');
   lines.push('| target | result | met? |');
@@ -502,7 +567,11 @@ function targets(results, bulks) {
   for (const d of dialects) {
     const rows = results.filter((r) => r.dialect === d).sort((a, b) => a.size - b.size);
     const peak = Math.max(...rows.map(peakKb));
-    out.push({ target: `${d}: peak memory < 150 MB (every size run)`, result: `${fmtMB(peak)} MB (largest: ${rows.find((r) => peakKb(r) === peak).size.toLocaleString('en')})`, met: peak < 150 * 1024 });
+    out.push({
+      target: `${d}: peak memory < 150 MB (every size run)`,
+      result: `${fmtMB(peak)} MB (largest: ${rows.find((r) => peakKb(r) === peak).size.toLocaleString('en')})`,
+      met: peak < 150 * 1024,
+    });
     if (rows.length >= 2) {
       const a = rows[0];
       const b = rows[rows.length - 1];
@@ -515,10 +584,18 @@ function targets(results, bulks) {
     }
   }
   const million = results.find((r) => r.dialect === 'sqlite' && r.size === 1_000_000);
-  out.push({ target: 'demo --members 1000000 on SQLite < 2 min', result: million ? `${fmtS(million.seed)} s` : 'size 1000000 not run on sqlite', met: million ? million.seed < 120 : null });
+  out.push({
+    target: 'demo --members 1000000 on SQLite < 2 min',
+    result: million ? `${fmtS(million.seed)} s` : 'size 1000000 not run on sqlite',
+    met: million ? million.seed < 120 : null,
+  });
   for (const n of [10_000, 100_000]) {
     const b = bulks.find((x) => x.count === n);
-    out.push({ target: `bulk disable of ${n.toLocaleString('en')} on MariaDB ≥ 2,000 users/s`, result: b ? `${fmtS(b.seconds)} s (${(b.count / b.seconds).toFixed(0)} users/s)` : 'not run', met: b ? b.count / b.seconds >= 2000 : null });
+    out.push({
+      target: `bulk disable of ${n.toLocaleString('en')} on MariaDB ≥ 2,000 users/s`,
+      result: b ? `${fmtS(b.seconds)} s (${(b.count / b.seconds).toFixed(0)} users/s)` : 'not run',
+      met: b ? b.count / b.seconds >= 2000 : null,
+    });
   }
   return out;
 }
@@ -538,7 +615,7 @@ async function main() {
   if (!existsSync(path.join(ROOT, 'dist'))) throw new Error('dist/ is missing: run npm run build first');
   TIME_BIN = existsSync('/usr/bin/time') ? '/usr/bin/time' : need('time');
   const sqlite3 = o.dialects.includes('sqlite') ? need('sqlite3') : null;
-  const mariadbClient = o.dialects.includes('mariadb') ? which('mariadb') ?? need('mysql') : null;
+  const mariadbClient = o.dialects.includes('mariadb') ? (which('mariadb') ?? need('mysql')) : null;
   TMP = await mkdtemp(path.join(os.tmpdir(), 'portal-mfa-bench-'));
   const cleanup = () => rmSync(TMP, { recursive: true, force: true });
   process.once('exit', cleanup);
@@ -585,7 +662,8 @@ async function main() {
         await server.createDatabase(db);
         const raw = {
           name: 'mariadb -N -B',
-          run: (sql, stdoutFile) => timed(mariadbClient, ['--no-defaults', '-S', server.socket, '-u', 'root', '-N', '-B', '-D', db, '-e', sql], { env, stdoutFile }),
+          run: (sql, stdoutFile) =>
+            timed(mariadbClient, ['--no-defaults', '-S', server.socket, '-u', 'root', '-N', '-B', '-D', db, '-e', sql], { env, stdoutFile }),
         };
         results.push(await benchListing({ dialect: 'mariadb', size, dbUrl: server.url(db), env, runs: o.runs, raw }));
       }

@@ -8,7 +8,11 @@ const path = require('node:path');
 
 const argv = process.argv.slice(2);
 const fast =
-  argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V') ? 'version' : argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) ? 'help' : null;
+  argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')
+    ? 'version'
+    : argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h'))
+      ? 'help'
+      : null;
 
 if (fast) {
   // Start-up fast paths. They print straight to fd 1: creating process.stdout (a pipe or terminal

@@ -114,7 +114,16 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 /** The tables this migration makes, in the order `down` drops them (dependents first). */
-export const TABLES = ['audit_events', 'cli_sessions', 'recovery_codes', 'trusted_devices', 'mfa_credentials', 'organisation_members', 'users', 'organisations'];
+export const TABLES = [
+  'audit_events',
+  'cli_sessions',
+  'recovery_codes',
+  'trusted_devices',
+  'mfa_credentials',
+  'organisation_members',
+  'users',
+  'organisations',
+];
 
 export async function down(knex: Knex): Promise<void> {
   for (const table of TABLES) {

@@ -127,9 +127,25 @@ renameSync(`${BUNDLE}.cache.tmp`, `${BUNDLE}.cache`);
  */
 async function warmUp(run) {
   const home = mkdtempSync(path.join(os.tmpdir(), 'portal-mfa-build-'));
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_DATA_HOME: path.join(home, 'data'), XDG_CONFIG_HOME: path.join(home, 'config'), NO_COLOR: '1' };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    XDG_DATA_HOME: path.join(home, 'data'),
+    XDG_CONFIG_HOME: path.join(home, 'config'),
+    NO_COLOR: '1',
+  };
   const sink = () => new Writable({ write: (_chunk, _enc, done) => done() });
-  const io = (input) => ({ stdin: Readable.from([input]), stdout: sink(), stderr: sink(), stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, color: false, colorErr: false, canPrompt: false });
+  const io = (input) => ({
+    stdin: Readable.from([input]),
+    stdout: sink(),
+    stderr: sink(),
+    stdinIsTTY: false,
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    color: false,
+    colorErr: false,
+    canPrompt: false,
+  });
   try {
     // the schema and the sample accounts are made by a separate process: that code runs once per
     // database, not per command, and need not be in the cache

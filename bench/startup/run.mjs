@@ -196,14 +196,19 @@ const rows = cases.map((c) => {
 });
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const envNote = INHERIT ? `inherited environment${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS set)' : ''}${process.env.NODE_OPTIONS ? ` (NODE_OPTIONS=${process.env.NODE_OPTIONS})` : ''}` : 'minimal environment';
+const envNote = INHERIT
+  ? `inherited environment${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS set)' : ''}${process.env.NODE_OPTIONS ? ` (NODE_OPTIONS=${process.env.NODE_OPTIONS})` : ''}`
+  : 'minimal environment';
 const header = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · node ${process.version} · ${os.cpus().length} × ${cpu} · ${envNote} · load ${load0.map((l) => l.toFixed(2)).join('/')} → ${load1.map((l) => l.toFixed(2)).join('/')} · ${RUNS} runs (+${WARMUP} warm-up) per case, medians`;
 const markdown = [
   header,
   '',
   '| command | wall (median) | wall (min) | × floor | target | peak RSS (median) | × floor RSS |',
   '| --- | ---: | ---: | ---: | --- | ---: | ---: |',
-  ...rows.map((r) => `| \`${r.name}\` | ${r.median.toFixed(0)} ms | ${r.min.toFixed(0)} ms | ${r.ratio.toFixed(2)}× | ${r.target === undefined ? '—' : `≤ ${r.target}× ${r.met ? '✓' : '✗'}`} | ${Number.isNaN(r.rss) ? '—' : `${r.rss.toFixed(0)} MB`} | ${Number.isNaN(r.rss) ? '—' : `${(r.rss / floorMem).toFixed(2)}×`} |`),
+  ...rows.map(
+    (r) =>
+      `| \`${r.name}\` | ${r.median.toFixed(0)} ms | ${r.min.toFixed(0)} ms | ${r.ratio.toFixed(2)}× | ${r.target === undefined ? '—' : `≤ ${r.target}× ${r.met ? '✓' : '✗'}`} | ${Number.isNaN(r.rss) ? '—' : `${r.rss.toFixed(0)} MB`} | ${Number.isNaN(r.rss) ? '—' : `${(r.rss / floorMem).toFixed(2)}×`} |`,
+  ),
 ].join('\n');
 if (MARKDOWN) {
   console.log(markdown);
@@ -211,7 +216,9 @@ if (MARKDOWN) {
   console.log(header);
   for (const r of rows) {
     const target = r.target === undefined ? '' : `  target ≤ ${r.target}× ${r.met ? 'met' : 'MISSED'}`;
-    console.log(`${r.name.padEnd(38)} ${r.median.toFixed(0).padStart(5)} ms (min ${r.min.toFixed(0).padStart(4)})  ${r.ratio.toFixed(2)}×  ${Number.isNaN(r.rss) ? '' : `${r.rss.toFixed(0).padStart(4)} MB`}${target}`);
+    console.log(
+      `${r.name.padEnd(38)} ${r.median.toFixed(0).padStart(5)} ms (min ${r.min.toFixed(0).padStart(4)})  ${r.ratio.toFixed(2)}×  ${Number.isNaN(r.rss) ? '' : `${r.rss.toFixed(0).padStart(4)} MB`}${target}`,
+    );
   }
 }
 if (!haveTime) console.error('note: /usr/bin/time not found (apt-get install -y time): no peak memory');
@@ -222,7 +229,7 @@ if (summaryAt >= 0) writeFileSync(args[summaryAt + 1], JSON.stringify({ header, 
 // --readme: replace the results between the markers in bench/startup/README.md
 if (args.includes('--readme')) {
   const readme = path.join(root, 'bench', 'startup', 'README.md');
-  if (!replaceReadmeSection(readme, '<!-- startup:results:start -->', '<!-- startup:results:end -->', markdown)) throw new Error(`${readme}: results markers not found`);
+  if (!replaceReadmeSection(readme, '<!-- startup:results:start -->', '<!-- startup:results:end -->', markdown))
+    throw new Error(`${readme}: results markers not found`);
 }
 process.exitCode = rows.some((r) => r.met === false) ? 1 : 0;
-

@@ -82,7 +82,9 @@ export async function proofFromFlags(ctx: CommandContext): Promise<SecondFactorP
 /** When this machine's device token no longer stands in: say why, and forget it (unless only trust is off). */
 export function forgetRefusedDevice(ctx: CommandContext, store: LocalStore, email: string) {
   return (reason: string) => {
-    ctx.out.info(`note: this machine's trusted-device token is ${reason === 'trust-off' ? 'not accepted (device trust is off for your organisation)' : reason}; a code is needed`);
+    ctx.out.info(
+      `note: this machine's trusted-device token is ${reason === 'trust-off' ? 'not accepted (device trust is off for your organisation)' : reason}; a code is needed`,
+    );
     if (reason !== 'trust-off') store.clearDevice(dbKey(ctx), email);
   };
 }

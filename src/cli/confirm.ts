@@ -4,7 +4,10 @@ import type { CommandContext } from './context.js';
 /** Without a terminal a destructive command needs --yes (checked before anything is read or changed). */
 export function requireConfirmable(ctx: CommandContext): void {
   if (!ctx.globals.yes && !ctx.io.canPrompt) {
-    throw usageError('this changes data and needs a confirmation, but stdin is not a terminal', { code: 'missing_input', hint: 'pass --yes (or --dry-run to see what would change)' });
+    throw usageError('this changes data and needs a confirmation, but stdin is not a terminal', {
+      code: 'missing_input',
+      hint: 'pass --yes (or --dry-run to see what would change)',
+    });
   }
 }
 

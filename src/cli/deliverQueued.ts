@@ -20,7 +20,9 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
     // --quiet and --json (stderr then carries only a JSON error, if any), and after a failed command
     // (its error stays the one line on stderr).
     if (ctx.out.json || opts.commandFailed) return;
-    ctx.out.info(`note: ${notices} to users ${n === 1 ? 'stays' : 'stay'} pending in the outbox (PORTAL_MFA_SMTP_URL is not set; portal-mfa notify send delivers them)`);
+    ctx.out.info(
+      `note: ${notices} to users ${n === 1 ? 'stays' : 'stay'} pending in the outbox (PORTAL_MFA_SMTP_URL is not set; portal-mfa notify send delivers them)`,
+    );
     return;
   }
   let mailer: Awaited<ReturnType<typeof import('../mail/smtpMailer.js').createSmtpMailer>> | undefined;
@@ -34,7 +36,9 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
     const undelivered = n - result.sent;
     if (result.errors.length > 0 && undelivered > 0) {
       const first = result.errors[0]!;
-      ctx.out.warn(`${undelivered} of ${notices} not sent (${oneLineMessage(first.error, 200)}); ${result.stillPending > 0 ? 'kept in the outbox: portal-mfa notify send retries them' : 'see portal-mfa notify list'}`);
+      ctx.out.warn(
+        `${undelivered} of ${notices} not sent (${oneLineMessage(first.error, 200)}); ${result.stillPending > 0 ? 'kept in the outbox: portal-mfa notify send retries them' : 'see portal-mfa notify list'}`,
+      );
     }
   } catch (e) {
     ctx.out.warn(`${notices} not sent (${oneLineMessage((e as Error)?.message ?? String(e), 200)}); kept in the outbox: portal-mfa notify send retries them`);

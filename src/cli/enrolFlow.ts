@@ -61,7 +61,13 @@ const MAX_ATTEMPTS = 5;
  * codes until one confirms. Abandoning (Ctrl-C, or too many wrong codes) leaves the enrolment
  * pending and the previous state in force.
  */
-export async function confirmInteractively(ctx: CommandContext, mfa: PortalMfa, actor: Actor, pending: PendingEnrolment, qr: QrMode): Promise<ConfirmedEnrolment> {
+export async function confirmInteractively(
+  ctx: CommandContext,
+  mfa: PortalMfa,
+  actor: Actor,
+  pending: PendingEnrolment,
+  qr: QrMode,
+): Promise<ConfirmedEnrolment> {
   await showPendingEnrolment(ctx, pending, qr);
   for (let attempt = 1; ; attempt++) {
     let raw: string;

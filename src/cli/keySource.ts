@@ -91,7 +91,10 @@ export function readKeyFile(file: string): SecretKey[] {
       hint: 'check --key-file / PORTAL_MFA_KEY_FILE',
     });
   }
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   if (lines.length === 0) throw configError(`the key file ${file} holds no key`);
   return lines.map((l, i) => parseKey(l, `${file} line ${i + 1}`));
 }

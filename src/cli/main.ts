@@ -45,7 +45,7 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
   };
   const program = defineGlobals(
     new Command('portal-mfa')
-      .description('Manage TOTP multi-factor authentication on the developer portal\'s user database.')
+      .description("Manage TOTP multi-factor authentication on the developer portal's user database.")
       .version(VERSION, '-V, --version', 'print the version'),
   )
     .showSuggestionAfterError(true)
@@ -73,7 +73,10 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
   registerCommands(program, act);
   registerCompletionCommands(program, act);
   addExamples(program);
-  program.addHelpText('after', `\nHelp on a command: portal-mfa help COMMAND [SUBCOMMAND] (e.g. portal-mfa help org users)\nExit codes: portal-mfa help exit-codes\nDocumentation: ${README_PLACEHOLDER}`);
+  program.addHelpText(
+    'after',
+    `\nHelp on a command: portal-mfa help COMMAND [SUBCOMMAND] (e.g. portal-mfa help org users)\nExit codes: portal-mfa help exit-codes\nDocumentation: ${README_PLACEHOLDER}`,
+  );
   // Every subcommand reports parse errors through the same override.
   for (const c of allCommands(program)) c.exitOverride().configureOutput(output).showSuggestionAfterError(true);
   return program;
@@ -124,7 +127,14 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       const ctx = createContext(globals, { ...deps, env, io });
       let failed = false;
       try {
-        await handler(ctx, cmd.opts() as O, args.slice(0, -2).flat().filter((a) => a !== undefined) as A[]);
+        await handler(
+          ctx,
+          cmd.opts() as O,
+          args
+            .slice(0, -2)
+            .flat()
+            .filter((a) => a !== undefined) as A[],
+        );
       } catch (e) {
         failed = true;
         if (isPortalMfaError(e)) throw e;
@@ -146,7 +156,9 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
 
   // PORTAL_MFA_DEBUG: one stderr line per conflict the database made us retry (README "Running against a cluster")
   const stopDebug = env.PORTAL_MFA_DEBUG
-    ? onConflict((c) => io.stderr.write(`debug: ${c.kind} conflict ${c.code}, attempt ${c.attempt}/${c.attempts}${c.willRetry ? ', retrying' : ', giving up'}\n`))
+    ? onConflict((c) =>
+        io.stderr.write(`debug: ${c.kind} conflict ${c.code}, attempt ${c.attempt}/${c.attempts}${c.willRetry ? ', retrying' : ', giving up'}\n`),
+      )
     : () => undefined;
   const json = argv.includes('--json');
   const program = buildProgram(
@@ -209,7 +221,13 @@ function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
 function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string, json: boolean, env: NodeJS.ProcessEnv): void {
   if (json) {
     // SPEC §6: under --json the error is one JSON object on stderr, with a stable code
-    const error = { code: err.code, message: oneLine(err.message), ...(err.hint ? { hint: oneLine(err.hint) } : {}), exitCode: EXIT_CODES[err.kind], ...(err.details ? { details: err.details } : {}) };
+    const error = {
+      code: err.code,
+      message: oneLine(err.message),
+      ...(err.hint ? { hint: oneLine(err.hint) } : {}),
+      exitCode: EXIT_CODES[err.kind],
+      ...(err.details ? { details: err.details } : {}),
+    };
     io.stderr.write(JSON.stringify({ error }) + '\n');
     return;
   }

@@ -57,7 +57,10 @@ export function loadProfile(flag: string | undefined, env: NodeJS.ProcessEnv): P
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && asked === undefined) return undefined; // no file, no profile asked for: defaults
-    if (code === 'ENOENT') throw configError(`profile "${asked}" asked for (${flag !== undefined ? '--profile' : 'PORTAL_MFA_PROFILE'}) but there is no config file ${file}`, { hint: 'create it with a [profiles.NAME] table; see README "Profiles"' });
+    if (code === 'ENOENT')
+      throw configError(`profile "${asked}" asked for (${flag !== undefined ? '--profile' : 'PORTAL_MFA_PROFILE'}) but there is no config file ${file}`, {
+        hint: 'create it with a [profiles.NAME] table; see README "Profiles"',
+      });
     throw configError(`cannot read the config file ${file}: ${code ?? 'error'}`);
   }
   // the TOML parser is loaded only when there is a config file: most runs have none (start-up time)
@@ -72,7 +75,8 @@ export function loadProfile(flag: string | undefined, env: NodeJS.ProcessEnv): P
   const profiles = doc.profiles ?? {};
   if (!isTable(profiles)) throw configError(`${file}: "profiles" must be a table of [profiles.NAME] tables`);
   for (const key of Object.keys(doc)) {
-    if (key !== 'profile' && key !== 'profiles') throw configError(`${file}: unknown top-level key "${key}"`, { hint: 'expected profile = "NAME" and [profiles.NAME] tables' });
+    if (key !== 'profile' && key !== 'profiles')
+      throw configError(`${file}: unknown top-level key "${key}"`, { hint: 'expected profile = "NAME" and [profiles.NAME] tables' });
   }
   if (doc.profile !== undefined && typeof doc.profile !== 'string') throw configError(`${file}: the top-level "profile" must be a string`);
 
@@ -81,7 +85,9 @@ export function loadProfile(flag: string | undefined, env: NodeJS.ProcessEnv): P
   if (parsed.some(holdsCredentials)) {
     const mode = statSync(file).mode & 0o777;
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      throw configError(`the config file ${file} holds credentials but others can read it (mode ${mode.toString(8).padStart(4, '0')})`, { hint: `chmod 600 ${file}` });
+      throw configError(`the config file ${file} holds credentials but others can read it (mode ${mode.toString(8).padStart(4, '0')})`, {
+        hint: `chmod 600 ${file}`,
+      });
     }
   }
 
@@ -90,7 +96,9 @@ export function loadProfile(flag: string | undefined, env: NodeJS.ProcessEnv): P
   const found = parsed.find((p) => p.name === name);
   if (!found) {
     const names = parsed.map((p) => p.name);
-    throw configError(`no profile "${name}" in ${file}`, { hint: names.length ? `profiles there: ${names.join(', ')}` : 'the file defines no [profiles.NAME] table' });
+    throw configError(`no profile "${name}" in ${file}`, {
+      hint: names.length ? `profiles there: ${names.join(', ')}` : 'the file defines no [profiles.NAME] table',
+    });
   }
   return found;
 }

@@ -42,9 +42,7 @@ export interface TerminalSize {
 /** Lines printed with the QR code besides the code itself: the "Scan with …" line and the code prompt. */
 export const QR_EXTRA_LINES = 2;
 
-export type QrChoice =
-  | { print: DrawnQr; note?: string }
-  | { print?: undefined; note: string };
+export type QrChoice = { print: DrawnQr; note?: string } | { print?: undefined; note: string };
 
 /**
  * Which QR code to print (SPEC §3 enroll; issue 13). `auto` takes the full-size form when it fits
@@ -64,9 +62,15 @@ export async function chooseQr(uri: string, mode: QrMode, term: TerminalSize): P
     const q = await drawQr(uri, mode);
     const name = mode === 'ansi' ? 'the full-size QR code (--qr ansi)' : 'the compact QR code (--qr utf8)';
     if (!fitsWidth(q)) {
-      return { note: `${name} needs ${need(q)} and this terminal is ${size}: not printed, it would wrap and not scan. Widen the terminal to ${q.columns} columns and run again, ${mode === 'ansi' ? 'try --qr utf8, ' : ''}or type the key above into the app.` };
+      return {
+        note: `${name} needs ${need(q)} and this terminal is ${size}: not printed, it would wrap and not scan. Widen the terminal to ${q.columns} columns and run again, ${mode === 'ansi' ? 'try --qr utf8, ' : ''}or type the key above into the app.`,
+      };
     }
-    if (!fitsHeight(q)) return { print: q, note: `${name} needs ${q.lines + QR_EXTRA_LINES} lines and this terminal has ${term.rows}: enlarge the window (or scroll up) to scan it whole.` };
+    if (!fitsHeight(q))
+      return {
+        print: q,
+        note: `${name} needs ${q.lines + QR_EXTRA_LINES} lines and this terminal has ${term.rows}: enlarge the window (or scroll up) to scan it whole.`,
+      };
     return { print: q };
   }
 

@@ -130,7 +130,12 @@ export class Output {
     }
     const widths = columns.map((c, i) => Math.max(stringWidth(c.header), ...cells.map((r) => stringWidth(r[i] ?? ''))));
     const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - stringWidth(s)));
-    this.io.stdout.write(columns.map((c, i) => this.style.bold(pad(c.header.toUpperCase(), widths[i]!))).join('  ').trimEnd() + '\n');
+    this.io.stdout.write(
+      columns
+        .map((c, i) => this.style.bold(pad(c.header.toUpperCase(), widths[i]!)))
+        .join('  ')
+        .trimEnd() + '\n',
+    );
     for (const row of cells) {
       const text = row
         .map((cell, i) => {

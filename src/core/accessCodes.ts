@@ -85,7 +85,15 @@ export async function revokeAccessCode(
   return withWriteTransaction(deps.knex, async (trx) => {
     const n = await revokeAccessCodes(trx, target.id, deps.clock());
     if (n === 0) throw wrongState(`${target.email} has no live access code`, { code: 'nothing_pending' });
-    await recordAudit(trx, deps, { action: 'access-code.revoke', outcome: 'success', actor: party(actor), target: party(target), organisation: opts.organisation, ticket: opts.ticket, reason: opts.reason });
+    await recordAudit(trx, deps, {
+      action: 'access-code.revoke',
+      outcome: 'success',
+      actor: party(actor),
+      target: party(target),
+      organisation: opts.organisation,
+      ticket: opts.ticket,
+      reason: opts.reason,
+    });
     return n;
   });
 }

@@ -83,7 +83,9 @@ async function checkPassword(deps: MfaDeps, email: string, user: UserRow | undef
   const refuseIfSpent = async () => {
     const until = await budgetSpentUntil(deps.knex, budget);
     if (until === null) return;
-    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action, outcome: 'locked', actor: who, target: who, reason: 'too many wrong passwords' }));
+    await withWriteTransaction(deps.knex, (trx) =>
+      recordAudit(trx, deps, { action, outcome: 'locked', actor: who, target: who, reason: 'too many wrong passwords' }),
+    );
     throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
   };
   await refuseIfSpent();
@@ -104,7 +106,13 @@ async function checkPassword(deps: MfaDeps, email: string, user: UserRow | undef
  */
 export async function signIn(
   deps: MfaDeps,
-  req: { email: string; password: string; secondFactor: SecondFactorSource; action: string; /** audit action of the second factor (default: action) */ factorAction?: string },
+  req: {
+    email: string;
+    password: string;
+    secondFactor: SecondFactorSource;
+    action: string /** audit action of the second factor (default: action) */;
+    factorAction?: string;
+  },
 ): Promise<Actor> {
   const email = normaliseEmail(req.email);
   if (email === null) throw usageError(`not a valid email: ${JSON.stringify(req.email.slice(0, 60))}`);
@@ -115,7 +123,10 @@ export async function signIn(
   const base = { user: u, via: 'password' as const, restriction: null, sessionId: null };
   const sf = req.secondFactor;
   if (sf.proof?.kind === 'access-code' && !sf.accessCodeAllowed) {
-    throw usageError('a temporary access code is only accepted at login', { code: 'invalid_input', hint: 'run portal-mfa login and type it at the code prompt' });
+    throw usageError('a temporary access code is only accepted at login', {
+      code: 'invalid_input',
+      hint: 'run portal-mfa login and type it at the code prompt',
+    });
   }
   const { active } = await credentialsOfUser(deps.knex, u.id);
   if (!active) {
@@ -139,7 +150,10 @@ export async function signIn(
     if (proof.kind === 'access-code' && !sf.accessCodeAllowed) throw usageError('a temporary access code is only accepted at login', { code: 'invalid_input' });
   }
   if (proof === undefined) {
-    throw usageError(`${u.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE (or --code - for stdin), or log in first with portal-mfa login' });
+    throw usageError(`${u.email} has MFA: a code is needed`, {
+      code: 'second_factor_required',
+      hint: 'pass --code CODE (or --code - for stdin), or log in first with portal-mfa login',
+    });
   }
   const proven = await proveSecondFactor(deps, u, proof, { actor: u, action: req.factorAction ?? req.action });
   return makeActor({ ...base, factor: proven.kind, restriction: proven.kind === 'access-code' ? 'access-code' : null, proven }, passwordAt, passwordAt);
@@ -211,23 +225,37 @@ export type Intent = 'enrol' | 'replace' | 'verify-self' | 'status-self' | 'logo
 export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promise<void> {
   actorState(actor);
   const refuse = async (reason: string, error: PortalMfaError): Promise<never> => {
-    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: `gate.${intent}`, outcome: 'refused', actor: party(actor.user), target: party(actor.user), reason }));
+    await withWriteTransaction(deps.knex, (trx) =>
+      recordAudit(trx, deps, { action: `gate.${intent}`, outcome: 'refused', actor: party(actor.user), target: party(actor.user), reason }),
+    );
     throw error;
   };
   if (actor.factor === 'deferred' && !['verify-self', 'enrol', 'replace'].includes(intent)) {
-    await refuse('second factor not given', usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE, or log in first' }));
+    await refuse(
+      'second factor not given',
+      usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE, or log in first' }),
+    );
   }
   const { active } = await credentialsOfUser(deps.knex, actor.user.id);
   if (actor.restriction === 'access-code' && !['enrol', 'replace', 'status-self', 'logout'].includes(intent)) {
     const cmd = active ? 'portal-mfa replace' : 'portal-mfa enroll';
-    await refuse('signed in with an access code', wrongState(`${actor.user.email} signed in with a temporary access code and must set up a device first`, { code: 'enrolment_required', hint: `run ${cmd}` }));
+    await refuse(
+      'signed in with an access code',
+      wrongState(`${actor.user.email} signed in with a temporary access code and must set up a device first`, {
+        code: 'enrolment_required',
+        hint: `run ${cmd}`,
+      }),
+    );
   }
   if (active || ['enrol', 'verify-self', 'status-self', 'logout'].includes(intent)) return;
   const { requiredBy } = await enforcementFor(deps, actor.user.id);
   if (requiredBy.length > 0) {
     await refuse(
       'must enrol first (rule 4)',
-      wrongState(`${requiredBy.map((m) => m.slug).join(', ')} requires MFA and ${actor.user.email} has not enrolled`, { code: 'enrolment_required', hint: 'enrol first: portal-mfa enroll' }),
+      wrongState(`${requiredBy.map((m) => m.slug).join(', ')} requires MFA and ${actor.user.email} has not enrolled`, {
+        code: 'enrolment_required',
+        hint: 'enrol first: portal-mfa enroll',
+      }),
     );
   }
 }
@@ -255,7 +283,13 @@ export async function openSession(deps: MfaDeps, actor: Actor): Promise<OpenedSe
       os_user: deps.origin.osUser.slice(0, 255),
       restriction: actor.restriction,
     });
-    await recordAudit(trx, deps, { action: 'session.login', outcome: 'success', actor: party(actor.user), target: party(actor.user), detail: { secondFactor: actor.factor } });
+    await recordAudit(trx, deps, {
+      action: 'session.login',
+      outcome: 'success',
+      actor: party(actor.user),
+      target: party(actor.user),
+      detail: { secondFactor: actor.factor },
+    });
   });
   return { token, expiresAt };
 }

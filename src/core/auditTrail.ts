@@ -21,7 +21,8 @@ export interface AuditFilter {
 /** An audit action name (`mfa.reset`), or a prefix of one with `*` (`mfa.*`). */
 export function validateAction(raw: string): string {
   const a = raw.trim();
-  if (!/^[a-z][a-z0-9.-]{0,63}\*?$/.test(a)) throw usageError(`not an audit action: ${JSON.stringify(raw.slice(0, 40))}`, { hint: 'e.g. mfa.verify, mfa.reset, mfa.*' });
+  if (!/^[a-z][a-z0-9.-]{0,63}\*?$/.test(a))
+    throw usageError(`not an audit action: ${JSON.stringify(raw.slice(0, 40))}`, { hint: 'e.g. mfa.verify, mfa.reset, mfa.*' });
   return a;
 }
 
@@ -72,7 +73,9 @@ export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditF
     const org = await findOrganisationBySlug(deps.knex, slug);
     if (!org) throw notFound(`no organisation '${slug}'`, { code: 'organisation_not_found' });
     if (!isSupport && !adminOf.some((m) => m.organisation_id === org.id)) {
-      await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor.user), organisation: { id: org.id, slug: org.slug } }));
+      await withWriteTransaction(deps.knex, (trx) =>
+        recordAudit(trx, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor.user), organisation: { id: org.id, slug: org.slug } }),
+      );
       throw forbidden(`${actor.user.email} is not an admin of '${slug}'`);
     }
     organisationId = org.id;
@@ -80,7 +83,9 @@ export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditF
   let user: UserRow | undefined;
   if (filter.userEmail !== undefined) {
     // the same authorisation as every other read of a user (no enumeration)
-    user = (await authorise(deps, actor, { targetEmail: filter.userEmail, permission: 'view', action: 'audit.read', pickOrganisation: async (c) => c[0]!.slug })).target;
+    user = (
+      await authorise(deps, actor, { targetEmail: filter.userEmail, permission: 'view', action: 'audit.read', pickOrganisation: async (c) => c[0]!.slug })
+    ).target;
   }
   const rows = await queryAuditEvents(deps.knex, {
     involvingUserId: user?.id,

@@ -104,11 +104,21 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
   const org = req.orgSlug !== undefined ? await organisationBySlug(deps, req.orgSlug) : undefined;
   const orgRef = org ? { id: org.id, slug: org.slug } : null;
   const mayNot = (reason: string, o: OrganisationRef | null = orgRef) =>
-    refusal(deps, actor, { action: req.action, target: target ?? { email }, organisation: o, reason }, forbidden(`${actor.user.email} may not act on ${email}`, { hint: 'only the user, an admin of their organisation, or support may' }));
+    refusal(
+      deps,
+      actor,
+      { action: req.action, target: target ?? { email }, organisation: o, reason },
+      forbidden(`${actor.user.email} may not act on ${email}`, { hint: 'only the user, an admin of their organisation, or support may' }),
+    );
 
   if (isSelf) {
     if (NOT_ON_SELF.has(req.permission)) {
-      throw await refusal(deps, actor, { action: req.action, target: actor.user, reason: 'not on yourself' }, forbidden(`${actor.user.email} may not do this to their own account`, { hint: 'ask support or an organisation admin' }));
+      throw await refusal(
+        deps,
+        actor,
+        { action: req.action, target: actor.user, reason: 'not on yourself' },
+        forbidden(`${actor.user.email} may not do this to their own account`, { hint: 'ask support or an organisation admin' }),
+      );
     }
     const organisation = org && (await membershipRole(deps.knex, org.id, actor.user.id)) !== undefined ? orgRef : null;
     return { target: actor.user, via: 'self', organisation, ticket };
@@ -133,7 +143,12 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
   let organisation: OrganisationRef;
   if (org) {
     if ((await membershipRole(deps.knex, org.id, actor.user.id)) !== 'admin') {
-      throw await refusal(deps, actor, { action: req.action, target, organisation: null, reason: `not an admin of ${org.slug}` }, forbidden(`${actor.user.email} is not an admin of '${org.slug}'`));
+      throw await refusal(
+        deps,
+        actor,
+        { action: req.action, target, organisation: null, reason: `not an admin of ${org.slug}` },
+        forbidden(`${actor.user.email} is not an admin of '${org.slug}'`),
+      );
     }
     if ((await membershipRole(deps.knex, org.id, target.id)) === undefined) throw await mayNot(`not a member of ${org.slug}`);
     organisation = orgRef!;
@@ -192,7 +207,12 @@ export async function authoriseOrganisation(
     const role = await membershipRole(deps.knex, org.id, actor.user.id);
     if (role === 'admin') return { organisation: org, via: 'org-admin' };
     if (req.supportAllowed && actor.user.role === 'support') return { organisation: org, via: 'support' };
-    throw await refusal(deps, actor, { action: req.action, target: null, organisation: null, reason: `not an admin of ${org.slug}` }, forbidden(`${actor.user.email} is not an admin of '${org.slug}'`));
+    throw await refusal(
+      deps,
+      actor,
+      { action: req.action, target: null, organisation: null, reason: `not an admin of ${org.slug}` },
+      forbidden(`${actor.user.email} is not an admin of '${org.slug}'`),
+    );
   }
   const adminOf = (await membershipsOfUser(deps.knex, actor.user.id)).filter((m) => m.role === 'admin');
   if (adminOf.length === 1) return { organisation: (await findOrganisationBySlug(deps.knex, adminOf[0]!.slug))!, via: 'org-admin' };
@@ -203,6 +223,12 @@ export async function authoriseOrganisation(
       details: { organisations: adminOf.map((m) => m.slug) },
     });
   }
-  if (actor.user.role === 'support' && req.supportAllowed) throw usageError('name the organisation', { code: 'missing_input', hint: 'pass --org SLUG (portal-mfa org list shows them)' });
-  throw await refusal(deps, actor, { action: req.action, target: null, reason: 'not an admin of any organisation' }, forbidden(`${actor.user.email} is not an admin of any organisation`));
+  if (actor.user.role === 'support' && req.supportAllowed)
+    throw usageError('name the organisation', { code: 'missing_input', hint: 'pass --org SLUG (portal-mfa org list shows them)' });
+  throw await refusal(
+    deps,
+    actor,
+    { action: req.action, target: null, reason: 'not an admin of any organisation' },
+    forbidden(`${actor.user.email} is not an admin of any organisation`),
+  );
 }

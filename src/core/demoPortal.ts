@@ -1,7 +1,15 @@
 import { countDemoData, deleteDemoData, findRealData, insertGeneratedMembers, insertMissingDemoData, type SeedPlan } from '../db/demoSeeder.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { recordAudit } from './audit.js';
-import { DEMO_ACCOUNTS, DEMO_ORGANISATIONS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD_HASH, generatedMemberEmail, isDemoEmail, refuseRealData } from './demo.js';
+import {
+  DEMO_ACCOUNTS,
+  DEMO_ORGANISATIONS,
+  GENERATED_MEMBER_LIKE,
+  GENERATED_MEMBER_PASSWORD_HASH,
+  generatedMemberEmail,
+  isDemoEmail,
+  refuseRealData,
+} from './demo.js';
 import type { MfaDeps } from './deps.js';
 import { isPortalMfaError } from './errors.js';
 
@@ -65,7 +73,14 @@ export async function seedDemo(deps: DemoDeps, opts: { reset?: boolean }): Promi
 export async function addGeneratedMembers(deps: DemoDeps, count: number, onProgress: (done: number) => void): Promise<number> {
   return insertGeneratedMembers(
     deps.knex,
-    { organisationSlug: DEMO_ORGANISATIONS[0]!.slug, count, passwordHash: GENERATED_MEMBER_PASSWORD_HASH, now: deps.clock(), emailFor: generatedMemberEmail, likePattern: GENERATED_MEMBER_LIKE },
+    {
+      organisationSlug: DEMO_ORGANISATIONS[0]!.slug,
+      count,
+      passwordHash: GENERATED_MEMBER_PASSWORD_HASH,
+      now: deps.clock(),
+      emailFor: generatedMemberEmail,
+      likePattern: GENERATED_MEMBER_LIKE,
+    },
     onProgress,
   );
 }

@@ -24,7 +24,16 @@ export interface DeviceView {
 
 function view(d: TrustedDeviceRow, now: number, thisMachineId: number | null): DeviceView {
   const state = d.revoked_at !== null ? 'revoked' : d.expires_at > now ? 'active' : 'expired';
-  return { id: d.id, label: d.label, state, createdAt: d.created_at, lastUsedAt: d.last_used_at, expiresAt: d.expires_at, revokedAt: d.revoked_at, thisMachine: d.id === thisMachineId };
+  return {
+    id: d.id,
+    label: d.label,
+    state,
+    createdAt: d.created_at,
+    lastUsedAt: d.last_used_at,
+    expiresAt: d.expires_at,
+    revokedAt: d.revoked_at,
+    thisMachine: d.id === thisMachineId,
+  };
 }
 
 export async function listTrustedDevices(
@@ -33,7 +42,13 @@ export async function listTrustedDevices(
   req: { targetEmail?: string; orgSlug?: string; all?: boolean; machineToken?: string; pickOrganisation?: OrganisationPicker },
 ): Promise<{ email: string; devices: DeviceView[] }> {
   await admit(deps, actor, 'other');
-  const { target } = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'view', action: 'device.list', orgSlug: req.orgSlug, pickOrganisation: req.pickOrganisation });
+  const { target } = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'view',
+    action: 'device.list',
+    orgSlug: req.orgSlug,
+    pickOrganisation: req.pickOrganisation,
+  });
   const rows = await listDevices(deps, target, Boolean(req.all));
   const here = await deviceIdOfToken(deps, target, req.machineToken);
   const now = deps.clock();
@@ -64,7 +79,14 @@ export async function revokeDevices(deps: MfaDeps, actor: Actor, req: RevokeRequ
   await admit(deps, actor, 'other');
   const plan: { auth: Authorisation; ids?: number[] }[] = [];
   if (req.ids === undefined) {
-    const auth = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'revoke-devices', action: 'device.revoke', orgSlug: req.orgSlug, ticket, pickOrganisation: req.pickOrganisation });
+    const auth = await authorise(deps, actor, {
+      targetEmail: req.targetEmail,
+      permission: 'revoke-devices',
+      action: 'device.revoke',
+      orgSlug: req.orgSlug,
+      ticket,
+      pickOrganisation: req.pickOrganisation,
+    });
     plan.push({ auth });
   } else {
     const rows = await findTrustedDevicesByIds(deps.knex, req.ids);
@@ -77,7 +99,14 @@ export async function revokeDevices(deps: MfaDeps, actor: Actor, req: RevokeRequ
       const ids = rows.filter((r) => r.user_id === ownerId).map((r) => r.id);
       let auth: Authorisation;
       try {
-        auth = await authorise(deps, actor, { targetEmail: owner.email, permission: 'revoke-devices', action: 'device.revoke', orgSlug: req.orgSlug, ticket, pickOrganisation: req.pickOrganisation });
+        auth = await authorise(deps, actor, {
+          targetEmail: owner.email,
+          permission: 'revoke-devices',
+          action: 'device.revoke',
+          orgSlug: req.orgSlug,
+          ticket,
+          pickOrganisation: req.pickOrganisation,
+        });
       } catch (e) {
         // the refusal is audited with the owner; the actor learns nothing about whose device it is
         if (isPortalMfaError(e) && e.kind === 'forbidden') throw notFound(`no trusted device ${ids.join(', ')}`, { code: 'device_not_found' });
@@ -122,15 +151,14 @@ export async function revokeDevices(deps: MfaDeps, actor: Actor, req: RevokeRequ
  * Rule 14: only the user themself, right after proving a code in this sign-in, gets a
  * trusted-device token; re-trusting the same machine replaces its device.
  */
-export async function trustThisDevice(
-  deps: MfaDeps,
-  actor: Actor,
-  req: { label: string; previousToken?: string },
-): Promise<IssuedDevice> {
+export async function trustThisDevice(deps: MfaDeps, actor: Actor, req: { label: string; previousToken?: string }): Promise<IssuedDevice> {
   await admit(deps, actor, 'other');
   const label = validateLabel(req.label, req.label);
   if ((actor.factor !== 'code' && actor.factor !== 'recovery-code') || !claimDeviceTrust(deps, actor)) {
-    throw wrongState('a device is trusted only right after a code from the app, once per sign-in', { code: 'second_factor_required', hint: 'log in with a code: portal-mfa login --trust-device' });
+    throw wrongState('a device is trusted only right after a code from the app, once per sign-in', {
+      code: 'second_factor_required',
+      hint: 'log in with a code: portal-mfa login --trust-device',
+    });
   }
   const { deviceTrustAllowed } = await enforcementFor(deps, actor.user.id);
   if (!deviceTrustAllowed) await refuseTrustOff(deps, actor);
@@ -140,15 +168,33 @@ export async function trustThisDevice(
 /** The refusal for trusting a device where an organisation turned device trust off, audited. */
 export async function refuseTrustOff(deps: MfaDeps, actor: Actor): Promise<never> {
   await withWriteTransaction(deps.knex, (trx) =>
-    recordAudit(trx, deps, { action: 'device.trust', outcome: 'refused', actor: party(actor.user), target: party(actor.user), reason: 'device trust is turned off by an organisation' }),
+    recordAudit(trx, deps, {
+      action: 'device.trust',
+      outcome: 'refused',
+      actor: party(actor.user),
+      target: party(actor.user),
+      reason: 'device trust is turned off by an organisation',
+    }),
   );
-  throw forbidden(`device trust is turned off by an organisation of ${actor.user.email}`, { code: 'device_trust_off', hint: 'a code is needed at every login' });
+  throw forbidden(`device trust is turned off by an organisation of ${actor.user.email}`, {
+    code: 'device_trust_off',
+    hint: 'a code is needed at every login',
+  });
 }
 
 /** The refusal for trusting a device on someone else's behalf (rule 14), audited. */
 export async function refuseTrustForOther(deps: MfaDeps, actor: Actor, targetEmail: string): Promise<never> {
   await withWriteTransaction(deps.knex, (trx) =>
-    recordAudit(trx, deps, { action: 'device.trust', outcome: 'refused', actor: party(actor.user), target: { id: null, email: targetEmail }, reason: 'device tokens are only issued to the user themself' }),
+    recordAudit(trx, deps, {
+      action: 'device.trust',
+      outcome: 'refused',
+      actor: party(actor.user),
+      target: { id: null, email: targetEmail },
+      reason: 'device tokens are only issued to the user themself',
+    }),
   );
-  throw forbidden('a trusted-device token is only ever issued to the user themself', { code: 'trust_not_self', hint: 'the user runs portal-mfa login --trust-device on their own machine' });
+  throw forbidden('a trusted-device token is only ever issued to the user themself', {
+    code: 'trust_not_self',
+    hint: 'the user runs portal-mfa login --trust-device on their own machine',
+  });
 }

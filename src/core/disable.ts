@@ -43,7 +43,8 @@ export const validateReason = (raw: string | undefined | null) => cleanText(raw,
 /** The audit action and the user's notice for a removal, by who did it (SPEC §7). */
 export function removalKind(auth: Pick<Authorisation, 'via' | 'organisation' | 'ticket'>, actor: UserRow): { action: string; notice: NotificationEvent } {
   if (auth.via === 'support') return { action: 'mfa.reset', notice: { kind: 'mfa-reset-support', by: actor.email, ticket: auth.ticket ?? '' } };
-  if (auth.via === 'org-admin') return { action: 'org.disable-mfa', notice: { kind: 'mfa-disabled-admin', by: actor.email, organisation: auth.organisation?.slug ?? '' } };
+  if (auth.via === 'org-admin')
+    return { action: 'org.disable-mfa', notice: { kind: 'mfa-disabled-admin', by: actor.email, organisation: auth.organisation?.slug ?? '' } };
   return { action: 'mfa.disable', notice: { kind: 'mfa-disabled-self' } };
 }
 
@@ -52,12 +53,7 @@ export function removalKind(auth: Pick<Authorisation, 'via' | 'organisation' | '
  * the user's CLI sessions — one transaction with its audit row and notice. A user without MFA is a
  * wrong-state error and changes nothing (so of ten concurrent disables, one succeeds).
  */
-async function removeMfa(
-  deps: MfaDeps,
-  actor: UserRow,
-  auth: Authorisation,
-  opts: { reason: string | null },
-): Promise<Removal> {
+async function removeMfa(deps: MfaDeps, actor: UserRow, auth: Authorisation, opts: { reason: string | null }): Promise<Removal> {
   const target = auth.target;
   const { action, notice } = removalKind(auth, actor);
   return withWriteTransaction(deps.knex, async (trx) => {

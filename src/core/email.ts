@@ -12,7 +12,10 @@
  */
 const INVISIBLE = '\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
 /** An email as the portal stores it: one @, a dot in the domain, no spaces, control or invisible characters. */
-const EMAIL_RE = new RegExp(`^[^\\s@\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE}]+@[^\\s@\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE}]+\\.[^\\s@\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE}]+$`, 'u');
+const EMAIL_RE = new RegExp(
+  `^[^\\s@\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE}]+@[^\\s@\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE}]+\\.[^\\s@\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE}]+$`,
+  'u',
+);
 
 /**
  * The comparison form of an email as text: NFC, lower-cased, NFC again (lower-casing can leave a

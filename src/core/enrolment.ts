@@ -42,7 +42,8 @@ export async function startEnrolment(deps: MfaDeps, actor: Actor, proof: { passw
   await admit(deps, actor, 'enrol');
   await reauthenticate(deps, actor, proof.password, 'mfa.enroll');
   const { active } = await credentialsOfUser(deps.knex, actor.user.id);
-  if (active) throw wrongState(`MFA is already active for ${actor.user.email}`, { code: 'mfa_already_active', hint: 'to move to a new phone use: portal-mfa replace' });
+  if (active)
+    throw wrongState(`MFA is already active for ${actor.user.email}`, { code: 'mfa_already_active', hint: 'to move to a new phone use: portal-mfa replace' });
   return startPending(deps, actor, false);
 }
 
@@ -54,7 +55,11 @@ export async function startReplacement(deps: MfaDeps, actor: Actor, proof: { pas
   await admit(deps, actor, 'replace');
   await reauthenticate(deps, actor, proof.password, 'mfa.replace');
   const { active } = await credentialsOfUser(deps.knex, actor.user.id);
-  if (!active) throw wrongState(`MFA is not enabled for ${actor.user.email}, so there is no device to replace`, { code: 'mfa_not_enabled', hint: 'enrol with: portal-mfa enroll' });
+  if (!active)
+    throw wrongState(`MFA is not enabled for ${actor.user.email}, so there is no device to replace`, {
+      code: 'mfa_not_enabled',
+      hint: 'enrol with: portal-mfa enroll',
+    });
   // a locked or hard-locked credential is not replaced around its lock (unlock first)
   await assertNotLocked(deps, actor.user, active, { action: 'mfa.replace', actor: party(actor.user), target: party(actor.user) });
   const proven = actor.factor === 'code' || actor.restriction === 'access-code';
@@ -88,7 +93,10 @@ export async function confirmEnrolment(deps: MfaDeps, actor: Actor, proof: { cod
   await reauthenticate(deps, actor, proof.password, active ? 'mfa.replace' : 'mfa.enroll');
   const code = parseCode(proof.code);
   if (!pending) {
-    throw wrongState(`no enrolment is pending for ${user.email}`, { code: 'nothing_pending', hint: active ? 'MFA is already active' : 'start one with: portal-mfa enroll' });
+    throw wrongState(`no enrolment is pending for ${user.email}`, {
+      code: 'nothing_pending',
+      hint: active ? 'MFA is already active' : 'start one with: portal-mfa enroll',
+    });
   }
   const replacing = active !== undefined;
   const action = replacing ? 'mfa.replace.confirm' : 'mfa.enroll.confirm';
@@ -121,6 +129,13 @@ export async function confirmEnrolment(deps: MfaDeps, actor: Actor, proof: { cod
       detail: { driftSteps: match.driftSteps, ...(replacing ? { trustedDevicesRevoked: revoked, sessionsEnded } : { recoveryCodes: fresh!.codes.length }) },
     });
     await queueNotification(trx, deps, user, { kind: replacing ? 'device-replaced' : 'mfa-enabled' });
-    return { email: user.email, driftSteps: match.driftSteps, replaced: replacing, trustedDevicesRevoked: revoked, sessionsEnded, recoveryCodes: fresh?.codes ?? [] };
+    return {
+      email: user.email,
+      driftSteps: match.driftSteps,
+      replaced: replacing,
+      trustedDevicesRevoked: revoked,
+      sessionsEnded,
+      recoveryCodes: fresh?.codes ?? [],
+    };
   });
 }

@@ -54,7 +54,11 @@ export async function assertNotLocked(deps: MfaDeps, target: UserRow, credential
   const state = lockState(credential, deps.clock());
   if (state === null) return;
   await withWriteTransaction(deps.knex, (trx) =>
-    recordAudit(trx, deps, { ...event, outcome: 'locked', detail: { ...event.detail, lockedUntil: state.until === null ? null : new Date(state.until).toISOString(), hardLocked: state.hard } }),
+    recordAudit(trx, deps, {
+      ...event,
+      outcome: 'locked',
+      detail: { ...event.detail, lockedUntil: state.until === null ? null : new Date(state.until).toISOString(), hardLocked: state.hard },
+    }),
   );
   throw lockedError(target, state);
 }

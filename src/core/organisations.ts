@@ -63,7 +63,11 @@ function rowStream<T>(pages: AsyncIterable<T[]>): RowStream<T> {
 }
 
 /** `org users`: every member with MFA state, streamed (authorised before the first row). */
-export async function listMembers(deps: MfaDeps, actor: Actor, req: { orgSlug?: string; filter: MemberFilter }): Promise<{ organisation: string; members: RowStream<MemberView> }> {
+export async function listMembers(
+  deps: MfaDeps,
+  actor: Actor,
+  req: { orgSlug?: string; filter: MemberFilter },
+): Promise<{ organisation: string; members: RowStream<MemberView> }> {
   await admit(deps, actor, 'other');
   const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.users', supportAllowed: true });
   async function* pages(): AsyncGenerator<MemberView[]> {
@@ -84,7 +88,9 @@ export async function listUsers(
 ): Promise<RowStream<UserReportRow>> {
   await admit(deps, actor, 'other');
   if (actor.user.role !== 'support') {
-    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: 'users.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }));
+    await withWriteTransaction(deps.knex, (trx) =>
+      recordAudit(trx, deps, { action: 'users.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }),
+    );
     throw forbidden('users list is for support representatives', { hint: 'organisation admins: portal-mfa org users' });
   }
   let organisationId: number | undefined;
@@ -146,7 +152,13 @@ export interface PolicyResult {
 export async function setPolicy(
   deps: MfaDeps,
   actor: Actor,
-  req: { orgSlug?: string; change: PolicyChange; password?: string; dryRun?: boolean; confirm?: (impact: { lacking: { total: number; admins: number }; requiring: boolean }) => Promise<boolean> },
+  req: {
+    orgSlug?: string;
+    change: PolicyChange;
+    password?: string;
+    dryRun?: boolean;
+    confirm?: (impact: { lacking: { total: number; admins: number }; requiring: boolean }) => Promise<boolean>;
+  },
 ): Promise<PolicyResult> {
   const change = req.change;
   if (change.require === undefined && change.graceDays === undefined && change.deviceTrust === undefined) {
@@ -171,7 +183,12 @@ export async function setPolicy(
   // the grace period runs from when the requirement was switched on (or its length last changed)
   const since = !after.mfaRequired ? null : requiring ? now : (org.mfa_required_since ?? now);
   const counts = await withWriteTransaction(deps.knex, async (trx) => {
-    await updateOrganisationPolicy(trx, org.id, { mfa_required: after.mfaRequired, grace_days: after.graceDays, mfa_required_since: since, device_trust_allowed: after.deviceTrust });
+    await updateOrganisationPolicy(trx, org.id, {
+      mfa_required: after.mfaRequired,
+      grace_days: after.graceDays,
+      mfa_required_since: since,
+      device_trust_allowed: after.deviceTrust,
+    });
     let notices = 0;
     if (requiring) {
       const policy = { mfa_required: true, grace_days: after.graceDays, mfa_required_since: since };
@@ -200,15 +217,26 @@ export async function setPolicy(
 }
 
 /** `org remind`: one reminder with the member's deadline to every member lacking MFA. */
-export async function remindMembers(deps: MfaDeps, actor: Actor, req: { orgSlug?: string; dryRun?: boolean }): Promise<{ kind: 'queued' | 'dry-run'; organisation: string; members: { email: string; deadline: number | null }[] }> {
+export async function remindMembers(
+  deps: MfaDeps,
+  actor: Actor,
+  req: { orgSlug?: string; dryRun?: boolean },
+): Promise<{ kind: 'queued' | 'dry-run'; organisation: string; members: { email: string; deadline: number | null }[] }> {
   await admit(deps, actor, 'other');
   const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.remind', supportAllowed: false });
   const lacking = await membersWithoutMfa(deps.knex, org.id);
   const members = lacking.map((m) => ({ email: m.email, deadline: enrolmentDeadline(org, m.joinedAt) }));
   if (req.dryRun) return { kind: 'dry-run', organisation: org.slug, members };
   await withWriteTransaction(deps.knex, async (trx) => {
-    for (const m of lacking) await queueNotification(trx, deps, m, { kind: 'org-reminder', organisation: org.slug, deadline: enrolmentDeadline(org, m.joinedAt) });
-    await recordAudit(trx, deps, { action: 'org.remind', outcome: 'success', actor: party(actor.user), organisation: { id: org.id, slug: org.slug }, detail: { reminded: lacking.length } });
+    for (const m of lacking)
+      await queueNotification(trx, deps, m, { kind: 'org-reminder', organisation: org.slug, deadline: enrolmentDeadline(org, m.joinedAt) });
+    await recordAudit(trx, deps, {
+      action: 'org.remind',
+      outcome: 'success',
+      actor: party(actor.user),
+      organisation: { id: org.id, slug: org.slug },
+      detail: { reminded: lacking.length },
+    });
   });
   return { kind: 'queued', organisation: org.slug, members };
 }
@@ -231,7 +259,13 @@ export async function parseUserList(text: string): Promise<string[]> {
     const { parse } = await import('csv-parse/sync');
     let records: Record<string, string>[];
     try {
-      records = parse(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: true });
+      records = parse(text, {
+        columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
+        skip_empty_lines: true,
+        trim: true,
+        bom: true,
+        relax_column_count: true,
+      });
     } catch (e) {
       throw usageError(`the user list is not valid CSV: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -273,7 +307,15 @@ export interface BulkRun {
 export async function disableMembers(
   deps: MfaDeps,
   actor: Actor,
-  req: { orgSlug?: string; emails: string[]; ticket?: string; reason?: string; password?: string; dryRun?: boolean; confirm?: (count: number, org: string) => Promise<boolean> },
+  req: {
+    orgSlug?: string;
+    emails: string[];
+    ticket?: string;
+    reason?: string;
+    password?: string;
+    dryRun?: boolean;
+    confirm?: (count: number, org: string) => Promise<boolean>;
+  },
 ): Promise<BulkRun | { kind: 'cancelled' }> {
   const ticket = validateTicket(req.ticket);
   const reason = validateReason(req.reason);
@@ -283,7 +325,9 @@ export async function disableMembers(
   const { organisation: org, via } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.disable-mfa', supportAllowed: true });
   const orgRef = { id: org.id, slug: org.slug };
   if (via === 'support' && ticket === null) {
-    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: 'org.disable-mfa', outcome: 'refused', actor: party(actor.user), organisation: orgRef, reason: 'no ticket reference' }));
+    await withWriteTransaction(deps.knex, (trx) =>
+      recordAudit(trx, deps, { action: 'org.disable-mfa', outcome: 'refused', actor: party(actor.user), organisation: orgRef, reason: 'no ticket reference' }),
+    );
     throw usageError('a support change to another user needs a ticket reference', { code: 'ticket_required', hint: 'pass --ticket SUP-1234' });
   }
   if (!req.dryRun) {
@@ -380,7 +424,9 @@ export async function disableMembers(
     });
     const byEmail = new Map(candidates.map((u) => [u.email, u.id]));
     return results.map((r) =>
-      r.outcome === 'disabled' && !removed.has(byEmail.get(r.email)!) ? { email: r.email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' } : r,
+      r.outcome === 'disabled' && !removed.has(byEmail.get(r.email)!)
+        ? { email: r.email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' }
+        : r,
     );
   }
   async function* results(): AsyncGenerator<BulkResult> {

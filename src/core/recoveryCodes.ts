@@ -108,5 +108,7 @@ export async function useRecoveryCode(deps: MfaDeps, user: UserRow, raw: string,
   }
   const outcome = await registerFailure(deps, active.id, user, event);
   if (outcome.alreadyLocked) throw lockedError(user, outcome.alreadyLocked);
-  throw rejected(outcome.lockedNow ? `wrong or used recovery code; ${user.email} is now locked` : 'wrong or already used recovery code', { code: 'wrong_recovery_code' });
+  throw rejected(outcome.lockedNow ? `wrong or used recovery code; ${user.email} is now locked` : 'wrong or already used recovery code', {
+    code: 'wrong_recovery_code',
+  });
 }

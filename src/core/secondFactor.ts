@@ -6,10 +6,7 @@ import { useRecoveryCode } from './recoveryCodes.js';
 import { parseCode, verifyActiveCode } from './verification.js';
 
 /** What can stand in as the second factor (SPEC §1 rule 5, §3 access codes). */
-export type SecondFactorProof =
-  | { kind: 'code'; code: string }
-  | { kind: 'recovery-code'; code: string }
-  | { kind: 'access-code'; code: string };
+export type SecondFactorProof = { kind: 'code'; code: string } | { kind: 'recovery-code'; code: string } | { kind: 'access-code'; code: string };
 
 export interface ProvenFactor {
   kind: SecondFactorProof['kind'];

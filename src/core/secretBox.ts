@@ -73,11 +73,7 @@ function assertKey(key: SecretKey): void {
 }
 
 /** Encrypt with a fresh random 12-byte nonce per call. */
-export function sealSecret(
-  plain: string,
-  key: SecretKey,
-  random: (n: number) => Buffer = randomBytes,
-): { ciphertext: string; keyId: string } {
+export function sealSecret(plain: string, key: SecretKey, random: (n: number) => Buffer = randomBytes): { ciphertext: string; keyId: string } {
   assertKey(key);
   const nonce = random(NONCE_BYTES);
   if (!Buffer.isBuffer(nonce) || nonce.length !== NONCE_BYTES) {
@@ -124,9 +120,6 @@ export function openSecret(ciphertext: string, keyId: string, keyring: SecretKey
     const plain = Buffer.concat([decipher.update(encrypted), decipher.final()]);
     return plain.toString('utf8');
   } catch {
-    throw new WrongKeyError(
-      keyId,
-      `cannot decrypt the TOTP secret with key ${keyId} (wrong key or ciphertext was modified)`,
-    );
+    throw new WrongKeyError(keyId, `cannot decrypt the TOTP secret with key ${keyId} (wrong key or ciphertext was modified)`);
   }
 }

@@ -38,7 +38,13 @@ export async function getStatus(
   await admit(deps, actor, self ? 'status-self' : 'other');
   // read-only: an ambiguous organisation does not matter, so the first is recorded
   const pick = req.pickOrganisation ?? (async (choices: { slug: string }[]) => choices[0]!.slug);
-  const { target: user } = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'view', action: 'mfa.status', orgSlug: req.orgSlug, pickOrganisation: pick });
+  const { target: user } = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'view',
+    action: 'mfa.status',
+    orgSlug: req.orgSlug,
+    pickOrganisation: pick,
+  });
   const { active, pending } = await credentialsOfUser(deps.knex, user.id);
   const now = deps.clock();
   const governing = active ?? pending;

@@ -37,7 +37,14 @@ export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedReque
   const ticket = validateTicket(req.ticket);
   const reason = validateReason(req.reason);
   await admit(deps, actor, 'other');
-  const auth = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'unlock', action: 'mfa.unlock', orgSlug: req.orgSlug, ticket, pickOrganisation: req.pickOrganisation });
+  const auth = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'unlock',
+    action: 'mfa.unlock',
+    orgSlug: req.orgSlug,
+    ticket,
+    pickOrganisation: req.pickOrganisation,
+  });
   const target = auth.target;
   const now = deps.clock();
   const { active, pending } = await credentialsOfUser(deps.knex, target.id);
@@ -76,7 +83,9 @@ export interface AccessCodeRequest extends TargetedRequest {
   uses?: number;
 }
 
-export type AccessCodeResult = ({ kind: 'issued' } & IssuedAccessCode & { email: string }) | { kind: 'dry-run'; email: string; expiresAt: number; uses: number };
+export type AccessCodeResult =
+  | ({ kind: 'issued' } & IssuedAccessCode & { email: string })
+  | { kind: 'dry-run'; email: string; expiresAt: number; uses: number };
 
 /** `access-code issue`: support (ticket) or an organisation admin for a non-protected member. */
 export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: AccessCodeRequest): Promise<AccessCodeResult> {
@@ -84,10 +93,18 @@ export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: Acces
   const reason = validateReason(req.reason);
   const minutes = req.minutes ?? ACCESS_CODE_LIMITS.defaultMinutes;
   const uses = req.uses ?? ACCESS_CODE_LIMITS.defaultUses;
-  if (!Number.isInteger(minutes) || minutes < 1 || minutes > ACCESS_CODE_LIMITS.maxMinutes) throw usageError(`--minutes takes 1 to ${ACCESS_CODE_LIMITS.maxMinutes} (7 days)`);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > ACCESS_CODE_LIMITS.maxMinutes)
+    throw usageError(`--minutes takes 1 to ${ACCESS_CODE_LIMITS.maxMinutes} (7 days)`);
   if (!Number.isInteger(uses) || uses < 1 || uses > ACCESS_CODE_LIMITS.maxUses) throw usageError(`--uses takes 1 to ${ACCESS_CODE_LIMITS.maxUses}`);
   await admit(deps, actor, 'other');
-  const auth = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'access-code', action: 'access-code.issue', orgSlug: req.orgSlug, ticket, pickOrganisation: req.pickOrganisation });
+  const auth = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'access-code',
+    action: 'access-code.issue',
+    orgSlug: req.orgSlug,
+    ticket,
+    pickOrganisation: req.pickOrganisation,
+  });
   if (req.dryRun) return { kind: 'dry-run', email: auth.target.email, expiresAt: deps.clock() + minutes * 60_000, uses };
   await reauthenticate(deps, actor, req.password, 'access-code.issue');
   const issued = await issueAccessCode(deps, actor.user, auth.target, { minutes, uses, ticket, reason, organisation: auth.organisation });
@@ -98,7 +115,14 @@ export async function revokeAccessCodeFor(deps: MfaDeps, actor: Actor, req: Targ
   const ticket = validateTicket(req.ticket);
   const reason = validateReason(req.reason);
   await admit(deps, actor, 'other');
-  const auth = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'access-code', action: 'access-code.revoke', orgSlug: req.orgSlug, ticket, pickOrganisation: req.pickOrganisation });
+  const auth = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'access-code',
+    action: 'access-code.revoke',
+    orgSlug: req.orgSlug,
+    ticket,
+    pickOrganisation: req.pickOrganisation,
+  });
   if (req.dryRun) return { kind: 'dry-run', email: auth.target.email };
   await reauthenticate(deps, actor, req.password, 'access-code.revoke');
   await revokeAccessCode(deps, actor.user, auth.target, { ticket, reason, organisation: auth.organisation });

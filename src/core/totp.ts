@@ -60,9 +60,7 @@ const ALGORITHM_MAP: Record<TotpAlgorithm, HashAlgorithm> = {
 };
 
 function toOtplibAlgorithm(algorithm: TotpAlgorithm): HashAlgorithm {
-  const mapped = Object.hasOwn(ALGORITHM_MAP, algorithm)
-    ? ALGORITHM_MAP[algorithm]
-    : undefined;
+  const mapped = Object.hasOwn(ALGORITHM_MAP, algorithm) ? ALGORITHM_MAP[algorithm] : undefined;
   if (mapped === undefined) {
     throw new RangeError(`unsupported TOTP algorithm: ${String(algorithm)}`);
   }
@@ -136,12 +134,7 @@ export function timeStep(nowMs: number, periodSeconds: number = DEFAULT_TOTP.per
 }
 
 /** RFC 4226 HOTP value, zero-padded to `digits`. */
-export function hotp(
-  key: Buffer,
-  counter: number,
-  digits: number = DEFAULT_TOTP.digits,
-  algorithm: TotpAlgorithm = DEFAULT_TOTP.algorithm,
-): string {
+export function hotp(key: Buffer, counter: number, digits: number = DEFAULT_TOTP.digits, algorithm: TotpAlgorithm = DEFAULT_TOTP.algorithm): string {
   assertDigits(digits);
   if (!Number.isSafeInteger(counter) || counter < 0) {
     throw new RangeError('counter must be a non-negative safe integer');
@@ -230,12 +223,7 @@ export function normaliseCode(input: string, digits: number = DEFAULT_TOTP.digit
  * Label parts and issuer are encoded with encodeURIComponent (a ':' inside a part becomes %3A).
  * algorithm/digits/period parameters are only emitted when they differ from SHA1/6/30.
  */
-export function otpauthUri(opts: {
-  issuer: string;
-  account: string;
-  secretBase32: string;
-  params?: TotpParams;
-}): string {
+export function otpauthUri(opts: { issuer: string; account: string; secretBase32: string; params?: TotpParams }): string {
   const params = opts.params ?? DEFAULT_TOTP;
   toOtplibAlgorithm(params.algorithm);
   assertDigits(params.digits);

@@ -53,7 +53,13 @@ export async function issueTrustedDevice(
   const replaced = previous && previous.user_id === user.id && previous.revoked_at === null ? previous.id : null;
   const id = await withWriteTransaction(deps.knex, async (trx) => {
     if (replaced !== null) await revokeTrustedDevices(trx, user.id, now, [replaced]);
-    const deviceId = await insertTrustedDevice(trx, { user_id: user.id, token_hash: hashToken(token), label: opts.label, created_at: now, expires_at: expiresAt });
+    const deviceId = await insertTrustedDevice(trx, {
+      user_id: user.id,
+      token_hash: hashToken(token),
+      label: opts.label,
+      created_at: now,
+      expires_at: expiresAt,
+    });
     await recordAudit(trx, deps, {
       action: 'device.trust',
       outcome: 'success',
@@ -103,4 +109,3 @@ export async function deviceIdOfToken(deps: MfaDeps, user: UserRow, token: strin
   const d = await findTrustedDeviceByHash(deps.knex, hashToken(token));
   return d && d.user_id === user.id ? d.id : null;
 }
-

@@ -72,7 +72,10 @@ async function verifyCredentialCode(deps: MfaDeps, target: UserRow, credential: 
     const until = outcome.lockedNow.hard ? 'hard-locked until an unlock' : `locked until ${humanTimeUntil(outcome.lockedNow.until!)}`;
     throw rejected(`wrong code; ${target.email} is now ${until}`, { code: 'wrong_code', hint: 'too many failed codes; ask support to unlock' });
   }
-  throw rejected('wrong code', { code: 'wrong_code', hint: "check that the phone's clock is set automatically; `portal-mfa verify --diagnose` measures its offset" });
+  throw rejected('wrong code', {
+    code: 'wrong_code',
+    hint: "check that the phone's clock is set automatically; `portal-mfa verify --diagnose` measures its offset",
+  });
 }
 
 /** verifyCredentialCode against the user's active credential. */
@@ -107,7 +110,10 @@ export async function diagnoseCode(deps: MfaDeps, target: UserRow, code: string,
     return ok;
   });
   if (!allowed) {
-    throw locked(`too many clock diagnoses for ${target.email} in the last hour (limit ${deps.settings.diagnosePerHour})`, { code: 'rate_limited', hint: 'try again later' });
+    throw locked(`too many clock diagnoses for ${target.email} in the last hour (limit ${deps.settings.diagnosePerHour})`, {
+      code: 'rate_limited',
+      hint: 'try again later',
+    });
   }
   const steps = Math.round((deps.settings.diagnoseMinutes * 60) / DEFAULT_TOTP.periodSeconds);
   const match = matchCode(decryptSecret(deps, credential), code, now, steps);

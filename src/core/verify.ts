@@ -36,7 +36,13 @@ export async function verifyCode(deps: MfaDeps, actor: Actor, req: VerifyRequest
   if (req.trustDevice && !self) await refuseTrustForOther(deps, actor, parseTargetEmail(req.targetEmail!));
   const label = req.trustDevice ? validateLabel(req.trustDevice.label, req.trustDevice.label) : undefined;
   if (req.trustDevice && !(await enforcementFor(deps, actor.user.id)).deviceTrustAllowed) await refuseTrustOff(deps, actor);
-  const auth = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'verify', action: 'mfa.verify', orgSlug: req.orgSlug, pickOrganisation: req.pickOrganisation });
+  const auth = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'verify',
+    action: 'mfa.verify',
+    orgSlug: req.orgSlug,
+    pickOrganisation: req.pickOrganisation,
+  });
   const attempt = { actor: party(actor.user), action: 'mfa.verify', organisation: auth.organisation };
   let driftSteps: number | null = null;
   let recoveryCodesLeft: number | null = null;
@@ -58,7 +64,17 @@ export async function diagnoseClock(
 ): Promise<DiagnoseResult & { email: string }> {
   const self = isSelf(actor, req.targetEmail);
   await admit(deps, actor, self ? 'verify-self' : 'other');
-  const auth = await authorise(deps, actor, { targetEmail: req.targetEmail, permission: 'verify', action: 'mfa.diagnose', orgSlug: req.orgSlug, pickOrganisation: req.pickOrganisation });
-  const result = await diagnoseCode(deps, auth.target, parseCode(req.code), { actor: party(actor.user), action: 'mfa.diagnose', organisation: auth.organisation });
+  const auth = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'verify',
+    action: 'mfa.diagnose',
+    orgSlug: req.orgSlug,
+    pickOrganisation: req.pickOrganisation,
+  });
+  const result = await diagnoseCode(deps, auth.target, parseCode(req.code), {
+    actor: party(actor.user),
+    action: 'mfa.diagnose',
+    organisation: auth.organisation,
+  });
   return { email: auth.target.email, ...result };
 }

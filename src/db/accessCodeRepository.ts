@@ -28,7 +28,16 @@ export async function liveAccessCode(knex: Knex, userId: number, now: number): P
 /** One live code per user: the new one replaces whatever was there, in the caller's transaction. */
 export async function replaceAccessCode(
   trx: Knex.Transaction,
-  row: { user_id: number; code_hash: string; created_at: number; expires_at: number; uses_left: number; issued_by_user_id: number; issued_by_email: string; ticket: string | null },
+  row: {
+    user_id: number;
+    code_hash: string;
+    created_at: number;
+    expires_at: number;
+    uses_left: number;
+    issued_by_user_id: number;
+    issued_by_email: string;
+    ticket: string | null;
+  },
 ): Promise<void> {
   await trx('access_codes').where('user_id', row.user_id).delete();
   await trx('access_codes').insert({ ...row, failed_attempts: 0, revoked_at: null });
@@ -37,7 +46,12 @@ export async function replaceAccessCode(
 
 /** Use one unit of the code, only while it is still live: of N parallel uses of the last unit, one wins. */
 export async function consumeAccessCode(trx: Knex.Transaction, id: number, now: number): Promise<boolean> {
-  const changed = await trx('access_codes').where('id', id).whereNull('revoked_at').andWhere('expires_at', '>', now).andWhere('uses_left', '>', 0).decrement('uses_left', 1);
+  const changed = await trx('access_codes')
+    .where('id', id)
+    .whereNull('revoked_at')
+    .andWhere('expires_at', '>', now)
+    .andWhere('uses_left', '>', 0)
+    .decrement('uses_left', 1);
   return Number(changed) === 1;
 }
 
@@ -50,5 +64,12 @@ export async function countAccessCodeFailure(trx: Knex.Transaction, id: number):
 export async function revokeAccessCodes(trx: Knex.Transaction, userId: number, now: number): Promise<number> {
   // sessions opened with the code end with it
   await endRestrictedSessions(trx, userId, now);
-  return Number(await trx('access_codes').where('user_id', userId).whereNull('revoked_at').andWhere('expires_at', '>', now).andWhere('uses_left', '>', 0).update({ revoked_at: now }));
+  return Number(
+    await trx('access_codes')
+      .where('user_id', userId)
+      .whereNull('revoked_at')
+      .andWhere('expires_at', '>', now)
+      .andWhere('uses_left', '>', 0)
+      .update({ revoked_at: now }),
+  );
 }

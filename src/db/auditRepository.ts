@@ -63,5 +63,10 @@ export async function queryAuditEvents(knex: Knex, q: AuditQuery): Promise<Audit
   }
   if (q.since !== undefined) query.where('occurred_at', '>=', q.since);
   if (q.afterId !== undefined) query.where('id', '>', q.afterId);
-  return query.orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit);
+  return query
+    .orderBy([
+      { column: 'occurred_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(q.limit);
 }

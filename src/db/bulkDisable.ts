@@ -32,11 +32,15 @@ export async function findBulkTargets(knex: Knex, organisationId: number, emails
   }
   const ids = [...users.values()].map((u) => u.id);
   if (ids.length === 0) return { users, members, admins, withMfa };
-  for (const r of await knex('organisation_members').whereIn('user_id', ids).andWhere((w) => w.where('organisation_id', organisationId).orWhere('role', 'admin')).select('user_id', 'organisation_id', 'role')) {
+  for (const r of await knex('organisation_members')
+    .whereIn('user_id', ids)
+    .andWhere((w) => w.where('organisation_id', organisationId).orWhere('role', 'admin'))
+    .select('user_id', 'organisation_id', 'role')) {
     if (Number(r.organisation_id) === organisationId) members.add(Number(r.user_id));
     if (r.role === 'admin') admins.add(Number(r.user_id));
   }
-  for (const r of await knex('mfa_credentials').whereIn('user_id', ids).whereIn('status', ['active', 'pending']).distinct('user_id')) withMfa.add(Number(r.user_id));
+  for (const r of await knex('mfa_credentials').whereIn('user_id', ids).whereIn('status', ['active', 'pending']).distinct('user_id'))
+    withMfa.add(Number(r.user_id));
   return { users, members, admins, withMfa };
 }
 
@@ -77,7 +81,12 @@ export async function removeMfaOfUsers(trx: Knex.Transaction, userIds: number[],
   const sessions = await countByUser(trx, trx('cli_sessions').whereIn('user_id', ids).whereNull('ended_at'), lock);
   if (sessions.size > 0) await trx('cli_sessions').whereIn('user_id', ids).whereNull('ended_at').update({ ended_at: now });
   for (const id of ids) {
-    removed.set(id, { credentials: credentials.get(id) ?? 0, recoveryCodes: codes.get(id) ?? 0, trustedDevices: devices.get(id) ?? 0, sessions: sessions.get(id) ?? 0 });
+    removed.set(id, {
+      credentials: credentials.get(id) ?? 0,
+      recoveryCodes: codes.get(id) ?? 0,
+      trustedDevices: devices.get(id) ?? 0,
+      sessions: sessions.get(id) ?? 0,
+    });
   }
   return removed;
 }

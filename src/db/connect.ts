@@ -167,4 +167,3 @@ export async function openDatabase(target: DatabaseTarget, opts: { create?: bool
   }
   return db;
 }
-

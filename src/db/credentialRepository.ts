@@ -114,13 +114,7 @@ export async function clearLocksOfUser(trx: Knex.Transaction, userId: number): P
  * Make the pending credential the active one (replacing any old active one) — only if it is
  * still pending and the step is fresh.
  */
-export async function activatePendingCredential(
-  trx: Knex.Transaction,
-  pendingId: number,
-  userId: number,
-  step: number,
-  now: number,
-): Promise<boolean> {
+export async function activatePendingCredential(trx: Knex.Transaction, pendingId: number, userId: number, step: number, now: number): Promise<boolean> {
   const still = await trx('mfa_credentials').where({ id: pendingId, status: 'pending' }).first('id');
   if (!still) return false;
   await trx('mfa_credentials').where({ user_id: userId, status: 'active' }).delete();
@@ -128,7 +122,15 @@ export async function activatePendingCredential(
     .where({ id: pendingId, status: 'pending' })
     .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
     .whereNull('hard_locked_at')
-    .update({ status: 'active', confirmed_at: now, last_used_at: now, last_accepted_step: step, consecutive_failures: 0, locked_until: null, hard_locked_at: null });
+    .update({
+      status: 'active',
+      confirmed_at: now,
+      last_used_at: now,
+      last_accepted_step: step,
+      consecutive_failures: 0,
+      locked_until: null,
+      hard_locked_at: null,
+    });
   return Number(changed) === 1;
 }
 

@@ -25,10 +25,9 @@ export function describeDatabaseError(e: unknown, target?: DatabaseTarget): Port
   const trouble = classifyDbError(e);
   if (trouble === 'conflict') {
     const attempts = (e as { [ATTEMPTS]?: number })[ATTEMPTS];
-    return configError(
-      `the database kept refusing the change because of conflicting concurrent changes${attempts ? ` (tried ${attempts} times)` : ''}`,
-      { hint: 'nothing was changed by the refused step; run the command again' },
-    );
+    return configError(`the database kept refusing the change because of conflicting concurrent changes${attempts ? ` (tried ${attempts} times)` : ''}`, {
+      hint: 'nothing was changed by the refused step; run the command again',
+    });
   }
   if (trouble === 'unavailable') {
     return configError(`the database server at ${mysqlAt} is not ready: it is not part of the cluster's primary component`, {
@@ -104,7 +103,8 @@ export function describeDatabaseError(e: unknown, target?: DatabaseTarget): Port
 }
 
 /** knex puts the statement in front of the driver's message: "insert into `t` (…) values (…) - Deadlock found…" */
-const SQL_PREFIX = /^\s*(select|insert|update|delete|replace|create|alter|drop|truncate|with|begin|commit|rollback|savepoint|release|set|show|pragma|lock|unlock|call|explain)\b/i;
+const SQL_PREFIX =
+  /^\s*(select|insert|update|delete|replace|create|alter|drop|truncate|with|begin|commit|rollback|savepoint|release|set|show|pragma|lock|unlock|call|explain)\b/i;
 
 /**
  * The driver's own message, first line only, for printing: never the SQL text knex prefixes it

@@ -25,12 +25,17 @@ export async function findRealData(
     lookAlikes++;
     if (userSample.length < 3) userSample.push(r.email);
   }
-  const organisations: string[] = (await knex('organisations').whereNotIn('slug', demo.slugs).orderBy('id').limit(6).select('slug')).map((r: { slug: string }) => r.slug);
+  const organisations: string[] = (await knex('organisations').whereNotIn('slug', demo.slugs).orderBy('id').limit(6).select('slug')).map(
+    (r: { slug: string }) => r.slug,
+  );
   return { userCount: userCount + lookAlikes, userSample, organisations };
 }
 
 /** How much demo data there is (what `demo --reset` would delete). */
-export async function countDemoData(knex: Knex, demo: { emails: string[]; generatedLike: string; slugs: string[] }): Promise<{ users: number; organisations: number }> {
+export async function countDemoData(
+  knex: Knex,
+  demo: { emails: string[]; generatedLike: string; slugs: string[] },
+): Promise<{ users: number; organisations: number }> {
   const users = await knex('users').whereIn('email', demo.emails).orWhere('email', 'like', demo.generatedLike).count({ n: '*' }).first();
   const orgs = await knex('organisations').whereIn('slug', demo.slugs).count({ n: '*' }).first();
   return { users: Number(users?.n ?? 0), organisations: Number(orgs?.n ?? 0) };
@@ -38,9 +43,19 @@ export async function countDemoData(knex: Knex, demo: { emails: string[]; genera
 
 /** Remove the demo organisations and accounts (and, by cascade, their MFA state). */
 export async function deleteDemoData(trx: Knex.Transaction, plan: SeedPlan, generatedEmailPattern: string): Promise<void> {
-  await trx('users').whereIn('email', plan.accounts.map((a) => a.email)).delete();
+  await trx('users')
+    .whereIn(
+      'email',
+      plan.accounts.map((a) => a.email),
+    )
+    .delete();
   await trx('users').where('email', 'like', generatedEmailPattern).delete();
-  await trx('organisations').whereIn('slug', plan.organisations.map((o) => o.slug)).delete();
+  await trx('organisations')
+    .whereIn(
+      'slug',
+      plan.organisations.map((o) => o.slug),
+    )
+    .delete();
 }
 
 /** Insert what is missing; existing rows are left as they are (so `demo` is idempotent). */
@@ -62,7 +77,12 @@ export async function insertMissingDemoData(trx: Knex.Transaction, plan: SeedPla
     }
   }
   const orgIds = new Map<string, number>();
-  for (const row of await trx('organisations').whereIn('slug', plan.organisations.map((o) => o.slug)).select('id', 'slug')) {
+  for (const row of await trx('organisations')
+    .whereIn(
+      'slug',
+      plan.organisations.map((o) => o.slug),
+    )
+    .select('id', 'slug')) {
     orgIds.set(row.slug, Number(row.id));
   }
   for (const a of plan.accounts) {

@@ -12,12 +12,21 @@ export async function acquireLock(knex: Knex, name: string, holder: string, now:
     const code = (e as { code?: string }).code ?? '';
     if (!/ER_DUP_ENTRY|SQLITE_CONSTRAINT/.test(code)) throw e;
   }
-  const taken = await knex('maintenance_locks').where('name', name).andWhere('expires_at', '<=', now).update({ holder, acquired_at: now, expires_at: now + ttlMs });
+  const taken = await knex('maintenance_locks')
+    .where('name', name)
+    .andWhere('expires_at', '<=', now)
+    .update({ holder, acquired_at: now, expires_at: now + ttlMs });
   return Number(taken) === 1;
 }
 
 export async function refreshLock(knex: Knex, name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
-  return Number(await knex('maintenance_locks').where({ name, holder }).update({ expires_at: now + ttlMs })) === 1;
+  return (
+    Number(
+      await knex('maintenance_locks')
+        .where({ name, holder })
+        .update({ expires_at: now + ttlMs }),
+    ) === 1
+  );
 }
 
 export async function releaseLock(knex: Knex, name: string, holder: string): Promise<void> {

@@ -157,7 +157,12 @@ export async function listNotifications(knex: Knex, q: NotificationQuery): Promi
   const query = knex('notifications').select('*');
   if (q.status !== undefined) query.where('status', q.status);
   if (q.userId !== undefined) query.where('user_id', q.userId);
-  const rows = await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit);
+  const rows = await query
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(q.limit);
   return rows.map(toRow);
 }
 

@@ -112,7 +112,10 @@ async function* iterateSqlite<T>(knex: Knex, q: Knex.QueryBuilder, map: (r: unkn
   const conn = await client.acquireConnection();
   try {
     let page: T[] = [];
-    for (const r of conn.prepare(sql).raw(true).iterate(...bindings)) {
+    for (const r of conn
+      .prepare(sql)
+      .raw(true)
+      .iterate(...bindings)) {
       page.push(map(r));
       if (page.length === PAGE) {
         yield page;
@@ -153,7 +156,8 @@ export async function organisationSummaries(knex: Knex, userId: number | null): 
       ),
     )
     .orderBy('o.slug');
-  if (userId !== null) q.join('organisation_members as me', (j) => j.on('me.organisation_id', 'o.id').andOn('me.user_id', knex.raw('?', [userId]))).select('me.role');
+  if (userId !== null)
+    q.join('organisation_members as me', (j) => j.on('me.organisation_id', 'o.id').andOn('me.user_id', knex.raw('?', [userId]))).select('me.role');
   const rows = await q;
   return rows.map((r) => ({
     id: Number(r.id),
@@ -194,7 +198,10 @@ export async function updateOrganisationPolicy(
 }
 
 /** Members without active MFA (ids and emails, with joining time), for notices and reminders. */
-export async function membersWithoutMfa(knex: Knex | Knex.Transaction, organisationId: number): Promise<{ id: number; email: string; joinedAt: number | null }[]> {
+export async function membersWithoutMfa(
+  knex: Knex | Knex.Transaction,
+  organisationId: number,
+): Promise<{ id: number; email: string; joinedAt: number | null }[]> {
   const rows = await knex('organisation_members as m')
     .join('users as u', 'u.id', 'm.user_id')
     .leftJoin('mfa_credentials as a', (j) => j.on('a.user_id', 'm.user_id').andOn('a.status', knex.raw('?', ['active'])))
@@ -202,11 +209,19 @@ export async function membersWithoutMfa(knex: Knex | Knex.Transaction, organisat
     .whereNull('a.id')
     .orderBy('m.user_id')
     .select('u.id', 'u.email', 'm.joined_at');
-  return rows.map((r) => ({ id: Number(r.id), email: String(r.email), joinedAt: r.joined_at === null || r.joined_at === undefined ? null : Number(r.joined_at) }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    email: String(r.email),
+    joinedAt: r.joined_at === null || r.joined_at === undefined ? null : Number(r.joined_at),
+  }));
 }
 
 /** Revoke the trusted devices of every member (device trust turned off); returns per-user counts. */
-export async function revokeDevicesOfMembers(trx: Knex.Transaction, organisationId: number, now: number): Promise<{ userId: number; email: string; count: number }[]> {
+export async function revokeDevicesOfMembers(
+  trx: Knex.Transaction,
+  organisationId: number,
+  now: number,
+): Promise<{ userId: number; email: string; count: number }[]> {
   const rows = await trx('trusted_devices as d')
     .join('organisation_members as m', 'm.user_id', 'd.user_id')
     .join('users as u', 'u.id', 'd.user_id')
@@ -268,12 +283,18 @@ export async function* streamUsers(knex: Knex, filter: UserFilter): AsyncGenerat
     }
     if (filter.lockedAt !== undefined) {
       const now = filter.lockedAt;
-      q.where((w) => w.whereNotNull('a.hard_locked_at').orWhereNotNull('p.hard_locked_at').orWhere('a.locked_until', '>', now).orWhere('p.locked_until', '>', now));
+      q.where((w) =>
+        w.whereNotNull('a.hard_locked_at').orWhereNotNull('p.hard_locked_at').orWhere('a.locked_until', '>', now).orWhere('p.locked_until', '>', now),
+      );
     }
     const rows = await q;
     if (rows.length === 0) return;
     const ids = rows.map((r) => Number(r.id));
-    const orgs = await knex('organisation_members as m').join('organisations as o', 'o.id', 'm.organisation_id').whereIn('m.user_id', ids).orderBy('o.slug').select('m.user_id', 'o.slug');
+    const orgs = await knex('organisation_members as m')
+      .join('organisations as o', 'o.id', 'm.organisation_id')
+      .whereIn('m.user_id', ids)
+      .orderBy('o.slug')
+      .select('m.user_id', 'o.slug');
     const byUser = new Map<number, string[]>();
     for (const o of orgs) {
       const list = byUser.get(Number(o.user_id));

@@ -51,10 +51,9 @@ function toIso(v: unknown): string | null {
 
 function refuseNewer(state: MigrationState): void {
   if (state.unknown.length > 0) {
-    throw configError(
-      `the database schema was migrated by a newer version of portal-mfa (migration ${state.unknown[state.unknown.length - 1]})`,
-      { hint: 'upgrade portal-mfa before using this database' },
-    );
+    throw configError(`the database schema was migrated by a newer version of portal-mfa (migration ${state.unknown[state.unknown.length - 1]})`, {
+      hint: 'upgrade portal-mfa before using this database',
+    });
   }
 }
 

@@ -20,7 +20,11 @@ export async function insertSession(
 
 /** A session that is neither ended nor expired — expiry checked by the database. */
 export async function findValidSession(knex: Knex, tokenHash: string, now: number): Promise<SessionRow | undefined> {
-  const r = await knex('cli_sessions').where('token_hash', tokenHash).whereNull('ended_at').andWhere('expires_at', '>', now).first('id', 'user_id', 'expires_at', 'restriction');
+  const r = await knex('cli_sessions')
+    .where('token_hash', tokenHash)
+    .whereNull('ended_at')
+    .andWhere('expires_at', '>', now)
+    .first('id', 'user_id', 'expires_at', 'restriction');
   return r ? { id: Number(r.id), user_id: Number(r.user_id), expires_at: Number(r.expires_at), restriction: r.restriction ?? null } : undefined;
 }
 

@@ -17,11 +17,7 @@ const plainTransaction = new WeakMap<Knex, Knex['transaction']>();
  * Inside another transaction (knex is a Transaction) nothing is retried here: the conflict has
  * rolled back the outer transaction too, so only the outermost level can start again.
  */
-export async function withWriteTransaction<T>(
-  knex: Knex,
-  fn: (trx: Knex.Transaction) => Promise<T>,
-  policy: RetryPolicy = DEFAULT_RETRY,
-): Promise<T> {
+export async function withWriteTransaction<T>(knex: Knex, fn: (trx: Knex.Transaction) => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
   const sqlite = isSqlite(knex);
   const begin = plainTransaction.get(knex) ?? ((c: (trx: Knex.Transaction) => Promise<T>) => knex.transaction(c));
   const once = () =>

@@ -34,11 +34,7 @@ export async function findTrustedDeviceByHash(knex: Knex, tokenHash: string): Pr
 
 /** Touch a device only while it is valid: the expiry is checked by the database, not the client. */
 export async function touchValidTrustedDevice(knex: Knex, id: number, now: number): Promise<boolean> {
-  const changed = await knex('trusted_devices')
-    .where('id', id)
-    .whereNull('revoked_at')
-    .andWhere('expires_at', '>', now)
-    .update({ last_used_at: now });
+  const changed = await knex('trusted_devices').where('id', id).whereNull('revoked_at').andWhere('expires_at', '>', now).update({ last_used_at: now });
   return Number(changed) === 1;
 }
 

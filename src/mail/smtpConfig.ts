@@ -87,21 +87,26 @@ export function resolveSmtpConfig(env: NodeJS.ProcessEnv): SmtpConfig | undefine
   for (const [key, value] of url.searchParams) {
     if (key === 'timeout') {
       const seconds = Number(value);
-      if (!/^\d+(\.\d+)?$/.test(value) || seconds < 0.1 || seconds > 600) throw configError(`${URL_VAR}: timeout must be a number of seconds from 0.1 to 600 (got ${JSON.stringify(value.slice(0, 20))})`);
+      if (!/^\d+(\.\d+)?$/.test(value) || seconds < 0.1 || seconds > 600)
+        throw configError(`${URL_VAR}: timeout must be a number of seconds from 0.1 to 600 (got ${JSON.stringify(value.slice(0, 20))})`);
       timeoutMs = Math.round(seconds * 1000);
     } else if (key === 'starttls') {
-      if (value !== 'auto' && value !== 'required' && value !== 'never') throw configError(`${URL_VAR}: starttls must be auto, required or never (got ${JSON.stringify(value.slice(0, 20))})`);
+      if (value !== 'auto' && value !== 'required' && value !== 'never')
+        throw configError(`${URL_VAR}: starttls must be auto, required or never (got ${JSON.stringify(value.slice(0, 20))})`);
       starttls = value;
     } else if (key === 'tls_verify') {
       if (value !== 'true' && value !== 'false') throw configError(`${URL_VAR}: tls_verify must be true or false (got ${JSON.stringify(value.slice(0, 20))})`);
       tlsVerify = value === 'true';
     } else {
-      throw configError(`${URL_VAR} has an unknown parameter ${JSON.stringify(key.slice(0, 40))}`, { hint: 'known parameters: timeout (seconds), starttls (auto|required|never), tls_verify (true|false)' });
+      throw configError(`${URL_VAR} has an unknown parameter ${JSON.stringify(key.slice(0, 40))}`, {
+        hint: 'known parameters: timeout (seconds), starttls (auto|required|never), tls_verify (true|false)',
+      });
     }
   }
 
   const fromRaw = env[FROM_VAR]?.trim() ?? '';
-  if (fromRaw === '') throw configError(`${FROM_VAR} is not set, but ${URL_VAR} is`, { hint: 'set it to the sender, e.g. "Developer Portal <no-reply@portal.example>"' });
+  if (fromRaw === '')
+    throw configError(`${FROM_VAR} is not set, but ${URL_VAR} is`, { hint: 'set it to the sender, e.g. "Developer Portal <no-reply@portal.example>"' });
   const from = parseFromAddress(fromRaw);
 
   const host = url.hostname.replace(/^\[|\]$/g, '');

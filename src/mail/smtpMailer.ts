@@ -7,7 +7,21 @@ import type { SmtpConfig } from './smtpConfig.js';
 
 // Errors that say nothing can be sent right now (the server is down, unreachable, too slow, or
 // refuses our TLS or credentials), as opposed to a refusal of one message (EENVELOPE, EMESSAGE).
-const UNAVAILABLE = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EAUTH', 'ENOAUTH', 'EPROXY', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND']);
+const UNAVAILABLE = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ETLS',
+  'EAUTH',
+  'ENOAUTH',
+  'EPROXY',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+]);
 
 export async function createSmtpMailer(config: SmtpConfig, opts: { concurrency: number }): Promise<Mailer> {
   const nodemailer = await import('nodemailer');

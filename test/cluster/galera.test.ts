@@ -81,7 +81,10 @@ if (ciFailure) {
     const sessionFor = async (who: { email: string; password: string }, code?: string) => {
       const e = makeCliEnv({ PORTAL_MFA_KEY: key, PORTAL_MFA_DEBUG: '1' }).env;
       const stdin = `${who.password}\n${code === undefined ? '' : `${code}\n`}`;
-      const r = record('setup', await cli(0, ['login', '--as', who.email, '--password-stdin', ...(code === undefined ? [] : ['--code', '-']), '--json'], stdin, e));
+      const r = record(
+        'setup',
+        await cli(0, ['login', '--as', who.email, '--password-stdin', ...(code === undefined ? [] : ['--code', '-']), '--json'], stdin, e),
+      );
       expect(r.code, describeRun(r)).toBe(0);
       // The local store keys a session by the database URL as given; the token itself is valid on
       // every node. Make it known under each node's URL, as one login per node would.
@@ -109,7 +112,10 @@ if (ciFailure) {
       await root.end();
       key = generateKeyBase64();
       env = makeCliEnv({ PORTAL_MFA_KEY: key, PORTAL_MFA_DEBUG: '1' }).env;
-      for (const args of [['db', 'migrate'], ['demo', '--members', String(MEMBERS)]]) {
+      for (const args of [
+        ['db', 'migrate'],
+        ['demo', '--members', String(MEMBERS)],
+      ]) {
         const r = record('setup', await cli(0, args));
         expect(r.code, describeRun(r)).toBe(0);
       }
@@ -130,7 +136,10 @@ if (ciFailure) {
       expect(rows[0]!.Value).toBe('3');
       const u = new URL(nodeUrl(1));
       const hosts = `127.0.0.1:1,${u.host}`;
-      const r = record('status', await runCli(['--verbose', '--db', `mysql://${u.username}:${u.password}@${hosts}${u.pathname}`, 'db', 'status', '--json'], { env }));
+      const r = record(
+        'status',
+        await runCli(['--verbose', '--db', `mysql://${u.username}:${u.password}@${hosts}${u.pathname}`, 'db', 'status', '--json'], { env }),
+      );
       expect(r.code, describeRun(r)).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ host: u.host });
     });
@@ -146,7 +155,13 @@ if (ciFailure) {
       const before = await count('audit_events', { target_user_id: id, action: 'mfa.verify', outcome: 'success' });
       const rs = await burst('verify one code', 21, (node) => cli(node, ['verify', '--code', code, '--json'], undefined, devon));
       noExit10(rs);
-      expect(codesOf(rs), rs.filter((r) => r.code !== 0 && r.code !== 1).map(describeRun).join('\n')).toEqual([0, ...Array<number>(20).fill(1)]);
+      expect(
+        codesOf(rs),
+        rs
+          .filter((r) => r.code !== 0 && r.code !== 1)
+          .map(describeRun)
+          .join('\n'),
+      ).toEqual([0, ...Array<number>(20).fill(1)]);
       for (const r of rs.filter((x) => x.code === 1)) expectOneLineError(r, 1, /already been used/);
       expect(await count('audit_events', { target_user_id: id, action: 'mfa.verify', outcome: 'success' })).toBe(before + 1);
     }, 240_000);
@@ -167,7 +182,9 @@ if (ciFailure) {
       expect(codesOf(rs), rs.map(describeRun).join('\n')).toEqual([...Array<number>(5).fill(1), ...Array<number>(16).fill(4)]);
       for (const r of rs.filter((x) => x.code === 1)) expectOneLineError(r, 1, /wrong code/);
       for (const r of rs.filter((x) => x.code === 4)) expectOneLineError(r, 4, /locked/);
-      const cred = await knex('mfa_credentials').where({ user_id: await userId(target.email) }).first();
+      const cred = await knex('mfa_credentials')
+        .where({ user_id: await userId(target.email) })
+        .first();
       expect(Number(cred.locked_until)).toBeGreaterThan(Date.now());
     }, 240_000);
 
@@ -206,13 +223,18 @@ if (ciFailure) {
       const users = Array.from({ length: 20 }, (_, i) => member(10 + i).email);
       const file = path.join(env.HOME as string, 'users.txt');
       writeFileSync(file, users.join('\n') + '\n');
-      const rs = await burst('bulk disable', 3, (node) => as(node, SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--ticket', 'SUP-15', '--yes', '--json']));
+      const rs = await burst('bulk disable', 3, (node) =>
+        as(node, SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--ticket', 'SUP-15', '--yes', '--json']),
+      );
       noExit10(rs);
       const perUser = new Map<string, string[]>();
       for (const r of rs) {
         // "already-off" is a success (a re-run of a finished batch succeeds)
         expect(r.code, describeRun(r)).toBe(0);
-        const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { email: string; outcome: string });
+        const lines = r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { email: string; outcome: string });
         expect(lines.map((l) => l.email)).toEqual(users);
         for (const l of lines) perUser.set(l.email, [...(perUser.get(l.email) ?? []), l.outcome]);
       }
@@ -230,7 +252,13 @@ if (ciFailure) {
       const code = totpAt(secret, now - 15);
       const rs = await burst('diagnose limit', 21, (node) => cli(node, ['verify', '--diagnose', '--code', code, '--json'], undefined, session));
       noExit10(rs);
-      expect(codesOf(rs), rs.filter((r) => r.code !== 0 && r.code !== 4).map(describeRun).join('\n')).toEqual([...Array<number>(10).fill(0), ...Array<number>(11).fill(4)]);
+      expect(
+        codesOf(rs),
+        rs
+          .filter((r) => r.code !== 0 && r.code !== 4)
+          .map(describeRun)
+          .join('\n'),
+      ).toEqual([...Array<number>(10).fill(0), ...Array<number>(11).fill(4)]);
       // (the burst takes a while: by the time a process runs, the code is 15 or more steps old)
       for (const r of rs.filter((x) => x.code === 0)) {
         const d = JSON.parse(r.stdout) as { matched: boolean; driftSteps: number };
@@ -246,11 +274,19 @@ if (ciFailure) {
       expect(issued.code, describeRun(issued)).toBe(0);
       const accessCode = (JSON.parse(issued.stdout) as { accessCode: string }).accessCode;
       const rs = await burst('access code', 9, (node) =>
-        cli(node, ['login', '--as', target.email, '--password-stdin', '--code', '-', '--json'], `${target.password}\n${accessCode}\n`, makeCliEnv({ PORTAL_MFA_KEY: key, PORTAL_MFA_DEBUG: '1' }).env),
+        cli(
+          node,
+          ['login', '--as', target.email, '--password-stdin', '--code', '-', '--json'],
+          `${target.password}\n${accessCode}\n`,
+          makeCliEnv({ PORTAL_MFA_KEY: key, PORTAL_MFA_DEBUG: '1' }).env,
+        ),
       );
       noExit10(rs);
       const codes = codesOf(rs);
-      expect(codes.filter((c) => c === 0), rs.map(describeRun).join('\n')).toHaveLength(1);
+      expect(
+        codes.filter((c) => c === 0),
+        rs.map(describeRun).join('\n'),
+      ).toHaveLength(1);
       for (const r of rs.filter((x) => x.code !== 0)) expect([1, 4], describeRun(r)).toContain(r.code);
       expect(JSON.parse(rs.find((r) => r.code === 0)!.stdout)).toMatchObject({ secondFactor: 'access-code' });
       const id = await userId(target.email);
@@ -277,7 +313,11 @@ if (ciFailure) {
         if (r.code === 6) expectOneLineError(r, 6, /another key rotation is running/);
       }
       expect(rs.some((r) => r.code === 0)).toBe(true);
-      const events = (await knex('audit_events').where({ action: 'keys.rotate' }).whereIn('outcome', ['started', 'success']).orderBy('occurred_at').select('outcome', 'detail')) as {
+      const events = (await knex('audit_events')
+        .where({ action: 'keys.rotate' })
+        .whereIn('outcome', ['started', 'success'])
+        .orderBy('occurred_at')
+        .select('outcome', 'detail')) as {
         outcome: string;
         detail: string;
       }[];
@@ -300,7 +340,24 @@ if (ciFailure) {
       const hosts = cluster.nodes.map((n) => new URL(n.appUrl).host);
       const u = new URL(cluster.nodes[0]!.appUrl);
       const listUrl = `mysql://${u.username}:${u.password}@${hosts.join(',')}/${DB}`;
-      const args = ['--verbose', '--db', listUrl, '--as', SAM.email, '--password-stdin', 'org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--ticket', 'SUP-15', '--yes', '--json'];
+      const args = [
+        '--verbose',
+        '--db',
+        listUrl,
+        '--as',
+        SAM.email,
+        '--password-stdin',
+        'org',
+        'disable-mfa',
+        '--org',
+        'acme',
+        '--users-from',
+        file,
+        '--ticket',
+        'SUP-15',
+        '--yes',
+        '--json',
+      ];
       const run = startCli(args, { env, stdin: `${SAM.password}\n` });
       await run.waitForLines(10, 120_000);
       await cluster.nodes[0]!.kill();
@@ -313,7 +370,11 @@ if (ciFailure) {
         const last = JSON.parse(first.stderr.trim().split('\n').pop()!) as { error: { message: string; exitCode: number } };
         expect(last.error.message).toMatch(/^lost the connection to the database server|^cannot connect/);
       }
-      const reported = first.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { email: string; outcome: string });
+      const reported = first.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { email: string; outcome: string });
       expect(reported.length).toBeGreaterThanOrEqual(10);
 
       // nobody half-reset: every user has either all MFA rows or none
@@ -328,7 +389,10 @@ if (ciFailure) {
       const again = record('node killed', await runCli(args, { env, stdin: `${SAM.password}\n`, timeoutMs: 150_000 }));
       expect(again.code, describeRun(again)).toBe(0);
       expect(again.stderr).toContain(`passed over ${hosts[0]}: connection refused`);
-      const second = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as { email: string; outcome: string });
+      const second = again.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { email: string; outcome: string });
       expect(second).toHaveLength(users.length);
       for (const r of second) expect(['disabled', 'already-off']).toContain(r.outcome);
       const doneBefore = new Set(reported.map((r) => r.email));

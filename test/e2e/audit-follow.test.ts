@@ -22,10 +22,14 @@ describe('audit --follow [sqlite]', () => {
   afterAll(() => undefined);
 
   it('prints the latest events, then new ones as they happen; Ctrl-C is exit 0', async () => {
-    const child = spawn(process.execPath, [BIN, '--db', db, 'audit', '--follow', '--json', '--limit', '3', '--user', 'devon@example.com', '--as', SAM.email, '--password-stdin'], {
-      env: env as Record<string, string>,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, '--db', db, 'audit', '--follow', '--json', '--limit', '3', '--user', 'devon@example.com', '--as', SAM.email, '--password-stdin'],
+      {
+        env: env as Record<string, string>,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     child.stdin.end(`${SAM.password}\n`);
     let out = '';
     let err = '';

@@ -41,7 +41,29 @@ describe('shell completion', () => {
 
   it.each(['bash', 'zsh', 'fish'])('the %s script is valid and names every command and nested command', (shell) => {
     const script = scripts[shell]!;
-    for (const word of ['enroll', 'verify', 'login', 'status', 'devices', 'revoke', 'org', 'disable-mfa', 'policy', 'audit', 'keys', 'rotate', 'demo', 'db', 'migrate', 'completion', '--org', '--users-from', '--dry-run', '--json', '--profile']) {
+    for (const word of [
+      'enroll',
+      'verify',
+      'login',
+      'status',
+      'devices',
+      'revoke',
+      'org',
+      'disable-mfa',
+      'policy',
+      'audit',
+      'keys',
+      'rotate',
+      'demo',
+      'db',
+      'migrate',
+      'completion',
+      '--org',
+      '--users-from',
+      '--dry-run',
+      '--json',
+      '--profile',
+    ]) {
       const needle = shell === 'fish' && word.startsWith('--') ? `-l ${word.slice(2)} ` : word; // fish: `-l org`
       expect(script, `${shell} script lacks ${word}`).toContain(needle);
     }
@@ -54,7 +76,14 @@ describe('shell completion', () => {
 
   it('bash completes subcommands, flags, fixed values and the --org slugs of the database on the line', () => {
     const complete = (words: string[]) => {
-      const r = spawnSync('bash', ['-c', `source ${path.join(dir, 'c.bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _portal_mfa; printf '%s\\n' "\${COMPREPLY[@]}"`], { env, encoding: 'utf8' });
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `source ${path.join(dir, 'c.bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _portal_mfa; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
+        { env, encoding: 'utf8' },
+      );
       expect(r.status, r.stderr).toBe(0);
       return r.stdout.trim().split('\n').filter(Boolean);
     };
@@ -68,8 +97,16 @@ describe('shell completion', () => {
   });
 
   it.skipIf(!has('fish'))('fish completes the --org slugs', () => {
-    const r = spawnSync('fish', ['-c', `source ${path.join(dir, 'c.fish')}; complete -C 'portal-mfa --db ${dbUrl} org users --org '`], { env, encoding: 'utf8' });
-    expect(r.stdout.split('\n').map((l) => l.split('\t')[0]).filter(Boolean)).toEqual(['acme', 'globex']);
+    const r = spawnSync('fish', ['-c', `source ${path.join(dir, 'c.fish')}; complete -C 'portal-mfa --db ${dbUrl} org users --org '`], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(
+      r.stdout
+        .split('\n')
+        .map((l) => l.split('\t')[0])
+        .filter(Boolean),
+    ).toEqual(['acme', 'globex']);
   });
 
   it('__complete-orgs prints the slugs, and nothing (exit 0) when the database is unreachable or misconfigured', async () => {

@@ -186,7 +186,7 @@ describe('enroll on a terminal [sqlite]', () => {
     const step = await safeStep(3_000);
     const near = new Set([-1, 0, 1].map((d) => totpAt(secret, step + d)));
     let wrong = '000000';
-    for (let n = 1; near.has(wrong); n++) wrong = String(n * 111_111 % 1_000_000).padStart(6, '0');
+    for (let n = 1; near.has(wrong); n++) wrong = String((n * 111_111) % 1_000_000).padStart(6, '0');
     const mark = s.text.length;
     s.type(`${wrong}\r`);
     await s.waitFor(/error: wrong code/, 'the wrong-code error', { from: mark });
@@ -200,7 +200,10 @@ describe('enroll on a terminal [sqlite]', () => {
     );
     expect(count(s.text, 'Code from the app:')).toBeGreaterThan(promptsBefore);
     // the error is one line
-    const errorLines = s.text.slice(mark).split('\n').filter((l) => l.includes('error:'));
+    const errorLines = s.text
+      .slice(mark)
+      .split('\n')
+      .filter((l) => l.includes('error:'));
     expect(errorLines).toHaveLength(1);
     expect((await statusOf(email)).state).toBe('pending');
 

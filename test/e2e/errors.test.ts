@@ -13,8 +13,7 @@ const PKG_VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'
 
 describe('errors and help through the CLI', () => {
   let cli: CliEnv;
-  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs?: number) =>
-    runCli(args, { env: { ...cli.env, ...extraEnv }, timeoutMs });
+  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs?: number) => runCli(args, { env: { ...cli.env, ...extraEnv }, timeoutMs });
   /** `--help`, `--version` and no arguments take the launcher's fast paths (bin/portal-mfa.js): run the binary. */
   const launch = (args: string[]) => runCliProcess(args, { env: cli.env });
   const embeddedDb = () => path.join(cli.env.XDG_DATA_HOME!, 'portal-mfa', 'portal.db');

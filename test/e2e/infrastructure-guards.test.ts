@@ -77,7 +77,13 @@ describeEachDatabase('infrastructure guards', (getDb) => {
 
   it('demo refuses a look-alike of a generated member and a real organisation without users', async () => {
     const { db, knex } = await fresh();
-    await knex('users').insert({ email: 'member-jane@acme.example', name: 'Jane', password_hash: `$2b$10$${'x'.repeat(53)}`, role: 'developer', created_at: Date.now() });
+    await knex('users').insert({
+      email: 'member-jane@acme.example',
+      name: 'Jane',
+      password_hash: `$2b$10$${'x'.repeat(53)}`,
+      role: 'developer',
+      created_at: Date.now(),
+    });
     expectOneLineError(await cli(db, ['demo']), 6, /member-jane@acme\.example/);
     await knex('users').delete();
     await knex('organisations').insert({ slug: 'initech', name: 'Initech', mfa_required: false, device_trust_allowed: true, created_at: Date.now() });
@@ -110,7 +116,9 @@ describeEachDatabase('infrastructure guards', (getDb) => {
     expect(plan).toMatchObject({ dryRun: true, needsForce: true });
     expect(plan.tables).toContainEqual({ name: 'users', rows: 9 });
     expect(plan.wouldRollBack).toContain('20261123000001_initial_schema');
-    expect(ok(await cli(db, ['db', 'rollback', '--dry-run'])).stdout).toMatch(/would roll back .*\n[\s\S]*users \(9 row\(s\)\)[\s\S]*needs --force[\s\S]*nothing was changed/);
+    expect(ok(await cli(db, ['db', 'rollback', '--dry-run'])).stdout).toMatch(
+      /would roll back .*\n[\s\S]*users \(9 row\(s\)\)[\s\S]*needs --force[\s\S]*nothing was changed/,
+    );
     expectOneLineError(await cli(db, ['db', 'rollback', '--force']), 2, /pass --yes/);
     expectStateUnchanged(before, await captureState(knex, db), 'refused rollbacks', ['refused']);
     expect(await knex.schema.hasTable('users')).toBe(true);
@@ -195,7 +203,11 @@ describe('SQLite files: the key beside the database, and paths that do not exist
 
   it('only db migrate and demo create a new file in an existing directory; other commands leave none behind', async () => {
     const missing = path.join(dir, 'not-yet.db');
-    for (const args of [['db', 'rollback', '--yes'], ['status', '--as', SAM.email, '--password-stdin'], ['audit', '--as', SAM.email, '--password-stdin']]) {
+    for (const args of [
+      ['db', 'rollback', '--yes'],
+      ['status', '--as', SAM.email, '--password-stdin'],
+      ['audit', '--as', SAM.email, '--password-stdin'],
+    ]) {
       expectOneLineError(await cli(missing, args, `${SAM.password}\n`), 10, /there is no SQLite database at .*not-yet\.db/);
     }
     // db status describes the database that is not there yet, without creating it

@@ -25,7 +25,10 @@ describe('login on a terminal [sqlite]', () => {
     expect((await cli(['db', 'migrate'])).code).toBe(0);
     expect((await cli(['demo'])).code).toBe(0);
     const pending = JSON.parse((await cli(['enroll', '--as', DEVON.email, '--password-stdin', '--no-confirm', '--json'], `${DEVON.password}\n`)).stdout);
-    const done = await cli(['enroll', '--as', DEVON.email, '--password-stdin', '--confirm', '-', '--json'], `${DEVON.password}\n${totpAt(pending.secret, currentStep())}\n`);
+    const done = await cli(
+      ['enroll', '--as', DEVON.email, '--password-stdin', '--confirm', '-', '--json'],
+      `${DEVON.password}\n${totpAt(pending.secret, currentStep())}\n`,
+    );
     expect(done.code, done.stderr).toBe(0);
     recovery = JSON.parse(done.stdout).recoveryCodes;
   }, 120_000);

@@ -35,8 +35,16 @@ describe('SMTP configuration (built binary)', () => {
   };
 
   it.each([
-    ['a port out of range', `smtp://mailer:${ENCODED}@mail.example:99999`, /PORTAL_MFA_SMTP_URL is not a valid URL: "smtp:\/\/mailer:\*\*\*@mail\.example:99999"/],
-    ['another scheme', `http://mailer:${ENCODED}@mail.example`, /PORTAL_MFA_SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL: "http:\/\/mailer:\*\*\*@mail\.example"/],
+    [
+      'a port out of range',
+      `smtp://mailer:${ENCODED}@mail.example:99999`,
+      /PORTAL_MFA_SMTP_URL is not a valid URL: "smtp:\/\/mailer:\*\*\*@mail\.example:99999"/,
+    ],
+    [
+      'another scheme',
+      `http://mailer:${ENCODED}@mail.example`,
+      /PORTAL_MFA_SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL: "http:\/\/mailer:\*\*\*@mail\.example"/,
+    ],
     ['no scheme', `mailer:${ENCODED}@mail.example`, /PORTAL_MFA_SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL: "mailer:\*\*\*@mail\.example"/],
     ['no host', `smtp://mailer:${ENCODED}@`, /PORTAL_MFA_SMTP_URL (names no host|is not a valid URL)/],
     ['a path', `smtps://mailer:${ENCODED}@mail.example/inbox`, /PORTAL_MFA_SMTP_URL has a path/],
@@ -54,14 +62,20 @@ describe('SMTP configuration (built binary)', () => {
   it.each([['not an address'], ['Portal <no-reply@>'], ['no-reply@portal'], ['"Portal" <a@b.example> extra'], ['a@b.example, c@d.example']])(
     'PORTAL_MFA_MAIL_FROM %j is exit 10 naming the variable',
     async (from) => {
-      const r = await runCli(['--db', url, 'db', 'status'], { env: { ...base, PORTAL_MFA_SMTP_URL: `smtp://mailer:${ENCODED}@mail.example`, PORTAL_MFA_MAIL_FROM: from } });
+      const r = await runCli(['--db', url, 'db', 'status'], {
+        env: { ...base, PORTAL_MFA_SMTP_URL: `smtp://mailer:${ENCODED}@mail.example`, PORTAL_MFA_MAIL_FROM: from },
+      });
       expectOneLineError(r, 10, /^error: PORTAL_MFA_MAIL_FROM is not a valid from-address/);
       expectNoPassword(r.stderr);
     },
   );
 
   it('an SMTP URL without PORTAL_MFA_MAIL_FROM is exit 10 naming it; notify send without any SMTP is exit 10', async () => {
-    expectOneLineError(await runCli(['--db', url, 'db', 'status'], { env: { ...base, PORTAL_MFA_SMTP_URL: 'smtp://mail.example' } }), 10, /PORTAL_MFA_MAIL_FROM is not set, but PORTAL_MFA_SMTP_URL is/);
+    expectOneLineError(
+      await runCli(['--db', url, 'db', 'status'], { env: { ...base, PORTAL_MFA_SMTP_URL: 'smtp://mail.example' } }),
+      10,
+      /PORTAL_MFA_MAIL_FROM is not set, but PORTAL_MFA_SMTP_URL is/,
+    );
     const migrated = await runCli(['--db', url, 'db', 'migrate'], { env: base });
     expect(migrated.code, describeRun(migrated)).toBe(0);
     expectOneLineError(await runCli(['--db', url, 'notify', 'send'], { env: base }), 10, /PORTAL_MFA_SMTP_URL is not set/);
@@ -73,7 +87,12 @@ describe('SMTP configuration (built binary)', () => {
     const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: url.slice('sqlite:'.length) }, useNullAsDefault: true });
     try {
       const [id] = await knex('users').insert({ email: 'devon@example.com', name: 'Devon', password_hash: 'x', role: 'developer', created_at: Date.now() });
-      await queueNotification(knex, { clock: () => Date.now(), settings: { issuer: 'Portal' }, origin: { host: 'h', osUser: 'u' } }, { id: Number(id), email: 'devon@example.com' }, { kind: 'mfa-enabled' });
+      await queueNotification(
+        knex,
+        { clock: () => Date.now(), settings: { issuer: 'Portal' }, origin: { host: 'h', osUser: 'u' } },
+        { id: Number(id), email: 'devon@example.com' },
+        { kind: 'mfa-enabled' },
+      );
 
       const port = new URL(smtp.url).port;
       const wrong = await runCli(['--db', url, 'notify', 'send'], {
@@ -86,7 +105,9 @@ describe('SMTP configuration (built binary)', () => {
 
       // the retry is due after the backoff: move it to now, as time passing would
       await knex('notifications').update({ next_attempt_at: Date.now() });
-      const right = await runCli(['--db', url, 'notify', 'send'], { env: { ...base, PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: 'no-reply@portal.example' } });
+      const right = await runCli(['--db', url, 'notify', 'send'], {
+        env: { ...base, PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: 'no-reply@portal.example' },
+      });
       expect(right.code, describeRun(right)).toBe(0);
       expect(right.stdout).toMatch(/sent 1 notice\(s\) through smtp:\/\/mailer:\*\*\*@127\.0\.0\.1:\d+/);
       expectNoPassword(right.stderr + right.stdout);

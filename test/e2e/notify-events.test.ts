@@ -49,7 +49,9 @@ describeEachDatabase('notifications from real commands (SPEC §7)', (getDb) => {
     await smtp?.close();
   });
 
-  it('enrol, regenerate, use a recovery code, support reset, access code: one mail each to the user, in order, no secret in any', { timeout: 180_000 }, async () => {
+  it('enrol, regenerate, use a recovery code, support reset, access code: one mail each to the user, in order, no secret in any', {
+    timeout: 180_000,
+  }, async () => {
     const secrets: string[] = [DEVON.password, SAM.password];
     const expectMails = async (n: number, subject: RegExp) => {
       const mails = await smtp.waitFor(n, 20_000);
@@ -67,19 +69,37 @@ describeEachDatabase('notifications from real commands (SPEC §7)', (getDb) => {
     expect(smtp.messages).toHaveLength(0); // nothing changed yet: enrolment is pending
     // codes of this step and the next: both stay inside the ±1 window whichever boundary passes meanwhile
     const step = await safeStep(5_000);
-    const confirmed = ok(await cli(['enroll', '--as', DEVON.email, '--password-stdin', '--confirm', '-', '--json'], `${DEVON.password}\n${totpAt(pending.secret, step)}\n`, devonMachine));
+    const confirmed = ok(
+      await cli(
+        ['enroll', '--as', DEVON.email, '--password-stdin', '--confirm', '-', '--json'],
+        `${DEVON.password}\n${totpAt(pending.secret, step)}\n`,
+        devonMachine,
+      ),
+    );
     secrets.push(...(confirmed.recoveryCodes ?? []), totpAt(pending.secret, step));
     const enabled = await expectMails(1, /Two-factor authentication turned on/);
     expect(enabled.text).toContain(`your account ${DEVON.email}`);
     expect(enabled.text).toContain('By:    you');
 
     // new recovery codes (a sensitive action; the code of the next step proves the device)
-    const regenerated = ok(await cli(['recovery-codes', 'regenerate', '--as', DEVON.email, '--password-stdin', '--code', totpAt(pending.secret, step + 1), '--json'], `${DEVON.password}\n`, devonMachine));
+    const regenerated = ok(
+      await cli(
+        ['recovery-codes', 'regenerate', '--as', DEVON.email, '--password-stdin', '--code', totpAt(pending.secret, step + 1), '--json'],
+        `${DEVON.password}\n`,
+        devonMachine,
+      ),
+    );
     secrets.push(...regenerated.recoveryCodes, totpAt(pending.secret, step + 1));
     await expectMails(2, /New recovery codes/);
 
     // a recovery code used in place of a code: the mail says how many are left
-    ok(await cli(['login', '--as', DEVON.email, '--password-stdin', '--recovery-code', '-', '--json'], `${DEVON.password}\n${regenerated.recoveryCodes[0]}\n`, devonMachine));
+    ok(
+      await cli(
+        ['login', '--as', DEVON.email, '--password-stdin', '--recovery-code', '-', '--json'],
+        `${DEVON.password}\n${regenerated.recoveryCodes[0]}\n`,
+        devonMachine,
+      ),
+    );
     const used = await expectMails(3, /A recovery code was used/);
     expect(used.text).toContain(`Recovery codes left: ${regenerated.recoveryCodes.length - 1}.`);
 
@@ -89,7 +109,12 @@ describeEachDatabase('notifications from real commands (SPEC §7)', (getDb) => {
     expect(reset.text).toContain(`By:    ${SAM.email}, support representative (ticket SUP-7001)`);
 
     // support gives devon a temporary access code: the mail announces it, never contains it
-    const issued = ok(await cli(['access-code', 'issue', '--user', DEVON.email, '--ticket', 'SUP-7002', '--as', SAM.email, '--password-stdin', '--yes', '--json'], `${SAM.password}\n`));
+    const issued = ok(
+      await cli(
+        ['access-code', 'issue', '--user', DEVON.email, '--ticket', 'SUP-7002', '--as', SAM.email, '--password-stdin', '--yes', '--json'],
+        `${SAM.password}\n`,
+      ),
+    );
     secrets.push(issued.accessCode, String(issued.accessCode).replace(/-/g, ''));
     const access = await expectMails(5, /Temporary access code issued/);
     expect(access.text).toContain('ticket SUP-7002');
@@ -98,7 +123,11 @@ describeEachDatabase('notifications from real commands (SPEC §7)', (getDb) => {
     expect(smtp.messages).toHaveLength(5);
     const rows = await knex('notifications').orderBy('id').select('event', 'status', 'email');
     expect(rows).toEqual(
-      ['mfa-enabled', 'recovery-codes-regenerated', 'recovery-code-used', 'mfa-reset-support', 'access-code-issued'].map((event) => ({ event, status: 'sent', email: DEVON.email })),
+      ['mfa-enabled', 'recovery-codes-regenerated', 'recovery-code-used', 'mfa-reset-support', 'access-code-issued'].map((event) => ({
+        event,
+        status: 'sent',
+        email: DEVON.email,
+      })),
     );
     // the scan: nothing any command printed as a secret, and no password, is in any mail
     for (const m of smtp.messages) {

@@ -114,11 +114,16 @@ describe('config profiles', () => {
   });
 
   it('profile `as`, `issuer`, `smtp_url` and `mail_from` sit under the environment', async () => {
-    writeConfig(`profile = "p"\n[profiles.p]\nas = "alice@acme.example"\nissuer = "Acme Portal"\nsmtp_url = "smtp://u:pw@mail.example:25"\nmail_from = "mfa@acme.example"\n`);
+    writeConfig(
+      `profile = "p"\n[profiles.p]\nas = "alice@acme.example"\nissuer = "Acme Portal"\nsmtp_url = "smtp://u:pw@mail.example:25"\nmail_from = "mfa@acme.example"\n`,
+    );
     const profile = loadProfile(undefined, env)!;
     expect(profile).toMatchObject({ name: 'p', as: 'alice@acme.example', issuer: 'Acme Portal' });
     expect(resolveMailConfig({}, env, profile)).toEqual({ smtpUrl: 'smtp://u:pw@mail.example:25', mailFrom: 'mfa@acme.example' });
-    expect(resolveMailConfig({}, { ...env, PORTAL_MFA_SMTP_URL: 'smtp://other:25' }, profile)).toEqual({ smtpUrl: 'smtp://other:25', mailFrom: 'mfa@acme.example' });
+    expect(resolveMailConfig({}, { ...env, PORTAL_MFA_SMTP_URL: 'smtp://other:25' }, profile)).toEqual({
+      smtpUrl: 'smtp://other:25',
+      mailFrom: 'mfa@acme.example',
+    });
     expect(resolveMailConfig({}, env, undefined)).toEqual({});
   });
 });

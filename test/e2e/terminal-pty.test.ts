@@ -98,7 +98,11 @@ describe('on a terminal [sqlite]', () => {
   });
 
   it('bulk disable-mfa: every result on a line of its own, the summary after them, the bar says "checking" in a dry run', async () => {
-    const s = pty(['org', 'disable-mfa', '--org', 'acme', '--as', SAM.email, '--ticket', 'SUP-1', '--dry-run', '--user', ...members], { cols: 80, rows: 24, color: true });
+    const s = pty(['org', 'disable-mfa', '--org', 'acme', '--as', SAM.email, '--ticket', 'SUP-1', '--dry-run', '--user', ...members], {
+      cols: 80,
+      rows: 24,
+      color: true,
+    });
     await s.waitFor(/Password for/, 'the password prompt');
     s.type(`${SAM.password}\r`);
     await s.exited;

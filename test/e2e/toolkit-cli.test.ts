@@ -44,30 +44,68 @@ describe('support toolkit through the CLI', () => {
     const pending = ok(await cli(['enroll', '--as', DEVON.email, '--password-stdin', '--no-confirm', '--json'], `${DEVON.password}\n`));
     const oldSecret: string = pending.secret;
     ok(await cli(['enroll', '--as', DEVON.email, '--password-stdin', '--confirm', '-', '--json'], `${DEVON.password}\n${totpAt(oldSecret, currentStep())}\n`));
-    const oldCipher = (await knex('mfa_credentials').where({ status: 'active' }).join('users', 'users.id', 'mfa_credentials.user_id').where('users.email', DEVON.email).first('secret_ciphertext')).secret_ciphertext;
+    const oldCipher = (
+      await knex('mfa_credentials')
+        .where({ status: 'active' })
+        .join('users', 'users.id', 'mfa_credentials.user_id')
+        .where('users.email', DEVON.email)
+        .first('secret_ciphertext')
+    ).secret_ciphertext;
 
     // support without a ticket is refused (audited); with one, the code is shown once
-    expectOneLineError(await cli(['access-code', 'issue', '--user', DEVON.email, '--as', SAM.email, '--password-stdin', '--yes'], `${SAM.password}\n`), 2, /ticket/);
-    const issued = ok(await cli(['access-code', 'issue', '--user', DEVON.email, '--ticket', 'SUP-42', '--as', SAM.email, '--password-stdin', '--yes', '--json'], `${SAM.password}\n`));
+    expectOneLineError(
+      await cli(['access-code', 'issue', '--user', DEVON.email, '--as', SAM.email, '--password-stdin', '--yes'], `${SAM.password}\n`),
+      2,
+      /ticket/,
+    );
+    const issued = ok(
+      await cli(
+        ['access-code', 'issue', '--user', DEVON.email, '--ticket', 'SUP-42', '--as', SAM.email, '--password-stdin', '--yes', '--json'],
+        `${SAM.password}\n`,
+      ),
+    );
     expect(issued.accessCode).toMatch(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){4}$/);
     expect(JSON.stringify(await knex('access_codes').select('*'))).not.toContain(issued.accessCode.replace(/-/g, ''));
 
     // devon logs in with it (read from stdin, never argv) and must set up a device first
-    const login = ok(await cli(['login', '--as', DEVON.email, '--password-stdin', '--code', '-', '--json'], `${DEVON.password}\n${issued.accessCode}\n`, devonMachine));
+    const login = ok(
+      await cli(['login', '--as', DEVON.email, '--password-stdin', '--code', '-', '--json'], `${DEVON.password}\n${issued.accessCode}\n`, devonMachine),
+    );
     expect(login).toMatchObject({ email: DEVON.email, secondFactor: 'access-code', restricted: true });
     expectOneLineError(await cli(['org', 'list'], undefined, devonMachine), 6, /replace/);
     // replace without the lost phone, then confirm with the new one
     const next = ok(await cli(['replace', '--no-confirm', '--json', '--password-stdin'], `${DEVON.password}\n`, devonMachine));
     ok(await cli(['replace', '--confirm', '-', '--json', '--password-stdin'], `${DEVON.password}\n${totpAt(next.secret, currentStep())}\n`, devonMachine));
-    const newCipher = (await knex('mfa_credentials').where({ status: 'active' }).join('users', 'users.id', 'mfa_credentials.user_id').where('users.email', DEVON.email).first('secret_ciphertext')).secret_ciphertext;
+    const newCipher = (
+      await knex('mfa_credentials')
+        .where({ status: 'active' })
+        .join('users', 'users.id', 'mfa_credentials.user_id')
+        .where('users.email', DEVON.email)
+        .first('secret_ciphertext')
+    ).secret_ciphertext;
     expect(newCipher).not.toBe(oldCipher);
-    expect(await knex('mfa_credentials').join('users', 'users.id', 'mfa_credentials.user_id').where('users.email', DEVON.email).count({ n: '*' }).first()).toEqual({ n: 1 });
+    expect(
+      await knex('mfa_credentials').join('users', 'users.id', 'mfa_credentials.user_id').where('users.email', DEVON.email).count({ n: '*' }).first(),
+    ).toEqual({ n: 1 });
     // the session works normally now
     ok(await cli(['status', '--json'], undefined, devonMachine));
 
-    const trail = ok(await cli(['audit', '--user', DEVON.email, '--as', SAM.email, '--password-stdin', '--json', '--limit', '50'], `${SAM.password}\n`).then((r) => ({ ...r, stdout: `[${r.stdout.trim().split('\n').join(',')}]` })));
+    const trail = ok(
+      await cli(['audit', '--user', DEVON.email, '--as', SAM.email, '--password-stdin', '--json', '--limit', '50'], `${SAM.password}\n`).then((r) => ({
+        ...r,
+        stdout: `[${r.stdout.trim().split('\n').join(',')}]`,
+      })),
+    );
     const steps = (trail as { action: string; outcome: string; ticket: string | null }[]).map((e) => `${e.action}:${e.outcome}`);
-    expect(steps).toEqual(expect.arrayContaining(['access-code.issue:refused', 'access-code.issue:success', 'session.login:success', 'mfa.replace.start:success', 'mfa.replace.confirm:success']));
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        'access-code.issue:refused',
+        'access-code.issue:success',
+        'session.login:success',
+        'mfa.replace.start:success',
+        'mfa.replace.confirm:success',
+      ]),
+    );
   });
 
   it('unlock by an org admin; users list and audit as formula-safe CSV; keys check; JSON errors', { timeout: 180_000 }, async () => {
@@ -81,7 +119,12 @@ describe('support toolkit through the CLI', () => {
     const ap = ok(await cli(['enroll', '--as', ALICE.email, '--password-stdin', '--no-confirm', '--json'], `${ALICE.password}\n`));
     const confirmStep = currentStep();
     ok(await cli(['enroll', '--as', ALICE.email, '--password-stdin', '--confirm', totpAt(ap.secret, confirmStep), '--json'], `${ALICE.password}\n`));
-    const dry = ok(await cli(['unlock', '--user', 'erin@acme.example', '--dry-run', '--json', '--as', ALICE.email, '--password-stdin', '--code', totpAt(ap.secret, confirmStep + 1)], `${ALICE.password}\n`));
+    const dry = ok(
+      await cli(
+        ['unlock', '--user', 'erin@acme.example', '--dry-run', '--json', '--as', ALICE.email, '--password-stdin', '--code', totpAt(ap.secret, confirmStep + 1)],
+        `${ALICE.password}\n`,
+      ),
+    );
     expect(dry).toMatchObject({ dryRun: true, unlocked: false, consecutiveFailures: 5 });
 
     // a hostile name reaches the CSV neutralised

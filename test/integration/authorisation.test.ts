@@ -124,7 +124,11 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     // trust "this machine" once (login --trust-device with a code), so later --as runs need no code.
     for (const a of [ALICE, OLIVIA, DAVE, HEIDI]) {
       const t = await fx.enrol(a);
-      const trusted = await cli(env, ['login', '--as', a.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${a.password}\n${await nextCode(t)}\n`);
+      const trusted = await cli(
+        env,
+        ['login', '--as', a.email, '--password-stdin', '--code', '-', '--trust-device', '--json'],
+        `${a.password}\n${await nextCode(t)}\n`,
+      );
       expect(ok(trusted)).toMatchObject({ email: a.email, secondFactor: 'code', trustedDevice: { id: expect.any(Number) } });
     }
   }, 300_000);
@@ -137,7 +141,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     const auth = (actor: Account, target: Account, a: { action: string; permission: Permission }, extra: { orgSlug?: string; ticket?: string } = {}) =>
       authorise(fx.deps, actors[actor.email]!, { targetEmail: target.email, action: a.action, permission: a.permission, ...extra });
 
-    it('a member of acme: self, their admin, an admin of both orgs and support (with a ticket for changes) may; another org\'s admin and a member may not (refusals audited)', async () => {
+    it("a member of acme: self, their admin, an admin of both orgs and support (with a ticket for changes) may; another org's admin and a member may not (refusals audited)", async () => {
       const erin = users[ERIN.email]!;
       const acme = { id: expect.any(Number), slug: 'acme' };
       for (const a of ACTIONS) {
@@ -145,7 +149,12 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
         expect(await auth(ALICE, ERIN, a), a.action).toMatchObject({ target: { id: erin.id }, via: 'org-admin', organisation: acme });
         // olivia administers both organisations, but erin is only in acme: not ambiguous
         expect(await auth(OLIVIA, ERIN, a), a.action).toMatchObject({ target: { id: erin.id }, via: 'org-admin', organisation: acme });
-        expect(await auth(SAM, ERIN, a, { ticket: 'SUP-9' }), a.action).toMatchObject({ target: { id: erin.id }, via: 'support', organisation: null, ticket: 'SUP-9' });
+        expect(await auth(SAM, ERIN, a, { ticket: 'SUP-9' }), a.action).toMatchObject({
+          target: { id: erin.id },
+          via: 'support',
+          organisation: null,
+          ticket: 'SUP-9',
+        });
         if (STATE_CHANGES.has(a.permission)) {
           // support changing another user's state needs a ticket reference; the refusal is audited
           const before = await refusals(SAM, ERIN, a.action);
@@ -189,11 +198,14 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       await expectKind(auth(ERIN, ERIN, { action: 'mfa.unlock', permission: 'unlock' }), 'forbidden');
       await expectKind(auth(SAM, SAM, { action: 'access-code.issue', permission: 'access-code' }, { ticket: 'SUP-9' }), 'forbidden');
       await expectKind(authoriseOrganisation(fx.deps, actors[SAM.email]!, { orgSlug: 'acme', action: 'org.policy', supportAllowed: false }), 'forbidden');
-      expect(await authoriseOrganisation(fx.deps, actors[SAM.email]!, { orgSlug: 'acme', action: 'org.users', supportAllowed: true })).toMatchObject({ via: 'support', organisation: { slug: 'acme' } });
+      expect(await authoriseOrganisation(fx.deps, actors[SAM.email]!, { orgSlug: 'acme', action: 'org.users', supportAllowed: true })).toMatchObject({
+        via: 'support',
+        organisation: { slug: 'acme' },
+      });
       await expectKind(authoriseOrganisation(fx.deps, actors[DAVE.email]!, { orgSlug: 'acme', action: 'org.users', supportAllowed: true }), 'forbidden');
     });
 
-    it('an admin of two of the target\'s organisations must name one; --org is checked', async () => {
+    it("an admin of two of the target's organisations must name one; --org is checked", async () => {
       const disable = { action: 'mfa.disable', permission: 'disable' as const };
       const olivia = actors[OLIVIA.email]!;
       const ambiguous = await expectKind(auth(OLIVIA, HEIDI, disable), 'usage', 'ambiguous_organisation');
@@ -257,7 +269,10 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
         }
         const doc = ok(await runAs(row.role, args));
         expect(doc.email, row.role).toBe(FRANK.email);
-        expect(doc.devices.map((d: { id: number }) => d.id), row.role).toContain(device.id);
+        expect(
+          doc.devices.map((d: { id: number }) => d.id),
+          row.role,
+        ).toContain(device.id);
       }
     });
 
@@ -302,7 +317,11 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       for (const row of ROWS.filter((r) => !r.allowed)) {
         const lastBefore = Number((await credential()).last_accepted_step);
         const step = await safeStep(3_000);
-        await expectRefused(row.role, ['verify', '--user', FRANK.email, '--code', totpAt(frankTotp.secret, Math.max(step, frankTotp.last + 1)), '--json'], 'mfa.verify');
+        await expectRefused(
+          row.role,
+          ['verify', '--user', FRANK.email, '--code', totpAt(frankTotp.secret, Math.max(step, frankTotp.last + 1)), '--json'],
+          'mfa.verify',
+        );
         expect(Number((await credential()).last_accepted_step)).toBe(lastBefore);
       }
       // rule 14: nobody mints a trusted-device token for someone else — refused before the code is used
@@ -313,7 +332,15 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
         const trustRefusals = async () => (await audit({ actor_email: who.email, action: 'device.trust', outcome: 'refused' })).length;
         const refusedBefore = await trustRefusals();
         const step = await safeStep(3_000);
-        const r = await runAs(role, ['verify', '--user', FRANK.email, '--code', totpAt(frankTotp.secret, Math.max(step, frankTotp.last + 1)), '--trust-device', '--json']);
+        const r = await runAs(role, [
+          'verify',
+          '--user',
+          FRANK.email,
+          '--code',
+          totpAt(frankTotp.secret, Math.max(step, frankTotp.last + 1)),
+          '--trust-device',
+          '--json',
+        ]);
         expectOneLineError(r, 5);
         expect(r.stdout).toBe('');
         expect(Number((await credential()).last_accepted_step), `${role}: the code must not be used up`).toBe(lastBefore);
@@ -374,7 +401,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
 
   // each row spawns the built binary (bcrypt, a process start): minutes on a busy 2-core machine
   describe('through the CLI: several organisations, --org and unknown names', { timeout: 180_000 }, () => {
-    it('olivia (admin of both of heidi\'s organisations) without --org and no TTY: exit 2 listing both; with --org globex: done in globex', async () => {
+    it("olivia (admin of both of heidi's organisations) without --org and no TTY: exit 2 listing both; with --org globex: done in globex", async () => {
       // heidi was enrolled (and trusted this machine) in beforeAll
       for (const args of [
         ['devices', 'list', '--user', HEIDI.email],

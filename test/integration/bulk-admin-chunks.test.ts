@@ -28,9 +28,24 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
     const now = Date.now();
     for (let n = 1; n <= 27; n++) {
       await w.knex('users').insert({ email: generated(n), name: `Bulk ${n}`, password_hash: 'x', role: 'developer', created_at: now });
-      const id = Number((await w.knex('users').where({ email: generated(n) }).first('id')).id);
+      const id = Number(
+        (
+          await w
+            .knex('users')
+            .where({ email: generated(n) })
+            .first('id')
+        ).id,
+      );
       await w.knex('organisation_members').insert({ organisation_id: acme, user_id: id, role: 'member', created_at: now, joined_at: now });
-      await w.knex('mfa_credentials').insert({ user_id: id, status: 'active', secret_ciphertext: 'v1:x', key_id: '0000000000000000', created_at: now, confirmed_at: now, consecutive_failures: 0 });
+      await w.knex('mfa_credentials').insert({
+        user_id: id,
+        status: 'active',
+        secret_ciphertext: 'v1:x',
+        key_id: '0000000000000000',
+        created_at: now,
+        confirmed_at: now,
+        consecutive_failures: 0,
+      });
     }
   });
   afterAll(async () => {
@@ -39,7 +54,14 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
 
   it('refusals and removals keep their per-user rules on both sides of a chunk boundary', async () => {
     // the first chunk is 20 users: olivia is its last, the refusals of the next chunk come first in it
-    const list = [...Array.from({ length: 19 }, (_, i) => generated(i + 1)), OLIVIA, GHOST, FRANK, ...Array.from({ length: 8 }, (_, i) => generated(i + 20)), DAVE];
+    const list = [
+      ...Array.from({ length: 19 }, (_, i) => generated(i + 1)),
+      OLIVIA,
+      GHOST,
+      FRANK,
+      ...Array.from({ length: 8 }, (_, i) => generated(i + 20)),
+      DAVE,
+    ];
     const alice = await w.as(ALICE, secrets[ALICE]);
     const run = await w.mfa.disableMembers(alice, { orgSlug: 'acme', emails: list });
     if ('kind' in run) throw new Error('cancelled');
@@ -54,21 +76,37 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
       `${DAVE} already-off`,
     ]);
     // unknown and other-organisation emails look the same to an admin (no enumeration)
-    expect({ ...results[20]!, email: '', message: results[20]!.message.replace(GHOST, 'X') }).toEqual({ ...results[21]!, email: '', message: results[21]!.message.replace(FRANK, 'X') });
+    expect({ ...results[20]!, email: '', message: results[20]!.message.replace(GHOST, 'X') }).toEqual({
+      ...results[21]!,
+      email: '',
+      message: results[21]!.message.replace(FRANK, 'X'),
+    });
 
     const audit = await w.knex('audit_events').where({ actor_email: ALICE }).whereIn('action', ['org.disable-mfa']).select('target_email', 'outcome', 'detail');
     const done = audit.filter((a) => a.outcome === 'success');
     expect(done.map((a) => a.target_email).sort()).toEqual(Array.from({ length: 27 }, (_, i) => generated(i + 1)));
     for (const a of done) expect(JSON.parse(String(a.detail))).toMatchObject({ credentials: 1 });
-    expect(audit.filter((a) => a.outcome === 'refused').map((a) => a.target_email).sort()).toEqual([FRANK, GHOST, OLIVIA].sort());
+    expect(
+      audit
+        .filter((a) => a.outcome === 'refused')
+        .map((a) => a.target_email)
+        .sort(),
+    ).toEqual([FRANK, GHOST, OLIVIA].sort());
 
     const generatedIds = (await w.knex('users').where('email', 'like', 'bulk-%').pluck('id')).map(Number);
     expect(generatedIds).toHaveLength(27);
     expect(Number((await w.knex('mfa_credentials').whereIn('user_id', generatedIds).count({ n: '*' }).first())?.n)).toBe(0);
-    expect(Number((await w.knex('notifications').whereIn('user_id', generatedIds).where({ event: 'mfa-disabled-admin' }).count({ n: '*' }).first())?.n)).toBe(27);
+    expect(Number((await w.knex('notifications').whereIn('user_id', generatedIds).where({ event: 'mfa-disabled-admin' }).count({ n: '*' }).first())?.n)).toBe(
+      27,
+    );
     // the refused accounts keep their MFA
     for (const who of [OLIVIA, FRANK]) {
-      expect(await w.knex('mfa_credentials').where({ user_id: await w.userId(who), status: 'active' }).first()).toBeDefined();
+      expect(
+        await w
+          .knex('mfa_credentials')
+          .where({ user_id: await w.userId(who), status: 'active' })
+          .first(),
+      ).toBeDefined();
     }
   });
 });

@@ -36,7 +36,10 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
   beforeAll(async () => {
     db = getDb();
     env = makeCliEnv({ PORTAL_MFA_KEY: generateKeyBase64() }).env;
-    for (const args of [['db', 'migrate'], ['demo', '--members', String(N)]]) {
+    for (const args of [
+      ['db', 'migrate'],
+      ['demo', '--members', String(N)],
+    ]) {
       const r = await cli(args);
       expect(r.code, describeRun(r)).toBe(0);
     }
@@ -66,7 +69,9 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
     writeFileSync(listFile, emails.join('\n') + '\n');
     const victim = member(FAIL_AT).email;
     if (db.dialect === 'sqlite') {
-      await knex.raw(`CREATE TRIGGER refuse_one_audit BEFORE INSERT ON audit_events WHEN NEW.target_email = '${victim}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+      await knex.raw(
+        `CREATE TRIGGER refuse_one_audit BEFORE INSERT ON audit_events WHEN NEW.target_email = '${victim}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+      );
     } else {
       await knex.raw(
         `CREATE TRIGGER refuse_one_audit BEFORE INSERT ON audit_events FOR EACH ROW BEGIN IF NEW.target_email = '${victim}' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END`,
@@ -80,7 +85,10 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
     }
     expect(failed.code, describeRun(failed)).not.toBe(0);
     expect(failed.stderr.trim().split('\n'), describeRun(failed)).toHaveLength(1);
-    const reported = failed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { email: string; outcome: string });
+    const reported = failed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { email: string; outcome: string });
     // the results of the committed chunks, and nothing of the failed one
     expect(reported.map((r) => r.email)).toEqual(emails.slice(0, DONE_BEFORE_FAILURE));
     expect(reported.every((r) => r.outcome === 'disabled')).toBe(true);
@@ -93,13 +101,18 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
 
     const rerun = await asSam(['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--ticket', 'SUP-14', '--yes', '--json']);
     expect(rerun.code, describeRun(rerun)).toBe(0);
-    const outcomes = rerun.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { outcome: string }).outcome);
+    const outcomes = rerun.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { outcome: string }).outcome);
     expect(outcomes).toEqual([...Array<string>(DONE_BEFORE_FAILURE).fill('already-off'), ...Array<string>(N - DONE_BEFORE_FAILURE).fill('disabled')]);
     expect((await statesOf(emails)).every((s) => s === 'done')).toBe(true);
     expect(await count('audit_events', { action: 'mfa.reset', outcome: 'success' })).toBe(N);
     expect(await count('notifications', { event: 'mfa-reset-support' })).toBe(N);
     // each audit row carries that user's own counts
-    const detail = await knex('audit_events').where({ action: 'mfa.reset', outcome: 'success', target_email: member(FAIL_AT).email }).first('detail', 'ticket');
+    const detail = await knex('audit_events')
+      .where({ action: 'mfa.reset', outcome: 'success', target_email: member(FAIL_AT).email })
+      .first('detail', 'ticket');
     expect(JSON.parse(String(detail.detail))).toEqual({ credentials: 1, recoveryCodes: 10, trustedDevices: 1, sessions: 1 });
     expect(detail.ticket).toBe('SUP-14');
   }, 300_000);
@@ -107,8 +120,20 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
   it('org users and users list, --json and --csv: exactly the report rows, byte for byte', async () => {
     // varied rows: active MFA with a trusted device, a pending enrolment, awkward names
     await seedFullMfa(knex, emails.slice(3, 60), env.PORTAL_MFA_KEY as string);
-    const ids = (await knex('users').whereIn('email', [member(1).email, member(2).email, member(3).email]).orderBy('id').pluck('id')).map(Number);
-    await knex('mfa_credentials').insert({ user_id: ids[0], status: 'pending', secret_ciphertext: 'v1:x', key_id: '0000000000000000', created_at: 1_700_000_000_123, consecutive_failures: 0 });
+    const ids = (
+      await knex('users')
+        .whereIn('email', [member(1).email, member(2).email, member(3).email])
+        .orderBy('id')
+        .pluck('id')
+    ).map(Number);
+    await knex('mfa_credentials').insert({
+      user_id: ids[0],
+      status: 'pending',
+      secret_ciphertext: 'v1:x',
+      key_id: '0000000000000000',
+      created_at: 1_700_000_000_123,
+      consecutive_failures: 0,
+    });
     await knex('users').where('id', ids[1]).update({ name: '=cmd|"quoted", name\nline two' });
     await knex('users').where('id', ids[2]).update({ name: 'Zoë \u202e ünïcode' });
     const r1 = await asSam(['org', 'users', '--org', 'acme', '--json']);
@@ -132,20 +157,37 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
       creds.set(Number(c.user_id), e);
     }
     const mfaOf = (id: number) => (creds.get(id)?.active ? 'active' : creds.get(id)?.pending ? 'pending' : 'none');
-    const members = await knex('organisation_members as m').join('users as u', 'u.id', 'm.user_id').where('m.organisation_id', org.id).orderBy('m.user_id').select('m.user_id', 'u.email', 'u.name', 'm.role', 'm.joined_at');
+    const members = await knex('organisation_members as m')
+      .join('users as u', 'u.id', 'm.user_id')
+      .where('m.organisation_id', org.id)
+      .orderBy('m.user_id')
+      .select('m.user_id', 'u.email', 'u.name', 'm.role', 'm.joined_at');
     const grace = org.grace_days ? Number(org.grace_days) * 86_400_000 : null;
     const memberRecords = members.map((m) => {
       const id = Number(m.user_id);
       const a = creds.get(id)?.active;
-      const deadline = mfaOf(id) === 'active' || grace === null || !org.mfa_required ? null : Math.max(Number(org.mfa_required_since ?? 0), Number(m.joined_at ?? 0)) + grace;
-      return { email: m.email, name: m.name, role: m.role, mfa: mfaOf(id), enrolledAt: iso(a?.created_at), lastUsedAt: iso(a?.last_used_at), trustedDevices: devices.get(id) ?? 0, deadline: iso(deadline) };
+      const deadline =
+        mfaOf(id) === 'active' || grace === null || !org.mfa_required ? null : Math.max(Number(org.mfa_required_since ?? 0), Number(m.joined_at ?? 0)) + grace;
+      return {
+        email: m.email,
+        name: m.name,
+        role: m.role,
+        mfa: mfaOf(id),
+        enrolledAt: iso(a?.created_at),
+        lastUsedAt: iso(a?.last_used_at),
+        trustedDevices: devices.get(id) ?? 0,
+        deadline: iso(deadline),
+      };
     });
     expect(r1.stdout).toBe(memberRecords.map((r) => JSON.stringify(r) + '\n').join(''));
     const memberCols = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline'] as const;
     expect(r2.stdout).toBe(csvRow([...memberCols]) + memberRecords.map((r) => csvRow(memberCols.map((c) => r[c]))).join(''));
 
     const slugs = new Map<number, string[]>();
-    for (const m of await knex('organisation_members as m').join('organisations as o', 'o.id', 'm.organisation_id').orderBy('o.slug').select('m.user_id', 'o.slug')) {
+    for (const m of await knex('organisation_members as m')
+      .join('organisations as o', 'o.id', 'm.organisation_id')
+      .orderBy('o.slug')
+      .select('m.user_id', 'o.slug')) {
       slugs.set(Number(m.user_id), [...(slugs.get(Number(m.user_id)) ?? []), String(m.slug)]);
     }
     const users = await knex('users').orderBy('id').select('id', 'email', 'name', 'role');
@@ -154,7 +196,16 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
       const a = creds.get(id)?.active;
       const c = a ?? creds.get(id)?.pending;
       const locked = c?.hard_locked_at != null ? 'hard' : c?.locked_until != null && Number(c.locked_until) > now ? iso(c.locked_until) : null;
-      return { email: u.email, name: u.name, role: u.role, mfa: mfaOf(id), enrolledAt: iso(a?.created_at), lastUsedAt: iso(a?.last_used_at), locked, organisations: (slugs.get(id) ?? []).join(' ') };
+      return {
+        email: u.email,
+        name: u.name,
+        role: u.role,
+        mfa: mfaOf(id),
+        enrolledAt: iso(a?.created_at),
+        lastUsedAt: iso(a?.last_used_at),
+        locked,
+        organisations: (slugs.get(id) ?? []).join(' '),
+      };
     });
     expect(r3.stdout).toBe(userRecords.map((r) => JSON.stringify(r) + '\n').join(''));
     const userCols = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'locked', 'organisations'] as const;

@@ -121,7 +121,8 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       const api = fx.at(() => now);
       const check = (u: typeof heidi, token: string, trustAllowed = true) => checkTrustedDevice(d, u, token, trustAllowed, 'test.device-check');
       /** the public path: sign in with the password and this machine's token only */
-      const signInWithToken = (token: string) => api.signIn({ email: HEIDI.email, password: HEIDI.password, action: 'test.sign-in', secondFactor: { deviceToken: token } });
+      const signInWithToken = (token: string) =>
+        api.signIn({ email: HEIDI.email, password: HEIDI.password, action: 'test.sign-in', secondFactor: { deviceToken: token } });
       const expectCodeRequired = async (token: string) => {
         const e = await signInWithToken(token).then(
           () => null,
@@ -228,14 +229,20 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect(ok(await cli(['devices', 'list', '--json'], undefined, laptop)).devices).toEqual([]);
     });
 
-    it('CLI: expiry is the database\'s — a token past its expires_at is refused whatever the local file says', async () => {
+    it("CLI: expiry is the database's — a token past its expires_at is refused whatever the local file says", async () => {
       // enrolled by the core test above (enrolled here when this test runs alone)
       const heidi = enrolled[HEIDI.email] ?? (await enrol(HEIDI));
       const phone = newMachine();
-      const login = await cli(['login', '--as', HEIDI.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${HEIDI.password}\n${await nextCode(heidi)}\n`, phone);
+      const login = await cli(
+        ['login', '--as', HEIDI.email, '--password-stdin', '--code', '-', '--trust-device', '--json'],
+        `${HEIDI.password}\n${await nextCode(heidi)}\n`,
+        phone,
+      );
       const id = ok(login).trustedDevice.id;
       expect(ok(await cli(['login', '--as', HEIDI.email, '--password-stdin', '--json'], `${HEIDI.password}\n`, phone)).secondFactor).toBe('device');
-      await knex('trusted_devices').where('id', id).update({ expires_at: testNow() - 1_000 });
+      await knex('trusted_devices')
+        .where('id', id)
+        .update({ expires_at: testNow() - 1_000 });
       // this machine's copy still says the device is good for 30 days
       const local = Object.values(JSON.parse(readFileSync(devicesFile(phone), 'utf8')) as Record<string, { deviceId: number; expiresAt: string }>);
       expect(local).toEqual([expect.objectContaining({ deviceId: id })]);
@@ -243,10 +250,16 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expectCodeNeeded(await cli(['login', '--as', HEIDI.email, '--password-stdin'], `${HEIDI.password}\n`, phone), /expired/);
     });
 
-    it('CLI: org policy --device-trust off revokes the members\' trusted devices: a token no longer skips the code', async () => {
+    it("CLI: org policy --device-trust off revokes the members' trusted devices: a token no longer skips the code", async () => {
       const dave = await enrol(DAVE);
       const laptop = newMachine();
-      const trusted = ok(await cli(['login', '--as', DAVE.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${DAVE.password}\n${await nextCode(dave)}\n`, laptop));
+      const trusted = ok(
+        await cli(
+          ['login', '--as', DAVE.email, '--password-stdin', '--code', '-', '--trust-device', '--json'],
+          `${DAVE.password}\n${await nextCode(dave)}\n`,
+          laptop,
+        ),
+      );
       const deviceId: number = trusted.trustedDevice.id;
       expect(ok(await cli(['login', '--as', DAVE.email, '--password-stdin', '--json'], `${DAVE.password}\n`, laptop)).secondFactor).toBe('device');
 
@@ -254,7 +267,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect(ok(off)).toMatchObject({ organisation: 'acme', deviceTrust: false, devicesRevoked: expect.any(Number) });
       expect(JSON.parse(off.stdout).devicesRevoked).toBeGreaterThanOrEqual(1);
       const revokedAt = async () => (await knex('trusted_devices').where('id', deviceId).first('revoked_at'))!.revoked_at;
-      expect(await revokedAt(), 'the member\'s device is revoked with the policy change').not.toBeNull();
+      expect(await revokedAt(), "the member's device is revoked with the policy change").not.toBeNull();
       try {
         expectCodeNeeded(await cli(['login', '--as', DAVE.email, '--password-stdin'], `${DAVE.password}\n`, laptop), /revoked|device trust is off/);
         // the same for any command run with --as
@@ -262,7 +275,11 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
         expect(status.code, describeRun(status)).toBe(2);
         expect(status.stderr).toMatch(/code/);
         // a code still works
-        const withCode = await cli(['login', '--as', DAVE.email, '--password-stdin', '--code', '-', '--json'], `${DAVE.password}\n${await nextCode(dave)}\n`, laptop);
+        const withCode = await cli(
+          ['login', '--as', DAVE.email, '--password-stdin', '--code', '-', '--json'],
+          `${DAVE.password}\n${await nextCode(dave)}\n`,
+          laptop,
+        );
         expect(ok(withCode).secondFactor).toBe('code');
       } finally {
         expect((await asWithCode(ALICE, ['org', 'policy', '--org', 'acme', '--device-trust', 'on', '--yes'])).code).toBe(0);
@@ -320,7 +337,11 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       // one code, four processes at once: accepted exactly once
       const race = await Promise.all(
         Array.from({ length: 4 }, () =>
-          runCliProcess(['--db', url, '--as', DEVON.email, '--password-stdin', 'verify', '--recovery-code', fresh[9]!, '--json'], { env, stdin: `${DEVON.password}\n`, timeoutMs: 60_000 }),
+          runCliProcess(['--db', url, '--as', DEVON.email, '--password-stdin', 'verify', '--recovery-code', fresh[9]!, '--json'], {
+            env,
+            stdin: `${DEVON.password}\n`,
+            timeoutMs: 60_000,
+          }),
         ),
       );
       expect(race.map((r) => r.code).sort(), race.map(describeRun).join('\n')).toEqual([0, 1, 1, 1]);
@@ -329,7 +350,13 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expectOneLineError(await as(DEVON, ['verify', '--recovery-code', codes[1]!]), 1);
       expect(ok(await as(DEVON, ['verify', '--recovery-code', fresh[0]!, '--json']))).toMatchObject({ valid: true, recoveryCodesLeft: 8 });
       expect((await statusOf(DEVON)).recoveryCodesLeft).toBe(8);
-      const hashes = (await knex('recovery_codes').where('user_id', (await user(DEVON)).id).select('code_hash')).map((r) => String(r.code_hash).toLowerCase()).join('\n');
+      const hashes = (
+        await knex('recovery_codes')
+          .where('user_id', (await user(DEVON)).id)
+          .select('code_hash')
+      )
+        .map((r) => String(r.code_hash).toLowerCase())
+        .join('\n');
       for (const c of fresh) expect(hashes).not.toContain(c.replace(/-/g, ''));
       expect(JSON.stringify(await knex('audit_events').select('*'))).not.toContain(fresh[1]!);
     });
@@ -424,11 +451,19 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
         expect(Date.parse(a.time) > Date.parse(b.time) || (a.time === b.time && a.id > b.id), `row ${i} is not older than row ${i - 1}`).toBe(true);
       }
       const reset = rows.find((r) => r.action === 'mfa.reset' && r.target === FRANK.email)!;
-      expect(reset).toMatchObject({ actor: SAM.email, outcome: 'success', ticket: 'SUP-77', reason: 'new phone lost too', organisation: null, host: os.hostname(), osUser: os.userInfo().username });
+      expect(reset).toMatchObject({
+        actor: SAM.email,
+        outcome: 'success',
+        ticket: 'SUP-77',
+        reason: 'new phone lost too',
+        organisation: null,
+        host: os.hostname(),
+        osUser: os.userInfo().username,
+      });
       expect(rows.find((r) => r.action === 'device.revoke' && r.actor === BOB.email)).toMatchObject({ organisation: 'globex', target: FRANK.email });
     });
 
-    it('an organisation admin sees their organisation\'s events and their own, not another organisation\'s', async () => {
+    it("an organisation admin sees their organisation's events and their own, not another organisation's", async () => {
       const rows = lines(await asWithCode(ALICE, ['audit', '--json', '--limit', '100000']));
       const expected = await knex('audit_events')
         .where('organisation_slug', 'acme')
@@ -462,7 +497,9 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       const recent = lines(await as(SAM, ['audit', '--json', '--limit', '100000', '--since', '1h']));
       expect(ids(recent)).not.toContain(oldEventId);
       for (const r of recent) expect(Date.parse(r.time)).toBeGreaterThanOrEqual(startedAt - 3_600_000);
-      const lastHalfHour = await knex('audit_events').where('occurred_at', '>=', startedAt - 1_800_000).select('id');
+      const lastHalfHour = await knex('audit_events')
+        .where('occurred_at', '>=', startedAt - 1_800_000)
+        .select('id');
       expect(ids(recent)).toEqual(expect.arrayContaining(ids(lastHalfHour)));
       expect(ids(lines(await as(SAM, ['audit', '--json', '--limit', '100000', '--since', '4h'])))).toContain(oldEventId);
 

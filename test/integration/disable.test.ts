@@ -98,7 +98,10 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expect(s.recoveryCodes, 'recovery_codes').toEqual([]);
     expect(s.trustedDevices, 'trusted_devices').toEqual([]);
     expect(s.sessions.length).toBeGreaterThan(0);
-    expect(s.sessions.filter((r) => r.ended_at === null), 'open cli_sessions').toEqual([]);
+    expect(
+      s.sessions.filter((r) => r.ended_at === null),
+      'open cli_sessions',
+    ).toEqual([]);
     return s;
   }
 
@@ -163,7 +166,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expect(ok(await as(ERIN, ['enroll', '--no-confirm', '--json']))).toMatchObject({ status: 'pending', email: ERIN.email });
   });
 
-  it('an organisation admin\'s disable is org.disable-mfa in that organisation', async () => {
+  it("an organisation admin's disable is org.disable-mfa in that organisation", async () => {
     const before = await snapshot(DAVE);
     expect(before.credentials).toHaveLength(1);
     const r = await as(ALICE, ['--code', await nextCode(aliceTotp), 'disable', '--user', DAVE.email, '--yes', '--json']);
@@ -175,7 +178,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     ]);
   });
 
-  it('a self-disable is mfa.disable, and forgets this machine\'s trusted-device token', async () => {
+  it("a self-disable is mfa.disable, and forgets this machine's trusted-device token", async () => {
     const totp = await giveFullMfa(DEVON);
     // trust this machine: the later disable then needs the password but no code
     const code = await nextCode(totp);

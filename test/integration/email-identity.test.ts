@@ -69,7 +69,7 @@ describeEachDatabase('rule 13: one email identity on every database', (getDb) =>
     expect(JSON.parse(ok(await statusAs('jose@example.com', 'jose-plain-pass')).stdout)).toMatchObject({ email: 'jose@example.com' });
     // and the database itself compares exactly (MariaDB: utf8mb4_bin, not the accent-insensitive default)
     expect((await knex('users').where('email', 'jose@example.com').select('email')).map((r: { email: string }) => r.email)).toEqual(['jose@example.com']);
-    expect((await knex('users').where('email', 'MIXED.CASE@example.com').select('email'))).toEqual([]);
+    expect(await knex('users').where('email', 'MIXED.CASE@example.com').select('email')).toEqual([]);
   });
 
   it('collisions are reported (exit 10, the ids named) and nothing is merged or changed', async () => {
@@ -79,7 +79,11 @@ describeEachDatabase('rule 13: one email identity on every database', (getDb) =>
       { email: 'dup@example.com', password: 'b' },
       { email: 'Jose\u0301@Example.com', password: 'c' },
     ]);
-    expectOneLineError(r, 10, /2 email\(s\) are held by more than one user \("jos\u00e9@example\.com": user ids \d+, \d+; "dup@example\.com": user ids \d+, \d+\).*nothing was changed/);
+    expectOneLineError(
+      r,
+      10,
+      /2 email\(s\) are held by more than one user \("jos\u00e9@example\.com": user ids \d+, \d+; "dup@example\.com": user ids \d+, \d+\).*nothing was changed/,
+    );
     const after = await emails();
     expect(after).toContain('Someone@Example.com'); // not folded: the migration changed nothing
     expect(after).toContain('DUP@example.com');

@@ -105,11 +105,17 @@ describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
     const s = await enrol(ERIN);
     await deliver();
     const wrong = () => (w.code(s) === '123456' ? '654321' : '123456');
-    for (let i = 0; i < 5; i++) await w.mfa.signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong() } } }).catch(() => undefined);
+    for (let i = 0; i < 5; i++)
+      await w.mfa
+        .signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong() } } })
+        .catch(() => undefined);
     await expectOneMail(ERIN, /locked/i);
     w.deps.settings.hardLockFailures = 10;
     w.advance(15 * 60_000);
-    for (let i = 0; i < 5; i++) await w.mfa.signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong() } } }).catch(() => undefined);
+    for (let i = 0; i < 5; i++)
+      await w.mfa
+        .signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong() } } })
+        .catch(() => undefined);
     w.deps.settings.hardLockFailures = 100;
     await expectOneMail(ERIN, /locked/i, [/unlock|support/i]);
     const sam = await w.as(SAM);

@@ -44,7 +44,12 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
   let now: number;
   const clock = () => now;
 
-  const notifyDeps = (queued?: number[]): NotifyDeps => ({ clock, settings: { issuer: 'Acme Developer Portal' }, origin: { host: HOST, osUser: 'tester' }, queuedNotifications: queued });
+  const notifyDeps = (queued?: number[]): NotifyDeps => ({
+    clock,
+    settings: { issuer: 'Acme Developer Portal' },
+    origin: { host: HOST, osUser: 'tester' },
+    queuedNotifications: queued,
+  });
   const userOf = async (a: Account) => {
     const u = (await findUserByEmail(knex, a.email))!;
     return { id: u.id, email: u.email };
@@ -63,7 +68,13 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     const q = knex('notifications').orderBy('id').select('*');
     if (ids) q.whereIn('id', ids);
     return q.then((rs: Record<string, unknown>[]) =>
-      rs.map((r) => ({ ...r, id: Number(r.id), attempts: Number(r.attempts), next_attempt_at: Number(r.next_attempt_at), sent_at: r.sent_at === null ? null : Number(r.sent_at) })),
+      rs.map((r) => ({
+        ...r,
+        id: Number(r.id),
+        attempts: Number(r.attempts),
+        next_attempt_at: Number(r.next_attempt_at),
+        sent_at: r.sent_at === null ? null : Number(r.sent_at),
+      })),
     );
   };
   const send = (args: string[] = [], e: NodeJS.ProcessEnv = env) => runInProcess(['--db', url, 'notify', 'send', ...args], { env: e, clock });
@@ -123,7 +134,15 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     expect(mail!.messageId).toMatch(/@portal\.example>$/);
 
     const [row] = await rows([id!]);
-    expect(row).toMatchObject({ status: 'sent', attempts: 1, last_error: null, sent_at: now, user_id: (await userOf(ERIN)).id, email: ERIN.email, event: 'mfa-reset-support' });
+    expect(row).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+      last_error: null,
+      sent_at: now,
+      user_id: (await userOf(ERIN)).id,
+      email: ERIN.email,
+      event: 'mfa-reset-support',
+    });
 
     // a second run finds nothing to do
     const again = ok(await send());
@@ -183,7 +202,7 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     expect((await rows(ids)).map((x) => x.status)).toEqual(['sent', 'sent', 'sent']);
   });
 
-  it('5xx on RCPT: the attempt is counted with the server\'s answer and retried after the backoff, then delivered once', async () => {
+  it("5xx on RCPT: the attempt is counted with the server's answer and retried after the backoff, then delivered once", async () => {
     const ids = await queue([
       [ALICE, { kind: 'device-trusted', label: 'work laptop', expiresAt: now + 30 * 86_400_000 }],
       [DAVE, { kind: 'recovery-codes-regenerated' }],
@@ -248,15 +267,27 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     ok(await send());
     expect(smtp.messages).toHaveLength(0);
 
-    const list = ok(await runInProcess(['--db', url, '--as', SAM.email, '--password-stdin', 'notify', 'list', '--status', 'failed', '--json'], { env, clock, stdin: `${SAM.password}\n` }));
-    const listed = list.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const list = ok(
+      await runInProcess(['--db', url, '--as', SAM.email, '--password-stdin', 'notify', 'list', '--status', 'failed', '--json'], {
+        env,
+        clock,
+        stdin: `${SAM.password}\n`,
+      }),
+    );
+    const listed = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ id, email: DAVE.email, event: 'unlocked', status: 'failed', attempts: MAX_ATTEMPTS, nextAttemptAt: null, sentAt: null });
     expect(listed[0].lastError).toMatch(/554/);
   });
 
   it('two notify send processes at once: every notice is sent exactly once', async () => {
-    const items: [Account, NotificationEvent][] = Array.from({ length: 150 }, (_, i) => [[ALICE, DAVE, ERIN][i % 3]!, { kind: 'org-reminder', organisation: 'acme', deadline: now + 86_400_000 }]);
+    const items: [Account, NotificationEvent][] = Array.from({ length: 150 }, (_, i) => [
+      [ALICE, DAVE, ERIN][i % 3]!,
+      { kind: 'org-reminder', organisation: 'acme', deadline: now + 86_400_000 },
+    ]);
     const ids = await queue(items);
     await smtp.slow(20);
     // separate processes, as in production (two SQLite connections in one process would block each other's event loop)
@@ -273,8 +304,14 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
       [DAVE, { kind: 'mfa-disabled-admin', by: ALICE.email, organisation: 'acme' }],
     ]);
     ok(await send(['--limit', '1']));
-    const as = (who: Account, args: string[]) => runInProcess(['--db', url, '--as', who.email, '--password-stdin', 'notify', 'list', ...args], { env, clock, stdin: `${who.password}\n` });
-    const lines = (r: CliResult) => ok(r).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const as = (who: Account, args: string[]) =>
+      runInProcess(['--db', url, '--as', who.email, '--password-stdin', 'notify', 'list', ...args], { env, clock, stdin: `${who.password}\n` });
+    const lines = (r: CliResult) =>
+      ok(r)
+        .stdout.trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
 
     const all = lines(await as(SAM, ['--json']));
     expect(all.map((n) => n.id)).toEqual([...ids].reverse()); // newest first
@@ -288,7 +325,9 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     // a developer (not support; devon is in no organisation, so rule 4 does not stop him first)
     const refused = await as(DEVON, ['--json']);
     expect(refused.code, describeRun(refused)).toBe(5);
-    expect(await knex('audit_events').where({ actor_email: DEVON.email, action: 'notify.list', outcome: 'refused' }).count({ n: '*' }).first()).not.toEqual({ n: 0 });
+    expect(await knex('audit_events').where({ actor_email: DEVON.email, action: 'notify.list', outcome: 'refused' }).count({ n: '*' }).first()).not.toEqual({
+      n: 0,
+    });
     expect(refused.stdout).toBe('');
     expect((await as(SAM, ['--status', 'bogus'])).code).toBe(2);
   });
@@ -298,7 +337,17 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
       const stderr = new PassThrough();
       let text = '';
       stderr.on('data', (c: Buffer) => (text += c.toString()));
-      const io: IOStreams = { stdin: Readable.from([]), stdout: new PassThrough(), stderr, stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, color: false, colorErr: false, canPrompt: false };
+      const io: IOStreams = {
+        stdin: Readable.from([]),
+        stdout: new PassThrough(),
+        stderr,
+        stdinIsTTY: false,
+        stdoutIsTTY: false,
+        stderrIsTTY: false,
+        color: false,
+        colorErr: false,
+        canPrompt: false,
+      };
       const ctx = createContext({ db: url, quiet, json }, { env: e, io, clock });
       return { ctx, stderr: () => text };
     };
@@ -314,12 +363,17 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     // SMTP down: one warning line, the notices stay pending for notify send
     await smtp.refuseConnections();
     const b = ctxWith(env);
-    const down = await queue([[DAVE, { kind: 'mfa-enabled' }], [ERIN, { kind: 'mfa-enabled' }]]);
+    const down = await queue([
+      [DAVE, { kind: 'mfa-enabled' }],
+      [ERIN, { kind: 'mfa-enabled' }],
+    ]);
     b.ctx.queuedNotifications.push(...down);
     await deliverQueuedNotifications(b.ctx);
     await b.ctx.close();
     expect(b.stderr().split('\n').filter(Boolean)).toHaveLength(1);
-    expect(b.stderr()).toMatch(/^warning: 2 of 2 notices not sent \(smtp:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\); kept in the outbox: portal-mfa notify send retries them\n$/);
+    expect(b.stderr()).toMatch(
+      /^warning: 2 of 2 notices not sent \(smtp:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\); kept in the outbox: portal-mfa notify send retries them\n$/,
+    );
     expect((await rows(down)).map((x) => x.status)).toEqual(['pending', 'pending']);
 
     // no SMTP configured: one note (stderr), none with --quiet
@@ -349,10 +403,17 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
 
   it('SIGKILL in the middle of notify send loses nothing; the re-run after the lease sends the rest, and a further run sends no duplicate', async () => {
     const total = 300;
-    const ids = await queue(Array.from({ length: total }, (_, i): [Account, NotificationEvent] => [[ALICE, DAVE, ERIN][i % 3]!, { kind: 'org-mfa-required', organisation: 'acme', deadline: null }]));
+    const ids = await queue(
+      Array.from({ length: total }, (_, i): [Account, NotificationEvent] => [
+        [ALICE, DAVE, ERIN][i % 3]!,
+        { kind: 'org-mfa-required', organisation: 'acme', deadline: null },
+      ]),
+    );
     await smtp.slow(15);
     const child = spawn(process.execPath, [BIN, '--db', url, 'notify', 'send'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
     await smtp.waitFor(40, 20_000);
     child.kill('SIGKILL');
     expect((await exited).signal).toBe('SIGKILL');

@@ -56,8 +56,7 @@ const newKeyBase64 = () => randomBytes(32).toString('base64');
 
 /** The CLI plumbing shared by both suites: runs against one database with one environment. */
 function cliHarness(getUrl: () => string, getEnv: () => NodeJS.ProcessEnv) {
-  const cli = (args: string[], stdin?: string, env: NodeJS.ProcessEnv = getEnv()): Promise<CliResult> =>
-    runCli(['--db', getUrl(), ...args], { env, stdin });
+  const cli = (args: string[], stdin?: string, env: NodeJS.ProcessEnv = getEnv()): Promise<CliResult> => runCli(['--db', getUrl(), ...args], { env, stdin });
   /** The same in a process of its own, for races between processes. */
   const cliProcess = (args: string[], env: NodeJS.ProcessEnv = getEnv()): Promise<CliResult> => runCliProcess(['--db', getUrl(), ...args], { env });
   /** `args` acting as `who` (--as with the password on stdin). */
@@ -108,7 +107,11 @@ function cliHarness(getUrl: () => string, getEnv: () => NodeJS.ProcessEnv) {
     const secret = await enrol(who);
     const step = Math.max(currentStep(), (lastStep.get(who.email) ?? 0) + 1);
     while (step > currentStep() + 1) advanceClock(30_000 - (testNow() % 30_000) + 50); // to the next step, without waiting
-    const r = await cli(['login', '--as', who.email, '--password-stdin', '--code', '-', '--trust-device', '--json'], `${who.password}\n${totpAt(secret, step)}\n`, env);
+    const r = await cli(
+      ['login', '--as', who.email, '--password-stdin', '--code', '-', '--trust-device', '--json'],
+      `${who.password}\n${totpAt(secret, step)}\n`,
+      env,
+    );
     expect(JSON.parse(ok(r).stdout)).toMatchObject({ email: who.email, secondFactor: 'code', trustedDevice: { id: expect.any(Number) } });
     lastStep.set(who.email, step);
   }
@@ -130,7 +133,9 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
 
   const orgId = async (slug: string) => Number((await knex('organisations').where({ slug }).first('id'))!.id);
   const memberEmails = async (slug: string, where: (q: Knex.QueryBuilder) => void = () => {}) => {
-    const q = knex('organisation_members as m').join('users as u', 'u.id', 'm.user_id').where('m.organisation_id', await orgId(slug));
+    const q = knex('organisation_members as m')
+      .join('users as u', 'u.id', 'm.user_id')
+      .where('m.organisation_id', await orgId(slug));
     where(q);
     return (await q.pluck('u.email')).map(String).sort();
   };
@@ -287,7 +292,9 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     }
 
     // the same names survive NDJSON: still one record per line
-    const lines = ok(await as(ALICE, ['org', 'users', '--org', 'acme', '--json'])).stdout.trimEnd().split('\n');
+    const lines = ok(await as(ALICE, ['org', 'users', '--org', 'acme', '--json']))
+      .stdout.trimEnd()
+      .split('\n');
     expect(lines).toHaveLength(everyone.length);
     const names = new Map(lines.map((l) => JSON.parse(l) as { email: string; name: string }).map((x) => [x.email, x.name]));
     for (const [email, name] of Object.entries(awkward)) expect(names.get(email)).toBe(name);
@@ -305,7 +312,13 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
 
     const req = await as(BOB, ['org', 'policy', '--org', 'globex', '--require', '--grace-days', '7', '--yes', '--json']);
     const doc = json(req);
-    expect(doc).toMatchObject({ organisation: 'globex', mfaRequired: true, graceDays: 7, membersWithoutMfa: lacking.length, adminsWithoutMfa: lackingAdmins.length });
+    expect(doc).toMatchObject({
+      organisation: 'globex',
+      mfaRequired: true,
+      graceDays: 7,
+      membersWithoutMfa: lacking.length,
+      adminsWithoutMfa: lackingAdmins.length,
+    });
     expect(req.stderr).toMatch(new RegExp(`${lacking.length} member\\(s\\)[^\\n]*${lackingAdmins.length} admin`));
 
     const listed = (json(await as(BOB, ['org', 'list', '--json'])) as Array<Record<string, unknown>>).find((o) => o.slug === 'globex');
@@ -324,19 +337,30 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expectOneLineError(await as(BOB, ['org', 'policy', '--org', 'acme', '--no-require', '--yes']), 5);
 
     // no grace: a login without MFA (and without a terminal to enrol on) is refused
-    expect(json(await as(BOB, ['org', 'policy', '--org', 'globex', '--grace-days', '0', '--yes', '--json']))).toMatchObject({ mfaRequired: true, graceDays: null });
+    expect(json(await as(BOB, ['org', 'policy', '--org', 'globex', '--grace-days', '0', '--yes', '--json']))).toMatchObject({
+      mfaRequired: true,
+      graceDays: null,
+    });
     const refused = await as(FRANK, ['login'], frankEnv);
     expectOneLineError(refused, 6, /globex/);
     // rule 4 on every path: a member — or an admin — who must enrol may do nothing else until enrolled
     expectOneLineError(await as(FRANK, ['org', 'policy', '--org', 'globex', '--no-require', '--yes']), 6, /enrol/);
     expectOneLineError(await as(BOB, ['org', 'policy', '--org', 'globex', '--no-require', '--yes']), 6, /enrol/);
     // nothing changed
-    expect(json(await as(OLIVIA, ['org', 'list', '--json'])).find((o: { slug: string }) => o.slug === 'globex')).toMatchObject({ mfaRequired: true, graceDays: null });
+    expect(json(await as(OLIVIA, ['org', 'list', '--json'])).find((o: { slug: string }) => o.slug === 'globex')).toMatchObject({
+      mfaRequired: true,
+      graceDays: null,
+    });
 
     const audit = await knex('audit_events').where({ action: 'org.policy', organisation_slug: 'globex' }).orderBy('id').select('actor_email', 'outcome');
-    expect(audit.filter((a: { outcome: string }) => a.outcome === 'success').map((a: { actor_email: string }) => a.actor_email)).toEqual([BOB.email, BOB.email]);
+    expect(audit.filter((a: { outcome: string }) => a.outcome === 'success').map((a: { actor_email: string }) => a.actor_email)).toEqual([
+      BOB.email,
+      BOB.email,
+    ]);
     // frank's attempt was stopped by the rule-4 gate before anything else, and audited there
-    expect(await knex('audit_events').where({ actor_email: FRANK.email, outcome: 'refused', reason: 'must enrol first (rule 4)' }).count({ n: '*' }).first()).not.toEqual({ n: 0 });
+    expect(
+      await knex('audit_events').where({ actor_email: FRANK.email, outcome: 'refused', reason: 'must enrol first (rule 4)' }).count({ n: '*' }).first(),
+    ).not.toEqual({ n: 0 });
 
     // back to optional (olivia, the other globex admin, has MFA), so the other tests' logins are unaffected
     expect(json(await as(OLIVIA, ['org', 'policy', '--org', 'globex', '--no-require', '--yes', '--json']))).toMatchObject({ mfaRequired: false });
@@ -350,7 +374,17 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     // an admin gets `forbidden` for an unknown email and for a non-member alike (no enumeration), and for
     // a protected account (olivia: an admin); a user without MFA is `already-off` (not a failure); a
     // duplicate (after lower-casing) is reported once
-    const input = [withMfa[0]!.email, withMfa[1]!.email, withMfa[2]!.email, 'nobody@acme.example', DEVON.email, 'not-an-email', noMfa.email, withMfa[0]!.email.toUpperCase(), OLIVIA.email];
+    const input = [
+      withMfa[0]!.email,
+      withMfa[1]!.email,
+      withMfa[2]!.email,
+      'nobody@acme.example',
+      DEVON.email,
+      'not-an-email',
+      noMfa.email,
+      withMfa[0]!.email.toUpperCase(),
+      OLIVIA.email,
+    ];
     const file = path.join(tmp, 'users.txt');
     writeFileSync(file, `${input.join('\n')}\n`);
     const expected = ['disabled', 'disabled', 'disabled', 'forbidden', 'forbidden', 'invalid', 'already-off', 'forbidden'];
@@ -388,7 +422,9 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expect(results[3]!.message).toBe('may not act on nobody@acme.example');
     expect(results[4]!.message).toBe(`may not act on ${DEVON.email}`);
     // the refusals are audited (the unknown email by text only)
-    const refusals = await knex('audit_events').where({ action: 'org.disable-mfa', outcome: 'refused', actor_email: ALICE.email }).select('target_email', 'target_user_id', 'reason');
+    const refusals = await knex('audit_events')
+      .where({ action: 'org.disable-mfa', outcome: 'refused', actor_email: ALICE.email })
+      .select('target_email', 'target_user_id', 'reason');
     expect(refusals).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ target_email: 'nobody@acme.example', target_user_id: null }),
@@ -410,7 +446,9 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     };
     expect(others(after)).toEqual(others(before));
 
-    const audit = await knex('audit_events').where({ action: 'org.disable-mfa', outcome: 'success', organisation_slug: 'acme' }).select('actor_email', 'target_email');
+    const audit = await knex('audit_events')
+      .where({ action: 'org.disable-mfa', outcome: 'success', organisation_slug: 'acme' })
+      .select('actor_email', 'target_email');
     expect(audit.map((a: { target_email: string }) => a.target_email).sort()).toEqual(withMfa.map((m) => m.email).sort());
     expect(new Set(audit.map((a: { actor_email: string }) => a.actor_email))).toEqual(new Set([ALICE.email]));
 
@@ -458,9 +496,15 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     ok(await cli(['logout'], undefined, bobEnv));
 
     // --password-stdin: password first, then the list (one email a line)
-    const both = await cli(['org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--yes', '--json', '--as', ALICE.email, '--password-stdin'], `${ALICE.password}\n${member(3).email}\n`);
+    const both = await cli(
+      ['org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--yes', '--json', '--as', ALICE.email, '--password-stdin'],
+      `${ALICE.password}\n${member(3).email}\n`,
+    );
     expect(both.code).toBe(0);
-    const results = both.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const results = both.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(results).toEqual([{ email: member(3).email, outcome: 'disabled', exitCode: 0, message: 'MFA disabled' }]);
     expect(await mfaSnapshot()).not.toEqual(before);
   }, 60_000);
@@ -486,7 +530,9 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
       [member(6).email, 'already-off', 0],
     ]);
     expect(await activeEmails()).not.toContain(member(5).email);
-    const rows = await knex('audit_events').where({ actor_email: SAM.email, target_email: member(5).email, outcome: 'success' }).select('action', 'ticket', 'organisation_slug');
+    const rows = await knex('audit_events')
+      .where({ actor_email: SAM.email, target_email: member(5).email, outcome: 'success' })
+      .select('action', 'ticket', 'organisation_slug');
     expect(rows).toEqual([{ action: 'mfa.reset', ticket: 'SUP-31', organisation_slug: 'acme' }]);
     expect(await knex('audit_events').where({ actor_email: SAM.email, action: 'org.disable-mfa', outcome: 'success' }).select('id')).toEqual([]);
   }, 90_000);
@@ -563,7 +609,9 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
     expect(done).toMatchObject({ newKeyId: newKey.id, rotated: users.length - 2 });
     expect(await keyIds()).toEqual(users.map(() => newKey.id));
     // a rerun has nothing to do
-    expect(json(await cli(['keys', 'rotate', '--yes', '--new-key-file', newFile, '--json'], undefined, withKey(`${NEW},${OLD}`)))).toMatchObject({ rotated: 0 });
+    expect(json(await cli(['keys', 'rotate', '--yes', '--new-key-file', newFile, '--json'], undefined, withKey(`${NEW},${OLD}`)))).toMatchObject({
+      rotated: 0,
+    });
 
     // the new key alone is enough now…
     for (const u of users) {

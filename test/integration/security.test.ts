@@ -34,7 +34,11 @@ async function refusal(p: Promise<unknown>, kind: PortalMfaError['kind'], code?:
 describeEachDatabase('security findings (issue 9)', (getDb) => {
   let w: World;
   const secrets: Record<string, string> = {};
-  const cred = async (email: string) => w.knex('mfa_credentials').where({ user_id: await w.userId(email), status: 'active' }).first();
+  const cred = async (email: string) =>
+    w
+      .knex('mfa_credentials')
+      .where({ user_id: await w.userId(email), status: 'active' })
+      .first();
 
   beforeAll(async () => {
     w = await openWorld(getDb().url);
@@ -51,9 +55,17 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     const d = await w.mfa.diagnoseClock(attacker, { code: future });
     expect(d).toMatchObject({ matched: true, driftSteps: 3 });
     w.advance(90_000);
-    await refusal(w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'code', code: future } } }), 'rejected', 'replayed_code');
+    await refusal(
+      w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'code', code: future } } }),
+      'rejected',
+      'replayed_code',
+    );
     // and neither can any code of an earlier step
-    await refusal(w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'code', code: w.code(secrets[DEVON]!, -1) } } }), 'rejected', 'replayed_code');
+    await refusal(
+      w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'code', code: w.code(secrets[DEVON]!, -1) } } }),
+      'rejected',
+      'replayed_code',
+    );
     // a miss counts through rule 11
     const before = Number((await cred(DEVON)).consecutive_failures);
     const miss = await w.mfa.diagnoseClock(attacker, { code: '000000' === w.code(secrets[DEVON]!) ? '111111' : '000000' });
@@ -74,7 +86,15 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     expect(w.deps.settings.hardLockFailures).toBe(100);
     w.deps.settings.hardLockFailures = 30;
     const email = ERIN;
-    const guess = async () => w.mfa.signIn({ email, password: w.password(email), action: 'test', secondFactor: { proof: { kind: 'code', code: w.code(secrets[email]!) === '123456' ? '654321' : '123456' } } }).catch((e: PortalMfaError) => e);
+    const guess = async () =>
+      w.mfa
+        .signIn({
+          email,
+          password: w.password(email),
+          action: 'test',
+          secondFactor: { proof: { kind: 'code', code: w.code(secrets[email]!) === '123456' ? '654321' : '123456' } },
+        })
+        .catch((e: PortalMfaError) => e);
     const lockedUntil = async () => Number((await cred(email)).locked_until);
     for (let lock = 1; lock <= 3; lock++) {
       for (let i = 0; i < 5; i++) expect((await guess()).kind).toBe('rejected');
@@ -106,7 +126,8 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
   }, 120_000);
 
   it('M2 wrong passwords at any re-entry: 10 within 15 minutes → exit 4 until the window passes (audited)', async () => {
-    for (let i = 0; i < 10; i++) await refusal(w.mfa.signIn({ email: FRANK, password: 'nope', action: 'test', secondFactor: {} }), 'rejected', 'wrong_password');
+    for (let i = 0; i < 10; i++)
+      await refusal(w.mfa.signIn({ email: FRANK, password: 'nope', action: 'test', secondFactor: {} }), 'rejected', 'wrong_password');
     // even the right password is refused now
     await refusal(w.as(FRANK, secrets[FRANK]), 'locked', 'password_rate_limited');
     expect((await w.audit({ target_email: FRANK, outcome: 'locked' })).length).toBeGreaterThan(0);
@@ -119,13 +140,35 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     const bob = await w.as(BOB);
     const frankCode = w.code(secrets[FRANK]!);
     const before = (await cred(FRANK)).last_accepted_step;
-    await refusal(w.mfa.verifyCode(bob, { targetEmail: FRANK, proof: { kind: 'code', code: frankCode }, trustDevice: { label: 'evil' } }), 'forbidden', 'trust_not_self');
+    await refusal(
+      w.mfa.verifyCode(bob, { targetEmail: FRANK, proof: { kind: 'code', code: frankCode }, trustDevice: { label: 'evil' } }),
+      'forbidden',
+      'trust_not_self',
+    );
     expect((await cred(FRANK)).last_accepted_step).toBe(before);
     expect((await w.audit({ action: 'device.trust', outcome: 'refused', actor_email: BOB })).length).toBe(1);
     const sam = await w.as(SAM);
-    await refusal(w.mfa.verifyCode(sam, { targetEmail: FRANK, proof: { kind: 'code', code: frankCode }, trustDevice: { label: 'evil' } }), 'forbidden', 'trust_not_self');
-    expect(await w.knex('trusted_devices').where({ user_id: await w.userId(FRANK) }).count({ n: '*' }).first()).toMatchObject({ n: expect.anything() });
-    expect(Number((await w.knex('trusted_devices').where({ user_id: await w.userId(FRANK) }).count({ n: '*' }).first())!.n)).toBe(0);
+    await refusal(
+      w.mfa.verifyCode(sam, { targetEmail: FRANK, proof: { kind: 'code', code: frankCode }, trustDevice: { label: 'evil' } }),
+      'forbidden',
+      'trust_not_self',
+    );
+    expect(
+      await w
+        .knex('trusted_devices')
+        .where({ user_id: await w.userId(FRANK) })
+        .count({ n: '*' })
+        .first(),
+    ).toMatchObject({ n: expect.anything() });
+    expect(
+      Number(
+        (await w
+          .knex('trusted_devices')
+          .where({ user_id: await w.userId(FRANK) })
+          .count({ n: '*' })
+          .first())!.n,
+      ),
+    ).toBe(0);
   });
 
   it('M4 support needs a ticket on every path (org disable-mfa too) and is audited as a reset', async () => {
@@ -139,7 +182,9 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     const results = [];
     for await (const r of run.results) results.push(r);
     expect(results).toEqual([{ email: FRANK, outcome: 'disabled', errorKind: null, message: 'MFA disabled' }]);
-    expect(await w.audit({ action: 'mfa.reset', target_email: FRANK })).toEqual([expect.objectContaining({ ticket: 'SUP-9', actor_email: SAM, organisation_slug: 'globex' })]);
+    expect(await w.audit({ action: 'mfa.reset', target_email: FRANK })).toEqual([
+      expect.objectContaining({ ticket: 'SUP-9', actor_email: SAM, organisation_slug: 'globex' }),
+    ]);
     secrets[FRANK] = await w.enrol(FRANK);
   });
 
@@ -193,21 +238,37 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     const trusted = await w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { deviceToken: device.token } });
     expect(trusted.factor).toBe('device');
     const wrong = w.code(secrets[DEVON]!) === '000000' ? '111111' : '000000';
-    await refusal(w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { deviceToken: device.token, proof: { kind: 'code', code: wrong } } }), 'rejected', 'wrong_code');
+    await refusal(
+      w.mfa.signIn({
+        email: DEVON,
+        password: w.password(DEVON),
+        action: 'test',
+        secondFactor: { deviceToken: device.token, proof: { kind: 'code', code: wrong } },
+      }),
+      'rejected',
+      'wrong_code',
+    );
     // unknown tokens are refused and audited
     const before = (await w.audit({ target_email: DEVON, outcome: 'refused' })).length;
-    await refusal(w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { deviceToken: 'forged' } }), 'usage', 'second_factor_required');
+    await refusal(
+      w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { deviceToken: 'forged' } }),
+      'usage',
+      'second_factor_required',
+    );
     expect((await w.audit({ target_email: DEVON, outcome: 'refused' })).length).toBe(before + 1);
     // re-trusting the same machine replaces its device
     w.advance(30_000);
     const again = await w.as(DEVON, secrets[DEVON]);
     const second = await w.mfa.trustThisDevice(again, { label: 'laptop', previousToken: device.token });
     expect(second.replacedDeviceId).toBe(device.id);
-    const live = await w.knex('trusted_devices').where({ user_id: await w.userId(DEVON) }).whereNull('revoked_at');
+    const live = await w
+      .knex('trusted_devices')
+      .where({ user_id: await w.userId(DEVON) })
+      .whereNull('revoked_at');
     expect(live.map((d) => Number(d.id))).toEqual([second.id]);
   });
 
-  it('L replace ends the other CLI sessions; device trust off revokes the members\' devices', async () => {
+  it("L replace ends the other CLI sessions; device trust off revokes the members' devices", async () => {
     w.advance(30_000);
     const frank = await w.as(FRANK, secrets[FRANK]);
     const other = await w.mfa.openSession(frank);
@@ -224,7 +285,16 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     const bob = await w.as(BOB);
     const r = await w.mfa.setPolicy(bob, { orgSlug: 'globex', change: { deviceTrust: false } });
     expect(r.devicesRevoked).toBeGreaterThan(0);
-    expect(Number((await w.knex('trusted_devices').where({ user_id: await w.userId(FRANK) }).whereNull('revoked_at').count({ n: '*' }).first())!.n)).toBe(0);
+    expect(
+      Number(
+        (await w
+          .knex('trusted_devices')
+          .where({ user_id: await w.userId(FRANK) })
+          .whereNull('revoked_at')
+          .count({ n: '*' })
+          .first())!.n,
+      ),
+    ).toBe(0);
     await w.mfa.setPolicy(bob, { orgSlug: 'globex', change: { deviceTrust: true } });
   });
 
@@ -253,7 +323,8 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     const missing = await refusal(w.mfa.revokeDevices(devon, { ids: [999_999], dryRun: true }), 'not_found', 'device_not_found');
     expect(foreign.message.replace(String(device.id), 'N')).toBe(missing.message.replace('999999', 'N'));
     // an unknown email gets the same exit 4 after ten wrong passwords as a real one
-    for (let i = 0; i < 10; i++) await refusal(w.mfa.signIn({ email: 'ghost@nowhere.example', password: 'x', action: 'test', secondFactor: {} }), 'rejected', 'wrong_password');
+    for (let i = 0; i < 10; i++)
+      await refusal(w.mfa.signIn({ email: 'ghost@nowhere.example', password: 'x', action: 'test', secondFactor: {} }), 'rejected', 'wrong_password');
     await refusal(w.mfa.signIn({ email: 'ghost@nowhere.example', password: 'x', action: 'test', secondFactor: {} }), 'locked', 'password_rate_limited');
     // an org admin cannot guess (and so lock) a fellow admin's codes
     w.advance(30_000);
@@ -267,8 +338,17 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     const issued = await w.mfa.issueAccessCode(sam, { targetEmail: DEVON, ticket: 'SUP-1' });
     if (issued.kind !== 'issued') throw new Error('not issued');
     // given to a command that is not a login it is refused — and not spent
-    await refusal(w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'access-code', code: issued.code } } }), 'usage', 'invalid_input');
-    const restricted = await w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } } });
+    await refusal(
+      w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'access-code', code: issued.code } } }),
+      'usage',
+      'invalid_input',
+    );
+    const restricted = await w.mfa.signIn({
+      email: DEVON,
+      password: w.password(DEVON),
+      action: 'test',
+      secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } },
+    });
     const session = await w.mfa.openSession(restricted);
     const resumed = (await w.mfa.resumeSession(session.token))!;
     await refusal(w.mfa.openSession(resumed), 'usage');

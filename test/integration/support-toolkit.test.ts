@@ -34,7 +34,10 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
   const actors: Record<string, Actor> = {};
   const lockUp = async (email: string) => {
     const wrong = (s: string) => (w.code(s) === '123456' ? '654321' : '123456');
-    for (let i = 0; i < 5; i++) await w.mfa.signIn({ email, password: w.password(email), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong(secrets[email]!) } } }).catch(() => undefined);
+    for (let i = 0; i < 5; i++)
+      await w.mfa
+        .signIn({ email, password: w.password(email), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong(secrets[email]!) } } })
+        .catch(() => undefined);
   };
 
   beforeAll(async () => {
@@ -89,14 +92,37 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
     expect(JSON.stringify(rows)).not.toContain(second.code.replace(/-/g, ''));
     expect((await w.mfa.status(actors[SAM]!, { targetEmail: ERIN })).accessCode).toMatchObject({ usesLeft: 2, expiresAt: w.now() + 30 * 60_000 });
     // the first code was replaced
-    expect(await outcome(w.mfa.signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: first.code } } }))).toBe('rejected/wrong_access_code');
-    const withCode = await w.mfa.signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: second.code.toLowerCase() } } });
+    expect(
+      await outcome(
+        w.mfa.signIn({
+          email: ERIN,
+          password: w.password(ERIN),
+          action: 'test',
+          secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: first.code } },
+        }),
+      ),
+    ).toBe('rejected/wrong_access_code');
+    const withCode = await w.mfa.signIn({
+      email: ERIN,
+      password: w.password(ERIN),
+      action: 'test',
+      secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: second.code.toLowerCase() } },
+    });
     expect(withCode).toMatchObject({ factor: 'access-code', restriction: 'access-code' });
     // until a new device is set up, nothing else
     expect(await outcome(w.mfa.listOrganisations(withCode))).toBe('wrong_state/enrolment_required');
     expect(await outcome(w.mfa.disableMfa(withCode, {}))).toBe('wrong_state/enrolment_required');
     expect(await w.mfa.revokeAccessCode(actors[SAM]!, { targetEmail: ERIN, ticket: 'SUP-8' })).toMatchObject({ kind: 'revoked' });
-    expect(await outcome(w.mfa.signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: second.code } } }))).toBe('rejected/wrong_access_code');
+    expect(
+      await outcome(
+        w.mfa.signIn({
+          email: ERIN,
+          password: w.password(ERIN),
+          action: 'test',
+          secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: second.code } },
+        }),
+      ),
+    ).toBe('rejected/wrong_access_code');
   });
 
   it('the recovery story: an access code on a ticket, a new phone, the old secret gone, every step audited', async () => {
@@ -104,7 +130,12 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
     const issued = await w.mfa.issueAccessCode(actors[SAM]!, { targetEmail: DAVE, ticket: 'SUP-42', reason: 'lost phone' });
     if (issued.kind !== 'issued') throw new Error('not issued');
     w.advance(60_000);
-    const dave = await w.mfa.signIn({ email: DAVE, password: w.password(DAVE), action: 'session.login', secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } } });
+    const dave = await w.mfa.signIn({
+      email: DAVE,
+      password: w.password(DAVE),
+      action: 'session.login',
+      secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } },
+    });
     const session = await w.mfa.openSession(dave);
     const resumed = (await w.mfa.resumeSession(session.token))!;
     expect(resumed.restriction).toBe('access-code');
@@ -118,9 +149,20 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
     w.advance(30_000);
     await w.as(DAVE, pending.secret);
     // single use
-    expect(await outcome(w.mfa.signIn({ email: DAVE, password: w.password(DAVE), action: 'test', secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } } }))).toBe('rejected/wrong_access_code');
+    expect(
+      await outcome(
+        w.mfa.signIn({
+          email: DAVE,
+          password: w.password(DAVE),
+          action: 'test',
+          secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } },
+        }),
+      ),
+    ).toBe('rejected/wrong_access_code');
     const trail = (await w.audit({ target_email: DAVE })).map((r) => `${r.action}:${r.outcome}`);
-    expect(trail).toEqual(expect.arrayContaining(['access-code.issue:success', 'session.login:success', 'mfa.replace.start:success', 'mfa.replace.confirm:success']));
+    expect(trail).toEqual(
+      expect.arrayContaining(['access-code.issue:success', 'session.login:success', 'mfa.replace.start:success', 'mfa.replace.confirm:success']),
+    );
     expect((await w.audit({ action: 'access-code.issue', target_email: DAVE }))[0]).toMatchObject({ ticket: 'SUP-42', actor_email: SAM });
   });
 
@@ -149,7 +191,13 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
     await w.mfa.setPolicy(bob, { orgSlug: 'globex', change: { require: true, graceDays: 10 } });
     w.advance(5 * 86_400_000);
     const joined = w.now();
-    await w.knex('organisation_members').insert({ organisation_id: (await w.knex('organisations').where('slug', 'globex').first('id')).id, user_id: await w.userId(DEVON), role: 'member', created_at: joined, joined_at: joined });
+    await w.knex('organisation_members').insert({
+      organisation_id: (await w.knex('organisations').where('slug', 'globex').first('id')).id,
+      user_id: await w.userId(DEVON),
+      role: 'member',
+      created_at: joined,
+      joined_at: joined,
+    });
     await w.mfa.disableMfa(await w.as(DEVON, secrets[DEVON]), {});
     const members = [];
     const { members: stream } = await w.mfa.listMembers(bob, { orgSlug: 'globex', filter: { mfa: 'off' } });

@@ -67,19 +67,19 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     Promise.all(
       Array.from({ length: getDb().dialect === 'sqlite' ? n.sqlite : n.mysql }, () =>
         getDb().dialect === 'sqlite'
-          ? runCliProcess(['--db', url, 'verify', '--as', user.email, '--password-stdin', '--code', code], { env, stdin: `${user.password}\n`, timeoutMs: 60_000 })
+          ? runCliProcess(['--db', url, 'verify', '--as', user.email, '--password-stdin', '--code', code], {
+              env,
+              stdin: `${user.password}\n`,
+              timeoutMs: 60_000,
+            })
           : runCli(['--db', url, 'verify', '--as', user.email, '--password-stdin', '--code', code], { env, stdin: `${user.password}\n`, timeoutMs: 60_000 }),
       ),
     );
 
-  const statusOf = async (email: string) =>
-    json(await cli(['status', '--as', SAM.email, '--password-stdin', '--user', email, '--json'], `${SAM.password}\n`));
+  const statusOf = async (email: string) => json(await cli(['status', '--as', SAM.email, '--password-stdin', '--user', email, '--json'], `${SAM.password}\n`));
 
   const credential = async (email: string) => {
-    const rows = await knex('mfa_credentials')
-      .join('users', 'users.id', 'mfa_credentials.user_id')
-      .where('users.email', email)
-      .select('mfa_credentials.*');
+    const rows = await knex('mfa_credentials').join('users', 'users.id', 'mfa_credentials.user_id').where('users.email', email).select('mfa_credentials.*');
     return rows as Array<Record<string, unknown>>;
   };
   const activeCredential = async (email: string) => {
@@ -88,8 +88,7 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     return rows[0]!;
   };
   /** Fails clearly if a time-sensitive sequence crossed a 30 s step boundary (drift assertions would be void). */
-  const stillIn = (step: number) =>
-    expect(currentStep(), `crossed a 30 s step boundary mid-sequence (started in step ${step}); machine too slow?`).toBe(step);
+  const stillIn = (step: number) => expect(currentStep(), `crossed a 30 s step boundary mid-sequence (started in step ${step}); machine too slow?`).toBe(step);
   const auditRows = (email: string, action: string, outcome?: string) =>
     knex('audit_events')
       .where({ target_email: email, action, ...(outcome ? { outcome } : {}) })
@@ -146,9 +145,7 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     expect((await statusOf(DEVON.email)).state).toBe('pending');
 
     // the right code (one step behind, within the window) activates
-    const ok = json(
-      await cli(['enroll', '--as', DEVON.email, '--password-stdin', '--confirm', totpAt(secret, step - 1), '--json'], `${DEVON.password}\n`),
-    );
+    const ok = json(await cli(['enroll', '--as', DEVON.email, '--password-stdin', '--confirm', totpAt(secret, step - 1), '--json'], `${DEVON.password}\n`));
     expect(ok).toMatchObject({ status: 'active', email: DEVON.email, driftSteps: -1 });
 
     const status = await statusOf(DEVON.email);
@@ -257,20 +254,14 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     // the three CLI runs below must fall inside one step
     const t = await safeStep(10_000);
 
-    const behind = await cli(
-      ['verify', '--diagnose', '--as', user.email, '--password-stdin', '--code', totpAt(secret, t - 6), '--json'],
-      `${user.password}\n`,
-    );
+    const behind = await cli(['verify', '--diagnose', '--as', user.email, '--password-stdin', '--code', totpAt(secret, t - 6), '--json'], `${user.password}\n`);
     stillIn(t);
     expect(json(behind)).toMatchObject({ diagnose: true, matched: true, driftSteps: -6, withinWindow: false });
     // a step older than the last accepted one moves nothing
     expect(Number((await activeCredential(user.email)).last_accepted_step)).toBe(Math.max(lastStep, t - 6));
 
     // diagnosing the current code burns it and every earlier step: it can never be accepted later
-    const now = await cli(
-      ['verify', '--diagnose', '--as', user.email, '--password-stdin', '--code', totpAt(secret, t), '--json'],
-      `${user.password}\n`,
-    );
+    const now = await cli(['verify', '--diagnose', '--as', user.email, '--password-stdin', '--code', totpAt(secret, t), '--json'], `${user.password}\n`);
     stillIn(t);
     expect(json(now)).toMatchObject({ matched: true, driftSteps: 0, withinWindow: true });
     let cred = await activeCredential(user.email);
@@ -293,10 +284,13 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     const code = totpAt(secret, t);
     const results = await racers({ sqlite: 8, mysql: 12 }, user, code);
     const codes = results.map((r) => r.code).sort((a, b) => a - b);
-    expect(codes, results.filter((r) => r.code !== 0 && r.code !== 1).map((r) => r.stderr).join('\n')).toEqual([
-      0,
-      ...Array<number>(results.length - 1).fill(1),
-    ]);
+    expect(
+      codes,
+      results
+        .filter((r) => r.code !== 0 && r.code !== 1)
+        .map((r) => r.stderr)
+        .join('\n'),
+    ).toEqual([0, ...Array<number>(results.length - 1).fill(1)]);
     for (const r of results.filter((x) => x.code !== 0)) expectOneLineError(r, 1, /already been used|replay/i);
     expect(await auditRows(user.email, 'mfa.verify', 'success')).toHaveLength(1);
     expect(await auditRows(user.email, 'mfa.verify', 'replay')).toHaveLength(results.length - 1);
@@ -317,7 +311,10 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     // as locked, not answered (else a parallel burst gets more than 5 answers, and a right guess
     // would stand out as the only 'locked' among 'wrong code's).
     const answered = results.filter((r) => r.code === 1);
-    expect(answered.map((r) => r.stderr.trim()), 'exactly 5 of the parallel guesses may be answered').toHaveLength(5);
+    expect(
+      answered.map((r) => r.stderr.trim()),
+      'exactly 5 of the parallel guesses may be answered',
+    ).toHaveLength(5);
     expect(await auditRows(user.email, 'mfa.verify', 'failure')).toHaveLength(5);
 
     const t2 = await safeStep(3_000);

@@ -51,7 +51,9 @@ it("imports 'portal-mfa' by name: enrol → confirm → verify → replay refuse
   const dir = mkdtempSync(path.join(os.tmpdir(), 'portal-mfa-lib-'));
   const dbFile = path.join(dir, 'portal.db');
   const key = (await import('node:crypto')).randomBytes(32).toString('base64');
-  await run(process.execPath, [path.join(REPO_ROOT, 'bin', 'portal-mfa.js'), '--db', `sqlite:${dbFile}`, 'db', 'migrate'], { env: { ...process.env, PORTAL_MFA_KEY: key } });
+  await run(process.execPath, [path.join(REPO_ROOT, 'bin', 'portal-mfa.js'), '--db', `sqlite:${dbFile}`, 'db', 'migrate'], {
+    env: { ...process.env, PORTAL_MFA_KEY: key },
+  });
   // the script lives inside the package so that Node resolves 'portal-mfa' by self-reference through "exports"
   const script = path.join(REPO_ROOT, 'dist', `library-check-${process.pid}.mjs`);
   writeFileSync(script, SCRIPT);

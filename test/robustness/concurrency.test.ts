@@ -49,7 +49,8 @@ describeEachDatabase('concurrency', (getDb) => {
    */
   const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) =>
     (getDb().dialect === 'sqlite' ? runCliProcess : runCli)(['--db', url, ...args], { env: e, stdin, timeoutMs: 120_000 });
-  const as = (who: { email: string; password: string }, args: string[], e?: NodeJS.ProcessEnv) => cli(['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
+  const as = (who: { email: string; password: string }, args: string[], e?: NodeJS.ProcessEnv) =>
+    cli(['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
   const count = async (table: string, where: Record<string, unknown>) => Number((await knex(table).where(where).count({ n: '*' }).first())?.n);
   const userId = async (email: string) => Number((await knex('users').where({ email }).first('id')).id);
 
@@ -58,7 +59,10 @@ describeEachDatabase('concurrency', (getDb) => {
     url = db.url;
     currentKey = generateKeyBase64();
     env = makeCliEnv({ PORTAL_MFA_KEY: currentKey }).env;
-    for (const args of [['db', 'migrate'], ['demo', '--members', String(ROTATION_ROWS)]]) {
+    for (const args of [
+      ['db', 'migrate'],
+      ['demo', '--members', String(ROTATION_ROWS)],
+    ]) {
       const r = await runCli(['--db', url, ...args], { env, timeoutMs: 120_000 });
       expect(r.code, describeRun(r)).toBe(0);
     }
@@ -75,9 +79,17 @@ describeEachDatabase('concurrency', (getDb) => {
   it('20 logins with the same valid code: exactly one session', async () => {
     const step = await safeStep(8_000);
     const code = totpAt(secrets.get(DEVON.email)!, step);
-    const results = await Promise.all(Array.from({ length: 20 }, () => as(DEVON, ['login', '--code', code, '--json'], makeCliEnv({ PORTAL_MFA_KEY: currentKey }).env)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => as(DEVON, ['login', '--code', code, '--json'], makeCliEnv({ PORTAL_MFA_KEY: currentKey }).env)),
+    );
     const codes = results.map((r) => r.code).sort((a, b) => a - b);
-    expect(codes, results.filter((r) => r.code !== 0 && r.code !== 1).map(describeRun).join('\n')).toEqual([0, ...Array<number>(19).fill(1)]);
+    expect(
+      codes,
+      results
+        .filter((r) => r.code !== 0 && r.code !== 1)
+        .map(describeRun)
+        .join('\n'),
+    ).toEqual([0, ...Array<number>(19).fill(1)]);
     for (const r of results.filter((x) => x.code === 1)) expectOneLineError(r, 1, /already been used/);
     const id = await userId(DEVON.email);
     // the seeded session plus the one login
@@ -125,7 +137,10 @@ describeEachDatabase('concurrency', (getDb) => {
     // bulk: one result each — disabled, or already off (which is not a failure: exit 0)
     const outcomes = bulkResults.map((r) => {
       expect(r.code, all).toBe(0);
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { outcome: string; exitCode: number });
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { outcome: string; exitCode: number });
       expect(lines, all).toHaveLength(1);
       return lines[0]!.outcome;
     });
@@ -136,7 +151,10 @@ describeEachDatabase('concurrency', (getDb) => {
     expect(await count('mfa_credentials', { user_id: id })).toBe(0);
     expect(await count('recovery_codes', { user_id: id })).toBe(0);
     expect(await count('trusted_devices', { user_id: id })).toBe(0);
-    const rows = (await knex('audit_events').where({ target_user_id: id, outcome: 'success' }).whereIn('action', ['mfa.reset', 'org.disable-mfa', 'mfa.disable']).select('action')) as { action: string }[];
+    const rows = (await knex('audit_events')
+      .where({ target_user_id: id, outcome: 'success' })
+      .whereIn('action', ['mfa.reset', 'org.disable-mfa', 'mfa.disable'])
+      .select('action')) as { action: string }[];
     expect(rows, 'exactly one removal is audited').toHaveLength(1);
   }, 180_000);
 
@@ -233,7 +251,9 @@ describeEachDatabase('concurrency', (getDb) => {
       };
       const watcher = await mysql.createConnection({ uri: url });
       bWaiting = async () => {
-        const [rows] = await watcher.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%knex_migrations%' AND state LIKE '%lock%' AND id <> CONNECTION_ID()");
+        const [rows] = await watcher.query<mysql.RowDataPacket[]>(
+          "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%knex_migrations%' AND state LIKE '%lock%' AND id <> CONNECTION_ID()",
+        );
         return Number(rows[0]!.n) > 0;
       };
       const done = release;
@@ -302,7 +322,10 @@ describe('the embedded key file during a rotation [sqlite]', () => {
         const id = Number((await knex('users').where({ email: DEVON.email }).first('id')).id);
         await knex('mfa_credentials').where({ user_id: id }).update({ secret_ciphertext: sealed.ciphertext, key_id: sealed.keyId });
         const step = await safeStep(5_000);
-        const r = await cli(['--as', SAM.email, '--password-stdin', 'verify', '--user', DEVON.email, '--code', totpAt(secrets.get(DEVON.email)!, step)], `${SAM.password}\n`);
+        const r = await cli(
+          ['--as', SAM.email, '--password-stdin', 'verify', '--user', DEVON.email, '--code', totpAt(secrets.get(DEVON.email)!, step)],
+          `${SAM.password}\n`,
+        );
         expect(r.code, describeRun(r)).toBe(0);
       } finally {
         await knex.destroy();

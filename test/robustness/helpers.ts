@@ -34,8 +34,6 @@ export function connect(db: TestDatabase): Knex {
 
 export const sqliteFile = (db: Pick<TestDatabase, 'url'>) => db.url.slice('sqlite:'.length);
 
-
-
 async function tableNames(knex: Knex): Promise<string[]> {
   if (isSqlite(knex)) {
     const rows = await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`);
@@ -48,7 +46,10 @@ async function tableNames(knex: Knex): Promise<string[]> {
 async function primaryKey(knex: Knex, table: string): Promise<string[]> {
   if (isSqlite(knex)) {
     const cols = (await knex.raw(`PRAGMA table_info(\`${table}\`)`)) as { name: string; pk: number }[];
-    const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    const pk = cols
+      .filter((c) => c.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((c) => c.name);
     return pk.length ? pk : cols.map((c) => c.name);
   }
   const [rows] = await knex.raw(
@@ -58,7 +59,10 @@ async function primaryKey(knex: Knex, table: string): Promise<string[]> {
   );
   const pk = (rows as { name: string }[]).map((r) => r.name);
   if (pk.length) return pk;
-  const [cols] = await knex.raw('SELECT column_name AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position', [table]);
+  const [cols] = await knex.raw(
+    'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position',
+    [table],
+  );
   return (cols as { name: string }[]).map((r) => r.name);
 }
 
@@ -83,7 +87,11 @@ export async function snapshotTables(knex: Knex): Promise<Record<string, string>
   for (const t of await tableNames(knex)) {
     if (t === 'audit_events' || t === 'rate_limits') continue;
     const pk = await primaryKey(knex, t);
-    out[t] = stableJson(await knex(t).select('*').orderBy(pk.map((c) => ({ column: c, order: 'asc' }))));
+    out[t] = stableJson(
+      await knex(t)
+        .select('*')
+        .orderBy(pk.map((c) => ({ column: c, order: 'asc' }))),
+    );
   }
   return out;
 }
@@ -97,7 +105,13 @@ function sqliteDumpWithoutAudit(file: string): string {
   const dump = execFileSync('sqlite3', [file, '.dump'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   return dump
     .split('\n')
-    .filter((l) => !/^INSERT INTO "?(audit_events|rate_limits)"? /.test(l) && !/^INSERT INTO sqlite_sequence VALUES\('rate_limits',/.test(l) && !/^INSERT INTO sqlite_sequence VALUES\('audit_events',/.test(l) && !/^UPDATE "?sqlite_sequence"? SET seq = \d+ WHERE name = 'audit_events';$/.test(l))
+    .filter(
+      (l) =>
+        !/^INSERT INTO "?(audit_events|rate_limits)"? /.test(l) &&
+        !/^INSERT INTO sqlite_sequence VALUES\('rate_limits',/.test(l) &&
+        !/^INSERT INTO sqlite_sequence VALUES\('audit_events',/.test(l) &&
+        !/^UPDATE "?sqlite_sequence"? SET seq = \d+ WHERE name = 'audit_events';$/.test(l),
+    )
     .join('\n');
 }
 
@@ -140,7 +154,10 @@ export function expectStateUnchanged(before: DbState, after: DbState, what: stri
   expect(stableJson(after.audit.slice(0, before.audit.length)), `${what}: existing audit rows changed`).toBe(stableJson(before.audit));
   const added = after.audit.slice(before.audit.length);
   const unexpected = added.filter((r) => !allowedOutcomes.includes(String(r.outcome)));
-  expect(unexpected.map((r) => `${r.action}/${r.outcome}`), `${what}: audit rows other than refusals were added`).toEqual([]);
+  expect(
+    unexpected.map((r) => `${r.action}/${r.outcome}`),
+    `${what}: audit rows other than refusals were added`,
+  ).toEqual([]);
 }
 
 /** Stderr must not carry raw control characters (terminal escapes) besides the final newline. */
@@ -265,12 +282,42 @@ export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string):
     secrets.set(u.email, secret);
     const sealed = sealSecret(secret, key);
     creds.push({
-      user_id: u.id, status: 'active', secret_ciphertext: sealed.ciphertext, key_id: sealed.keyId, created_at: now, confirmed_at: now,
-      last_used_at: now, last_accepted_step: Math.floor(now / 30_000), consecutive_failures: 0, locked_until: null,
+      user_id: u.id,
+      status: 'active',
+      secret_ciphertext: sealed.ciphertext,
+      key_id: sealed.keyId,
+      created_at: now,
+      confirmed_at: now,
+      last_used_at: now,
+      last_accepted_step: Math.floor(now / 30_000),
+      consecutive_failures: 0,
+      locked_until: null,
     });
-    for (let i = 0; i < 10; i++) codes.push({ user_id: u.id, code_hash: `scrypt$16384$8$1$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`, created_at: now, used_at: null });
-    devices.push({ user_id: u.id, token_hash: sha256(randomBytes(32).toString('base64url')), label: 'seeded laptop', created_at: now, last_used_at: null, expires_at: now + 30 * 86_400_000, revoked_at: null });
-    sessions.push({ user_id: u.id, token_hash: sha256(randomBytes(32).toString('base64url')), created_at: now, expires_at: now + 12 * 3_600_000, ended_at: null, host: 'seed', os_user: 'seed' });
+    for (let i = 0; i < 10; i++)
+      codes.push({
+        user_id: u.id,
+        code_hash: `scrypt$16384$8$1$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`,
+        created_at: now,
+        used_at: null,
+      });
+    devices.push({
+      user_id: u.id,
+      token_hash: sha256(randomBytes(32).toString('base64url')),
+      label: 'seeded laptop',
+      created_at: now,
+      last_used_at: null,
+      expires_at: now + 30 * 86_400_000,
+      revoked_at: null,
+    });
+    sessions.push({
+      user_id: u.id,
+      token_hash: sha256(randomBytes(32).toString('base64url')),
+      created_at: now,
+      expires_at: now + 12 * 3_600_000,
+      ended_at: null,
+      host: 'seed',
+      os_user: 'seed',
+    });
   }
   await knex.transaction(async (trx) => {
     for (const c of chunk(creds, 200)) await trx('mfa_credentials').insert(c);
@@ -308,12 +355,10 @@ function base32(buf: Buffer): string {
  * table: MFA rows (credentials, recovery codes, trusted devices, open CLI sessions), successful
  * `mfa.reset` audit rows and, when `noticeEvent` is given, outbox notices of that event.
  */
-export async function resetStateByEmail(
-  knex: Knex,
-  emails: string[],
-  opts: { noticeEvent?: string } = {},
-): Promise<(email: string) => Record<string, number>> {
-  const users = new Map(((await knex('users').whereIn('email', emails).select('id', 'email')) as { id: number; email: string }[]).map((u) => [u.email, Number(u.id)]));
+export async function resetStateByEmail(knex: Knex, emails: string[], opts: { noticeEvent?: string } = {}): Promise<(email: string) => Record<string, number>> {
+  const users = new Map(
+    ((await knex('users').whereIn('email', emails).select('id', 'email')) as { id: number; email: string }[]).map((u) => [u.email, Number(u.id)]),
+  );
   const ids = [...users.values()];
   const counts: [string, (id: number) => number][] = [
     ['credentials', await countsByUser(knex, 'mfa_credentials', 'user_id', ids)],

@@ -29,7 +29,6 @@ import { makeDeps } from '../support/scenario.js';
 import { connect, DEVON, ERIN, member, seedFullMfa } from './helpers.js';
 import type { IOStreams } from '../../src/cli/io.js';
 
-
 /** Start an enrolment as the user themself (password re-entry included), with these deps' keyring. */
 async function enrol(deps: MfaDeps, who: { email: string; password: string }): Promise<void> {
   const actor = await signIn(deps, { email: who.email, password: who.password, secondFactor: {}, action: 'test.enrol' });
@@ -46,7 +45,10 @@ describeEachDatabase('keys rotate beside an enrolment', (getDb) => {
   beforeAll(async () => {
     const db = getDb();
     const env = makeCliEnv({ PORTAL_MFA_KEY: OLD }).env;
-    for (const args of [['db', 'migrate'], ['demo', '--members', '5']]) {
+    for (const args of [
+      ['db', 'migrate'],
+      ['demo', '--members', '5'],
+    ]) {
       const r = await runCli(['--db', db.url, ...args], { env, timeoutMs: 60_000 });
       expect(r.code, describeRun(r)).toBe(0);
     }
@@ -109,7 +111,17 @@ describe('the CLI reads a key file again when a rotation rewrote it', () => {
     const k1 = generateKeyBase64();
     const k2 = generateKeyBase64();
     writeKeyFile(file, [k1]);
-    const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, canPrompt: false, color: false, colorErr: false } as unknown as IOStreams;
+    const io = {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdinIsTTY: false,
+      stdoutIsTTY: false,
+      stderrIsTTY: false,
+      canPrompt: false,
+      color: false,
+      colorErr: false,
+    } as unknown as IOStreams;
     const ctx = createContext({ db: `sqlite:${path.join(dir, 'x.db')}`, keyFile: file }, { env: {}, io });
     expect(ctx.keyring()[0]!.id).toBe(keyFromBase64(k1).id);
     writeKeyFile(file, [k2, k1]); // what keys rotate does on completion

@@ -61,7 +61,11 @@ describeEachDatabase('secrets hygiene', (getDb) => {
 
   /** portal-mfa under umask 000, so every mode it ends up with is one it set itself */
   const cli = async (name: string, args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv; mayShow?: string[] } = {}) => {
-    const r = await runRaw('/bin/sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, ...nodeClockArgs(), BIN, '--db', url, ...args], { env: opts.env ?? env, stdin: opts.stdin, timeoutMs: 60_000 });
+    const r = await runRaw('/bin/sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, ...nodeClockArgs(), BIN, '--db', url, ...args], {
+      env: opts.env ?? env,
+      stdin: opts.stdin,
+      timeoutMs: 60_000,
+    });
     runs.push({ name, r, mayShow: opts.mayShow ?? [] });
     return r;
   };
@@ -89,7 +93,12 @@ describeEachDatabase('secrets hygiene', (getDb) => {
     }
 
     // the story
-    const pending = ok(await cli('enroll', ['--as', DEVON.email, '--password-stdin', 'enroll', '--no-confirm', '--json'], { stdin: `${DEVON.password}\n`, mayShow: ['totp secret'] }));
+    const pending = ok(
+      await cli('enroll', ['--as', DEVON.email, '--password-stdin', 'enroll', '--no-confirm', '--json'], {
+        stdin: `${DEVON.password}\n`,
+        mayShow: ['totp secret'],
+      }),
+    );
     secrets['totp secret'] = pending.secret;
     const t = await safeStep(10_000);
     const confirmed = ok(
@@ -101,7 +110,13 @@ describeEachDatabase('secrets hygiene', (getDb) => {
     secrets['recovery code 1'] = confirmed.recoveryCodes[0];
     secrets['recovery code 1 compact'] = confirmed.recoveryCodes[0].replace(/-/g, '');
     secrets['recovery code 10'] = confirmed.recoveryCodes[9];
-    ok(await cli('login', ['--as', DEVON.email, '--password-stdin', '--code', totpAt(pending.secret, t), 'login', '--trust-device', '--label', 'ci box', '--json'], { stdin: `${DEVON.password}\n` }));
+    ok(
+      await cli(
+        'login',
+        ['--as', DEVON.email, '--password-stdin', '--code', totpAt(pending.secret, t), 'login', '--trust-device', '--label', 'ci box', '--json'],
+        { stdin: `${DEVON.password}\n` },
+      ),
+    );
     secrets['key'] = keyFile ? readFileSync(keyFile, 'utf8').trim() : keyB64;
     const config = path.join(env.XDG_CONFIG_HOME as string, 'portal-mfa');
     const session = JSON.parse(readFileSync(path.join(config, 'sessions.json'), 'utf8')) as Record<string, { token: string }>;
@@ -117,7 +132,10 @@ describeEachDatabase('secrets hygiene', (getDb) => {
     ok(await cli('devices', ['devices', 'list', '--all', '--json']));
     // failures, also with the debug stack traces on
     for (const debug of [{}, { PORTAL_MFA_DEBUG: '1' }]) {
-      expectOneLineError(await cli('wrong password', ['--as', DEVON.email, '--password-stdin', 'status'], { stdin: `${WRONG_PASSWORD}\n`, env: { ...env, ...debug } }), 1);
+      expectOneLineError(
+        await cli('wrong password', ['--as', DEVON.email, '--password-stdin', 'status'], { stdin: `${WRONG_PASSWORD}\n`, env: { ...env, ...debug } }),
+        1,
+      );
       const other = generateKeyBase64();
       secrets[`an unrelated key ${Object.keys(debug).length}`] = other;
       const wrongKey = await cli('wrong key', ['--as', SAM.email, '--password-stdin', 'verify', '--user', DEVON.email, '--code', '123456'], {
@@ -144,7 +162,9 @@ describeEachDatabase('secrets hygiene', (getDb) => {
         const r = await runRaw(process.execPath, [BIN, '--db', bad.toString(), 'db', 'status'], { env: { ...env, ...debug } });
         runs.push({ name: 'wrong database password', r, mayShow: [] });
         expect(r.code, describeRun(r)).toBe(10);
-        const refused = await runRaw(process.execPath, [BIN, '--db', `mysql://pmfa:${wrongDbPassword}@127.0.0.1:1/x`, 'db', 'status'], { env: { ...env, ...debug } });
+        const refused = await runRaw(process.execPath, [BIN, '--db', `mysql://pmfa:${wrongDbPassword}@127.0.0.1:1/x`, 'db', 'status'], {
+          env: { ...env, ...debug },
+        });
         runs.push({ name: 'database refused', r: refused, mayShow: [] });
         expect(refused.code, describeRun(refused)).toBe(10);
       }
@@ -227,7 +247,10 @@ describe('portal-mfa starts no processes and takes no secret on argv', () => {
   it('dist/ never imports child_process', () => {
     const js = walk(path.join(REPO_ROOT, 'dist')).filter((f) => f.endsWith('.js') || f.endsWith('.cjs'));
     expect(js.length).toBeGreaterThan(20);
-    expect(js.some((f) => f.endsWith('portal-mfa.cjs')), 'the CLI bundle is checked too').toBe(true);
+    expect(
+      js.some((f) => f.endsWith('portal-mfa.cjs')),
+      'the CLI bundle is checked too',
+    ).toBe(true);
     // the bundle holds commander, whose spawn (for stand-alone executable subcommands, which
     // portal-mfa has none of) the build makes lazy: that one wrapper is the only mention allowed
     const commanderSpawn = /childProcess=\{spawn:\(\.\.\.(\w+)\)=>require\("node:child_process"\)\.spawn\(\.\.\.\1\)\}/;
@@ -245,7 +268,11 @@ describe('portal-mfa starts no processes and takes no secret on argv', () => {
     const dataDir = path.join(env.XDG_DATA_HOME as string, 'portal-mfa');
     expect(mode(dataDir).toString(8)).toBe('700');
     expect(mode(path.join(dataDir, 'portal.db')).toString(8)).toBe('600');
-    const child = spawn(process.execPath, [BIN, '--as', SAM.email, '--password-stdin', 'org', 'users', '--org', 'acme', '--json'], { env, cwd: env.HOME as string, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, '--as', SAM.email, '--password-stdin', 'org', 'users', '--org', 'acme', '--json'], {
+      env,
+      cwd: env.HOME as string,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const pid = child.pid!;

@@ -257,10 +257,7 @@ export async function runCliProcess(args: string[], opts: RunOptions & { cwd?: s
       const stderr = Buffer.concat(err).toString('utf8');
       if (timedOut) {
         reject(
-          new Error(
-            `portal-mfa ${args.join(' ')} did not finish within ${timeoutMs} ms (killed)\n` +
-              `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`,
-          ),
+          new Error(`portal-mfa ${args.join(' ')} did not finish within ${timeoutMs} ms (killed)\n` + `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`),
         );
         return;
       }

@@ -39,7 +39,9 @@ describe('the test clock [sqlite]', () => {
     const pending = json(await runCli([...as, 'enroll', '--no-confirm', '--json'], { env, stdin: `${DEVON.password}\n` }));
     const step = currentStep();
     expect(step - Math.floor(Date.now() / 30_000)).toBeGreaterThanOrEqual(19);
-    const confirmed = json(await runCliProcess([...as, 'enroll', '--confirm', totpAt(pending.secret, step), '--json'], { env, stdin: `${DEVON.password}\n`, timeoutMs: 60_000 }));
+    const confirmed = json(
+      await runCliProcess([...as, 'enroll', '--confirm', totpAt(pending.secret, step), '--json'], { env, stdin: `${DEVON.password}\n`, timeoutMs: 60_000 }),
+    );
     // 0, or -1 if the machine took long enough to cross a step; the real clock would be ~-20: refused
     expect(confirmed.status).toBe('active');
     expect([0, -1]).toContain(confirmed.driftSteps);

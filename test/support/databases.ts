@@ -53,9 +53,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
 
   const serverUrl = mysqlServerUrl();
   if (!serverUrl) {
-    throw new Error(
-      `createTestDatabase('mysql'): no MariaDB server (${inject('mysqlSkipReason') || 'globalSetup did not run?'})`,
-    );
+    throw new Error(`createTestDatabase('mysql'): no MariaDB server (${inject('mysqlSkipReason') || 'globalSetup did not run?'})`);
   }
   const name = `pmfa_test_${randomBytes(6).toString('hex')}`;
   const url = new URL(serverUrl);
@@ -70,9 +68,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
     }
   };
 
-  await admin((c) =>
-    c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),
-  );
+  await admin((c) => c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`));
 
   let dropped = false;
   return {

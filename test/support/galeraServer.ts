@@ -183,9 +183,13 @@ export async function startGaleraCluster(size = 3): Promise<GaleraCluster> {
       chmodSync(dir, 0o755);
       if (i === 0) {
         try {
-          await execFileP(installDb, ['--no-defaults', `--datadir=${datadir}`, `--tmpdir=${tmpdir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs], {
-            maxBuffer: 16 * 1024 * 1024,
-          });
+          await execFileP(
+            installDb,
+            ['--no-defaults', `--datadir=${datadir}`, `--tmpdir=${tmpdir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs],
+            {
+              maxBuffer: 16 * 1024 * 1024,
+            },
+          );
         } catch (err) {
           const e = err as Error & { stdout?: string; stderr?: string };
           throw new Error(`mariadb-install-db failed: ${e.message}\n${tail(`${e.stdout ?? ''}\n${e.stderr ?? ''}`)}`);
@@ -320,4 +324,3 @@ async function createAccounts(socket: string): Promise<void> {
     await root.end().catch(() => {});
   }
 }
-

@@ -35,8 +35,7 @@ export default async function setup(project: TestProject) {
     const reason = mariadbUnavailableReason() ?? 'MariaDB unavailable';
     if (isCi()) {
       throw new Error(
-        `[portal-mfa tests] CI is set but MariaDB is unavailable (${reason}). ` +
-          `Install mariadb-server or set ${ENV_URL}; CI must run the MariaDB tests.`,
+        `[portal-mfa tests] CI is set but MariaDB is unavailable (${reason}). ` + `Install mariadb-server or set ${ENV_URL}; CI must run the MariaDB tests.`,
       );
     }
     process.stderr.write(`[portal-mfa tests] MySQL tests SKIPPED: ${reason}\n`);

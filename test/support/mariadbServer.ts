@@ -220,9 +220,7 @@ export async function startMariadb(): Promise<MariadbServer> {
       );
     } catch (err) {
       const e = err as Error & { stdout?: string; stderr?: string };
-      throw new Error(
-        `mariadb-install-db failed: ${e.message}\n${tail(`${e.stdout ?? ''}\n${e.stderr ?? ''}`)}`,
-      );
+      throw new Error(`mariadb-install-db failed: ${e.message}\n${tail(`${e.stdout ?? ''}\n${e.stderr ?? ''}`)}`);
     }
 
     // A free port found by bind-and-close can be stolen before mariadbd binds it; retry a few times.

@@ -67,6 +67,11 @@ export function makeDeps(knex: Knex, keyB64: string, host: string): MfaDeps {
  * milliseconds, not minutes of CPU, in bcrypt; what it tests does not depend on the cost.
  */
 export async function cheapDemoPasswords(knex: Knex): Promise<void> {
-  for (const a of DEMO_ACCOUNTS) await knex('users').where({ email: a.email }).update({ password_hash: await hashPasswordBcrypt(a.password, 4) });
-  await knex('users').where('email', 'like', GENERATED_MEMBER_LIKE).update({ password_hash: await hashPasswordBcrypt(GENERATED_MEMBER_PASSWORD, 4) });
+  for (const a of DEMO_ACCOUNTS)
+    await knex('users')
+      .where({ email: a.email })
+      .update({ password_hash: await hashPasswordBcrypt(a.password, 4) });
+  await knex('users')
+    .where('email', 'like', GENERATED_MEMBER_LIKE)
+    .update({ password_hash: await hashPasswordBcrypt(GENERATED_MEMBER_PASSWORD, 4) });
 }

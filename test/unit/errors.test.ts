@@ -27,7 +27,15 @@ describe('password verification', () => {
 
   it('verifies argon2id hashes', async () => {
     const { argon2id } = await import('hash-wasm');
-    const hash = await argon2id({ password: 'pw', salt: Buffer.alloc(16, 7), parallelism: 1, iterations: 2, memorySize: 1024, hashLength: 32, outputType: 'encoded' });
+    const hash = await argon2id({
+      password: 'pw',
+      salt: Buffer.alloc(16, 7),
+      parallelism: 1,
+      iterations: 2,
+      memorySize: 1024,
+      hashLength: 32,
+      outputType: 'encoded',
+    });
     expect(hashFormat(hash)).toBe('argon2id');
     expect(await verifyPassword('pw', hash)).toBe(true);
     expect(await verifyPassword('nope', hash)).toBe(false);

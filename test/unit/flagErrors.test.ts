@@ -11,13 +11,41 @@ import { expectOneLineError, makeCliEnv } from '../support/cli.js';
 import { runInProcess } from '../support/inProcess.js';
 
 const cases: { name: string; args: string[]; re: RegExp }[] = [
-  { name: 'choice', args: ['org', 'users', '--mfa', 'maybe'], re: /^error: option '--mfa <state>' argument 'maybe' is invalid\. Allowed choices are on, off, pending\.$/ },
-  { name: 'choice of a positional argument', args: ['completion', 'tcsh'], re: /^error: command-argument value 'tcsh' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish\.$/ },
-  { name: 'conflict', args: ['verify', '--diagnose', '--trust-device', '--code', '123456'], re: /^error: option '--diagnose' cannot be used with option '--trust-device'$/ },
-  { name: 'integer out of range', args: ['audit', '--limit', '0'], re: /^error: option '--limit <n>' argument '0' is invalid\. Expected a whole number from 1 to 100000\.$/ },
-  { name: 'not an integer', args: ['demo', '--members', '1e3'], re: /^error: option '--members <n>' argument '1e3' is invalid\. Expected a whole number from 0 to 1000000\.$/ },
-  { name: 'not an age', args: ['audit', '--since', '3 days'], re: /^error: option '--since <when>' argument '3 days' is invalid\. Expected a date .* or an age \(30m, 24h, 7d\)\.$/ },
-  { name: 'not a device id', args: ['devices', 'revoke', '12', 'x'], re: /^error: command-argument value 'x' is invalid for argument 'ids'\. Not a device id: ids are the numbers devices list shows\.$/ },
+  {
+    name: 'choice',
+    args: ['org', 'users', '--mfa', 'maybe'],
+    re: /^error: option '--mfa <state>' argument 'maybe' is invalid\. Allowed choices are on, off, pending\.$/,
+  },
+  {
+    name: 'choice of a positional argument',
+    args: ['completion', 'tcsh'],
+    re: /^error: command-argument value 'tcsh' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish\.$/,
+  },
+  {
+    name: 'conflict',
+    args: ['verify', '--diagnose', '--trust-device', '--code', '123456'],
+    re: /^error: option '--diagnose' cannot be used with option '--trust-device'$/,
+  },
+  {
+    name: 'integer out of range',
+    args: ['audit', '--limit', '0'],
+    re: /^error: option '--limit <n>' argument '0' is invalid\. Expected a whole number from 1 to 100000\.$/,
+  },
+  {
+    name: 'not an integer',
+    args: ['demo', '--members', '1e3'],
+    re: /^error: option '--members <n>' argument '1e3' is invalid\. Expected a whole number from 0 to 1000000\.$/,
+  },
+  {
+    name: 'not an age',
+    args: ['audit', '--since', '3 days'],
+    re: /^error: option '--since <when>' argument '3 days' is invalid\. Expected a date .* or an age \(30m, 24h, 7d\)\.$/,
+  },
+  {
+    name: 'not a device id',
+    args: ['devices', 'revoke', '12', 'x'],
+    re: /^error: command-argument value 'x' is invalid for argument 'ids'\. Not a device id: ids are the numbers devices list shows\.$/,
+  },
 ];
 
 describe('commander checks flag values: one line, exit 2, nothing done', () => {

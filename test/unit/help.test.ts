@@ -74,14 +74,16 @@ describe('help', () => {
     expect(checked).toBeGreaterThan(40);
   });
 
-  it('a command\'s help shows its flags, the global flags and its examples', async () => {
+  it("a command's help shows its flags, the global flags and its examples", async () => {
     const env = makeCliEnv().env;
     const r = await runInProcess(['org', 'disable-mfa', '--help'], { env });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Options:[\s\S]*--users-from <file>[\s\S]*Global Options:[\s\S]*--db <url>[\s\S]*--profile <name>[\s\S]*Examples:\n {2}portal-mfa org disable-mfa --org acme/);
+    expect(r.stdout).toMatch(
+      /Options:[\s\S]*--users-from <file>[\s\S]*Global Options:[\s\S]*--db <url>[\s\S]*--profile <name>[\s\S]*Examples:\n {2}portal-mfa org disable-mfa --org acme/,
+    );
   });
 
-  it('help org users shows the nested command\'s help; an unknown topic is exit 2 in one line', async () => {
+  it("help org users shows the nested command's help; an unknown topic is exit 2 in one line", async () => {
     const env = makeCliEnv().env;
     const r = await runInProcess(['help', 'org', 'users'], { env });
     expect(r.code, r.stderr).toBe(0);

@@ -44,7 +44,12 @@ const EVENTS: { event: NotificationEvent; subject: RegExp; by: string; facts: st
   { event: { kind: 'recovery-code-used', left: 7 }, subject: /recovery code was used/, by: 'you', facts: ['Recovery codes left: 7.'] },
   { event: { kind: 'locked', until: LATER }, subject: /locked/, by: 'repeated wrong codes', facts: ['locked until Thursday 31 December 2026, 09:05 UTC'] },
   { event: { kind: 'hard-locked' }, subject: /until support unlocks/, by: 'repeated wrong codes', facts: ['does not end by itself'] },
-  { event: { kind: 'unlocked', by: 'alice@acme.example', ticket: null }, subject: /unlocked/, by: 'alice@acme.example', facts: ['lock on your account erin@acme.example was cleared'] },
+  {
+    event: { kind: 'unlocked', by: 'alice@acme.example', ticket: null },
+    subject: /unlocked/,
+    by: 'alice@acme.example',
+    facts: ['lock on your account erin@acme.example was cleared'],
+  },
   {
     event: { kind: 'access-code-issued', by: 'sam@support.example', ticket: 'SUP-12', expiresAt: LATER, uses: 1 },
     subject: /access code issued/,
@@ -57,39 +62,65 @@ const EVENTS: { event: NotificationEvent; subject: RegExp; by: string; facts: st
     by: 'an administrator of acme',
     facts: ['The organisation acme now requires two-factor authentication', 'Set it up by Thursday 31 December 2026, 09:05 UTC'],
   },
-  { event: { kind: 'org-mfa-required', organisation: 'acme', deadline: null }, subject: /now required/, by: 'an administrator of acme', facts: ['at your next sign-in'] },
+  {
+    event: { kind: 'org-mfa-required', organisation: 'acme', deadline: null },
+    subject: /now required/,
+    by: 'an administrator of acme',
+    facts: ['at your next sign-in'],
+  },
   {
     event: { kind: 'org-reminder', organisation: 'globex', deadline: LATER },
     subject: /Reminder/,
     by: 'an administrator of globex',
-    facts: ['globex requires two-factor authentication, and your account erin@acme.example does not have it yet', 'Set it up by Thursday 31 December 2026, 09:05 UTC'],
+    facts: [
+      'globex requires two-factor authentication, and your account erin@acme.example does not have it yet',
+      'Set it up by Thursday 31 December 2026, 09:05 UTC',
+    ],
   },
 ];
 
 describe('notification templates (SPEC §7)', () => {
   it('covers every event kind', () => {
     const kinds: NotificationKind[] = [
-      'mfa-enabled', 'mfa-disabled-self', 'mfa-reset-support', 'mfa-disabled-admin', 'device-replaced', 'device-trusted', 'devices-revoked',
-      'recovery-codes-regenerated', 'recovery-code-used', 'locked', 'hard-locked', 'unlocked', 'access-code-issued', 'org-mfa-required', 'org-reminder',
+      'mfa-enabled',
+      'mfa-disabled-self',
+      'mfa-reset-support',
+      'mfa-disabled-admin',
+      'device-replaced',
+      'device-trusted',
+      'devices-revoked',
+      'recovery-codes-regenerated',
+      'recovery-code-used',
+      'locked',
+      'hard-locked',
+      'unlocked',
+      'access-code-issued',
+      'org-mfa-required',
+      'org-reminder',
     ];
     expect(new Set(EVENTS.map((e) => e.event.kind))).toEqual(new Set(kinds));
   });
 
-  it.each(EVENTS.map((e) => [e.event.kind + ('by' in e.event && e.event.by ? ' (by another)' : '') + ('deadline' in e.event && e.event.deadline === null ? ' (no deadline)' : ''), e] as const))(
-    '%s: what, when (UTC), by whom, from where, what to do, from the portal',
-    (_name, { event, subject, by, facts }) => {
-      const { subject: s, text } = renderNotification(event, CTX);
-      expect(s.startsWith('[Gentrack Developer Portal] ')).toBe(true);
-      expect(s).toMatch(subject);
-      expect(s).not.toMatch(/[\r\n]/);
-      expect(text).toContain('When:  Tuesday 1 December 2026, 13:54 UTC');
-      expect(text).toContain(`By:    ${by}\n`);
-      expect(text).toContain('From:  support-bastion-01');
-      expect(text).toMatch(/contact support|ask the administrators/);
-      expect(text).toContain('— Gentrack Developer Portal');
-      for (const f of facts) expect(text).toContain(f);
-    },
-  );
+  it.each(
+    EVENTS.map(
+      (e) =>
+        [
+          e.event.kind + ('by' in e.event && e.event.by ? ' (by another)' : '') + ('deadline' in e.event && e.event.deadline === null ? ' (no deadline)' : ''),
+          e,
+        ] as const,
+    ),
+  )('%s: what, when (UTC), by whom, from where, what to do, from the portal', (_name, { event, subject, by, facts }) => {
+    const { subject: s, text } = renderNotification(event, CTX);
+    expect(s.startsWith('[Gentrack Developer Portal] ')).toBe(true);
+    expect(s).toMatch(subject);
+    expect(s).not.toMatch(/[\r\n]/);
+    expect(text).toContain('When:  Tuesday 1 December 2026, 13:54 UTC');
+    expect(text).toContain(`By:    ${by}\n`);
+    expect(text).toContain('From:  support-bastion-01');
+    expect(text).toMatch(/contact support|ask the administrators/);
+    expect(text).toContain('— Gentrack Developer Portal');
+    for (const f of facts) expect(text).toContain(f);
+  });
 
   it('recovery-code-used advises regenerating at 2 left or fewer, not above', () => {
     const advice = /generate new ones (soon|now) \(portal-mfa recovery-codes regenerate\)/;

@@ -17,7 +17,10 @@ describe('QR fit', () => {
     expect((await chooseQr(URI, 'auto', { columns: 150, rows: 50, color: true }))?.print?.form).toBe('ansi');
     expect((await chooseQr(URI, 'auto', { columns: 150, rows: 50, color: false }))?.print?.form).toBe('utf8');
     expect((await chooseQr(URI, 'auto', { columns: 80, rows: 40, color: true }))?.print?.form).toBe('utf8');
-    for (const [columns, rows] of [[80, 24], [40, 60]]) {
+    for (const [columns, rows] of [
+      [80, 24],
+      [40, 60],
+    ]) {
       const c = await chooseQr(URI, 'auto', { columns, rows, color: true });
       expect(c?.print).toBeUndefined();
       expect(c?.note).toMatch(new RegExp(`does not fit this ${columns}×${rows} terminal.*Enlarge the terminal.*key above`));

@@ -11,7 +11,17 @@ function output(tty: boolean) {
   const stdout = new PassThrough();
   let text = '';
   stdout.on('data', (b: Buffer) => (text += b.toString()));
-  const io: IOStreams = { stdin: new PassThrough(), stdout, stderr: new PassThrough(), stdinIsTTY: false, stdoutIsTTY: tty, stderrIsTTY: tty, color: tty, colorErr: tty, canPrompt: false };
+  const io: IOStreams = {
+    stdin: new PassThrough(),
+    stdout,
+    stderr: new PassThrough(),
+    stdinIsTTY: false,
+    stdoutIsTTY: tty,
+    stderrIsTTY: tty,
+    color: tty,
+    colorErr: tty,
+    canPrompt: false,
+  };
   return { io, text: () => text };
 }
 
@@ -48,7 +58,10 @@ describe('render', () => {
       ],
     );
     // eslint-disable-next-line no-control-regex
-    const plain = tty.text().replace(/\u001b\[\d+m/g, '').split('\n');
+    const plain = tty
+      .text()
+      .replace(/\u001b\[\d+m/g, '')
+      .split('\n');
     expect(plain.slice(0, 3)).toEqual(['MFA     EMAIL', 'active  a@x', 'none    b@x']);
   });
 

@@ -73,10 +73,7 @@ describe('RFC 6238 Appendix B test vectors', () => {
 });
 
 describe('RFC 4226 Appendix D HOTP values', () => {
-  const expected = [
-    '755224', '287082', '359152', '969429', '338314',
-    '254676', '287922', '162583', '399871', '520489',
-  ];
+  const expected = ['755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489'];
   it.each(expected.map((code, counter) => [counter, code] as const))('counter %d -> %s', (counter, code) => {
     expect(hotp(SEED_SHA1, counter)).toBe(code);
     expect(hotp(SEED_SHA1, counter, 6, 'SHA1')).toBe(code);
@@ -191,11 +188,8 @@ describe('otpauthUri', () => {
   const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
   it('produces the exact Key Uri Format string with defaults omitted', () => {
-    expect(
-      otpauthUri({ issuer: 'Gentrack Developer Portal', account: 'ana+test@example.com', secretBase32: secret }),
-    ).toBe(
-      'otpauth://totp/Gentrack%20Developer%20Portal:ana%2Btest%40example.com' +
-        '?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Gentrack%20Developer%20Portal',
+    expect(otpauthUri({ issuer: 'Gentrack Developer Portal', account: 'ana+test@example.com', secretBase32: secret })).toBe(
+      'otpauth://totp/Gentrack%20Developer%20Portal:ana%2Btest%40example.com' + '?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Gentrack%20Developer%20Portal',
     );
   });
 
@@ -234,9 +228,7 @@ describe('otpauthUri', () => {
   });
 
   it('encodes colons inside label parts', () => {
-    expect(otpauthUri({ issuer: 'A:B', account: 'c:d', secretBase32: secret })).toBe(
-      `otpauth://totp/A%3AB:c%3Ad?secret=${secret}&issuer=A%3AB`,
-    );
+    expect(otpauthUri({ issuer: 'A:B', account: 'c:d', secretBase32: secret })).toBe(`otpauth://totp/A%3AB:c%3Ad?secret=${secret}&issuer=A%3AB`);
   });
 });
 

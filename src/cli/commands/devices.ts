@@ -18,7 +18,7 @@ export type ListOptions = OptionsOf<typeof defineList>;
 const defineRevoke = (devices: CommandUnknownOpts) =>
   devices
     .command('revoke')
-    .description('revoke trusted devices by id, or --all of a user\'s')
+    .description("revoke trusted devices by id, or --all of a user's")
     .addArgument(new Argument('[ids...]', 'device ids (from devices list)').argParser(wholeNumbers('a device id', 'ids are the numbers devices list shows')))
     .option('--all', 'revoke every device of the user')
     .option('--user <email>', 'with --all: whose devices (default: your own)')

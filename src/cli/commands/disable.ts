@@ -9,7 +9,7 @@ const load = () => import('../handlers/disable.js');
 const define = (program: CommandUnknownOpts) =>
   program
     .command('disable')
-    .description('disable MFA: your own, or (support, with --ticket; org admin) another user\'s — they then log in with password only and enrol again')
+    .description("disable MFA: your own, or (support, with --ticket; org admin) another user's — they then log in with password only and enrol again")
     .option('--user <email>', 'whose MFA (default: your own)')
     .option('--org <slug>', 'the organisation you act in (organisation admins)')
     .option('--ticket <ticket>', 'support ticket reference (required for a support reset)')

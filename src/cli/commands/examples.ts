@@ -16,7 +16,7 @@ export const EXAMPLES: Record<string, string[]> = {
   verify: [
     'portal-mfa verify --code 123456                          # your own code (exit 0 valid, 1 wrong)',
     'portal-mfa verify --user devon@example.com --code -      # support: the code read from stdin',
-    'portal-mfa verify --user devon@example.com --diagnose    # is the phone\'s clock off?',
+    "portal-mfa verify --user devon@example.com --diagnose    # is the phone's clock off?",
     'portal-mfa verify --trust-device --label laptop          # skip the code on this device for 30 days',
   ],
   login: [
@@ -27,7 +27,7 @@ export const EXAMPLES: Record<string, string[]> = {
   logout: ['portal-mfa logout', 'portal-mfa logout --quiet'],
   status: [
     'portal-mfa status                                        # your own MFA state',
-    'portal-mfa status --user devon@example.com               # support or org admin: someone else\'s',
+    "portal-mfa status --user devon@example.com               # support or org admin: someone else's",
     'portal-mfa status --user bob@globex.example --org globex --json',
   ],
   'devices list': [

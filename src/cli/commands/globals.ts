@@ -7,7 +7,7 @@ export const defineGlobals = (program: Command) =>
     .option('--db <url>', 'database URL: sqlite:PATH or mysql://user:pass@host:port/db (env PORTAL_MFA_DB)')
     .option('--key-file <file>', 'file holding the base64 secrets key (default: PORTAL_MFA_KEY)')
     .option('--as <email>', 'act as this portal user (default: the CLI session; env PORTAL_MFA_AS)')
-    .option('--password-stdin', 'read the actor\'s password from the first line of stdin')
+    .option('--password-stdin', "read the actor's password from the first line of stdin")
     .option('--code <code>', 'a current code from the authenticator app (`-` reads it from stdin)')
     .option('--recovery-code <code>', 'a recovery code, in place of a code from the app (used up)')
     .option('--profile <name>', 'settings from [profiles.NAME] of the config file (env PORTAL_MFA_PROFILE)')

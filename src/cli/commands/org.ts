@@ -19,12 +19,14 @@ export type UsersOptions = OptionsOf<typeof defineUsers>;
 const definePolicy = (org: CommandUnknownOpts) =>
   org
     .command('policy')
-    .description('show the policy and who lacks MFA; or require MFA for every member (optionally after a grace period), or not; allow or forbid trusted devices')
+    .description(
+      'show the policy and who lacks MFA; or require MFA for every member (optionally after a grace period), or not; allow or forbid trusted devices',
+    )
     .option('--org <slug>', 'the organisation (default: the one you administer)')
     .option('--require', 'require MFA')
     .option('--no-require', 'stop requiring MFA')
     .addOption(new Option('--grace-days <n>', 'days members have to enrol after --require (0 = none)').argParser(wholeNumber({ min: 0, max: 3650 })))
-    .addOption(new Option('--device-trust <on|off>', 'whether trusted devices may skip the code (off revokes the members\' devices)').choices(ON_OFF))
+    .addOption(new Option('--device-trust <on|off>', "whether trusted devices may skip the code (off revokes the members' devices)").choices(ON_OFF))
     .option('--dry-run', 'show the effect of the change, change nothing');
 export type PolicyOptions = OptionsOf<typeof definePolicy>;
 
@@ -49,8 +51,11 @@ const defineDisableMfa = (org: CommandUnknownOpts) =>
 export type DisableMfaOptions = OptionsOf<typeof defineDisableMfa>;
 
 export function registerOrgCommands(program: CommandUnknownOpts, act: Act): void {
-  const org = program.command('org').description('organisation administration: members\' MFA state, policy, disabling MFA in bulk');
-  org.command('list').description('your organisations: your role, whether MFA is required, members and how many have MFA').action(act(lazy(load, 'list')));
+  const org = program.command('org').description("organisation administration: members' MFA state, policy, disabling MFA in bulk");
+  org
+    .command('list')
+    .description('your organisations: your role, whether MFA is required, members and how many have MFA')
+    .action(act(lazy(load, 'list')));
   defineUsers(org).action(act(lazy(load, 'users')));
   definePolicy(org).action(act(lazy(load, 'policy')));
   defineRemind(org).action(act(lazy(load, 'remind')));

@@ -13,7 +13,7 @@ const define = (program: CommandUnknownOpts) =>
     .option('--confirm <code>', 'activate the pending new device with a code from it (scriptable form)')
     .option('--no-confirm', 'prove the old device and start the new enrolment, leaving it pending (use with --json)')
     .addOption(new Option('--qr <mode>', 'QR code: utf8 (compact), ansi (full size) or none').choices(QR_MODES))
-    .addHelpText('after', '\nThe old device\'s code comes from --code CODE (or a prompt); with --as it is also your second factor.');
+    .addHelpText('after', "\nThe old device's code comes from --code CODE (or a prompt); with --as it is also your second factor.");
 export type ReplaceOptions = OptionsOf<typeof define>;
 
 export function registerReplaceCommand(program: CommandUnknownOpts, act: Act): void {

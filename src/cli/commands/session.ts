@@ -9,7 +9,7 @@ const load = () => import('../handlers/session.js');
 const defineLogin = (program: CommandUnknownOpts) =>
   program
     .command('login')
-    .description('start a CLI session: password, then a code (or this machine\'s trusted-device token)')
+    .description("start a CLI session: password, then a code (or this machine's trusted-device token)")
     .option('--trust-device', 'trust this machine for 30 days: later logins skip the code')
     .option('--label <label>', 'a name for this machine (default: its host name)')
     .addOption(new Option('--qr <mode>', 'QR code when login makes you enrol: utf8, ansi or none').choices(QR_MODES))
@@ -18,5 +18,8 @@ export type LoginOptions = OptionsOf<typeof defineLogin>;
 
 export function registerSessionCommands(program: CommandUnknownOpts, act: Act): void {
   defineLogin(program).action(act(lazy(load, 'login')));
-  program.command('logout').description('end the CLI session on this machine').action(act(lazy(load, 'logoutCommand')));
+  program
+    .command('logout')
+    .description('end the CLI session on this machine')
+    .action(act(lazy(load, 'logoutCommand')));
 }

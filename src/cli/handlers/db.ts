@@ -6,7 +6,6 @@ import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { humanTime, isoOrNull } from '../render.js';
 
-
 export async function migrate(ctx: CommandContext): Promise<void> {
   const { migrateLatest, migrationState } = await import('../../db/schema.js');
   const db = await ctx.database({ checkSchema: false, create: true });
@@ -37,7 +36,13 @@ export async function rollback(ctx: CommandContext, opts: RollbackOptions): Prom
   const describe = (ts: { name: string; rows: number }[]) => ts.map((t) => `${t.name} (${t.rows} row(s))`).join(', ');
   if (opts.dryRun) {
     if (ctx.out.json) {
-      ctx.out.printJson({ database: describeTarget(db.target), dryRun: true, wouldRollBack: plan.migrations, tables: plan.tables, needsForce: withRows.length > 0 });
+      ctx.out.printJson({
+        database: describeTarget(db.target),
+        dryRun: true,
+        wouldRollBack: plan.migrations,
+        tables: plan.tables,
+        needsForce: withRows.length > 0,
+      });
       return;
     }
     if (plan.migrations.length === 0) ctx.out.line('nothing to roll back');
@@ -49,7 +54,12 @@ export async function rollback(ctx: CommandContext, opts: RollbackOptions): Prom
   }
   if (withRows.length > 0 && !opts.force) {
     if (await db.knex.schema.hasTable('audit_events')) {
-      await recordAudit(db.knex, ctx, { action: 'db.rollback', outcome: 'refused', reason: 'tables hold rows', detail: { migrations: plan.migrations, tables: withRows } });
+      await recordAudit(db.knex, ctx, {
+        action: 'db.rollback',
+        outcome: 'refused',
+        reason: 'tables hold rows',
+        detail: { migrations: plan.migrations, tables: withRows },
+      });
     }
     throw wrongState(`refusing to roll back: it would drop data in ${describe(withRows)}; nothing was changed`, {
       hint: 'see what would go with --dry-run; back up the database, then add --force',
@@ -102,7 +112,11 @@ export async function status(ctx: CommandContext): Promise<void> {
       { header: 'applied at', value: (r) => r.at },
     ],
     [
-      ...state.applied.map((a) => ({ name: a.name, state: state.unknown.includes(a.name) ? 'unknown (newer version)' : 'applied', at: a.appliedAt ? humanTime(Date.parse(a.appliedAt)) : '-' })),
+      ...state.applied.map((a) => ({
+        name: a.name,
+        state: state.unknown.includes(a.name) ? 'unknown (newer version)' : 'applied',
+        at: a.appliedAt ? humanTime(Date.parse(a.appliedAt)) : '-',
+      })),
       ...state.pending.map((p) => ({ name: p, state: 'pending', at: '-' })),
     ],
   );

@@ -13,7 +13,10 @@ export async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void
   const existing = await inspectDemo(deps, opts);
   if (opts.dryRun) return reportDryRun(ctx, existing, opts, members);
   if (opts.reset) {
-    await confirmOrCancel(ctx, `Delete the demo data (${existing.users} user(s), ${existing.organisations} organisation(s), with their MFA state) and create it again?`);
+    await confirmOrCancel(
+      ctx,
+      `Delete the demo data (${existing.users} user(s), ${existing.organisations} organisation(s), with their MFA state) and create it again?`,
+    );
   }
   const { created } = await seedDemo(deps, opts);
   let generated = 0;
@@ -27,9 +30,7 @@ export async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void
   }
 
   if (ctx.out.json) {
-    ctx.out.printJson(
-      DEMO_ACCOUNTS.map((a) => ({ email: a.email, password: a.password, role: a.role, organisations: a.organisations })),
-    );
+    ctx.out.printJson(DEMO_ACCOUNTS.map((a) => ({ email: a.email, password: a.password, role: a.role, organisations: a.organisations })));
     if (generated > 0) ctx.out.info(`added ${generated} generated members to ${DEMO_ORGANISATIONS[0]!.slug} (password ${GENERATED_MEMBER_PASSWORD})`);
     return;
   }
@@ -69,10 +70,17 @@ export async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void
 function reportDryRun(ctx: CommandContext, existing: { users: number; organisations: number }, opts: DemoOptions, members: number): void {
   const wouldDelete = opts.reset ? existing : { users: 0, organisations: 0 };
   if (ctx.out.json) {
-    ctx.out.printJson({ dryRun: true, reset: Boolean(opts.reset), wouldDelete, wouldCreate: { accounts: DEMO_ACCOUNTS.length, organisations: DEMO_ORGANISATIONS.length, generatedMembers: members } });
+    ctx.out.printJson({
+      dryRun: true,
+      reset: Boolean(opts.reset),
+      wouldDelete,
+      wouldCreate: { accounts: DEMO_ACCOUNTS.length, organisations: DEMO_ORGANISATIONS.length, generatedMembers: members },
+    });
     return;
   }
   if (opts.reset) ctx.out.line(`would delete ${existing.users} demo user(s) and ${existing.organisations} demo organisation(s), with their MFA state`);
-  ctx.out.line(`would create what is missing of ${DEMO_ACCOUNTS.length} demo accounts and ${DEMO_ORGANISATIONS.length} organisations${members > 0 ? `, and add ${members} generated members` : ''}`);
+  ctx.out.line(
+    `would create what is missing of ${DEMO_ACCOUNTS.length} demo accounts and ${DEMO_ORGANISATIONS.length} organisations${members > 0 ? `, and add ${members} generated members` : ''}`,
+  );
   ctx.out.line('dry run: nothing was changed');
 }

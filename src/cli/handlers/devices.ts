@@ -82,7 +82,10 @@ export async function revoke(ctx: CommandContext, opts: RevokeOptions, args: num
   if (result.kind === 'cancelled') throw cancelled('cancelled; nothing was changed');
   if (result.kind === 'dry-run') {
     if (ctx.out.json) ctx.out.printJson({ dryRun: true, users: result.users, deviceIds: result.deviceIds });
-    else ctx.out.line(`dry run: would revoke ${result.deviceIds === 'all' ? 'every trusted device' : `device(s) ${result.deviceIds.join(', ')}`} of ${result.users.join(', ')}; nothing was changed`);
+    else
+      ctx.out.line(
+        `dry run: would revoke ${result.deviceIds === 'all' ? 'every trusted device' : `device(s) ${result.deviceIds.join(', ')}`} of ${result.users.join(', ')}; nothing was changed`,
+      );
     return;
   }
   const store = new LocalStore(ctx.env);

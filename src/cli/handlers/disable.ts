@@ -34,13 +34,30 @@ export async function disable(ctx: CommandContext, opts: DisableOptions): Promis
   if (result.kind === 'cancelled') throw cancelled('cancelled; nothing was changed');
   if (result.kind === 'dry-run') {
     const w = result.wouldRemove;
-    if (ctx.out.json) ctx.out.printJson({ email: result.email, dryRun: true, via: result.via, organisation: result.organisation, wouldRemove: { state: w.state, recoveryCodes: w.recoveryCodes, trustedDevices: w.trustedDevices } });
-    else ctx.out.line(`dry run: would disable MFA for ${result.email} (${w.state}; ${w.recoveryCodes} recovery code(s), ${w.trustedDevices} trusted device(s), all CLI sessions); nothing was changed`);
+    if (ctx.out.json)
+      ctx.out.printJson({
+        email: result.email,
+        dryRun: true,
+        via: result.via,
+        organisation: result.organisation,
+        wouldRemove: { state: w.state, recoveryCodes: w.recoveryCodes, trustedDevices: w.trustedDevices },
+      });
+    else
+      ctx.out.line(
+        `dry run: would disable MFA for ${result.email} (${w.state}; ${w.recoveryCodes} recovery code(s), ${w.trustedDevices} trusted device(s), all CLI sessions); nothing was changed`,
+      );
     return;
   }
   if (result.email === actor.user.email) new LocalStore(ctx.env).clearDevice(dbKey(ctx), result.email);
   if (ctx.out.json) {
-    ctx.out.printJson({ email: result.email, disabled: true, via: result.via, organisation: result.organisation, ticket: result.ticket, removed: result.removed });
+    ctx.out.printJson({
+      email: result.email,
+      disabled: true,
+      via: result.via,
+      organisation: result.organisation,
+      ticket: result.ticket,
+      removed: result.removed,
+    });
     return;
   }
   ctx.out.success(`MFA disabled for ${result.email}${result.ticket ? ` (ticket ${result.ticket})` : ''}`);

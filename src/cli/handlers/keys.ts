@@ -7,7 +7,6 @@ import type { CommandContext } from '../context.js';
 import { progressFactory, startProgress, type Progress } from '../progress.js';
 import { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } from '../keySource.js';
 
-
 const b64 = (k: SecretKey) => k.key.toString('base64');
 
 export async function rotate(ctx: CommandContext, opts: RotateOptions): Promise<void> {
@@ -59,7 +58,9 @@ export async function rotate(ctx: CommandContext, opts: RotateOptions): Promise<
     ctx.out.printJson({ newKeyId: result.newKeyId, rotated: result.rotated, complete: true, keyFile: keyFile ?? null });
     return;
   }
-  ctx.out.success(result.alreadyDone ? `every secret is already under key ${result.newKeyId}` : `re-encrypted ${result.rotated} secret(s) under key ${result.newKeyId}`);
+  ctx.out.success(
+    result.alreadyDone ? `every secret is already under key ${result.newKeyId}` : `re-encrypted ${result.rotated} secret(s) under key ${result.newKeyId}`,
+  );
   if (keyFile) ctx.out.line(`${keyFile} now encrypts with the new key; older keys stay on the following lines for reading until you remove them.`);
   else ctx.out.line('Now set PORTAL_MFA_KEY to the new key everywhere (during a rotation, PORTAL_MFA_KEY="NEW,OLD" reads both).');
 }

@@ -67,7 +67,7 @@ export async function send(ctx: CommandContext, opts: SendOptions): Promise<void
   const smtp = ctx.smtp;
   if (!smtp) {
     throw configError('PORTAL_MFA_SMTP_URL is not set: there is no SMTP server to send notices to', {
-      hint: 'set PORTAL_MFA_SMTP_URL=smtp://host:port and PORTAL_MFA_MAIL_FROM, or let the portal\'s own mailer read the notifications table',
+      hint: "set PORTAL_MFA_SMTP_URL=smtp://host:port and PORTAL_MFA_MAIL_FROM, or let the portal's own mailer read the notifications table",
     });
   }
   const { knex } = await ctx.database();
@@ -75,8 +75,8 @@ export async function send(ctx: CommandContext, opts: SendOptions): Promise<void
   const mailer = await createSmtpMailer(smtp, { concurrency: DELIVERY_CONCURRENCY });
   const due = await dueNotices({ knex, clock: ctx.clock });
   const progress = await deliveryProgress(ctx, Math.min(due, limit ?? due));
-  const result = await deliverNotifications(knex, mailer, { limit, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update }).finally(() =>
-    mailer.close(),
+  const result = await deliverNotifications(knex, mailer, { limit, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update }).finally(
+    () => mailer.close(),
   );
   progress.stop();
   await recordAudit(knex, ctx, {
@@ -95,9 +95,13 @@ export async function send(ctx: CommandContext, opts: SendOptions): Promise<void
     // (when the server is unreachable, the error below is the whole story)
     const tried = result.sent + result.errors.length;
     if (tried === 0) {
-      ctx.out.success(result.stillPending === 0 ? 'nothing to send: no notice is pending' : `nothing to send: ${result.stillPending} notice(s) pending, none due yet`);
+      ctx.out.success(
+        result.stillPending === 0 ? 'nothing to send: no notice is pending' : `nothing to send: ${result.stillPending} notice(s) pending, none due yet`,
+      );
     } else {
-      ctx.out.success(`sent ${result.sent} notice(s) through ${smtp.display}; ${result.errors.length} failed attempt(s), ${result.failed} given up; ${result.stillPending} still pending`);
+      ctx.out.success(
+        `sent ${result.sent} notice(s) through ${smtp.display}; ${result.errors.length} failed attempt(s), ${result.failed} given up; ${result.stillPending} still pending`,
+      );
     }
     for (const e of result.errors.slice(0, 5)) ctx.out.warn(`notice ${e.id} to ${e.email}: ${oneLineMessage(e.error, 200)}`);
     if (result.errors.length > 5) ctx.out.warn(`… and ${result.errors.length - 5} more (portal-mfa notify list --status pending)`);

@@ -17,7 +17,16 @@ export async function list(ctx: CommandContext): Promise<void> {
   const rows = await mfa.listOrganisations(actor);
   if (ctx.out.json) {
     ctx.out.printJson(
-      rows.map((r) => ({ slug: r.slug, name: r.name, role: r.role, mfaRequired: r.mfaRequired, graceDays: r.graceDays, deviceTrust: r.deviceTrust, members: r.members, mfaActive: r.mfaActive })),
+      rows.map((r) => ({
+        slug: r.slug,
+        name: r.name,
+        role: r.role,
+        mfaRequired: r.mfaRequired,
+        graceDays: r.graceDays,
+        deviceTrust: r.deviceTrust,
+        members: r.members,
+        mfaActive: r.mfaActive,
+      })),
     );
     return;
   }
@@ -234,7 +243,11 @@ export async function remind(ctx: CommandContext, opts: RemindOptions): Promise<
   const actor = await resolveActor(ctx, mfa, { action: 'org.remind' });
   const result = await mfa.remindMembers(actor, { orgSlug: opts.org, dryRun: opts.dryRun });
   if (ctx.out.json) {
-    ctx.out.printJson({ organisation: result.organisation, dryRun: result.kind === 'dry-run', reminded: result.members.map((m) => ({ email: m.email, deadline: isoOrNull(m.deadline) })) });
+    ctx.out.printJson({
+      organisation: result.organisation,
+      dryRun: result.kind === 'dry-run',
+      reminded: result.members.map((m) => ({ email: m.email, deadline: isoOrNull(m.deadline) })),
+    });
     return;
   }
   const verb = result.kind === 'dry-run' ? 'dry run: would remind' : 'reminded';
@@ -307,6 +320,9 @@ export async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOpt
   ctx.out.info(`${opts.dryRun ? 'dry run: ' : ''}${run.total} user(s) of ${run.organisation}: ${summary}`);
   if (first) {
     const kind = (Object.entries(EXIT_CODES).find(([, v]) => v === first!.exitCode)?.[0] ?? 'rejected') as PortalMfaError['kind'];
-    throw new PortalMfaError(kind, `${failures} of ${run.total} user(s) not ${opts.dryRun ? 'disableable' : 'disabled'} (first: ${first.email}: ${first.message})`);
+    throw new PortalMfaError(
+      kind,
+      `${failures} of ${run.total} user(s) not ${opts.dryRun ? 'disableable' : 'disabled'} (first: ${first.email}: ${first.message})`,
+    );
   }
 }

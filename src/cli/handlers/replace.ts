@@ -14,8 +14,18 @@ export async function replace(ctx: CommandContext, opts: ReplaceOptions): Promis
     const actor = await resolveActor(ctx, mfa, { action: 'mfa.replace', deferSecondFactor: true });
     const password = await reauthPassword(ctx, mfa, actor);
     const result = await mfa.confirmEnrolment(actor, { code: await flagOrStdin(ctx, confirmCode, 'a code'), password });
-    if (ctx.out.json) ctx.out.printJson({ status: 'active', email: result.email, replaced: result.replaced, trustedDevicesRevoked: result.trustedDevicesRevoked, sessionsEnded: result.sessionsEnded });
-    else ctx.out.success(`new device active for ${result.email} (${describeDrift(result.driftSteps)}); ${result.trustedDevicesRevoked} trusted device(s) revoked, ${result.sessionsEnded} other session(s) ended`);
+    if (ctx.out.json)
+      ctx.out.printJson({
+        status: 'active',
+        email: result.email,
+        replaced: result.replaced,
+        trustedDevicesRevoked: result.trustedDevicesRevoked,
+        sessionsEnded: result.sessionsEnded,
+      });
+    else
+      ctx.out.success(
+        `new device active for ${result.email} (${describeDrift(result.driftSteps)}); ${result.trustedDevicesRevoked} trusted device(s) revoked, ${result.sessionsEnded} other session(s) ended`,
+      );
     return;
   }
   const actor = await resolveActor(ctx, mfa, { action: 'mfa.replace', accessCodeAllowed: true });
@@ -38,6 +48,16 @@ export async function replace(ctx: CommandContext, opts: ReplaceOptions): Promis
     return;
   }
   const result = await confirmInteractively(ctx, mfa, actor, pending, qr);
-  if (ctx.out.json) ctx.out.printJson({ status: 'active', email: result.email, replaced: true, trustedDevicesRevoked: result.trustedDevicesRevoked, sessionsEnded: result.sessionsEnded });
-  else ctx.out.line(`${result.trustedDevicesRevoked} trusted device(s) revoked and ${result.sessionsEnded} other session(s) ended; log in again to trust this machine.`);
+  if (ctx.out.json)
+    ctx.out.printJson({
+      status: 'active',
+      email: result.email,
+      replaced: true,
+      trustedDevicesRevoked: result.trustedDevicesRevoked,
+      sessionsEnded: result.sessionsEnded,
+    });
+  else
+    ctx.out.line(
+      `${result.trustedDevicesRevoked} trusted device(s) revoked and ${result.sessionsEnded} other session(s) ended; log in again to trust this machine.`,
+    );
 }

@@ -37,7 +37,9 @@ async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: str
           // an explicit --code is always verified; the stored device only when no proof is given
           deviceToken: explicit === undefined ? store.getDevice(dbKey(ctx), email)?.token : undefined,
           onDeviceRefused: forgetRefusedDevice(ctx, store, email),
-          ask: ctx.io.canPrompt ? async () => classifyProof(await ctx.prompter.input('Authentication code (or a recovery or access code):', 'pass --code CODE or --code -')) : undefined,
+          ask: ctx.io.canPrompt
+            ? async () => classifyProof(await ctx.prompter.input('Authentication code (or a recovery or access code):', 'pass --code CODE or --code -'))
+            : undefined,
         },
       });
     } catch (e) {
@@ -55,7 +57,10 @@ export async function login(ctx: CommandContext, opts: LoginOptions): Promise<vo
   const label = opts.trustDevice ? validateLabel(opts.label, hostname()) : undefined;
   const qr = qrModeOf(opts.qr, ctx.io.stdoutIsTTY);
   checkProofFlags(ctx);
-  const email = ctx.globals.as !== undefined ? parseEmail(ctx.globals.as, 'email given to --as') : parseEmail(await ctx.prompter.input('Email:', 'pass --as EMAIL'), 'email');
+  const email =
+    ctx.globals.as !== undefined
+      ? parseEmail(ctx.globals.as, 'email given to --as')
+      : parseEmail(await ctx.prompter.input('Email:', 'pass --as EMAIL'), 'email');
   const mfa = await portal(ctx);
   const store = new LocalStore(ctx.env);
   const actor = await signInWithRetries(ctx, mfa, email, store);
@@ -68,7 +73,10 @@ export async function login(ctx: CommandContext, opts: LoginOptions): Promise<vo
   let factor: string = actor.factor;
   if (status.state !== 'active' && status.enrolmentDeadlines.some((d) => d.deadline === null)) {
     // rule 4: enrol before anything else
-    const orgs = status.enrolmentDeadlines.filter((d) => d.deadline === null).map((d) => d.organisation).join(', ');
+    const orgs = status.enrolmentDeadlines
+      .filter((d) => d.deadline === null)
+      .map((d) => d.organisation)
+      .join(', ');
     if (!ctx.io.canPrompt) {
       throw wrongState(`${orgs} requires MFA and ${actor.user.email} has not enrolled`, {
         code: 'enrolment_required',
@@ -105,7 +113,9 @@ export async function login(ctx: CommandContext, opts: LoginOptions): Promise<vo
     if (graced.length === 0 && actor.restriction === null) ctx.out.info('note: MFA protects your account — set it up with portal-mfa enroll');
   }
   if (actor.restriction === 'access-code') {
-    ctx.out.warn(`signed in with a temporary access code: set up your authenticator now with ${status.state === 'active' ? 'portal-mfa replace' : 'portal-mfa enroll'}`);
+    ctx.out.warn(
+      `signed in with a temporary access code: set up your authenticator now with ${status.state === 'active' ? 'portal-mfa replace' : 'portal-mfa enroll'}`,
+    );
   }
   if (ctx.out.json) {
     ctx.out.printJson({

@@ -29,7 +29,11 @@ export async function status(ctx: CommandContext, opts: StatusOptions): Promise<
   }
   // coloured cells are painted by the renderer after it sanitises them (src/cli/render.ts)
   const state = painted(s.state, s.state === 'active' ? 'green' : s.state === 'pending' ? 'yellow' : 'red');
-  const lock = s.hardLocked ? painted('hard-locked (until an unlock)', 'red') : s.lockedUntil !== null ? painted(`until ${humanTimeUntil(s.lockedUntil)}`, 'red') : 'no';
+  const lock = s.hardLocked
+    ? painted('hard-locked (until an unlock)', 'red')
+    : s.lockedUntil !== null
+      ? painted(`until ${humanTimeUntil(s.lockedUntil)}`, 'red')
+      : 'no';
   const rows: [string, Cell][] = [
     ['user', `${s.email}${s.name ? ` (${s.name})` : ''}`],
     ['mfa', state],
@@ -38,8 +42,14 @@ export async function status(ctx: CommandContext, opts: StatusOptions): Promise<
     ['last used', humanTime(s.lastUsedAt)],
   ];
   if (s.pendingSince !== null) rows.push(['pending since', humanTime(s.pendingSince)]);
-  rows.push(['failures', String(s.consecutiveFailures)], ['locked', lock], ['trusted devices', String(s.trustedDevices)], ['recovery codes', `${s.recoveryCodesLeft} left`]);
+  rows.push(
+    ['failures', String(s.consecutiveFailures)],
+    ['locked', lock],
+    ['trusted devices', String(s.trustedDevices)],
+    ['recovery codes', `${s.recoveryCodesLeft} left`],
+  );
   if (s.accessCode) rows.push(['access code', `live until ${humanTime(s.accessCode.expiresAt)}, ${s.accessCode.usesLeft} use(s) left`]);
-  for (const d of s.enrolmentDeadlines) rows.push([`enrol for ${d.organisation}`, d.deadline === null ? painted('now (required)', 'red') : `by ${humanTime(d.deadline)}`]);
+  for (const d of s.enrolmentDeadlines)
+    rows.push([`enrol for ${d.organisation}`, d.deadline === null ? painted('now (required)', 'red') : `by ${humanTime(d.deadline)}`]);
   ctx.out.fields(rows);
 }

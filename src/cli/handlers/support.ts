@@ -13,13 +13,30 @@ export async function unlock(ctx: CommandContext, opts: UnlockOptions): Promise<
   const actor = await resolveActor(ctx, mfa, { action: 'mfa.unlock' });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Unlock ${opts.user}?`);
-  const r = await mfa.unlock(actor, { password, targetEmail: opts.user, orgSlug: opts.org, ticket: opts.ticket, reason: opts.reason, dryRun: opts.dryRun, pickOrganisation: organisationPicker(ctx) });
+  const r = await mfa.unlock(actor, {
+    password,
+    targetEmail: opts.user,
+    orgSlug: opts.org,
+    ticket: opts.ticket,
+    reason: opts.reason,
+    dryRun: opts.dryRun,
+    pickOrganisation: organisationPicker(ctx),
+  });
   if (ctx.out.json) {
-    ctx.out.printJson({ email: r.email, unlocked: r.kind === 'unlocked', dryRun: r.kind === 'dry-run', wasHardLocked: r.wasHardLocked, lockedUntil: isoOrNull(r.lockedUntil), consecutiveFailures: r.consecutiveFailures, passwordLocked: r.passwordLocked });
+    ctx.out.printJson({
+      email: r.email,
+      unlocked: r.kind === 'unlocked',
+      dryRun: r.kind === 'dry-run',
+      wasHardLocked: r.wasHardLocked,
+      lockedUntil: isoOrNull(r.lockedUntil),
+      consecutiveFailures: r.consecutiveFailures,
+      passwordLocked: r.passwordLocked,
+    });
     return;
   }
   const what = r.wasHardLocked ? 'hard lock' : r.lockedUntil !== null ? `lock until ${humanTimeUntil(r.lockedUntil)}` : `${r.consecutiveFailures} failure(s)`;
-  if (r.kind === 'dry-run') ctx.out.line(`dry run: would clear ${r.email}'s ${what}${r.passwordLocked ? ' and wrong-password limit' : ''}; nothing was changed`);
+  if (r.kind === 'dry-run')
+    ctx.out.line(`dry run: would clear ${r.email}'s ${what}${r.passwordLocked ? ' and wrong-password limit' : ''}; nothing was changed`);
   else ctx.out.success(`unlocked ${r.email} (cleared ${what}${r.passwordLocked ? ' and the wrong-password limit' : ''})`);
 }
 
@@ -30,7 +47,17 @@ export async function issueAccessCode(ctx: CommandContext, opts: IssueOptions): 
   const actor = await resolveActor(ctx, mfa, { action: 'access-code.issue' });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Issue a temporary access code for ${opts.user}?`);
-  const r = await mfa.issueAccessCode(actor, { password, targetEmail: opts.user, orgSlug: opts.org, ticket: opts.ticket, reason: opts.reason, minutes, uses, dryRun: opts.dryRun, pickOrganisation: organisationPicker(ctx) });
+  const r = await mfa.issueAccessCode(actor, {
+    password,
+    targetEmail: opts.user,
+    orgSlug: opts.org,
+    ticket: opts.ticket,
+    reason: opts.reason,
+    minutes,
+    uses,
+    dryRun: opts.dryRun,
+    pickOrganisation: organisationPicker(ctx),
+  });
   if (r.kind === 'dry-run') {
     if (ctx.out.json) ctx.out.printJson({ email: r.email, dryRun: true, expiresAt: isoOrNull(r.expiresAt), uses: r.uses });
     else ctx.out.line(`dry run: would issue ${r.email} an access code for ${r.uses} use(s) until ${humanTime(r.expiresAt)}; nothing was changed`);
@@ -51,7 +78,15 @@ export async function revokeAccessCode(ctx: CommandContext, opts: RevokeOptions)
   const actor = await resolveActor(ctx, mfa, { action: 'access-code.revoke' });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Revoke ${opts.user}'s access code?`);
-  const r = await mfa.revokeAccessCode(actor, { password, targetEmail: opts.user, orgSlug: opts.org, ticket: opts.ticket, reason: opts.reason, dryRun: opts.dryRun, pickOrganisation: organisationPicker(ctx) });
+  const r = await mfa.revokeAccessCode(actor, {
+    password,
+    targetEmail: opts.user,
+    orgSlug: opts.org,
+    ticket: opts.ticket,
+    reason: opts.reason,
+    dryRun: opts.dryRun,
+    pickOrganisation: organisationPicker(ctx),
+  });
   if (ctx.out.json) ctx.out.printJson({ email: r.email, revoked: r.kind === 'revoked', dryRun: r.kind === 'dry-run' });
   else if (r.kind === 'dry-run') ctx.out.line(`dry run: would revoke ${r.email}'s access code; nothing was changed`);
   else ctx.out.success(`revoked ${r.email}'s access code`);

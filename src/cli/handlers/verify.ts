@@ -17,9 +17,11 @@ export async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<
   if (opts.label !== undefined && !opts.trustDevice) throw usageError('--label goes with --trust-device');
   const label = opts.trustDevice ? validateLabel(opts.label, `${hostname()} (verify)`) : undefined;
   const targetEmail = opts.user !== undefined ? parseTargetEmail(opts.user) : undefined;
-  if (recoveryFlag !== undefined && (codeFlag !== undefined || opts.diagnose)) throw usageError('--recovery-code replaces --code and cannot be used with --diagnose');
+  if (recoveryFlag !== undefined && (codeFlag !== undefined || opts.diagnose))
+    throw usageError('--recovery-code replaces --code and cannot be used with --diagnose');
   if (recoveryFlag !== undefined && recoveryFlag !== '-') normaliseRecoveryCode(recoveryFlag);
-  if (codeFlag === undefined && recoveryFlag === undefined && !ctx.io.canPrompt) throw usageError('a code is needed but stdin is not a terminal', { hint: 'pass --code CODE or --code - to read it from stdin' });
+  if (codeFlag === undefined && recoveryFlag === undefined && !ctx.io.canPrompt)
+    throw usageError('a code is needed but stdin is not a terminal', { hint: 'pass --code CODE or --code - to read it from stdin' });
   if (codeFlag !== undefined && codeFlag !== '-') parseCode(codeFlag);
 
   const mfa = await portal(ctx);
@@ -34,21 +36,37 @@ export async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<
 
   if (opts.diagnose) {
     const d = await mfa.diagnoseClock(actor, { ...common, code: await readCode() });
-    if (ctx.out.json) ctx.out.printJson({ email: d.email, diagnose: true, matched: d.matched, driftSteps: d.driftSteps, offsetSeconds: d.offsetSeconds, withinWindow: d.withinWindow, searchedMinutes: d.searchedMinutes });
+    if (ctx.out.json)
+      ctx.out.printJson({
+        email: d.email,
+        diagnose: true,
+        matched: d.matched,
+        driftSteps: d.driftSteps,
+        offsetSeconds: d.offsetSeconds,
+        withinWindow: d.withinWindow,
+        searchedMinutes: d.searchedMinutes,
+      });
     else if (d.matched) {
-      ctx.out.line(`${describeDrift(d.driftSteps!)}; ${d.withinWindow ? 'within' : ctx.out.style.red('outside')} the accepted window of ±${ctx.settings.window} step(s)`);
+      ctx.out.line(
+        `${describeDrift(d.driftSteps!)}; ${d.withinWindow ? 'within' : ctx.out.style.red('outside')} the accepted window of ±${ctx.settings.window} step(s)`,
+      );
       ctx.out.line('This code and any earlier one can no longer be used; wait for the next code to log in.');
       if (!d.withinWindow) ctx.out.line("Fix: set the phone's date & time to update automatically, then try again.");
     } else {
       ctx.out.line(`no match within ±${d.searchedMinutes} minutes: the app holds another secret, or the clock is off by more`);
     }
-    if (!d.matched) throw rejected(`the code matches no time within ±${d.searchedMinutes} minutes`, { code: 'no_match', hint: 'check that the app entry is for this account' });
+    if (!d.matched)
+      throw rejected(`the code matches no time within ±${d.searchedMinutes} minutes`, {
+        code: 'no_match',
+        hint: 'check that the app entry is for this account',
+      });
     return;
   }
 
-  const proof = recoveryFlag !== undefined
-    ? { kind: 'recovery-code' as const, code: await flagOrStdin(ctx, recoveryFlag, 'a recovery code') }
-    : { kind: 'code' as const, code: await readCode() };
+  const proof =
+    recoveryFlag !== undefined
+      ? { kind: 'recovery-code' as const, code: await flagOrStdin(ctx, recoveryFlag, 'a recovery code') }
+      : { kind: 'code' as const, code: await readCode() };
   const store = new LocalStore(ctx.env);
   const result = await mfa.verifyCode(actor, {
     ...common,

@@ -203,7 +203,11 @@ async function countStillPending(knex: Knex, ids: number[] | undefined): Promise
   }
   // chunked: a bulk command can queue tens of thousands
   for (let i = 0; i < ids.length; i += 500) {
-    const r = await knex('notifications').whereIn('id', ids.slice(i, i + 500)).andWhere('status', 'pending').count({ n: '*' }).first();
+    const r = await knex('notifications')
+      .whereIn('id', ids.slice(i, i + 500))
+      .andWhere('status', 'pending')
+      .count({ n: '*' })
+      .first();
     n += Number(r?.n ?? 0);
   }
   return n;

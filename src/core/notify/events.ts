@@ -62,7 +62,10 @@ export function mailTime(ms: number): string {
  */
 function mailSafe(s: string, max = 200): string {
   // eslint-disable-next-line no-control-regex
-  const cleaned = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const cleaned = s.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return cleaned.length > max ? cleaned.slice(0, max - 1) + '…' : cleaned;
 }
 

@@ -18,7 +18,12 @@ export interface NotifyDeps {
  * its notice, and a rolled-back change leaves no notice. The text is rendered now, so the row is
  * complete for any mailer (portal-mfa's or the portal's own) and says when the change happened.
  */
-export async function queueNotification(db: Knex | Knex.Transaction, deps: NotifyDeps, to: { id: number; email: string }, event: NotificationEvent): Promise<void> {
+export async function queueNotification(
+  db: Knex | Knex.Transaction,
+  deps: NotifyDeps,
+  to: { id: number; email: string },
+  event: NotificationEvent,
+): Promise<void> {
   const id = await insertNotification(db, noticeRow(deps, deps.clock(), to, event));
   // Known only after commit: if the transaction rolls back the id no longer exists, and delivering
   // it finds nothing to claim, which is harmless.
@@ -29,7 +34,11 @@ export async function queueNotification(db: Knex | Knex.Transaction, deps: Notif
  * queueNotification for many users at once (one notice each, bulk commands): one multi-row INSERT
  * in the caller's transaction, the ids pushed to deps.queuedNotifications in the given order.
  */
-export async function queueNotifications(db: Knex | Knex.Transaction, deps: NotifyDeps, notices: { to: { id: number; email: string }; event: NotificationEvent }[]): Promise<void> {
+export async function queueNotifications(
+  db: Knex | Knex.Transaction,
+  deps: NotifyDeps,
+  notices: { to: { id: number; email: string }; event: NotificationEvent }[],
+): Promise<void> {
   if (notices.length === 0) return;
   const at = deps.clock();
   const ids = await insertNotifications(

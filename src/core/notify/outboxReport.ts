@@ -10,12 +10,18 @@ import { forbidden, notFound, usageError } from '../errors.js';
 export type { NotificationRow, NotificationStatus };
 
 /** `notify list`: the outbox, for support only (it names every user who was told about a change). */
-export async function listOutbox(deps: MfaDeps, actor: Actor, req: { status?: NotificationStatus; userEmail?: string; limit: number }): Promise<NotificationRow[]> {
+export async function listOutbox(
+  deps: MfaDeps,
+  actor: Actor,
+  req: { status?: NotificationStatus; userEmail?: string; limit: number },
+): Promise<NotificationRow[]> {
   const email = req.userEmail === undefined ? undefined : normaliseEmail(req.userEmail);
   if (email === null) throw usageError(`not a valid user email: ${JSON.stringify(req.userEmail!.slice(0, 60))}`);
   await admit(deps, actor, 'other');
   if (actor.user.role !== 'support') {
-    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action: 'notify.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }));
+    await withWriteTransaction(deps.knex, (trx) =>
+      recordAudit(trx, deps, { action: 'notify.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }),
+    );
     throw forbidden('only a support representative may list the notification outbox');
   }
   const user = email === undefined ? undefined : await findUserByEmail(deps.knex, email);
