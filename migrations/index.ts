@@ -1,21 +1,15 @@
 import type { Knex } from 'knex';
-import * as initialSchema from './20261123000001_initial_schema.js';
-import * as maintenanceLocks from './20261123000002_maintenance_locks.js';
-import * as emailNfc from './20261201000001_email_nfc.js';
-import * as lockoutAndAccessCodes from './20261201000002_lockout_and_access_codes.js';
-import * as notifications from './20261201000003_notifications.js';
-import * as joinedAt from './20261201000004_joined_at.js';
+import { type MigrationNames, ownTablesMigration, tablesOf } from './20261203000001_own_tables.js';
+
+export type { MigrationNames };
 
 /**
- * Every migration this version of portal-mfa knows, oldest first. A static list (rather than a
- * directory scan) so the set is fixed at build time and a database migrated by a newer version
- * can be recognised by the names it holds that are not in this list.
+ * Every migration this version of portal-mfa knows, oldest first, for one table prefix. A static
+ * list (rather than a directory scan) so the set is fixed at build time and a database migrated by a
+ * newer version can be recognised by the names it holds that are not in this list. Each entry names
+ * the tables its `up` creates (a migration refuses to run when one of them is taken) and its `down`
+ * drops or alters (db rollback's guard).
  */
-export const MIGRATIONS: ReadonlyArray<{ name: string; module: Knex.Migration }> = [
-  { name: '20261123000001_initial_schema', module: initialSchema },
-  { name: '20261123000002_maintenance_locks', module: maintenanceLocks },
-  { name: '20261201000001_email_nfc', module: emailNfc },
-  { name: '20261201000002_lockout_and_access_codes', module: lockoutAndAccessCodes },
-  { name: '20261201000003_notifications', module: notifications },
-  { name: '20261201000004_joined_at', module: joinedAt },
-];
+export function migrations(n: MigrationNames): ReadonlyArray<{ name: string; module: Knex.Migration; creates: string[]; touches: string[] }> {
+  return [{ name: '20261203000001_own_tables', module: ownTablesMigration(n), creates: tablesOf(n), touches: tablesOf(n) }];
+}

@@ -43,9 +43,15 @@ export type ErrorCode =
   | 'enrolment_required'
   | 'not_locked'
   | 'not_demo_database'
+  | 'ambiguous_account'
+  | 'account_inactive'
+  | 'table_taken'
   | 'wrong_state'
   // configuration / database
   | 'config'
+  | 'invalid_config'
+  | 'mapping_missing'
+  | 'mapping_invalid'
   | 'database'
   | 'cancelled';
 

@@ -1,0 +1,325 @@
+/**
+ * Reads the portal's identity data through the mapping (SPEC §5) — SELECT only, never a write to a
+ * table portal-mfa does not own. Every portal table and column name comes from the mapping; the
+ * only tables named here are portal-mfa's own (`db.t`).
+ */
+import type { Knex } from 'knex';
+import { foldEmail } from '../../core/email.js';
+import { type MembershipRow, NO_POLICY, type OrganisationPolicy, type OrganisationRow, type PortalUser, type UserId } from '../../core/domain.js';
+import { type Db, requireMapping } from '../store.js';
+import type { Condition, IdentityMapping, TimeColumn } from './mapping.js';
+
+type Q = Knex | Knex.Transaction;
+
+/** `alias.column` satisfies the condition, as SQL. */
+export function conditionSql(knex: Q, alias: string, c: Condition): Knex.Raw {
+  const col = `${alias}.${c.column}`;
+  if ('in' in c) return knex.raw(`?? IN (${c.in.map(() => '?').join(', ')})`, [col, ...c.in]);
+  switch (c.is) {
+    case 'true':
+      return knex.raw('?? = 1', [col]);
+    case 'false':
+      return knex.raw('?? = 0', [col]);
+    case 'null':
+      return knex.raw('?? IS NULL', [col]);
+    case 'not-null':
+      return knex.raw('?? IS NOT NULL', [col]);
+  }
+}
+
+/** `CASE WHEN … THEN 1 ELSE 0 END`, or a constant when there is no condition. */
+function flagSql(knex: Q, sql: Knex.Raw | null, whenNone: 0 | 1): Knex.Raw {
+  if (!sql) return knex.raw(String(whenNone));
+  const { sql: text, bindings } = sql.toSQL();
+  return knex.raw(`CASE WHEN ${text} THEN 1 ELSE 0 END`, bindings as readonly Knex.Value[]);
+}
+
+function supportSql(knex: Q, m: IdentityMapping): Knex.Raw | null {
+  const s = m.users.support;
+  if (s.kind === 'none') return null;
+  if (s.kind === 'column') return conditionSql(knex, 'u', s.condition);
+  const inner = knex({ s: s.table }).select(knex.raw('1')).whereRaw('?? = ??', [`s.${s.userId}`, `u.${m.users.id}`]);
+  if (s.where) inner.andWhere(conditionSql(knex, 's', s.where));
+  const { sql, bindings } = inner.toSQL();
+  return knex.raw(`EXISTS (${sql})`, bindings as readonly Knex.Value[]);
+}
+
+/** The user columns in a fixed order, read by position by toUser. */
+function selectUsers(knex: Q, m: IdentityMapping): Knex.QueryBuilder {
+  const u = m.users;
+  const cols: (string | Knex.Raw)[] = [`u.${u.id}`, `u.${u.email}`];
+  cols.push(flagSql(knex, u.active ? conditionSql(knex, 'u', u.active) : null, 1));
+  cols.push(flagSql(knex, supportSql(knex, m), 0));
+  for (const n of u.name ?? []) cols.push(`u.${n}`);
+  return knex({ u: u.table }).select(cols.map((c, i) => (typeof c === 'string' ? knex.raw('?? as ??', [c, `c${i}`]) : knex.raw(`${c.toQuery()} as ??`, [`c${i}`]))));
+}
+
+function toUser(r: Record<string, unknown>, m: IdentityMapping): PortalUser {
+  const names = (m.users.name ?? []).map((_, i) => r[`c${i + 4}`]).filter((v) => v !== null && v !== undefined && String(v) !== '');
+  return Object.freeze({
+    id: String(r.c0),
+    email: String(r.c1 ?? ''),
+    active: Number(r.c2) === 1,
+    role: Number(r.c3) === 1 ? 'support' : 'developer',
+    name: names.map(String).join(' ').trim(),
+  });
+}
+
+export async function findUserById(db: Db, id: UserId): Promise<PortalUser | undefined> {
+  const m = requireMapping(db);
+  const r = await selectUsers(db.knex, m).where(`u.${m.users.id}`, id).first();
+  return r ? toUser(r, m) : undefined;
+}
+
+export async function findUsersByIds(db: Db, ids: UserId[]): Promise<PortalUser[]> {
+  if (ids.length === 0) return [];
+  const m = requireMapping(db);
+  const out: PortalUser[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await selectUsers(db.knex, m).whereIn(`u.${m.users.id}`, ids.slice(i, i + 500));
+    for (const r of rows) out.push(toUser(r, m));
+  }
+  return out;
+}
+
+/**
+ * Every portal account whose email folds (rule 13: NFC + lower case) to `key`. More than one is a
+ * conflict the caller refuses by name — accounts are never merged. Candidates come from the
+ * portal's own column (its index serves the common case of an email stored as typed or folded, and
+ * on MySQL/MariaDB's default case-insensitive collations every case variant) and from portal-mfa's
+ * email index (emailIndex.ts); each is then read again by id and folded here, so a stale index
+ * entry never matches a changed email.
+ */
+export async function findUsersByEmailKey(db: Db, key: string): Promise<PortalUser[]> {
+  const m = requireMapping(db);
+  const { syncNewUsers } = await import('./emailIndex.js');
+  await syncNewUsers(db);
+  const indexed = (await db.knex(db.t.email_index).where('email_key', key).select('user_id')).map((r) => String(r.user_id));
+  const direct = await selectUsers(db.knex, m).where(`u.${m.users.email}`, key);
+  const byId = new Map<string, PortalUser>();
+  for (const r of direct) {
+    const u = toUser(r, m);
+    byId.set(u.id, u);
+  }
+  const missing = indexed.filter((id) => !byId.has(id));
+  for (const u of await findUsersByIds(db, missing)) byId.set(u.id, u);
+  return [...byId.values()].filter((u) => foldEmail(u.email.trim()) === key).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The stored password hash of one user: read only by the password check, never returned further. */
+export async function passwordHashOf(db: Db, id: UserId): Promise<string | undefined> {
+  const m = requireMapping(db);
+  const r = await db.knex({ u: m.users.table }).where(`u.${m.users.id}`, id).first({ h: `u.${m.users.passwordHash}` });
+  return r && r.h !== null && r.h !== undefined ? String(r.h) : undefined;
+}
+
+/** One stored password hash (its format and cost set the cost of checks for unknown users). */
+export async function samplePasswordHash(db: Db): Promise<string | undefined> {
+  const m = requireMapping(db);
+  const r = await db.knex({ u: m.users.table }).whereNotNull(`u.${m.users.passwordHash}`).first({ h: `u.${m.users.passwordHash}` });
+  return r ? String(r.h) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// organisations and memberships
+
+/** Jetstream-style portals name no slug: it is derived as `<name-slug>-<id>`, stable and unique. */
+export function derivedSlug(name: string, id: string): string {
+  const base = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+  return base ? `${base}-${id}`.toLowerCase() : `org-${id}`.toLowerCase();
+}
+
+function selectOrganisations(knex: Q, m: IdentityMapping): Knex.QueryBuilder {
+  const o = m.organisations!;
+  const q = knex({ o: o.table }).select({ id: `o.${o.id}`, name: `o.${o.name}` });
+  if (o.slug) q.select({ slug: `o.${o.slug}` });
+  if (o.active) q.where(conditionSql(knex, 'o', o.active));
+  return q;
+}
+
+function toOrganisationBase(r: Record<string, unknown>, m: IdentityMapping): { id: string; slug: string; name: string } {
+  const id = String(r.id);
+  const name = String(r.name ?? '');
+  return { id, name, slug: m.organisations!.slug ? String(r.slug) : derivedSlug(name, id) };
+}
+
+export async function policiesOf(db: Db, organisationIds: string[]): Promise<Map<string, OrganisationPolicy>> {
+  const out = new Map<string, OrganisationPolicy>();
+  for (let i = 0; i < organisationIds.length; i += 500) {
+    const rows = await db.knex(db.t.org_policies).whereIn('organisation_id', organisationIds.slice(i, i + 500));
+    for (const r of rows) {
+      out.set(String(r.organisation_id), {
+        mfa_required: Boolean(r.mfa_required),
+        grace_days: r.grace_days === null ? null : Number(r.grace_days),
+        mfa_required_since: r.mfa_required_since === null ? null : Number(r.mfa_required_since),
+        device_trust_allowed: Boolean(r.device_trust_allowed),
+      });
+    }
+  }
+  return out;
+}
+
+async function withPolicies(db: Db, orgs: { id: string; slug: string; name: string }[]): Promise<OrganisationRow[]> {
+  const policies = await policiesOf(
+    db,
+    orgs.map((o) => o.id),
+  );
+  return orgs.map((o) => ({ ...o, ...(policies.get(o.id) ?? NO_POLICY) }));
+}
+
+export async function findOrganisationBySlug(db: Db, slug: string): Promise<OrganisationRow | undefined> {
+  const m = requireMapping(db);
+  if (!m.organisations) return undefined;
+  const q = selectOrganisations(db.knex, m);
+  if (m.organisations.slug) q.where(`o.${m.organisations.slug}`, slug);
+  else {
+    const id = /-([^-]+)$/.exec(slug)?.[1];
+    if (id === undefined) return undefined;
+    q.where(`o.${m.organisations.id}`, id);
+  }
+  const rows = (await q.limit(2)) as Record<string, unknown>[];
+  const found = rows.map((r) => toOrganisationBase(r, m)).filter((o) => o.slug === slug);
+  if (found.length !== 1) return undefined;
+  return (await withPolicies(db, found))[0];
+}
+
+export async function findOrganisationById(db: Db, id: string): Promise<OrganisationRow | undefined> {
+  const m = requireMapping(db);
+  if (!m.organisations) return undefined;
+  const r = await selectOrganisations(db.knex, m).where(`o.${m.organisations.id}`, id).first();
+  return r ? (await withPolicies(db, [toOrganisationBase(r, m)]))[0] : undefined;
+}
+
+/** Every (active) organisation, by slug. */
+export async function allOrganisations(db: Db): Promise<OrganisationRow[]> {
+  const m = requireMapping(db);
+  if (!m.organisations) return [];
+  const rows = (await selectOrganisations(db.knex, m)) as Record<string, unknown>[];
+  const orgs = rows.map((r) => toOrganisationBase(r, m)).sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+  return withPolicies(db, orgs);
+}
+
+function joinedAtValue(v: unknown, t: TimeColumn | undefined): number | null {
+  if (!t || v === null || v === undefined) return null;
+  if (t.type === 'epoch-ms') return Number(v);
+  if (t.type === 'epoch-s') return Number(v) * 1000;
+  if (v instanceof Date) return v.getTime();
+  const text = String(v);
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text.replace(' ', 'T') : `${text.replace(' ', 'T')}Z`);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/**
+ * The user's organisations with their role and the organisation's policy, by slug. Owners (where
+ * the mapping names an owner column) are admins of their organisation.
+ */
+export async function membershipsOfUser(db: Db, userId: UserId): Promise<MembershipRow[]> {
+  const m = requireMapping(db);
+  if (!m.organisations || !m.memberships) return [];
+  const o = m.organisations;
+  const ms = m.memberships;
+  const knex = db.knex;
+  const q = selectOrganisations(knex, m)
+    .join({ m: ms.table }, `m.${ms.organisationId}`, `o.${o.id}`)
+    .where(`m.${ms.userId}`, userId)
+    .select({ is_admin: flagSql(knex, ms.admin ? conditionSql(knex, 'm', ms.admin) : null, 0) });
+  if (ms.joinedAt) q.select({ joined_at: `m.${ms.joinedAt.column}` });
+  const byOrg = new Map<string, { base: { id: string; slug: string; name: string }; admin: boolean; joinedAt: number | null }>();
+  for (const r of (await q) as Record<string, unknown>[]) {
+    const base = toOrganisationBase(r, m);
+    const prev = byOrg.get(base.id);
+    const admin = Number(r.is_admin) === 1 || Boolean(prev?.admin);
+    byOrg.set(base.id, { base, admin, joinedAt: prev?.joinedAt ?? joinedAtValue(r.joined_at, ms.joinedAt) });
+  }
+  if (o.owner) {
+    for (const r of (await selectOrganisations(knex, m).where(`o.${o.owner}`, userId)) as Record<string, unknown>[]) {
+      const base = toOrganisationBase(r, m);
+      byOrg.set(base.id, { base, admin: true, joinedAt: byOrg.get(base.id)?.joinedAt ?? null });
+    }
+  }
+  const policies = await policiesOf(db, [...byOrg.keys()]);
+  return [...byOrg.values()]
+    .map(({ base, admin, joinedAt }) => ({
+      organisation_id: base.id,
+      slug: base.slug,
+      name: base.name,
+      role: admin ? ('admin' as const) : ('member' as const),
+      joined_at: joinedAt,
+      ...(policies.get(base.id) ?? NO_POLICY),
+    }))
+    .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+}
+
+/** The user's role in one organisation, or undefined when not a member. */
+export async function membershipRole(db: Db, organisationId: string, userId: UserId): Promise<'admin' | 'member' | undefined> {
+  const found = (await membershipsOfUser(db, userId)).find((mm) => mm.organisation_id === organisationId);
+  return found?.role;
+}
+
+/** Is the user an admin of any organisation (a protected account, SPEC §2)? */
+export async function isAdminAnywhere(db: Db, userId: UserId): Promise<boolean> {
+  return (await membershipsOfUser(db, userId)).some((mm) => mm.role === 'admin');
+}
+
+/** The member ids of an organisation with their role and joining time, in pages ordered by user id. */
+export interface MemberRef {
+  userId: UserId;
+  admin: boolean;
+  joinedAt: number | null;
+}
+
+export async function* organisationMembers(db: Db, organisationId: string, pageSize = 2000): AsyncGenerator<MemberRef[]> {
+  const m = requireMapping(db);
+  if (!m.organisations || !m.memberships) return;
+  const ms = m.memberships;
+  const knex = db.knex;
+  const owner = m.organisations.owner ? await ownerOf(db, organisationId) : null;
+  let ownerSeen = false;
+  let after: unknown = null;
+  for (;;) {
+    const q = knex({ m: ms.table })
+      .where(`m.${ms.organisationId}`, organisationId)
+      .select({ user_id: `m.${ms.userId}`, is_admin: flagSql(knex, ms.admin ? conditionSql(knex, 'm', ms.admin) : null, 0) })
+      .orderBy(`m.${ms.userId}`)
+      .limit(pageSize);
+    if (ms.joinedAt) q.select({ joined_at: `m.${ms.joinedAt.column}` });
+    if (after !== null) q.where(`m.${ms.userId}`, '>', after as Knex.Value);
+    const rows = (await q) as Record<string, unknown>[];
+    const page = rows.map((r) => {
+      const userId = String(r.user_id);
+      if (userId === owner) ownerSeen = true;
+      return { userId, admin: Number(r.is_admin) === 1 || userId === owner, joinedAt: joinedAtValue(r.joined_at, ms.joinedAt) };
+    });
+    if (rows.length < pageSize && owner !== null && !ownerSeen) page.push({ userId: owner, admin: true, joinedAt: null });
+    if (page.length > 0) yield page;
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.user_id;
+  }
+}
+
+async function ownerOf(db: Db, organisationId: string): Promise<string | null> {
+  const m = requireMapping(db);
+  const o = m.organisations!;
+  const r = await db.knex({ o: o.table }).where(`o.${o.id}`, organisationId).first({ owner: `o.${o.owner!}` });
+  return r && r.owner !== null && r.owner !== undefined ? String(r.owner) : null;
+}
+
+/** Every portal user, in pages ordered by id (the portal-wide `users list`, the email index). */
+export async function* allUsers(db: Db, pageSize = 2000): AsyncGenerator<PortalUser[]> {
+  const m = requireMapping(db);
+  let after: unknown = null;
+  for (;;) {
+    const q = selectUsers(db.knex, m).orderBy(`u.${m.users.id}`).limit(pageSize);
+    if (after !== null) q.where(`u.${m.users.id}`, '>', after as Knex.Value);
+    const rows = (await q) as Record<string, unknown>[];
+    if (rows.length > 0) yield rows.map((r) => toUser(r, m));
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.c0;
+  }
+}
