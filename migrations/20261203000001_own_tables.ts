@@ -68,7 +68,9 @@ export function ownTablesMigration(n: MigrationNames): Knex.Migration {
       await create(n.trusted_devices, (t) => {
         t.increments('id').primary();
         t.string('user_id', ID).notNullable();
-        t.string('token_hash', 64).notNullable().unique({ indexName: `${n.trusted_devices}_token_unique` });
+        t.string('token_hash', 64)
+          .notNullable()
+          .unique({ indexName: `${n.trusted_devices}_token_unique` });
         t.string('label', 200).notNullable().defaultTo('');
         t.bigInteger('created_at').notNullable();
         t.bigInteger('last_used_at').nullable();
@@ -89,7 +91,9 @@ export function ownTablesMigration(n: MigrationNames): Knex.Migration {
       await create(n.access_codes, (t) => {
         t.increments('id').primary();
         // one live code per user: a new one replaces (deletes) the previous row in its transaction
-        t.string('user_id', ID).notNullable().unique({ indexName: `${n.access_codes}_user_unique` });
+        t.string('user_id', ID)
+          .notNullable()
+          .unique({ indexName: `${n.access_codes}_user_unique` });
         t.string('code_hash', 255).notNullable();
         t.bigInteger('created_at').notNullable();
         t.bigInteger('expires_at').notNullable();
@@ -104,7 +108,9 @@ export function ownTablesMigration(n: MigrationNames): Knex.Migration {
       await create(n.sessions, (t) => {
         t.increments('id').primary();
         t.string('user_id', ID).notNullable();
-        t.string('token_hash', 64).notNullable().unique({ indexName: `${n.sessions}_token_unique` });
+        t.string('token_hash', 64)
+          .notNullable()
+          .unique({ indexName: `${n.sessions}_token_unique` });
         t.bigInteger('created_at').notNullable();
         t.bigInteger('expires_at').notNullable();
         t.bigInteger('ended_at').nullable();

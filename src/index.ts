@@ -26,6 +26,8 @@ export interface OpenOptions {
   databaseUrl: string;
   /** base64 AES-256 keys: the first encrypts, all decrypt (PORTAL_MFA_KEY's format, split) */
   keys: string[];
+  /** prefix of portal-mfa's own tables (default `mfa_`; the CLI's PORTAL_MFA_TABLE_PREFIX) */
+  tablePrefix?: string;
   settings?: Partial<Settings>;
   clock?: Clock;
   random?: RandomSource;
@@ -35,16 +37,16 @@ export interface OpenOptions {
 
 /** Open the portal database (schema must be current: `portal-mfa db migrate`) and return the core API. */
 export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { close(): Promise<void> }> {
-  const db = await openDatabase(parseDatabaseUrl(opts.databaseUrl));
+  const db = await openDatabase(parseDatabaseUrl(opts.databaseUrl), { tablePrefix: opts.tablePrefix });
   try {
-    await ensureSchemaCurrent(db.knex, { autoMigrate: false });
+    await ensureSchemaCurrent(db.store, { autoMigrate: false });
   } catch (e) {
     await db.close();
     throw e;
   }
   const keyring = opts.keys.map((k) => keyFromBase64(k));
   const mfa = createPortalMfa({
-    knex: db.knex,
+    db: db.store,
     clock: opts.clock ?? (() => Date.now()),
     random: opts.random ?? ((n) => randomBytes(n)),
     settings: { ...DEFAULT_SETTINGS, ...opts.settings },

@@ -15,7 +15,7 @@ import { LocalStore } from './localStore.js';
 export async function mfaDeps(ctx: CommandContext): Promise<MfaDeps> {
   const db = await ctx.database();
   return {
-    knex: db.knex,
+    db: db.store,
     clock: ctx.clock,
     random: ctx.random,
     settings: ctx.settings,

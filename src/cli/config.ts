@@ -1,6 +1,7 @@
 import { normaliseEmail } from '../core/email.js';
 import { configError, isPortalMfaError, usageError } from '../core/errors.js';
 import { DEFAULT_SETTINGS, type Settings } from '../core/settings.js';
+import { checkTablePrefix, DEFAULT_TABLE_PREFIX } from '../db/store.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../db/url.js';
 import { embeddedDatabasePath } from './paths.js';
 import { readPasswordFile, type Profile } from './profiles.js';
@@ -31,6 +32,17 @@ function parseFrom(raw: string, source: string): DatabaseTarget {
   } catch (e) {
     if (isPortalMfaError(e) && e.kind === 'usage') throw configError(`${source}: ${e.message}`, { hint: e.hint });
     throw e;
+  }
+}
+
+/** The prefix of portal-mfa's own tables: PORTAL_MFA_TABLE_PREFIX, else the profile's table_prefix, else mfa_. */
+export function resolveTablePrefix(env: NodeJS.ProcessEnv, profile?: Profile): string {
+  const raw = env.PORTAL_MFA_TABLE_PREFIX?.trim() || profile?.tablePrefix || DEFAULT_TABLE_PREFIX;
+  try {
+    return checkTablePrefix(raw);
+  } catch (e) {
+    const source = env.PORTAL_MFA_TABLE_PREFIX?.trim() ? 'PORTAL_MFA_TABLE_PREFIX' : `table_prefix of profile "${profile!.name}" in ${profile!.file}`;
+    throw configError(`${source}: ${(e as Error).message}`, { hint: (e as { hint?: string }).hint });
   }
 }
 

@@ -7,7 +7,7 @@ import type { Database } from '../db/connect.js';
 import { describeTarget, type DatabaseTarget } from '../db/url.js';
 import { resolveSmtpConfig, type SmtpConfig } from '../mail/smtpConfig.js';
 import type { GlobalOptions } from './commands/globals.js';
-import { resolveDatabaseTarget, resolveMailConfig, resolveSettings, withProfileDefaults } from './config.js';
+import { resolveDatabaseTarget, resolveMailConfig, resolveSettings, resolveTablePrefix, withProfileDefaults } from './config.js';
 import { readAll, type IOStreams } from './io.js';
 import { keyFileStamp, loadKeyring, missingGeneratedKeyFile } from './keySource.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from './prompter.js';
@@ -97,7 +97,7 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
     async database(opts = {}) {
       if (!db) {
         const { openDatabase } = await import('../db/connect.js');
-        db = await openDatabase(getTarget(), { create: opts.create });
+        db = await openDatabase(getTarget(), { create: opts.create, tablePrefix: resolveTablePrefix(env, profile) });
         if (globals.verbose) {
           const f = db.failover;
           const passed = f?.skipped.length ? ` (passed over ${f.skipped.join('; ')})` : '';
@@ -107,12 +107,17 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
       if (opts.checkSchema !== false && !schemaChecked) {
         const { ensureSchemaCurrent } = await import('../db/schema.js');
         const t = getTarget();
-        await ensureSchemaCurrent(db.knex, { autoMigrate: t.dialect === 'sqlite' && t.embedded });
+        await ensureSchemaCurrent(db.store, { autoMigrate: t.dialect === 'sqlite' && t.embedded });
         schemaChecked = true;
+        // a migration (the embedded default's, or an upgrade) may have stored the mapping just now
+        if (!db.store.mapping) {
+          const { loadMapping, makeDb } = await import('../db/store.js');
+          db.store = makeDb(db.knex, db.store.prefix, await loadMapping(db.knex, db.store.prefix));
+        }
       }
       if (keys === undefined && missingGeneratedKeyFile({ keyFile: globals.keyFile }, env, getTarget())) {
         const { countStoredSecrets } = await import('../db/storedSecrets.js');
-        storedSecrets = await countStoredSecrets(db.knex);
+        storedSecrets = await countStoredSecrets(db.store);
       }
       return db;
     },

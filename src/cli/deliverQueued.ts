@@ -27,11 +27,11 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
   }
   let mailer: Awaited<ReturnType<typeof import('../mail/smtpMailer.js').createSmtpMailer>> | undefined;
   try {
-    const { knex } = await ctx.database({ checkSchema: false });
+    const { store } = await ctx.database({ checkSchema: false });
     const { createSmtpMailer } = await import('../mail/smtpMailer.js');
     mailer = await createSmtpMailer(ctx.smtp, { concurrency: DELIVERY_CONCURRENCY });
     const progress = await deliveryProgress(ctx, n);
-    const result = await deliverNotifications(knex, mailer, { ids, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update });
+    const result = await deliverNotifications(store, mailer, { ids, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update });
     progress.stop();
     const undelivered = n - result.sent;
     if (result.errors.length > 0 && undelivered > 0) {

@@ -26,6 +26,7 @@ export interface Profile {
   smtpUrl?: string;
   mailFrom?: string;
   as?: string;
+  tablePrefix?: string;
 }
 
 const KEYS = {
@@ -36,6 +37,7 @@ const KEYS = {
   smtp_url: 'smtpUrl',
   mail_from: 'mailFrom',
   as: 'as',
+  table_prefix: 'tablePrefix',
 } as const satisfies Record<string, keyof Profile>;
 
 function configFilePath(env: NodeJS.ProcessEnv): string {

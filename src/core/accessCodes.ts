@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { countAccessCodeFailure, consumeAccessCode, liveAccessCode, replaceAccessCode, revokeAccessCodes } from '../db/accessCodeRepository.js';
 import { credentialsOfUser, resetFailuresUnlessLocked } from '../db/credentialRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import type { UserRow } from '../db/userRepository.js';
+import type { PortalUser } from './domain.js';
 import { party, recordAudit } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { rejected, usageError, wrongState } from './errors.js';
@@ -43,14 +43,14 @@ export interface IssuedAccessCode {
 /** Issue (replacing any live one) — the caller has authorised the actor and checked the ticket. */
 export async function issueAccessCode(
   deps: MfaDeps,
-  actor: { id: number; email: string },
-  target: UserRow,
-  opts: { minutes: number; uses: number; ticket: string | null; reason: string | null; organisation: { id: number; slug: string } | null },
+  actor: { id: string; email: string },
+  target: PortalUser,
+  opts: { minutes: number; uses: number; ticket: string | null; reason: string | null; organisation: { id: string; slug: string } | null },
 ): Promise<IssuedAccessCode> {
   const code = newAccessCode(deps.random);
   const now = deps.clock();
   const expiresAt = now + opts.minutes * 60_000;
-  await withWriteTransaction(deps.knex, async (trx) => {
+  await withWriteTransaction(deps.db, async (trx) => {
     await replaceAccessCode(trx, {
       user_id: target.id,
       code_hash: hashToken(normaliseAccessCode(code)),
@@ -78,11 +78,11 @@ export async function issueAccessCode(
 
 export async function revokeAccessCode(
   deps: MfaDeps,
-  actor: { id: number; email: string },
-  target: UserRow,
-  opts: { ticket: string | null; reason: string | null; organisation: { id: number; slug: string } | null },
+  actor: { id: string; email: string },
+  target: PortalUser,
+  opts: { ticket: string | null; reason: string | null; organisation: { id: string; slug: string } | null },
 ): Promise<number> {
-  return withWriteTransaction(deps.knex, async (trx) => {
+  return withWriteTransaction(deps.db, async (trx) => {
     const n = await revokeAccessCodes(trx, target.id, deps.clock());
     if (n === 0) throw wrongState(`${target.email} has no live access code`, { code: 'nothing_pending' });
     await recordAudit(trx, deps, {
@@ -103,16 +103,16 @@ export async function revokeAccessCode(
  * code counts through the lockout on the user's credential — or, for a user without MFA, on the
  * code itself, which is revoked after maxFailures wrong tries.
  */
-export async function useAccessCode(deps: MfaDeps, user: UserRow, raw: string, ctx: AttemptContext): Promise<{ usesLeft: number }> {
+export async function useAccessCode(deps: MfaDeps, user: PortalUser, raw: string, ctx: AttemptContext): Promise<{ usesLeft: number }> {
   const compact = normaliseAccessCode(raw);
-  const { active } = await credentialsOfUser(deps.knex, user.id);
+  const { active } = await credentialsOfUser(deps.db, user.id);
   const event = { action: ctx.action, actor: ctx.actor, target: party(user), organisation: ctx.organisation ?? null, detail: { accessCode: true } };
   await assertNotLocked(deps, user, active, event);
   const now = deps.clock();
-  const live = await liveAccessCode(deps.knex, user.id, now);
+  const live = await liveAccessCode(deps.db, user.id, now);
   const submitted = Buffer.from(hashToken(compact), 'hex');
   if (live && timingSafeEqual(Buffer.from(live.code_hash, 'hex'), submitted)) {
-    const ok = await withWriteTransaction(deps.knex, async (trx) => {
+    const ok = await withWriteTransaction(deps.db, async (trx) => {
       if (!(await consumeAccessCode(trx, live.id, now))) return false;
       if (active && !(await resetFailuresUnlessLocked(trx, active.id, now))) throw lockedError(user, { until: now, hard: false });
       await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { accessCode: true, usesLeft: live.uses_left - 1 } });
@@ -124,7 +124,7 @@ export async function useAccessCode(deps: MfaDeps, user: UserRow, raw: string, c
     const outcome = await registerFailure(deps, active.id, user, event);
     if (outcome.alreadyLocked) throw lockedError(user, outcome.alreadyLocked);
   } else {
-    await withWriteTransaction(deps.knex, async (trx) => {
+    await withWriteTransaction(deps.db, async (trx) => {
       await recordAudit(trx, deps, { ...event, outcome: 'failure' });
       if (live && (await countAccessCodeFailure(trx, live.id)) >= deps.settings.maxFailures) {
         await revokeAccessCodes(trx, user.id, now);
@@ -137,7 +137,7 @@ export async function useAccessCode(deps: MfaDeps, user: UserRow, raw: string, c
 
 export type AccessCodeStatus = { expiresAt: number; usesLeft: number; issuedBy: string | null } | null;
 
-export async function accessCodeStatus(deps: MfaDeps, user: UserRow): Promise<AccessCodeStatus> {
-  const live = await liveAccessCode(deps.knex, user.id, deps.clock());
+export async function accessCodeStatus(deps: MfaDeps, user: PortalUser): Promise<AccessCodeStatus> {
+  const live = await liveAccessCode(deps.db, user.id, deps.clock());
   return live ? { expiresAt: live.expires_at, usesLeft: live.uses_left, issuedBy: live.issued_by_email } : null;
 }

@@ -1,12 +1,15 @@
+import type { UserId } from './domain.js';
 import { credentialsOfUser } from '../db/credentialRepository.js';
 import { budgetSpentUntil, ensureBudget, takeFromBudget } from '../db/rateLimitRepository.js';
 import { endSession, findValidSession, insertSession } from '../db/sessionRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import { findUserByEmail, findUserById, membershipsOfUser, samplePasswordHash, type MembershipRow, type UserRow } from '../db/userRepository.js';
+import type { MembershipRow, PortalUser } from './domain.js';
+import { findUserByEmail, findUserById } from './identity.js';
+import { membershipsOfUser, passwordHashOf, samplePasswordHash } from '../db/identity/reader.js';
 import { party, recordAudit } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { normaliseEmail } from './email.js';
-import { locked, rejected, usageError, wrongState, type PortalMfaError } from './errors.js';
+import { forbidden, locked, rejected, usageError, wrongState, type PortalMfaError } from './errors.js';
 import { dummyHashLike, verifyPassword } from './passwords.js';
 import { proveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
 import { hashToken, newToken } from './tokens.js';
@@ -19,7 +22,7 @@ import { humanTimeUntil } from './humanTime.js';
  * person proved who they are. Objects that did not come from here are refused.
  */
 export interface Actor {
-  readonly user: UserRow;
+  readonly user: PortalUser;
   readonly via: 'session' | 'password';
   /** what proved the second factor in this sign-in */
   readonly factor: 'code' | 'recovery-code' | 'access-code' | 'device' | 'session' | 'none' | 'deferred';
@@ -76,28 +79,42 @@ const PASSWORD_BUCKET = 'password';
  * checked again after bcrypt). Right passwords write nothing, so parallel scripts of one admin are
  * never slowed or refused.
  */
-async function checkPassword(deps: MfaDeps, email: string, user: UserRow | undefined, password: string, action: string): Promise<void> {
+async function checkPassword(deps: MfaDeps, email: string, user: PortalUser | undefined, password: string, action: string): Promise<void> {
   const s = deps.settings;
   const budget = { subject: email, bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
   const who = user ? party(user) : { id: null, email };
   const refuseIfSpent = async () => {
-    const until = await budgetSpentUntil(deps.knex, budget);
+    const until = await budgetSpentUntil(deps.db, budget);
     if (until === null) return;
-    await withWriteTransaction(deps.knex, (trx) =>
+    await withWriteTransaction(deps.db, (trx) =>
       recordAudit(trx, deps, { action, outcome: 'locked', actor: who, target: who, reason: 'too many wrong passwords' }),
     );
     throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
   };
   await refuseIfSpent();
-  const hash = user?.password_hash ?? dummyHashLike(await samplePasswordHash(deps.knex));
+  // the hash is read here, for this comparison only: it is never part of a PortalUser
+  const stored = user ? await passwordHashOf(deps.db, user.id) : undefined;
+  const hash = stored ?? dummyHashLike(await samplePasswordHash(deps.db));
   const ok = (await verifyPassword(password, hash)) && user !== undefined;
   if (ok) return refuseIfSpent();
-  await ensureBudget(deps.knex, budget);
-  await withWriteTransaction(deps.knex, async (trx) => {
+  await ensureBudget(deps.db, budget);
+  await withWriteTransaction(deps.db, async (trx) => {
     await takeFromBudget(trx, budget);
     await recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: 'wrong password' });
   });
   throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
+}
+
+/**
+ * The portal's active condition (SPEC §5): a deactivated or soft-deleted account can neither act nor
+ * be acted for. Told only after the right password, so it reveals nothing to a guesser.
+ */
+async function refuseInactive(deps: MfaDeps, user: PortalUser, action: string): Promise<void> {
+  if (user.active) return;
+  await withWriteTransaction(deps.db, (trx) =>
+    recordAudit(trx, deps, { action, outcome: 'refused', actor: party(user), target: party(user), reason: 'account inactive in the portal' }),
+  );
+  throw forbidden(`${user.email} is not an active portal account`, { code: 'account_inactive', hint: 'the portal deactivated it: ask the portal team' });
 }
 
 /**
@@ -116,8 +133,9 @@ export async function signIn(
 ): Promise<Actor> {
   const email = normaliseEmail(req.email);
   if (email === null) throw usageError(`not a valid email: ${JSON.stringify(req.email.slice(0, 60))}`);
-  const user = await findUserByEmail(deps.knex, email);
+  const user = await findUserByEmail(deps.db, email);
   await checkPassword(deps, email, user, req.password, req.action);
+  await refuseInactive(deps, user!, req.action);
   const u = user!;
   const passwordAt = deps.clock();
   const base = { user: u, via: 'password' as const, restriction: null, sessionId: null };
@@ -128,7 +146,7 @@ export async function signIn(
       hint: 'run portal-mfa login and type it at the code prompt',
     });
   }
-  const { active } = await credentialsOfUser(deps.knex, u.id);
+  const { active } = await credentialsOfUser(deps.db, u.id);
   if (!active) {
     // no MFA: only an access code means anything here (the user lost the phone and was reset)
     if (sf.proof?.kind === 'access-code') {
@@ -161,10 +179,10 @@ export async function signIn(
 
 /** The actor behind a CLI session token, or null when the session is unknown, ended or expired. */
 export async function resumeSession(deps: MfaDeps, token: string): Promise<Actor | null> {
-  const session = await findValidSession(deps.knex, hashToken(token), deps.clock());
+  const session = await findValidSession(deps.db, hashToken(token), deps.clock());
   if (!session) return null;
-  const user = await findUserById(deps.knex, session.user_id);
-  if (!user) return null;
+  const user = await findUserById(deps.db, session.user_id);
+  if (!user || !user.active) return null;
   return makeActor(
     { user, via: 'session', factor: 'session', restriction: session.restriction === 'access-code' ? 'access-code' : null, sessionId: session.id },
     null,
@@ -199,8 +217,8 @@ export interface EnforcementState {
 const DAY_MS = 86_400_000;
 
 /** Rule 4: which of the user's organisations require MFA, honouring grace periods. */
-export async function enforcementFor(deps: MfaDeps, userId: number): Promise<EnforcementState> {
-  const memberships = await membershipsOfUser(deps.knex, userId);
+export async function enforcementFor(deps: MfaDeps, userId: UserId): Promise<EnforcementState> {
+  const memberships = await membershipsOfUser(deps.db, userId);
   const now = deps.clock();
   const requiredBy: MembershipRow[] = [];
   const inGrace: { membership: MembershipRow; until: number }[] = [];
@@ -225,7 +243,7 @@ export type Intent = 'enrol' | 'replace' | 'verify-self' | 'status-self' | 'logo
 export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promise<void> {
   actorState(actor);
   const refuse = async (reason: string, error: PortalMfaError): Promise<never> => {
-    await withWriteTransaction(deps.knex, (trx) =>
+    await withWriteTransaction(deps.db, (trx) =>
       recordAudit(trx, deps, { action: `gate.${intent}`, outcome: 'refused', actor: party(actor.user), target: party(actor.user), reason }),
     );
     throw error;
@@ -236,7 +254,7 @@ export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promis
       usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE, or log in first' }),
     );
   }
-  const { active } = await credentialsOfUser(deps.knex, actor.user.id);
+  const { active } = await credentialsOfUser(deps.db, actor.user.id);
   if (actor.restriction === 'access-code' && !['enrol', 'replace', 'status-self', 'logout'].includes(intent)) {
     const cmd = active ? 'portal-mfa replace' : 'portal-mfa enroll';
     await refuse(
@@ -273,7 +291,7 @@ export async function openSession(deps: MfaDeps, actor: Actor): Promise<OpenedSe
   const token = newToken(deps.random);
   const now = deps.clock();
   const expiresAt = now + deps.settings.sessionHours * 3_600_000;
-  await withWriteTransaction(deps.knex, async (trx) => {
+  await withWriteTransaction(deps.db, async (trx) => {
     await insertSession(trx, {
       user_id: actor.user.id,
       token_hash: hashToken(token),
@@ -295,8 +313,8 @@ export async function openSession(deps: MfaDeps, actor: Actor): Promise<OpenedSe
 }
 
 export async function closeSession(deps: MfaDeps, token: string): Promise<boolean> {
-  const session = await findValidSession(deps.knex, hashToken(token), deps.clock());
-  return withWriteTransaction(deps.knex, async (trx) => {
+  const session = await findValidSession(deps.db, hashToken(token), deps.clock());
+  return withWriteTransaction(deps.db, async (trx) => {
     const ended = await endSession(trx, hashToken(token), deps.clock());
     if (ended && session) {
       const user = await findUserById(trx, session.user_id);

@@ -1,11 +1,11 @@
-import type { Knex } from 'knex';
+import type { Db } from '../db/store.js';
 import { insertAuditEvent, insertAuditEvents, type NewAuditRow } from '../db/auditRepository.js';
 import type { Clock, Origin } from './settings.js';
 
 /** Who a state change was done by / to. Emails are copied so the trail outlives the rows. */
 export interface AuditParty {
   /** null for an email that names no user (a refused request about an unknown account) */
-  id: number | null;
+  id: string | null;
   email: string;
 }
 
@@ -14,7 +14,7 @@ export interface AuditEvent {
   outcome: 'success' | 'failure' | 'refused' | 'locked' | 'replay' | 'dry-run' | string;
   actor?: AuditParty | null;
   target?: AuditParty | null;
-  organisation?: { id: number; slug: string } | null;
+  organisation?: { id: string; slug: string } | null;
   ticket?: string | null;
   reason?: string | null;
   /** small, non-secret facts (drift, counts, device ids) */
@@ -27,15 +27,15 @@ export interface AuditDeps {
 }
 
 /** Write one audit event (SPEC §1 rule 10) inside the caller's transaction. */
-export async function recordAudit(knex: Knex, deps: AuditDeps, e: AuditEvent): Promise<void> {
-  await insertAuditEvent(knex, auditRow(deps, deps.clock(), e));
+export async function recordAudit(db: Db, deps: AuditDeps, e: AuditEvent): Promise<void> {
+  await insertAuditEvent(db, auditRow(deps, deps.clock(), e));
 }
 
 /** Write several audit events, in order, with one statement (bulk commands), inside the caller's transaction. */
-export async function recordAudits(knex: Knex, deps: AuditDeps, events: AuditEvent[]): Promise<void> {
+export async function recordAudits(db: Db, deps: AuditDeps, events: AuditEvent[]): Promise<void> {
   const at = deps.clock();
   await insertAuditEvents(
-    knex,
+    db,
     events.map((e) => auditRow(deps, at, e)),
   );
 }
@@ -59,4 +59,4 @@ function auditRow(deps: AuditDeps, at: number, e: AuditEvent): NewAuditRow {
   };
 }
 
-export const party = (u: { id: number; email: string }): AuditParty => ({ id: u.id, email: u.email });
+export const party = (u: { id: string; email: string }): AuditParty => ({ id: u.id, email: u.email });

@@ -1,7 +1,9 @@
+import type { UserId } from './domain.js';
 import { queryAuditEvents, type AuditRow } from '../db/auditRepository.js';
-import { findOrganisationBySlug } from '../db/organisationRepository.js';
+import { findOrganisationBySlug } from '../db/identity/reader.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import { membershipsOfUser, type UserRow } from '../db/userRepository.js';
+import type { PortalUser } from './domain.js';
+import { membershipsOfUser } from '../db/identity/reader.js';
 import { admit, type Actor } from './actor.js';
 import { party, recordAudit } from './audit.js';
 import { authorise, validateSlug } from './authorise.js';
@@ -66,28 +68,28 @@ function view(r: AuditRow): AuditView {
 export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditFilter): Promise<AuditView[]> {
   await admit(deps, actor, 'other');
   const isSupport = actor.user.role === 'support';
-  const adminOf = (await membershipsOfUser(deps.knex, actor.user.id)).filter((m) => m.role === 'admin');
-  let organisationId: number | undefined;
+  const adminOf = (await membershipsOfUser(deps.db, actor.user.id)).filter((m) => m.role === 'admin');
+  let organisationId: string | undefined;
   if (filter.orgSlug !== undefined) {
     const slug = validateSlug(filter.orgSlug);
-    const org = await findOrganisationBySlug(deps.knex, slug);
+    const org = await findOrganisationBySlug(deps.db, slug);
     if (!org) throw notFound(`no organisation '${slug}'`, { code: 'organisation_not_found' });
     if (!isSupport && !adminOf.some((m) => m.organisation_id === org.id)) {
-      await withWriteTransaction(deps.knex, (trx) =>
+      await withWriteTransaction(deps.db, (trx) =>
         recordAudit(trx, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor.user), organisation: { id: org.id, slug: org.slug } }),
       );
       throw forbidden(`${actor.user.email} is not an admin of '${slug}'`);
     }
     organisationId = org.id;
   }
-  let user: UserRow | undefined;
+  let user: PortalUser | undefined;
   if (filter.userEmail !== undefined) {
     // the same authorisation as every other read of a user (no enumeration)
     user = (
       await authorise(deps, actor, { targetEmail: filter.userEmail, permission: 'view', action: 'audit.read', pickOrganisation: async (c) => c[0]!.slug })
     ).target;
   }
-  const rows = await queryAuditEvents(deps.knex, {
+  const rows = await queryAuditEvents(deps.db, {
     involvingUserId: user?.id,
     organisationId,
     action: filter.action,

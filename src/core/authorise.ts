@@ -1,6 +1,9 @@
-import { findOrganisationBySlug, membershipRole, type OrganisationRow } from '../db/organisationRepository.js';
+import type { OrganisationRow } from './domain.js';
+import { findOrganisationBySlug, membershipRole } from '../db/identity/reader.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import { findUserByEmail, isAdminAnywhere, membershipsOfUser, type UserRow } from '../db/userRepository.js';
+import type { PortalUser } from './domain.js';
+import { findUserByEmail } from './identity.js';
+import { isAdminAnywhere, membershipsOfUser } from '../db/identity/reader.js';
 import type { Actor } from './actor.js';
 import { party, recordAudit } from './audit.js';
 import type { MfaDeps } from './deps.js';
@@ -28,12 +31,12 @@ const PROTECTED: ReadonlySet<Permission> = new Set(['disable', 'unlock', 'access
 const NOT_ON_SELF: ReadonlySet<Permission> = new Set(['unlock', 'access-code']);
 
 export interface OrganisationRef {
-  id: number;
+  id: string;
   slug: string;
 }
 
 export interface Authorisation {
-  target: UserRow;
+  target: PortalUser;
   via: 'self' | 'support' | 'org-admin';
   organisation: OrganisationRef | null;
   /** the ticket reference, required for support's changes to another user */
@@ -73,10 +76,10 @@ export function parseTargetEmail(raw: string): string {
 async function refusal(
   deps: MfaDeps,
   actor: Actor,
-  e: { action: string; target: UserRow | { email: string } | null; organisation?: OrganisationRef | null; reason: string },
+  e: { action: string; target: PortalUser | { email: string } | null; organisation?: OrganisationRef | null; reason: string },
   error: PortalMfaError,
 ): Promise<PortalMfaError> {
-  await withWriteTransaction(deps.knex, (trx) =>
+  await withWriteTransaction(deps.db, (trx) =>
     recordAudit(trx, deps, {
       action: e.action,
       outcome: 'refused',
@@ -99,7 +102,7 @@ async function refusal(
 export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseRequest): Promise<Authorisation> {
   const email = req.targetEmail === undefined ? actor.user.email : parseTargetEmail(req.targetEmail);
   const isSelf = email === actor.user.email;
-  const target = isSelf ? actor.user : await findUserByEmail(deps.knex, email);
+  const target = isSelf ? actor.user : await findUserByEmail(deps.db, email);
   const ticket = req.ticket ?? null;
   const org = req.orgSlug !== undefined ? await organisationBySlug(deps, req.orgSlug) : undefined;
   const orgRef = org ? { id: org.id, slug: org.slug } : null;
@@ -120,14 +123,14 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
         forbidden(`${actor.user.email} may not do this to their own account`, { hint: 'ask support or an organisation admin' }),
       );
     }
-    const organisation = org && (await membershipRole(deps.knex, org.id, actor.user.id)) !== undefined ? orgRef : null;
+    const organisation = org && (await membershipRole(deps.db, org.id, actor.user.id)) !== undefined ? orgRef : null;
     return { target: actor.user, via: 'self', organisation, ticket };
   }
 
   if (actor.user.role === 'support') {
     if (!target) throw notFound(`no user ${email}`, { code: 'user_not_found' });
     // an organisation is recorded (and its admins see the event) only if the target belongs to it
-    const organisation = org && (await membershipRole(deps.knex, org.id, target.id)) !== undefined ? orgRef : null;
+    const organisation = org && (await membershipRole(deps.db, org.id, target.id)) !== undefined ? orgRef : null;
     if (STATE_CHANGES.has(req.permission) && ticket === null) {
       throw await refusal(
         deps,
@@ -142,7 +145,7 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
   if (!target) throw await mayNot('no such user');
   let organisation: OrganisationRef;
   if (org) {
-    if ((await membershipRole(deps.knex, org.id, actor.user.id)) !== 'admin') {
+    if ((await membershipRole(deps.db, org.id, actor.user.id)) !== 'admin') {
       throw await refusal(
         deps,
         actor,
@@ -150,11 +153,11 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
         forbidden(`${actor.user.email} is not an admin of '${org.slug}'`),
       );
     }
-    if ((await membershipRole(deps.knex, org.id, target.id)) === undefined) throw await mayNot(`not a member of ${org.slug}`);
+    if ((await membershipRole(deps.db, org.id, target.id)) === undefined) throw await mayNot(`not a member of ${org.slug}`);
     organisation = orgRef!;
   } else {
-    const adminOf = new Set((await membershipsOfUser(deps.knex, actor.user.id)).filter((m) => m.role === 'admin').map((m) => m.organisation_id));
-    const shared = (await membershipsOfUser(deps.knex, target.id)).filter((m) => adminOf.has(m.organisation_id));
+    const adminOf = new Set((await membershipsOfUser(deps.db, actor.user.id)).filter((m) => m.role === 'admin').map((m) => m.organisation_id));
+    const shared = (await membershipsOfUser(deps.db, target.id)).filter((m) => adminOf.has(m.organisation_id));
     if (shared.length === 0) throw await mayNot('not a member of an organisation the actor administers', null);
     if (shared.length === 1) organisation = { id: shared[0]!.organisation_id, slug: shared[0]!.slug };
     else {
@@ -171,7 +174,7 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
       organisation = { id: picked.organisation_id, slug: picked.slug };
     }
   }
-  if (PROTECTED.has(req.permission) && (target.role === 'support' || (await isAdminAnywhere(deps.knex, target.id)))) {
+  if (PROTECTED.has(req.permission) && (target.role === 'support' || (await isAdminAnywhere(deps.db, target.id)))) {
     throw await refusal(
       deps,
       actor,
@@ -187,7 +190,7 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
 
 async function organisationBySlug(deps: MfaDeps, raw: string): Promise<OrganisationRow> {
   const slug = validateSlug(raw);
-  const org = await findOrganisationBySlug(deps.knex, slug);
+  const org = await findOrganisationBySlug(deps.db, slug);
   if (!org) throw notFound(`no organisation '${slug}'`, { code: 'organisation_not_found', hint: 'portal-mfa org list shows yours' });
   return org;
 }
@@ -204,7 +207,7 @@ export async function authoriseOrganisation(
 ): Promise<{ organisation: OrganisationRow; via: 'support' | 'org-admin' }> {
   if (req.orgSlug !== undefined) {
     const org = await organisationBySlug(deps, req.orgSlug);
-    const role = await membershipRole(deps.knex, org.id, actor.user.id);
+    const role = await membershipRole(deps.db, org.id, actor.user.id);
     if (role === 'admin') return { organisation: org, via: 'org-admin' };
     if (req.supportAllowed && actor.user.role === 'support') return { organisation: org, via: 'support' };
     throw await refusal(
@@ -214,8 +217,8 @@ export async function authoriseOrganisation(
       forbidden(`${actor.user.email} is not an admin of '${org.slug}'`),
     );
   }
-  const adminOf = (await membershipsOfUser(deps.knex, actor.user.id)).filter((m) => m.role === 'admin');
-  if (adminOf.length === 1) return { organisation: (await findOrganisationBySlug(deps.knex, adminOf[0]!.slug))!, via: 'org-admin' };
+  const adminOf = (await membershipsOfUser(deps.db, actor.user.id)).filter((m) => m.role === 'admin');
+  if (adminOf.length === 1) return { organisation: (await findOrganisationBySlug(deps.db, adminOf[0]!.slug))!, via: 'org-admin' };
   if (adminOf.length > 1) {
     throw usageError(`${actor.user.email} administers several organisations: ${adminOf.map((m) => m.slug).join(', ')}`, {
       code: 'ambiguous_organisation',

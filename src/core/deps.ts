@@ -1,10 +1,11 @@
-import type { Knex } from 'knex';
+import type { Db } from '../db/store.js';
 import type { SecretKey } from './secretBox.js';
 import type { Clock, Origin, RandomSource, Settings } from './settings.js';
 
 /** What the MFA use cases need, passed in (never imported globals), so tests control all of it. */
 export interface MfaDeps {
-  knex: Knex;
+  /** portal-mfa's tables and the identity mapping (src/db/store.ts) */
+  db: Db;
   clock: Clock;
   random: RandomSource;
   settings: Settings;

@@ -1,6 +1,6 @@
 import { findTrustedDevicesByIds, revokeTrustedDevices, type TrustedDeviceRow } from '../db/trustedDeviceRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import { findUserById } from '../db/userRepository.js';
+import { findUserById } from './identity.js';
 import { admit, claimDeviceTrust, enforcementFor, reauthenticate, type Actor } from './actor.js';
 import { party, recordAudit } from './audit.js';
 import { authorise, type Authorisation, type OrganisationPicker } from './authorise.js';
@@ -89,13 +89,13 @@ export async function revokeDevices(deps: MfaDeps, actor: Actor, req: RevokeRequ
     });
     plan.push({ auth });
   } else {
-    const rows = await findTrustedDevicesByIds(deps.knex, req.ids);
+    const rows = await findTrustedDevicesByIds(deps.db, req.ids);
     const missing = req.ids.filter((id) => !rows.some((r) => r.id === id));
     if (missing.length > 0) {
       throw notFound(`no trusted device ${missing.join(', ')}`, { code: 'device_not_found' });
     }
     for (const ownerId of [...new Set(rows.map((r) => r.user_id))]) {
-      const owner = (await findUserById(deps.knex, ownerId))!;
+      const owner = (await findUserById(deps.db, ownerId))!;
       const ids = rows.filter((r) => r.user_id === ownerId).map((r) => r.id);
       let auth: Authorisation;
       try {
@@ -122,7 +122,7 @@ export async function revokeDevices(deps: MfaDeps, actor: Actor, req: RevokeRequ
   const others = plan.filter((p) => p.auth.target.id !== actor.user.id).map((p) => p.auth.target.email);
   if (others.length > 0 && req.confirm && !(await req.confirm(others))) return { kind: 'cancelled', users };
   const now = deps.clock();
-  const revoked = await withWriteTransaction(deps.knex, async (trx) => {
+  const revoked = await withWriteTransaction(deps.db, async (trx) => {
     let n = 0;
     for (const p of plan) {
       const count = await revokeTrustedDevices(trx, p.auth.target.id, now, p.ids);
@@ -167,7 +167,7 @@ export async function trustThisDevice(deps: MfaDeps, actor: Actor, req: { label:
 
 /** The refusal for trusting a device where an organisation turned device trust off, audited. */
 export async function refuseTrustOff(deps: MfaDeps, actor: Actor): Promise<never> {
-  await withWriteTransaction(deps.knex, (trx) =>
+  await withWriteTransaction(deps.db, (trx) =>
     recordAudit(trx, deps, {
       action: 'device.trust',
       outcome: 'refused',
@@ -184,7 +184,7 @@ export async function refuseTrustOff(deps: MfaDeps, actor: Actor): Promise<never
 
 /** The refusal for trusting a device on someone else's behalf (rule 14), audited. */
 export async function refuseTrustForOther(deps: MfaDeps, actor: Actor, targetEmail: string): Promise<never> {
-  await withWriteTransaction(deps.knex, (trx) =>
+  await withWriteTransaction(deps.db, (trx) =>
     recordAudit(trx, deps, {
       action: 'device.trust',
       outcome: 'refused',

@@ -3,7 +3,7 @@ import { deleteRecoveryCodesOfUser, countUnusedRecoveryCodes } from '../db/recov
 import { endSessionsOfUser } from '../db/sessionRepository.js';
 import { countActiveTrustedDevices, deleteTrustedDevicesOfUser } from '../db/trustedDeviceRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import type { UserRow } from '../db/userRepository.js';
+import type { PortalUser } from './domain.js';
 import { admit, reauthenticate, type Actor } from './actor.js';
 import { party, recordAudit } from './audit.js';
 import { authorise, type Authorisation, type OrganisationPicker } from './authorise.js';
@@ -41,7 +41,7 @@ export const validateTicket = (raw: string | undefined | null) => {
 export const validateReason = (raw: string | undefined | null) => cleanText(raw, 'reason', MAX_REASON);
 
 /** The audit action and the user's notice for a removal, by who did it (SPEC §7). */
-export function removalKind(auth: Pick<Authorisation, 'via' | 'organisation' | 'ticket'>, actor: UserRow): { action: string; notice: NotificationEvent } {
+export function removalKind(auth: Pick<Authorisation, 'via' | 'organisation' | 'ticket'>, actor: PortalUser): { action: string; notice: NotificationEvent } {
   if (auth.via === 'support') return { action: 'mfa.reset', notice: { kind: 'mfa-reset-support', by: actor.email, ticket: auth.ticket ?? '' } };
   if (auth.via === 'org-admin')
     return { action: 'org.disable-mfa', notice: { kind: 'mfa-disabled-admin', by: actor.email, organisation: auth.organisation?.slug ?? '' } };
@@ -53,10 +53,10 @@ export function removalKind(auth: Pick<Authorisation, 'via' | 'organisation' | '
  * the user's CLI sessions — one transaction with its audit row and notice. A user without MFA is a
  * wrong-state error and changes nothing (so of ten concurrent disables, one succeeds).
  */
-async function removeMfa(deps: MfaDeps, actor: UserRow, auth: Authorisation, opts: { reason: string | null }): Promise<Removal> {
+async function removeMfa(deps: MfaDeps, actor: PortalUser, auth: Authorisation, opts: { reason: string | null }): Promise<Removal> {
   const target = auth.target;
   const { action, notice } = removalKind(auth, actor);
-  return withWriteTransaction(deps.knex, async (trx) => {
+  return withWriteTransaction(deps.db, async (trx) => {
     const now = deps.clock();
     const credentials = await deleteCredentialsOfUser(trx, target.id);
     if (credentials === 0) throw wrongState(`MFA is not enabled for ${target.email}`, { code: 'mfa_not_enabled', hint: 'nothing to disable' });
@@ -118,14 +118,14 @@ export async function disableMfa(deps: MfaDeps, actor: Actor, req: DisableReques
     pickOrganisation: req.pickOrganisation,
   });
   const target = auth.target;
-  const { active, pending } = await credentialsOfUser(deps.knex, target.id);
+  const { active, pending } = await credentialsOfUser(deps.db, target.id);
   if (!active && !pending) throw wrongState(`MFA is not enabled for ${target.email}`, { code: 'mfa_not_enabled', hint: 'nothing to disable' });
   const preview: DisablePreview = {
     email: target.email,
     self: target.id === actor.user.id,
     state: active ? 'active' : 'pending',
-    recoveryCodes: await countUnusedRecoveryCodes(deps.knex, target.id),
-    trustedDevices: await countActiveTrustedDevices(deps.knex, target.id, deps.clock()),
+    recoveryCodes: await countUnusedRecoveryCodes(deps.db, target.id),
+    trustedDevices: await countActiveTrustedDevices(deps.db, target.id, deps.clock()),
   };
   const summary = { email: target.email, via: auth.via, organisation: auth.organisation?.slug ?? null, ticket };
   if (req.dryRun) return { kind: 'dry-run', ...summary, wouldRemove: preview };

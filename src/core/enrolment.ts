@@ -27,7 +27,7 @@ async function startPending(deps: MfaDeps, actor: Actor, replacing: boolean): Pr
   const user = actor.user;
   const secret = generateSecret(deps.random);
   const sealed = encryptSecret(deps, secret);
-  await withWriteTransaction(deps.knex, async (trx) => {
+  await withWriteTransaction(deps.db, async (trx) => {
     await replacePendingCredential(trx, user.id, sealed, deps.clock());
     await recordAudit(trx, deps, { action: replacing ? 'mfa.replace.start' : 'mfa.enroll.start', outcome: 'success', actor: party(user), target: party(user) });
   });
@@ -41,7 +41,7 @@ async function startPending(deps: MfaDeps, actor: Actor, replacing: boolean): Pr
 export async function startEnrolment(deps: MfaDeps, actor: Actor, proof: { password?: string }): Promise<PendingEnrolment> {
   await admit(deps, actor, 'enrol');
   await reauthenticate(deps, actor, proof.password, 'mfa.enroll');
-  const { active } = await credentialsOfUser(deps.knex, actor.user.id);
+  const { active } = await credentialsOfUser(deps.db, actor.user.id);
   if (active)
     throw wrongState(`MFA is already active for ${actor.user.email}`, { code: 'mfa_already_active', hint: 'to move to a new phone use: portal-mfa replace' });
   return startPending(deps, actor, false);
@@ -54,7 +54,7 @@ export async function startEnrolment(deps: MfaDeps, actor: Actor, proof: { passw
 export async function startReplacement(deps: MfaDeps, actor: Actor, proof: { password?: string; oldDeviceCode?: string }): Promise<PendingEnrolment> {
   await admit(deps, actor, 'replace');
   await reauthenticate(deps, actor, proof.password, 'mfa.replace');
-  const { active } = await credentialsOfUser(deps.knex, actor.user.id);
+  const { active } = await credentialsOfUser(deps.db, actor.user.id);
   if (!active)
     throw wrongState(`MFA is not enabled for ${actor.user.email}, so there is no device to replace`, {
       code: 'mfa_not_enabled',
@@ -88,7 +88,7 @@ export interface ConfirmedEnrolment {
  */
 export async function confirmEnrolment(deps: MfaDeps, actor: Actor, proof: { code: string; password?: string }): Promise<ConfirmedEnrolment> {
   const user = actor.user;
-  const { pending, active } = await credentialsOfUser(deps.knex, user.id);
+  const { pending, active } = await credentialsOfUser(deps.db, user.id);
   await admit(deps, actor, active ? 'replace' : 'enrol');
   await reauthenticate(deps, actor, proof.password, active ? 'mfa.replace' : 'mfa.enroll');
   const code = parseCode(proof.code);
@@ -115,7 +115,7 @@ export async function confirmEnrolment(deps: MfaDeps, actor: Actor, proof: { cod
   }
   // the first set of recovery codes is stored in the same transaction that activates MFA
   const fresh = replacing ? null : await prepareRecoveryCodes(deps);
-  return withWriteTransaction(deps.knex, async (trx) => {
+  return withWriteTransaction(deps.db, async (trx) => {
     if (!(await activatePendingCredential(trx, pending.id, user.id, match.step, now))) {
       throw wrongState(`the enrolment for ${user.email} was changed by another process`, { code: 'nothing_pending', hint: 'start again: portal-mfa enroll' });
     }

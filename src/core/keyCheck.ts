@@ -1,3 +1,4 @@
+import type { UserId } from './domain.js';
 import { credentialsPage } from '../db/credentialRepository.js';
 import type { MfaDeps } from './deps.js';
 import { openSecret } from './secretBox.js';
@@ -7,7 +8,7 @@ export interface KeyCheckResult {
   /** secrets per key id they are stored under */
   byKeyId: Record<string, number>;
   /** secrets the current key ring cannot decrypt */
-  failures: { credentialId: number; userId: number; keyId: string }[];
+  failures: { credentialId: number; userId: UserId; keyId: string }[];
 }
 
 /**
@@ -20,7 +21,7 @@ export async function checkKeys(deps: MfaDeps, onProgress?: (done: number) => vo
   const result: KeyCheckResult = { total: 0, byKeyId: {}, failures: [] };
   let after = 0;
   for (;;) {
-    const page = await credentialsPage(deps.knex, after, 500);
+    const page = await credentialsPage(deps.db, after, 500);
     if (page.length === 0) break;
     for (const c of page) {
       result.total++;

@@ -1,3 +1,4 @@
+import { within } from '../db/store.js';
 import { countCredentialsNotUnderKey, credentialsNotUnderKey, reencryptCredential } from '../db/credentialRepository.js';
 import { acquireLock, lockHolder, refreshLock, releaseLock } from '../db/maintenanceLock.js';
 import { recordAudit } from './audit.js';
@@ -37,7 +38,7 @@ async function settle(
 ): Promise<number> {
   await opts.onComplete?.();
   let fixed = 0;
-  for (let rescans = 0; (await countCredentialsNotUnderKey(deps.knex, newKey.id)) > 0; rescans++) {
+  for (let rescans = 0; (await countCredentialsNotUnderKey(deps.db, newKey.id)) > 0; rescans++) {
     if (rescans >= 10) {
       throw configError('secrets keep being written under another key while the rotation finishes', {
         hint: 'a process is still running with the old key (e.g. PORTAL_MFA_KEY): give it the new key, then run keys rotate again',
@@ -63,24 +64,25 @@ export async function rotateKeys(
 ): Promise<RotationResult> {
   const batchSize = opts.batchSize ?? 200;
   const holder = `${deps.origin.osUser}@${deps.origin.host} pid ${process.pid}`;
-  if (!(await acquireLock(deps.knex, LOCK, holder, deps.clock(), LOCK_TTL_MS))) {
-    const other = await lockHolder(deps.knex, LOCK);
+  if (!(await acquireLock(deps.db, LOCK, holder, deps.clock(), LOCK_TTL_MS))) {
+    const other = await lockHolder(deps.db, LOCK);
     throw wrongState(`another key rotation is running (${other?.holder ?? 'unknown'})`, {
       hint: `wait for it to finish; a stale lock expires at ${other ? humanTimeUntil(other.expires_at) : 'soon'}`,
     });
   }
   try {
     await opts.onLocked?.();
-    const total = await countCredentialsNotUnderKey(deps.knex, newKey.id);
+    const total = await countCredentialsNotUnderKey(deps.db, newKey.id);
     let done = 0;
     let batches = 0;
     const reencryptPass = async (): Promise<'done' | 'stopped'> => {
       let after = 0;
       for (;;) {
-        const rows = await credentialsNotUnderKey(deps.knex, newKey.id, after, batchSize);
+        const rows = await credentialsNotUnderKey(deps.db, newKey.id, after, batchSize);
         if (rows.length === 0) return 'done';
         const plains = rows.map((r) => decryptSecret(deps, r));
-        await deps.knex.transaction(async (trx) => {
+        await deps.db.root.transaction(async (knexTrx) => {
+          const trx = within(deps.db, knexTrx);
           for (let i = 0; i < rows.length; i++) {
             const row = rows[i]!;
             const next = sealSecret(plains[i]!, newKey, deps.random);
@@ -90,7 +92,7 @@ export async function rotateKeys(
         after = rows[rows.length - 1]!.id;
         batches++;
         opts.onProgress?.(done, Math.max(total, done));
-        await refreshLock(deps.knex, LOCK, holder, deps.clock(), LOCK_TTL_MS);
+        await refreshLock(deps.db, LOCK, holder, deps.clock(), LOCK_TTL_MS);
         // test hook: stop between batches, as an interrupted run would (a rerun finishes the job)
         if (opts.stopAfterBatches !== undefined && batches >= opts.stopAfterBatches) return 'stopped';
       }
@@ -105,7 +107,7 @@ export async function rotateKeys(
       return { newKeyId: newKey.id, rotated: fixed, alreadyDone: fixed === 0 };
     }
     // Every secret must still be readable with the configured keyring.
-    const sample = await credentialsNotUnderKey(deps.knex, newKey.id, 0, 5);
+    const sample = await credentialsNotUnderKey(deps.db, newKey.id, 0, 5);
     for (const row of sample) {
       const plain = decryptSecret(deps, row);
       const sealed = sealSecret(plain, newKey, deps.random);
@@ -113,17 +115,17 @@ export async function rotateKeys(
         throw configError('the new key failed a round-trip check; nothing was changed');
       }
     }
-    await recordAudit(deps.knex, deps, { action: 'keys.rotate', outcome: 'started', detail: { newKeyId: newKey.id, rows: total } });
+    await recordAudit(deps.db, deps, { action: 'keys.rotate', outcome: 'started', detail: { newKeyId: newKey.id, rows: total } });
     if ((await reencryptPass()) === 'stopped') return { newKeyId: newKey.id, rotated: done, alreadyDone: false };
     await settle(deps, newKey, opts, rescan);
-    await recordAudit(deps.knex, deps, { action: 'keys.rotate', outcome: 'success', detail: { newKeyId: newKey.id, rotated: done } });
+    await recordAudit(deps.db, deps, { action: 'keys.rotate', outcome: 'success', detail: { newKeyId: newKey.id, rotated: done } });
     return { newKeyId: newKey.id, rotated: done, alreadyDone: false };
   } finally {
-    await releaseLock(deps.knex, LOCK, holder).catch(() => undefined);
+    await releaseLock(deps.db, LOCK, holder).catch(() => undefined);
   }
 }
 
 /** How many secrets are not yet under `keyId` (what a rotation to it would re-encrypt). */
-export async function secretsNotUnderKey(deps: Pick<MfaDeps, 'knex'>, keyId: string): Promise<number> {
-  return countCredentialsNotUnderKey(deps.knex, keyId);
+export async function secretsNotUnderKey(deps: Pick<MfaDeps, 'db'>, keyId: string): Promise<number> {
+  return countCredentialsNotUnderKey(deps.db, keyId);
 }

@@ -1,7 +1,8 @@
-import type { Knex } from 'knex';
+import type { UserId } from './domain.js';
+import type { Db } from '../db/store.js';
 import { clearLocksOfUser, countFailureUnlessLocked, findCredential, setLock, type CredentialRow } from '../db/credentialRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import type { UserRow } from '../db/userRepository.js';
+import type { PortalUser } from './domain.js';
 import { recordAudit, type AuditParty } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { locked, wrongState } from './errors.js';
@@ -28,7 +29,7 @@ export function lockState(credential: Pick<CredentialRow, 'locked_until' | 'hard
   return until !== null && until > now ? { until, hard: false } : null;
 }
 
-export function lockedError(target: Pick<UserRow, 'email'>, state: LockState) {
+export function lockedError(target: Pick<PortalUser, 'email'>, state: LockState) {
   if (state.hard) {
     return locked(`${target.email} is hard-locked after too many failed attempts`, {
       code: 'hard_locked',
@@ -45,15 +46,15 @@ export interface AttemptEvent {
   action: string;
   actor: AuditParty | null;
   target: AuditParty;
-  organisation?: { id: number; slug: string } | null;
+  organisation?: { id: string; slug: string } | null;
   detail?: Record<string, unknown>;
 }
 
 /** Refuse (audited) while the credential is locked or hard-locked. */
-export async function assertNotLocked(deps: MfaDeps, target: UserRow, credential: CredentialRow | undefined, event: AttemptEvent): Promise<void> {
+export async function assertNotLocked(deps: MfaDeps, target: PortalUser, credential: CredentialRow | undefined, event: AttemptEvent): Promise<void> {
   const state = lockState(credential, deps.clock());
   if (state === null) return;
-  await withWriteTransaction(deps.knex, (trx) =>
+  await withWriteTransaction(deps.db, (trx) =>
     recordAudit(trx, deps, {
       ...event,
       outcome: 'locked',
@@ -79,10 +80,10 @@ export interface FailureOutcome {
  * lock notice. Counted only while not locked (checked by the database), so a burst of parallel
  * guesses gets at most maxFailures answers before the lock.
  */
-export async function registerFailure(deps: MfaDeps, credentialId: number, user: { id: number; email: string }, event: AttemptEvent): Promise<FailureOutcome> {
+export async function registerFailure(deps: MfaDeps, credentialId: number, user: { id: string; email: string }, event: AttemptEvent): Promise<FailureOutcome> {
   const now = deps.clock();
   const s = deps.settings;
-  return withWriteTransaction(deps.knex, async (trx: Knex.Transaction) => {
+  return withWriteTransaction(deps.db, async (trx: Db) => {
     if (!(await countFailureUnlessLocked(trx, credentialId, now))) {
       const fresh = await findCredential(trx, credentialId);
       if (!fresh) throw wrongState(`MFA is not enabled for ${event.target.email}`, { code: 'mfa_not_enabled', hint: 'enrol first: portal-mfa enroll' });
@@ -116,6 +117,6 @@ export async function registerFailure(deps: MfaDeps, credentialId: number, user:
 }
 
 /** `unlock`: clear every lock and the failure count of the user, inside the caller's transaction. */
-export async function clearLocks(trx: Knex.Transaction, userId: number): Promise<number> {
+export async function clearLocks(trx: Db, userId: UserId): Promise<number> {
   return clearLocksOfUser(trx, userId);
 }

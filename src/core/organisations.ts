@@ -1,5 +1,5 @@
 import { findBulkTargets, removeMfaOfUsers } from '../db/bulkDisable.js';
-import type { OrganisationRow } from '../db/organisationRepository.js';
+import type { OrganisationRow } from './domain.js';
 import {
   countMembersWithoutMfa,
   membersWithoutMfa,
@@ -14,9 +14,9 @@ import {
   type UserFilter,
   type UserReportRow,
 } from '../db/organisationReports.js';
-import { findOrganisationBySlug } from '../db/organisationRepository.js';
+import { allOrganisations, findOrganisationBySlug, membershipsOfUser } from '../db/identity/reader.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import type { UserRow } from '../db/userRepository.js';
+import type { PortalUser } from './domain.js';
 import { admit, reauthenticate, type Actor } from './actor.js';
 import { party, recordAudit, recordAudits, type AuditEvent } from './audit.js';
 import { authoriseOrganisation, validateSlug } from './authorise.js';
@@ -37,7 +37,16 @@ function enrolmentDeadline(org: Pick<OrganisationRow, 'mfa_required' | 'grace_da
 
 export async function listOrganisations(deps: MfaDeps, actor: Actor): Promise<OrganisationSummaryRow[]> {
   await admit(deps, actor, 'other');
-  return organisationSummaries(deps.knex, actor.user.role === 'support' ? null : actor.user.id);
+  const mine = await membershipsOfUser(deps.db, actor.user.id);
+  // support sees every organisation; anyone else the ones they belong to, with their role in each
+  const orgs =
+    actor.user.role === 'support'
+      ? (await allOrganisations(deps.db)).map((o) => ({ ...o, role: mine.find((m) => m.organisation_id === o.id)?.role ?? 'support' }))
+      : mine.map((m) => ({ ...m, id: m.organisation_id }));
+  return organisationSummaries(
+    deps.db,
+    orgs.map((o) => ({ id: o.id, slug: o.slug, name: o.name, role: o.role, policy: o })),
+  );
 }
 
 export interface MemberView extends MemberReportRow {
@@ -71,7 +80,7 @@ export async function listMembers(
   await admit(deps, actor, 'other');
   const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.users', supportAllowed: true });
   async function* pages(): AsyncGenerator<MemberView[]> {
-    for await (const page of streamMembers(deps.knex, org.id, req.filter, deps.clock())) {
+    for await (const page of streamMembers(deps.db, org.id, req.filter, deps.clock())) {
       // the rows are fresh objects: the deadline is added in place (one shape for all of them)
       for (const m of page as MemberView[]) m.deadline = m.mfa === 'active' ? null : enrolmentDeadline(org, m.joinedAt);
       yield page as MemberView[];
@@ -88,18 +97,18 @@ export async function listUsers(
 ): Promise<RowStream<UserReportRow>> {
   await admit(deps, actor, 'other');
   if (actor.user.role !== 'support') {
-    await withWriteTransaction(deps.knex, (trx) =>
+    await withWriteTransaction(deps.db, (trx) =>
       recordAudit(trx, deps, { action: 'users.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }),
     );
     throw forbidden('users list is for support representatives', { hint: 'organisation admins: portal-mfa org users' });
   }
-  let organisationId: number | undefined;
+  let organisationId: string | undefined;
   if (req.orgSlug !== undefined) {
-    const org = await findOrganisationBySlug(deps.knex, validateSlug(req.orgSlug));
+    const org = await findOrganisationBySlug(deps.db, validateSlug(req.orgSlug));
     if (!org) throw notFound(`no organisation '${req.orgSlug}'`, { code: 'organisation_not_found' });
     organisationId = org.id;
   }
-  return rowStream(streamUsers(deps.knex, { mfa: req.mfa, role: req.role, organisationId, lockedAt: req.locked ? deps.clock() : undefined }));
+  return rowStream(streamUsers(deps.db, { mfa: req.mfa, role: req.role, organisationId, lockedAt: req.locked ? deps.clock() : undefined }, deps.clock()));
 }
 
 export interface PolicyView {
@@ -116,14 +125,14 @@ export interface PolicyView {
 export async function showPolicy(deps: MfaDeps, actor: Actor, req: { orgSlug?: string }): Promise<PolicyView> {
   await admit(deps, actor, 'other');
   const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.policy', supportAllowed: true });
-  const lacking = await membersWithoutMfa(deps.knex, org.id);
+  const lacking = await membersWithoutMfa(deps.db, org.id);
   return {
     organisation: org.slug,
     mfaRequired: org.mfa_required,
     graceDays: org.grace_days,
     deviceTrust: org.device_trust_allowed,
     requiredSince: org.mfa_required_since,
-    membersWithoutMfa: await countMembersWithoutMfa(deps.knex, org.id),
+    membersWithoutMfa: await countMembersWithoutMfa(deps.db, org.id),
     lacking: lacking.map((m) => ({ email: m.email, deadline: org.mfa_required ? enrolmentDeadline(org, m.joinedAt) : null })),
   };
 }
@@ -173,7 +182,7 @@ export async function setPolicy(
     graceDays: change.graceDays !== undefined ? change.graceDays : org.grace_days,
     deviceTrust: change.deviceTrust ?? org.device_trust_allowed,
   };
-  const lacking = await countMembersWithoutMfa(deps.knex, org.id);
+  const lacking = await countMembersWithoutMfa(deps.db, org.id);
   const requiring = after.mfaRequired && (!before.mfaRequired || change.graceDays !== undefined);
   const result = { organisation: org.slug, before, after, membersWithoutMfa: lacking, noticesQueued: 0, devicesRevoked: 0 };
   if (req.dryRun) return { kind: 'dry-run', ...result };
@@ -182,13 +191,18 @@ export async function setPolicy(
   const now = deps.clock();
   // the grace period runs from when the requirement was switched on (or its length last changed)
   const since = !after.mfaRequired ? null : requiring ? now : (org.mfa_required_since ?? now);
-  const counts = await withWriteTransaction(deps.knex, async (trx) => {
-    await updateOrganisationPolicy(trx, org.id, {
-      mfa_required: after.mfaRequired,
-      grace_days: after.graceDays,
-      mfa_required_since: since,
-      device_trust_allowed: after.deviceTrust,
-    });
+  const counts = await withWriteTransaction(deps.db, async (trx) => {
+    await updateOrganisationPolicy(
+      trx,
+      org.id,
+      {
+        mfa_required: after.mfaRequired,
+        grace_days: after.graceDays,
+        mfa_required_since: since,
+        device_trust_allowed: after.deviceTrust,
+      },
+      now,
+    );
     let notices = 0;
     if (requiring) {
       const policy = { mfa_required: true, grace_days: after.graceDays, mfa_required_since: since };
@@ -224,10 +238,10 @@ export async function remindMembers(
 ): Promise<{ kind: 'queued' | 'dry-run'; organisation: string; members: { email: string; deadline: number | null }[] }> {
   await admit(deps, actor, 'other');
   const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.remind', supportAllowed: false });
-  const lacking = await membersWithoutMfa(deps.knex, org.id);
+  const lacking = await membersWithoutMfa(deps.db, org.id);
   const members = lacking.map((m) => ({ email: m.email, deadline: enrolmentDeadline(org, m.joinedAt) }));
   if (req.dryRun) return { kind: 'dry-run', organisation: org.slug, members };
-  await withWriteTransaction(deps.knex, async (trx) => {
+  await withWriteTransaction(deps.db, async (trx) => {
     for (const m of lacking)
       await queueNotification(trx, deps, m, { kind: 'org-reminder', organisation: org.slug, deadline: enrolmentDeadline(org, m.joinedAt) });
     await recordAudit(trx, deps, {
@@ -241,7 +255,7 @@ export async function remindMembers(
   return { kind: 'queued', organisation: org.slug, members };
 }
 
-export type BulkOutcome = 'disabled' | 'would-disable' | 'already-off' | 'invalid' | 'not-found' | 'not-member' | 'forbidden';
+export type BulkOutcome = 'disabled' | 'would-disable' | 'already-off' | 'invalid' | 'not-found' | 'not-member' | 'forbidden' | 'ambiguous';
 
 export interface BulkResult {
   email: string;
@@ -325,7 +339,7 @@ export async function disableMembers(
   const { organisation: org, via } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.disable-mfa', supportAllowed: true });
   const orgRef = { id: org.id, slug: org.slug };
   if (via === 'support' && ticket === null) {
-    await withWriteTransaction(deps.knex, (trx) =>
+    await withWriteTransaction(deps.db, (trx) =>
       recordAudit(trx, deps, { action: 'org.disable-mfa', outcome: 'refused', actor: party(actor.user), organisation: orgRef, reason: 'no ticket reference' }),
     );
     throw usageError('a support change to another user needs a ticket reference', { code: 'ticket_required', hint: 'pass --ticket SUP-1234' });
@@ -335,7 +349,7 @@ export async function disableMembers(
     if (req.confirm && !(await req.confirm(emails.length, org.slug))) return { kind: 'cancelled' };
   }
   const actorParty = party(actor.user);
-  const refusal = (email: string, user: UserRow | undefined, reason: string): AuditEvent => ({
+  const refusal = (email: string, user: PortalUser | undefined, reason: string): AuditEvent => ({
     action: 'org.disable-mfa',
     outcome: 'refused',
     actor: actorParty,
@@ -355,17 +369,24 @@ export async function disableMembers(
    */
   async function chunk(raws: string[]): Promise<BulkResult[]> {
     const emails = raws.map((raw) => normaliseEmail(raw));
-    const t = await findBulkTargets(deps.knex, org.id, [...new Set(emails.filter((e): e is string => e !== null))]);
+    const t = await findBulkTargets(deps.db, org.id, [...new Set(emails.filter((e): e is string => e !== null))]);
     const results: BulkResult[] = [];
     const refusals: AuditEvent[] = [];
-    const candidates: UserRow[] = [];
+    const candidates: PortalUser[] = [];
     raws.forEach((raw, i) => {
       const email = emails[i]!;
       if (email === null) {
         results.push({ email: raw.slice(0, 254), outcome: 'invalid', errorKind: 'usage', message: 'not a valid email' });
         return;
       }
-      const user = t.users.get(email);
+      const accounts = t.users.get(email) ?? [];
+      if (accounts.length > 1) {
+        // two portal accounts fold to this email: never merged, never guessed between
+        refusals.push(refusal(email, undefined, `ambiguous: portal accounts ${accounts.map((a) => a.id).join(', ')}`));
+        results.push({ email, outcome: 'ambiguous', errorKind: 'wrong_state', message: `belongs to ${accounts.length} portal accounts: ask support` });
+        return;
+      }
+      const user = accounts[0];
       const member = user ? t.members.has(user.id) : false;
       if (via === 'org-admin' && (!user || !member)) {
         // no enumeration: unknown and not-a-member look the same to an admin
@@ -401,16 +422,16 @@ export async function disableMembers(
     });
     // refusals are committed first, on their own: a removal transaction that fails must not take
     // the record of a refused attempt (rule 10) down with it
-    if (refusals.length > 0) await withWriteTransaction(deps.knex, (trx) => recordAudits(trx, deps, refusals));
+    if (refusals.length > 0) await withWriteTransaction(deps.db, (trx) => recordAudits(trx, deps, refusals));
     if (candidates.length === 0) return results;
-    const removed = await withWriteTransaction(deps.knex, async (trx) => {
+    const removed = await withWriteTransaction(deps.db, async (trx) => {
       const done = await removeMfaOfUsers(
         trx,
         candidates.map((u) => u.id),
         deps.clock(),
       );
       const events: AuditEvent[] = [];
-      const notices: { to: UserRow; event: NotificationEvent }[] = [];
+      const notices: { to: PortalUser; event: NotificationEvent }[] = [];
       for (const user of candidates) {
         const removal = done.get(user.id);
         if (!removal) continue;

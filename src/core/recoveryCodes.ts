@@ -2,7 +2,7 @@ import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } 
 import { resetFailuresUnlessLocked } from '../db/credentialRepository.js';
 import { markRecoveryCodeUsed, replaceRecoveryCodes, unusedRecoveryCodes } from '../db/recoveryCodeRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import type { UserRow } from '../db/userRepository.js';
+import type { PortalUser } from './domain.js';
 import { party, recordAudit, type AuditParty } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { rejected, usageError } from './errors.js';
@@ -67,10 +67,10 @@ export async function prepareRecoveryCodes(deps: Pick<MfaDeps, 'random'>): Promi
 }
 
 /** Ten new codes replace any previous set (the caller has authorised and re-authenticated). */
-export async function regenerateRecoveryCodes(deps: MfaDeps, user: UserRow, actor: AuditParty): Promise<string[]> {
+export async function regenerateRecoveryCodes(deps: MfaDeps, user: PortalUser, actor: AuditParty): Promise<string[]> {
   await activeCredential(deps, user);
   const { codes, hashes } = await prepareRecoveryCodes(deps);
-  await withWriteTransaction(deps.knex, async (trx) => {
+  await withWriteTransaction(deps.db, async (trx) => {
     await replaceRecoveryCodes(trx, user.id, hashes, deps.clock());
     await recordAudit(trx, deps, { action: 'recovery-codes.regenerate', outcome: 'success', actor, target: party(user), detail: { count: codes.length } });
     await queueNotification(trx, deps, user, { kind: 'recovery-codes-regenerated' });
@@ -82,13 +82,13 @@ export async function regenerateRecoveryCodes(deps: MfaDeps, user: UserRow, acto
  * Use a recovery code in place of a TOTP code: consumed at most once (conditional update), refused
  * while the user is locked, and a wrong one counts through the lockout (rule 11).
  */
-export async function useRecoveryCode(deps: MfaDeps, user: UserRow, raw: string, ctx: AttemptContext): Promise<{ left: number }> {
+export async function useRecoveryCode(deps: MfaDeps, user: PortalUser, raw: string, ctx: AttemptContext): Promise<{ left: number }> {
   const compact = normaliseRecoveryCode(raw);
   const active = await activeCredential(deps, user);
   const event = { action: ctx.action, actor: ctx.actor, target: party(user), organisation: ctx.organisation ?? null, detail: { recoveryCode: true } };
   await assertNotLocked(deps, user, active, event);
   const now = deps.clock();
-  const candidates = await unusedRecoveryCodes(deps.knex, user.id);
+  const candidates = await unusedRecoveryCodes(deps.db, user.id);
   let found: number | undefined;
   for (const c of candidates) {
     if ((await matchesHash(compact, c.code_hash)) && found === undefined) found = c.id;
@@ -96,7 +96,7 @@ export async function useRecoveryCode(deps: MfaDeps, user: UserRow, raw: string,
   if (found !== undefined) {
     const id = found;
     const left = candidates.length - 1;
-    const ok = await withWriteTransaction(deps.knex, async (trx) => {
+    const ok = await withWriteTransaction(deps.db, async (trx) => {
       if (!(await markRecoveryCodeUsed(trx, id, now))) return false;
       // locked by a parallel guess meanwhile: roll back, the code stays unused
       if (!(await resetFailuresUnlessLocked(trx, active.id, now))) throw lockedError(user, { until: now, hard: false });

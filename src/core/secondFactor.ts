@@ -1,4 +1,4 @@
-import type { UserRow } from '../db/userRepository.js';
+import type { PortalUser } from './domain.js';
 import { party } from './audit.js';
 import { useAccessCode } from './accessCodes.js';
 import type { MfaDeps } from './deps.js';
@@ -21,9 +21,9 @@ export interface ProvenFactor {
  */
 export async function proveSecondFactor(
   deps: MfaDeps,
-  user: UserRow,
+  user: PortalUser,
   proof: SecondFactorProof,
-  ctx: { actor: UserRow; action: string; organisation?: { id: number; slug: string } | null },
+  ctx: { actor: PortalUser; action: string; organisation?: { id: string; slug: string } | null },
 ): Promise<ProvenFactor> {
   const attempt = { actor: party(ctx.actor), action: ctx.action, organisation: ctx.organisation ?? null };
   switch (proof.kind) {

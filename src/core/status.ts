@@ -45,7 +45,7 @@ export async function getStatus(
     orgSlug: req.orgSlug,
     pickOrganisation: pick,
   });
-  const { active, pending } = await credentialsOfUser(deps.knex, user.id);
+  const { active, pending } = await credentialsOfUser(deps.db, user.id);
   const now = deps.clock();
   const governing = active ?? pending;
   const lock = lockState(governing, now);
@@ -62,8 +62,8 @@ export async function getStatus(
     consecutiveFailures: governing?.consecutive_failures ?? 0,
     lockedUntil: lock?.until ?? null,
     hardLocked: lock?.hard ?? false,
-    trustedDevices: await countActiveTrustedDevices(deps.knex, user.id, now),
-    recoveryCodesLeft: await countUnusedRecoveryCodes(deps.knex, user.id),
+    trustedDevices: await countActiveTrustedDevices(deps.db, user.id, now),
+    recoveryCodesLeft: await countUnusedRecoveryCodes(deps.db, user.id),
     accessCode: await accessCodeStatus(deps, user),
     enrolmentDeadlines: active
       ? []

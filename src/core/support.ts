@@ -47,20 +47,20 @@ export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedReque
   });
   const target = auth.target;
   const now = deps.clock();
-  const { active, pending } = await credentialsOfUser(deps.knex, target.id);
+  const { active, pending } = await credentialsOfUser(deps.db, target.id);
   const creds = [active, pending].filter((c) => c !== undefined);
   const lock = creds.map((c) => lockState(c, now)).find((l) => l !== null) ?? null;
   const failures = Math.max(0, ...creds.map((c) => c.consecutive_failures));
   const s = deps.settings;
   const passwordBudget = { subject: target.email, bucket: 'password', limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now };
-  const passwordLocked = (await budgetSpentUntil(deps.knex, passwordBudget)) !== null;
+  const passwordLocked = (await budgetSpentUntil(deps.db, passwordBudget)) !== null;
   const facts = { email: target.email, wasHardLocked: lock?.hard ?? false, lockedUntil: lock?.until ?? null, consecutiveFailures: failures, passwordLocked };
   if (lock === null && failures === 0 && !passwordLocked) {
     throw wrongState(`${target.email} is not locked`, { code: 'not_locked', hint: 'portal-mfa status --user EMAIL shows the failure count' });
   }
   if (req.dryRun) return { kind: 'dry-run', ...facts };
   await reauthenticate(deps, actor, req.password, 'mfa.unlock');
-  await withWriteTransaction(deps.knex, async (trx) => {
+  await withWriteTransaction(deps.db, async (trx) => {
     await clearLocks(trx, target.id);
     await clearBudget(trx, passwordBudget);
     await recordAudit(trx, deps, {

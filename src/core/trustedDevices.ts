@@ -7,7 +7,7 @@ import {
   type TrustedDeviceRow,
 } from '../db/trustedDeviceRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import type { UserRow } from '../db/userRepository.js';
+import type { PortalUser } from './domain.js';
 import { party, recordAudit } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { forbidden, usageError } from './errors.js';
@@ -40,7 +40,7 @@ export interface IssuedDevice {
  */
 export async function issueTrustedDevice(
   deps: MfaDeps,
-  user: UserRow,
+  user: PortalUser,
   opts: { label: string; previousToken?: string; deviceTrustAllowed: boolean },
 ): Promise<IssuedDevice> {
   if (!opts.deviceTrustAllowed) {
@@ -49,9 +49,9 @@ export async function issueTrustedDevice(
   const token = newToken(deps.random);
   const now = deps.clock();
   const expiresAt = now + deps.settings.trustDays * DAY_MS;
-  const previous = opts.previousToken ? await findTrustedDeviceByHash(deps.knex, hashToken(opts.previousToken)) : undefined;
+  const previous = opts.previousToken ? await findTrustedDeviceByHash(deps.db, hashToken(opts.previousToken)) : undefined;
   const replaced = previous && previous.user_id === user.id && previous.revoked_at === null ? previous.id : null;
-  const id = await withWriteTransaction(deps.knex, async (trx) => {
+  const id = await withWriteTransaction(deps.db, async (trx) => {
     if (replaced !== null) await revokeTrustedDevices(trx, user.id, now, [replaced]);
     const deviceId = await insertTrustedDevice(trx, {
       user_id: user.id,
@@ -79,33 +79,33 @@ export type DeviceCheck = { valid: true; device: TrustedDeviceRow } | { valid: f
  * Does this token stand in for a code for this user right now? Expiry is checked in the database.
  * A token that does not is refused and audited.
  */
-export async function checkTrustedDevice(deps: MfaDeps, user: UserRow, token: string, deviceTrustAllowed: boolean, action: string): Promise<DeviceCheck> {
+export async function checkTrustedDevice(deps: MfaDeps, user: PortalUser, token: string, deviceTrustAllowed: boolean, action: string): Promise<DeviceCheck> {
   const result = await classify(deps, user, token, deviceTrustAllowed);
   if (!result.valid) {
-    await withWriteTransaction(deps.knex, (trx) =>
+    await withWriteTransaction(deps.db, (trx) =>
       recordAudit(trx, deps, { action, outcome: 'refused', actor: party(user), target: party(user), reason: `trusted-device token ${result.reason}` }),
     );
   }
   return result;
 }
 
-async function classify(deps: MfaDeps, user: UserRow, token: string, deviceTrustAllowed: boolean): Promise<DeviceCheck> {
-  const device = await findTrustedDeviceByHash(deps.knex, hashToken(token));
+async function classify(deps: MfaDeps, user: PortalUser, token: string, deviceTrustAllowed: boolean): Promise<DeviceCheck> {
+  const device = await findTrustedDeviceByHash(deps.db, hashToken(token));
   if (!device) return { valid: false, reason: 'unknown' };
   if (device.user_id !== user.id) return { valid: false, reason: 'other-user' };
   if (device.revoked_at !== null) return { valid: false, reason: 'revoked' };
   if (!deviceTrustAllowed) return { valid: false, reason: 'trust-off' };
-  if (!(await touchValidTrustedDevice(deps.knex, device.id, deps.clock()))) return { valid: false, reason: 'expired' };
+  if (!(await touchValidTrustedDevice(deps.db, device.id, deps.clock()))) return { valid: false, reason: 'expired' };
   return { valid: true, device };
 }
 
-export async function listDevices(deps: MfaDeps, user: UserRow, all: boolean): Promise<TrustedDeviceRow[]> {
-  return listTrustedDevices(deps.knex, user.id, { all, now: deps.clock() });
+export async function listDevices(deps: MfaDeps, user: PortalUser, all: boolean): Promise<TrustedDeviceRow[]> {
+  return listTrustedDevices(deps.db, user.id, { all, now: deps.clock() });
 }
 
 /** The device behind a token (to mark "this machine" in a listing), if it is the user's. */
-export async function deviceIdOfToken(deps: MfaDeps, user: UserRow, token: string | undefined): Promise<number | null> {
+export async function deviceIdOfToken(deps: MfaDeps, user: PortalUser, token: string | undefined): Promise<number | null> {
   if (!token) return null;
-  const d = await findTrustedDeviceByHash(deps.knex, hashToken(token));
+  const d = await findTrustedDeviceByHash(deps.db, hashToken(token));
   return d && d.user_id === user.id ? d.id : null;
 }

@@ -1,7 +1,7 @@
 import { acceptStep, burnStepsThrough, credentialsOfUser, findCredential, type CredentialRow } from '../db/credentialRepository.js';
 import { ensureBudget, takeFromBudget } from '../db/rateLimitRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import type { UserRow } from '../db/userRepository.js';
+import type { PortalUser } from './domain.js';
 import { party, recordAudit, type AuditParty } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { locked, rejected, usageError, wrongState } from './errors.js';
@@ -20,7 +20,7 @@ export interface AttemptContext {
   actor: AuditParty | null;
   /** audit action, e.g. 'mfa.verify', 'session.login', 'mfa.replace.prove' */
   action: string;
-  organisation?: { id: number; slug: string } | null;
+  organisation?: { id: string; slug: string } | null;
 }
 
 /** A code as typed: spaces allowed; anything but exactly the configured digits is a usage error. */
@@ -32,13 +32,13 @@ export function parseCode(raw: string): string {
   return code;
 }
 
-function mfaNotEnabled(target: Pick<UserRow, 'email'>) {
+function mfaNotEnabled(target: Pick<PortalUser, 'email'>) {
   return wrongState(`MFA is not enabled for ${target.email}`, { code: 'mfa_not_enabled', hint: 'enrol first: portal-mfa enroll' });
 }
 
 /** The user's active credential, or wrong_state. */
-export async function activeCredential(deps: MfaDeps, target: UserRow): Promise<CredentialRow> {
-  const { active } = await credentialsOfUser(deps.knex, target.id);
+export async function activeCredential(deps: MfaDeps, target: PortalUser): Promise<CredentialRow> {
+  const { active } = await credentialsOfUser(deps.db, target.id);
   if (!active) throw mfaNotEnabled(target);
   return active;
 }
@@ -48,22 +48,22 @@ export async function activeCredential(deps: MfaDeps, target: UserRow): Promise<
  * (a conditional UPDATE in the database), failures counted through the lockout. Throws: locked,
  * rejected (wrong or replayed).
  */
-async function verifyCredentialCode(deps: MfaDeps, target: UserRow, credential: CredentialRow, code: string, ctx: AttemptContext): Promise<VerifyResult> {
+async function verifyCredentialCode(deps: MfaDeps, target: PortalUser, credential: CredentialRow, code: string, ctx: AttemptContext): Promise<VerifyResult> {
   const now = deps.clock();
   const event = { action: ctx.action, actor: ctx.actor, target: party(target), organisation: ctx.organisation ?? null };
   await assertNotLocked(deps, target, credential, event);
   const match = matchCode(decryptSecret(deps, credential), code, now, deps.settings.window);
   if (match) {
-    const accepted = await withWriteTransaction(deps.knex, async (trx) => {
+    const accepted = await withWriteTransaction(deps.db, async (trx) => {
       if (!(await acceptStep(trx, credential.id, match.step, now))) return false;
       await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { driftSteps: match.driftSteps } });
       return true;
     });
     if (accepted) return { driftSteps: match.driftSteps, step: match.step, credentialId: credential.id };
-    const lockedNow = lockState(await findCredential(deps.knex, credential.id), now);
+    const lockedNow = lockState(await findCredential(deps.db, credential.id), now);
     if (lockedNow !== null) throw lockedError(target, lockedNow);
     // A replay is not a guess: it is refused and audited, but does not count towards the lock.
-    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { ...event, outcome: 'replay', detail: { driftSteps: match.driftSteps } }));
+    await withWriteTransaction(deps.db, (trx) => recordAudit(trx, deps, { ...event, outcome: 'replay', detail: { driftSteps: match.driftSteps } }));
     throw rejected('this code has already been used', { code: 'replayed_code', hint: 'wait for the next code (codes change every 30 seconds)' });
   }
   const outcome = await registerFailure(deps, credential.id, target, event);
@@ -79,7 +79,7 @@ async function verifyCredentialCode(deps: MfaDeps, target: UserRow, credential: 
 }
 
 /** verifyCredentialCode against the user's active credential. */
-export async function verifyActiveCode(deps: MfaDeps, target: UserRow, code: string, ctx: AttemptContext): Promise<VerifyResult> {
+export async function verifyActiveCode(deps: MfaDeps, target: PortalUser, code: string, ctx: AttemptContext): Promise<VerifyResult> {
   return verifyCredentialCode(deps, target, await activeCredential(deps, target), code, ctx);
 }
 
@@ -97,14 +97,14 @@ export interface DiagnoseResult {
  * (never accepted later), a code that matches nothing counts as a failure (rule 11), and at most
  * diagnosePerHour diagnoses per user per hour are answered (an atomic budget in the database).
  */
-export async function diagnoseCode(deps: MfaDeps, target: UserRow, code: string, ctx: AttemptContext): Promise<DiagnoseResult> {
+export async function diagnoseCode(deps: MfaDeps, target: PortalUser, code: string, ctx: AttemptContext): Promise<DiagnoseResult> {
   const credential = await activeCredential(deps, target);
   const event = { action: 'mfa.diagnose', actor: ctx.actor, target: party(target), organisation: ctx.organisation ?? null };
   await assertNotLocked(deps, target, credential, event);
   const now = deps.clock();
   const budget = { subject: `user:${target.id}`, bucket: 'diagnose', limit: deps.settings.diagnosePerHour, windowMs: 3_600_000, now };
-  await ensureBudget(deps.knex, budget);
-  const allowed = await withWriteTransaction(deps.knex, async (trx) => {
+  await ensureBudget(deps.db, budget);
+  const allowed = await withWriteTransaction(deps.db, async (trx) => {
     const ok = await takeFromBudget(trx, budget);
     if (!ok) await recordAudit(trx, deps, { ...event, outcome: 'rate-limited' });
     return ok;
@@ -122,7 +122,7 @@ export async function diagnoseCode(deps: MfaDeps, target: UserRow, code: string,
     if (outcome.alreadyLocked) throw lockedError(target, outcome.alreadyLocked);
     return { matched: false, driftSteps: null, offsetSeconds: null, withinWindow: false, searchedMinutes: deps.settings.diagnoseMinutes };
   }
-  await withWriteTransaction(deps.knex, async (trx) => {
+  await withWriteTransaction(deps.db, async (trx) => {
     await burnStepsThrough(trx, credential.id, match.step);
     await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { driftSteps: match.driftSteps, burntThroughStep: match.step } });
   });

@@ -1,3 +1,5 @@
+import type { UserId } from '../core/domain.js';
+import type { Db } from './store.js';
 import type { Knex } from 'knex';
 import { endRestrictedSessions } from './sessionRepository.js';
 import type { AccessCodeTable } from './tables.js';
@@ -7,7 +9,7 @@ export type AccessCodeRow = Omit<AccessCodeTable, 'issued_by_user_id'>;
 function toAccessCode(r: AccessCodeTable): AccessCodeRow {
   return {
     id: Number(r.id),
-    user_id: Number(r.user_id),
+    user_id: String(r.user_id),
     code_hash: String(r.code_hash),
     created_at: Number(r.created_at),
     expires_at: Number(r.expires_at),
@@ -20,33 +22,40 @@ function toAccessCode(r: AccessCodeTable): AccessCodeRow {
 }
 
 /** The user's live code (not revoked, not expired, uses left — checked by the database). */
-export async function liveAccessCode(knex: Knex, userId: number, now: number): Promise<AccessCodeRow | undefined> {
-  const r = await knex('access_codes').where('user_id', userId).whereNull('revoked_at').andWhere('expires_at', '>', now).andWhere('uses_left', '>', 0).first();
+export async function liveAccessCode(db: Db, userId: UserId, now: number): Promise<AccessCodeRow | undefined> {
+  const r = await db
+    .knex(db.t.access_codes)
+    .where('user_id', userId)
+    .whereNull('revoked_at')
+    .andWhere('expires_at', '>', now)
+    .andWhere('uses_left', '>', 0)
+    .first();
   return r ? toAccessCode(r) : undefined;
 }
 
 /** One live code per user: the new one replaces whatever was there, in the caller's transaction. */
 export async function replaceAccessCode(
-  trx: Knex.Transaction,
+  db: Db,
   row: {
-    user_id: number;
+    user_id: string;
     code_hash: string;
     created_at: number;
     expires_at: number;
     uses_left: number;
-    issued_by_user_id: number;
+    issued_by_user_id: string;
     issued_by_email: string;
     ticket: string | null;
   },
 ): Promise<void> {
-  await trx('access_codes').where('user_id', row.user_id).delete();
-  await trx('access_codes').insert({ ...row, failed_attempts: 0, revoked_at: null });
-  await endRestrictedSessions(trx, row.user_id, row.created_at);
+  await db.knex(db.t.access_codes).where('user_id', row.user_id).delete();
+  await db.knex(db.t.access_codes).insert({ ...row, failed_attempts: 0, revoked_at: null });
+  await endRestrictedSessions(db, row.user_id, row.created_at);
 }
 
 /** Use one unit of the code, only while it is still live: of N parallel uses of the last unit, one wins. */
-export async function consumeAccessCode(trx: Knex.Transaction, id: number, now: number): Promise<boolean> {
-  const changed = await trx('access_codes')
+export async function consumeAccessCode(db: Db, id: number, now: number): Promise<boolean> {
+  const changed = await db
+    .knex(db.t.access_codes)
     .where('id', id)
     .whereNull('revoked_at')
     .andWhere('expires_at', '>', now)
@@ -55,17 +64,18 @@ export async function consumeAccessCode(trx: Knex.Transaction, id: number, now: 
   return Number(changed) === 1;
 }
 
-export async function countAccessCodeFailure(trx: Knex.Transaction, id: number): Promise<number> {
-  await trx('access_codes').where('id', id).increment('failed_attempts', 1);
-  const r = await trx('access_codes').where('id', id).first('failed_attempts');
+export async function countAccessCodeFailure(db: Db, id: number): Promise<number> {
+  await db.knex(db.t.access_codes).where('id', id).increment('failed_attempts', 1);
+  const r = await db.knex(db.t.access_codes).where('id', id).first('failed_attempts');
   return Number(r?.failed_attempts ?? 0);
 }
 
-export async function revokeAccessCodes(trx: Knex.Transaction, userId: number, now: number): Promise<number> {
+export async function revokeAccessCodes(db: Db, userId: UserId, now: number): Promise<number> {
   // sessions opened with the code end with it
-  await endRestrictedSessions(trx, userId, now);
+  await endRestrictedSessions(db, userId, now);
   return Number(
-    await trx('access_codes')
+    await db
+      .knex(db.t.access_codes)
       .where('user_id', userId)
       .whereNull('revoked_at')
       .andWhere('expires_at', '>', now)

@@ -1,3 +1,5 @@
+import type { UserId } from '../core/domain.js';
+import type { Db } from './store.js';
 import type { Knex } from 'knex';
 import type {} from './tables.js';
 import { INSERT_BATCH_ROWS } from './transaction.js';
@@ -5,11 +7,11 @@ import { INSERT_BATCH_ROWS } from './transaction.js';
 export interface AuditRow {
   id: number;
   occurred_at: number;
-  actor_user_id: number | null;
+  actor_user_id: string | null;
   actor_email: string | null;
-  target_user_id: number | null;
+  target_user_id: string | null;
   target_email: string | null;
-  organisation_id: number | null;
+  organisation_id: string | null;
   organisation_slug: string | null;
   action: string;
   outcome: string;
@@ -22,36 +24,36 @@ export interface AuditRow {
 
 export type NewAuditRow = Omit<AuditRow, 'id'>;
 
-export async function insertAuditEvent(knex: Knex, row: NewAuditRow): Promise<void> {
-  await knex('audit_events').insert(row);
+export async function insertAuditEvent(db: Db, row: NewAuditRow): Promise<void> {
+  await db.knex(db.t.audit_events).insert(row);
 }
 
 /** Several rows with multi-row INSERTs of up to INSERT_BATCH_ROWS rows (ids follow the array's order). */
-export async function insertAuditEvents(knex: Knex, rows: NewAuditRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_BATCH_ROWS) await knex('audit_events').insert(rows.slice(i, i + INSERT_BATCH_ROWS));
+export async function insertAuditEvents(db: Db, rows: NewAuditRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_BATCH_ROWS) await db.knex(db.t.audit_events).insert(rows.slice(i, i + INSERT_BATCH_ROWS));
 }
 
 export interface AuditQuery {
   /** events where the user is target or actor */
-  involvingUserId?: number;
-  organisationId?: number;
+  involvingUserId?: UserId;
+  organisationId?: string;
   /** only events by or about this user, or in these organisations (what a non-support actor may see) */
-  visibleTo?: { userId: number; organisationIds: number[] };
+  visibleTo?: { userId: UserId; organisationIds: string[] };
   action?: string;
   since?: number;
   afterId?: number;
   limit: number;
 }
 
-export async function queryAuditEvents(knex: Knex, q: AuditQuery): Promise<AuditRow[]> {
-  const query = knex<AuditRow>('audit_events').select('*');
+export async function queryAuditEvents(db: Db, q: AuditQuery): Promise<AuditRow[]> {
+  const query = db.knex(db.t.audit_events).select('*');
   if (q.involvingUserId !== undefined) {
     const id = q.involvingUserId;
-    query.where((w) => w.where('target_user_id', id).orWhere('actor_user_id', id));
+    query.where((w: Knex.QueryBuilder) => w.where('target_user_id', id).orWhere('actor_user_id', id));
   }
   if (q.visibleTo !== undefined) {
     const v = q.visibleTo;
-    query.where((w) => {
+    query.where((w: Knex.QueryBuilder) => {
       w.where('target_user_id', v.userId).orWhere('actor_user_id', v.userId);
       if (v.organisationIds.length > 0) w.orWhereIn('organisation_id', v.organisationIds);
     });

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { configError } from '../core/errors.js';
 import { describeDatabaseError } from './databaseErrors.js';
 import { hostFailover, type Failover } from './failover.js';
+import { type Db, DEFAULT_TABLE_PREFIX, loadMapping, makeDb } from './store.js';
 import { retryConflicts } from './transaction.js';
 import type { DatabaseTarget } from './url.js';
 
@@ -15,6 +16,8 @@ export interface Database {
   dialect: 'sqlite' | 'mysql';
   /** MySQL: the server of the host list the connection was made to, and why earlier ones were passed over. */
   failover?: Failover;
+  /** portal-mfa's tables (under the prefix) and the identity mapping: what repositories take */
+  store: Db;
   close(): Promise<void>;
 }
 
@@ -94,7 +97,7 @@ function sqliteAddon(): string | undefined {
  * Open a knex connection for a target. knex and the driver are imported here, lazily, so that
  * `--help` and usage errors never pay for loading them or touch a database.
  */
-export async function openDatabase(target: DatabaseTarget, opts: { create?: boolean } = {}): Promise<Database> {
+export async function openDatabase(target: DatabaseTarget, opts: { create?: boolean; tablePrefix?: string } = {}): Promise<Database> {
   const { default: knexFactory } = await import('knex');
   // knex logs connection trouble with console.warn; errors are reported once, by the CLI
   const log = { warn() {}, error() {}, deprecate() {}, debug() {} };
@@ -157,10 +160,12 @@ export async function openDatabase(target: DatabaseTarget, opts: { create?: bool
     target,
     dialect: target.dialect,
     failover,
+    store: makeDb(knex, opts.tablePrefix ?? DEFAULT_TABLE_PREFIX, null),
     close: () => knex.destroy(),
   };
   try {
     await knex.raw('select 1 as ok');
+    db.store = makeDb(knex, db.store.prefix, await loadMapping(knex, db.store.prefix));
   } catch (e) {
     await knex.destroy().catch(() => undefined);
     throw describeDatabaseError(e, target);

@@ -1,3 +1,5 @@
+import type { UserId } from '../core/domain.js';
+import type { Db } from './store.js';
 import type { Knex } from 'knex';
 import type { CredentialTable } from './tables.js';
 
@@ -9,7 +11,7 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 function toCredential(r: CredentialTable): CredentialRow {
   return {
     id: Number(r.id),
-    user_id: Number(r.user_id),
+    user_id: String(r.user_id),
     status: r.status as CredentialRow['status'],
     secret_ciphertext: String(r.secret_ciphertext),
     key_id: String(r.key_id),
@@ -23,8 +25,8 @@ function toCredential(r: CredentialTable): CredentialRow {
   };
 }
 
-export async function credentialsOfUser(knex: Knex, userId: number): Promise<{ active?: CredentialRow; pending?: CredentialRow }> {
-  const rows = await knex('mfa_credentials').where('user_id', userId).select('*');
+export async function credentialsOfUser(db: Db, userId: UserId): Promise<{ active?: CredentialRow; pending?: CredentialRow }> {
+  const rows = await db.knex(db.t.credentials).where('user_id', userId).select('*');
   const result: { active?: CredentialRow; pending?: CredentialRow } = {};
   for (const r of rows) {
     const c = toCredential(r);
@@ -34,20 +36,15 @@ export async function credentialsOfUser(knex: Knex, userId: number): Promise<{ a
   return result;
 }
 
-export async function findCredential(knex: Knex, id: number): Promise<CredentialRow | undefined> {
-  const r = await knex('mfa_credentials').where('id', id).first();
+export async function findCredential(db: Db, id: number): Promise<CredentialRow | undefined> {
+  const r = await db.knex(db.t.credentials).where('id', id).first();
   return r ? toCredential(r) : undefined;
 }
 
 /** Start (or restart) a pending enrolment: any previous pending secret is replaced. */
-export async function replacePendingCredential(
-  trx: Knex.Transaction,
-  userId: number,
-  sealed: { ciphertext: string; keyId: string },
-  now: number,
-): Promise<number> {
-  await trx('mfa_credentials').where({ user_id: userId, status: 'pending' }).delete();
-  await trx('mfa_credentials').insert({
+export async function replacePendingCredential(db: Db, userId: UserId, sealed: { ciphertext: string; keyId: string }, now: number): Promise<number> {
+  await db.knex(db.t.credentials).where({ user_id: userId, status: 'pending' }).delete();
+  await db.knex(db.t.credentials).insert({
     user_id: userId,
     status: 'pending',
     secret_ciphertext: sealed.ciphertext,
@@ -55,7 +52,7 @@ export async function replacePendingCredential(
     created_at: now,
     consecutive_failures: 0,
   });
-  const row = await trx('mfa_credentials').where({ user_id: userId, status: 'pending' }).first('id');
+  const row = await db.knex(db.t.credentials).where({ user_id: userId, status: 'pending' }).first('id');
   return Number(row!.id);
 }
 
@@ -64,8 +61,9 @@ export async function replacePendingCredential(
  * Returns false when another process (or an earlier request) already used this or a later step,
  * or the credential is locked — so 20 concurrent verifications of one code give one success.
  */
-export async function acceptStep(trx: Knex | Knex.Transaction, credentialId: number, step: number, now: number): Promise<boolean> {
-  const changed = await trx('mfa_credentials')
+export async function acceptStep(db: Db, credentialId: number, step: number, now: number): Promise<boolean> {
+  const changed = await db
+    .knex(db.t.credentials)
     .where('id', credentialId)
     .andWhere((w) => w.whereNull('last_accepted_step').orWhere('last_accepted_step', '<', step))
     .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
@@ -78,8 +76,9 @@ export async function acceptStep(trx: Knex | Knex.Transaction, credentialId: num
  * Count a failed verification atomically in the database, only while the credential is not
  * locked. Returns false when it was locked (by a parallel request) and nothing was counted.
  */
-export async function countFailureUnlessLocked(trx: Knex | Knex.Transaction, credentialId: number, now: number): Promise<boolean> {
-  const counted = await trx('mfa_credentials')
+export async function countFailureUnlessLocked(db: Db, credentialId: number, now: number): Promise<boolean> {
+  const counted = await db
+    .knex(db.t.credentials)
     .where('id', credentialId)
     .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
     .whereNull('hard_locked_at')
@@ -88,8 +87,9 @@ export async function countFailureUnlessLocked(trx: Knex | Knex.Transaction, cre
 }
 
 /** Lock the credential until a time, or hard-lock it (rule 11), inside the failure's transaction. */
-export async function setLock(trx: Knex.Transaction, credentialId: number, lock: { until: number } | { hardAt: number }): Promise<void> {
-  await trx('mfa_credentials')
+export async function setLock(db: Db, credentialId: number, lock: { until: number } | { hardAt: number }): Promise<void> {
+  await db
+    .knex(db.t.credentials)
     .where('id', credentialId)
     .update('until' in lock ? { locked_until: lock.until } : { hard_locked_at: lock.hardAt, locked_until: null });
 }
@@ -98,27 +98,29 @@ export async function setLock(trx: Knex.Transaction, credentialId: number, lock:
  * Rule 12: burn every step up to and including `step` (a diagnosed code, and any earlier one, can
  * never be accepted later). Never moves the mark backwards.
  */
-export async function burnStepsThrough(trx: Knex | Knex.Transaction, credentialId: number, step: number): Promise<void> {
-  await trx('mfa_credentials')
+export async function burnStepsThrough(db: Db, credentialId: number, step: number): Promise<void> {
+  await db
+    .knex(db.t.credentials)
     .where('id', credentialId)
     .andWhere((w) => w.whereNull('last_accepted_step').orWhere('last_accepted_step', '<', step))
     .update({ last_accepted_step: step });
 }
 
 /** `unlock`: clears locks, hard locks and the failure count of every credential of the user. */
-export async function clearLocksOfUser(trx: Knex.Transaction, userId: number): Promise<number> {
-  return Number(await trx('mfa_credentials').where('user_id', userId).update({ consecutive_failures: 0, locked_until: null, hard_locked_at: null }));
+export async function clearLocksOfUser(db: Db, userId: UserId): Promise<number> {
+  return Number(await db.knex(db.t.credentials).where('user_id', userId).update({ consecutive_failures: 0, locked_until: null, hard_locked_at: null }));
 }
 
 /**
  * Make the pending credential the active one (replacing any old active one) — only if it is
  * still pending and the step is fresh.
  */
-export async function activatePendingCredential(trx: Knex.Transaction, pendingId: number, userId: number, step: number, now: number): Promise<boolean> {
-  const still = await trx('mfa_credentials').where({ id: pendingId, status: 'pending' }).first('id');
+export async function activatePendingCredential(db: Db, pendingId: number, userId: UserId, step: number, now: number): Promise<boolean> {
+  const still = await db.knex(db.t.credentials).where({ id: pendingId, status: 'pending' }).first('id');
   if (!still) return false;
-  await trx('mfa_credentials').where({ user_id: userId, status: 'active' }).delete();
-  const changed = await trx('mfa_credentials')
+  await db.knex(db.t.credentials).where({ user_id: userId, status: 'active' }).delete();
+  const changed = await db
+    .knex(db.t.credentials)
     .where({ id: pendingId, status: 'pending' })
     .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
     .whereNull('hard_locked_at')
@@ -134,29 +136,30 @@ export async function activatePendingCredential(trx: Knex.Transaction, pendingId
   return Number(changed) === 1;
 }
 
-export async function deleteCredentialsOfUser(trx: Knex.Transaction, userId: number): Promise<number> {
-  return Number(await trx('mfa_credentials').where('user_id', userId).delete());
+export async function deleteCredentialsOfUser(db: Db, userId: UserId): Promise<number> {
+  return Number(await db.knex(db.t.credentials).where('user_id', userId).delete());
 }
 
 /** Rows still encrypted under another key than `keyId`, in id order (key rotation batches). */
-export async function credentialsNotUnderKey(knex: Knex, keyId: string, afterId: number, limit: number): Promise<CredentialRow[]> {
-  const rows = await knex('mfa_credentials').whereNot('key_id', keyId).andWhere('id', '>', afterId).orderBy('id').limit(limit).select('*');
+export async function credentialsNotUnderKey(db: Db, keyId: string, afterId: number, limit: number): Promise<CredentialRow[]> {
+  const rows = await db.knex(db.t.credentials).whereNot('key_id', keyId).andWhere('id', '>', afterId).orderBy('id').limit(limit).select('*');
   return rows.map(toCredential);
 }
 
-export async function countCredentialsNotUnderKey(knex: Knex, keyId: string): Promise<number> {
-  const r = await knex('mfa_credentials').whereNot('key_id', keyId).count({ n: '*' }).first();
+export async function countCredentialsNotUnderKey(db: Db, keyId: string): Promise<number> {
+  const r = await db.knex(db.t.credentials).whereNot('key_id', keyId).count({ n: '*' }).first();
   return Number(r?.n ?? 0);
 }
 
 /** Re-encrypt one row, only if it still holds the ciphertext we read (a concurrent change wins). */
 export async function reencryptCredential(
-  trx: Knex | Knex.Transaction,
+  db: Db,
   id: number,
   expect: { ciphertext: string; keyId: string },
   next: { ciphertext: string; keyId: string },
 ): Promise<boolean> {
-  const changed = await trx('mfa_credentials')
+  const changed = await db
+    .knex(db.t.credentials)
     .where({ id, secret_ciphertext: expect.ciphertext, key_id: expect.keyId })
     .update({ secret_ciphertext: next.ciphertext, key_id: next.keyId });
   return Number(changed) === 1;
@@ -166,8 +169,9 @@ export async function reencryptCredential(
  * A successful recovery-code or access-code login: the failure streak ends, the credential was
  * used now — only while it is not locked (checked by the database, like acceptStep). False: locked.
  */
-export async function resetFailuresUnlessLocked(trx: Knex | Knex.Transaction, credentialId: number, now: number): Promise<boolean> {
-  const changed = await trx('mfa_credentials')
+export async function resetFailuresUnlessLocked(db: Db, credentialId: number, now: number): Promise<boolean> {
+  const changed = await db
+    .knex(db.t.credentials)
     .where('id', credentialId)
     .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
     .whereNull('hard_locked_at')
@@ -176,6 +180,6 @@ export async function resetFailuresUnlessLocked(trx: Knex | Knex.Transaction, cr
 }
 
 /** Every credential in id order, a page at a time (key check). */
-export async function credentialsPage(knex: Knex, afterId: number, limit: number): Promise<CredentialRow[]> {
-  return (await knex('mfa_credentials').where('id', '>', afterId).orderBy('id').limit(limit).select('*')).map(toCredential);
+export async function credentialsPage(db: Db, afterId: number, limit: number): Promise<CredentialRow[]> {
+  return (await db.knex(db.t.credentials).where('id', '>', afterId).orderBy('id').limit(limit).select('*')).map(toCredential);
 }

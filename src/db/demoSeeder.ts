@@ -1,5 +1,53 @@
 import type { Knex } from 'knex';
 import type { DemoAccount, DemoOrganisation, RealData } from '../core/demo.js';
+import { DEMO_MAPPING } from './identity/presets.js';
+import type { Db } from './store.js';
+import { listTables } from './tableList.js';
+
+/**
+ * The demo portal (`portal-mfa demo`) is one more portal: its identity tables are its own, named
+ * by DEMO_MAPPING, and portal-mfa reads them through the mapping like any other portal's. Only
+ * this module writes them. Earlier versions of portal-mfa created the same three tables, so an
+ * upgraded installation keeps its demo data.
+ */
+const DEMO_TABLES = [DEMO_MAPPING.users.table, DEMO_MAPPING.organisations!.table, DEMO_MAPPING.memberships!.table];
+
+/** Create the demo portal's tables where none of them exists yet; false when some exist already. */
+export async function createDemoTables(knex: Knex | Knex.Transaction): Promise<boolean> {
+  const existing = new Set((await listTables(knex)).map((t) => t.toLowerCase()));
+  if (DEMO_TABLES.some((t) => existing.has(t))) return false;
+  await knex.schema.createTable('organisations', (t) => {
+    t.increments('id').primary();
+    t.string('slug', 64).notNullable().unique('organisations_slug_unique');
+    t.string('name', 200).notNullable();
+    t.bigInteger('created_at').notNullable();
+  });
+  await knex.schema.createTable('users', (t) => {
+    t.increments('id').primary();
+    t.string('email', 254).notNullable().unique('users_email_unique');
+    t.string('name', 200).notNullable().defaultTo('');
+    t.string('password_hash', 255).notNullable();
+    t.string('role', 16).notNullable().defaultTo('developer');
+    t.bigInteger('created_at').notNullable();
+  });
+  await knex.schema.createTable('organisation_members', (t) => {
+    t.integer('organisation_id').unsigned().notNullable().references('id').inTable('organisations').onDelete('CASCADE');
+    t.integer('user_id').unsigned().notNullable().references('id').inTable('users').onDelete('CASCADE');
+    t.string('role', 16).notNullable().defaultTo('member');
+    t.bigInteger('created_at').notNullable();
+    t.bigInteger('joined_at').nullable();
+    t.primary(['organisation_id', 'user_id']);
+    t.index(['user_id'], 'organisation_members_user_idx');
+  });
+  return true;
+}
+
+/** Which of the demo portal's tables exist: all three, none, or some (then they are not the demo's). */
+export async function demoTablesState(knex: Knex | Knex.Transaction): Promise<'all' | 'none' | 'some'> {
+  const existing = new Set((await listTables(knex)).map((t) => t.toLowerCase()));
+  const n = DEMO_TABLES.filter((t) => existing.has(t)).length;
+  return n === DEMO_TABLES.length ? 'all' : n === 0 ? 'none' : 'some';
+}
 
 export interface SeedPlan {
   organisations: DemoOrganisation[];
@@ -41,8 +89,33 @@ export async function countDemoData(
   return { users: Number(users?.n ?? 0), organisations: Number(orgs?.n ?? 0) };
 }
 
-/** Remove the demo organisations and accounts (and, by cascade, their MFA state). */
-export async function deleteDemoData(trx: Knex.Transaction, plan: SeedPlan, generatedEmailPattern: string): Promise<void> {
+/** Remove the demo organisations and accounts, and portal-mfa's state of them. */
+export async function deleteDemoData(db: Db, plan: SeedPlan, generatedEmailPattern: string): Promise<void> {
+  const trx = db.knex;
+  const ids = (
+    await trx('users')
+      .whereIn(
+        'email',
+        plan.accounts.map((a) => a.email),
+      )
+      .orWhere('email', 'like', generatedEmailPattern)
+      .select('id')
+  ).map((r: { id: unknown }) => String(r.id));
+  const orgIds = (
+    await trx('organisations')
+      .whereIn(
+        'slug',
+        plan.organisations.map((o) => o.slug),
+      )
+      .select('id')
+  ).map((r: { id: unknown }) => String(r.id));
+  for (let i = 0; i < ids.length; i += 500) {
+    const part = ids.slice(i, i + 500);
+    for (const table of [db.t.credentials, db.t.trusted_devices, db.t.recovery_codes, db.t.access_codes, db.t.sessions, db.t.email_index]) {
+      await trx(table).whereIn('user_id', part).delete();
+    }
+  }
+  if (orgIds.length > 0) await trx(db.t.org_policies).whereIn('organisation_id', orgIds).delete();
   await trx('users')
     .whereIn(
       'email',
@@ -59,20 +132,26 @@ export async function deleteDemoData(trx: Knex.Transaction, plan: SeedPlan, gene
 }
 
 /** Insert what is missing; existing rows are left as they are (so `demo` is idempotent). */
-export async function insertMissingDemoData(trx: Knex.Transaction, plan: SeedPlan): Promise<{ created: number }> {
+export async function insertMissingDemoData(db: Db, plan: SeedPlan): Promise<{ created: number }> {
+  const trx = db.knex;
   let created = 0;
   for (const o of plan.organisations) {
     const existing = await trx('organisations').where('slug', o.slug).first('id');
     if (!existing) {
-      await trx('organisations').insert({
-        slug: o.slug,
-        name: o.name,
-        mfa_required: o.mfaRequired,
-        grace_days: o.graceDays,
-        mfa_required_since: o.mfaRequired ? plan.now : null,
-        device_trust_allowed: true,
-        created_at: plan.now,
-      });
+      await trx('organisations').insert({ slug: o.slug, name: o.name, created_at: plan.now });
+      const id = String((await trx('organisations').where('slug', o.slug).first('id')).id);
+      // the organisation's MFA policy is portal-mfa's, kept under the portal's id
+      await trx(db.t.org_policies)
+        .insert({
+          organisation_id: id,
+          mfa_required: o.mfaRequired,
+          grace_days: o.graceDays,
+          mfa_required_since: o.mfaRequired ? plan.now : null,
+          device_trust_allowed: true,
+          updated_at: plan.now,
+        })
+        .onConflict('organisation_id')
+        .merge();
       created++;
     }
   }
@@ -96,7 +175,13 @@ export async function insertMissingDemoData(trx: Knex.Transaction, plan: SeedPla
       const organisationId = orgIds.get(m.slug)!;
       const member = await trx('organisation_members').where({ organisation_id: organisationId, user_id: user!.id }).first('user_id');
       if (!member) {
-        await trx('organisation_members').insert({ organisation_id: organisationId, user_id: user!.id, role: m.role, created_at: plan.now });
+        await trx('organisation_members').insert({
+          organisation_id: organisationId,
+          user_id: user!.id,
+          role: m.role,
+          created_at: plan.now,
+          joined_at: plan.now,
+        });
       }
     }
   }
@@ -133,8 +218,8 @@ export async function insertGeneratedMembers(
           emails.flatMap((email, j) => [email, `Member ${next + i + j}`, opts.passwordHash, opts.now]),
         );
         await trx.raw(
-          `INSERT INTO organisation_members (organisation_id, user_id, role, created_at) SELECT ?, id, 'member', ? FROM users WHERE email IN (${emails.map(() => '?').join(',')})`,
-          [Number(org!.id), opts.now, ...emails],
+          `INSERT INTO organisation_members (organisation_id, user_id, role, created_at, joined_at) SELECT ?, id, 'member', ?, ? FROM users WHERE email IN (${emails.map(() => '?').join(',')})`,
+          [Number(org!.id), opts.now, opts.now, ...emails],
         );
       }
     });

@@ -1,12 +1,19 @@
-import type { Knex } from 'knex';
-import type {} from './tables.js';
-import { isSqlite } from './transaction.js';
+/**
+ * Reports over the portal's organisations and users with their MFA state. The portal's rows come
+ * through the identity reader (any table names, string or integer ids, another database); portal-mfa's
+ * state is read for the same ids, a page at a time, from its own tables — no SQL join across the
+ * two, so the portal's schema, types and collations never meet ours in one statement.
+ */
+import type { OrganisationPolicy, UserId } from '../core/domain.js';
+import { allUsers, findUsersByIds, membershipsOfUser, organisationMembers } from './identity/reader.js';
+import type { Db } from './store.js';
 
 export interface MemberReportRow {
-  userId: number;
+  userId: UserId;
   email: string;
   name: string;
   role: string;
+  active: boolean;
   mfa: 'active' | 'pending' | 'none';
   enrolledAt: number | null;
   lastUsedAt: number | null;
@@ -19,117 +26,108 @@ export interface MemberFilter {
   role?: 'admin' | 'member';
 }
 
-/** Rows per keyset page (MySQL/MariaDB, and `users list`), and per page handed on by streamMembers on SQLite. */
+/** Rows per page handed on. */
 const PAGE = 2000;
 
-/** `--mfa on|off|pending` over the a (active) and p (pending) credential joins. */
-function whereMfa(q: Knex.QueryBuilder, mfa: MemberFilter['mfa']): void {
-  if (mfa === 'on') q.whereNotNull('a.id');
-  if (mfa === 'off') q.whereNull('a.id').whereNull('p.id');
-  if (mfa === 'pending') q.whereNull('a.id').whereNotNull('p.id');
+export interface MfaState {
+  mfa: 'active' | 'pending' | 'none';
+  enrolledAt: number | null;
+  lastUsedAt: number | null;
+  lockedUntil: number | null;
+  hardLocked: boolean;
+  trustedDevices: number;
 }
 
+const NONE: MfaState = { mfa: 'none', enrolledAt: null, lastUsedAt: null, lockedUntil: null, hardLocked: false, trustedDevices: 0 };
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-/**
- * A streamMembers row, read by position: both drivers hand the rows over as arrays in the order of
- * the SELECT list (better-sqlite3 raw mode, mysql2 rowsAsArray) — building an object per row in
- * the driver was a third of the listing's time.
- */
-function memberRow(r: unknown[]): MemberReportRow {
-  const [userId, email, name, role, activeId, enrolledAt, lastUsedAt, pendingId, joinedAt, devices] = r;
-  return {
-    userId: Number(userId),
-    email: email as string,
-    name: name as string,
-    role: role as string,
-    mfa: activeId !== null ? 'active' : pendingId !== null ? 'pending' : 'none',
-    enrolledAt: num(enrolledAt),
-    lastUsedAt: num(lastUsedAt),
-    trustedDevices: Number(devices ?? 0),
-    joinedAt: num(joinedAt),
-  };
-}
-
-/**
- * Every member of an organisation with their MFA state, in pages (arrays of rows, in user id
- * order); memory stays flat however large the organisation. On SQLite one statement is iterated
- * row by row (better-sqlite3 `iterate()`: no re-planning per page, nothing buffered); on
- * MySQL/MariaDB by keyset on organisation_members' primary key (organisation_id, user_id), so no
- * connection is held by a half-read result while the caller writes the page out.
- */
-export async function* streamMembers(knex: Knex, organisationId: number, filter: MemberFilter, now: number): AsyncGenerator<MemberReportRow[]> {
-  const query = (after: number) => {
-    const q = knex('organisation_members as m')
-      .join('users as u', 'u.id', 'm.user_id')
-      .leftJoin('mfa_credentials as a', (j) => j.on('a.user_id', 'm.user_id').andOn('a.status', knex.raw('?', ['active'])))
-      .leftJoin('mfa_credentials as p', (j) => j.on('p.user_id', 'm.user_id').andOn('p.status', knex.raw('?', ['pending'])))
-      .where('m.organisation_id', organisationId)
-      .andWhere('m.user_id', '>', after)
-      .orderBy('m.user_id')
-      // the order memberRow reads
-      .select(
-        'm.user_id',
-        'u.email',
-        'u.name',
-        'm.role',
-        'a.id as active_id',
-        'a.created_at as enrolled_at',
-        'a.last_used_at',
-        'p.id as pending_id',
-        'm.joined_at',
-        knex.raw('(SELECT COUNT(*) FROM trusted_devices td WHERE td.user_id = m.user_id AND td.revoked_at IS NULL AND td.expires_at > ?) as devices', [now]),
+/** portal-mfa's state of each of these users (credentials, live trusted devices), in two reads per 500 ids. */
+export async function mfaStatesOf(db: Db, userIds: UserId[], now: number): Promise<Map<UserId, MfaState>> {
+  const out = new Map<UserId, MfaState>();
+  for (let i = 0; i < userIds.length; i += 500) {
+    const ids = userIds.slice(i, i + 500);
+    const creds = await db
+      .knex(db.t.credentials)
+      .whereIn('user_id', ids)
+      .select('user_id', 'status', 'created_at', 'last_used_at', 'locked_until', 'hard_locked_at');
+    const byUser = new Map<string, { active?: Record<string, unknown>; pending?: Record<string, unknown> }>();
+    for (const c of creds) {
+      const e = byUser.get(String(c.user_id)) ?? {};
+      if (c.status === 'active') e.active = c;
+      else e.pending = c;
+      byUser.set(String(c.user_id), e);
+    }
+    const devices = await db
+      .knex(db.t.trusted_devices)
+      .whereIn('user_id', ids)
+      .whereNull('revoked_at')
+      .andWhere('expires_at', '>', now)
+      .groupBy('user_id')
+      .select('user_id', db.knex.raw('COUNT(*) as n'));
+    const deviceCount = new Map<string, number>(devices.map((d: Record<string, unknown>) => [String(d.user_id), Number(d.n)]));
+    for (const id of ids) {
+      const e = byUser.get(id);
+      const locks = [e?.active, e?.pending].filter((x) => x !== undefined);
+      out.set(
+        id,
+        e
+          ? {
+              mfa: e.active ? 'active' : 'pending',
+              enrolledAt: num(e.active?.created_at),
+              lastUsedAt: num(e.active?.last_used_at),
+              lockedUntil: locks.map((l) => num(l.locked_until)).find((v) => v !== null) ?? null,
+              hardLocked: locks.some((l) => l.hard_locked_at !== null && l.hard_locked_at !== undefined),
+              trustedDevices: deviceCount.get(id) ?? 0,
+            }
+          : { ...NONE, trustedDevices: deviceCount.get(id) ?? 0 },
       );
-    if (filter.role) q.andWhere('m.role', filter.role);
-    whereMfa(q, filter.mfa);
-    return q;
-  };
-  if (isSqlite(knex)) {
-    yield* iterateSqlite(knex, query(0), memberRow);
-    return;
+    }
   }
-  let after = 0;
-  for (;;) {
-    const rows = (await query(after).limit(PAGE).options({ rowsAsArray: true })) as unknown[][];
-    yield rows.map(memberRow);
-    if (rows.length < PAGE) return;
-    after = Number(rows[rows.length - 1]![0]);
-  }
+  return out;
 }
 
-interface SqliteConnection {
-  prepare(sql: string): { raw(on: true): { iterate(...bindings: unknown[]): IterableIterator<unknown[]> } };
+function mfaMatches(state: MfaState['mfa'], filter: MemberFilter['mfa']): boolean {
+  if (filter === 'on') return state === 'active';
+  if (filter === 'off') return state === 'none';
+  if (filter === 'pending') return state === 'pending';
+  return true;
 }
 
 /**
- * Run one SELECT on the SQLite connection (rows as arrays) and hand them on in pages of PAGE, mapped. The
- * connection (the pool's only one) is held until the last page has been taken, so the caller
- * must run no other query while it iterates.
+ * Every member of an organisation with their MFA state, in pages in user id order; memory stays
+ * flat however large the organisation.
  */
-async function* iterateSqlite<T>(knex: Knex, q: Knex.QueryBuilder, map: (r: unknown[]) => T): AsyncGenerator<T[]> {
-  const { sql, bindings } = q.toSQL().toNative();
-  const client = knex.client as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: SqliteConnection): Promise<unknown> };
-  const conn = await client.acquireConnection();
-  try {
-    let page: T[] = [];
-    for (const r of conn
-      .prepare(sql)
-      .raw(true)
-      .iterate(...bindings)) {
-      page.push(map(r));
-      if (page.length === PAGE) {
-        yield page;
-        page = [];
-      }
+export async function* streamMembers(db: Db, organisationId: string, filter: MemberFilter, now: number): AsyncGenerator<MemberReportRow[]> {
+  for await (const refs of organisationMembers(db, organisationId, PAGE)) {
+    const wanted = filter.role ? refs.filter((r) => (filter.role === 'admin') === r.admin) : refs;
+    const ids = wanted.map((r) => r.userId);
+    const [users, states] = await Promise.all([findUsersByIds(db, ids), mfaStatesOf(db, ids, now)]);
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const page: MemberReportRow[] = [];
+    for (const ref of wanted) {
+      const user = byId.get(ref.userId);
+      const state = states.get(ref.userId) ?? NONE;
+      // a membership whose user the portal deleted is an orphan for `db check`, not a member
+      if (!user || !mfaMatches(state.mfa, filter.mfa)) continue;
+      page.push({
+        userId: user.id,
+        email: user.email,
+        name: user.name,
+        role: ref.admin ? 'admin' : 'member',
+        active: user.active,
+        mfa: state.mfa,
+        enrolledAt: state.enrolledAt,
+        lastUsedAt: state.lastUsedAt,
+        trustedDevices: state.trustedDevices,
+        joinedAt: ref.joinedAt,
+      });
     }
     if (page.length > 0) yield page;
-  } finally {
-    await client.releaseConnection(conn);
   }
 }
 
 export interface OrganisationSummaryRow {
-  id: number;
+  id: string;
   slug: string;
   name: string;
   role: string;
@@ -140,104 +138,141 @@ export interface OrganisationSummaryRow {
   mfaActive: number;
 }
 
-/** Organisations (all of them, or those of one user) with member and MFA-active counts. */
-export async function organisationSummaries(knex: Knex, userId: number | null): Promise<OrganisationSummaryRow[]> {
-  const q = knex('organisations as o')
-    .select(
-      'o.id',
-      'o.slug',
-      'o.name',
-      'o.mfa_required',
-      'o.grace_days',
-      'o.device_trust_allowed',
-      knex.raw('(SELECT COUNT(*) FROM organisation_members mm WHERE mm.organisation_id = o.id) as members'),
-      knex.raw(
-        "(SELECT COUNT(*) FROM organisation_members mm JOIN mfa_credentials c ON c.user_id = mm.user_id AND c.status = 'active' WHERE mm.organisation_id = o.id) as mfa_active",
-      ),
-    )
-    .orderBy('o.slug');
-  if (userId !== null)
-    q.join('organisation_members as me', (j) => j.on('me.organisation_id', 'o.id').andOn('me.user_id', knex.raw('?', [userId]))).select('me.role');
-  const rows = await q;
-  return rows.map((r) => ({
-    id: Number(r.id),
-    slug: r.slug,
-    name: r.name,
-    role: r.role ?? 'support',
-    mfaRequired: Boolean(r.mfa_required),
-    graceDays: r.grace_days === null ? null : Number(r.grace_days),
-    deviceTrust: Boolean(r.device_trust_allowed),
-    members: Number(r.members),
-    mfaActive: Number(r.mfa_active),
-  }));
+/** Member and MFA-active counts of one organisation, a page of members at a time. */
+async function countMembers(db: Db, organisationId: string): Promise<{ members: number; mfaActive: number }> {
+  let members = 0;
+  let mfaActive = 0;
+  for await (const refs of organisationMembers(db, organisationId, 5000)) {
+    members += refs.length;
+    for (let i = 0; i < refs.length; i += 500) {
+      const r = await db
+        .knex(db.t.credentials)
+        .whereIn(
+          'user_id',
+          refs.slice(i, i + 500).map((x) => x.userId),
+        )
+        .andWhere('status', 'active')
+        .count({ n: '*' })
+        .first();
+      mfaActive += Number(r?.n ?? 0);
+    }
+  }
+  return { members, mfaActive };
+}
+
+/** Organisations (the given ones, with the viewer's role) with member and MFA-active counts. */
+export async function organisationSummaries(
+  db: Db,
+  organisations: { id: string; slug: string; name: string; role: string; policy: OrganisationPolicy }[],
+): Promise<OrganisationSummaryRow[]> {
+  const out: OrganisationSummaryRow[] = [];
+  for (const o of organisations) {
+    const counts = await countMembers(db, o.id);
+    out.push({
+      id: o.id,
+      slug: o.slug,
+      name: o.name,
+      role: o.role,
+      mfaRequired: o.policy.mfa_required,
+      graceDays: o.policy.grace_days,
+      deviceTrust: o.policy.device_trust_allowed,
+      ...counts,
+    });
+  }
+  return out;
+}
+
+/** Members without active MFA (ids, emails, role, joining time), for --require's report, notices and reminders. */
+export async function membersWithoutMfa(db: Db, organisationId: string): Promise<{ id: UserId; email: string; admin: boolean; joinedAt: number | null }[]> {
+  const out: { id: UserId; email: string; admin: boolean; joinedAt: number | null }[] = [];
+  for await (const refs of organisationMembers(db, organisationId, 5000)) {
+    const ids = refs.map((r) => r.userId);
+    const withMfa = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const r of await db
+        .knex(db.t.credentials)
+        .whereIn('user_id', ids.slice(i, i + 500))
+        .andWhere('status', 'active')
+        .select('user_id')) {
+        withMfa.add(String(r.user_id));
+      }
+    }
+    const lacking = refs.filter((r) => !withMfa.has(r.userId));
+    const users = new Map(
+      (
+        await findUsersByIds(
+          db,
+          lacking.map((r) => r.userId),
+        )
+      ).map((u) => [u.id, u]),
+    );
+    for (const r of lacking) {
+      const u = users.get(r.userId);
+      if (u?.active) out.push({ id: u.id, email: u.email, admin: r.admin, joinedAt: r.joinedAt });
+    }
+  }
+  return out;
 }
 
 /** Members (admins included) without active MFA: those `--require` will make enrol. */
-export async function countMembersWithoutMfa(knex: Knex, organisationId: number): Promise<{ total: number; admins: number }> {
-  const rows = await knex('organisation_members as m')
-    .leftJoin('mfa_credentials as a', (j) => j.on('a.user_id', 'm.user_id').andOn('a.status', knex.raw('?', ['active'])))
-    .where('m.organisation_id', organisationId)
-    .whereNull('a.id')
-    .groupBy('m.role')
-    .select('m.role', knex.raw('COUNT(*) as n'));
-  let total = 0;
-  let admins = 0;
-  for (const r of rows) {
-    total += Number(r.n);
-    if (r.role === 'admin') admins += Number(r.n);
-  }
-  return { total, admins };
+export async function countMembersWithoutMfa(db: Db, organisationId: string): Promise<{ total: number; admins: number }> {
+  const lacking = await membersWithoutMfa(db, organisationId);
+  return { total: lacking.length, admins: lacking.filter((m) => m.admin).length };
 }
 
-export async function updateOrganisationPolicy(
-  trx: Knex.Transaction,
-  organisationId: number,
-  policy: { mfa_required: boolean; grace_days: number | null; mfa_required_since: number | null; device_trust_allowed: boolean },
-): Promise<void> {
-  await trx('organisations').where('id', organisationId).update(policy);
-}
-
-/** Members without active MFA (ids and emails, with joining time), for notices and reminders. */
-export async function membersWithoutMfa(
-  knex: Knex | Knex.Transaction,
-  organisationId: number,
-): Promise<{ id: number; email: string; joinedAt: number | null }[]> {
-  const rows = await knex('organisation_members as m')
-    .join('users as u', 'u.id', 'm.user_id')
-    .leftJoin('mfa_credentials as a', (j) => j.on('a.user_id', 'm.user_id').andOn('a.status', knex.raw('?', ['active'])))
-    .where('m.organisation_id', organisationId)
-    .whereNull('a.id')
-    .orderBy('m.user_id')
-    .select('u.id', 'u.email', 'm.joined_at');
-  return rows.map((r) => ({
-    id: Number(r.id),
-    email: String(r.email),
-    joinedAt: r.joined_at === null || r.joined_at === undefined ? null : Number(r.joined_at),
-  }));
+export async function updateOrganisationPolicy(db: Db, organisationId: string, policy: OrganisationPolicy, now: number): Promise<void> {
+  await db
+    .knex(db.t.org_policies)
+    .insert({ organisation_id: organisationId, ...policy, updated_at: now })
+    .onConflict('organisation_id')
+    .merge(['mfa_required', 'grace_days', 'mfa_required_since', 'device_trust_allowed', 'updated_at']);
 }
 
 /** Revoke the trusted devices of every member (device trust turned off); returns per-user counts. */
-export async function revokeDevicesOfMembers(
-  trx: Knex.Transaction,
-  organisationId: number,
-  now: number,
-): Promise<{ userId: number; email: string; count: number }[]> {
-  const rows = await trx('trusted_devices as d')
-    .join('organisation_members as m', 'm.user_id', 'd.user_id')
-    .join('users as u', 'u.id', 'd.user_id')
-    .where('m.organisation_id', organisationId)
-    .whereNull('d.revoked_at')
-    .groupBy('d.user_id', 'u.email')
-    .select('d.user_id', 'u.email', trx.raw('COUNT(*) as n'));
-  for (const r of rows) await trx('trusted_devices').where('user_id', r.user_id).whereNull('revoked_at').update({ revoked_at: now });
-  return rows.map((r) => ({ userId: Number(r.user_id), email: String(r.email), count: Number(r.n) }));
+export async function revokeDevicesOfMembers(db: Db, organisationId: string, now: number): Promise<{ userId: UserId; email: string; count: number }[]> {
+  const out: { userId: UserId; email: string; count: number }[] = [];
+  for await (const refs of organisationMembers(db, organisationId, 5000)) {
+    const ids = refs.map((r) => r.userId);
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      const rows = await db
+        .knex(db.t.trusted_devices)
+        .whereIn('user_id', part)
+        .whereNull('revoked_at')
+        .groupBy('user_id')
+        .select('user_id', db.knex.raw('COUNT(*) as n'));
+      if (rows.length === 0) continue;
+      const users = new Map(
+        (
+          await findUsersByIds(
+            db,
+            rows.map((r: Record<string, unknown>) => String(r.user_id)),
+          )
+        ).map((u) => [u.id, u]),
+      );
+      await db
+        .knex(db.t.trusted_devices)
+        .whereIn(
+          'user_id',
+          rows.map((r: Record<string, unknown>) => String(r.user_id)),
+        )
+        .whereNull('revoked_at')
+        .update({ revoked_at: now });
+      for (const r of rows) {
+        const u = users.get(String(r.user_id));
+        if (u) out.push({ userId: u.id, email: u.email, count: Number(r.n) });
+      }
+    }
+  }
+  return out;
 }
 
 export interface UserReportRow {
-  userId: number;
+  userId: UserId;
   email: string;
   name: string;
   role: string;
+  active: boolean;
   mfa: 'active' | 'pending' | 'none';
   enrolledAt: number | null;
   lastUsedAt: number | null;
@@ -248,74 +283,41 @@ export interface UserReportRow {
 
 export interface UserFilter {
   mfa?: 'on' | 'off' | 'pending';
-  organisationId?: number;
+  organisationId?: string;
   role?: 'developer' | 'support';
   lockedAt?: number;
 }
 
-/** Every portal user (in no organisation included), in pages by keyset on users.id. */
-export async function* streamUsers(knex: Knex, filter: UserFilter): AsyncGenerator<UserReportRow[]> {
-  let after = 0;
-  for (;;) {
-    const q = knex('users as u')
-      .leftJoin('mfa_credentials as a', (j) => j.on('a.user_id', 'u.id').andOn('a.status', knex.raw('?', ['active'])))
-      .leftJoin('mfa_credentials as p', (j) => j.on('p.user_id', 'u.id').andOn('p.status', knex.raw('?', ['pending'])))
-      .where('u.id', '>', after)
-      .orderBy('u.id')
-      .limit(PAGE)
-      .select(
-        'u.id',
-        'u.email',
-        'u.name',
-        'u.role',
-        'a.id as active_id',
-        'a.created_at as enrolled_at',
-        'a.last_used_at',
-        'p.id as pending_id',
-        knex.raw('COALESCE(a.locked_until, p.locked_until) as locked_until'),
-        knex.raw('COALESCE(a.hard_locked_at, p.hard_locked_at) as hard_locked_at'),
-      );
-    if (filter.role) q.andWhere('u.role', filter.role);
-    whereMfa(q, filter.mfa);
-    if (filter.organisationId !== undefined) {
-      const orgId = filter.organisationId;
-      q.whereExists((w) => w.select(knex.raw('1')).from('organisation_members as om').whereRaw('om.user_id = u.id').andWhere('om.organisation_id', orgId));
-    }
-    if (filter.lockedAt !== undefined) {
-      const now = filter.lockedAt;
-      q.where((w) =>
-        w.whereNotNull('a.hard_locked_at').orWhereNotNull('p.hard_locked_at').orWhere('a.locked_until', '>', now).orWhere('p.locked_until', '>', now),
-      );
-    }
-    const rows = await q;
-    if (rows.length === 0) return;
-    const ids = rows.map((r) => Number(r.id));
-    const orgs = await knex('organisation_members as m')
-      .join('organisations as o', 'o.id', 'm.organisation_id')
-      .whereIn('m.user_id', ids)
-      .orderBy('o.slug')
-      .select('m.user_id', 'o.slug');
-    const byUser = new Map<number, string[]>();
-    for (const o of orgs) {
-      const list = byUser.get(Number(o.user_id));
-      if (list) list.push(String(o.slug));
-      else byUser.set(Number(o.user_id), [String(o.slug)]);
-    }
-    yield rows.map(
-      (r): UserReportRow => ({
-        userId: Number(r.id),
-        email: r.email,
-        name: r.name,
-        role: r.role,
-        mfa: r.active_id !== null ? 'active' : r.pending_id !== null ? 'pending' : 'none',
-        enrolledAt: num(r.enrolled_at),
-        lastUsedAt: num(r.last_used_at),
-        lockedUntil: num(r.locked_until),
-        hardLocked: r.hard_locked_at !== null && r.hard_locked_at !== undefined,
-        organisations: (byUser.get(Number(r.id)) ?? []).join(' '),
-      }),
+/** Every portal user (in no organisation included), in pages by id. */
+export async function* streamUsers(db: Db, filter: UserFilter, now: number): AsyncGenerator<UserReportRow[]> {
+  for await (const users of allUsers(db, PAGE)) {
+    const wanted = filter.role ? users.filter((u) => u.role === filter.role) : users;
+    const states = await mfaStatesOf(
+      db,
+      wanted.map((u) => u.id),
+      now,
     );
-    if (rows.length < PAGE) return;
-    after = Number(rows[rows.length - 1].id);
+    const page: UserReportRow[] = [];
+    for (const u of wanted) {
+      const s = states.get(u.id) ?? NONE;
+      if (!mfaMatches(s.mfa, filter.mfa)) continue;
+      if (filter.lockedAt !== undefined && !(s.hardLocked || (s.lockedUntil !== null && s.lockedUntil > filter.lockedAt))) continue;
+      const memberships = await membershipsOfUser(db, u.id);
+      if (filter.organisationId !== undefined && !memberships.some((m) => m.organisation_id === filter.organisationId)) continue;
+      page.push({
+        userId: u.id,
+        email: u.email,
+        name: u.name,
+        role: u.role,
+        active: u.active,
+        mfa: s.mfa,
+        enrolledAt: s.enrolledAt,
+        lastUsedAt: s.lastUsedAt,
+        lockedUntil: s.lockedUntil,
+        hardLocked: s.hardLocked,
+        organisations: memberships.map((m) => m.slug).join(' '),
+      });
+    }
+    if (page.length > 0) yield page;
   }
 }

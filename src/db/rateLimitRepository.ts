@@ -1,3 +1,4 @@
+import type { Db } from './store.js';
 import type { Knex } from 'knex';
 import type {} from './tables.js';
 
@@ -14,31 +15,32 @@ export interface Budget {
  * Make sure the budget row exists — outside the caller's transaction, as its own statement: an
  * INSERT … IGNORE inside it would take a shared lock that parallel updaters deadlock on (MariaDB).
  */
-export async function ensureBudget(knex: Knex, b: Pick<Budget, 'subject' | 'bucket' | 'now'>): Promise<void> {
-  await knex('rate_limits').insert({ subject: b.subject, bucket: b.bucket, window_start: b.now, used: 0 }).onConflict(['subject', 'bucket']).ignore();
+export async function ensureBudget(db: Db, b: Pick<Budget, 'subject' | 'bucket' | 'now'>): Promise<void> {
+  await db.knex(db.t.rate_limits).insert({ subject: b.subject, bucket: b.bucket, window_start: b.now, used: 0 }).onConflict(['subject', 'bucket']).ignore();
 }
 
 /**
  * Take one unit of a fixed-window budget, atomically in the database: of N parallel callers at
  * most `limit` get true per window. A window that has passed is restarted by the first caller after it.
  */
-export async function takeFromBudget(trx: Knex.Transaction, b: Budget): Promise<boolean> {
-  await trx('rate_limits')
+export async function takeFromBudget(db: Db, b: Budget): Promise<boolean> {
+  await db
+    .knex(db.t.rate_limits)
     .where({ subject: b.subject, bucket: b.bucket })
     .andWhere('window_start', '<=', b.now - b.windowMs)
     .update({ window_start: b.now, used: 0 });
-  const taken = await trx('rate_limits').where({ subject: b.subject, bucket: b.bucket }).andWhere('used', '<', b.limit).increment('used', 1);
+  const taken = await db.knex(db.t.rate_limits).where({ subject: b.subject, bucket: b.bucket }).andWhere('used', '<', b.limit).increment('used', 1);
   return Number(taken) === 1;
 }
 
 /** The end of a spent budget's window, or null when some is left. */
-export async function budgetSpentUntil(knex: Knex, b: Budget): Promise<number | null> {
-  const row = await knex('rate_limits').where({ subject: b.subject, bucket: b.bucket }).first('window_start', 'used');
+export async function budgetSpentUntil(db: Db, b: Budget): Promise<number | null> {
+  const row = await db.knex(db.t.rate_limits).where({ subject: b.subject, bucket: b.bucket }).first('window_start', 'used');
   if (!row) return null;
   const end = Number(row.window_start) + b.windowMs;
   return end > b.now && Number(row.used) >= b.limit ? end : null;
 }
 
-export async function clearBudget(trx: Knex.Transaction, b: Pick<Budget, 'subject' | 'bucket'>): Promise<void> {
-  await trx('rate_limits').where({ subject: b.subject, bucket: b.bucket }).delete();
+export async function clearBudget(db: Db, b: Pick<Budget, 'subject' | 'bucket'>): Promise<void> {
+  await db.knex(db.t.rate_limits).where({ subject: b.subject, bucket: b.bucket }).delete();
 }

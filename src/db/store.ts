@@ -79,3 +79,22 @@ export function requireMapping(db: Db): IdentityMapping {
   }
   return db.mapping;
 }
+
+/** The stored identity mapping of a database whose settings table may not exist yet (before `db migrate`). */
+export async function loadMapping(knex: Knex, prefix: string): Promise<IdentityMapping | null> {
+  const t = ownTables(prefix);
+  if (!(await knex.schema.hasTable(t.settings))) return null;
+  const row = await knex(t.settings).where('name', 'identity').first('value');
+  if (!row) return null;
+  const { parseMapping } = await import('./identity/mapping.js');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(String(row.value));
+  } catch {
+    throw configError(`the stored identity mapping in ${t.settings} is not valid JSON`, {
+      code: 'mapping_invalid',
+      hint: 'store it again with: portal-mfa db init',
+    });
+  }
+  return parseMapping(raw);
+}

@@ -6,6 +6,8 @@ export async function listTables(knex: Knex | Knex.Transaction): Promise<string[
     const rows = (await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)) as { name: string }[];
     return rows.map((r) => r.name);
   }
-  const [rows] = (await knex.raw('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name')) as [{ name: string }[]];
+  const [rows] = (await knex.raw('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name')) as [
+    { name: string }[],
+  ];
   return rows.map((r) => r.name);
 }

@@ -1,44 +1,12 @@
 /**
- * The portal database's tables as knex sees them, declared once (SPEC §5): every `knex('users')`
- * is typed from here. Times are BIGINT epoch milliseconds; booleans come back as 0/1 from both
- * drivers, so repositories still convert at their edge.
+ * Rows of portal-mfa's own tables as the repositories read them (SPEC §5). Table names carry the
+ * configured prefix (store.ts), so knex cannot type queries by name: repositories convert at their
+ * edge into these shapes. Times are BIGINT epoch milliseconds; user ids are the portal's, as text.
  */
-import type { Knex } from 'knex';
-
-type Row<T> = Knex.CompositeTableType<T, Partial<T>, Partial<T>>;
-type Flag = boolean | number;
-
-export interface OrganisationTable {
-  id: number;
-  slug: string;
-  name: string;
-  mfa_required: Flag;
-  grace_days: number | null;
-  mfa_required_since: number | null;
-  device_trust_allowed: Flag;
-  created_at: number;
-}
-
-export interface UserTable {
-  id: number;
-  email: string;
-  name: string;
-  password_hash: string;
-  role: string;
-  created_at: number;
-}
-
-export interface MemberTable {
-  organisation_id: number;
-  user_id: number;
-  role: string;
-  created_at: number;
-  joined_at: number | null;
-}
 
 export interface CredentialTable {
   id: number;
-  user_id: number;
+  user_id: string;
   status: 'pending' | 'active';
   secret_ciphertext: string;
   key_id: string;
@@ -53,7 +21,7 @@ export interface CredentialTable {
 
 export interface TrustedDeviceTable {
   id: number;
-  user_id: number;
+  user_id: string;
   token_hash: string;
   label: string;
   created_at: number;
@@ -64,7 +32,7 @@ export interface TrustedDeviceTable {
 
 export interface RecoveryCodeTable {
   id: number;
-  user_id: number;
+  user_id: string;
   code_hash: string;
   created_at: number;
   used_at: number | null;
@@ -72,7 +40,7 @@ export interface RecoveryCodeTable {
 
 export interface SessionTable {
   id: number;
-  user_id: number;
+  user_id: string;
   token_hash: string;
   created_at: number;
   expires_at: number;
@@ -91,28 +59,14 @@ export interface RateLimitTable {
 
 export interface AccessCodeTable {
   id: number;
-  user_id: number;
+  user_id: string;
   code_hash: string;
   created_at: number;
   expires_at: number;
   uses_left: number;
   failed_attempts: number;
-  issued_by_user_id: number | null;
+  issued_by_user_id: string | null;
   issued_by_email: string | null;
   ticket: string | null;
   revoked_at: number | null;
-}
-
-declare module 'knex/types/tables.js' {
-  interface Tables {
-    organisations: Row<OrganisationTable>;
-    users: Row<UserTable>;
-    organisation_members: Row<MemberTable>;
-    mfa_credentials: Row<CredentialTable>;
-    trusted_devices: Row<TrustedDeviceTable>;
-    recovery_codes: Row<RecoveryCodeTable>;
-    cli_sessions: Row<SessionTable>;
-    rate_limits: Row<RateLimitTable>;
-    access_codes: Row<AccessCodeTable>;
-  }
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { type Db, within } from './store.js';
 import { retryOnConflict, type RetryPolicy, DEFAULT_RETRY } from './conflictRetry.js';
 
 /** knex.transaction as knex made it, for knex instances whose `transaction` retryConflicts() replaced. */
@@ -17,13 +18,15 @@ const plainTransaction = new WeakMap<Knex, Knex['transaction']>();
  * Inside another transaction (knex is a Transaction) nothing is retried here: the conflict has
  * rolled back the outer transaction too, so only the outermost level can start again.
  */
-export async function withWriteTransaction<T>(knex: Knex, fn: (trx: Knex.Transaction) => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
-  const sqlite = isSqlite(knex);
+export async function withWriteTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+  const knex = db.knex as Knex;
+  const sqlite = db.dialect === 'sqlite';
   const begin = plainTransaction.get(knex) ?? ((c: (trx: Knex.Transaction) => Promise<T>) => knex.transaction(c));
   const once = () =>
     begin(async (trx: Knex.Transaction) => {
-      if (sqlite) await trx.raw('UPDATE knex_migrations_lock SET is_locked = is_locked WHERE 1 = 0');
-      return fn(trx);
+      // any cheap write takes SQLite's write lock; portal-mfa's migration lock table always exists
+      if (sqlite) await trx.raw(`UPDATE ${db.t.knex_migrations_lock} SET is_locked = is_locked WHERE 1 = 0`);
+      return fn(within(db, trx));
     }) as Promise<T>;
   if (sqlite || knex.isTransaction) return once();
   return retryOnConflict('transaction', once, policy);

@@ -1,3 +1,5 @@
+import type { UserId } from '../core/domain.js';
+import type { Db } from './store.js';
 import type { Knex } from 'knex';
 import type { TrustedDeviceTable } from './tables.js';
 
@@ -8,7 +10,7 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 function toTrustedDevice(r: TrustedDeviceTable): TrustedDeviceRow {
   return {
     id: Number(r.id),
-    user_id: Number(r.user_id),
+    user_id: String(r.user_id),
     token_hash: String(r.token_hash),
     label: String(r.label ?? ''),
     created_at: Number(r.created_at),
@@ -19,46 +21,46 @@ function toTrustedDevice(r: TrustedDeviceTable): TrustedDeviceRow {
 }
 
 export async function insertTrustedDevice(
-  trx: Knex | Knex.Transaction,
-  row: { user_id: number; token_hash: string; label: string; created_at: number; expires_at: number },
+  db: Db,
+  row: { user_id: string; token_hash: string; label: string; created_at: number; expires_at: number },
 ): Promise<number> {
-  await trx('trusted_devices').insert({ ...row, last_used_at: null, revoked_at: null });
-  const r = await trx('trusted_devices').where('token_hash', row.token_hash).first('id');
+  await db.knex(db.t.trusted_devices).insert({ ...row, last_used_at: null, revoked_at: null });
+  const r = await db.knex(db.t.trusted_devices).where('token_hash', row.token_hash).first('id');
   return Number(r!.id);
 }
 
-export async function findTrustedDeviceByHash(knex: Knex, tokenHash: string): Promise<TrustedDeviceRow | undefined> {
-  const r = await knex('trusted_devices').where('token_hash', tokenHash).first();
+export async function findTrustedDeviceByHash(db: Db, tokenHash: string): Promise<TrustedDeviceRow | undefined> {
+  const r = await db.knex(db.t.trusted_devices).where('token_hash', tokenHash).first();
   return r ? toTrustedDevice(r) : undefined;
 }
 
 /** Touch a device only while it is valid: the expiry is checked by the database, not the client. */
-export async function touchValidTrustedDevice(knex: Knex, id: number, now: number): Promise<boolean> {
-  const changed = await knex('trusted_devices').where('id', id).whereNull('revoked_at').andWhere('expires_at', '>', now).update({ last_used_at: now });
+export async function touchValidTrustedDevice(db: Db, id: number, now: number): Promise<boolean> {
+  const changed = await db.knex(db.t.trusted_devices).where('id', id).whereNull('revoked_at').andWhere('expires_at', '>', now).update({ last_used_at: now });
   return Number(changed) === 1;
 }
 
-export async function listTrustedDevices(knex: Knex, userId: number, opts: { all: boolean; now: number }): Promise<TrustedDeviceRow[]> {
-  const q = knex('trusted_devices').where('user_id', userId);
+export async function listTrustedDevices(db: Db, userId: UserId, opts: { all: boolean; now: number }): Promise<TrustedDeviceRow[]> {
+  const q = db.knex(db.t.trusted_devices).where('user_id', userId);
   if (!opts.all) q.whereNull('revoked_at').andWhere('expires_at', '>', opts.now);
   return (await q.orderBy('id')).map(toTrustedDevice);
 }
 
-export async function countActiveTrustedDevices(knex: Knex, userId: number, now: number): Promise<number> {
-  const r = await knex('trusted_devices').where('user_id', userId).whereNull('revoked_at').andWhere('expires_at', '>', now).count({ n: '*' }).first();
+export async function countActiveTrustedDevices(db: Db, userId: UserId, now: number): Promise<number> {
+  const r = await db.knex(db.t.trusted_devices).where('user_id', userId).whereNull('revoked_at').andWhere('expires_at', '>', now).count({ n: '*' }).first();
   return Number(r?.n ?? 0);
 }
 
-export async function revokeTrustedDevices(trx: Knex | Knex.Transaction, userId: number, now: number, ids?: number[]): Promise<number> {
-  const q = trx('trusted_devices').where('user_id', userId).whereNull('revoked_at');
+export async function revokeTrustedDevices(db: Db, userId: UserId, now: number, ids?: number[]): Promise<number> {
+  const q = db.knex(db.t.trusted_devices).where('user_id', userId).whereNull('revoked_at');
   if (ids) q.whereIn('id', ids);
   return Number(await q.update({ revoked_at: now }));
 }
 
-export async function deleteTrustedDevicesOfUser(trx: Knex.Transaction, userId: number): Promise<number> {
-  return Number(await trx('trusted_devices').where('user_id', userId).delete());
+export async function deleteTrustedDevicesOfUser(db: Db, userId: UserId): Promise<number> {
+  return Number(await db.knex(db.t.trusted_devices).where('user_id', userId).delete());
 }
 
-export async function findTrustedDevicesByIds(knex: Knex, ids: number[]): Promise<TrustedDeviceRow[]> {
-  return (await knex('trusted_devices').whereIn('id', ids).select('*')).map(toTrustedDevice);
+export async function findTrustedDevicesByIds(db: Db, ids: number[]): Promise<TrustedDeviceRow[]> {
+  return (await db.knex(db.t.trusted_devices).whereIn('id', ids).select('*')).map(toTrustedDevice);
 }

@@ -9,11 +9,11 @@ import { humanTime, isoOrNull } from '../render.js';
 export async function migrate(ctx: CommandContext): Promise<void> {
   const { migrateLatest, migrationState } = await import('../../db/schema.js');
   const db = await ctx.database({ checkSchema: false, create: true });
-  const applied = await migrateLatest(db.knex);
+  const applied = await migrateLatest(db.store);
   if (applied.length > 0) {
-    await recordAudit(db.knex, ctx, { action: 'db.migrate', outcome: 'success', detail: { migrations: applied } });
+    await recordAudit(db.store, ctx, { action: 'db.migrate', outcome: 'success', detail: { migrations: applied } });
   }
-  const state = await migrationState(db.knex);
+  const state = await migrationState(db.store);
   if (ctx.out.json) {
     ctx.out.printJson({ database: describeTarget(db.target), migrated: applied, current: state.current });
     return;
@@ -30,8 +30,8 @@ export async function rollback(ctx: CommandContext, opts: RollbackOptions): Prom
   const { planRollback } = await import('../../db/rollbackPlan.js');
   const db = await ctx.database({ checkSchema: false });
   // a schema from a newer portal-mfa is refused (by rollbackLast) before anything is planned
-  if ((await migrationState(db.knex)).unknown.length > 0) await rollbackLast(db.knex, Boolean(opts.all));
-  const plan = await planRollback(db.knex, Boolean(opts.all));
+  if ((await migrationState(db.store)).unknown.length > 0) await rollbackLast(db.store, Boolean(opts.all));
+  const plan = await planRollback(db.store, Boolean(opts.all));
   const withRows = plan.tables.filter((t) => t.rows > 0);
   const describe = (ts: { name: string; rows: number }[]) => ts.map((t) => `${t.name} (${t.rows} row(s))`).join(', ');
   if (opts.dryRun) {
@@ -53,8 +53,8 @@ export async function rollback(ctx: CommandContext, opts: RollbackOptions): Prom
     return;
   }
   if (withRows.length > 0 && !opts.force) {
-    if (await db.knex.schema.hasTable('audit_events')) {
-      await recordAudit(db.knex, ctx, {
+    if (await db.store.knex.schema.hasTable(db.store.t.audit_events)) {
+      await recordAudit(db.store, ctx, {
         action: 'db.rollback',
         outcome: 'refused',
         reason: 'tables hold rows',
@@ -68,9 +68,9 @@ export async function rollback(ctx: CommandContext, opts: RollbackOptions): Prom
   if (plan.migrations.length > 0) {
     await confirmOrCancel(ctx, `Roll back ${plan.migrations.length} migration(s)${plan.tables.length ? `, dropping ${describe(plan.tables)}` : ''}?`);
   }
-  const undone = await rollbackLast(db.knex, Boolean(opts.all));
-  if (undone.length > 0 && (await db.knex.schema.hasTable('audit_events'))) {
-    await recordAudit(db.knex, ctx, { action: 'db.rollback', outcome: 'success', detail: { migrations: undone, forced: Boolean(opts.force) } });
+  const undone = await rollbackLast(db.store, Boolean(opts.all));
+  if (undone.length > 0 && (await db.store.knex.schema.hasTable(db.store.t.audit_events))) {
+    await recordAudit(db.store, ctx, { action: 'db.rollback', outcome: 'success', detail: { migrations: undone, forced: Boolean(opts.force) } });
   }
   if (ctx.out.json) {
     ctx.out.printJson({ database: describeTarget(db.target), rolledBack: undone });
@@ -88,8 +88,13 @@ export async function status(ctx: CommandContext): Promise<void> {
   const absent = target.dialect === 'sqlite' && sqliteFileAbsent(target);
   const db = absent ? undefined : await ctx.database({ checkSchema: false });
   const state = db
-    ? await migrationState(db.knex)
-    : { applied: [], pending: (await import('../../../migrations/index.js')).MIGRATIONS.map((m) => m.name), unknown: [], current: false };
+    ? await migrationState(db.store)
+    : {
+        applied: [] as { name: string; appliedAt: string | null }[],
+        pending: (await import('../../../migrations/index.js')).migrations((await import('../../db/store.js')).ownTables()).map((m) => m.name),
+        unknown: [] as string[],
+        current: false,
+      };
   if (ctx.out.json) {
     ctx.out.printJson({
       database: describeTarget(target),

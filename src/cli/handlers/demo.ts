@@ -9,7 +9,7 @@ import { startProgress } from '../progress.js';
 export async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void> {
   const members = opts.members ?? 0;
   const db = await ctx.database({ create: true });
-  const deps = { knex: db.knex, clock: ctx.clock, origin: ctx.origin };
+  const deps = { db: db.store, clock: ctx.clock, origin: ctx.origin };
   const existing = await inspectDemo(deps, opts);
   if (opts.dryRun) return reportDryRun(ctx, existing, opts, members);
   if (opts.reset) {

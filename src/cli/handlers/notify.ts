@@ -70,16 +70,16 @@ export async function send(ctx: CommandContext, opts: SendOptions): Promise<void
       hint: "set PORTAL_MFA_SMTP_URL=smtp://host:port and PORTAL_MFA_MAIL_FROM, or let the portal's own mailer read the notifications table",
     });
   }
-  const { knex } = await ctx.database();
+  const { store } = await ctx.database();
   const { createSmtpMailer } = await import('../../mail/smtpMailer.js');
   const mailer = await createSmtpMailer(smtp, { concurrency: DELIVERY_CONCURRENCY });
-  const due = await dueNotices({ knex, clock: ctx.clock });
+  const due = await dueNotices({ db: store, clock: ctx.clock });
   const progress = await deliveryProgress(ctx, Math.min(due, limit ?? due));
-  const result = await deliverNotifications(knex, mailer, { limit, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update }).finally(
+  const result = await deliverNotifications(store, mailer, { limit, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update }).finally(
     () => mailer.close(),
   );
   progress.stop();
-  await recordAudit(knex, ctx, {
+  await recordAudit(store, ctx, {
     action: 'notify.send',
     outcome: result.unavailable ? 'failure' : 'success',
     detail: { sent: result.sent, failed: result.failed, errors: result.errors.length, stillPending: result.stillPending, smtp: smtp.display },

@@ -1,3 +1,4 @@
+import type { Db } from '../../db/store.js';
 /**
  * Delivery of the outbox (SPEC §7): pending notices are claimed, sent through a Mailer and marked.
  *
@@ -15,7 +16,6 @@
  * reached at all (refused, timeout, TLS or authentication failure) the run stops early: the notices
  * not yet tried are handed back untouched rather than each failing the same way.
  */
-import type { Knex } from 'knex';
 import {
   claimNotifications,
   dueNotificationIds,
@@ -104,13 +104,13 @@ export function claimBatch(concurrency: number): number {
   return Math.max(10, concurrency * 4);
 }
 
-export async function deliverNotifications(knex: Knex, mailer: Mailer, opts: DeliveryOptions): Promise<DeliveryResult> {
+export async function deliverNotifications(db: Db, mailer: Mailer, opts: DeliveryOptions): Promise<DeliveryResult> {
   const concurrency = Math.max(1, Math.floor(opts.concurrency));
   const limit = opts.limit ?? Number.POSITIVE_INFINITY;
   const batch = claimBatch(concurrency);
   const result: DeliveryResult = { sent: 0, failed: 0, stillPending: 0, errors: [] };
   const requested = opts.ids ? [...new Set(opts.ids)].sort((a, b) => a - b) : undefined;
-  const total = Math.min(limit, requested ? requested.length : await countDue(knex, opts.now()));
+  const total = Math.min(limit, requested ? requested.length : await countDue(db, opts.now()));
   let done = 0;
 
   // The queue: ids read a page at a time, claimed a batch at a time, handed to the workers one by one.
@@ -129,7 +129,7 @@ export async function deliverNotifications(knex: Knex, mailer: Mailer, opts: Del
       }
       if (page.length === 0) {
         if (requested) page = requested.splice(0, PAGE);
-        else page = await dueNotificationIds(knex, opts.now(), cursor, PAGE);
+        else page = await dueNotificationIds(db, opts.now(), cursor, PAGE);
         if (page.length === 0) {
           exhausted = true;
           return;
@@ -138,7 +138,7 @@ export async function deliverNotifications(knex: Knex, mailer: Mailer, opts: Del
       }
       const chunk = page.splice(0, Math.min(batch, limit - taken));
       const now = opts.now();
-      const got = await claimNotifications(knex, chunk, now, now + LEASE_MS);
+      const got = await claimNotifications(db, chunk, now, now + LEASE_MS);
       taken += got.length;
       claimed.push(...got);
     }
@@ -155,19 +155,19 @@ export async function deliverNotifications(knex: Knex, mailer: Mailer, opts: Del
     for (let n = await next(); n !== undefined; n = await next()) {
       if (result.unavailable !== undefined) {
         // the server is down: give this one back untried
-        await releaseNotification(knex, n.id, n.attempts - 1, opts.now());
+        await releaseNotification(db, n.id, n.attempts - 1, opts.now());
         continue;
       }
-      await attempt(knex, mailer, n, opts.now, result);
+      await attempt(db, mailer, n, opts.now, result);
       opts.onProgress?.(++done, total);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  result.stillPending = await countStillPending(knex, opts.ids);
+  result.stillPending = await countStillPending(db, opts.ids);
   return result;
 }
 
-async function attempt(knex: Knex, mailer: Mailer, n: ClaimedNotification, now: () => number, result: DeliveryResult): Promise<void> {
+async function attempt(db: Db, mailer: Mailer, n: ClaimedNotification, now: () => number, result: DeliveryResult): Promise<void> {
   try {
     await mailer.send({ to: n.email, subject: n.subject, text: n.body, messageId: messageIdFor(n) });
   } catch (e) {
@@ -175,12 +175,12 @@ async function attempt(knex: Knex, mailer: Mailer, n: ClaimedNotification, now: 
     result.errors.push({ id: n.id, email: n.email, error });
     if (e instanceof MailerUnavailableError) result.unavailable ??= error;
     const last = n.attempts >= MAX_ATTEMPTS;
-    await markNotificationAttemptFailed(knex, n.id, error.slice(0, 1000), last ? null : now() + retryDelay(n.attempts));
+    await markNotificationAttemptFailed(db, n.id, error.slice(0, 1000), last ? null : now() + retryDelay(n.attempts));
     if (last) result.failed++;
     return;
   }
   // Accepted by the server: record it at once (the only window for a duplicate is before this line).
-  await markNotificationSent(knex, n.id, now());
+  await markNotificationSent(db, n.id, now());
   result.sent++;
 }
 
@@ -189,21 +189,22 @@ function describeMailError(e: unknown): string {
   return message.replace(/[\r\n]+/g, ' ').trim() || 'unknown error';
 }
 
-async function countDue(knex: Knex, now: number): Promise<number> {
-  const r = await knex('notifications').where('status', 'pending').andWhere('next_attempt_at', '<=', now).count({ n: '*' }).first();
+async function countDue(db: Db, now: number): Promise<number> {
+  const r = await db.knex(db.t.notifications).where('status', 'pending').andWhere('next_attempt_at', '<=', now).count({ n: '*' }).first();
   return Number(r?.n ?? 0);
 }
 
-async function countStillPending(knex: Knex, ids: number[] | undefined): Promise<number> {
+async function countStillPending(db: Db, ids: number[] | undefined): Promise<number> {
   if (ids && ids.length === 0) return 0;
   let n = 0;
   if (!ids) {
-    const r = await knex('notifications').where('status', 'pending').count({ n: '*' }).first();
+    const r = await db.knex(db.t.notifications).where('status', 'pending').count({ n: '*' }).first();
     return Number(r?.n ?? 0);
   }
   // chunked: a bulk command can queue tens of thousands
   for (let i = 0; i < ids.length; i += 500) {
-    const r = await knex('notifications')
+    const r = await db
+      .knex(db.t.notifications)
       .whereIn('id', ids.slice(i, i + 500))
       .andWhere('status', 'pending')
       .count({ n: '*' })

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Db } from '../../db/store.js';
 import { insertNotification, insertNotifications, type NewNotificationRow } from '../../db/notificationRepository.js';
 import { renderNotification, type NotificationEvent } from './events.js';
 
@@ -18,12 +18,7 @@ export interface NotifyDeps {
  * its notice, and a rolled-back change leaves no notice. The text is rendered now, so the row is
  * complete for any mailer (portal-mfa's or the portal's own) and says when the change happened.
  */
-export async function queueNotification(
-  db: Knex | Knex.Transaction,
-  deps: NotifyDeps,
-  to: { id: number; email: string },
-  event: NotificationEvent,
-): Promise<void> {
+export async function queueNotification(db: Db, deps: NotifyDeps, to: { id: string; email: string }, event: NotificationEvent): Promise<void> {
   const id = await insertNotification(db, noticeRow(deps, deps.clock(), to, event));
   // Known only after commit: if the transaction rolls back the id no longer exists, and delivering
   // it finds nothing to claim, which is harmless.
@@ -34,11 +29,7 @@ export async function queueNotification(
  * queueNotification for many users at once (one notice each, bulk commands): one multi-row INSERT
  * in the caller's transaction, the ids pushed to deps.queuedNotifications in the given order.
  */
-export async function queueNotifications(
-  db: Knex | Knex.Transaction,
-  deps: NotifyDeps,
-  notices: { to: { id: number; email: string }; event: NotificationEvent }[],
-): Promise<void> {
+export async function queueNotifications(db: Db, deps: NotifyDeps, notices: { to: { id: string; email: string }; event: NotificationEvent }[]): Promise<void> {
   if (notices.length === 0) return;
   const at = deps.clock();
   const ids = await insertNotifications(
@@ -54,7 +45,7 @@ export async function queueNotifications(
 }
 
 /** The outbox row of one notice: rendered now, due now. */
-function noticeRow(deps: NotifyDeps, at: number, to: { id: number; email: string }, event: NotificationEvent): NewNotificationRow {
+function noticeRow(deps: NotifyDeps, at: number, to: { id: string; email: string }, event: NotificationEvent): NewNotificationRow {
   const { subject, text } = renderNotification(event, { issuer: deps.settings.issuer, to: to.email, at, host: deps.origin.host });
   return { user_id: to.id, email: to.email, event: event.kind, subject: subject.slice(0, 255), body: text, created_at: at, next_attempt_at: at };
 }

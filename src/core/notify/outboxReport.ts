@@ -1,6 +1,6 @@
 import { countPendingNotifications, listNotifications, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
-import { findUserByEmail } from '../../db/userRepository.js';
+import { findUserByEmail } from '../identity.js';
 import { admit, type Actor } from '../actor.js';
 import { party, recordAudit } from '../audit.js';
 import type { MfaDeps } from '../deps.js';
@@ -19,17 +19,17 @@ export async function listOutbox(
   if (email === null) throw usageError(`not a valid user email: ${JSON.stringify(req.userEmail!.slice(0, 60))}`);
   await admit(deps, actor, 'other');
   if (actor.user.role !== 'support') {
-    await withWriteTransaction(deps.knex, (trx) =>
+    await withWriteTransaction(deps.db, (trx) =>
       recordAudit(trx, deps, { action: 'notify.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }),
     );
     throw forbidden('only a support representative may list the notification outbox');
   }
-  const user = email === undefined ? undefined : await findUserByEmail(deps.knex, email);
+  const user = email === undefined ? undefined : await findUserByEmail(deps.db, email);
   if (email !== undefined && !user) throw notFound(`no user ${email}`, { code: 'user_not_found' });
-  return listNotifications(deps.knex, { status: req.status, userId: user?.id, limit: req.limit });
+  return listNotifications(deps.db, { status: req.status, userId: user?.id, limit: req.limit });
 }
 
 /** How many notices are due now (for `notify send`'s progress). */
-export async function dueNotices(deps: Pick<MfaDeps, 'knex' | 'clock'>): Promise<number> {
-  return (await countPendingNotifications(deps.knex, deps.clock())).due;
+export async function dueNotices(deps: Pick<MfaDeps, 'db' | 'clock'>): Promise<number> {
+  return (await countPendingNotifications(deps.db, deps.clock())).due;
 }

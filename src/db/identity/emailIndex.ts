@@ -11,25 +11,13 @@
  * where the portal's own column and collation do not find it either (see reader.ts).
  */
 import { foldEmail } from '../../core/email.js';
+import { readSetting, writeSetting } from '../settingsRepository.js';
 import { type Db, requireMapping } from '../store.js';
 import { allUsers } from './reader.js';
 
 const HIGH_WATER = 'email_index.high_water';
 /** Users taken in per lookup before the rest is left to the next lookup or a full pass. */
 const NEW_USERS_PER_LOOKUP = 1000;
-
-async function readSetting(db: Db, name: string): Promise<string | undefined> {
-  const r = await db.knex(db.t.settings).where('name', name).first('value');
-  return r ? String(r.value) : undefined;
-}
-
-async function writeSetting(db: Db, name: string, value: string, now: number): Promise<void> {
-  await db
-    .knex(db.t.settings)
-    .insert({ name, value, updated_at: now, updated_by: null })
-    .onConflict('name')
-    .merge(['value', 'updated_at']);
-}
 
 async function upsert(db: Db, rows: { user_id: string; email_key: string }[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 250) {
@@ -79,7 +67,10 @@ export async function rebuildEmailIndex(db: Db, now: number): Promise<IndexPass>
     const existing = new Map<string, string>();
     const ids = keys.map((k) => k.user_id);
     for (let i = 0; i < ids.length; i += 500) {
-      for (const r of await db.knex(db.t.email_index).whereIn('user_id', ids.slice(i, i + 500)).select('user_id', 'email_key')) {
+      for (const r of await db
+        .knex(db.t.email_index)
+        .whereIn('user_id', ids.slice(i, i + 500))
+        .select('user_id', 'email_key')) {
         existing.set(String(r.user_id), String(r.email_key));
       }
     }

@@ -14,9 +14,7 @@ import { configError } from '../../core/errors.js';
  * - `null` / `not-null`: e.g. a soft-delete column (`deleted_at` NULL means active);
  * - `in`: the column holds one of the values (e.g. a role column).
  */
-export type Condition =
-  | { column: string; is: 'true' | 'false' | 'null' | 'not-null' }
-  | { column: string; in: (string | number)[] };
+export type Condition = { column: string; is: 'true' | 'false' | 'null' | 'not-null' } | { column: string; in: (string | number)[] };
 
 /** How a time column is stored: epoch milliseconds or seconds, or a SQL date/time (read as UTC). */
 export type TimeColumn = { column: string; type: 'epoch-ms' | 'epoch-s' | 'datetime' };
@@ -157,7 +155,8 @@ export function parseMapping(raw: unknown): IdentityMapping {
     };
     if (ms.joinedAt !== undefined) {
       const j = ms.joinedAt as Record<string, unknown>;
-      if (!['epoch-ms', 'epoch-s', 'datetime'].includes(j.type as string)) throw mappingError('memberships.joinedAt.type must be epoch-ms, epoch-s or datetime');
+      if (!['epoch-ms', 'epoch-s', 'datetime'].includes(j.type as string))
+        throw mappingError('memberships.joinedAt.type must be epoch-ms, epoch-s or datetime');
       mapping.memberships.joinedAt = { column: checkColumn('memberships.joinedAt.column', j.column), type: j.type as 'datetime' };
     }
   }

@@ -38,7 +38,9 @@ function supportSql(knex: Q, m: IdentityMapping): Knex.Raw | null {
   const s = m.users.support;
   if (s.kind === 'none') return null;
   if (s.kind === 'column') return conditionSql(knex, 'u', s.condition);
-  const inner = knex({ s: s.table }).select(knex.raw('1')).whereRaw('?? = ??', [`s.${s.userId}`, `u.${m.users.id}`]);
+  const inner = knex({ s: s.table })
+    .select(knex.raw('1'))
+    .whereRaw('?? = ??', [`s.${s.userId}`, `u.${m.users.id}`]);
   if (s.where) inner.andWhere(conditionSql(knex, 's', s.where));
   const { sql, bindings } = inner.toSQL();
   return knex.raw(`EXISTS (${sql})`, bindings as readonly Knex.Value[]);
@@ -51,7 +53,9 @@ function selectUsers(knex: Q, m: IdentityMapping): Knex.QueryBuilder {
   cols.push(flagSql(knex, u.active ? conditionSql(knex, 'u', u.active) : null, 1));
   cols.push(flagSql(knex, supportSql(knex, m), 0));
   for (const n of u.name ?? []) cols.push(`u.${n}`);
-  return knex({ u: u.table }).select(cols.map((c, i) => (typeof c === 'string' ? knex.raw('?? as ??', [c, `c${i}`]) : knex.raw(`${c.toQuery()} as ??`, [`c${i}`]))));
+  return knex({ u: u.table }).select(
+    cols.map((c, i) => (typeof c === 'string' ? knex.raw('?? as ??', [c, `c${i}`]) : knex.raw(`${c.toQuery()} as ??`, [`c${i}`]))),
+  );
 }
 
 function toUser(r: Record<string, unknown>, m: IdentityMapping): PortalUser {
@@ -109,14 +113,20 @@ export async function findUsersByEmailKey(db: Db, key: string): Promise<PortalUs
 /** The stored password hash of one user: read only by the password check, never returned further. */
 export async function passwordHashOf(db: Db, id: UserId): Promise<string | undefined> {
   const m = requireMapping(db);
-  const r = await db.knex({ u: m.users.table }).where(`u.${m.users.id}`, id).first({ h: `u.${m.users.passwordHash}` });
+  const r = await db
+    .knex({ u: m.users.table })
+    .where(`u.${m.users.id}`, id)
+    .first({ h: `u.${m.users.passwordHash}` });
   return r && r.h !== null && r.h !== undefined ? String(r.h) : undefined;
 }
 
 /** One stored password hash (its format and cost set the cost of checks for unknown users). */
 export async function samplePasswordHash(db: Db): Promise<string | undefined> {
   const m = requireMapping(db);
-  const r = await db.knex({ u: m.users.table }).whereNotNull(`u.${m.users.passwordHash}`).first({ h: `u.${m.users.passwordHash}` });
+  const r = await db
+    .knex({ u: m.users.table })
+    .whereNotNull(`u.${m.users.passwordHash}`)
+    .first({ h: `u.${m.users.passwordHash}` });
   return r ? String(r.h) : undefined;
 }
 
@@ -306,7 +316,10 @@ export async function* organisationMembers(db: Db, organisationId: string, pageS
 async function ownerOf(db: Db, organisationId: string): Promise<string | null> {
   const m = requireMapping(db);
   const o = m.organisations!;
-  const r = await db.knex({ o: o.table }).where(`o.${o.id}`, organisationId).first({ owner: `o.${o.owner!}` });
+  const r = await db
+    .knex({ o: o.table })
+    .where(`o.${o.id}`, organisationId)
+    .first({ owner: `o.${o.owner!}` });
   return r && r.owner !== null && r.owner !== undefined ? String(r.owner) : null;
 }
 
@@ -322,4 +335,71 @@ export async function* allUsers(db: Db, pageSize = 2000): AsyncGenerator<PortalU
     if (rows.length < pageSize) return;
     after = rows[rows.length - 1]!.c0;
   }
+}
+
+/** findUsersByEmailKey for many keys at once (bulk commands): key → the accounts that fold to it. */
+export async function findUsersByEmailKeys(db: Db, keys: string[]): Promise<Map<string, PortalUser[]>> {
+  const m = requireMapping(db);
+  const { syncNewUsers } = await import('./emailIndex.js');
+  await syncNewUsers(db);
+  const out = new Map<string, PortalUser[]>();
+  const wanted = new Set(keys);
+  for (let i = 0; i < keys.length; i += 500) {
+    const part = keys.slice(i, i + 500);
+    const ids = new Set((await db.knex(db.t.email_index).whereIn('email_key', part).select('user_id')).map((r) => String(r.user_id)));
+    const found = new Map<string, PortalUser>();
+    for (const r of await selectUsers(db.knex, m).whereIn(`u.${m.users.email}`, part)) {
+      const u = toUser(r, m);
+      found.set(u.id, u);
+    }
+    for (const u of await findUsersByIds(
+      db,
+      [...ids].filter((id) => !found.has(id)),
+    ))
+      found.set(u.id, u);
+    for (const u of found.values()) {
+      const key = foldEmail(u.email.trim());
+      if (!wanted.has(key)) continue;
+      out.set(key, [...(out.get(key) ?? []), u]);
+    }
+  }
+  return out;
+}
+
+/** For many users: who is a member of the organisation, and who is an admin of any organisation. */
+export async function membershipFacts(db: Db, organisationId: string, userIds: UserId[]): Promise<{ members: Set<UserId>; admins: Set<UserId> }> {
+  const members = new Set<UserId>();
+  const admins = new Set<UserId>();
+  const m = requireMapping(db);
+  if (!m.organisations || !m.memberships || userIds.length === 0) return { members, admins };
+  const ms = m.memberships;
+  const o = m.organisations;
+  const knex = db.knex;
+  for (let i = 0; i < userIds.length; i += 500) {
+    const part = userIds.slice(i, i + 500);
+    const q = knex({ m: ms.table })
+      .join({ o: o.table }, `o.${o.id}`, `m.${ms.organisationId}`)
+      .whereIn(`m.${ms.userId}`, part)
+      .select({
+        user_id: `m.${ms.userId}`,
+        organisation_id: `m.${ms.organisationId}`,
+        is_admin: flagSql(knex, ms.admin ? conditionSql(knex, 'm', ms.admin) : null, 0),
+      });
+    if (o.active) q.where(conditionSql(knex, 'o', o.active));
+    for (const r of (await q) as Record<string, unknown>[]) {
+      if (String(r.organisation_id) === organisationId) members.add(String(r.user_id));
+      if (Number(r.is_admin) === 1) admins.add(String(r.user_id));
+    }
+    if (o.owner) {
+      const oq = knex({ o: o.table })
+        .whereIn(`o.${o.owner}`, part)
+        .select({ owner: `o.${o.owner}`, id: `o.${o.id}` });
+      if (o.active) oq.where(conditionSql(knex, 'o', o.active));
+      for (const r of (await oq) as Record<string, unknown>[]) {
+        admins.add(String(r.owner));
+        if (String(r.id) === organisationId) members.add(String(r.owner));
+      }
+    }
+  }
+  return { members, admins };
 }
