@@ -152,7 +152,7 @@ if (ciFailure) {
       const code = totpAt(secrets.get(DEVON.email)!, step + 1);
       const id = await userId(DEVON.email);
       // the login's own code is one mfa.verify success already
-      const before = await count('audit_events', { target_user_id: id, action: 'mfa.verify', outcome: 'success' });
+      const before = await count('mfa_audit_events', { target_user_id: id, action: 'mfa.verify', outcome: 'success' });
       const rs = await burst('verify one code', 21, (node) => cli(node, ['verify', '--code', code, '--json'], undefined, devon));
       noExit10(rs);
       expect(
@@ -163,7 +163,7 @@ if (ciFailure) {
           .join('\n'),
       ).toEqual([0, ...Array<number>(20).fill(1)]);
       for (const r of rs.filter((x) => x.code === 1)) expectOneLineError(r, 1, /already been used/);
-      expect(await count('audit_events', { target_user_id: id, action: 'mfa.verify', outcome: 'success' })).toBe(before + 1);
+      expect(await count('mfa_audit_events', { target_user_id: id, action: 'mfa.verify', outcome: 'success' })).toBe(before + 1);
     }, 240_000);
 
     it('21 parallel wrong codes over three nodes: exactly maxFailures (5) "wrong code" answers, the rest locked (exit 4)', async () => {
@@ -204,8 +204,8 @@ if (ciFailure) {
       expect(codesOf(rs), rs.map(describeRun).join('\n')).toEqual([0, ...Array<number>(5).fill(1), ...Array<number>(3).fill(4)]);
       expect(JSON.parse(rs.find((r) => r.code === 0)!.stdout)).toMatchObject({ valid: true, recoveryCodesLeft: 9 });
       const id = await userId(ERIN.email);
-      expect(await count('recovery_codes', { user_id: id })).toBe(10);
-      expect(Number((await knex('recovery_codes').where({ user_id: id }).whereNotNull('used_at').count({ n: '*' }).first())?.n)).toBe(1);
+      expect(await count('mfa_recovery_codes', { user_id: id })).toBe(10);
+      expect(Number((await knex('mfa_recovery_codes').where({ user_id: id }).whereNotNull('used_at').count({ n: '*' }).first())?.n)).toBe(1);
     }, 240_000);
 
     it('9 parallel support resets of one user over three nodes: one success, eight exit 6 (MFA not enabled)', async () => {
@@ -216,7 +216,7 @@ if (ciFailure) {
       for (const r of rs.filter((x) => x.code === 6)) expectOneLineError(r, 6, /not enabled|already off|changed by another process/i);
       const id = await userId(target.email);
       expect(await count('mfa_credentials', { user_id: id })).toBe(0);
-      expect(await count('recovery_codes', { user_id: id })).toBe(0);
+      expect(await count('mfa_recovery_codes', { user_id: id })).toBe(0);
     }, 240_000);
 
     it('bulk org disable-mfa --users-from, three runs at once over three nodes: every user disabled exactly once, per-user results', async () => {
@@ -291,8 +291,8 @@ if (ciFailure) {
       expect(JSON.parse(rs.find((r) => r.code === 0)!.stdout)).toMatchObject({ secondFactor: 'access-code' });
       const id = await userId(target.email);
       // one new session beside the seeded one; the code's single use is spent
-      expect(await count('cli_sessions', { user_id: id })).toBe(2);
-      expect(Number((await knex('access_codes').where({ user_id: id }).first('uses_left')).uses_left)).toBe(0);
+      expect(await count('mfa_sessions', { user_id: id })).toBe(2);
+      expect(Number((await knex('mfa_access_codes').where({ user_id: id }).first('uses_left')).uses_left)).toBe(0);
     }, 240_000);
 
     it('keys rotate started on three nodes at once: the rotations never overlap (the lock), no database errors, every secret under one key', async () => {
@@ -313,7 +313,7 @@ if (ciFailure) {
         if (r.code === 6) expectOneLineError(r, 6, /another key rotation is running/);
       }
       expect(rs.some((r) => r.code === 0)).toBe(true);
-      const events = (await knex('audit_events')
+      const events = (await knex('mfa_audit_events')
         .where({ action: 'keys.rotate' })
         .whereIn('outcome', ['started', 'success'])
         .orderBy('occurred_at')
@@ -330,7 +330,7 @@ if (ciFailure) {
       const winners = rs.map((r, i) => (r.code === 0 ? keyFromBase64(newKeys[i]!).id : null)).filter(Boolean);
       expect(keyIds).toHaveLength(1);
       expect(winners).toContain(keyIds[0]);
-      expect(await count('maintenance_locks', { name: 'keys.rotate' })).toBe(0);
+      expect(await count('mfa_maintenance_locks', { name: 'keys.rotate' })).toBe(0);
     }, 180_000);
 
     it('a node killed during a bulk run: nobody half-reset, the run says it stopped, a re-run through the host list completes the rest', async () => {
@@ -380,8 +380,8 @@ if (ciFailure) {
       // nobody half-reset: every user has either all MFA rows or none
       const ids = (await knex('users').whereIn('email', users).pluck('id')).map(Number);
       const creds = new Set((await knex('mfa_credentials').whereIn('user_id', ids).pluck('user_id')).map(Number));
-      const codes = new Set((await knex('recovery_codes').whereIn('user_id', ids).pluck('user_id')).map(Number));
-      const devices = new Set((await knex('trusted_devices').whereIn('user_id', ids).whereNull('revoked_at').pluck('user_id')).map(Number));
+      const codes = new Set((await knex('mfa_recovery_codes').whereIn('user_id', ids).pluck('user_id')).map(Number));
+      const devices = new Set((await knex('mfa_trusted_devices').whereIn('user_id', ids).whereNull('revoked_at').pluck('user_id')).map(Number));
       for (const id of ids) expect([creds.has(id), codes.has(id), devices.has(id)], `user ${id}`).toSatisfy((v: boolean[]) => v.every((x) => x === v[0]));
       for (const r of reported) expect(r.outcome).toBe('disabled');
 

@@ -96,7 +96,15 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
     expect(ALL_MIGRATIONS[0]).toBe(INITIAL);
     const first = ok(await cli(['db', 'migrate']));
     for (const name of ALL_MIGRATIONS) expect(first.stdout).toContain(`applied ${name}`);
-    for (const table of ['organisations', 'users', 'organisation_members', 'mfa_credentials', 'trusted_devices', 'recovery_codes', 'audit_events']) {
+    for (const table of [
+      'organisations',
+      'users',
+      'organisation_members',
+      'mfa_credentials',
+      'mfa_trusted_devices',
+      'mfa_recovery_codes',
+      'mfa_audit_events',
+    ]) {
       expect(await knex().schema.hasTable(table), table).toBe(true);
     }
 
@@ -110,9 +118,9 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
 
     const again = ok(await cli(['db', 'migrate', '--json']));
     expect(JSON.parse(again.stdout)).toMatchObject({ migrated: [], current: true });
-    expect(await count('knex_migrations')).toBe(ALL_MIGRATIONS.length);
+    expect(await count('mfa_knex_migrations')).toBe(ALL_MIGRATIONS.length);
     // the first migrate is audited, the no-op is not
-    expect(await count('audit_events', { action: 'db.migrate' })).toBe(1);
+    expect(await count('mfa_audit_events', { action: 'db.migrate' })).toBe(1);
   });
 
   it('db rollback undoes the migration; status shows it pending; migrate again', async () => {
@@ -145,7 +153,7 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
   });
 
   it('a database migrated by a newer version is refused by demo and db migrate', async () => {
-    await knex()('knex_migrations').insert({ name: FUTURE, batch: 99, migration_time: new Date() });
+    await knex()('mfa_knex_migrations').insert({ name: FUTURE, batch: 99, migration_time: new Date() });
     try {
       const demo = await cli(['demo']);
       expectOneLineError(demo, 10, new RegExp(FUTURE));
@@ -155,9 +163,9 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
       expect(status).toMatchObject({ current: false, unknown: [FUTURE] });
       // refused before touching anything
       expect(await count('users')).toBe(0);
-      expect(await count('knex_migrations')).toBe(ALL_MIGRATIONS.length + 1);
+      expect(await count('mfa_knex_migrations')).toBe(ALL_MIGRATIONS.length + 1);
     } finally {
-      await knex()('knex_migrations').where('name', FUTURE).delete();
+      await knex()('mfa_knex_migrations').where('name', FUTURE).delete();
     }
     const status = parseJson<{ current: boolean; unknown: string[] }>(await cli(['db', 'status', '--json']));
     expect(status).toMatchObject({ current: true, unknown: [] });
@@ -231,7 +239,7 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
       [...twoOrgs.organisations].sort((a, b) => a.slug.localeCompare(b.slug)),
     );
 
-    const audit: { action: string; outcome: string; host: string; os_user: string }[] = await knex()('audit_events')
+    const audit: { action: string; outcome: string; host: string; os_user: string }[] = await knex()('mfa_audit_events')
       .whereIn('action', ['demo.create', 'demo.reset'])
       .select('action', 'outcome', 'host', 'os_user');
     expect(audit.filter((a) => a.action === 'demo.create').length).toBeGreaterThanOrEqual(2);
@@ -255,14 +263,14 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
     for (const g of generated) expect(g.password_hash).toMatch(/^\$2[aby]\$/);
 
     const snapshot = await counts();
-    const auditBefore = await count('audit_events');
+    const auditBefore = await count('mfa_audit_events');
     for (const bad of ['abc', '2.5']) {
       const r = await cli(['demo', '--members', bad]);
       expectOneLineError(r, 2, /--members/);
       expect(r.stdout).toBe('');
     }
     expect(await counts()).toEqual(snapshot);
-    expect(await count('audit_events')).toBe(auditBefore);
+    expect(await count('mfa_audit_events')).toBe(auditBefore);
   });
 });
 
@@ -293,7 +301,7 @@ describe('foundation: the embedded default database [sqlite]', () => {
     try {
       const row = await knex('users').count({ n: '*' }).first();
       expect(Number(row?.n)).toBeGreaterThanOrEqual(5);
-      expect(await knex('audit_events').where('action', 'demo.create').count({ n: '*' }).first()).toMatchObject({ n: 1 });
+      expect(await knex('mfa_audit_events').where('action', 'demo.create').count({ n: '*' }).first()).toMatchObject({ n: 1 });
     } finally {
       await knex.destroy();
     }

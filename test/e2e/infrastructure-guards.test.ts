@@ -71,7 +71,7 @@ describeEachDatabase('infrastructure guards', (getDb) => {
     }
     expect(await knex('users').where('email', SAM.email).first()).toBeUndefined();
     expect(await knex('organisations').where('slug', 'acme').first('name')).toEqual({ name: 'ACME Real Corp' });
-    const refused = await knex('audit_events').whereIn('action', ['demo.create', 'demo.reset']).select('outcome');
+    const refused = await knex('mfa_audit_events').whereIn('action', ['demo.create', 'demo.reset']).select('outcome');
     expect(refused.map((r: { outcome: string }) => r.outcome)).toEqual(['refused', 'refused', 'refused', 'refused', 'refused']);
   });
 

@@ -101,10 +101,10 @@ describe('SMTP configuration (built binary)', () => {
       expectOneLineError(wrong, 10, /could not be reached \(smtp:\/\/mailer:\*\*\*@127\.0\.0\.1:\d+: .*(535|EAUTH)/);
       expectNoPassword(wrong.stderr + wrong.stdout);
       expect(smtp.messages).toHaveLength(0);
-      expect(await knex('notifications').first('status', 'attempts')).toEqual({ status: 'pending', attempts: 1 });
+      expect(await knex('mfa_notifications').first('status', 'attempts')).toEqual({ status: 'pending', attempts: 1 });
 
       // the retry is due after the backoff: move it to now, as time passing would
-      await knex('notifications').update({ next_attempt_at: Date.now() });
+      await knex('mfa_notifications').update({ next_attempt_at: Date.now() });
       const right = await runCli(['--db', url, 'notify', 'send'], {
         env: { ...base, PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: 'no-reply@portal.example' },
       });
@@ -112,7 +112,7 @@ describe('SMTP configuration (built binary)', () => {
       expect(right.stdout).toMatch(/sent 1 notice\(s\) through smtp:\/\/mailer:\*\*\*@127\.0\.0\.1:\d+/);
       expectNoPassword(right.stderr + right.stdout);
       expect((await smtp.waitFor(1)).map((m) => m.to)).toEqual(['devon@example.com']);
-      const audit = await knex('audit_events').where('action', 'notify.send').orderBy('id').select('outcome', 'detail', 'actor_email', 'os_user', 'host');
+      const audit = await knex('mfa_audit_events').where('action', 'notify.send').orderBy('id').select('outcome', 'detail', 'actor_email', 'os_user', 'host');
       expect(audit.map((a) => a.outcome)).toEqual(['failure', 'success']);
       expect(audit[1].actor_email).toBeNull();
       expect(audit[1].os_user).not.toBe('');

@@ -121,7 +121,7 @@ describeEachDatabase('notifications from real commands (SPEC §7)', (getDb) => {
 
     // exactly these five, each once; the outbox agrees
     expect(smtp.messages).toHaveLength(5);
-    const rows = await knex('notifications').orderBy('id').select('event', 'status', 'email');
+    const rows = await knex('mfa_notifications').orderBy('id').select('event', 'status', 'email');
     expect(rows).toEqual(
       ['mfa-enabled', 'recovery-codes-regenerated', 'recovery-code-used', 'mfa-reset-support', 'access-code-issued'].map((event) => ({
         event,

@@ -65,7 +65,7 @@ describe('support toolkit through the CLI', () => {
       ),
     );
     expect(issued.accessCode).toMatch(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){4}$/);
-    expect(JSON.stringify(await knex('access_codes').select('*'))).not.toContain(issued.accessCode.replace(/-/g, ''));
+    expect(JSON.stringify(await knex('mfa_access_codes').select('*'))).not.toContain(issued.accessCode.replace(/-/g, ''));
 
     // devon logs in with it (read from stdin, never argv) and must set up a device first
     const login = ok(

@@ -84,7 +84,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     expect(r.code, describeRun(r)).toBe(0);
     return r.stdout.trim() === '' ? null : JSON.parse(r.stdout);
   };
-  const audit = (where: Record<string, unknown>) => knex('audit_events').where(where).orderBy('id').select('*');
+  const audit = (where: Record<string, unknown>) => knex('mfa_audit_events').where(where).orderBy('id').select('*');
   const refusals = async (actor: Account, target: Account, action: string) =>
     (await audit({ actor_email: actor.email, target_email: target.email, action, outcome: 'refused' })).length;
   const credentials = async (user: Account) => (await knex('mfa_credentials').where('user_id', users[user.email]!.id).select('*')).length;
@@ -279,16 +279,16 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     it('devices revoke --all --user', async () => {
       const frank = users[FRANK.email]!;
       // start from no active device, so each allowed row revokes exactly the one made for it
-      await knex('trusted_devices').where('user_id', frank.id).whereNull('revoked_at').update({ revoked_at: testNow() });
+      await knex('mfa_trusted_devices').where('user_id', frank.id).whereNull('revoked_at').update({ revoked_at: testNow() });
       for (const row of ROWS) {
         const device = await fx.trustDevice(FRANK, frankTotp, `for-${row.role}`);
         const args = ['devices', 'revoke', '--all', '--user', FRANK.email, '--yes', '--json'];
-        const revokedAt = async () => (await knex('trusted_devices').where('id', device.id).first('revoked_at'))!.revoked_at;
+        const revokedAt = async () => (await knex('mfa_trusted_devices').where('id', device.id).first('revoked_at'))!.revoked_at;
         if (!row.allowed) {
           await expectRefused(row.role, args, 'device.revoke');
           expect(await revokedAt(), `${row.role} must not revoke`).toBeNull();
           // leave no active device behind for the next row
-          await knex('trusted_devices').where('id', device.id).update({ revoked_at: testNow() });
+          await knex('mfa_trusted_devices').where('id', device.id).update({ revoked_at: testNow() });
           continue;
         }
         const before = (await audit({ action: 'device.revoke', outcome: 'success', target_email: FRANK.email })).length;
@@ -328,7 +328,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       for (const role of ['orgAdmin', 'support'] as const) {
         const who = ROWS.find((r) => r.role === role)!.who;
         const lastBefore = Number((await credential()).last_accepted_step);
-        const devicesBefore = (await knex('trusted_devices').where('user_id', users[FRANK.email]!.id).select('id')).length;
+        const devicesBefore = (await knex('mfa_trusted_devices').where('user_id', users[FRANK.email]!.id).select('id')).length;
         const trustRefusals = async () => (await audit({ actor_email: who.email, action: 'device.trust', outcome: 'refused' })).length;
         const refusedBefore = await trustRefusals();
         const step = await safeStep(3_000);
@@ -344,7 +344,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
         expectOneLineError(r, 5);
         expect(r.stdout).toBe('');
         expect(Number((await credential()).last_accepted_step), `${role}: the code must not be used up`).toBe(lastBefore);
-        expect((await knex('trusted_devices').where('user_id', users[FRANK.email]!.id).select('id')).length).toBe(devicesBefore);
+        expect((await knex('mfa_trusted_devices').where('user_id', users[FRANK.email]!.id).select('id')).length).toBe(devicesBefore);
         expect(await trustRefusals()).toBe(refusedBefore + 1);
       }
       for (const row of ROWS.filter((r) => r.allowed)) {

@@ -82,7 +82,11 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
       message: results[21]!.message.replace(FRANK, 'X'),
     });
 
-    const audit = await w.knex('audit_events').where({ actor_email: ALICE }).whereIn('action', ['org.disable-mfa']).select('target_email', 'outcome', 'detail');
+    const audit = await w
+      .knex('mfa_audit_events')
+      .where({ actor_email: ALICE })
+      .whereIn('action', ['org.disable-mfa'])
+      .select('target_email', 'outcome', 'detail');
     const done = audit.filter((a) => a.outcome === 'success');
     expect(done.map((a) => a.target_email).sort()).toEqual(Array.from({ length: 27 }, (_, i) => generated(i + 1)));
     for (const a of done) expect(JSON.parse(String(a.detail))).toMatchObject({ credentials: 1 });
@@ -96,9 +100,9 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
     const generatedIds = (await w.knex('users').where('email', 'like', 'bulk-%').pluck('id')).map(Number);
     expect(generatedIds).toHaveLength(27);
     expect(Number((await w.knex('mfa_credentials').whereIn('user_id', generatedIds).count({ n: '*' }).first())?.n)).toBe(0);
-    expect(Number((await w.knex('notifications').whereIn('user_id', generatedIds).where({ event: 'mfa-disabled-admin' }).count({ n: '*' }).first())?.n)).toBe(
-      27,
-    );
+    expect(
+      Number((await w.knex('mfa_notifications').whereIn('user_id', generatedIds).where({ event: 'mfa-disabled-admin' }).count({ n: '*' }).first())?.n),
+    ).toBe(27);
     // the refused accounts keep their MFA
     for (const who of [OLIVIA, FRANK]) {
       expect(

@@ -96,8 +96,8 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
     const states = await statesOf(emails);
     expect(states.filter((s) => s === 'done')).toHaveLength(DONE_BEFORE_FAILURE);
     expect(states.slice(0, DONE_BEFORE_FAILURE).every((s) => s === 'done')).toBe(true);
-    expect(await count('audit_events', { action: 'mfa.reset', outcome: 'success' })).toBe(DONE_BEFORE_FAILURE);
-    expect(await count('notifications', { event: 'mfa-reset-support' })).toBe(DONE_BEFORE_FAILURE);
+    expect(await count('mfa_audit_events', { action: 'mfa.reset', outcome: 'success' })).toBe(DONE_BEFORE_FAILURE);
+    expect(await count('mfa_notifications', { event: 'mfa-reset-support' })).toBe(DONE_BEFORE_FAILURE);
 
     const rerun = await asSam(['-q', 'org', 'disable-mfa', '--org', 'acme', '--users-from', listFile, '--ticket', 'SUP-14', '--yes', '--json']);
     expect(rerun.code, describeRun(rerun)).toBe(0);
@@ -107,10 +107,10 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
       .map((l) => (JSON.parse(l) as { outcome: string }).outcome);
     expect(outcomes).toEqual([...Array<string>(DONE_BEFORE_FAILURE).fill('already-off'), ...Array<string>(N - DONE_BEFORE_FAILURE).fill('disabled')]);
     expect((await statesOf(emails)).every((s) => s === 'done')).toBe(true);
-    expect(await count('audit_events', { action: 'mfa.reset', outcome: 'success' })).toBe(N);
-    expect(await count('notifications', { event: 'mfa-reset-support' })).toBe(N);
+    expect(await count('mfa_audit_events', { action: 'mfa.reset', outcome: 'success' })).toBe(N);
+    expect(await count('mfa_notifications', { event: 'mfa-reset-support' })).toBe(N);
     // each audit row carries that user's own counts
-    const detail = await knex('audit_events')
+    const detail = await knex('mfa_audit_events')
       .where({ action: 'mfa.reset', outcome: 'success', target_email: member(FAIL_AT).email })
       .first('detail', 'ticket');
     expect(JSON.parse(String(detail.detail))).toEqual({ credentials: 1, recoveryCodes: 10, trustedDevices: 1, sessions: 1 });
@@ -146,7 +146,7 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
     const now = Date.now();
     const org = await knex('organisations').where('slug', 'acme').first();
     const devices = new Map<number, number>();
-    for (const d of await knex('trusted_devices').whereNull('revoked_at').select('user_id', 'expires_at')) {
+    for (const d of await knex('mfa_trusted_devices').whereNull('revoked_at').select('user_id', 'expires_at')) {
       // the CLI's clock is the test's (within the run): no seeded device is near its expiry
       if (Number(d.expires_at) > now) devices.set(Number(d.user_id), (devices.get(Number(d.user_id)) ?? 0) + 1);
     }

@@ -85,7 +85,7 @@ describeEachDatabase('conflict retries', (getDb) => {
       { id: 2, v: 0 },
     ]);
     // withWriteTransaction takes SQLite's write lock through this table (normally made by db migrate)
-    if (db.dialect === 'sqlite') await db.knex.schema.createTable('knex_migrations_lock', (t) => t.integer('is_locked'));
+    if (db.dialect === 'sqlite') await db.knex.schema.createTable('mfa_knex_migrations_lock', (t) => t.integer('is_locked'));
   });
   afterAll(async () => {
     await db?.close();

@@ -135,16 +135,16 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect(expiresAt).toBe(t0 + 30 * DAY_MS);
       expect(Buffer.from(token, 'base64url').length).toBeGreaterThanOrEqual(16);
 
-      const row = await knex('trusted_devices').where('id', id).first('*');
+      const row = await knex('mfa_trusted_devices').where('id', id).first('*');
       expect(row.token_hash).toBe(sha256hex(token));
       expect(Number(row.expires_at)).toBe(t0 + 30 * DAY_MS);
-      expect(JSON.stringify(await knex('trusted_devices').select('*'))).not.toContain(token);
-      expect(JSON.stringify(await knex('audit_events').select('*'))).not.toContain(token);
+      expect(JSON.stringify(await knex('mfa_trusted_devices').select('*'))).not.toContain(token);
+      expect(JSON.stringify(await knex('mfa_audit_events').select('*'))).not.toContain(token);
 
       now = t0 + 29 * DAY_MS;
       const valid = await check(heidi, token);
       expect(valid.valid).toBe(true);
-      expect(Number((await knex('trusted_devices').where('id', id).first('last_used_at'))!.last_used_at)).toBe(now);
+      expect(Number((await knex('mfa_trusted_devices').where('id', id).first('last_used_at'))!.last_used_at)).toBe(now);
       expect((await listDevices(d, heidi, false)).map((x) => x.id)).toContain(id);
       expect((await signInWithToken(token)).factor).toBe('device');
 
@@ -156,7 +156,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect((await listDevices(d, heidi, false)).map((x) => x.id)).not.toContain(id);
       expect((await listDevices(d, heidi, true)).map((x) => x.id)).toContain(id);
       // the refusals are audited, without the token
-      const refused = await knex('audit_events').where({ target_email: HEIDI.email, outcome: 'refused' }).where('reason', 'like', '%expired%').select('*');
+      const refused = await knex('mfa_audit_events').where({ target_email: HEIDI.email, outcome: 'refused' }).where('reason', 'like', '%expired%').select('*');
       expect(refused.length).toBeGreaterThanOrEqual(3);
       expect(JSON.stringify(refused)).not.toContain(token);
       // still heidi's token: the expired answer came from the clock, not a change to the row
@@ -175,7 +175,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       await expectCodeRequired(token);
       now = t0 + 3 * DAY_MS;
       expect(await check(heidi, token)).toEqual({ valid: false, reason: 'revoked' });
-      expect(Number((await knex('trusted_devices').where('id', id).first('revoked_at'))!.revoked_at)).toBe(t0 + 2 * DAY_MS);
+      expect(Number((await knex('mfa_trusted_devices').where('id', id).first('revoked_at'))!.revoked_at)).toBe(t0 + 2 * DAY_MS);
     });
 
     it('CLI: login --trust-device, then logins skip the code; revoked elsewhere → a code is needed again', async () => {
@@ -196,9 +196,9 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       const stored = Object.values(JSON.parse(readFileSync(file, 'utf8')) as Record<string, { token: string; deviceId: number }>);
       expect(stored).toHaveLength(1);
       expect(stored[0]!.deviceId).toBe(deviceId);
-      const row = await knex('trusted_devices').where('id', deviceId).first('*');
+      const row = await knex('mfa_trusted_devices').where('id', deviceId).first('*');
       expect(row.token_hash).toBe(sha256hex(stored[0]!.token));
-      expect(JSON.stringify(await knex('trusted_devices').select('*'))).not.toContain(stored[0]!.token);
+      expect(JSON.stringify(await knex('mfa_trusted_devices').select('*'))).not.toContain(stored[0]!.token);
 
       const second = await cli(['login', '--as', ERIN.email, '--password-stdin', '--json'], `${ERIN.password}\n`, laptop);
       expect(ok(second)).toMatchObject({ email: ERIN.email, secondFactor: 'device' });
@@ -240,7 +240,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       );
       const id = ok(login).trustedDevice.id;
       expect(ok(await cli(['login', '--as', HEIDI.email, '--password-stdin', '--json'], `${HEIDI.password}\n`, phone)).secondFactor).toBe('device');
-      await knex('trusted_devices')
+      await knex('mfa_trusted_devices')
         .where('id', id)
         .update({ expires_at: testNow() - 1_000 });
       // this machine's copy still says the device is good for 30 days
@@ -266,7 +266,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       const off = await asWithCode(ALICE, ['org', 'policy', '--org', 'acme', '--device-trust', 'off', '--yes', '--json']);
       expect(ok(off)).toMatchObject({ organisation: 'acme', deviceTrust: false, devicesRevoked: expect.any(Number) });
       expect(JSON.parse(off.stdout).devicesRevoked).toBeGreaterThanOrEqual(1);
-      const revokedAt = async () => (await knex('trusted_devices').where('id', deviceId).first('revoked_at'))!.revoked_at;
+      const revokedAt = async () => (await knex('mfa_trusted_devices').where('id', deviceId).first('revoked_at'))!.revoked_at;
       expect(await revokedAt(), "the member's device is revoked with the policy change").not.toBeNull();
       try {
         expectCodeNeeded(await cli(['login', '--as', DAVE.email, '--password-stdin'], `${DAVE.password}\n`, laptop), /revoked|device trust is off/);
@@ -307,7 +307,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       for (const c of codes) expect(c).toMatch(RECOVERY_CODE);
 
       const devon = await user(DEVON);
-      const rows = await knex('recovery_codes').where('user_id', devon.id).select('*');
+      const rows = await knex('mfa_recovery_codes').where('user_id', devon.id).select('*');
       expect(rows).toHaveLength(10);
       const hashes = rows.map((r) => String(r.code_hash).toLowerCase()).join('\n');
       for (const c of codes) {
@@ -322,7 +322,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expectOneLineError(await as(DEVON, ['verify', '--recovery-code', codes[0]!.toUpperCase().replace(/-/g, ' ')]), 1);
       expectOneLineError(await as(DEVON, ['verify', '--recovery-code', codes[0]!]), 1);
       expect((await statusOf(DEVON)).recoveryCodesLeft).toBe(9);
-      expect(await knex('recovery_codes').where('user_id', devon.id).whereNotNull('used_at').select('id')).toHaveLength(1);
+      expect(await knex('mfa_recovery_codes').where('user_id', devon.id).whereNotNull('used_at').select('id')).toHaveLength(1);
     });
 
     it('recovery-codes regenerate gives ten new codes; the old ones stop working', async () => {
@@ -351,14 +351,14 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect(ok(await as(DEVON, ['verify', '--recovery-code', fresh[0]!, '--json']))).toMatchObject({ valid: true, recoveryCodesLeft: 8 });
       expect((await statusOf(DEVON)).recoveryCodesLeft).toBe(8);
       const hashes = (
-        await knex('recovery_codes')
+        await knex('mfa_recovery_codes')
           .where('user_id', (await user(DEVON)).id)
           .select('code_hash')
       )
         .map((r) => String(r.code_hash).toLowerCase())
         .join('\n');
       for (const c of fresh) expect(hashes).not.toContain(c.replace(/-/g, ''));
-      expect(JSON.stringify(await knex('audit_events').select('*'))).not.toContain(fresh[1]!);
+      expect(JSON.stringify(await knex('mfa_audit_events').select('*'))).not.toContain(fresh[1]!);
     });
   });
 
@@ -391,14 +391,18 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       totps[FRANK.email] = fresh;
       const after = await statusOf(FRANK);
       expect(after).toMatchObject({ state: 'active', pendingSince: null, trustedDevices: 0 });
-      expect((await knex('trusted_devices').where('id', device.id).first('revoked_at'))!.revoked_at).not.toBeNull();
+      expect((await knex('mfa_trusted_devices').where('id', device.id).first('revoked_at'))!.revoked_at).not.toBeNull();
       expect(await knex('mfa_credentials').where('user_id', frank.id).select('status')).toEqual([{ status: 'active' }]);
 
-      const actions = (await knex('audit_events').where({ target_email: FRANK.email, outcome: 'success' }).orderBy('id').select('action')).map((r) => r.action);
+      const actions = (await knex('mfa_audit_events').where({ target_email: FRANK.email, outcome: 'success' }).orderBy('id').select('action')).map(
+        (r) => r.action,
+      );
       expect(actions.filter((a) => a === 'mfa.replace.start')).toHaveLength(1);
       expect(actions.filter((a) => a === 'mfa.replace.confirm')).toHaveLength(1);
       expect(actions.indexOf('mfa.replace.start')).toBeLessThan(actions.indexOf('mfa.replace.confirm'));
-      expect((await knex('audit_events').where({ target_email: FRANK.email, action: 'mfa.replace.confirm', outcome: 'failure' }).select('id')).length).toBe(1);
+      expect((await knex('mfa_audit_events').where({ target_email: FRANK.email, action: 'mfa.replace.confirm', outcome: 'failure' }).select('id')).length).toBe(
+        1,
+      );
     });
   });
 
@@ -419,7 +423,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       // a globex-only event, a support reset, and an event from three hours ago
       ok(await as(BOB, ['devices', 'revoke', '--all', '--user', FRANK.email, '--yes', '--json']));
       ok(await as(SAM, ['disable', '--user', FRANK.email, '--ticket', 'SUP-77', '--reason', 'new phone lost too', '--yes', '--json']));
-      await knex('audit_events').insert({
+      await knex('mfa_audit_events').insert({
         occurred_at: testNow() - 3 * 3_600_000,
         actor_user_id: null,
         actor_email: null,
@@ -435,12 +439,12 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
         host: 'old-host',
         os_user: 'old-user',
       });
-      oldEventId = Number((await knex('audit_events').where('action', 'test.old-event').first('id')).id);
+      oldEventId = Number((await knex('mfa_audit_events').where('action', 'test.old-event').first('id')).id);
     });
 
     it('support sees every event, as NDJSON, newest first, with the documented fields', async () => {
       const rows = lines(await as(SAM, ['audit', '--json', '--limit', '100000']));
-      const all = await knex('audit_events').select('id');
+      const all = await knex('mfa_audit_events').select('id');
       expect(ids(rows)).toEqual(ids(all));
       for (const r of rows) {
         for (const f of FIELDS) expect(r, `field ${f}`).toHaveProperty(f);
@@ -465,7 +469,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
 
     it("an organisation admin sees their organisation's events and their own, not another organisation's", async () => {
       const rows = lines(await asWithCode(ALICE, ['audit', '--json', '--limit', '100000']));
-      const expected = await knex('audit_events')
+      const expected = await knex('mfa_audit_events')
         .where('organisation_slug', 'acme')
         .orWhere('actor_email', ALICE.email)
         .orWhere('target_email', ALICE.email)
@@ -478,7 +482,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
 
     it('a user in no organisation sees only events by or about themself', async () => {
       const rows = lines(await asWithCode(DEVON, ['audit', '--json', '--limit', '100000']));
-      const expected = await knex('audit_events').where('actor_email', DEVON.email).orWhere('target_email', DEVON.email).select('id');
+      const expected = await knex('mfa_audit_events').where('actor_email', DEVON.email).orWhere('target_email', DEVON.email).select('id');
       expect(rows.length).toBeGreaterThan(3);
       expect(ids(rows)).toEqual(ids(expected));
       for (const r of rows) expect(r.actor === DEVON.email || r.target === DEVON.email, JSON.stringify(r)).toBe(true);
@@ -487,7 +491,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
     it('--action, --since and --limit filter; a bad --since is a usage error', async () => {
       const resets = lines(await as(SAM, ['audit', '--json', '--action', 'mfa.reset']));
       expect(resets.length).toBeGreaterThanOrEqual(1);
-      expect(ids(resets)).toEqual(ids(await knex('audit_events').where('action', 'mfa.reset').select('id')));
+      expect(ids(resets)).toEqual(ids(await knex('mfa_audit_events').where('action', 'mfa.reset').select('id')));
 
       const mfa = lines(await as(SAM, ['audit', '--json', '--limit', '100000', '--action', 'mfa.*']));
       expect(mfa.length).toBeGreaterThan(resets.length);
@@ -497,7 +501,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       const recent = lines(await as(SAM, ['audit', '--json', '--limit', '100000', '--since', '1h']));
       expect(ids(recent)).not.toContain(oldEventId);
       for (const r of recent) expect(Date.parse(r.time)).toBeGreaterThanOrEqual(startedAt - 3_600_000);
-      const lastHalfHour = await knex('audit_events')
+      const lastHalfHour = await knex('mfa_audit_events')
         .where('occurred_at', '>=', startedAt - 1_800_000)
         .select('id');
       expect(ids(recent)).toEqual(expect.arrayContaining(ids(lastHalfHour)));

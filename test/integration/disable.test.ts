@@ -85,18 +85,18 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     const rows = (table: string) => knex(table).where('user_id', u.id).orderBy('id').select('*');
     return {
       credentials: await rows('mfa_credentials'),
-      recoveryCodes: await rows('recovery_codes'),
-      trustedDevices: await rows('trusted_devices'),
-      sessions: await rows('cli_sessions'),
-      audit: await knex('audit_events').where('target_user_id', u.id).orderBy('id').select('*'),
+      recoveryCodes: await rows('mfa_recovery_codes'),
+      trustedDevices: await rows('mfa_trusted_devices'),
+      sessions: await rows('mfa_sessions'),
+      audit: await knex('mfa_audit_events').where('target_user_id', u.id).orderBy('id').select('*'),
     };
   }
 
   async function expectAllGone(a: Account) {
     const s = await snapshot(a);
     expect(s.credentials, 'mfa_credentials').toEqual([]);
-    expect(s.recoveryCodes, 'recovery_codes').toEqual([]);
-    expect(s.trustedDevices, 'trusted_devices').toEqual([]);
+    expect(s.recoveryCodes, 'mfa_recovery_codes').toEqual([]);
+    expect(s.trustedDevices, 'mfa_trusted_devices').toEqual([]);
     expect(s.sessions.length).toBeGreaterThan(0);
     expect(
       s.sessions.filter((r) => r.ended_at === null),
@@ -218,10 +218,10 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expectOneLineError(reentry, 1, /password/);
     expect(await snapshot(FRANK)).toEqual(frankBefore);
     // the wrong re-entry is audited (and counted towards the wrong-password limit)
-    const failures = await knex('audit_events').where({ actor_email: BOB.email, action: 'mfa.disable.reauth', outcome: 'failure' }).select('*');
+    const failures = await knex('mfa_audit_events').where({ actor_email: BOB.email, action: 'mfa.disable.reauth', outcome: 'failure' }).select('*');
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ target_email: BOB.email, reason: 'wrong password' });
-    expect(await knex('audit_events').where({ actor_email: SAM.email, outcome: 'failure' }).select('id')).toHaveLength(1);
+    expect(await knex('mfa_audit_events').where({ actor_email: SAM.email, outcome: 'failure' }).select('id')).toHaveLength(1);
   });
 
   it('no MFA is exit 6 (wrong state) and writes no reset', async () => {
@@ -268,7 +268,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expect(before.credentials).toHaveLength(2);
     expect(before.recoveryCodes).toHaveLength(10);
     expect(before.trustedDevices).toHaveLength(1);
-    const auditCount = async () => Number((await knex('audit_events').count({ n: '*' }).first())!.n);
+    const auditCount = async () => Number((await knex('mfa_audit_events').count({ n: '*' }).first())!.n);
     const auditBefore = await auditCount();
 
     if (dialect === 'sqlite') {
@@ -289,7 +289,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     const again = await as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-4', '--yes', '--json']);
     expect(ok(again)).toMatchObject({ disabled: true, removed: { credentials: 2, recoveryCodes: 10, trustedDevices: 1 } });
     await expectAllGone(target);
-    expect(await knex('audit_events').where({ target_email: target.email, action: 'mfa.reset' }).select('*')).toHaveLength(1);
+    expect(await knex('mfa_audit_events').where({ target_email: target.email, action: 'mfa.reset' }).select('*')).toHaveLength(1);
   });
 
   it('concurrent support resets of one user (6 processes on SQLite, 10 runs on MariaDB): one succeeds, the rest are exit 6, one mfa.reset row', async () => {
@@ -310,7 +310,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expect(codes, results.map(describeRun).join('\n')).toEqual([0, ...Array<number>(results.length - 1).fill(6)]);
     for (const r of results.filter((x) => x.code === 6)) expectOneLineError(r, 6, /not enabled/);
     await expectAllGone(target);
-    const resets = await knex('audit_events').where({ target_email: target.email, action: 'mfa.reset' }).select('*');
+    const resets = await knex('mfa_audit_events').where({ target_email: target.email, action: 'mfa.reset' }).select('*');
     expect(resets).toHaveLength(1);
     expect(resets[0]).toMatchObject({ outcome: 'success', ticket: 'SUP-5', actor_email: SAM.email });
   });

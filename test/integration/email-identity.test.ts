@@ -34,7 +34,7 @@ describeEachDatabase('rule 13: one email identity on every database', (getDb) =>
   const insertThenMigrate = async (rows: { email: string; password: string }[]) => {
     const now = Date.now();
     for (const r of rows) await knex('users').insert({ email: r.email, name: 'n', password_hash: hash(r.password), role: 'developer', created_at: now });
-    await knex('knex_migrations').where('name', MIGRATION).delete();
+    await knex('mfa_knex_migrations').where('name', MIGRATION).delete();
     return cli(['db', 'migrate']);
   };
 
@@ -88,7 +88,7 @@ describeEachDatabase('rule 13: one email identity on every database', (getDb) =>
     expect(after).toContain('Someone@Example.com'); // not folded: the migration changed nothing
     expect(after).toContain('DUP@example.com');
     expect(after).toContain('dup@example.com');
-    expect(await knex('knex_migrations').where('name', MIGRATION).first()).toBeUndefined();
+    expect(await knex('mfa_knex_migrations').where('name', MIGRATION).first()).toBeUndefined();
     // every other command refuses until the schema is current
     expectOneLineError(await statusAs('someone@example.com', 'x'), 10, /db migrate/);
     // the operator resolves the duplicates; the migration then completes

@@ -65,7 +65,7 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     return ids;
   };
   const rows = (ids?: number[]) => {
-    const q = knex('notifications').orderBy('id').select('*');
+    const q = knex('mfa_notifications').orderBy('id').select('*');
     if (ids) q.whereIn('id', ids);
     return q.then((rs: Record<string, unknown>[]) =>
       rs.map((r) => ({
@@ -105,7 +105,7 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     now = Date.now();
     await smtp.acceptAll();
     smtp.clear();
-    await knex('notifications').delete();
+    await knex('mfa_notifications').delete();
     env = { ...baseEnv, PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: FROM };
   });
 
@@ -325,9 +325,11 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     // a developer (not support; devon is in no organisation, so rule 4 does not stop him first)
     const refused = await as(DEVON, ['--json']);
     expect(refused.code, describeRun(refused)).toBe(5);
-    expect(await knex('audit_events').where({ actor_email: DEVON.email, action: 'notify.list', outcome: 'refused' }).count({ n: '*' }).first()).not.toEqual({
-      n: 0,
-    });
+    expect(await knex('mfa_audit_events').where({ actor_email: DEVON.email, action: 'notify.list', outcome: 'refused' }).count({ n: '*' }).first()).not.toEqual(
+      {
+        n: 0,
+      },
+    );
     expect(refused.stdout).toBe('');
     expect((await as(SAM, ['--status', 'bogus'])).code).toBe(2);
   });

@@ -147,7 +147,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
       const rows = await knex(`${table} as t`).join('users as u', 'u.id', 't.user_id').groupBy('u.email').select('u.email', knex.raw('COUNT(*) as n'));
       return Object.fromEntries(rows.map((r: { email: string; n: unknown }) => [r.email, Number(r.n)]));
     };
-    return { credentials: await count('mfa_credentials'), recoveryCodes: await count('recovery_codes'), devices: await count('trusted_devices') };
+    return { credentials: await count('mfa_credentials'), recoveryCodes: await count('mfa_recovery_codes'), devices: await count('mfa_trusted_devices') };
   };
   const emailsOf = (records: Record<string, unknown>[]) => records.map((r) => String(r.email)).sort();
   const orgUsers = async (who: Account, ...extra: string[]) => {
@@ -251,7 +251,9 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expectOneLineError(r, 5, /acme/);
     expect(r.stdout).toBe('');
     // a refusal is not filed in an organisation the actor does not administer: its reason names it
-    const audit = await knex('audit_events').where({ actor_email: BOB.email, action: 'org.users', outcome: 'refused' }).select('reason', 'organisation_slug');
+    const audit = await knex('mfa_audit_events')
+      .where({ actor_email: BOB.email, action: 'org.users', outcome: 'refused' })
+      .select('reason', 'organisation_slug');
     expect(audit).toContainEqual({ reason: 'not an admin of acme', organisation_slug: null });
     // a plain member is refused too
     expectOneLineError(await as(FRANK, ['org', 'users', '--org', 'globex']), 5);
@@ -352,14 +354,14 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
       graceDays: null,
     });
 
-    const audit = await knex('audit_events').where({ action: 'org.policy', organisation_slug: 'globex' }).orderBy('id').select('actor_email', 'outcome');
+    const audit = await knex('mfa_audit_events').where({ action: 'org.policy', organisation_slug: 'globex' }).orderBy('id').select('actor_email', 'outcome');
     expect(audit.filter((a: { outcome: string }) => a.outcome === 'success').map((a: { actor_email: string }) => a.actor_email)).toEqual([
       BOB.email,
       BOB.email,
     ]);
     // frank's attempt was stopped by the rule-4 gate before anything else, and audited there
     expect(
-      await knex('audit_events').where({ actor_email: FRANK.email, outcome: 'refused', reason: 'must enrol first (rule 4)' }).count({ n: '*' }).first(),
+      await knex('mfa_audit_events').where({ actor_email: FRANK.email, outcome: 'refused', reason: 'must enrol first (rule 4)' }).count({ n: '*' }).first(),
     ).not.toEqual({ n: 0 });
 
     // back to optional (olivia, the other globex admin, has MFA), so the other tests' logins are unaffected
@@ -422,7 +424,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expect(results[3]!.message).toBe('may not act on nobody@acme.example');
     expect(results[4]!.message).toBe(`may not act on ${DEVON.email}`);
     // the refusals are audited (the unknown email by text only)
-    const refusals = await knex('audit_events')
+    const refusals = await knex('mfa_audit_events')
       .where({ action: 'org.disable-mfa', outcome: 'refused', actor_email: ALICE.email })
       .select('target_email', 'target_user_id', 'reason');
     expect(refusals).toEqual(
@@ -446,7 +448,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     };
     expect(others(after)).toEqual(others(before));
 
-    const audit = await knex('audit_events')
+    const audit = await knex('mfa_audit_events')
       .where({ action: 'org.disable-mfa', outcome: 'success', organisation_slug: 'acme' })
       .select('actor_email', 'target_email');
     expect(audit.map((a: { target_email: string }) => a.target_email).sort()).toEqual(withMfa.map((m) => m.email).sort());
@@ -530,11 +532,11 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
       [member(6).email, 'already-off', 0],
     ]);
     expect(await activeEmails()).not.toContain(member(5).email);
-    const rows = await knex('audit_events')
+    const rows = await knex('mfa_audit_events')
       .where({ actor_email: SAM.email, target_email: member(5).email, outcome: 'success' })
       .select('action', 'ticket', 'organisation_slug');
     expect(rows).toEqual([{ action: 'mfa.reset', ticket: 'SUP-31', organisation_slug: 'acme' }]);
-    expect(await knex('audit_events').where({ actor_email: SAM.email, action: 'org.disable-mfa', outcome: 'success' }).select('id')).toEqual([]);
+    expect(await knex('mfa_audit_events').where({ actor_email: SAM.email, action: 'org.disable-mfa', outcome: 'success' }).select('id')).toEqual([]);
   }, 90_000);
 });
 
@@ -595,7 +597,7 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
     const mixed = await keyIds();
     expect(mixed.filter((k) => k === newKey.id)).toHaveLength(2);
     expect(mixed.filter((k) => k === oldKey.id)).toHaveLength(users.length - 2);
-    expect(Number((await knex('maintenance_locks').count({ n: '*' }).first())?.n)).toBe(0); // lock released
+    expect(Number((await knex('mfa_maintenance_locks').count({ n: '*' }).first())?.n)).toBe(0); // lock released
 
     // half-way: every user still verifies while both keys are configured
     for (const u of users) {
@@ -624,7 +626,7 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
     const failures = await knex('mfa_credentials').sum({ n: 'consecutive_failures' }).first();
     expect(Number(failures?.n ?? 0)).toBe(0);
 
-    const audit = await knex('audit_events').where({ action: 'keys.rotate' }).orderBy('id').pluck('outcome');
+    const audit = await knex('mfa_audit_events').where({ action: 'keys.rotate' }).orderBy('id').pluck('outcome');
     expect(audit).toContain('started');
     expect(audit).toContain('success');
   }, 120_000);
@@ -652,16 +654,16 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
 
     // make the overlap certain: someone holds the lock
     const now = testNow();
-    await knex('maintenance_locks').insert({ name: 'keys.rotate', holder: 'ops@bastion pid 4242', acquired_at: now, expires_at: now + 10 * 60_000 });
+    await knex('mfa_maintenance_locks').insert({ name: 'keys.rotate', holder: 'ops@bastion pid 4242', acquired_at: now, expires_at: now + 10 * 60_000 });
     try {
       const NEWEST = newKeyBase64();
       const held = await cli(['keys', 'rotate', '--yes', '--new-key-file', keyFile(NEWEST), '--json'], undefined, withKey(`${NEWEST},${NEWER}`));
       expectOneLineError(held, 6, /another key rotation.*ops@bastion/);
       expect(held.stdout).toBe('');
       expect(await keyIds()).toEqual(users.map(() => newerKey.id));
-      expect(await knex('maintenance_locks').where({ name: 'keys.rotate' }).first('holder')).toEqual({ holder: 'ops@bastion pid 4242' });
+      expect(await knex('mfa_maintenance_locks').where({ name: 'keys.rotate' }).first('holder')).toEqual({ holder: 'ops@bastion pid 4242' });
     } finally {
-      await knex('maintenance_locks').where({ name: 'keys.rotate' }).delete();
+      await knex('mfa_maintenance_locks').where({ name: 'keys.rotate' }).delete();
     }
   }, 90_000);
 });

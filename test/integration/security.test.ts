@@ -155,7 +155,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     );
     expect(
       await w
-        .knex('trusted_devices')
+        .knex('mfa_trusted_devices')
         .where({ user_id: await w.userId(FRANK) })
         .count({ n: '*' })
         .first(),
@@ -163,7 +163,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     expect(
       Number(
         (await w
-          .knex('trusted_devices')
+          .knex('mfa_trusted_devices')
           .where({ user_id: await w.userId(FRANK) })
           .count({ n: '*' })
           .first())!.n,
@@ -262,7 +262,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     const second = await w.mfa.trustThisDevice(again, { label: 'laptop', previousToken: device.token });
     expect(second.replacedDeviceId).toBe(device.id);
     const live = await w
-      .knex('trusted_devices')
+      .knex('mfa_trusted_devices')
       .where({ user_id: await w.userId(DEVON) })
       .whereNull('revoked_at');
     expect(live.map((d) => Number(d.id))).toEqual([second.id]);
@@ -288,7 +288,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     expect(
       Number(
         (await w
-          .knex('trusted_devices')
+          .knex('mfa_trusted_devices')
           .where({ user_id: await w.userId(FRANK) })
           .whereNull('revoked_at')
           .count({ n: '*' })

@@ -87,7 +87,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
     const second = await w.mfa.issueAccessCode(actors[SAM]!, { targetEmail: ERIN, ticket: 'SUP-8', uses: 2, minutes: 30 });
     if (first.kind !== 'issued' || second.kind !== 'issued') throw new Error('not issued');
     expect(second.code).toMatch(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){4}$/);
-    const rows = await w.knex('access_codes').where({ user_id: await w.userId(ERIN) });
+    const rows = await w.knex('mfa_access_codes').where({ user_id: await w.userId(ERIN) });
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(second.code.replace(/-/g, ''));
     expect((await w.mfa.status(actors[SAM]!, { targetEmail: ERIN })).accessCode).toMatchObject({ usesLeft: 2, expiresAt: w.now() + 30 * 60_000 });

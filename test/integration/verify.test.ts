@@ -90,7 +90,7 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
   /** Fails clearly if a time-sensitive sequence crossed a 30 s step boundary (drift assertions would be void). */
   const stillIn = (step: number) => expect(currentStep(), `crossed a 30 s step boundary mid-sequence (started in step ${step}); machine too slow?`).toBe(step);
   const auditRows = (email: string, action: string, outcome?: string) =>
-    knex('audit_events')
+    knex('mfa_audit_events')
       .where({ target_email: email, action, ...(outcome ? { outcome } : {}) })
       .select('*');
 

@@ -1234,7 +1234,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
         const r = await runCli(['--db', url, 'demo', '--members', '3000'], { env, timeoutMs: 120_000 });
         expect(r.code, describeRun(r)).toBe(0);
       }
-      const auditCount = Number((await knex('audit_events').count({ n: '*' }).first())?.n);
+      const auditCount = Number((await knex('mfa_audit_events').count({ n: '*' }).first())?.n);
       if (auditCount < 5000) {
         const now = Date.now();
         const rows = Array.from({ length: 5000 }, (_, i) => ({
@@ -1245,7 +1245,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
           os_user: 'u',
           detail: JSON.stringify({ i, pad: 'p'.repeat(100) }),
         }));
-        for (let i = 0; i < rows.length; i += 500) await knex('audit_events').insert(rows.slice(i, i + 500));
+        for (let i = 0; i < rows.length; i += 500) await knex('mfa_audit_events').insert(rows.slice(i, i + 500));
       }
       const before = await captureState(knex, db);
 

@@ -93,8 +93,8 @@ describeEachDatabase('concurrency', (getDb) => {
     for (const r of results.filter((x) => x.code === 1)) expectOneLineError(r, 1, /already been used/);
     const id = await userId(DEVON.email);
     // the seeded session plus the one login
-    expect(await count('cli_sessions', { user_id: id })).toBe(2);
-    expect(await count('audit_events', { target_user_id: id, action: 'session.login', outcome: 'success' })).toBe(1);
+    expect(await count('mfa_sessions', { user_id: id })).toBe(2);
+    expect(await count('mfa_audit_events', { target_user_id: id, action: 'session.login', outcome: 'success' })).toBe(1);
   }, 120_000);
 
   it('12 enroll --confirm of one pending enrolment: one activation with ten recovery codes; the rest exit 6', async () => {
@@ -114,8 +114,8 @@ describeEachDatabase('concurrency', (getDb) => {
     const id = await userId(who.email);
     expect(await count('mfa_credentials', { user_id: id, status: 'active' })).toBe(1);
     expect(await count('mfa_credentials', { user_id: id, status: 'pending' })).toBe(0);
-    expect(await count('recovery_codes', { user_id: id })).toBe(10);
-    expect(await count('audit_events', { target_user_id: id, action: 'mfa.enroll.confirm', outcome: 'success' })).toBe(1);
+    expect(await count('mfa_recovery_codes', { user_id: id })).toBe(10);
+    expect(await count('mfa_audit_events', { target_user_id: id, action: 'mfa.enroll.confirm', outcome: 'success' })).toBe(1);
   }, 120_000);
 
   it('10 disablers of one user by three paths (support, admin disable, admin org disable-mfa): one removal, one audit row; the rest find MFA off', async () => {
@@ -149,9 +149,9 @@ describeEachDatabase('concurrency', (getDb) => {
     expect(removals, `exactly one process removed MFA\n${all}`).toBe(1);
     const id = await userId(target.email);
     expect(await count('mfa_credentials', { user_id: id })).toBe(0);
-    expect(await count('recovery_codes', { user_id: id })).toBe(0);
-    expect(await count('trusted_devices', { user_id: id })).toBe(0);
-    const rows = (await knex('audit_events')
+    expect(await count('mfa_recovery_codes', { user_id: id })).toBe(0);
+    expect(await count('mfa_trusted_devices', { user_id: id })).toBe(0);
+    const rows = (await knex('mfa_audit_events')
       .where({ target_user_id: id, outcome: 'success' })
       .whereIn('action', ['mfa.reset', 'org.disable-mfa', 'mfa.disable'])
       .select('action')) as { action: string }[];
@@ -170,13 +170,13 @@ describeEachDatabase('concurrency', (getDb) => {
     const first = startCli(['--db', url, 'keys', 'rotate', '--yes', '--new-key-file', f1, '--json'], { env });
     // pause the first rotation as soon as it holds the lock (it has thousands of rows to do)
     const deadline = Date.now() + 60_000;
-    while ((await count('maintenance_locks', { name: 'keys.rotate' })) === 0) {
+    while ((await count('mfa_maintenance_locks', { name: 'keys.rotate' })) === 0) {
       expect(Date.now() < deadline, `the first rotation never took the lock\n${first.stderr()}`).toBe(true);
       await sleep(1);
     }
     first.child.kill('SIGSTOP');
     try {
-      expect(await count('maintenance_locks', { name: 'keys.rotate' }), 'the first rotation finished before it could be paused; add rows').toBe(1);
+      expect(await count('mfa_maintenance_locks', { name: 'keys.rotate' }), 'the first rotation finished before it could be paused; add rows').toBe(1);
       const second = await cli(['keys', 'rotate', '--yes', '--new-key-file', f2, '--json']);
       expectOneLineError(second, 6, /another key rotation is running/);
       expect(second.stdout).toBe('');
@@ -188,7 +188,7 @@ describeEachDatabase('concurrency', (getDb) => {
     expect(JSON.parse(first.stdout())).toMatchObject({ newKeyId: keyIdOf(NEW1), complete: true });
     const keyIds = (await knex('mfa_credentials').distinct('key_id').pluck('key_id')).map(String);
     expect(keyIds).toEqual([keyIdOf(NEW1)]);
-    expect(await count('maintenance_locks', { name: 'keys.rotate' })).toBe(0);
+    expect(await count('mfa_maintenance_locks', { name: 'keys.rotate' })).toBe(0);
     currentKey = NEW1;
 
     // the new key reads the secrets: a member verifies
@@ -244,7 +244,7 @@ describeEachDatabase('concurrency', (getDb) => {
     } else {
       const holder = await mysql.createConnection({ uri: url });
       holder.on('error', () => {});
-      await holder.query('LOCK TABLES knex_migrations WRITE, knex_migrations_lock WRITE');
+      await holder.query('LOCK TABLES mfa_knex_migrations WRITE, mfa_knex_migrations_lock WRITE');
       release = async () => {
         await holder.query('UNLOCK TABLES');
         await holder.end();
@@ -252,7 +252,7 @@ describeEachDatabase('concurrency', (getDb) => {
       const watcher = await mysql.createConnection({ uri: url });
       bWaiting = async () => {
         const [rows] = await watcher.query<mysql.RowDataPacket[]>(
-          "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%knex_migrations%' AND state LIKE '%lock%' AND id <> CONNECTION_ID()",
+          "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%mfa_knex_migrations%' AND state LIKE '%lock%' AND id <> CONNECTION_ID()",
         );
         return Number(rows[0]!.n) > 0;
       };

@@ -430,7 +430,7 @@ describeEachDatabase('a database migrated by a newer portal-mfa', (getDb) => {
     }
     knex = connect(db);
     await seedFullMfa(knex, [DEVON.email], env.PORTAL_MFA_KEY as string);
-    await knex('knex_migrations').insert({ name: FUTURE, batch: 99, migration_time: new Date() });
+    await knex('mfa_knex_migrations').insert({ name: FUTURE, batch: 99, migration_time: new Date() });
   }, 120_000);
 
   afterAll(async () => {
@@ -483,11 +483,11 @@ describe('the embedded default database migrated by a newer portal-mfa [sqlite]'
     const file = path.join(cli.env.XDG_DATA_HOME as string, 'portal-mfa', 'portal.db');
     const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: file }, useNullAsDefault: true });
     try {
-      await knex('knex_migrations').insert({ name: '29991231000000_from_the_future', batch: 99, migration_time: Date.now() });
-      const before = await knex('knex_migrations').count({ n: '*' }).first();
+      await knex('mfa_knex_migrations').insert({ name: '29991231000000_from_the_future', batch: 99, migration_time: Date.now() });
+      const before = await knex('mfa_knex_migrations').count({ n: '*' }).first();
       const r = await runCli(['status', '--as', SAM.email, '--password-stdin'], { env: cli.env, stdin: `${SAM.password}\n` });
       expectOneLineError(r, 10, /newer version of portal-mfa.*29991231000000_from_the_future/);
-      expect(await knex('knex_migrations').count({ n: '*' }).first()).toEqual(before);
+      expect(await knex('mfa_knex_migrations').count({ n: '*' }).first()).toEqual(before);
     } finally {
       await knex.destroy();
     }

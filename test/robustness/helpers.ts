@@ -85,7 +85,7 @@ export function stableJson(v: unknown): string {
 export async function snapshotTables(knex: Knex): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const t of await tableNames(knex)) {
-    if (t === 'audit_events' || t === 'rate_limits') continue;
+    if (t === 'mfa_audit_events' || t === 'mfa_rate_limits') continue;
     const pk = await primaryKey(knex, t);
     out[t] = stableJson(
       await knex(t)
@@ -97,7 +97,7 @@ export async function snapshotTables(knex: Knex): Promise<Record<string, string>
 }
 
 export async function auditRows(knex: Knex): Promise<Record<string, unknown>[]> {
-  return knex('audit_events').select('*').orderBy('id');
+  return knex('mfa_audit_events').select('*').orderBy('id');
 }
 
 /** `sqlite3 FILE .dump` without the audit_events and rate_limits rows (refusals are audited and counted by design). */
@@ -108,9 +108,9 @@ function sqliteDumpWithoutAudit(file: string): string {
     .filter(
       (l) =>
         !/^INSERT INTO "?(audit_events|rate_limits)"? /.test(l) &&
-        !/^INSERT INTO sqlite_sequence VALUES\('rate_limits',/.test(l) &&
-        !/^INSERT INTO sqlite_sequence VALUES\('audit_events',/.test(l) &&
-        !/^UPDATE "?sqlite_sequence"? SET seq = \d+ WHERE name = 'audit_events';$/.test(l),
+        !/^INSERT INTO sqlite_sequence VALUES\('mfa_rate_limits',/.test(l) &&
+        !/^INSERT INTO sqlite_sequence VALUES\('mfa_audit_events',/.test(l) &&
+        !/^UPDATE "?sqlite_sequence"? SET seq = \d+ WHERE name = 'mfa_audit_events';$/.test(l),
     )
     .join('\n');
 }
@@ -321,9 +321,9 @@ export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string):
   }
   await knex.transaction(async (trx) => {
     for (const c of chunk(creds, 200)) await trx('mfa_credentials').insert(c);
-    for (const c of chunk(codes, 500)) await trx('recovery_codes').insert(c);
-    for (const c of chunk(devices, 200)) await trx('trusted_devices').insert(c);
-    for (const c of chunk(sessions, 200)) await trx('cli_sessions').insert(c);
+    for (const c of chunk(codes, 500)) await trx('mfa_recovery_codes').insert(c);
+    for (const c of chunk(devices, 200)) await trx('mfa_trusted_devices').insert(c);
+    for (const c of chunk(sessions, 200)) await trx('mfa_sessions').insert(c);
   });
   return secrets;
 }
@@ -362,12 +362,12 @@ export async function resetStateByEmail(knex: Knex, emails: string[], opts: { no
   const ids = [...users.values()];
   const counts: [string, (id: number) => number][] = [
     ['credentials', await countsByUser(knex, 'mfa_credentials', 'user_id', ids)],
-    ['recoveryCodes', await countsByUser(knex, 'recovery_codes', 'user_id', ids)],
-    ['devices', await countsByUser(knex, 'trusted_devices', 'user_id', ids)],
-    ['openSessions', await countsByUser(knex, 'cli_sessions', 'user_id', ids, (q) => q.whereNull('ended_at'))],
-    ['audit', await countsByUser(knex, 'audit_events', 'target_user_id', ids, (q) => q.where({ action: 'mfa.reset', outcome: 'success' }))],
+    ['recoveryCodes', await countsByUser(knex, 'mfa_recovery_codes', 'user_id', ids)],
+    ['devices', await countsByUser(knex, 'mfa_trusted_devices', 'user_id', ids)],
+    ['openSessions', await countsByUser(knex, 'mfa_sessions', 'user_id', ids, (q) => q.whereNull('ended_at'))],
+    ['audit', await countsByUser(knex, 'mfa_audit_events', 'target_user_id', ids, (q) => q.where({ action: 'mfa.reset', outcome: 'success' }))],
   ];
-  if (opts.noticeEvent) counts.push(['notices', await countsByUser(knex, 'notifications', 'user_id', ids, (q) => q.where({ event: opts.noticeEvent }))]);
+  if (opts.noticeEvent) counts.push(['notices', await countsByUser(knex, 'mfa_notifications', 'user_id', ids, (q) => q.where({ event: opts.noticeEvent }))]);
   return (email) => {
     const id = users.get(email);
     if (id === undefined) throw new Error(`${email} is not a user`);

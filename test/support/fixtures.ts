@@ -14,7 +14,8 @@ import { createPortalMfa, type PortalMfa } from '../../src/core/api.js';
 import type { MfaDeps } from '../../src/core/deps.js';
 import type { SecondFactorProof } from '../../src/core/secondFactor.js';
 import type { IssuedDevice } from '../../src/core/trustedDevices.js';
-import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
+import type { PortalUser } from '../../src/core/domain.js';
+import { findUserByEmail } from '../../src/core/identity.js';
 import { testNow } from './clock.js';
 import { currentStep, totpAt } from './independentTotp.js';
 import { makeDeps, type Account, type Totp } from './scenario.js';
@@ -42,7 +43,7 @@ export interface Fixtures {
   mfa: PortalMfa;
   /** the core API on another clock */
   at(clock: () => number): PortalMfa;
-  user(a: Account): Promise<UserRow>;
+  user(a: Account): Promise<PortalUser>;
   /** sign in with the password and, for an account with MFA, the given proof */
   signIn(a: Account, proof?: SecondFactorProof, mfa?: PortalMfa): Promise<Actor>;
   /** enrol (start and confirm) with a code from ten minutes ago; the ten recovery codes are kept */
@@ -60,7 +61,7 @@ export function makeFixtures(knex: Knex, keyB64: string, host: string): Fixtures
   const at = (clock: () => number) => createPortalMfa({ ...deps, clock });
   const mfa = createPortalMfa(deps);
   const user = async (a: Account) => {
-    const u = await findUserByEmail(knex, a.email);
+    const u = await findUserByEmail(deps.db, a.email);
     if (!u) throw new Error(`fixture: no user ${a.email}`);
     return u;
   };

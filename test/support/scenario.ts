@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
+import { DEFAULT_TABLE_PREFIX, makeDb } from '../../src/db/store.js';
 import { DEMO_ACCOUNTS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD } from '../../src/core/demo.js';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { hashPasswordBcrypt } from '../../src/core/passwords.js';
@@ -52,7 +54,8 @@ export async function nextCode(t: Totp): Promise<string> {
 export function makeDeps(knex: Knex, keyB64: string, host: string): MfaDeps {
   const key = keyFromBase64(keyB64);
   return {
-    knex,
+    // the suites run `demo` first, which stores the demo portal's mapping
+    db: makeDb(knex, DEFAULT_TABLE_PREFIX, DEMO_MAPPING),
     clock: testNow,
     random: (n) => randomBytes(n),
     settings: { ...DEFAULT_SETTINGS },

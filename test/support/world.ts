@@ -13,7 +13,11 @@ import { hashPasswordBcrypt } from '../../src/core/passwords.js';
 import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
+import { createDemoTables } from '../../src/db/demoSeeder.js';
+import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { migrateLatest } from '../../src/db/schema.js';
+import { writeSetting } from '../../src/db/settingsRepository.js';
+import { type Db, makeDb } from '../../src/db/store.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { totpAt } from './independentTotp.js';
 
@@ -34,20 +38,21 @@ export interface World {
   as(email: string, secret?: string): Promise<Actor>;
   /** enrol a user (password sign-in, start, confirm); returns the secret */
   enrol(email: string): Promise<string>;
-  userId(email: string): Promise<number>;
+  userId(email: string): Promise<string>;
   audit(where: Record<string, unknown>): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
 export async function openWorld(url: string): Promise<World> {
-  const db = await openDatabase(parseDatabaseUrl(url), { create: true });
+  let db = await openDatabase(parseDatabaseUrl(url), { create: true });
   const knex = db.knex;
-  await migrateLatest(knex);
+  await migrateLatest(db.store);
   let now = T0;
-  await seedDemo(knex, now);
+  await seedDemo(db.store, now);
+  db = { ...db, store: makeDb(knex, db.store.prefix, DEMO_MAPPING) };
   const key = keyFromBase64(generateKeyBase64());
   const deps: MfaDeps = {
-    knex,
+    db: db.store,
     clock: () => now,
     random: (n) => randomBytes(n),
     settings: { ...DEFAULT_SETTINGS },
@@ -88,28 +93,31 @@ export async function openWorld(url: string): Promise<World> {
       return pending.secret;
     },
     async userId(email) {
-      return Number((await knex('users').where('email', email).first('id')).id);
+      return String((await knex('users').where('email', email).first('id')).id);
     },
-    audit: (where) => knex('audit_events').where(where).orderBy('id').select('*'),
+    audit: (where) => knex('mfa_audit_events').where(where).orderBy('id').select('*'),
     close: () => db.close(),
   };
   return world;
 }
 
 /** The demo portal, inserted directly (independent of the `demo` command's own guards). */
-async function seedDemo(knex: Knex, now: number): Promise<void> {
+async function seedDemo(store: Db, now: number): Promise<void> {
+  const knex = store.root;
+  await createDemoTables(knex);
+  await writeSetting(store, 'identity', JSON.stringify(DEMO_MAPPING), now, 'test');
   const orgIds: Record<string, number> = {};
   for (const o of DEMO_ORGANISATIONS) {
-    await knex('organisations').insert({
-      slug: o.slug,
-      name: o.name,
+    await knex('organisations').insert({ slug: o.slug, name: o.name, created_at: now });
+    orgIds[o.slug] = Number((await knex('organisations').where('slug', o.slug).first('id')).id);
+    await knex(store.t.org_policies).insert({
+      organisation_id: String(orgIds[o.slug]),
       mfa_required: o.mfaRequired,
       grace_days: o.graceDays,
       mfa_required_since: o.mfaRequired ? now - 86_400_000 : null,
       device_trust_allowed: true,
-      created_at: now,
+      updated_at: now,
     });
-    orgIds[o.slug] = Number((await knex('organisations').where('slug', o.slug).first('id')).id);
   }
   for (const a of DEMO_ACCOUNTS) {
     await knex('users').insert({ email: a.email, name: a.name, password_hash: await hashPasswordBcrypt(a.password, 4), role: a.role, created_at: now });
