@@ -9,6 +9,7 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createPortalMfa, type PortalMfa } from './core/api.js';
+import { checkLimit, effectiveSettings, LIMITS, type LimitName, readPolicy } from './core/policy.js';
 import { keyFromBase64 } from './core/secretBox.js';
 import { DEFAULT_SETTINGS, type Clock, type Origin, type RandomSource, type Settings } from './core/settings.js';
 import { openDatabase } from './db/connect.js';
@@ -28,12 +29,19 @@ export interface OpenOptions {
   keys: string[];
   /** prefix of portal-mfa's own tables (default `mfa_`; the CLI's PORTAL_MFA_TABLE_PREFIX) */
   tablePrefix?: string;
+  /**
+   * Stricter limits than the portal's stored policy (never looser: a looser value is ignored in
+   * favour of the policy); `issuer` names the account in authenticator apps.
+   */
   settings?: Partial<Settings>;
   clock?: Clock;
   random?: RandomSource;
   /** recorded on every audit row (default: this host and OS user) */
   origin?: Origin;
 }
+
+/** How long a backend keeps the portal's policy before reading it again. */
+const POLICY_CACHE_MS = 5_000;
 
 /** Open the portal database (schema must be current: `portal-mfa db migrate`) and return the core API. */
 export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { close(): Promise<void> }> {
@@ -45,14 +53,29 @@ export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { cl
     throw e;
   }
   const keyring = opts.keys.map((k) => keyFromBase64(k));
-  const mfa = createPortalMfa({
-    db: db.store,
-    clock: opts.clock ?? (() => Date.now()),
-    random: opts.random ?? ((n) => randomBytes(n)),
-    settings: { ...DEFAULT_SETTINGS, ...opts.settings },
-    origin: opts.origin ?? { host: hostname(), osUser: safeUser() },
-    keyring: () => keyring,
-  });
+  const { issuer = DEFAULT_SETTINGS.issuer, ...requested } = opts.settings ?? {};
+  for (const [name, value] of Object.entries(requested)) {
+    if (name in LIMITS) checkLimit(name as LimitName, value as number);
+  }
+  const clock = opts.clock ?? (() => Date.now());
+  // the policy is re-read at most every few seconds: support's changes reach a running backend
+  let cached: { at: number; settings: Settings } | undefined;
+  const currentSettings = async () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > POLICY_CACHE_MS) cached = { at: now, settings: effectiveSettings(await readPolicy(db.store), requested, issuer) };
+    return cached.settings;
+  };
+  const mfa = createPortalMfa(
+    {
+      db: db.store,
+      clock,
+      random: opts.random ?? ((n) => randomBytes(n)),
+      settings: await currentSettings(),
+      origin: opts.origin ?? { host: hostname(), osUser: safeUser() },
+      keyring: () => keyring,
+    },
+    { currentSettings },
+  );
   return { ...mfa, close: () => db.close() };
 }
 

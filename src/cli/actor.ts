@@ -14,6 +14,9 @@ import { LocalStore } from './localStore.js';
 /** What the core needs, over this command's database (opened once), clock and origin. */
 export async function mfaDeps(ctx: CommandContext): Promise<MfaDeps> {
   const db = await ctx.database();
+  // the portal's policy, read once per command; this client's environment only tightens it
+  const { effectiveSettings, readPolicy } = await import('../core/policy.js');
+  ctx.settings = effectiveSettings(await readPolicy(db.store), ctx.requestedLimits, ctx.settings.issuer);
   return {
     db: db.store,
     clock: ctx.clock,

@@ -1,5 +1,6 @@
 import { normaliseEmail } from '../core/email.js';
 import { configError, isPortalMfaError, usageError } from '../core/errors.js';
+import { LIMITS, type LimitName } from '../core/policy.js';
 import { DEFAULT_SETTINGS, type Settings } from '../core/settings.js';
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX } from '../db/store.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../db/url.js';
@@ -66,33 +67,43 @@ export function withProfileDefaults(globals: GlobalOptions, env: NodeJS.ProcessE
   return out;
 }
 
-function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+function intSetting(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
   const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
+  if (raw === undefined || raw.trim() === '') return undefined;
   if (!/^\d+$/.test(raw.trim())) throw configError(`${name} must be a whole number from ${min} to ${max} (got "${raw.slice(0, 40)}")`);
   const n = Number(raw.trim());
   if (n < min || n > max) throw configError(`${name} must be from ${min} to ${max} (got ${n})`);
   return n;
 }
 
-/** Tunables from the environment (documented in the README), validated once here. */
-export function resolveSettings(env: NodeJS.ProcessEnv, profile?: Profile): Settings {
+/** The limits a client may tighten (never loosen) from its environment, and the variables that set them. */
+const LIMIT_VARIABLES = {
+  window: 'PORTAL_MFA_WINDOW',
+  maxFailures: 'PORTAL_MFA_MAX_FAILURES',
+  lockMinutes: 'PORTAL_MFA_LOCK_MINUTES',
+  trustDays: 'PORTAL_MFA_TRUST_DAYS',
+  sessionHours: 'PORTAL_MFA_SESSION_HOURS',
+  hardLockFailures: 'PORTAL_MFA_HARD_LOCK_FAILURES',
+} as const satisfies Partial<Record<LimitName, string>>;
+
+/**
+ * The issuer (client configuration) and the limits this client asks for. The limits are the
+ * portal's policy, stored in the database: what is asked here only ever tightens them
+ * (core/policy.ts effectiveSettings), so a variable cannot loosen a lockout or lengthen a token.
+ */
+export function resolveSettings(env: NodeJS.ProcessEnv, profile?: Profile): { issuer: string; requested: Partial<Settings> } {
   const fromEnv = env.PORTAL_MFA_ISSUER?.trim();
   const issuer = fromEnv || profile?.issuer || DEFAULT_SETTINGS.issuer;
   if (issuer.includes(':') || issuer.length > 100) {
     const source = fromEnv ? 'PORTAL_MFA_ISSUER' : `issuer of profile "${profile!.name}" in ${profile!.file}`;
     throw configError(`${source} must be at most 100 characters and contain no colon`);
   }
-  return {
-    ...DEFAULT_SETTINGS,
-    issuer,
-    window: intSetting(env, 'PORTAL_MFA_WINDOW', DEFAULT_SETTINGS.window, 0, 2),
-    maxFailures: intSetting(env, 'PORTAL_MFA_MAX_FAILURES', DEFAULT_SETTINGS.maxFailures, 1, 100),
-    lockMinutes: intSetting(env, 'PORTAL_MFA_LOCK_MINUTES', DEFAULT_SETTINGS.lockMinutes, 1, 24 * 60),
-    trustDays: intSetting(env, 'PORTAL_MFA_TRUST_DAYS', DEFAULT_SETTINGS.trustDays, 1, 365),
-    sessionHours: intSetting(env, 'PORTAL_MFA_SESSION_HOURS', DEFAULT_SETTINGS.sessionHours, 1, 24 * 30),
-    hardLockFailures: intSetting(env, 'PORTAL_MFA_HARD_LOCK_FAILURES', DEFAULT_SETTINGS.hardLockFailures, 10, 1000),
-  };
+  const requested: Partial<Settings> = {};
+  for (const [name, variable] of Object.entries(LIMIT_VARIABLES) as [keyof typeof LIMIT_VARIABLES, string][]) {
+    const value = intSetting(env, variable, LIMITS[name].min, LIMITS[name].max);
+    if (value !== undefined) requested[name] = value;
+  }
+  return { issuer, requested };
 }
 
 /** --as / --user: a usage error unless it is an email (see core/email.ts). */

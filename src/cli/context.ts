@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { usageError } from '../core/errors.js';
 import type { SecretKey } from '../core/secretBox.js';
-import type { Clock, Origin, RandomSource, Settings } from '../core/settings.js';
+import { type Clock, DEFAULT_SETTINGS, type Origin, type RandomSource, type Settings } from '../core/settings.js';
 import type { Database } from '../db/connect.js';
 import { describeTarget, type DatabaseTarget } from '../db/url.js';
 import { resolveSmtpConfig, type SmtpConfig } from '../mail/smtpConfig.js';
@@ -26,7 +26,13 @@ export interface CommandContext {
   profile: Profile | undefined;
   /** SMTP settings: environment over profile */
   mail: { smtpUrl?: string; mailFrom?: string };
+  /**
+   * the settings this command runs with: until the database is opened, the defaults with this
+   * client's issuer; then the portal's stored policy, tightened by `requestedLimits` (core/policy.ts)
+   */
   settings: Settings;
+  /** limits this client's environment asks for: they can only make the stored policy stricter */
+  requestedLimits: Partial<Settings>;
   clock: Clock;
   random: RandomSource;
   origin: Origin;
@@ -60,7 +66,8 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
   const { env, io } = deps;
   const profile = loadProfile(flags.profile, env);
   const globals = withProfileDefaults(flags, env, profile);
-  const settings = resolveSettings(env, profile);
+  const { issuer, requested } = resolveSettings(env, profile);
+  const settings: Settings = { ...DEFAULT_SETTINGS, issuer };
   const mail = resolveMailConfig(globals, env, profile);
   // the profile's smtp_url / mail_from stand in for the variables (environment wins, SPEC §8)
   const smtp = resolveSmtpConfig({ ...env, PORTAL_MFA_SMTP_URL: mail.smtpUrl, PORTAL_MFA_MAIL_FROM: mail.mailFrom });
@@ -88,6 +95,7 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
     profile,
     mail,
     settings,
+    requestedLimits: requested,
     clock: deps.clock ?? (() => Date.now()),
     random: deps.random ?? ((n) => randomBytes(n)),
     origin: currentOrigin(),

@@ -15,21 +15,25 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
   if (ids.length === 0) return;
   const n = ids.length;
   const notices = n === 1 ? '1 notice' : `${n} notices`;
-  if (!ctx.smtp) {
+  const { store } = await ctx.database({ checkSchema: false });
+  const { readPolicy } = await import('../core/policy.js');
+  const { resolveRelay } = await import('../mail/relay.js');
+  const relay = resolveRelay((await readPolicy(store)).delivery, ctx.smtp);
+  if (relay.ignored && !ctx.out.json && !opts.commandFailed) ctx.out.info(`note: ${relay.ignored}`);
+  if (!relay.smtp) {
     // Not a warning: an outbox read by the portal's own mailer is a supported set-up. Hidden by
     // --quiet and --json (stderr then carries only a JSON error, if any), and after a failed command
     // (its error stays the one line on stderr).
     if (ctx.out.json || opts.commandFailed) return;
     ctx.out.info(
-      `note: ${notices} to users ${n === 1 ? 'stays' : 'stay'} pending in the outbox (PORTAL_MFA_SMTP_URL is not set; portal-mfa notify send delivers them)`,
+      `note: ${notices} to users ${n === 1 ? 'stays' : 'stay'} pending in the outbox (the portal's delivery policy names no SMTP relay; portal-mfa notify send delivers them once it does)`,
     );
     return;
   }
   let mailer: Awaited<ReturnType<typeof import('../mail/smtpMailer.js').createSmtpMailer>> | undefined;
   try {
-    const { store } = await ctx.database({ checkSchema: false });
     const { createSmtpMailer } = await import('../mail/smtpMailer.js');
-    mailer = await createSmtpMailer(ctx.smtp, { concurrency: DELIVERY_CONCURRENCY });
+    mailer = await createSmtpMailer(relay.smtp, { concurrency: DELIVERY_CONCURRENCY });
     const progress = await deliveryProgress(ctx, n);
     const result = await deliverNotifications(store, mailer, { ids, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update });
     progress.stop();

@@ -15,6 +15,7 @@ import { proveSecondFactor, type ProvenFactor, type SecondFactorProof } from './
 import { hashToken, newToken } from './tokens.js';
 import { checkTrustedDevice } from './trustedDevices.js';
 import { humanTimeUntil } from './humanTime.js';
+import { readPolicy } from './policy.js';
 
 /**
  * Who is acting (SPEC §2). An Actor is only ever made here — by signIn (password and second
@@ -216,9 +217,29 @@ export interface EnforcementState {
 
 const DAY_MS = 86_400_000;
 
-/** Rule 4: which of the user's organisations require MFA, honouring grace periods. */
+/**
+ * A portal that requires MFA for everyone (SPEC §8 portal policy) is shown and enforced like one
+ * more organisation the user belongs to, named `portal`.
+ */
+export const PORTAL_SCOPE = 'portal';
+
+/** Rule 4: which of the user's organisations (and the portal itself) require MFA, honouring grace periods. */
 export async function enforcementFor(deps: MfaDeps, userId: UserId): Promise<EnforcementState> {
   const memberships = await membershipsOfUser(deps.db, userId);
+  const portal = await readPolicy(deps.db);
+  if (portal.mfaRequired) {
+    memberships.unshift({
+      organisation_id: '',
+      slug: PORTAL_SCOPE,
+      name: 'the portal',
+      role: 'member',
+      joined_at: null,
+      mfa_required: true,
+      grace_days: portal.graceDays,
+      mfa_required_since: portal.requiredSince,
+      device_trust_allowed: true,
+    });
+  }
   const now = deps.clock();
   const requiredBy: MembershipRow[] = [];
   const inGrace: { membership: MembershipRow; until: number }[] = [];

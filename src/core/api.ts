@@ -12,17 +12,31 @@ import { disableMfa } from './disable.js';
 import { confirmEnrolment, startEnrolment, startReplacement } from './enrolment.js';
 import { disableMembers, listMembers, listOrganisations, listUsers, remindMembers, setPolicy, showPolicy } from './organisations.js';
 import { listOutbox } from './notify/outboxReport.js';
+import { setPortalPolicy, showPortalPolicy } from './portalPolicy.js';
 import { getStatus } from './status.js';
 import { issueAccessCodeFor, regenerateOwnRecoveryCodes, revokeAccessCodeFor, unlockUser } from './support.js';
 import { diagnoseClock, verifyCode } from './verify.js';
 
 type Rest<F> = F extends (deps: MfaDeps, ...rest: infer R) => infer O ? (...rest: R) => O : never;
 
-function bind<F extends (deps: MfaDeps, ...rest: never[]) => unknown>(deps: MfaDeps, f: F): Rest<F> {
-  return ((...rest: never[]) => f(deps, ...rest)) as Rest<F>;
+export interface ApiOptions {
+  /**
+   * The settings of the next call: the portal's stored policy as it is now (a long-running backend
+   * sees support's changes), tightened by the caller's own. Omitted: `deps.settings` as given.
+   */
+  currentSettings?: () => Promise<MfaDeps['settings']>;
 }
 
-export function createPortalMfa(deps: MfaDeps) {
+export function createPortalMfa(given: MfaDeps, opts: ApiOptions = {}) {
+  let deps = given;
+  const refresh = opts.currentSettings;
+  function bind<F extends (deps: MfaDeps, ...rest: never[]) => unknown>(_: MfaDeps, f: F): Rest<F> {
+    if (!refresh) return ((...rest: never[]) => f(deps, ...rest)) as Rest<F>;
+    return (async (...rest: never[]) => {
+      deps = { ...given, settings: await refresh() };
+      return f(deps, ...rest);
+    }) as Rest<F>;
+  }
   return {
     // who is acting
     signIn: bind(deps, signIn),
@@ -55,6 +69,9 @@ export function createPortalMfa(deps: MfaDeps) {
     disableMembers: bind(deps, disableMembers),
     readAuditTrail: (actor: Actor, filter: AuditFilter) => readAuditTrail(deps, actor, filter),
     listOutbox: bind(deps, listOutbox),
+    // the portal-wide policy (support)
+    showPortalPolicy: bind(deps, showPortalPolicy),
+    setPortalPolicy: bind(deps, setPortalPolicy),
   };
 }
 

@@ -132,7 +132,7 @@ export async function showPolicy(deps: MfaDeps, actor: Actor, req: { orgSlug?: s
     graceDays: org.grace_days,
     deviceTrust: org.device_trust_allowed,
     requiredSince: org.mfa_required_since,
-    membersWithoutMfa: await countMembersWithoutMfa(deps.db, org.id),
+    membersWithoutMfa: { total: lacking.length, admins: lacking.filter((m) => m.admin).length },
     lacking: lacking.map((m) => ({ email: m.email, deadline: org.mfa_required ? enrolmentDeadline(org, m.joinedAt) : null })),
   };
 }

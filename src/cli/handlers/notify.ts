@@ -64,13 +64,18 @@ export async function list(ctx: CommandContext, opts: ListOptions): Promise<void
  */
 export async function send(ctx: CommandContext, opts: SendOptions): Promise<void> {
   const limit = opts.limit;
-  const smtp = ctx.smtp;
+  const { store } = await ctx.database();
+  const { readPolicy } = await import('../../core/policy.js');
+  const { resolveRelay } = await import('../../mail/relay.js');
+  // the portal's relay only: whoever runs notify send cannot send the outbox anywhere else
+  const relay = resolveRelay((await readPolicy(store)).delivery, ctx.smtp);
+  if (relay.ignored) ctx.out.warn(relay.ignored);
+  const smtp = relay.smtp;
   if (!smtp) {
-    throw configError('PORTAL_MFA_SMTP_URL is not set: there is no SMTP server to send notices to', {
-      hint: "set PORTAL_MFA_SMTP_URL=smtp://host:port and PORTAL_MFA_MAIL_FROM, or let the portal's own mailer read the notifications table",
+    throw configError("the portal's delivery policy names no SMTP relay: there is no server to send notices to", {
+      hint: "support sets one with: portal-mfa policy set --smtp-relay smtp://host:port --mail-from ADDRESS; or let the portal's own mailer read the notifications table",
     });
   }
-  const { store } = await ctx.database();
   const { createSmtpMailer } = await import('../../mail/smtpMailer.js');
   const mailer = await createSmtpMailer(smtp, { concurrency: DELIVERY_CONCURRENCY });
   const due = await dueNotices({ db: store, clock: ctx.clock });
