@@ -183,7 +183,7 @@ export async function resumeSession(deps: MfaDeps, token: string): Promise<Actor
   const session = await findValidSession(deps.db, hashToken(token), deps.clock());
   if (!session) return null;
   const user = await findUserById(deps.db, session.user_id);
-  if (!user || !user.active) return null;
+  if (!user?.active) return null;
   return makeActor(
     { user, via: 'session', factor: 'session', restriction: session.restriction === 'access-code' ? 'access-code' : null, sessionId: session.id },
     null,

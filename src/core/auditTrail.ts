@@ -1,4 +1,4 @@
-import type { UserId } from './domain.js';
+
 import { queryAuditEvents, type AuditRow } from '../db/auditRepository.js';
 import { findOrganisationBySlug } from '../db/identity/reader.js';
 import { withWriteTransaction } from '../db/transaction.js';

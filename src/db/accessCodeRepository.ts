@@ -1,6 +1,5 @@
 import type { UserId } from '../core/domain.js';
 import type { Db } from './store.js';
-import type { Knex } from 'knex';
 import { endRestrictedSessions } from './sessionRepository.js';
 import type { AccessCodeTable } from './tables.js';
 

@@ -1,6 +1,5 @@
 import type { UserId } from '../core/domain.js';
 import type { Db } from './store.js';
-import type { Knex } from 'knex';
 import type { CredentialTable } from './tables.js';
 
 /** A credential as the repositories return it: the table's columns (hard_locked_at: rule 11, cleared only by unlock). */

@@ -1,5 +1,4 @@
 import type { Db } from './store.js';
-import type { Knex } from 'knex';
 
 /**
  * A named lock row with an expiry: acquired by inserting (the primary key makes a second insert

@@ -1,6 +1,5 @@
 import { type Db, within } from './store.js';
-import type { Knex } from 'knex';
-import { INSERT_BATCH_ROWS, isSqlite } from './transaction.js';
+import { INSERT_BATCH_ROWS, } from './transaction.js';
 
 export type NotificationStatus = 'pending' | 'sent' | 'failed';
 

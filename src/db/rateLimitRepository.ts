@@ -1,5 +1,4 @@
 import type { Db } from './store.js';
-import type { Knex } from 'knex';
 import type {} from './tables.js';
 
 export interface Budget {

@@ -1,5 +1,4 @@
 import type { Db } from './store.js';
-import type { Knex } from 'knex';
 
 /** How many encrypted TOTP secrets (active or pending) the database holds; 0 before the schema exists. */
 export async function countStoredSecrets(db: Db): Promise<number> {
