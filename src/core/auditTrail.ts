@@ -1,4 +1,3 @@
-
 import { queryAuditEvents, type AuditRow } from '../db/auditRepository.js';
 import { findOrganisationBySlug } from '../db/identity/reader.js';
 import { withWriteTransaction } from '../db/transaction.js';

@@ -1,5 +1,5 @@
 import { type Db, within } from './store.js';
-import { INSERT_BATCH_ROWS, } from './transaction.js';
+import { INSERT_BATCH_ROWS } from './transaction.js';
 
 export type NotificationStatus = 'pending' | 'sent' | 'failed';
 
