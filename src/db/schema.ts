@@ -49,15 +49,17 @@ export async function migrationState(db: Db): Promise<MigrationState> {
   if (await knex.schema.hasTable(db.t.knex_migrations)) {
     rows = await knex(db.t.knex_migrations).select('name', 'migration_time').orderBy('id');
   }
+  // still legacy after the new migration ran, until the upgrade dropped the old bookkeeping (last):
+  // on MySQL an interrupted upgrade is completed by the next db migrate (legacyUpgrade.ts)
   let legacy = false;
-  if (rows.length === 0 && db.t.knex_migrations !== 'knex_migrations' && (await knex.schema.hasTable('knex_migrations'))) {
+  if (db.t.knex_migrations !== 'knex_migrations' && (await knex.schema.hasTable('knex_migrations'))) {
     legacy = (await knex('knex_migrations').where('name', LEGACY_FIRST_MIGRATION).first('name')) !== undefined;
   }
   const appliedNames = new Set(rows.map((r) => r.name));
   const applied = rows.map((r) => ({ name: r.name, appliedAt: toIso(r.migration_time) }));
   const pending = known.filter((n) => !appliedNames.has(n));
   const unknown = rows.map((r) => r.name).filter((n) => !known.includes(n));
-  return { applied, pending, unknown, current: pending.length === 0 && unknown.length === 0, legacy };
+  return { applied, pending, unknown, current: pending.length === 0 && unknown.length === 0 && !legacy, legacy };
 }
 
 function toIso(v: unknown): string | null {
@@ -90,8 +92,14 @@ export async function planMigration(db: Db): Promise<MigrationPlan> {
     .map((m) => ({ name: m.name, creates: m.creates }));
   const existing = new Set((await listTables(db.root)).map((t) => t.toLowerCase()));
   const taken = steps.flatMap((s) => s.creates).filter((t) => existing.has(t.toLowerCase()));
-  // the legacy upgrade renames the one legacy table whose name the new schema reuses
-  const reused = state.legacy ? taken.filter((t) => t !== db.t.credentials) : taken;
+  // the legacy upgrade renames the one legacy table whose name the new schema reuses, and drops the
+  // empty tables an interrupted upgrade left (MySQL)
+  let reused = taken;
+  if (state.legacy && taken.length > 0) {
+    const { legacyLeftovers } = await import('./legacyUpgrade.js');
+    const ours = await legacyLeftovers(db, taken);
+    reused = taken.filter((t) => !ours.includes(t));
+  }
   if (reused.length > 0) {
     throw configError(`cannot create portal-mfa's tables: ${reused.join(', ')} already exist(s) and are not portal-mfa's; nothing was changed`, {
       code: 'table_taken',
@@ -106,18 +114,23 @@ export async function migrateLatest(db: Db): Promise<string[]> {
   const plan = await planMigration(db);
   if (plan.legacyUpgrade) {
     const { upgradeLegacySchema } = await import('./legacyUpgrade.js');
-    return upgradeLegacySchema(db, () => runLatest(db));
+    // SQLite: inside the upgrade's one transaction
+    return upgradeLegacySchema(db, (trx) => runLatest(db, trx));
   }
   return runLatest(db);
 }
 
-async function runLatest(db: Db): Promise<string[]> {
-  const [, names] = (await db.root.migrate.latest(migratorConfig(db))) as [number, string[]];
+async function runLatest(db: Db, on: Knex | Knex.Transaction = db.root): Promise<string[]> {
+  const [, names] = (await on.migrate.latest(migratorConfig(db))) as [number, string[]];
   return names;
 }
 
 export async function rollbackLast(db: Db, all = false): Promise<string[]> {
-  refuseNewer(await migrationState(db));
+  const state = await migrationState(db);
+  refuseNewer(state);
+  // mid-upgrade (MySQL) some old tables may be gone already: the new ones then hold the only copy
+  if (state.legacy)
+    throw configError("the upgrade from an earlier portal-mfa's tables is not finished; nothing was rolled back", { hint: 'run: portal-mfa db migrate' });
   const [, names] = (await db.root.migrate.rollback(migratorConfig(db), all)) as [number, string[]];
   return names;
 }
@@ -129,7 +142,7 @@ export async function rollbackLast(db: Db, all = false): Promise<string[]> {
 export async function ensureSchemaCurrent(db: Db, opts: { autoMigrate: boolean }): Promise<void> {
   const state = await migrationState(db);
   refuseNewer(state);
-  if (state.pending.length === 0) return;
+  if (state.pending.length === 0 && !state.legacy) return;
   if (opts.autoMigrate) {
     await migrateLatest(db);
     return;
