@@ -24,7 +24,10 @@ export async function createDemoTables(knex: Knex | Knex.Transaction): Promise<b
   });
   await knex.schema.createTable('users', (t) => {
     t.increments('id').primary();
-    t.string('email', 254).notNullable().unique('users_email_unique');
+    // byte-for-byte on MySQL too (as installations before the mapping had it): the demo portal can
+    // hold two addresses that differ only in case, which portal-mfa must refuse to merge
+    const email = t.string('email', 254).notNullable().unique('users_email_unique');
+    if (knex.client.config.client !== 'better-sqlite3') email.collate('utf8mb4_bin');
     t.string('name', 200).notNullable().defaultTo('');
     t.string('password_hash', 255).notNullable();
     t.string('role', 16).notNullable().defaultTo('developer');

@@ -33,7 +33,12 @@ async function upsert(db: Db, rows: { user_id: string; email_key: string }[]): P
 export async function syncNewUsers(db: Db): Promise<void> {
   const m = requireMapping(db);
   const mark = await readSetting(db, HIGH_WATER);
-  if (mark === undefined || !/^-?\d+$/.test(mark)) return;
+  // never indexed (a mapping stored by an older client, or by hand): index everything once
+  if (mark === undefined) {
+    await rebuildEmailIndex(db, Date.now());
+    return;
+  }
+  if (!/^-?\d+$/.test(mark)) return;
   const rows = (await db
     .knex({ u: m.users.table })
     .where(`u.${m.users.id}`, '>', Number(mark))

@@ -88,10 +88,10 @@ export async function tablePrivileges(knex: Knex, table: string): Promise<Set<st
   const grantee = `'${who!.u.slice(0, at)}'@'${who!.u.slice(at + 1)}'`;
   const out = new Set<string>();
   const [global] = (await knex.raw('SELECT privilege_type AS p FROM information_schema.user_privileges WHERE grantee = ?', [grantee])) as [{ p: string }[]];
-  const [db] = (await knex.raw(
-    'SELECT privilege_type AS p FROM information_schema.schema_privileges WHERE grantee = ? AND ? LIKE table_schema',
-    [grantee, schema ?? (await currentDatabase(knex))],
-  )) as [{ p: string }[]];
+  const [db] = (await knex.raw('SELECT privilege_type AS p FROM information_schema.schema_privileges WHERE grantee = ? AND ? LIKE table_schema', [
+    grantee,
+    schema ?? (await currentDatabase(knex)),
+  ])) as [{ p: string }[]];
   const [tbl] = (await knex.raw(
     'SELECT privilege_type AS p FROM information_schema.table_privileges WHERE grantee = ? AND table_schema = COALESCE(?, DATABASE()) AND table_name = ?',
     [grantee, schema, name],
