@@ -7,7 +7,7 @@
 import { findUsersByIds } from '../db/identity/reader.js';
 import { foldedConflicts, rebuildEmailIndex } from '../db/identity/emailIndex.js';
 import { mappedColumns, missingParts } from '../db/identity/detect.js';
-import { hasLeadingIndex, inspectTable, tablePrivileges, type TableInfo } from '../db/identity/inspect.js';
+import { hasLeadingIndex, tablePrivileges, type TableInfo } from '../db/identity/inspect.js';
 import { type IdentityMapping, mappedTables, parseMapping } from '../db/identity/mapping.js';
 import { writeSetting } from '../db/settingsRepository.js';
 import { type Db, makeDb } from '../db/store.js';

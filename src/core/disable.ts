@@ -1,23 +1,12 @@
-import { credentialsOfUser, deleteCredentialsOfUser } from '../db/credentialRepository.js';
-import { deleteRecoveryCodesOfUser, countUnusedRecoveryCodes } from '../db/recoveryCodeRepository.js';
-import { endSessionsOfUser } from '../db/sessionRepository.js';
-import { countActiveTrustedDevices, deleteTrustedDevicesOfUser } from '../db/trustedDeviceRepository.js';
+import { credentialsOfUser } from '../db/credentialRepository.js';
+import { countUnusedRecoveryCodes } from '../db/recoveryCodeRepository.js';
+import { countActiveTrustedDevices } from '../db/trustedDeviceRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import type { PortalUser } from './domain.js';
 import { admit, reauthenticate, type Actor } from './actor.js';
-import { party, recordAudit } from './audit.js';
 import { authorise, type Authorisation, type OrganisationPicker } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { usageError, wrongState } from './errors.js';
-import type { NotificationEvent } from './notify/events.js';
-import { queueNotification } from './notify/outbox.js';
-
-export interface Removal {
-  credentials: number;
-  recoveryCodes: number;
-  trustedDevices: number;
-  sessions: number;
-}
+import { type Removal, removeMfa } from './removal.js';
 
 const MAX_TICKET = 200;
 const MAX_REASON = 1000;
@@ -39,45 +28,6 @@ export const validateTicket = (raw: string | undefined | null) => {
   return ticket;
 };
 export const validateReason = (raw: string | undefined | null) => cleanText(raw, 'reason', MAX_REASON);
-
-/** The audit action and the user's notice for a removal, by who did it (SPEC §7). */
-export function removalKind(auth: Pick<Authorisation, 'via' | 'organisation' | 'ticket'>, actor: PortalUser): { action: string; notice: NotificationEvent } {
-  if (auth.via === 'support') return { action: 'mfa.reset', notice: { kind: 'mfa-reset-support', by: actor.email, ticket: auth.ticket ?? '' } };
-  if (auth.via === 'org-admin')
-    return { action: 'org.disable-mfa', notice: { kind: 'mfa-disabled-admin', by: actor.email, organisation: auth.organisation?.slug ?? '' } };
-  return { action: 'mfa.disable', notice: { kind: 'mfa-disabled-self' } };
-}
-
-/**
- * Rules 8 and 9: remove the secret, any pending enrolment, recovery codes, every trusted device and
- * the user's CLI sessions — one transaction with its audit row and notice. A user without MFA is a
- * wrong-state error and changes nothing (so of ten concurrent disables, one succeeds).
- */
-async function removeMfa(deps: MfaDeps, actor: PortalUser, auth: Authorisation, opts: { reason: string | null }): Promise<Removal> {
-  const target = auth.target;
-  const { action, notice } = removalKind(auth, actor);
-  return withWriteTransaction(deps.db, async (trx) => {
-    const now = deps.clock();
-    const credentials = await deleteCredentialsOfUser(trx, target.id);
-    if (credentials === 0) throw wrongState(`MFA is not enabled for ${target.email}`, { code: 'mfa_not_enabled', hint: 'nothing to disable' });
-    const recoveryCodes = await deleteRecoveryCodesOfUser(trx, target.id);
-    const trustedDevices = await deleteTrustedDevicesOfUser(trx, target.id);
-    const sessions = await endSessionsOfUser(trx, target.id, now);
-    const removal = { credentials, recoveryCodes, trustedDevices, sessions };
-    await recordAudit(trx, deps, {
-      action,
-      outcome: 'success',
-      actor: party(actor),
-      target: party(target),
-      organisation: auth.organisation,
-      ticket: auth.ticket,
-      reason: opts.reason,
-      detail: removal,
-    });
-    await queueNotification(trx, deps, target, notice);
-    return removal;
-  });
-}
 
 export interface DisableRequest {
   targetEmail?: string;
@@ -131,6 +81,11 @@ export async function disableMfa(deps: MfaDeps, actor: Actor, req: DisableReques
   if (req.dryRun) return { kind: 'dry-run', ...summary, wouldRemove: preview };
   await reauthenticate(deps, actor, req.password, 'mfa.disable');
   if (req.confirm && !(await req.confirm(preview))) return { kind: 'cancelled', email: target.email };
-  const removed = await removeMfa(deps, actor.user, auth, { reason });
+  const removed = await withWriteTransaction(deps.db, async (trx) => {
+    const done = (await removeMfa(trx, deps, actor.user, [{ user: target, authority: auth }], reason)).get(target.id);
+    // removed meanwhile by someone else: nothing changed, as for any user without MFA
+    if (!done) throw wrongState(`MFA is not enabled for ${target.email}`, { code: 'mfa_not_enabled', hint: 'nothing to disable' });
+    return done;
+  });
   return { kind: 'disabled', ...summary, removed };
 }

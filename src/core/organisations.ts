@@ -1,4 +1,4 @@
-import { findBulkTargets, removeMfaOfUsers } from '../db/bulkDisable.js';
+import { findBulkTargets } from '../db/bulkDisable.js';
 import type { OrganisationRow } from './domain.js';
 import {
   countMembersWithoutMfa,
@@ -21,11 +21,11 @@ import { admit, reauthenticate, type Actor } from './actor.js';
 import { party, recordAudit, recordAudits, type AuditEvent } from './audit.js';
 import { authoriseOrganisation, validateSlug } from './authorise.js';
 import type { MfaDeps } from './deps.js';
-import { removalKind, validateReason, validateTicket } from './disable.js';
+import { validateReason, validateTicket } from './disable.js';
+import { removeMfa } from './removal.js';
 import { normaliseEmail } from './email.js';
 import { forbidden, notFound, usageError, type ErrorKind } from './errors.js';
-import type { NotificationEvent } from './notify/events.js';
-import { queueNotification, queueNotifications } from './notify/outbox.js';
+import { queueNotification } from './notify/outbox.js';
 
 const DAY_MS = 86_400_000;
 
@@ -424,26 +424,17 @@ export async function disableMembers(
     // the record of a refused attempt (rule 10) down with it
     if (refusals.length > 0) await withWriteTransaction(deps.db, (trx) => recordAudits(trx, deps, refusals));
     if (candidates.length === 0) return results;
-    const removed = await withWriteTransaction(deps.db, async (trx) => {
-      const done = await removeMfaOfUsers(
+    const removed = await withWriteTransaction(deps.db, (trx) =>
+      removeMfa(
         trx,
-        candidates.map((u) => u.id),
-        deps.clock(),
-      );
-      const events: AuditEvent[] = [];
-      const notices: { to: PortalUser; event: NotificationEvent }[] = [];
-      for (const user of candidates) {
-        const removal = done.get(user.id);
-        if (!removal) continue;
-        const { action, notice } = removalKind({ via: user.id === actor.user.id ? 'self' : via, organisation: orgRef, ticket }, actor.user);
-        events.push({ action, outcome: 'success', actor: actorParty, target: party(user), organisation: orgRef, ticket, reason, detail: { ...removal } });
-        notices.push({ to: user, event: notice });
-      }
-      await recordAudits(trx, deps, events);
-      await queueNotifications(trx, deps, notices);
-      return done;
-    });
-    const byEmail = new Map(candidates.map((u) => [u.email, u.id]));
+        deps,
+        actor.user,
+        candidates.map((user) => ({ user, authority: { via: user.id === actor.user.id ? ('self' as const) : via, organisation: orgRef, ticket } })),
+        reason,
+      ),
+    );
+    // keyed by the email as given (folded), not the portal's spelling of it
+    const byEmail = new Map(candidates.map((u) => [normaliseEmail(u.email) ?? u.email, u.id]));
     return results.map((r) =>
       r.outcome === 'disabled' && !removed.has(byEmail.get(r.email)!)
         ? { email: r.email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' }

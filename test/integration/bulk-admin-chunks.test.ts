@@ -38,7 +38,8 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
       );
       await w.knex('organisation_members').insert({ organisation_id: acme, user_id: id, role: 'member', created_at: now, joined_at: now });
       await w.knex('mfa_credentials').insert({
-        user_id: id,
+        // portal ids are text in portal-mfa's tables (a JS number would be stored by SQLite as '10.0')
+        user_id: String(id),
         status: 'active',
         secret_ciphertext: 'v1:x',
         key_id: '0000000000000000',
