@@ -98,7 +98,7 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
         .sort(),
     ).toEqual([FRANK, GHOST, OLIVIA].sort());
 
-    const generatedIds = (await w.knex('users').where('email', 'like', 'bulk-%').pluck('id')).map(Number);
+    const generatedIds = (await w.knex('users').where('email', 'like', 'bulk-%').pluck('id')).map(String);
     expect(generatedIds).toHaveLength(27);
     expect(Number((await w.knex('mfa_credentials').whereIn('user_id', generatedIds).count({ n: '*' }).first())?.n)).toBe(0);
     expect(
