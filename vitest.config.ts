@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 const UNIT = 'test/unit/**/*.test.ts';
 const CLUSTER = 'test/cluster/**/*.test.ts';
+const SHAPES = 'test/shapes/**/*.test.ts';
 
 export default defineConfig({
   test: {
@@ -27,7 +28,7 @@ export default defineConfig({
         test: {
           name: 'db',
           include: ['test/**/*.test.ts'],
-          exclude: [UNIT, CLUSTER],
+          exclude: [UNIT, CLUSTER, SHAPES],
           // Starts a throw-away MariaDB (or uses PORTAL_MFA_TEST_MYSQL_URL) shared by this project's files.
           globalSetup: ['test/support/globalSetup.ts'],
         },
@@ -36,6 +37,9 @@ export default defineConfig({
       // state transfers alone take longer on a 2-core machine than the rest of the suite, so it is
       // not part of `npm test`; `npm run test:ci` (what CI runs) runs both.
       { extends: true, test: { name: 'cluster', include: [CLUSTER] } },
+      // Existing portals (Laravel + Jetstream, Django + django-organizations, a custom schema) on both
+      // databases, with a least-privilege account on MariaDB (`npm run test:shapes`; part of test:ci).
+      { extends: true, test: { name: 'shapes', include: [SHAPES], globalSetup: ['test/support/globalSetup.ts'] } },
     ],
   },
 });
