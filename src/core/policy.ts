@@ -48,7 +48,7 @@ export interface PortalPolicy {
   delivery: DeliveryPolicy | null;
 }
 
-export const DEFAULT_LIMITS: Limits = Object.freeze(Object.fromEntries(Object.keys(LIMITS).map((k) => [k, DEFAULT_SETTINGS[k as LimitName]])) as Limits);
+const DEFAULT_LIMITS: Limits = Object.freeze(Object.fromEntries(Object.keys(LIMITS).map((k) => [k, DEFAULT_SETTINGS[k as LimitName]])) as Limits);
 
 export const DEFAULT_POLICY: PortalPolicy = Object.freeze({ mfaRequired: false, graceDays: null, requiredSince: null, limits: DEFAULT_LIMITS, delivery: null });
 
@@ -64,7 +64,7 @@ export function checkLimit(name: LimitName, value: number): number {
 }
 
 /** Parse the stored document; fields it lacks take the defaults (a policy written by an older version). */
-export function parsePolicy(text: string | undefined): PortalPolicy {
+function parsePolicy(text: string | undefined): PortalPolicy {
   if (text === undefined) return DEFAULT_POLICY;
   let raw: Record<string, unknown>;
   try {

@@ -21,7 +21,7 @@ export interface RemovalAuthority {
   ticket: string | null;
 }
 
-export function removalKind(auth: RemovalAuthority, actor: PortalUser): { action: string; notice: NotificationEvent } {
+function removalKind(auth: RemovalAuthority, actor: PortalUser): { action: string; notice: NotificationEvent } {
   if (auth.via === 'support') return { action: 'mfa.reset', notice: { kind: 'mfa-reset-support', by: actor.email, ticket: auth.ticket ?? '' } };
   if (auth.via === 'org-admin')
     return { action: 'org.disable-mfa', notice: { kind: 'mfa-disabled-admin', by: actor.email, organisation: auth.organisation?.slug ?? '' } };

@@ -37,7 +37,7 @@ export async function findBulkTargets(db: Db, organisationId: string, emails: st
   return { users, members, admins, withMfa };
 }
 
-export interface UserRemoval {
+export interface Removal {
   credentials: number;
   recoveryCodes: number;
   trustedDevices: number;
@@ -58,8 +58,8 @@ async function countByUser(db: Db, q: Knex.QueryBuilder, lock: boolean): Promise
  * `userIds` who still has a credential (read under a lock, so of two concurrent removals only one
  * finds it). Returns what was removed per user; users without a credential are absent and untouched.
  */
-export async function removeMfaOfUsers(db: Db, userIds: UserId[], now: number): Promise<Map<UserId, UserRemoval>> {
-  const removed = new Map<UserId, UserRemoval>();
+export async function removeMfaOfUsers(db: Db, userIds: UserId[], now: number): Promise<Map<UserId, Removal>> {
+  const removed = new Map<UserId, Removal>();
   if (userIds.length === 0) return removed;
   // SQLite: the write transaction already holds the database's write lock (withWriteTransaction)
   const lock = db.dialect !== 'sqlite';

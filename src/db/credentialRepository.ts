@@ -135,10 +135,6 @@ export async function activatePendingCredential(db: Db, pendingId: number, userI
   return Number(changed) === 1;
 }
 
-export async function deleteCredentialsOfUser(db: Db, userId: UserId): Promise<number> {
-  return Number(await db.knex(db.t.credentials).where('user_id', userId).delete());
-}
-
 /** Rows still encrypted under another key than `keyId`, in id order (key rotation batches). */
 export async function credentialsNotUnderKey(db: Db, keyId: string, afterId: number, limit: number): Promise<CredentialRow[]> {
   const rows = await db.knex(db.t.credentials).whereNot('key_id', keyId).andWhere('id', '>', afterId).orderBy('id').limit(limit).select('*');

@@ -26,7 +26,3 @@ export async function replaceRecoveryCodes(db: Db, userId: UserId, hashes: strin
 export async function markRecoveryCodeUsed(db: Db, id: number, now: number): Promise<boolean> {
   return Number(await db.knex(db.t.recovery_codes).where('id', id).whereNull('used_at').update({ used_at: now })) === 1;
 }
-
-export async function deleteRecoveryCodesOfUser(db: Db, userId: UserId): Promise<number> {
-  return Number(await db.knex(db.t.recovery_codes).where('user_id', userId).delete());
-}

@@ -40,7 +40,7 @@ export interface MigrationState {
 }
 
 /** The first migration of installations before the table prefix (they kept bookkeeping in `knex_migrations`). */
-export const LEGACY_FIRST_MIGRATION = '20261123000001_initial_schema';
+const LEGACY_FIRST_MIGRATION = '20261123000001_initial_schema';
 
 export async function migrationState(db: Db): Promise<MigrationState> {
   const knex = db.root;

@@ -30,7 +30,7 @@ export interface TrustedDeviceTable {
   revoked_at: number | null;
 }
 
-export interface RecoveryCodeTable {
+interface RecoveryCodeTable {
   id: number;
   user_id: string;
   code_hash: string;
@@ -38,7 +38,7 @@ export interface RecoveryCodeTable {
   used_at: number | null;
 }
 
-export interface SessionTable {
+interface SessionTable {
   id: number;
   user_id: string;
   token_hash: string;
@@ -50,7 +50,7 @@ export interface SessionTable {
   restriction: string | null;
 }
 
-export interface RateLimitTable {
+interface RateLimitTable {
   subject: string;
   bucket: string;
   window_start: number;

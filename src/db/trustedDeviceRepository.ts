@@ -56,10 +56,6 @@ export async function revokeTrustedDevices(db: Db, userId: UserId, now: number, 
   return Number(await q.update({ revoked_at: now }));
 }
 
-export async function deleteTrustedDevicesOfUser(db: Db, userId: UserId): Promise<number> {
-  return Number(await db.knex(db.t.trusted_devices).where('user_id', userId).delete());
-}
-
 export async function findTrustedDevicesByIds(db: Db, ids: number[]): Promise<TrustedDeviceRow[]> {
   return (await db.knex(db.t.trusted_devices).whereIn('id', ids).select('*')).map(toTrustedDevice);
 }

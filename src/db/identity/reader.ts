@@ -12,7 +12,7 @@ import type { Condition, IdentityMapping, TimeColumn } from './mapping.js';
 type Q = Knex | Knex.Transaction;
 
 /** `alias.column` satisfies the condition, as SQL. */
-export function conditionSql(knex: Q, alias: string, c: Condition): Knex.Raw {
+function conditionSql(knex: Q, alias: string, c: Condition): Knex.Raw {
   const col = `${alias}.${c.column}`;
   if ('in' in c) return knex.raw(`?? IN (${c.in.map(() => '?').join(', ')})`, [col, ...c.in]);
   switch (c.is) {
@@ -134,7 +134,7 @@ export async function samplePasswordHash(db: Db): Promise<string | undefined> {
 // organisations and memberships
 
 /** Jetstream-style portals name no slug: it is derived as `<name-slug>-<id>`, stable and unique. */
-export function derivedSlug(name: string, id: string): string {
+function derivedSlug(name: string, id: string): string {
   const base = name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -159,7 +159,7 @@ function toOrganisationBase(r: Record<string, unknown>, m: IdentityMapping): { i
   return { id, name, slug: m.organisations!.slug ? String(r.slug) : derivedSlug(name, id) };
 }
 
-export async function policiesOf(db: Db, organisationIds: string[]): Promise<Map<string, OrganisationPolicy>> {
+async function policiesOf(db: Db, organisationIds: string[]): Promise<Map<string, OrganisationPolicy>> {
   const out = new Map<string, OrganisationPolicy>();
   for (let i = 0; i < organisationIds.length; i += 500) {
     const rows = await db.knex(db.t.org_policies).whereIn('organisation_id', organisationIds.slice(i, i + 500));
@@ -197,13 +197,6 @@ export async function findOrganisationBySlug(db: Db, slug: string): Promise<Orga
   const found = rows.map((r) => toOrganisationBase(r, m)).filter((o) => o.slug === slug);
   if (found.length !== 1) return undefined;
   return (await withPolicies(db, found))[0];
-}
-
-export async function findOrganisationById(db: Db, id: string): Promise<OrganisationRow | undefined> {
-  const m = requireMapping(db);
-  if (!m.organisations) return undefined;
-  const r = await selectOrganisations(db.knex, m).where(`o.${m.organisations.id}`, id).first();
-  return r ? (await withPolicies(db, [toOrganisationBase(r, m)]))[0] : undefined;
 }
 
 /** Every (active) organisation, by slug. */
