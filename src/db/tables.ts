@@ -30,33 +30,6 @@ export interface TrustedDeviceTable {
   revoked_at: number | null;
 }
 
-interface RecoveryCodeTable {
-  id: number;
-  user_id: string;
-  code_hash: string;
-  created_at: number;
-  used_at: number | null;
-}
-
-interface SessionTable {
-  id: number;
-  user_id: string;
-  token_hash: string;
-  created_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  host: string;
-  os_user: string;
-  restriction: string | null;
-}
-
-interface RateLimitTable {
-  subject: string;
-  bucket: string;
-  window_start: number;
-  used: number;
-}
-
 export interface AccessCodeTable {
   id: number;
   user_id: string;
