@@ -63,7 +63,7 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
   return n;
 }
 
-/** Tunables from the environment (documented in the README), validated once here. */
+/** Tunables from the environment (documented in docs/operator/configuration.md), validated once here. */
 export function resolveSettings(env: NodeJS.ProcessEnv, profile?: Profile): Settings {
   const fromEnv = env.PORTAL_MFA_ISSUER?.trim();
   const issuer = fromEnv || profile?.issuer || DEFAULT_SETTINGS.issuer;
