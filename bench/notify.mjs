@@ -10,10 +10,10 @@
  *   node bench/notify.mjs --count 2000 --dialects sqlite --server-delay 5
  *
  * Options: --count N, --dialects sqlite,mariadb, --server-delay MS (the SMTP server waits this long
- * before accepting each message: a slower relay), --no-readme (don't rewrite bench/README.md's table).
+ * before accepting each message: a slower relay), --no-results (don't rewrite the table in bench/RESULTS.md).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, rmSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
 import { SMTPServer } from 'smtp-server';
+import { RESULTS_FILE, replaceResultsSection, resultsDisabled } from './results.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -31,7 +32,7 @@ const opt = (name, fallback) => {
 const COUNT = Number(opt('count', '10000'));
 const DIALECTS = opt('dialects', 'sqlite,mariadb').split(',');
 const SERVER_DELAY = Number(opt('server-delay', '0'));
-const WRITE_README = !args.includes('--no-readme');
+const WRITE_RESULTS = !resultsDisabled(args);
 
 const TMP = mkdtempSync(path.join(os.tmpdir(), 'portal-mfa-bench-notify-'));
 process.once('exit', () => rmSync(TMP, { recursive: true, force: true }));
@@ -281,13 +282,6 @@ const meta = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().l
 const table = `${lines.join('\n')}\n\n${meta}`;
 process.stdout.write(table + '\n');
 
-if (WRITE_README) {
-  const file = path.join(ROOT, 'bench/README.md');
-  const readme = readFileSync(file, 'utf8');
-  const begin = '<!-- notify-results:begin -->';
-  const end = '<!-- notify-results:end -->';
-  const i = readme.indexOf(begin);
-  const j = readme.indexOf(end);
-  if (i !== -1 && j > i) writeFileSync(file, readme.slice(0, i + begin.length) + '\n' + table + '\n' + readme.slice(j));
-  else process.stderr.write('bench/README.md has no notify-results markers; not updated\n');
+if (WRITE_RESULTS && !replaceResultsSection('<!-- notify-results:begin -->', '<!-- notify-results:end -->', table)) {
+  process.stderr.write(`${RESULTS_FILE} has no notify-results markers; not updated\n`);
 }

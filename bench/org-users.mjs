@@ -7,13 +7,13 @@
  * exit code; --strict makes a missed target exit 1), 1 on an error.
  *
  *   npm run build && node bench/org-users.mjs [--sizes 10000,100000,1000000] [--runs 3]
- *        [--dialects sqlite,mariadb] [--bulk 10000,100000] [--mariadb-max 100000] [--strict] [--no-readme] [--summary FILE]
+ *        [--dialects sqlite,mariadb] [--bulk 10000,100000] [--mariadb-max 100000] [--strict] [--no-results] [--summary FILE]
  *
  * Needs: the built CLI (dist/), /usr/bin/time (GNU time, for peak RSS), sqlite3, and for MariaDB
  * mariadb-install-db + mariadbd + the mariadb client (the server is started here on a temp datadir,
  * 127.0.0.1 and a unix socket, and removed afterwards — the same recipe as
  * test/support/mariadbServer.ts). Results are printed as a markdown table and written into
- * bench/README.md between the "bench:results" markers (unless --no-readme).
+ * bench/RESULTS.md between the "bench:results" markers (unless --no-results).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -35,7 +35,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { replaceReadmeSection } from './readmeSection.mjs';
+import { RESULTS_FILE, replaceResultsSection } from './results.mjs';
 import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
 
@@ -43,7 +43,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // the CLI is run from a snapshot of bin/ + dist/ taken at start (see snapshotCli), so a rebuild
 // while the benchmark runs cannot change — or break — what is measured
 let BIN = path.join(ROOT, 'bin', 'portal-mfa.js');
-const README = path.join(ROOT, 'bench', 'README.md');
 // alice (admin of acme) is enrolled and logged in for the session runs; sam (support: may list any
 // organisation; no MFA of his own) acts with --as and his password on every run (acme requires MFA,
 // so its other admins could not act without enrolling)
@@ -61,7 +60,7 @@ function parseArgs(argv) {
     bulk: [10_000, 100_000],
     mariadbMax: 100_000,
     strict: false,
-    readme: true,
+    results: true,
     summary: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -87,11 +86,11 @@ function parseArgs(argv) {
         .filter((x) => x > 0);
     else if (a === '--mariadb-max') o.mariadbMax = Number(next());
     else if (a === '--strict') o.strict = true;
-    else if (a === '--no-readme') o.readme = false;
+    else if (a === '--no-results' || a === '--no-readme') o.results = false;
     else if (a === '--summary') o.summary = next();
     else if (a === '-h' || a === '--help') {
       console.log(
-        'node bench/org-users.mjs [--sizes 10000,100000,1000000] [--runs 3] [--dialects sqlite,mariadb] [--bulk 10000,100000] [--mariadb-max 100000] [--strict] [--no-readme] [--summary FILE]',
+        'node bench/org-users.mjs [--sizes 10000,100000,1000000] [--runs 3] [--dialects sqlite,mariadb] [--bulk 10000,100000] [--mariadb-max 100000] [--strict] [--no-results] [--summary FILE]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -600,12 +599,12 @@ function targets(results, bulks) {
   return out;
 }
 
-function writeReadme(table) {
-  if (!replaceReadmeSection(README, '<!-- bench:results:start -->', '<!-- bench:results:end -->', table)) {
-    log(`${README} has no results markers; not updated`);
+function writeResults(table) {
+  if (!replaceResultsSection('<!-- bench:results:start -->', '<!-- bench:results:end -->', table)) {
+    log(`${RESULTS_FILE} has no bench:results markers; not updated`);
     return;
   }
-  log(`results written to ${path.relative(process.cwd(), README)}`);
+  log(`results written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -686,8 +685,8 @@ async function main() {
   });
   console.log(table);
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  if (o.readme) writeReadme(table);
-  // --summary FILE: the target rows as JSON, for bench/all.mjs's summary in README.md
+  if (o.results) writeResults(table);
+  // --summary FILE: the target rows as JSON, for bench/all.mjs's summary in bench/RESULTS.md
   if (o.summary) writeFileSync(o.summary, JSON.stringify({ targets: targets(results, bulks) }, null, 2));
   const missed = targets(results, bulks).filter((t) => t.met === false);
   if (missed.length > 0) log(`${missed.length} target(s) missed: ${missed.map((t) => t.target).join('; ')}`);

@@ -7,7 +7,7 @@
 // ~470 files (knex alone is ~340 CommonJS files with lodash), each resolved, read and compiled on
 // every start. One file removes the resolving; the code cache removes most of the compiling (Node 20
 // has no `module.enableCompileCache()`, so the cache is made here with `vm.Script#createCachedData`).
-// See bench/startup/README.md for the figures.
+// See bench/startup/README.md for how start-up is measured, and bench/RESULTS.md for the figures.
 //
 // What stays outside the bundle (loaded from node_modules when a command needs it): the SQLite
 // driver's compiled addon, the MariaDB client, and the packages only some commands use (prompts,

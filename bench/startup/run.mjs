@@ -2,7 +2,7 @@
 // Start-up benchmark: whole-process wall time and peak memory of short portal-mfa commands, as a
 // ratio to a bare `node -e 0` measured in the same run (the floor).
 //
-//   npm run build && node bench/startup/run.mjs [--runs 20] [--warmup 3] [--mem-runs 5] [--markdown] [--inherit-env] [--readme] [--summary FILE]
+//   npm run build && node bench/startup/run.mjs [--runs 20] [--warmup 3] [--mem-runs 5] [--markdown] [--inherit-env] [--results] [--summary FILE]
 //
 // Cases (all on the embedded SQLite default, in a throw-away HOME):
 //   node -e 0                 the floor: starting Node itself
@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { replaceReadmeSection } from '../readmeSection.mjs';
+import { RESULTS_FILE, replaceResultsSection } from '../results.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(root, 'bin', 'portal-mfa.js');
@@ -223,13 +223,12 @@ if (MARKDOWN) {
 }
 if (!haveTime) console.error('note: /usr/bin/time not found (apt-get install -y time): no peak memory');
 
-// --summary FILE: the rows as JSON (bench/all.mjs builds the README's table from it)
+// --summary FILE: the rows as JSON (bench/all.mjs builds the summary table of bench/RESULTS.md from it)
 const summaryAt = args.indexOf('--summary');
 if (summaryAt >= 0) writeFileSync(args[summaryAt + 1], JSON.stringify({ header, floor, environment: envNote, rows }, null, 2));
-// --readme: replace the results between the markers in bench/startup/README.md
-if (args.includes('--readme')) {
-  const readme = path.join(root, 'bench', 'startup', 'README.md');
-  if (!replaceReadmeSection(readme, '<!-- startup:results:start -->', '<!-- startup:results:end -->', markdown))
-    throw new Error(`${readme}: results markers not found`);
+// --results (--readme, its old name): replace the start-up table between its markers in bench/RESULTS.md
+if (args.includes('--results') || args.includes('--readme')) {
+  if (!replaceResultsSection('<!-- startup:results:start -->', '<!-- startup:results:end -->', markdown))
+    throw new Error(`${RESULTS_FILE}: startup:results markers not found`);
 }
 process.exitCode = rows.some((r) => r.met === false) ? 1 : 0;

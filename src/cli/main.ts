@@ -154,7 +154,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       }
     };
 
-  // PORTAL_MFA_DEBUG: one stderr line per conflict the database made us retry (README "Running against a cluster")
+  // PORTAL_MFA_DEBUG: one stderr line per conflict the database made us retry (docs/operator/databases.md)
   const stopDebug = env.PORTAL_MFA_DEBUG
     ? onConflict((c) =>
         io.stderr.write(`debug: ${c.kind} conflict ${c.code}, attempt ${c.attempt}/${c.attempts}${c.willRetry ? ', retrying' : ', giving up'}\n`),

@@ -61,7 +61,7 @@ export function loadProfile(flag: string | undefined, env: NodeJS.ProcessEnv): P
     if (code === 'ENOENT' && asked === undefined) return undefined; // no file, no profile asked for: defaults
     if (code === 'ENOENT')
       throw configError(`profile "${asked}" asked for (${flag !== undefined ? '--profile' : 'PORTAL_MFA_PROFILE'}) but there is no config file ${file}`, {
-        hint: 'create it with a [profiles.NAME] table; see README "Profiles"',
+        hint: 'create it with a [profiles.NAME] table; see docs/operator/configuration.md',
       });
     throw configError(`cannot read the config file ${file}: ${code ?? 'error'}`);
   }

@@ -3,7 +3,7 @@ import { wrongState } from './errors.js';
 /**
  * The sample portal created by `portal-mfa demo`: two organisations (acme requires MFA),
  * an admin of each, an admin of both, members, a member of both, a support representative and
- * a developer with no organisation. Passwords are documented in the README — demo data only.
+ * a developer with no organisation. Passwords are published in docs/demo.md — demo data only.
  */
 export interface DemoOrganisation {
   slug: string;
@@ -19,7 +19,7 @@ export interface DemoAccount {
   /**
    * bcrypt (cost 10, like the portal's own hashes) of the published password, computed once
    * (test/unit/demoPasswords.test.ts checks each): hashing nine passwords on every `demo` run cost ~0.7 s of
-   * CPU and protected nothing — the passwords are in the README.
+   * CPU and protected nothing — the passwords are published in docs/demo.md.
    */
   passwordHash: string;
   role: 'developer' | 'support';

@@ -49,7 +49,7 @@ export interface RetryPolicy {
 /**
  * 10 attempts with "full jitter" backoff (a random wait below 15, 30, 60 … ms, at most 1 s): 21
  * processes signing in as one user on three nodes (all writing that user's password-budget row)
- * needed up to 7 attempts in the cluster suite (README "Running against a cluster"), so 10 leaves a
+ * needed up to 7 attempts in the cluster suite (docs/operator/databases.md), so 10 leaves a
  * margin; a hopeless case gives up after ~4 s of waiting.
  */
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseMs: 15, capMs: 1000 };

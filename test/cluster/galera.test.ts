@@ -7,7 +7,7 @@
  *
  * Every CLI run has PORTAL_MFA_DEBUG=1, which prints one `debug:` line per conflict retried
  * (src/db/conflictRetry.ts); the counts per scenario are printed at the end of the file and
- * quoted in README "Running against a cluster".
+ * quoted in docs/operator/databases.md ("How it was measured").
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -402,7 +402,7 @@ if (ciFailure) {
   });
 }
 
-/** Reads that must see the latest write from any node wait for it (README "Running against a cluster"). */
+/** Reads that must see the latest write from any node wait for it (docs/operator/databases.md, "What to configure"). */
 function syncWait(conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void): void {
   conn.query('SET SESSION wsrep_sync_wait = 1', (err) => done(err, conn));
 }

@@ -14,7 +14,7 @@
  * - two rotations sharing a key file, interleaved so the second read the file before the first
  *   ran → the key file must still decrypt every secret afterwards (no lost key);
  * - (SQLite) a run reading the embedded key file during a rotation decrypts rows already
- *   re-encrypted under the new key (README "Key rotation").
+ *   re-encrypted under the new key (docs/operator/keys.md, "Rotate the key").
  */
 import { readdirSync, readlinkSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -2,7 +2,7 @@
  * Issue 9 ("prove or fix"): a `keys rotate` running alongside an enrolment may leave a secret under
  * the old key after reporting complete. Proven: an enrolment that encrypted with the old key and
  * commits after the rotation's pass went by its place left the row under the old key while the
- * rotation reported every secret done — an operator who then removes the old key (as the README
+ * rotation reported every secret done — an operator who then removes the old key (as docs/operator/keys.md
  * says to, once a rotation is complete) makes that user's secret unreadable. Fixed in two parts:
  * - the rotation, having made the new key the encrypting one (onComplete), re-scans from the start
  *   under its lock until no row has another key id;

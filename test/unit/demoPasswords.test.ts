@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS, GENERATED_MEMBER_PASSWORD, GENERATED_MEMBER_PASSWORD_HASH } from '../../src/core/demo.js';
 
 // The demo's bcrypt hashes are constants (hashing them on every `demo` run cost ~0.7 s of CPU):
-// each must still be the hash of the password the README publishes, at the portal's cost 10.
+// each must still be the hash of the password docs/demo.md publishes, at the portal's cost 10.
 describe('demo accounts: the stored hashes match the published passwords', () => {
   const pairs = [
     ...DEMO_ACCOUNTS.map((a) => [a.email, a.password, a.passwordHash] as const),

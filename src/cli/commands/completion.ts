@@ -7,7 +7,7 @@ import { lazy } from './lazy.js';
 export function registerCompletionCommands(program: CommandUnknownOpts, act: Act): void {
   program
     .command('completion')
-    .description('print a shell completion script: bash, zsh or fish (see README "Shell completion")')
+    .description('print a shell completion script: bash, zsh or fish (see docs/cli.md)')
     .addArgument(new Argument('<shell>').choices(SHELLS))
     .action(async function (shell) {
       // no context, no database: the script comes from the command tree alone
