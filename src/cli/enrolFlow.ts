@@ -4,8 +4,7 @@ import type { ConfirmedEnrolment, PendingEnrolment } from '../core/enrolment.js'
 import { cancelled, isPortalMfaError, usageError } from '../core/errors.js';
 import { groupSecret } from '../core/totp.js';
 import { parseCode } from '../core/verification.js';
-import type { EnrollOptions } from './commands/enroll.js';
-import type { ReplaceOptions } from './commands/replace.js';
+import type { QR_MODES } from './commands/flags.js';
 import type { CommandContext } from './context.js';
 import { describeDrift } from './describe.js';
 import { chooseQr, qrModeOf, type QrMode } from './qr.js';
@@ -39,7 +38,10 @@ export function keyLines(grouped: string, columns: number | undefined, indent = 
 }
 
 /** `--confirm CODE` (a string), `--no-confirm` (false), or neither: enroll's and replace's modes; `--qr`. */
-type EnrolmentFlags = EnrollOptions | ReplaceOptions;
+interface EnrolmentFlags {
+  confirm?: string | boolean;
+  qr?: (typeof QR_MODES)[number];
+}
 
 /**
  * enroll / replace flags, validated before anything touches the database. Without --confirm or

@@ -1,28 +1,19 @@
 import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { isPortalMfaError, PortalMfaError, usageError } from '../core/errors.js';
-import { EXIT_CODES } from './exitCodes.js';
+import { EXIT_CODES, EXIT_CODES_HELP } from './exitCodes.js';
 import { onConflict } from '../db/conflictRetry.js';
 import { describeDatabaseError, driverMessage, LOST_CONNECTION } from '../db/databaseErrors.js';
 import type { DatabaseTarget } from '../db/url.js';
-import type { CommandContext, ContextDeps } from './context.js';
+import type { Act, Handler } from './act.js';
+import type { ContextDeps } from './context.js';
 import { colorWanted, systemIO, type IOStreams } from './io.js';
 import { defineGlobals, type GlobalOptions } from './commands/globals.js';
 import { registerCommands } from './commands/index.js';
 import { addExamples } from './commands/examples.js';
 import { registerCompletionCommands } from './commands/completion.js';
-import { EXIT_CODES_HELP } from './exitCodesHelp.js';
 import { errorStyle } from './render.js';
 import { oneLine, oneLineMessage } from './oneLine.js';
 import { VERSION } from './version.js';
-
-/** A command body: its options as the definition declares them (src/cli/commands/*), its positional values. */
-export type Handler<O, A = string> = (ctx: CommandContext, opts: O, args: A[]) => Promise<void>;
-/**
- * Wraps a command body: builds its context from the global options, always closes it. The action
- * it returns takes commander's arguments (…positional, options, command): a handler whose options
- * differ from what the command declares does not compile.
- */
-export type Act = <O, A>(handler: Handler<O, A>) => (...args: [...unknown[], O, unknown]) => Promise<void>;
 
 export interface RunDeps extends Partial<ContextDeps> {
   env?: NodeJS.ProcessEnv;

@@ -1,5 +1,5 @@
 import { Argument, type CommandUnknownOpts } from '@commander-js/extra-typings';
-import type { Act } from '../main.js';
+import type { Act } from '../act.js';
 import { SHELLS } from './flags.js';
 import { lazy } from './lazy.js';
 

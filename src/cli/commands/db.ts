@@ -1,5 +1,5 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
-import type { Act } from '../main.js';
+import type { Act } from '../act.js';
 import type { OptionsOf } from './flags.js';
 import { lazy } from './lazy.js';
 

@@ -1,5 +1,5 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
-import type { Act } from '../main.js';
+import type { Act } from '../act.js';
 import { registerAuditCommand } from './audit.js';
 import { registerDbCommands } from './db.js';
 import { registerDemoCommand } from './demo.js';

@@ -1,4 +1,4 @@
-import type { Handler } from '../main.js';
+import type { Handler } from '../act.js';
 
 /**
  * A command handler loaded on first use (start-up loads only commander and the definitions). Typed

@@ -1,5 +1,5 @@
 import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
-import type { Act } from '../main.js';
+import type { Act } from '../act.js';
 import { MFA_FILTERS, ON_OFF, type OptionsOf, wholeNumber } from './flags.js';
 import { lazy } from './lazy.js';
 

@@ -1,5 +1,5 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
-import type { Act } from '../main.js';
+import type { Act } from '../act.js';
 import { lazy } from './lazy.js';
 
 // Definitions only: the command's code is loaded when it runs, so --help stays fast.

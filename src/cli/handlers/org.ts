@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { cancelled, PortalMfaError, usageError } from '../../core/errors.js';
-import type { MemberView, RowStream } from '../../core/organisations.js';
+import { cancelled, type ErrorKind, PortalMfaError, usageError } from '../../core/errors.js';
+import type { MemberView } from '../../core/organisations.js';
 import { parseUserList } from '../../core/organisations.js';
 import { portal, reauthPassword, resolveActor } from '../actor.js';
 import type { DisableMfaOptions, PolicyOptions, RemindOptions, UsersOptions } from '../commands/org.js';
 import { confirmOrCancel, requireConfirmable } from '../confirm.js';
 import type { CommandContext } from '../context.js';
-import { csvRow } from '../csv.js';
 import { EXIT_CODES } from '../exitCodes.js';
 import { startProgress } from '../progress.js';
+import { streamRecords } from '../records.js';
 import { humanTime, isoOrNull, sanitizeCell } from '../render.js';
 
 export async function list(ctx: CommandContext): Promise<void> {
@@ -61,52 +61,6 @@ function memberRecord(r: MemberView) {
     trustedDevices: r.trustedDevices,
     deadline: isoOrNull(r.deadline),
   };
-}
-
-/** Write with back-pressure, so a slow reader (or `| head`) never makes us buffer the organisation. */
-export async function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));
-}
-
-/**
- * Stream records as NDJSON, CSV or TSV in batches: one write per page of a RowStream (the report's
- * own pages), or per 500 records of any other iterable.
- */
-export async function streamRecords<R>(
-  ctx: CommandContext,
-  rows: AsyncIterable<R> | RowStream<R>,
-  format: 'json' | 'csv' | 'tsv',
-  columns: readonly string[],
-  record: (r: R) => Record<string, unknown>,
-): Promise<number> {
-  const out = ctx.io.stdout;
-  const line =
-    format === 'json'
-      ? (rec: Record<string, unknown>) => JSON.stringify(rec) + '\n'
-      : format === 'csv'
-        ? (rec: Record<string, unknown>) => csvRow(columns.map((c) => rec[c]))
-        : (rec: Record<string, unknown>) => columns.map((c) => sanitizeCell(rec[c] === null || rec[c] === undefined ? '-' : String(rec[c]))).join('\t') + '\n';
-  let n = 0;
-  if (format === 'csv') await write(out, csvRow([...columns]));
-  if ('pages' in rows) {
-    for await (const page of rows.pages()) {
-      let chunk = '';
-      for (const r of page) chunk += line(record(r));
-      n += page.length;
-      if (chunk) await write(out, chunk);
-    }
-    return n;
-  }
-  let chunk = '';
-  for await (const r of rows) {
-    chunk += line(record(r));
-    if (++n % 500 === 0) {
-      await write(out, chunk);
-      chunk = '';
-    }
-  }
-  if (chunk) await write(out, chunk);
-  return n;
 }
 
 export async function users(ctx: CommandContext, opts: UsersOptions): Promise<void> {
@@ -294,14 +248,15 @@ export async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOpt
   const progress = await startProgress(ctx, { label: opts.dryRun ? 'checking' : 'disabling', total: run.total });
   const tally = new Map<string, number>();
   let failures = 0;
-  let first: { email: string; message: string; exitCode: number } | undefined;
+  // the first failure's kind becomes the command's error (its exit code: main.ts); each line shows its own
+  let first: { email: string; message: string; kind: ErrorKind } | undefined;
   try {
     for await (const r of run.results) {
       const exitCode = r.errorKind === null ? 0 : EXIT_CODES[r.errorKind];
       tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
-      if (exitCode !== 0) {
+      if (r.errorKind !== null) {
         failures++;
-        first ??= { email: r.email, message: r.message, exitCode };
+        first ??= { email: r.email, message: r.message, kind: r.errorKind };
       }
       progress.increment();
       // one result line, kept apart from the bar (src/cli/progress.ts); the bar is gone before the summary
@@ -319,9 +274,8 @@ export async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOpt
   const summary = [...tally.entries()].map(([k, v]) => `${v} ${k}`).join(', ');
   ctx.out.info(`${opts.dryRun ? 'dry run: ' : ''}${run.total} user(s) of ${run.organisation}: ${summary}`);
   if (first) {
-    const kind = (Object.entries(EXIT_CODES).find(([, v]) => v === first!.exitCode)?.[0] ?? 'rejected') as PortalMfaError['kind'];
     throw new PortalMfaError(
-      kind,
+      first.kind,
       `${failures} of ${run.total} user(s) not ${opts.dryRun ? 'disableable' : 'disabled'} (first: ${first.email}: ${first.message})`,
     );
   }

@@ -5,7 +5,7 @@ import type { IssueOptions, RevokeOptions, UnlockOptions, UsersListOptions } fro
 import type { CommandContext } from '../context.js';
 import { organisationPicker } from '../targets.js';
 import { usageError } from '../../core/errors.js';
-import { streamRecords } from './org.js';
+import { streamRecords } from '../records.js';
 
 export async function unlock(ctx: CommandContext, opts: UnlockOptions): Promise<void> {
   if (!opts.dryRun) requireConfirmable(ctx);
