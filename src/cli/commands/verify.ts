@@ -35,18 +35,19 @@ async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
   const { parseTargetEmail } = await import('../../core/authorise.js');
   const { normaliseRecoveryCode } = await import('../../core/recoveryCodes.js');
   const { validateLabel } = await import('../../core/trustedDevices.js');
-  const { parseCode } = await import('../../core/verification.js');
   const { dbKey, flagOrStdin, portal, resolveActor } = await import('../actor.js');
   const { code: codeFlag, recoveryCode: recoveryFlag } = ctx.globals;
   if (opts.label !== undefined && !opts.trustDevice) throw usageError('--label goes with --trust-device');
   const label = opts.trustDevice ? validateLabel(opts.label, `${hostname()} (verify)`) : undefined;
+  // (parsed here, not only by the core: whether --code is the actor's second factor or the target's code depends on it)
   const targetEmail = opts.user !== undefined ? parseTargetEmail(opts.user) : undefined;
   if (recoveryFlag !== undefined && (codeFlag !== undefined || opts.diagnose))
     throw usageError('--recovery-code replaces --code and cannot be used with --diagnose');
+  // checked early still: this is the only caller of the core's exported normaliseRecoveryCode (to go with the core rebuild, issue 21 item 5)
   if (recoveryFlag !== undefined && recoveryFlag !== '-') normaliseRecoveryCode(recoveryFlag);
   if (codeFlag === undefined && recoveryFlag === undefined && !ctx.io.canPrompt)
     throw usageError('a code is needed but stdin is not a terminal', { hint: 'pass --code CODE or --code - to read it from stdin' });
-  if (codeFlag !== undefined && codeFlag !== '-') parseCode(codeFlag);
+  // a malformed code is the core's usage error (exit 2), as in every other command
 
   const mfa = await portal(ctx);
   const asEmail = ctx.globals.as !== undefined ? parseTargetEmail(ctx.globals.as) : undefined;
