@@ -3,9 +3,7 @@ import type { PortalMfa } from '../core/api.js';
 import type { ConfirmedEnrolment, PendingEnrolment } from '../core/enrolment.js';
 import { cancelled, isPortalMfaError, usageError } from '../core/errors.js';
 import { groupSecret } from '../core/totp.js';
-import { parseCode } from '../core/verification.js';
-import type { EnrollOptions } from './commands/enroll.js';
-import type { ReplaceOptions } from './commands/replace.js';
+import type { QR_MODES } from './commands/flags.js';
 import type { CommandContext } from './context.js';
 import { describeDrift } from './describe.js';
 import { chooseQr, qrModeOf, type QrMode } from './qr.js';
@@ -39,15 +37,18 @@ export function keyLines(grouped: string, columns: number | undefined, indent = 
 }
 
 /** `--confirm CODE` (a string), `--no-confirm` (false), or neither: enroll's and replace's modes; `--qr`. */
-type EnrolmentFlags = EnrollOptions | ReplaceOptions;
+interface EnrolmentFlags {
+  confirm?: string | boolean;
+  qr?: (typeof QR_MODES)[number];
+}
 
 /**
- * enroll / replace flags, validated before anything touches the database. Without --confirm or
- * --no-confirm the code is typed at a prompt, which needs a terminal.
+ * enroll / replace flags, checked before anything touches the database. Without --confirm or
+ * --no-confirm the code is typed at a prompt, which needs a terminal. (A malformed --confirm code
+ * is the core's usage error, exit 2.)
  */
 export function parseEnrolmentFlags(ctx: CommandContext, opts: EnrolmentFlags, withoutTerminal: { message: string; hint: string }) {
   const confirmCode = typeof opts.confirm === 'string' ? opts.confirm : undefined;
-  if (confirmCode !== undefined && confirmCode !== '-') parseCode(confirmCode);
   const noConfirm = opts.confirm === false;
   const qr = qrModeOf(opts.qr, ctx.io.stdoutIsTTY);
   if (confirmCode === undefined && !noConfirm && !ctx.io.canPrompt) throw usageError(withoutTerminal.message, { hint: withoutTerminal.hint });

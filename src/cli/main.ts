@@ -4,25 +4,14 @@ import { EXIT_CODES } from './exitCodes.js';
 import { onConflict } from '../db/conflictRetry.js';
 import { describeDatabaseError, driverMessage, LOST_CONNECTION } from '../db/databaseErrors.js';
 import type { DatabaseTarget } from '../db/url.js';
-import type { CommandContext, ContextDeps } from './context.js';
+import type { Act, Handler } from './act.js';
+import type { ContextDeps } from './context.js';
 import { colorWanted, systemIO, type IOStreams } from './io.js';
 import { defineGlobals, type GlobalOptions } from './commands/globals.js';
 import { registerCommands } from './commands/index.js';
-import { addExamples } from './commands/examples.js';
-import { registerCompletionCommands } from './commands/completion.js';
-import { EXIT_CODES_HELP } from './exitCodesHelp.js';
 import { errorStyle } from './render.js';
 import { oneLine, oneLineMessage } from './oneLine.js';
 import { VERSION } from './version.js';
-
-/** A command body: its options as the definition declares them (src/cli/commands/*), its positional values. */
-export type Handler<O, A = string> = (ctx: CommandContext, opts: O, args: A[]) => Promise<void>;
-/**
- * Wraps a command body: builds its context from the global options, always closes it. The action
- * it returns takes commander's arguments (…positional, options, command): a handler whose options
- * differ from what the command declares does not compile.
- */
-export type Act = <O, A>(handler: Handler<O, A>) => (...args: [...unknown[], O, unknown]) => Promise<void>;
 
 export interface RunDeps extends Partial<ContextDeps> {
   env?: NodeJS.ProcessEnv;
@@ -35,7 +24,7 @@ export interface RunDeps extends Partial<ContextDeps> {
 export const README_PLACEHOLDER = '{{README}}';
 const README_PATH = decodeURIComponent(new URL('../../../README.md', import.meta.url).pathname);
 
-/** Build the commander program. Commands are registered here and nowhere else. */
+/** Build the commander program: the global flags, every command (src/cli/commands/index.ts), one error output. */
 export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: string) => void }, opts: { json?: boolean } = {}): CommandUnknownOpts {
   const output = {
     writeOut: (s: string) => io.out(s.replace(README_PLACEHOLDER, README_PATH)),
@@ -54,25 +43,7 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
   program.helpCommand(false);
   // every command's help lists the global flags too (inherited by the commands created below)
   program.configureHelp({ showGlobalOptions: true });
-  program
-    .command('help [topic...]')
-    .description('show help for a command (help org users), or a topic: exit-codes')
-    .action((topic: string[]) => {
-      if (topic.length === 1 && topic[0] === 'exit-codes') {
-        io.out(EXIT_CODES_HELP);
-        return;
-      }
-      let cmd: Command = program;
-      for (const word of topic) {
-        const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
-        if (!sub) throw new CommanderError(2, 'portal-mfa.unknownTopic', `error: no help topic or command named '${topic.join(' ')}' (see portal-mfa help)`);
-        cmd = sub as Command;
-      }
-      cmd.outputHelp();
-    });
   registerCommands(program, act);
-  registerCompletionCommands(program, act);
-  addExamples(program);
   program.addHelpText(
     'after',
     `\nHelp on a command: portal-mfa help COMMAND [SUBCOMMAND] (e.g. portal-mfa help org users)\nExit codes: portal-mfa help exit-codes\nDocumentation: ${README_PLACEHOLDER}`,

@@ -1,28 +1,51 @@
+import { existsSync } from 'node:fs';
 import { Argument, type CommandUnknownOpts } from '@commander-js/extra-typings';
-import type { Act } from '../main.js';
+import type { Act } from '../act.js';
+import type { CommandContext } from '../context.js';
+import { withExamples } from './examples.js';
 import { SHELLS } from './flags.js';
-import { lazy } from './lazy.js';
 
 /** `completion bash|zsh|fish`, and the hidden `__complete-orgs` the scripts call for --org values. */
-export function registerCompletionCommands(program: CommandUnknownOpts, act: Act): void {
-  program
-    .command('completion')
-    .description('print a shell completion script: bash, zsh or fish (see docs/cli.md)')
-    .addArgument(new Argument('<shell>').choices(SHELLS))
-    .action(async function (shell) {
-      // no context, no database: the script comes from the command tree alone
-      const { completionScript } = await import('../completion.js');
-      this.configureOutput().writeOut!(completionScript(program, shell));
-    });
+export function registerCompletion(program: CommandUnknownOpts, act: Act): void {
+  withExamples(
+    program
+      .command('completion')
+      .description('print a shell completion script: bash, zsh or fish (see docs/cli.md)')
+      .addArgument(new Argument('<shell>').choices(SHELLS)),
+    [
+      'portal-mfa completion bash > ~/.local/share/bash-completion/completions/portal-mfa',
+      'mkdir -p ~/.zfunc && portal-mfa completion zsh > ~/.zfunc/_portal-mfa    # fpath=(~/.zfunc $fpath) in ~/.zshrc',
+      'portal-mfa completion fish > ~/.config/fish/completions/portal-mfa.fish',
+    ],
+  ).action(async function (shell) {
+    // no context, no database: the script comes from the command tree alone
+    const { completionScript } = await import('../completion.js');
+    this.configureOutput().writeOut!(completionScript(program, shell));
+  });
   program
     .command('__complete-orgs', { hidden: true })
     .description('organisation slugs, one a line, for shell completion')
     .action(async (...args) => {
       // completion must never print an error or fail the shell: any failure is no candidates
       try {
-        await act(lazy(() => import('../handlers/completion.js'), 'completeOrgs'))(...args);
+        await act(completeOrgs)(...args);
       } catch {
         /* silent */
       }
     });
+}
+
+/**
+ * The organisation slugs, one a line, for `--org` completion. Reads the database only if it
+ * exists already (completion must never create the embedded database) and never migrates.
+ */
+async function completeOrgs(ctx: CommandContext): Promise<void> {
+  const target = ctx.target();
+  if (target.dialect === 'sqlite' && !existsSync(target.filename)) return;
+  const db = await ctx.database({ checkSchema: false });
+  const { allOrganisations } = await import('../../db/identity/reader.js');
+  const rows = db.store.mapping ? (await allOrganisations(db.store)).slice(0, 5000) : [];
+  // only plain slugs reach the shell: nothing it would interpret
+  const slugs = rows.map((r) => r.slug).filter((s) => /^[A-Za-z0-9._-]+$/.test(s));
+  if (slugs.length) ctx.io.stdout.write(slugs.join('\n') + '\n');
 }

@@ -1,20 +1,107 @@
 import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
-import type { Act } from '../main.js';
-import { type OptionsOf, wholeNumber } from './flags.js';
-import { lazy } from './lazy.js';
-
-// Definitions only: the command's code is loaded when it runs, so --help stays fast.
-const load = () => import('../handlers/demo.js');
+import type { Act } from '../act.js';
+import { confirmOrCancel } from '../confirm.js';
+import type { CommandContext } from '../context.js';
+import { startProgress } from '../progress.js';
+import { withExamples } from './examples.js';
+import { dryRunOption, type OptionsOf, wholeNumber } from './flags.js';
 
 const define = (program: CommandUnknownOpts) =>
   program
     .command('demo')
     .description('create (or --reset) sample portal data and print what to try next')
     .option('--reset', 'delete the demo accounts and organisations (with their MFA state) and create them again; needs --yes without a terminal')
-    .option('--dry-run', 'say what would be deleted and created, change nothing')
+    .addOption(dryRunOption('say what would be deleted and created, change nothing'))
     .addOption(new Option('--members <n>', 'also add N generated members to the first organisation (acme)').argParser(wholeNumber({ min: 0, max: 1_000_000 })));
-export type DemoOptions = OptionsOf<typeof define>;
+type DemoOptions = OptionsOf<typeof define>;
 
-export function registerDemoCommand(program: CommandUnknownOpts, act: Act): void {
-  define(program).action(act(lazy(load, 'demo')));
+export function registerDemo(program: CommandUnknownOpts, act: Act): void {
+  withExamples(define(program), [
+    'portal-mfa demo                                          # sample organisations and accounts',
+    'portal-mfa demo --reset                                  # start the demo over',
+    'portal-mfa demo --members 10000 --json                   # and 10,000 generated members in acme',
+  ]).action(act(demo));
+}
+
+async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void> {
+  const { DEMO_ACCOUNTS, DEMO_ORGANISATIONS, GENERATED_MEMBER_PASSWORD } = await import('../../core/demo.js');
+  const { addGeneratedMembers, inspectDemo, seedDemo } = await import('../../core/demoPortal.js');
+  const { describeTarget } = await import('../../db/url.js');
+  const members = opts.members ?? 0;
+  const db = await ctx.database({ create: true });
+  const deps = { db: db.store, clock: ctx.clock, origin: ctx.origin };
+  const existing = await inspectDemo(deps, opts);
+  if (opts.dryRun) return reportDryRun(ctx, existing, opts, members);
+  if (opts.reset) {
+    await confirmOrCancel(
+      ctx,
+      `Delete the demo data (${existing.users} user(s), ${existing.organisations} organisation(s), with their MFA state) and create it again?`,
+    );
+  }
+  const { created } = await seedDemo(deps, opts);
+  let generated = 0;
+  if (members > 0) {
+    const progress = await startProgress(ctx, { label: 'adding members', total: members });
+    try {
+      generated = await addGeneratedMembers(deps, members, (done) => progress.update(done));
+    } finally {
+      progress.done();
+    }
+  }
+
+  if (ctx.out.json) {
+    ctx.out.printJson(DEMO_ACCOUNTS.map((a) => ({ email: a.email, password: a.password, role: a.role, organisations: a.organisations })));
+    if (generated > 0) ctx.out.info(`added ${generated} generated members to ${DEMO_ORGANISATIONS[0]!.slug} (password ${GENERATED_MEMBER_PASSWORD})`);
+    return;
+  }
+  const s = ctx.out.style;
+  const state = opts.reset ? 'reset' : created > 0 ? 'created' : 'already present';
+  ctx.out.line(`${s.bold('Demo portal')} ${state} in ${describeTarget(db.target)}`);
+  ctx.out.line();
+  ctx.out.line('Organisations');
+  for (const o of DEMO_ORGANISATIONS) ctx.out.line(`  ${o.slug.padEnd(8)} ${o.name}${o.mfaRequired ? s.yellow('  (requires MFA)') : ''}`);
+  ctx.out.line();
+  ctx.out.line('Accounts (demo passwords — never use these anywhere real)');
+  ctx.out.table(
+    [
+      { header: 'email', value: (a: (typeof DEMO_ACCOUNTS)[number]) => a.email },
+      { header: 'password', value: (a) => a.password },
+      { header: 'role', value: (a) => (a.role === 'support' ? 'support' : a.organisations.map((o) => `${o.role}@${o.slug}`).join(',') || 'developer') },
+      { header: 'story', value: (a) => a.story },
+    ],
+    DEMO_ACCOUNTS,
+  );
+  if (generated > 0) ctx.out.line(`\nAdded ${generated} generated members to acme (password ${GENERATED_MEMBER_PASSWORD}).`);
+  ctx.out.line();
+  ctx.out.line('Try this next');
+  for (const tip of [
+    'portal-mfa enroll --as devon@example.com          # QR code in the terminal, scan it, type the code',
+    'portal-mfa verify --as devon@example.com          # check a code from the app (reports clock drift)',
+    'portal-mfa login --as dave@acme.example           # acme requires MFA: login makes Dave enrol',
+    'portal-mfa status --as devon@example.com',
+    'portal-mfa org users --org acme --as alice@acme.example',
+    'portal-mfa disable --user devon@example.com --ticket SUP-1 --as sam@support.example',
+    'portal-mfa audit --as sam@support.example',
+  ]) {
+    ctx.out.line(`  ${tip}`);
+  }
+}
+
+async function reportDryRun(ctx: CommandContext, existing: { users: number; organisations: number }, opts: DemoOptions, members: number): Promise<void> {
+  const { DEMO_ACCOUNTS, DEMO_ORGANISATIONS } = await import('../../core/demo.js');
+  const wouldDelete = opts.reset ? existing : { users: 0, organisations: 0 };
+  if (ctx.out.json) {
+    ctx.out.printJson({
+      dryRun: true,
+      reset: Boolean(opts.reset),
+      wouldDelete,
+      wouldCreate: { accounts: DEMO_ACCOUNTS.length, organisations: DEMO_ORGANISATIONS.length, generatedMembers: members },
+    });
+    return;
+  }
+  if (opts.reset) ctx.out.line(`would delete ${existing.users} demo user(s) and ${existing.organisations} demo organisation(s), with their MFA state`);
+  ctx.out.line(
+    `would create what is missing of ${DEMO_ACCOUNTS.length} demo accounts and ${DEMO_ORGANISATIONS.length} organisations${members > 0 ? `, and add ${members} generated members` : ''}`,
+  );
+  ctx.out.line('dry run: nothing was changed');
 }

@@ -1,13 +1,14 @@
-import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
 
 /**
- * Flag values commander checks while it parses (before any handler runs, so a bad value changes
- * nothing): the choices of enumerated flags and the parsers of numbers and ages. A failure is
- * commander's one-line usage error, exit 2 (src/cli/main.ts). Values whose rules are the product's
- * (emails, slugs, codes, tickets, reasons, audit actions, access-code limits) are checked by the core.
+ * The flags commands share, and the flag values commander checks while it parses (before any run
+ * function, so a bad value changes nothing): the choices of enumerated flags and the parsers of
+ * numbers and ages. A failure is commander's one-line usage error, exit 2 (src/cli/main.ts). Values
+ * whose rules are the product's (emails, slugs, codes, tickets, reasons, audit actions, access-code
+ * limits) are checked by the core.
  */
 
-/** The options a command definition declares, as its handler receives them (inferred by @commander-js/extra-typings). */
+/** The options a command definition declares, as its run function receives them (inferred by @commander-js/extra-typings). */
 export type OptionsOf<Define extends (...args: never[]) => { opts(): unknown }> = ReturnType<ReturnType<Define>['opts']>;
 
 export const QR_MODES = ['utf8', 'ansi', 'none'] as const;
@@ -15,6 +16,34 @@ export const MFA_FILTERS = ['on', 'off', 'pending'] as const;
 export const ON_OFF = ['on', 'off'] as const;
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export const NOTICE_STATUSES = ['pending', 'sent', 'failed'] as const;
+/** `--limit` of the notify commands. */
+export const NOTICE_LIMIT = { min: 1, max: 1_000_000 };
+
+/*
+ * Flags several commands declare: one spelling, one value name and so one option type everywhere.
+ * Chained with `.addOption(…)`, so a definition still reads in the order its help lists the flags.
+ */
+
+/** `--org SLUG`: the organisation a support rep or an organisation admin acts in (or, with its own help, filters by). */
+export const orgOption = (help = 'the organisation you act in (organisation admins)') => new Option('--org <slug>', help);
+
+/** The `--org` of the org commands, which default to the one organisation the actor administers. */
+export const ADMINISTERED_ORG = 'the organisation (default: the one you administer)';
+
+/** `--ticket REF`: the support ticket behind a change, for the audit trail (always with `reasonOption`). */
+export const ticketOption = (help = 'support ticket reference (required for support)') => new Option('--ticket <ticket>', help);
+
+/** `--reason TEXT`: why, for the audit trail. */
+export const reasonOption = () => new Option('--reason <reason>', 'why, for the audit trail');
+
+/** `--dry-run`: the help says what the command would do. */
+export const dryRunOption = (help: string) => new Option('--dry-run', help);
+
+/** `--csv` of the reports. */
+export const csvOption = (help = 'RFC 4180 CSV with a header row (formula-safe)') => new Option('--csv', help);
+
+/** `--qr MODE` of the commands that show an enrolment's QR code. */
+export const qrOption = (help: string) => new Option('--qr <mode>', help).choices(QR_MODES);
 
 /**
  * A whole number in ASCII digits (no sign, fraction, exponent or hex), from min to max when a range

@@ -16,5 +16,5 @@ export const defineGlobals = (program: Command) =>
     .option('-y, --yes', 'skip confirmations')
     .option('-q, --quiet', 'print less')
     .option('--verbose', 'say which database server is used (stderr)');
-/** The global options as every handler's context holds them (`ctx.globals`). */
+/** The global options as every command's context holds them (`ctx.globals`). */
 export type GlobalOptions = OptionsOf<typeof defineGlobals>;

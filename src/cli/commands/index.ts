@@ -1,36 +1,49 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
-import type { Act } from '../main.js';
-import { registerAuditCommand } from './audit.js';
-import { registerDbCommands } from './db.js';
-import { registerDemoCommand } from './demo.js';
-import { registerDevicesCommands } from './devices.js';
-import { registerDisableCommand } from './disable.js';
-import { registerEnrollCommand } from './enroll.js';
-import { registerKeysCommands } from './keys.js';
-import { registerNotifyCommands } from './notify.js';
-import { registerOrgCommands } from './org.js';
-import { registerRecoveryCodesCommand } from './recoveryCodes.js';
-import { registerReplaceCommand } from './replace.js';
-import { registerSessionCommands } from './session.js';
-import { registerStatusCommand } from './status.js';
-import { registerSupportCommands } from './support.js';
-import { registerVerifyCommand } from './verify.js';
+import type { Act } from '../act.js';
+import { registerAccessCode } from './access-code.js';
+import { registerAudit } from './audit.js';
+import { registerCompletion } from './completion.js';
+import { registerDb } from './db.js';
+import { registerDemo } from './demo.js';
+import { registerDevices } from './devices.js';
+import { registerDisable } from './disable.js';
+import { registerEnroll } from './enroll.js';
+import { registerHelp } from './help.js';
+import { registerKeys } from './keys.js';
+import { registerLogin } from './login.js';
+import { registerLogout } from './logout.js';
+import { registerNotify } from './notify.js';
+import { registerOrg } from './org.js';
+import { registerRecoveryCodes } from './recovery-codes.js';
+import { registerReplace } from './replace.js';
+import { registerStatus } from './status.js';
+import { registerUnlock } from './unlock.js';
+import { registerUsers } from './users.js';
+import { registerVerify } from './verify.js';
 
-/** Every command of portal-mfa, in the order `--help` lists them. */
+/**
+ * Every command of portal-mfa, in the order `--help` lists them. A command's file is its path:
+ * `portal-mfa org users` is ./org/users.ts, `portal-mfa org` (the group) ./org.ts, `portal-mfa enroll` ./enroll.ts.
+ */
 export function registerCommands(program: CommandUnknownOpts, act: Act): void {
-  registerEnrollCommand(program, act);
-  registerVerifyCommand(program, act);
-  registerSessionCommands(program, act);
-  registerStatusCommand(program, act);
-  registerDevicesCommands(program, act);
-  registerReplaceCommand(program, act);
-  registerDisableCommand(program, act);
-  registerRecoveryCodesCommand(program, act);
-  registerSupportCommands(program, act);
-  registerOrgCommands(program, act);
-  registerAuditCommand(program, act);
-  registerNotifyCommands(program, act);
-  registerKeysCommands(program, act);
-  registerDemoCommand(program, act);
-  registerDbCommands(program, act);
+  registerHelp(program);
+  registerEnroll(program, act);
+  registerVerify(program, act);
+  registerLogin(program, act);
+  registerLogout(program, act);
+  registerStatus(program, act);
+  registerDevices(program, act);
+  registerReplace(program, act);
+  registerDisable(program, act);
+  registerRecoveryCodes(program, act);
+  registerUnlock(program, act);
+  registerAccessCode(program, act);
+  registerUsers(program, act);
+  registerOrg(program, act);
+  registerAudit(program, act);
+  registerNotify(program, act);
+  registerKeys(program, act);
+  registerDemo(program, act);
+  registerDb(program, act);
+  registerCompletion(program, act);
 }

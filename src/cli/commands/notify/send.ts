@@ -1,72 +1,44 @@
-import { recordAudit } from '../../core/audit.js';
-import { configError } from '../../core/errors.js';
-import { deliverNotifications } from '../../core/notify/delivery.js';
-import { dueNotices, type NotificationRow } from '../../core/notify/outboxReport.js';
-import { portal, resolveActor } from '../actor.js';
-import type { ListOptions, SendOptions } from '../commands/notify.js';
-import type { CommandContext } from '../context.js';
-import { DELIVERY_CONCURRENCY, deliveryProgress } from '../deliveryProgress.js';
-import { oneLineMessage } from '../oneLine.js';
-import { humanTime, isoOrNull } from '../render.js';
+import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
+import { configError } from '../../../core/errors.js';
+import type { Act } from '../../act.js';
+import type { CommandContext } from '../../context.js';
+import { DELIVERY_CONCURRENCY, deliveryProgress } from '../../deliveryProgress.js';
+import { oneLineMessage } from '../../oneLine.js';
+import { withExamples } from '../examples.js';
+import { NOTICE_LIMIT, type OptionsOf, wholeNumber } from '../flags.js';
 
-function noticeJson(r: NotificationRow) {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    email: r.email,
-    event: r.event,
-    subject: r.subject,
-    body: r.body,
-    status: r.status,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    nextAttemptAt: r.status === 'pending' ? isoOrNull(r.next_attempt_at) : null,
-    createdAt: isoOrNull(r.created_at),
-    sentAt: isoOrNull(r.sent_at),
-  };
-}
+const define = (notify: CommandUnknownOpts) =>
+  notify
+    .command('send')
+    .description('deliver the pending notices that are due, over SMTP (PORTAL_MFA_SMTP_URL, PORTAL_MFA_MAIL_FROM)')
+    .addOption(new Option('--limit <n>', 'at most this many notices').argParser(wholeNumber(NOTICE_LIMIT)))
+    .addHelpText(
+      'after',
+      `
+Needs PORTAL_MFA_SMTP_URL (smtp:// or smtps://) and PORTAL_MFA_MAIL_FROM. A failed attempt is retried by a
+later run with backoff (1, 2, 4 … minutes, at most 6 hours); after 10 attempts a notice is failed.`,
+    );
+type SendOptions = OptionsOf<typeof define>;
 
-/** `notify list`: the outbox, for support (it names every user who was told about a change). */
-export async function list(ctx: CommandContext, opts: ListOptions): Promise<void> {
-  const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'notify.list' });
-  const rows = await mfa.listOutbox(actor, { status: opts.status, userEmail: opts.user, limit: opts.limit });
-  if (ctx.out.json) {
-    for (const r of rows) ctx.out.printJsonLine(noticeJson(r));
-    return;
-  }
-  if (rows.length === 0) {
-    ctx.out.info('no notices match');
-    return;
-  }
-  ctx.out.table(
-    [
-      { header: 'id', value: (r: NotificationRow) => String(r.id) },
-      { header: 'created', value: (r) => humanTime(r.created_at) },
-      { header: 'to', value: (r) => r.email },
-      { header: 'event', value: (r) => r.event },
-      {
-        header: 'status',
-        value: (r) => r.status,
-        color: (v, s) => (v === 'sent' ? s.green(v) : v === 'failed' ? s.red(v) : s.yellow(v)),
-      },
-      { header: 'attempts', value: (r) => String(r.attempts) },
-      { header: 'sent / next try', value: (r) => (r.status === 'sent' ? humanTime(r.sent_at) : r.status === 'pending' ? humanTime(r.next_attempt_at) : '-') },
-      { header: 'last error', value: (r) => (r.last_error ? oneLineMessage(r.last_error, 80) : '-') },
-    ],
-    rows,
-  );
+export function registerNotifySend(notify: CommandUnknownOpts, act: Act): void {
+  withExamples(define(notify), [
+    'PORTAL_MFA_SMTP_URL=smtp://mail.internal:25 PORTAL_MFA_MAIL_FROM=no-reply@portal.example portal-mfa notify send',
+    'portal-mfa notify send --limit 1000 --json',
+  ]).action(act(send));
 }
 
 /**
  * `notify send`: an infrastructure operation like `keys rotate` — no actor, audited with the OS user
  * and host. Safe to run from several places at once: each notice is claimed before it is sent.
  */
-export async function send(ctx: CommandContext, opts: SendOptions): Promise<void> {
+async function send(ctx: CommandContext, opts: SendOptions): Promise<void> {
+  const { recordAudit } = await import('../../../core/audit.js');
+  const { deliverNotifications } = await import('../../../core/notify/delivery.js');
+  const { dueNotices } = await import('../../../core/notify/outboxReport.js');
   const limit = opts.limit;
   const { store } = await ctx.database();
-  const { readPolicy } = await import('../../core/policy.js');
-  const { resolveRelay } = await import('../../mail/relay.js');
+  const { readPolicy } = await import('../../../core/policy.js');
+  const { resolveRelay } = await import('../../../mail/relay.js');
   // the portal's relay only: whoever runs notify send cannot send the outbox anywhere else
   const relay = resolveRelay((await readPolicy(store)).delivery, ctx.smtp);
   if (relay.ignored) ctx.out.warn(relay.ignored);
@@ -76,7 +48,7 @@ export async function send(ctx: CommandContext, opts: SendOptions): Promise<void
       hint: "support sets one with: portal-mfa policy set --smtp-relay smtp://host:port --mail-from ADDRESS; or let the portal's own mailer read the notifications table",
     });
   }
-  const { createSmtpMailer } = await import('../../mail/smtpMailer.js');
+  const { createSmtpMailer } = await import('../../../mail/smtpMailer.js');
   const mailer = await createSmtpMailer(smtp, { concurrency: DELIVERY_CONCURRENCY });
   const due = await dueNotices({ db: store, clock: ctx.clock });
   const progress = await deliveryProgress(ctx, Math.min(due, limit ?? due));

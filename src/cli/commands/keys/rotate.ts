@@ -1,15 +1,33 @@
-import { rotateKeys, secretsNotUnderKey } from '../../core/keyRotation.js';
-import type { SecretKey } from '../../core/secretBox.js';
-import { mfaDeps } from '../actor.js';
-import { confirmOrCancel } from '../confirm.js';
-import type { RotateOptions } from '../commands/keys.js';
-import type { CommandContext } from '../context.js';
-import { progressFactory, startProgress, type Progress } from '../progress.js';
-import { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } from '../keySource.js';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
+import type { SecretKey } from '../../../core/secretBox.js';
+import type { Act } from '../../act.js';
+import { confirmOrCancel } from '../../confirm.js';
+import type { CommandContext } from '../../context.js';
+import { type Progress, progressFactory } from '../../progress.js';
+import { withExamples } from '../examples.js';
+import { dryRunOption, type OptionsOf } from '../flags.js';
+
+const define = (keys: CommandUnknownOpts) =>
+  keys
+    .command('rotate')
+    .description('re-encrypt every secret under a new key, in batches (resumable; one rotation at a time; needs --yes without a terminal)')
+    .requiredOption('--new-key-file <file>', 'file with the new base64 key (e.g. from: openssl rand -base64 32)')
+    .addOption(dryRunOption('say how many secrets would be re-encrypted, change nothing'));
+type RotateOptions = OptionsOf<typeof define>;
+
+export function registerKeysRotate(keys: CommandUnknownOpts, act: Act): void {
+  withExamples(define(keys), [
+    'openssl rand -base64 32 > new.key && portal-mfa keys rotate --new-key-file new.key',
+    'portal-mfa keys rotate --new-key-file new.key --key-file current.key',
+  ]).action(act(rotate));
+}
 
 const b64 = (k: SecretKey) => k.key.toString('base64');
 
-export async function rotate(ctx: CommandContext, opts: RotateOptions): Promise<void> {
+async function rotate(ctx: CommandContext, opts: RotateOptions): Promise<void> {
+  const { rotateKeys, secretsNotUnderKey } = await import('../../../core/keyRotation.js');
+  const { mfaDeps } = await import('../../actor.js');
+  const { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } = await import('../../keySource.js');
   const newKey = readKeyFile(opts.newKeyFile)[0]!;
   const source = keySourceOf({ keyFile: ctx.globals.keyFile }, ctx.env, ctx.target());
   const deps = await mfaDeps(ctx); // opens the database first: a missing <db>.key is only generated for one without secrets
@@ -63,28 +81,4 @@ export async function rotate(ctx: CommandContext, opts: RotateOptions): Promise<
   );
   if (keyFile) ctx.out.line(`${keyFile} now encrypts with the new key; older keys stay on the following lines for reading until you remove them.`);
   else ctx.out.line('Now set PORTAL_MFA_KEY to the new key everywhere (during a rotation, PORTAL_MFA_KEY="NEW,OLD" reads both).');
-}
-
-export async function check(ctx: CommandContext): Promise<void> {
-  const { checkKeys } = await import('../../core/keyCheck.js');
-  const { configError } = await import('../../core/errors.js');
-  const deps = await mfaDeps(ctx);
-  const progress = await startProgress(ctx, { label: 'checking' });
-  let result: Awaited<ReturnType<typeof checkKeys>>;
-  try {
-    result = await checkKeys(deps, (done) => progress.update(done));
-  } finally {
-    progress.done();
-  }
-  if (ctx.out.json) ctx.out.printJson({ total: result.total, byKeyId: result.byKeyId, failed: result.failures.length, failures: result.failures });
-  else {
-    ctx.out.fields([['secrets', String(result.total)], ...Object.entries(result.byKeyId).map(([id, n]) => [`key ${id}`, String(n)] as [string, string])]);
-    for (const f of result.failures) ctx.out.line(`cannot decrypt: credential ${f.credentialId} of user ${f.userId} (key ${f.keyId})`);
-  }
-  if (result.failures.length > 0) {
-    throw configError(`${result.failures.length} of ${result.total} secret(s) cannot be decrypted with the configured key(s)`, {
-      hint: 'set PORTAL_MFA_KEY or --key-file to include the key(s) listed',
-      details: { failed: result.failures.length },
-    });
-  }
 }

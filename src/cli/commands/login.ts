@@ -1,17 +1,34 @@
 import { hostname } from 'node:os';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Actor } from '../../core/actor.js';
 import type { PortalMfa } from '../../core/api.js';
 import { isPortalMfaError, usageError, wrongState } from '../../core/errors.js';
-import { validateLabel } from '../../core/trustedDevices.js';
-import { checkProofFlags, classifyProof, dbKey, forgetRefusedDevice, portal, proofFromFlags, readPassword } from '../actor.js';
-import { parseEmail } from '../config.js';
-import type { LoginOptions } from '../commands/session.js';
+import type { Act } from '../act.js';
 import type { CommandContext } from '../context.js';
 import { describeDrift } from '../describe.js';
-import { confirmInteractively } from '../enrolFlow.js';
 import { LocalStore } from '../localStore.js';
 import { qrModeOf } from '../qr.js';
 import { humanTime, isoOrNull } from '../render.js';
+import { withExamples } from './examples.js';
+import { type OptionsOf, qrOption } from './flags.js';
+
+const define = (program: CommandUnknownOpts) =>
+  program
+    .command('login')
+    .description("start a CLI session: password, then a code (or this machine's trusted-device token)")
+    .option('--trust-device', 'trust this machine for 30 days: later logins skip the code')
+    .option('--label <label>', 'a name for this machine (default: its host name)')
+    .addOption(qrOption('QR code when login makes you enrol: utf8, ansi or none'))
+    .addHelpText('after', '\nThe email comes from --as EMAIL (or PORTAL_MFA_AS), or a prompt.');
+type LoginOptions = OptionsOf<typeof define>;
+
+export function registerLogin(program: CommandUnknownOpts, act: Act): void {
+  withExamples(define(program), [
+    'portal-mfa login --as alice@acme.example                 # password, then a code',
+    'portal-mfa login --trust-device --label work-laptop      # later logins on this machine skip the code',
+    'echo "$PASSWORD" | portal-mfa login --as alice@acme.example --password-stdin --code 123456',
+  ]).action(act(login));
+}
 
 /** Tries at the prompt before giving up (each wrong one also counts towards the lockout). */
 const PROMPT_ATTEMPTS = 5;
@@ -21,6 +38,7 @@ const PROMPT_ATTEMPTS = 5;
  * codes until one is accepted, the lockout stops it, or the tries run out.
  */
 async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: string, store: LocalStore): Promise<Actor> {
+  const { classifyProof, dbKey, forgetRefusedDevice, proofFromFlags, readPassword } = await import('../actor.js');
   let password = await readPassword(ctx, `Password for ${email}:`);
   const explicit = await proofFromFlags(ctx);
   for (let attempt = 1; ; attempt++) {
@@ -52,7 +70,11 @@ async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: str
   }
 }
 
-export async function login(ctx: CommandContext, opts: LoginOptions): Promise<void> {
+async function login(ctx: CommandContext, opts: LoginOptions): Promise<void> {
+  const { validateLabel } = await import('../../core/trustedDevices.js');
+  const { checkProofFlags, dbKey, portal } = await import('../actor.js');
+  const { parseEmail } = await import('../config.js');
+  const { confirmInteractively } = await import('../enrolFlow.js');
   if (opts.label !== undefined && !opts.trustDevice) throw usageError('--label goes with --trust-device');
   const label = opts.trustDevice ? validateLabel(opts.label, hostname()) : undefined;
   const qr = qrModeOf(opts.qr, ctx.io.stdoutIsTTY);
@@ -129,19 +151,4 @@ export async function login(ctx: CommandContext, opts: LoginOptions): Promise<vo
   }
   ctx.out.success(`logged in as ${actor.user.email} until ${humanTime(session.expiresAt)}${actor.factor === 'device' ? ' (trusted device)' : ''}`);
   if (device) ctx.out.line(`This machine is trusted until ${humanTime(device.expiresAt)} (device #${device.id}).`);
-}
-
-export async function logoutCommand(ctx: CommandContext): Promise<void> {
-  const store = new LocalStore(ctx.env);
-  const stored = store.getSession(dbKey(ctx));
-  if (!stored) {
-    if (ctx.out.json) ctx.out.printJson({ loggedOut: false });
-    else ctx.out.info('not logged in');
-    return;
-  }
-  const mfa = await portal(ctx);
-  await mfa.closeSession(stored.token);
-  store.clearSession(dbKey(ctx));
-  if (ctx.out.json) ctx.out.printJson({ loggedOut: true, email: stored.email });
-  else ctx.out.success(`logged out ${stored.email}`);
 }

@@ -1,0 +1,49 @@
+import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
+import { usageError } from '../../../core/errors.js';
+import type { Act } from '../../act.js';
+import type { CommandContext } from '../../context.js';
+import { streamRecords } from '../../records.js';
+import { isoOrNull } from '../../render.js';
+import { withExamples } from '../examples.js';
+import { csvOption, MFA_FILTERS, type OptionsOf, orgOption } from '../flags.js';
+
+const define = (users: CommandUnknownOpts) =>
+  users
+    .command('list')
+    .description('every portal user with MFA state, users in no organisation included (streams; --json NDJSON, --csv)')
+    .addOption(new Option('--mfa <state>', 'only users whose MFA is on, off or pending').choices(MFA_FILTERS))
+    .addOption(orgOption('only members of this organisation'))
+    .addOption(new Option('--role <role>', 'only developers or support representatives').choices(['developer', 'support'] as const))
+    .option('--locked', 'only users locked out now')
+    .addOption(csvOption());
+type UsersListOptions = OptionsOf<typeof define>;
+
+export function registerUsersList(users: CommandUnknownOpts, act: Act): void {
+  withExamples(define(users), [
+    'portal-mfa users list --mfa off',
+    'portal-mfa users list --locked --json',
+    'portal-mfa users list --org acme --csv > users.csv',
+  ]).action(act(listUsers));
+}
+
+const USER_COLUMNS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'locked', 'organisations'] as const;
+
+async function listUsers(ctx: CommandContext, opts: UsersListOptions): Promise<void> {
+  const { portal, resolveActor } = await import('../../actor.js');
+  // (--json is a global flag: commander's conflicts() sees only the command's own)
+  if (opts.csv && ctx.out.json) throw usageError('choose --json or --csv, not both');
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, { action: 'users.list' });
+  const rows = await mfa.listUsers(actor, { mfa: opts.mfa, orgSlug: opts.org, role: opts.role, locked: opts.locked });
+  const n = await streamRecords(ctx, rows, ctx.out.json ? 'json' : opts.csv ? 'csv' : 'tsv', USER_COLUMNS, (u) => ({
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    mfa: u.mfa,
+    enrolledAt: isoOrNull(u.enrolledAt),
+    lastUsedAt: isoOrNull(u.lastUsedAt),
+    locked: u.hardLocked ? 'hard' : u.lockedUntil !== null && u.lockedUntil > ctx.clock() ? isoOrNull(u.lockedUntil) : null,
+    organisations: u.organisations,
+  }));
+  if (!ctx.out.json && !opts.csv) ctx.out.info(`${n} user(s)`);
+}
