@@ -14,6 +14,7 @@ import { registerLogin } from './login.js';
 import { registerLogout } from './logout.js';
 import { registerNotify } from './notify.js';
 import { registerOrg } from './org.js';
+import { registerPolicy } from './policy.js';
 import { registerRecoveryCodes } from './recovery-codes.js';
 import { registerReplace } from './replace.js';
 import { registerStatus } from './status.js';
@@ -40,6 +41,7 @@ export function registerCommands(program: CommandUnknownOpts, act: Act): void {
   registerAccessCode(program, act);
   registerUsers(program, act);
   registerOrg(program, act);
+  registerPolicy(program, act);
   registerAudit(program, act);
   registerNotify(program, act);
   registerKeys(program, act);
