@@ -107,7 +107,7 @@ function sqliteDumpWithoutAudit(file: string): string {
     .split('\n')
     .filter(
       (l) =>
-        !/^INSERT INTO "?(audit_events|rate_limits)"? /.test(l) &&
+        !/^INSERT INTO "?(mfa_audit_events|mfa_rate_limits)"? /.test(l) &&
         !/^INSERT INTO sqlite_sequence VALUES\('mfa_rate_limits',/.test(l) &&
         !/^INSERT INTO sqlite_sequence VALUES\('mfa_audit_events',/.test(l) &&
         !/^UPDATE "?sqlite_sequence"? SET seq = \d+ WHERE name = 'mfa_audit_events';$/.test(l),
