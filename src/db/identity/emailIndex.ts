@@ -33,7 +33,13 @@ async function upsert(db: Db, rows: { user_id: string; email_key: string }[]): P
 export async function syncNewUsers(db: Db): Promise<void> {
   const m = requireMapping(db);
   const mark = await readSetting(db, HIGH_WATER);
-  if (mark === undefined || !/^-?\d+$/.test(mark)) return;
+  if (mark === undefined) {
+    // never indexed (no full pass since the mapping was stored): without one, an email the portal
+    // stored unfolded (Mixed.Case@…, NFD) is found only where its own collation happens to match
+    await rebuildEmailIndex(db, Date.now());
+    return;
+  }
+  if (!/^-?\d+$/.test(mark)) return;
   const rows = (await db
     .knex({ u: m.users.table })
     .where(`u.${m.users.id}`, '>', Number(mark))
