@@ -64,6 +64,12 @@ describeEachDatabase('rule 13: one email identity on every database', (getDb) =>
     ]);
     expect(JSON.parse(ok(await statusAs('mixed.case@example.com', 'mixed-pass')).stdout)).toMatchObject({ email: 'Mixed.Case@Example.com' });
     expect(JSON.parse(ok(await statusAs('MIXED.CASE@EXAMPLE.COM', 'mixed-pass')).stdout)).toMatchObject({ email: 'Mixed.Case@Example.com' });
+    // naming oneself in any case is acting on oneself (not on "another user" that needs an admin)
+    expect(
+      JSON.parse(
+        ok(await cli(['status', '--as', 'mixed.case@example.com', '--user', 'MIXED.case@example.com', '--password-stdin', '--json'], 'mixed-pass\n')).stdout,
+      ),
+    ).toMatchObject({ email: 'Mixed.Case@Example.com' });
     // status shows the address as the portal stores it; the portal owns its rows: they are read, never folded in place
     expect(await emails()).toEqual(['Mixed.Case@Example.com', NFD, 'jose@example.com']);
   });
@@ -102,5 +108,16 @@ describeEachDatabase('rule 13: one email identity on every database', (getDb) =>
     await knex('users').whereIn('id', [dupIds[0]!, joseIds[1]!]).delete();
     expect(JSON.parse(ok(await statusAs('DUP@example.com', 'b')).stdout)).toMatchObject({ email: 'dup@example.com' });
     expect(JSON.parse(ok(await statusAs(NFC, 'jose-accent-pass')).stdout)).toMatchObject({ email: NFD });
+  });
+  it('support naming itself in another case is still acting on itself: no access code or unlock for oneself', async () => {
+    const now = Date.now();
+    await knex('users').insert({ email: 'Sue.Support@Example.com', name: 'Sue', password_hash: hash('sue-pass'), role: 'support', created_at: now });
+    for (const args of [
+      ['access-code', 'issue', '--user', 'sue.support@example.com', '--ticket', 'SUP-1', '--dry-run'],
+      ['unlock', '--user', 'SUE.SUPPORT@example.com', '--ticket', 'SUP-1', '--dry-run'],
+    ]) {
+      const r = await cli(['--as', 'sue.support@example.com', '--password-stdin', ...args], 'sue-pass\n');
+      expectOneLineError(r, 5, /may not do this to their own account/);
+    }
   });
 });
