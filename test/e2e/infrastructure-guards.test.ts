@@ -111,8 +111,21 @@ describeEachDatabase('infrastructure guards', (getDb) => {
     expect(dry.stdout).toMatch(/nothing was changed/);
     expectOneLineError(await cli(db, ['demo', '--reset']), 2, /pass --yes/);
     expectStateUnchanged(before, await captureState(knex, db), 'dry run and unconfirmed reset', []);
+    // a notice still in the outbox for a demo account goes with it (as the old foreign keys' cascade did)
+    const devon = String((await knex('users').where('email', DEVON.email).first('id')).id);
+    const now = Date.now();
+    await knex('mfa_notifications').insert({
+      user_id: devon,
+      email: DEVON.email,
+      event: 'mfa-enabled',
+      subject: 's',
+      body: 'b',
+      next_attempt_at: now,
+      created_at: now,
+    });
     ok(await cli(db, ['demo', '--reset', '--yes']));
     expect(Number((await knex('organisation_members').count({ n: '*' }).first())?.n)).toBeGreaterThan(0);
+    expect(await knex('mfa_notifications').where('user_id', devon).select('id')).toEqual([]);
   });
 
   it('db rollback refuses to drop tables holding rows; --dry-run lists them; --force still needs --yes', async () => {
