@@ -2,7 +2,7 @@ import type { OrganisationRow } from './domain.js';
 import { findOrganisationBySlug, membershipRole } from '../db/identity/reader.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { PortalUser } from './domain.js';
-import { findUserByEmail } from './identity.js';
+import { findUserByEmail, isOwnEmail } from './identity.js';
 import { isAdminAnywhere, membershipsOfUser } from '../db/identity/reader.js';
 import type { Actor } from './actor.js';
 import { party, recordAudit } from './audit.js';
@@ -101,7 +101,7 @@ async function refusal(
  */
 export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseRequest): Promise<Authorisation> {
   const email = req.targetEmail === undefined ? actor.user.email : parseTargetEmail(req.targetEmail);
-  const isSelf = email === actor.user.email;
+  const isSelf = req.targetEmail === undefined || isOwnEmail(actor.user, email);
   const target = isSelf ? actor.user : await findUserByEmail(deps.db, email);
   const ticket = req.ticket ?? null;
   const org = req.orgSlug !== undefined ? await organisationBySlug(deps, req.orgSlug) : undefined;

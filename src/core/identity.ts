@@ -7,6 +7,7 @@
 import { findUserById, findUsersByEmailKey } from '../db/identity/reader.js';
 import type { Db } from '../db/store.js';
 import type { PortalUser } from './domain.js';
+import { foldEmail } from './email.js';
 import { wrongState } from './errors.js';
 
 export async function findUserByEmail(db: Db, email: string): Promise<PortalUser | undefined> {
@@ -22,6 +23,14 @@ function ambiguousAccount(email: string, accounts: PortalUser[]) {
     hint: `the portal must give each account its own email; support can act on one with --user id:${accounts[0]!.id}`,
     details: { userIds: accounts.map((a) => a.id) },
   });
+}
+
+/**
+ * Is `typed` (a parsed email: trimmed and folded) the user's own address? The portal may store it
+ * in another case or Unicode form (rule 13), so naming oneself in any spelling is acting on oneself.
+ */
+export function isOwnEmail(user: PortalUser, typed: string): boolean {
+  return foldEmail(user.email.trim()) === typed;
 }
 
 export { findUserById };

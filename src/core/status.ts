@@ -5,6 +5,7 @@ import { accessCodeStatus, type AccessCodeStatus } from './accessCodes.js';
 import { admit, enforcementFor, type Actor } from './actor.js';
 import { authorise, parseTargetEmail, type OrganisationPicker } from './authorise.js';
 import type { MfaDeps } from './deps.js';
+import { isOwnEmail } from './identity.js';
 import { lockState } from './lockout.js';
 
 export interface MfaStatus {
@@ -34,7 +35,7 @@ export async function getStatus(
   actor: Actor,
   req: { targetEmail?: string; orgSlug?: string; pickOrganisation?: OrganisationPicker } = {},
 ): Promise<MfaStatus> {
-  const self = req.targetEmail === undefined || parseTargetEmail(req.targetEmail) === actor.user.email;
+  const self = req.targetEmail === undefined || isOwnEmail(actor.user, parseTargetEmail(req.targetEmail));
   await admit(deps, actor, self ? 'status-self' : 'other');
   // read-only: an ambiguous organisation does not matter, so the first is recorded
   const pick = req.pickOrganisation ?? (async (choices: { slug: string }[]) => choices[0]!.slug);

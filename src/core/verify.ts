@@ -3,6 +3,7 @@ import { party } from './audit.js';
 import { authorise, parseTargetEmail, type OrganisationPicker } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { refuseTrustForOther, refuseTrustOff } from './devices.js';
+import { isOwnEmail } from './identity.js';
 import { useRecoveryCode } from './recoveryCodes.js';
 import { issueTrustedDevice, validateLabel, type IssuedDevice } from './trustedDevices.js';
 import { diagnoseCode, parseCode, verifyActiveCode, type DiagnoseResult } from './verification.js';
@@ -23,7 +24,7 @@ export interface VerifyOutcome {
   device: IssuedDevice | null;
 }
 
-const isSelf = (actor: Actor, targetEmail: string | undefined) => targetEmail === undefined || parseTargetEmail(targetEmail) === actor.user.email;
+const isSelf = (actor: Actor, targetEmail: string | undefined) => targetEmail === undefined || isOwnEmail(actor.user, parseTargetEmail(targetEmail));
 
 /**
  * `verify`: check a code (or use a recovery code) as the login's second step. When the actor is

@@ -11,13 +11,20 @@ import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, expectOneLineError, makeCliEnv, REPO_ROOT, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
+import { migrations } from '../../migrations/index.js';
+import { ownTables } from '../../src/db/store.js';
 
-const INITIAL = '20261123000001_initial_schema';
+/** The one migration that creates portal-mfa's own (prefixed) tables (SPEC §5). */
+const INITIAL = '20261203000001_own_tables';
 /** Every migration file in migrations/ (SPEC §3: "knex migrations of the schema in migrations/"), oldest first. */
 const ALL_MIGRATIONS = readdirSync(path.join(REPO_ROOT, 'migrations'))
   .filter((f) => /^\d{14}_\w+\.ts$/.test(f))
   .map((f) => f.replace(/\.ts$/, ''))
   .sort();
+/** portal-mfa's own tables under the default prefix; `db migrate` creates these and nothing else. */
+const OWN_TABLES = Object.values(ownTables()).filter((t) => !t.includes('knex_migrations'));
+/** The demo portal's identity tables: the portal's (here the demo's), never created by `db migrate`. */
+const PORTAL_TABLES = ['users', 'organisations', 'organisation_members'];
 const FUTURE = '29990101000000_future';
 
 function connect(db: TestDatabase): Knex {
@@ -94,19 +101,15 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
 
   it('db migrate applies the schema; status is current; a second migrate is a no-op', async () => {
     expect(ALL_MIGRATIONS[0]).toBe(INITIAL);
+    // the static list the binary runs is exactly the migration files
+    expect(migrations(ownTables()).map((m) => m.name)).toEqual(ALL_MIGRATIONS);
     const first = ok(await cli(['db', 'migrate']));
     for (const name of ALL_MIGRATIONS) expect(first.stdout).toContain(`applied ${name}`);
-    for (const table of [
-      'organisations',
-      'users',
-      'organisation_members',
-      'mfa_credentials',
-      'mfa_trusted_devices',
-      'mfa_recovery_codes',
-      'mfa_audit_events',
-    ]) {
+    for (const table of ['mfa_credentials', 'mfa_trusted_devices', 'mfa_recovery_codes', 'mfa_audit_events', ...OWN_TABLES]) {
       expect(await knex().schema.hasTable(table), table).toBe(true);
     }
+    // the portal's identity tables are the portal's: db migrate never creates them
+    for (const table of PORTAL_TABLES) expect(await knex().schema.hasTable(table), table).toBe(false);
 
     const doc = parseJson<{ current: boolean; applied: { name: string; appliedAt: string | null }[]; pending: string[] }>(
       await cli(['db', 'status', '--json']),
@@ -127,7 +130,7 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
     // one migrate = one batch: rollback undoes all of it
     const rb = ok(await cli(['db', 'rollback', '--force', '--yes'])); // the audit trail holds the migrate row
     for (const name of ALL_MIGRATIONS) expect(rb.stdout).toContain(`rolled back ${name}`);
-    expect(await knex().schema.hasTable('users')).toBe(false);
+    for (const table of OWN_TABLES) expect(await knex().schema.hasTable(table), table).toBe(false);
 
     const doc = parseJson<{ current: boolean; applied: unknown[]; pending: string[] }>(await cli(['db', 'status', '--json']));
     expect(doc).toMatchObject({ current: false, applied: [], pending: ALL_MIGRATIONS });
@@ -135,7 +138,7 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
     ok(await cli(['db', 'migrate']));
     const after = parseJson<{ current: boolean; pending: string[] }>(await cli(['db', 'status', '--json']));
     expect(after).toMatchObject({ current: true, pending: [] });
-    expect(await knex().schema.hasTable('users')).toBe(true);
+    for (const table of OWN_TABLES) expect(await knex().schema.hasTable(table), table).toBe(true);
   });
 
   it('schema guard: demo on an unmigrated database exits 10 and names `portal-mfa db migrate`', async () => {
@@ -161,8 +164,8 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
       expectOneLineError(await cli(['db', 'rollback']), 10, new RegExp(FUTURE));
       const status = parseJson<{ current: boolean; unknown: string[] }>(await cli(['db', 'status', '--json']));
       expect(status).toMatchObject({ current: false, unknown: [FUTURE] });
-      // refused before touching anything
-      expect(await count('users')).toBe(0);
+      // refused before touching anything: not even the demo portal's tables were created
+      for (const table of PORTAL_TABLES) expect(await knex().schema.hasTable(table), table).toBe(false);
       expect(await count('mfa_knex_migrations')).toBe(ALL_MIGRATIONS.length + 1);
     } finally {
       await knex()('mfa_knex_migrations').where('name', FUTURE).delete();
@@ -202,7 +205,9 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
       members: accounts.reduce((n, a) => n + a.organisations.length, 0),
     });
     const acme = await knex()('organisations').where('slug', 'acme').first();
-    expect(Boolean(acme?.mfa_required)).toBe(true);
+    // the organisation's MFA policy is portal-mfa's, kept under the portal's organisation id
+    const acmePolicy = await knex()('mfa_org_policies').where('organisation_id', String(acme?.id)).first();
+    expect(Boolean(acmePolicy?.mfa_required)).toBe(true);
     const support = accounts.find((a) => a.role === 'support')!;
     expect((await knex()('users').where('email', support.email).first())?.role).toBe('support');
   });

@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
+import { createDemoTables } from '../../src/db/demoSeeder.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { captureState, connect, expectStateUnchanged, SAM, DEVON, ERIN } from '../robustness/helpers.js';
@@ -40,9 +41,17 @@ describeEachDatabase('infrastructure guards', (getDb) => {
     dbs.push(entry);
     return entry;
   }
+  /** A real organisation as a portal would have it: its row in the portal's table, its MFA policy in portal-mfa's. */
+  async function addOrganisation(knex: Knex, slug: string, name: string, now: number): Promise<void> {
+    await knex('organisations').insert({ slug, name, created_at: now });
+    const org = await knex('organisations').where('slug', slug).first('id');
+    await knex('mfa_org_policies').insert({ organisation_id: String(org.id), mfa_required: false, device_trust_allowed: true, updated_at: now });
+  }
   async function addRealData(knex: Knex): Promise<void> {
     const now = Date.now();
-    await knex('organisations').insert({ slug: 'acme', name: 'ACME Real Corp', mfa_required: false, device_trust_allowed: true, created_at: now });
+    // the portal's own tables, with the demo portal's shape (db migrate creates only portal-mfa's)
+    expect(await createDemoTables(knex)).toBe(true);
+    await addOrganisation(knex, 'acme', 'ACME Real Corp', now);
     await knex('users').insert({ email: REAL.email, name: REAL.name, password_hash: `$2b$10$${'x'.repeat(53)}`, role: 'developer', created_at: now });
     const org = await knex('organisations').where('slug', 'acme').first('id');
     const user = await knex('users').where('email', REAL.email).first('id');
@@ -77,6 +86,7 @@ describeEachDatabase('infrastructure guards', (getDb) => {
 
   it('demo refuses a look-alike of a generated member and a real organisation without users', async () => {
     const { db, knex } = await fresh();
+    expect(await createDemoTables(knex)).toBe(true);
     await knex('users').insert({
       email: 'member-jane@acme.example',
       name: 'Jane',
@@ -86,7 +96,7 @@ describeEachDatabase('infrastructure guards', (getDb) => {
     });
     expectOneLineError(await cli(db, ['demo']), 6, /member-jane@acme\.example/);
     await knex('users').delete();
-    await knex('organisations').insert({ slug: 'initech', name: 'Initech', mfa_required: false, device_trust_allowed: true, created_at: Date.now() });
+    await addOrganisation(knex, 'initech', 'Initech', Date.now());
     expectOneLineError(await cli(db, ['demo']), 6, /organisation\(s\) that are not the demo's \(initech\)/);
     expect(Number((await knex('users').count({ n: '*' }).first())?.n)).toBe(0);
   });
@@ -101,8 +111,21 @@ describeEachDatabase('infrastructure guards', (getDb) => {
     expect(dry.stdout).toMatch(/nothing was changed/);
     expectOneLineError(await cli(db, ['demo', '--reset']), 2, /pass --yes/);
     expectStateUnchanged(before, await captureState(knex, db), 'dry run and unconfirmed reset', []);
+    // a notice still in the outbox for a demo account goes with it (as the old foreign keys' cascade did)
+    const devon = String((await knex('users').where('email', DEVON.email).first('id')).id);
+    const now = Date.now();
+    await knex('mfa_notifications').insert({
+      user_id: devon,
+      email: DEVON.email,
+      event: 'mfa-enabled',
+      subject: 's',
+      body: 'b',
+      next_attempt_at: now,
+      created_at: now,
+    });
     ok(await cli(db, ['demo', '--reset', '--yes']));
     expect(Number((await knex('organisation_members').count({ n: '*' }).first())?.n)).toBeGreaterThan(0);
+    expect(await knex('mfa_notifications').where('user_id', devon).select('id')).toEqual([]);
   });
 
   it('db rollback refuses to drop tables holding rows; --dry-run lists them; --force still needs --yes', async () => {
@@ -110,20 +133,30 @@ describeEachDatabase('infrastructure guards', (getDb) => {
     ok(await cli(db, ['demo']));
     const before = await captureState(knex, db);
     const refused = await cli(db, ['db', 'rollback']);
-    expectOneLineError(refused, 6, /refusing to roll back: it would drop data in .*audit_events \(\d+ row\(s\)\).*users \(9 row\(s\)\).*--force/);
+    // the demo's two organisation policies (and its mapping, its audit rows) are portal-mfa's data
+    expectOneLineError(
+      refused,
+      6,
+      /refusing to roll back: it would drop data in .*mfa_audit_events \(\d+ row\(s\)\).*mfa_org_policies \(2 row\(s\)\).*--force/,
+    );
     const dry = ok(await cli(db, ['db', 'rollback', '--all', '--dry-run', '--json']));
     const plan = JSON.parse(dry.stdout) as { dryRun: boolean; wouldRollBack: string[]; tables: { name: string; rows: number }[]; needsForce: boolean };
     expect(plan).toMatchObject({ dryRun: true, needsForce: true });
-    expect(plan.tables).toContainEqual({ name: 'users', rows: 9 });
-    expect(plan.wouldRollBack).toContain('20261123000001_initial_schema');
+    expect(plan.tables).toContainEqual({ name: 'mfa_org_policies', rows: 2 });
+    expect(plan.tables).toContainEqual({ name: 'mfa_settings', rows: 1 });
+    // only portal-mfa's own tables: never the portal's (here the demo portal's) identity tables
+    expect(plan.tables.map((t) => t.name).filter((t) => !t.startsWith('mfa_'))).toEqual([]);
+    expect(plan.wouldRollBack).toContain('20261203000001_own_tables');
     expect(ok(await cli(db, ['db', 'rollback', '--dry-run'])).stdout).toMatch(
-      /would roll back .*\n[\s\S]*users \(9 row\(s\)\)[\s\S]*needs --force[\s\S]*nothing was changed/,
+      /would roll back .*\n[\s\S]*mfa_org_policies \(2 row\(s\)\)[\s\S]*needs --force[\s\S]*nothing was changed/,
     );
     expectOneLineError(await cli(db, ['db', 'rollback', '--force']), 2, /pass --yes/);
     expectStateUnchanged(before, await captureState(knex, db), 'refused rollbacks', ['refused']);
-    expect(await knex.schema.hasTable('users')).toBe(true);
+    expect(await knex.schema.hasTable('mfa_org_policies')).toBe(true);
     ok(await cli(db, ['db', 'rollback', '--force', '--yes']));
-    expect(await knex.schema.hasTable('users')).toBe(false);
+    expect(await knex.schema.hasTable('mfa_org_policies')).toBe(false);
+    // the portal's users are left as they were
+    expect(Number((await knex('users').count({ n: '*' }).first())?.n)).toBe(9);
   });
 
   it('keys rotate: --dry-run counts and changes nothing; without a terminal it needs --yes', async () => {

@@ -9,6 +9,9 @@ import path from 'node:path';
 import knexFactory from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueNotification } from '../../src/core/notify/outbox.js';
+import { createDemoTables } from '../../src/db/demoSeeder.js';
+import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
+import { DEFAULT_TABLE_PREFIX, makeDb } from '../../src/db/store.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli } from '../support/cli.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtpServer.js';
 
@@ -86,11 +89,13 @@ describe('SMTP configuration (built binary)', () => {
     expect(migrated.code, describeRun(migrated)).toBe(0);
     const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: url.slice('sqlite:'.length) }, useNullAsDefault: true });
     try {
+      // a portal user (the portal's tables: db migrate creates only portal-mfa's)
+      await createDemoTables(knex);
       const [id] = await knex('users').insert({ email: 'devon@example.com', name: 'Devon', password_hash: 'x', role: 'developer', created_at: Date.now() });
       await queueNotification(
-        knex,
+        makeDb(knex, DEFAULT_TABLE_PREFIX, DEMO_MAPPING),
         { clock: () => Date.now(), settings: { issuer: 'Portal' }, origin: { host: 'h', osUser: 'u' } },
-        { id: Number(id), email: 'devon@example.com' },
+        { id: String(id), email: 'devon@example.com' },
         { kind: 'mfa-enabled' },
       );
 

@@ -19,7 +19,8 @@ import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js'
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
-import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
+import type { PortalUser } from '../../src/core/domain.js';
+import { findUserByEmail } from '../../src/core/identity.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
@@ -68,7 +69,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
   /** frank's machine: holds his CLI session */
   let frankEnv: NodeJS.ProcessEnv;
   let url: string;
-  const users: Record<string, UserRow> = {};
+  const users: Record<string, PortalUser> = {};
   /** in-process actors, signed in with their passwords before anyone had MFA */
   const actors: Record<string, Actor> = {};
   let frankTotp: Enrolled;
@@ -113,7 +114,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
     await cheapDemoPasswords(knex);
     fx = makeFixtures(knex, keyB64, 'authorisation-test');
     for (const a of [ALICE, BOB, OLIVIA, DAVE, ERIN, FRANK, HEIDI, SAM]) {
-      users[a.email] = (await findUserByEmail(knex, a.email))!;
+      users[a.email] = (await findUserByEmail(fx.deps.db, a.email))!;
       actors[a.email] = await fx.signIn(a);
     }
     // frank logs in before he has MFA (globex does not require it): his session is the "self" actor
@@ -143,7 +144,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
 
     it("a member of acme: self, their admin, an admin of both orgs and support (with a ticket for changes) may; another org's admin and a member may not (refusals audited)", async () => {
       const erin = users[ERIN.email]!;
-      const acme = { id: expect.any(Number), slug: 'acme' };
+      const acme = { id: expect.any(String), slug: 'acme' };
       for (const a of ACTIONS) {
         expect(await auth(ERIN, ERIN, a), a.action).toMatchObject({ target: { id: erin.id }, via: 'self', organisation: null, ticket: null });
         expect(await auth(ALICE, ERIN, a), a.action).toMatchObject({ target: { id: erin.id }, via: 'org-admin', organisation: acme });
@@ -223,11 +224,11 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
         },
       });
       expect(offered).toEqual(['acme', 'globex']);
-      expect(picked).toMatchObject({ via: 'org-admin', organisation: { id: expect.any(Number), slug: 'globex' } });
+      expect(picked).toMatchObject({ via: 'org-admin', organisation: { id: expect.any(String), slug: 'globex' } });
 
       expect(await auth(OLIVIA, HEIDI, disable, { orgSlug: 'globex' })).toMatchObject({
         via: 'org-admin',
-        organisation: { id: expect.any(Number), slug: 'globex' },
+        organisation: { id: expect.any(String), slug: 'globex' },
       });
       expect((await auth(OLIVIA, HEIDI, disable, { orgSlug: 'ACME' })).organisation?.slug).toBe('acme');
       await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'nosuch' }), 'not_found', 'organisation_not_found');

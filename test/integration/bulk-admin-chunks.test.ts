@@ -37,8 +37,8 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
         ).id,
       );
       await w.knex('organisation_members').insert({ organisation_id: acme, user_id: id, role: 'member', created_at: now, joined_at: now });
+      // portal-mfa keeps the portal's user id as text
       await w.knex('mfa_credentials').insert({
-        // portal ids are text in portal-mfa's tables (a JS number would be stored by SQLite as '10.0')
         user_id: String(id),
         status: 'active',
         secret_ciphertext: 'v1:x',

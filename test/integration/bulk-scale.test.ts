@@ -70,11 +70,11 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
     const victim = member(FAIL_AT).email;
     if (db.dialect === 'sqlite') {
       await knex.raw(
-        `CREATE TRIGGER refuse_one_audit BEFORE INSERT ON audit_events WHEN NEW.target_email = '${victim}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+        `CREATE TRIGGER refuse_one_audit BEFORE INSERT ON mfa_audit_events WHEN NEW.target_email = '${victim}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
       );
     } else {
       await knex.raw(
-        `CREATE TRIGGER refuse_one_audit BEFORE INSERT ON audit_events FOR EACH ROW BEGIN IF NEW.target_email = '${victim}' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END`,
+        `CREATE TRIGGER refuse_one_audit BEFORE INSERT ON mfa_audit_events FOR EACH ROW BEGIN IF NEW.target_email = '${victim}' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END`,
       );
     }
     let failed: CliResult;
@@ -125,7 +125,7 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
         .whereIn('email', [member(1).email, member(2).email, member(3).email])
         .orderBy('id')
         .pluck('id')
-    ).map(Number);
+    ).map(String);
     await knex('mfa_credentials').insert({
       user_id: ids[0],
       status: 'pending',
@@ -144,7 +144,9 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
 
     const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(Number(v)).toISOString().replace(/\.\d{3}Z$/, 'Z'));
     const now = Date.now();
-    const org = await knex('organisations').where('slug', 'acme').first();
+    // the organisation is the portal's; its MFA policy is portal-mfa's, under the organisation's id
+    const org = { ...(await knex('organisations').where('slug', 'acme').first()) };
+    Object.assign(org, await knex('mfa_org_policies').where('organisation_id', String(org.id)).first());
     const devices = new Map<number, number>();
     for (const d of await knex('mfa_trusted_devices').whereNull('revoked_at').select('user_id', 'expires_at')) {
       // the CLI's clock is the test's (within the run): no seeded device is near its expiry

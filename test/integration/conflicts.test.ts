@@ -96,9 +96,9 @@ describeEachDatabase('conflict retries', (getDb) => {
   it('an error of the work itself (a typed refusal) is passed on at once, not retried', async () => {
     let runs = 0;
     const e = await caught(
-      withWriteTransaction(db.knex, async (trx) => {
+      withWriteTransaction(db.store, async (tx) => {
         runs++;
-        await trx('pm_rows').where({ id: 1 }).increment('v', 100);
+        await tx.knex('pm_rows').where({ id: 1 }).increment('v', 100);
         throw new PortalMfaError('wrong_state', 'changed by another process');
       }),
     );
@@ -119,11 +119,11 @@ describeEachDatabase('conflict retries', (getDb) => {
     };
     const runs = { a: 0, b: 0 };
     const tx = (name: 'a' | 'b', first: number, second: number) =>
-      withWriteTransaction(db.knex, async (trx) => {
+      withWriteTransaction(db.store, async (tx) => {
         runs[name]++;
-        await trx('pm_rows').where({ id: first }).increment('v', 1);
+        await tx.knex('pm_rows').where({ id: first }).increment('v', 1);
         if (runs[name] === 1) await bothHold();
-        await trx('pm_rows').where({ id: second }).increment('v', 10);
+        await tx.knex('pm_rows').where({ id: second }).increment('v', 10);
       });
     await Promise.all([tx('a', 1, 2), tx('b', 2, 1)]);
     // the victim's first run was rolled back completely: each transaction counted exactly once
@@ -182,10 +182,10 @@ describeEachDatabase('conflict retries', (getDb) => {
       await holder.query('SELECT * FROM pm_rows WHERE id = 2 FOR UPDATE');
       const e = await caught(
         withWriteTransaction(
-          db.knex,
-          async (trx) => {
+          db.store,
+          async (tx) => {
             runs++;
-            await trx.raw('SET STATEMENT innodb_lock_wait_timeout = 1 FOR UPDATE pm_rows SET v = v + 1 WHERE id = 2');
+            await tx.knex.raw('SET STATEMENT innodb_lock_wait_timeout = 1 FOR UPDATE pm_rows SET v = v + 1 WHERE id = 2');
           },
           { attempts: 3, baseMs: 1, capMs: 5 },
         ),

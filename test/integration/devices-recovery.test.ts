@@ -19,7 +19,8 @@ import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { checkTrustedDevice, listDevices } from '../../src/core/trustedDevices.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
-import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
+import type { PortalUser } from '../../src/core/domain.js';
+import { findUserByEmail } from '../../src/core/identity.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
@@ -67,7 +68,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
     expect(r.code, describeRun(r)).toBe(0);
     return r.stdout.trim() === '' ? null : JSON.parse(r.stdout);
   };
-  const user = async (a: Account): Promise<UserRow> => (await findUserByEmail(knex, a.email))!;
+  const user = async (a: Account): Promise<PortalUser> => (await findUserByEmail(fx.deps.db, a.email))!;
   const statusOf = async (a: Account) => ok(await as(SAM, ['status', '--user', a.email, '--json']));
   const devicesFile = (e: NodeJS.ProcessEnv) => path.join(e.XDG_CONFIG_HOME!, 'portal-mfa', 'devices.json');
 

@@ -20,7 +20,8 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
-import { findUserByEmail, type UserRow } from '../../src/db/userRepository.js';
+import type { PortalUser } from '../../src/core/domain.js';
+import { findUserByEmail } from '../../src/core/identity.js';
 import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { nodeClockArgs } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
@@ -74,7 +75,7 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expect(r.code, describeRun(r)).toBe(0);
     return r.stdout.trim() === '' ? null : JSON.parse(r.stdout);
   };
-  const user = async (a: Account): Promise<UserRow> => (await findUserByEmail(knex, a.email))!;
+  const user = async (a: Account): Promise<PortalUser> => (await findUserByEmail(fx.deps.db, a.email))!;
 
   /** Active MFA with ten recovery codes, a trusted device and an open CLI session. */
   const giveFullMfa = (a: Account, opts: FullMfaOptions = {}) => fx.giveFullMfa(a, opts);
@@ -272,9 +273,9 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     const auditBefore = await auditCount();
 
     if (dialect === 'sqlite') {
-      await knex.raw(`CREATE TRIGGER t BEFORE DELETE ON trusted_devices BEGIN SELECT RAISE(ABORT, 'injected fault'); END;`);
+      await knex.raw(`CREATE TRIGGER t BEFORE DELETE ON mfa_trusted_devices BEGIN SELECT RAISE(ABORT, 'injected fault'); END;`);
     } else {
-      await knex.raw(`CREATE TRIGGER t BEFORE DELETE ON trusted_devices FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected fault'`);
+      await knex.raw(`CREATE TRIGGER t BEFORE DELETE ON mfa_trusted_devices FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected fault'`);
     }
     try {
       const r = await as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-4', '--yes']);

@@ -34,7 +34,7 @@ describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
     const config = resolveSmtpConfig({ PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: 'Portal <no-reply@portal.example>' })!;
     const mailer = await createSmtpMailer(config, { concurrency: 2 });
     try {
-      await deliverNotifications(w.knex, mailer, { concurrency: 2, now: w.now });
+      await deliverNotifications(w.deps.db, mailer, { concurrency: 2, now: w.now });
     } finally {
       await mailer.close();
     }

@@ -17,7 +17,8 @@ import type { NotificationEvent } from '../../src/core/notify/events.js';
 import { queueNotification, type NotifyDeps } from '../../src/core/notify/outbox.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
-import { findUserByEmail } from '../../src/db/userRepository.js';
+import { findUserByEmail } from '../../src/core/identity.js';
+import { within } from '../../src/db/store.js';
 import { createSmtpMailer } from '../../src/mail/smtpMailer.js';
 import { resolveSmtpConfig } from '../../src/mail/smtpConfig.js';
 import { BIN, describeRun, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
@@ -51,16 +52,16 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     queuedNotifications: queued,
   });
   const userOf = async (a: Account) => {
-    const u = (await findUserByEmail(knex, a.email))!;
+    const u = (await findUserByEmail(db.store, a.email))!;
     return { id: u.id, email: u.email };
   };
   /** Queue notices in one transaction, as a use case would; returns their ids. */
   const queue = async (items: [Account, NotificationEvent][]): Promise<number[]> => {
     const ids: number[] = [];
-    const users = new Map<string, { id: number; email: string }>();
+    const users = new Map<string, { id: string; email: string }>();
     for (const [who] of items) if (!users.has(who.email)) users.set(who.email, await userOf(who));
     await knex.transaction(async (trx) => {
-      for (const [who, event] of items) await queueNotification(trx, notifyDeps(ids), users.get(who.email)!, event);
+      for (const [who, event] of items) await queueNotification(within(db.store, trx), notifyDeps(ids), users.get(who.email)!, event);
     });
     return ids;
   };
@@ -155,7 +156,7 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     const dave = await userOf(DAVE);
     await expect(
       knex.transaction(async (trx) => {
-        await queueNotification(trx, notifyDeps(ids), dave, { kind: 'mfa-enabled' });
+        await queueNotification(within(db.store, trx), notifyDeps(ids), dave, { kind: 'mfa-enabled' });
         throw new Error('the change failed after queueing its notice');
       }),
     ).rejects.toThrow(/change failed/);
@@ -163,7 +164,7 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     expect(await rows()).toEqual([]);
     const connectionsBefore = smtp.connections;
     const mailer = await createSmtpMailer(resolveSmtpConfig(env)!, { concurrency: 2 });
-    const result = await deliverNotifications(knex, mailer, { ids, concurrency: 2, now: clock }).finally(() => mailer.close());
+    const result = await deliverNotifications(db.store, mailer, { ids, concurrency: 2, now: clock }).finally(() => mailer.close());
     expect(result).toMatchObject({ sent: 0, failed: 0, stillPending: 0 });
     expect(smtp.connections - connectionsBefore).toBe(0);
   });

@@ -23,6 +23,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { rotateKeys } from '../../src/core/keyRotation.js';
 import { keyFromBase64 } from '../../src/core/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
+import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
+import { DEFAULT_TABLE_PREFIX, makeDb } from '../../src/db/store.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { cheapDemoPasswords } from '../support/scenario.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
@@ -585,7 +587,7 @@ describeEachDatabase('keys rotate: interrupted, resumed, locked', (getDb) => {
 
     // interrupted after one batch of two
     const deps = {
-      knex,
+      db: makeDb(knex, DEFAULT_TABLE_PREFIX, DEMO_MAPPING),
       clock: testNow,
       random: (n: number) => randomBytes(n),
       settings: DEFAULT_SETTINGS,

@@ -8,7 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import knexFactory from 'knex';
 import { expect, it } from 'vitest';
+import { createDemoTables } from '../../src/db/demoSeeder.js';
+import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { REPO_ROOT } from '../support/cli.js';
 
 const run = promisify(execFile);
@@ -54,6 +57,15 @@ it("imports 'portal-mfa' by name: enrol → confirm → verify → replay refuse
   await run(process.execPath, [path.join(REPO_ROOT, 'bin', 'portal-mfa.js'), '--db', `sqlite:${dbFile}`, 'db', 'migrate'], {
     env: { ...process.env, PORTAL_MFA_KEY: key },
   });
+  // the portal's own user tables (the demo portal's shape) and the identity mapping stored for them,
+  // as the operator's set-up leaves them: portal-mfa only reads the portal's users
+  const k = knexFactory({ client: 'better-sqlite3', connection: { filename: dbFile }, useNullAsDefault: true });
+  try {
+    expect(await createDemoTables(k)).toBe(true);
+    await k('mfa_settings').insert({ name: 'identity', value: JSON.stringify(DEMO_MAPPING), updated_at: Date.now(), updated_by: 'test' });
+  } finally {
+    await k.destroy();
+  }
   // the script lives inside the package so that Node resolves 'portal-mfa' by self-reference through "exports"
   const script = path.join(REPO_ROOT, 'dist', `library-check-${process.pid}.mjs`);
   writeFileSync(script, SCRIPT);

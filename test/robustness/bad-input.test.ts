@@ -994,7 +994,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
           name: 'db rollback of tables holding rows',
           args: ['db', 'rollback'],
           code: 6,
-          re: /refusing to roll back: it would drop data in .*users \(\d+ row\(s\)\).*--force/,
+          re: /refusing to roll back: it would drop data in .*mfa_org_policies \(\d+ row\(s\)\).*--force/,
           both: true,
         },
         { name: 'db rollback --all of tables holding rows', args: ['db', 'rollback', '--all'], code: 6, re: /refusing to roll back/, both: true },

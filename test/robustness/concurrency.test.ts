@@ -52,7 +52,8 @@ describeEachDatabase('concurrency', (getDb) => {
   const as = (who: { email: string; password: string }, args: string[], e?: NodeJS.ProcessEnv) =>
     cli(['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
   const count = async (table: string, where: Record<string, unknown>) => Number((await knex(table).where(where).count({ n: '*' }).first())?.n);
-  const userId = async (email: string) => Number((await knex('users').where({ email }).first('id')).id);
+  // portal-mfa keeps the portal's user id as text
+  const userId = async (email: string) => String((await knex('users').where({ email }).first('id')).id);
 
   beforeAll(async () => {
     db = getDb();
@@ -319,7 +320,7 @@ describe('the embedded key file during a rotation [sqlite]', () => {
         const KN = generateKeyBase64();
         writeFileSync(keyFile, `${K0}\n${KN}\n`, { mode: 0o600 });
         const sealed = sealSecret(secrets.get(DEVON.email)!, keyFromBase64(KN));
-        const id = Number((await knex('users').where({ email: DEVON.email }).first('id')).id);
+        const id = String((await knex('users').where({ email: DEVON.email }).first('id')).id);
         await knex('mfa_credentials').where({ user_id: id }).update({ secret_ciphertext: sealed.ciphertext, key_id: sealed.keyId });
         const step = await safeStep(5_000);
         const r = await cli(

@@ -199,7 +199,7 @@ describe.skipIf(ownServerSkip)(
       // devices) and a read waits for the same table.
       const locker = await mysql.createConnection({ uri: url });
       locker.on('error', () => {});
-      await locker.query('LOCK TABLES trusted_devices WRITE');
+      await locker.query('LOCK TABLES mfa_trusted_devices WRITE');
       const read = startCli(['--db', url, ...asSam, 'org', 'users', '--org', 'acme', '--json'], { env, stdin: `${SAM.password}\n` });
       const deadline = Date.now() + 60_000;
       for (;;) {

@@ -107,7 +107,7 @@ function sqliteDumpWithoutAudit(file: string): string {
     .split('\n')
     .filter(
       (l) =>
-        !/^INSERT INTO "?(audit_events|rate_limits)"? /.test(l) &&
+        !/^INSERT INTO "?(mfa_audit_events|mfa_rate_limits)"? /.test(l) &&
         !/^INSERT INTO sqlite_sequence VALUES\('mfa_rate_limits',/.test(l) &&
         !/^INSERT INTO sqlite_sequence VALUES\('mfa_audit_events',/.test(l) &&
         !/^UPDATE "?sqlite_sequence"? SET seq = \d+ WHERE name = 'mfa_audit_events';$/.test(l),
@@ -268,7 +268,11 @@ export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; stdin?:
  */
 export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string): Promise<Map<string, string>> {
   const key = keyFromBase64(keyB64);
-  const users = (await knex('users').whereIn('email', emails).select('id', 'email')) as { id: number; email: string }[];
+  // portal-mfa keeps the portal's user ids as text ('42'): a JS number bound on SQLite would be stored as '42.0'
+  const users = ((await knex('users').whereIn('email', emails).select('id', 'email')) as { id: unknown; email: string }[]).map((u) => ({
+    id: String(u.id),
+    email: u.email,
+  }));
   expect(users.length, 'seedFullMfa: every email must be a user').toBe(emails.length);
   const now = Date.now() - 60 * 60_000;
   const secrets = new Map<string, string>();
@@ -357,10 +361,10 @@ function base32(buf: Buffer): string {
  */
 export async function resetStateByEmail(knex: Knex, emails: string[], opts: { noticeEvent?: string } = {}): Promise<(email: string) => Record<string, number>> {
   const users = new Map(
-    ((await knex('users').whereIn('email', emails).select('id', 'email')) as { id: number; email: string }[]).map((u) => [u.email, Number(u.id)]),
+    ((await knex('users').whereIn('email', emails).select('id', 'email')) as { id: unknown; email: string }[]).map((u) => [u.email, String(u.id)]),
   );
   const ids = [...users.values()];
-  const counts: [string, (id: number) => number][] = [
+  const counts: [string, (id: string) => number][] = [
     ['credentials', await countsByUser(knex, 'mfa_credentials', 'user_id', ids)],
     ['recoveryCodes', await countsByUser(knex, 'mfa_recovery_codes', 'user_id', ids)],
     ['devices', await countsByUser(knex, 'mfa_trusted_devices', 'user_id', ids)],
@@ -383,14 +387,14 @@ async function countsByUser(
   knex: Knex,
   table: string,
   column: string,
-  ids: number[],
+  ids: string[],
   narrow?: (q: Knex.QueryBuilder) => void,
-): Promise<(id: number) => number> {
-  const counts = new Map<number, number>();
+): Promise<(id: string) => number> {
+  const counts = new Map<string, number>();
   for (let i = 0; i < ids.length; i += 500) {
     const q = knex(table).whereIn(column, ids.slice(i, i + 500));
     narrow?.(q);
-    for (const r of (await q.select(column).count({ n: '*' }).groupBy(column)) as Record<string, unknown>[]) counts.set(Number(r[column]), Number(r.n));
+    for (const r of (await q.select(column).count({ n: '*' }).groupBy(column)) as Record<string, unknown>[]) counts.set(String(r[column]), Number(r.n));
   }
   return (id) => counts.get(id) ?? 0;
 }

@@ -79,7 +79,9 @@ describeEachDatabase('keys rotate beside an enrolment', (getDb) => {
     expect(result.rotated).toBe(7); // six seeded secrets and erin's pending one
     // and erin's pending secret is readable with the new key alone
     const erin = await knex('users').where('email', ERIN.email).first('id');
-    const pending = await knex('mfa_credentials').where({ user_id: erin.id, status: 'pending' }).first();
+    const pending = await knex('mfa_credentials')
+      .where({ user_id: String(erin.id), status: 'pending' })
+      .first();
     expect(pending.key_id).toBe(keyIdOf(NEW));
   });
 

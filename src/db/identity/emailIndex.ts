@@ -29,12 +29,30 @@ async function upsert(db: Db, rows: { user_id: string; email_key: string }[]): P
   }
 }
 
-/** Take in the users added since the last look (portals with increasing integer ids). */
+/**
+ * Take in the users added since the last look (portals with increasing integer ids). Part of a
+ * lookup, so best effort where the database refuses writes (a read-only SQLite file or server):
+ * reads keep working on what the index already holds.
+ */
 export async function syncNewUsers(db: Db): Promise<void> {
+  try {
+    await takeInNewUsers(db);
+  } catch (e) {
+    if (!refusesWrites(e)) throw e;
+  }
+}
+
+function refusesWrites(e: unknown): boolean {
+  const code = String((e as { code?: unknown } | null)?.code ?? '');
+  return code.startsWith('SQLITE_READONLY') || code === 'ER_OPTION_PREVENTS_STATEMENT';
+}
+
+async function takeInNewUsers(db: Db): Promise<void> {
   const m = requireMapping(db);
   const mark = await readSetting(db, HIGH_WATER);
-  // never indexed (a mapping stored by an older client, or by hand): index everything once
   if (mark === undefined) {
+    // never indexed (no full pass since the mapping was stored): without one, an email the portal
+    // stored unfolded (Mixed.Case@…, NFD) is found only where its own collation happens to match
     await rebuildEmailIndex(db, Date.now());
     return;
   }

@@ -65,7 +65,8 @@ function toUser(r: Record<string, unknown>, m: IdentityMapping): PortalUser {
     email: String(r.c1 ?? ''),
     active: Number(r.c2) === 1,
     role: Number(r.c3) === 1 ? 'support' : 'developer',
-    name: names.map(String).join(' ').trim(),
+    // as the portal stores it (reports show names exactly); empty parts are already left out
+    name: names.map(String).join(' '),
   });
 }
 
