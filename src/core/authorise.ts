@@ -68,6 +68,9 @@ export function validateSlug(raw: string): string {
 
 export function parseTargetEmail(raw: string): string {
   if (raw.trim() === '') throw usageError('the user email is empty');
+  // a portal account by its id (`id:4410`): how support names one of two accounts sharing an email
+  const byId = /^id:([A-Za-z0-9_.:@-]{1,128})$/.exec(raw.trim());
+  if (byId) return `id:${byId[1]}`;
   const email = normaliseEmail(raw);
   if (email === null) throw usageError(`not a valid user email: ${JSON.stringify(raw.length > 60 ? raw.slice(0, 60) + '…' : raw)}`);
   return email;

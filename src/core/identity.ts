@@ -30,7 +30,7 @@ function ambiguousAccount(email: string, accounts: PortalUser[]) {
  * in another case or Unicode form (rule 13), so naming oneself in any spelling is acting on oneself.
  */
 export function isOwnEmail(user: PortalUser, typed: string): boolean {
-  return foldEmail(user.email.trim()) === typed;
+  return typed.startsWith('id:') ? typed.slice(3) === user.id : foldEmail(user.email.trim()) === typed;
 }
 
 export { findUserById };
