@@ -1,5 +1,5 @@
 import { credentialsOfUser } from '../db/credentialRepository.js';
-import { budgetSpentUntil, ensureBudget, takeFromBudget } from '../db/rateLimitRepository.js';
+import { ensureReservableBudget, refundReservation, reserveFromBudget, settleReservation, type Budget, type Reservation } from '../db/rateLimitRepository.js';
 import { endSession, findValidSession, insertSession } from '../db/sessionRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { findUserByEmail, findUserById, membershipsOfUser, samplePasswordHash, type MembershipRow, type UserRow } from '../db/userRepository.js';
@@ -67,34 +67,56 @@ export interface SecondFactorSource {
 }
 
 const PASSWORD_BUCKET = 'password';
+/** How long an attempt waits for a unit held by parallel attempts still being checked (then: rate-limited). */
+const RESERVE_WAIT_MS = 20_000;
+
+/**
+ * Take one wrong-password unit for this attempt before the hash is compared, waiting while every
+ * unit is held by parallel attempts still being checked (each gives its unit back if its password
+ * was right). Spent — wrong answers alone used the budget up — is final for the window.
+ */
+async function reservePasswordAttempt(deps: MfaDeps, budget: Budget): Promise<Reservation> {
+  await ensureReservableBudget(deps.knex, budget);
+  const started = Date.now();
+  for (;;) {
+    const r = await withWriteTransaction(deps.knex, (trx) => reserveFromBudget(trx, { ...budget, now: deps.clock() }));
+    if (r.reserved || r.spent || Date.now() - started > RESERVE_WAIT_MS) return r;
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.floor(Math.random() * 40)));
+  }
+}
 
 /**
  * The password check of every path (sign-in and re-entry): the same message, the same bcrypt cost
  * and the same database writes whether or not the user exists (no enumeration). Wrong passwords
- * are counted per email in an atomic budget; once passwordFailures are spent within the window the
- * answer is exit 4 — also for a right password that raced a parallel burst of wrong ones (it is
- * checked again after bcrypt). Right passwords write nothing, so parallel scripts of one admin are
- * never slowed or refused.
+ * are counted per email in an atomic budget, reserved *before* the comparison and given back when
+ * the password is right: so of any number of parallel attempts at most passwordFailures are ever
+ * answered "wrong" within the window, and once the budget is spent every attempt — right or wrong
+ * — gets the same exit 4, before any comparison (no oracle). A right password is never refused
+ * while the budget is not spent: when parallel attempts hold every unit, it waits for one.
  */
 async function checkPassword(deps: MfaDeps, email: string, user: UserRow | undefined, password: string, action: string): Promise<void> {
   const s = deps.settings;
   const budget = { subject: email, bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
   const who = user ? party(user) : { id: null, email };
-  const refuseIfSpent = async () => {
-    const until = await budgetSpentUntil(deps.knex, budget);
-    if (until === null) return;
+  const reservation = await reservePasswordAttempt(deps, budget);
+  if (!reservation.reserved) {
     await withWriteTransaction(deps.knex, (trx) =>
       recordAudit(trx, deps, { action, outcome: 'locked', actor: who, target: who, reason: 'too many wrong passwords' }),
     );
-    throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
-  };
-  await refuseIfSpent();
-  const hash = user?.password_hash ?? dummyHashLike(await samplePasswordHash(deps.knex));
-  const ok = (await verifyPassword(password, hash)) && user !== undefined;
-  if (ok) return refuseIfSpent();
-  await ensureBudget(deps.knex, budget);
+    throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(reservation.until)}`, { code: 'password_rate_limited' });
+  }
+  let ok: boolean;
+  try {
+    const hash = user?.password_hash ?? dummyHashLike(await samplePasswordHash(deps.knex));
+    ok = (await verifyPassword(password, hash)) && user !== undefined;
+  } catch (e) {
+    // no answer was given: the unit goes back
+    await withWriteTransaction(deps.knex, (trx) => refundReservation(trx, budget, reservation.windowStart));
+    throw e;
+  }
+  if (ok) return withWriteTransaction(deps.knex, (trx) => refundReservation(trx, budget, reservation.windowStart));
   await withWriteTransaction(deps.knex, async (trx) => {
-    await takeFromBudget(trx, budget);
+    await settleReservation(trx, budget, reservation.windowStart);
     await recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: 'wrong password' });
   });
   throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
