@@ -171,7 +171,9 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
           expect(e.message).toMatch(/may not act on erin@acme\.example/);
           const rows = await audit({ actor_email: refused.email, target_email: ERIN.email, action: a.action, outcome: 'refused' });
           expect(rows).toHaveLength(before + 1);
-          expect(rows.at(-1)!.reason).toMatch(/not a member/);
+          // what the actor reads is the same as for an unknown user; why is for support (issue 20)
+          expect(rows.at(-1)!.reason).toBe('may not act on this user');
+          expect(JSON.parse(String(rows.at(-1)!.detail)).supportReason).toMatch(/not a member/);
         }
       }
       // no enumeration: a non-support actor gets the same refusal for an unknown email (audited by text
@@ -230,7 +232,9 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
         organisation: { id: expect.any(Number), slug: 'globex' },
       });
       expect((await auth(OLIVIA, HEIDI, disable, { orgSlug: 'ACME' })).organisation?.slug).toBe('acme');
-      await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'nosuch' }), 'not_found', 'organisation_not_found');
+      // only support learns that an organisation does not exist; anyone else is refused as for one they do not administer (issue 20)
+      await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'nosuch' }), 'forbidden', 'forbidden');
+      await expectKind(auth(SAM, HEIDI, disable, { orgSlug: 'nosuch', ticket: 'SUP-1' }), 'not_found', 'organisation_not_found');
       await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'not a slug!' }), 'usage');
 
       // alice names an organisation she does not administer: refused and audited (the organisation is
@@ -239,7 +243,8 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       await expectKind(auth(ALICE, HEIDI, disable, { orgSlug: 'globex' }), 'forbidden');
       const rows = await audit({ actor_email: ALICE.email, target_email: HEIDI.email, action: 'mfa.disable', outcome: 'refused' });
       expect(rows).toHaveLength(before + 1);
-      expect(rows.at(-1)).toMatchObject({ reason: 'not an admin of globex', organisation_slug: null });
+      expect(rows.at(-1)).toMatchObject({ reason: 'may not act on this user', organisation_slug: null });
+      expect(JSON.parse(String(rows.at(-1)!.detail))).toEqual({ supportReason: 'not an admin of globex' });
       // a member naming their own organisation gains nothing
       await expectKind(auth(DAVE, ERIN, { action: 'mfa.status', permission: 'view' }, { orgSlug: 'acme' }), 'forbidden');
     });
