@@ -4,6 +4,7 @@ import { endSession, findValidSession, insertSession } from '../db/sessionReposi
 import { withWriteTransaction } from '../db/transaction.js';
 import { findUserByEmail, findUserById, membershipsOfUser, samplePasswordHash, type MembershipRow, type UserRow } from '../db/userRepository.js';
 import { party, recordAudit } from './audit.js';
+import { authorise, authoriseOrganisation, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { normaliseEmail } from './email.js';
 import { locked, rejected, usageError, wrongState, type PortalMfaError } from './errors.js';
@@ -64,6 +65,50 @@ export interface SecondFactorSource {
   deferred?: boolean;
   /** a temporary access code is accepted here (login, enrol, replace): elsewhere it would be spent for nothing */
   accessCodeAllowed?: boolean;
+  /** what the command will check anyway, checked before any code is asked for or spent (see CommandPrecheck) */
+  precheck?: CommandPrecheck;
+}
+
+/**
+ * What a command signing in for itself (`--as`) will check anyway, checked by signIn after the
+ * password and before a code, recovery code or access code is asked for or spent: a command that
+ * then fails for a reason knowable in advance — rule 4, an organisation that is ambiguous or not
+ * the actor's, a user the actor may not act on, a state the command needs — must not use one up.
+ * The same checks run again in the use case; these only run them early.
+ */
+export interface CommandPrecheck {
+  /** rule 4 for what the command is */
+  intent?: Intent;
+  /** an organisation-scoped command (authoriseOrganisation) */
+  organisation?: { orgSlug?: string; action: string; supportAllowed: boolean };
+  /** a command on one user (authorise); canPick: an ambiguous organisation will be asked for (TTY) or does not matter */
+  target?: Omit<AuthoriseRequest, 'pickOrganisation'> & { canPick: boolean };
+  /** the command needs the actor's MFA active (replace) */
+  mfaActive?: boolean;
+}
+
+/** Provisional actors of a precheck: their second factor is not proven yet, and they never leave signIn. */
+const provisional = new WeakSet<Actor>();
+
+async function precheckCommand(deps: MfaDeps, user: UserRow, check: CommandPrecheck, passwordAt: number): Promise<void> {
+  const pending = makeActor({ user, via: 'password', factor: 'deferred', restriction: null, sessionId: null }, passwordAt, passwordAt);
+  provisional.add(pending);
+  try {
+    if (check.intent) await admit(deps, pending, check.intent);
+    if (check.mfaActive && !(await credentialsOfUser(deps.knex, user.id)).active) {
+      throw wrongState(`MFA is not enabled for ${user.email}, so there is no device to replace`, {
+        code: 'mfa_not_enabled',
+        hint: 'enrol with: portal-mfa enroll',
+      });
+    }
+    if (check.organisation) await authoriseOrganisation(deps, pending, check.organisation);
+    if (check.target) {
+      const { canPick, ...target } = check.target;
+      await authorise(deps, pending, { ...target, pickOrganisation: canPick ? async (choices) => choices[0]!.slug : undefined });
+    }
+  } finally {
+    issued.delete(pending);
+  }
 }
 
 const PASSWORD_BUCKET = 'password';
@@ -142,6 +187,7 @@ export async function signIn(
   await checkPassword(deps, email, user, req.password, req.action);
   const u = user!;
   const passwordAt = deps.clock();
+  if (req.secondFactor.precheck) await precheckCommand(deps, u, req.secondFactor.precheck, passwordAt);
   const base = { user: u, via: 'password' as const, restriction: null, sessionId: null };
   const sf = req.secondFactor;
   if (sf.proof?.kind === 'access-code' && !sf.accessCodeAllowed) {
@@ -252,7 +298,7 @@ export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promis
     );
     throw error;
   };
-  if (actor.factor === 'deferred' && !['verify-self', 'enrol', 'replace'].includes(intent)) {
+  if (actor.factor === 'deferred' && !provisional.has(actor) && !['verify-self', 'enrol', 'replace'].includes(intent)) {
     await refuse(
       'second factor not given',
       usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE, or log in first' }),

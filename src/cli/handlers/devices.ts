@@ -1,5 +1,6 @@
 import { cancelled, usageError } from '../../core/errors.js';
 import type { DeviceView } from '../../core/devices.js';
+import { validateTicket } from '../../core/disable.js';
 import { dbKey, portal, reauthPassword, resolveActor } from '../actor.js';
 import type { ListOptions, RevokeOptions } from '../commands/devices.js';
 import { confirmOrCancel, requireConfirmable } from '../confirm.js';
@@ -23,7 +24,10 @@ function deviceJson(d: DeviceView) {
 
 export async function list(ctx: CommandContext, opts: ListOptions): Promise<void> {
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'device.list' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'device.list',
+    precheck: { target: { targetEmail: opts.user, orgSlug: opts.org, permission: 'view', action: 'device.list', canPick: ctx.io.canPrompt } },
+  });
   const store = new LocalStore(ctx.env);
   const whose = opts.user ?? actor.user.email;
   const { email, devices } = await mfa.listDevices(actor, {
@@ -62,7 +66,22 @@ export async function revoke(ctx: CommandContext, opts: RevokeOptions, args: num
   if (!opts.all && opts.user !== undefined) throw usageError('--user goes with --all; ids already name their user');
   const ids = opts.all ? undefined : args;
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'device.revoke' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'device.revoke',
+    // ids name their owners, who are authorised one by one; --all names one user
+    precheck: opts.all
+      ? {
+          target: {
+            targetEmail: opts.user,
+            orgSlug: opts.org,
+            permission: 'revoke-devices',
+            action: 'device.revoke',
+            ticket: validateTicket(opts.ticket),
+            canPick: ctx.io.canPrompt,
+          },
+        }
+      : undefined,
+  });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun && opts.user !== undefined && opts.user.trim().toLowerCase() !== actor.user.email) requireConfirmable(ctx);
   const result = await mfa.revokeDevices(actor, {

@@ -1,3 +1,4 @@
+import { validateTicket } from '../../core/disable.js';
 import { cancelled } from '../../core/errors.js';
 import { dbKey, portal, reauthPassword, resolveActor } from '../actor.js';
 import { confirmOrCancel, requireConfirmable } from '../confirm.js';
@@ -9,7 +10,19 @@ import { organisationPicker } from '../targets.js';
 export async function disable(ctx: CommandContext, opts: DisableOptions): Promise<void> {
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'mfa.disable' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'mfa.disable',
+    precheck: {
+      target: {
+        targetEmail: opts.user,
+        orgSlug: opts.org,
+        permission: 'disable',
+        action: 'mfa.disable',
+        ticket: validateTicket(opts.ticket),
+        canPick: ctx.io.canPrompt,
+      },
+    },
+  });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   const result = await mfa.disableMfa(actor, {
     targetEmail: opts.user,

@@ -113,7 +113,10 @@ export async function users(ctx: CommandContext, opts: UsersOptions): Promise<vo
   // (--json is a global flag: commander's conflicts() sees only the command's own)
   if (opts.csv && ctx.out.json) throw usageError('choose --json or --csv, not both');
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'org.users' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'org.users',
+    precheck: { organisation: { orgSlug: opts.org, action: 'org.users', supportAllowed: true } },
+  });
   const { organisation, members } = await mfa.listMembers(actor, {
     orgSlug: opts.org,
     filter: { mfa: opts.mfa, role: opts.role },
@@ -157,10 +160,16 @@ export async function policy(ctx: CommandContext, opts: PolicyOptions): Promise<
     graceDays: opts.graceDays === undefined ? undefined : opts.graceDays === 0 ? null : opts.graceDays,
     deviceTrust: opts.deviceTrust === undefined ? undefined : opts.deviceTrust === 'on',
   };
+  const show = change.require === undefined && change.graceDays === undefined && change.deviceTrust === undefined;
+  // (input is checked before the sign-in: a usage error spends no code)
+  if (show && opts.dryRun) throw usageError('--dry-run goes with a change (--require, --no-require, --grace-days, --device-trust)');
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'org.policy' });
-  if (change.require === undefined && change.graceDays === undefined && change.deviceTrust === undefined) {
-    if (opts.dryRun) throw usageError('--dry-run goes with a change (--require, --no-require, --grace-days, --device-trust)');
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'org.policy',
+    // showing is open to support, changing is not
+    precheck: { organisation: { orgSlug: opts.org, action: 'org.policy', supportAllowed: show } },
+  });
+  if (show) {
     const p = await mfa.showPolicy(actor, { orgSlug: opts.org });
     if (ctx.out.json) {
       ctx.out.printJson({
@@ -240,7 +249,10 @@ export async function policy(ctx: CommandContext, opts: PolicyOptions): Promise<
 
 export async function remind(ctx: CommandContext, opts: RemindOptions): Promise<void> {
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'org.remind' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'org.remind',
+    precheck: { organisation: { orgSlug: opts.org, action: 'org.remind', supportAllowed: false } },
+  });
   const result = await mfa.remindMembers(actor, { orgSlug: opts.org, dryRun: opts.dryRun });
   if (ctx.out.json) {
     ctx.out.printJson({
@@ -276,7 +288,10 @@ export async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOpt
   }
   if (emails.length === 0) throw usageError('the user list is empty');
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'org.disable-mfa' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'org.disable-mfa',
+    precheck: { organisation: { orgSlug: opts.org, action: 'org.disable-mfa', supportAllowed: true } },
+  });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   const run = await mfa.disableMembers(actor, {
     orgSlug: opts.org,

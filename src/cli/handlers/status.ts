@@ -5,7 +5,11 @@ import { humanTime, humanTimeUntil, isoOrNull, painted, type Cell } from '../ren
 
 export async function status(ctx: CommandContext, opts: StatusOptions): Promise<void> {
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'mfa.status' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'mfa.status',
+    // read-only: an ambiguous organisation does not matter (the first is recorded)
+    precheck: { target: { targetEmail: opts.user, orgSlug: opts.org, permission: 'view', action: 'mfa.status', canPick: true } },
+  });
   const s = await mfa.status(actor, { targetEmail: opts.user, orgSlug: opts.org });
   if (ctx.out.json) {
     ctx.out.printJson({

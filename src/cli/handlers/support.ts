@@ -4,13 +4,26 @@ import { requireConfirmable, confirmOrCancel } from '../confirm.js';
 import type { IssueOptions, RevokeOptions, UnlockOptions, UsersListOptions } from '../commands/support.js';
 import type { CommandContext } from '../context.js';
 import { organisationPicker } from '../targets.js';
+import { validateTicket } from '../../core/disable.js';
 import { usageError } from '../../core/errors.js';
 import { streamRecords } from './org.js';
 
 export async function unlock(ctx: CommandContext, opts: UnlockOptions): Promise<void> {
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'mfa.unlock' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'mfa.unlock',
+    precheck: {
+      target: {
+        targetEmail: opts.user,
+        orgSlug: opts.org,
+        permission: 'unlock',
+        action: 'mfa.unlock',
+        ticket: validateTicket(opts.ticket),
+        canPick: ctx.io.canPrompt,
+      },
+    },
+  });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Unlock ${opts.user}?`);
   const r = await mfa.unlock(actor, {
@@ -44,7 +57,19 @@ export async function issueAccessCode(ctx: CommandContext, opts: IssueOptions): 
   const { minutes, uses } = opts;
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'access-code.issue' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'access-code.issue',
+    precheck: {
+      target: {
+        targetEmail: opts.user,
+        orgSlug: opts.org,
+        permission: 'access-code',
+        action: 'access-code.issue',
+        ticket: validateTicket(opts.ticket),
+        canPick: ctx.io.canPrompt,
+      },
+    },
+  });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Issue a temporary access code for ${opts.user}?`);
   const r = await mfa.issueAccessCode(actor, {
@@ -75,7 +100,19 @@ export async function issueAccessCode(ctx: CommandContext, opts: IssueOptions): 
 export async function revokeAccessCode(ctx: CommandContext, opts: RevokeOptions): Promise<void> {
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'access-code.revoke' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'access-code.revoke',
+    precheck: {
+      target: {
+        targetEmail: opts.user,
+        orgSlug: opts.org,
+        permission: 'access-code',
+        action: 'access-code.revoke',
+        ticket: validateTicket(opts.ticket),
+        canPick: ctx.io.canPrompt,
+      },
+    },
+  });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Revoke ${opts.user}'s access code?`);
   const r = await mfa.revokeAccessCode(actor, {
