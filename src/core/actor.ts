@@ -181,6 +181,11 @@ export async function signIn(
     factorAction?: string;
   },
 ): Promise<Actor> {
+  // (library callers: ill-typed arguments are usage errors, never a TypeError or a hashing library's error)
+  if (typeof req?.email !== 'string') throw usageError('the email is missing', { code: 'invalid_input' });
+  if (typeof req.password !== 'string' || req.password === '') throw usageError('the password is missing', { code: 'invalid_input' });
+  if (typeof req.action !== 'string' || req.secondFactor === null || typeof req.secondFactor !== 'object')
+    throw usageError('signIn needs { email, password, action, secondFactor }', { code: 'invalid_input' });
   const email = normaliseEmail(req.email);
   if (email === null) throw usageError(`not a valid email: ${JSON.stringify(req.email.slice(0, 60))}`);
   const user = await findUserByEmail(deps.knex, email);
@@ -251,6 +256,7 @@ export async function reauthenticate(deps: MfaDeps, actor: Actor, password: stri
   if (password === undefined) {
     throw usageError('enter your password to complete the process', { code: 'missing_input', hint: 'pass --password-stdin, or run on a terminal' });
   }
+  if (typeof password !== 'string' || password === '') throw usageError('the password is missing', { code: 'invalid_input' });
   await checkPassword(deps, actor.user.email, actor.user, password, `${action}.reauth`);
   state.passwordAt = now;
 }
