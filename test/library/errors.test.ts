@@ -117,7 +117,18 @@ describeEachDatabase('library errors (issue 20)', (getDb) => {
     try {
       const email = 'frank@globex.example';
       const actor = await lib.signIn({ email, password: w.password(email), action: 'lib', secondFactor: {} });
+      const bob = await lib.signIn({ email: 'bob@globex.example', password: w.password('bob@globex.example'), action: 'lib', secondFactor: {} });
+      const before = await lib.listMembers(bob, { orgSlug: 'globex', filter: {} });
+      const members: string[] = [];
+      for await (const m of before.members) members.push(m.email);
+      expect(members).toContain(email);
+      // a stream taken before the outage and read after it
+      const { members: stream } = await lib.listMembers(bob, { orgSlug: 'globex', filter: {} });
       await proxy.cut();
+      const streamed = await failure(async () => {
+        for await (const _ of stream.pages());
+      });
+      expect([streamed.kind, streamed.code]).toEqual(['config', 'config']);
       for (const call of [
         () => lib.signIn({ email, password: w.password(email), action: 'lib', secondFactor: {} }),
         () => lib.status(actor),
