@@ -7,9 +7,9 @@ import { party, recordAudit } from './audit.js';
 import { authorise, authoriseOrganisation, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { normaliseEmail } from './email.js';
-import { locked, rejected, usageError, wrongState, type PortalMfaError } from './errors.js';
+import { isPortalMfaError, locked, rejected, usageError, wrongState, type PortalMfaError } from './errors.js';
 import { dummyHashLike, verifyPassword } from './passwords.js';
-import { proveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
+import { proveSecondFactor, wouldProveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
 import { hashToken, newToken } from './tokens.js';
 import { checkTrustedDevice } from './trustedDevices.js';
 import { humanTimeUntil } from './humanTime.js';
@@ -71,10 +71,12 @@ export interface SecondFactorSource {
 
 /**
  * What a command signing in for itself (`--as`) will check anyway, checked by signIn after the
- * password and before a code, recovery code or access code is asked for or spent: a command that
- * then fails for a reason knowable in advance — rule 4, an organisation that is ambiguous or not
- * the actor's, a user the actor may not act on, a state the command needs — must not use one up.
- * The same checks run again in the use case; these only run them early.
+ * password and before a code, recovery code or access code is spent: a command that then fails for
+ * a reason knowable in advance — rule 4, an organisation that is ambiguous or not the actor's, a
+ * user the actor may not act on, a state the command needs — must not use one up. The reason is
+ * told only to someone who also holds the second factor (a valid proof, looked at but not used up,
+ * or a trusted device): a password alone learns nothing more than before. The same checks run
+ * again in the use case; these only run them early.
  */
 export interface CommandPrecheck {
   /** rule 4 for what the command is */
@@ -90,7 +92,8 @@ export interface CommandPrecheck {
 /** Provisional actors of a precheck: their second factor is not proven yet, and they never leave signIn. */
 const provisional = new WeakSet<Actor>();
 
-async function precheckCommand(deps: MfaDeps, user: UserRow, check: CommandPrecheck, passwordAt: number): Promise<void> {
+/** The refusal the command would end in, or null. */
+async function precheckCommand(deps: MfaDeps, user: UserRow, check: CommandPrecheck, passwordAt: number): Promise<PortalMfaError | null> {
   const pending = makeActor({ user, via: 'password', factor: 'deferred', restriction: null, sessionId: null }, passwordAt, passwordAt);
   provisional.add(pending);
   try {
@@ -106,6 +109,10 @@ async function precheckCommand(deps: MfaDeps, user: UserRow, check: CommandPrech
       const { canPick, ...target } = check.target;
       await authorise(deps, pending, { ...target, pickOrganisation: canPick ? async (choices) => choices[0]!.slug : undefined });
     }
+    return null;
+  } catch (e) {
+    if (isPortalMfaError(e)) return e;
+    throw e;
   } finally {
     issued.delete(pending);
   }
@@ -192,7 +199,7 @@ export async function signIn(
   await checkPassword(deps, email, user, req.password, req.action);
   const u = user!;
   const passwordAt = deps.clock();
-  if (req.secondFactor.precheck) await precheckCommand(deps, u, req.secondFactor.precheck, passwordAt);
+  const early = req.secondFactor.precheck ? await precheckCommand(deps, u, req.secondFactor.precheck, passwordAt) : null;
   const base = { user: u, via: 'password' as const, restriction: null, sessionId: null };
   const sf = req.secondFactor;
   if (sf.proof?.kind === 'access-code' && !sf.accessCodeAllowed) {
@@ -203,6 +210,8 @@ export async function signIn(
   }
   const { active } = await credentialsOfUser(deps.knex, u.id);
   if (!active) {
+    // the password is this user's whole sign-in: a command that will fail says so now, before an access code is used
+    if (early) throw early;
     // no MFA: only an access code means anything here (the user lost the phone and was reset)
     if (sf.proof?.kind === 'access-code') {
       const proven = await proveSecondFactor(deps, u, sf.proof, { actor: u, action: req.factorAction ?? req.action });
@@ -210,12 +219,15 @@ export async function signIn(
     }
     return makeActor({ ...base, factor: 'none' }, passwordAt, passwordAt);
   }
-  if (sf.deferred && sf.proof === undefined) return makeActor({ ...base, factor: 'deferred' }, passwordAt, passwordAt);
+  if (sf.deferred && sf.proof === undefined && !early) return makeActor({ ...base, factor: 'deferred' }, passwordAt, passwordAt);
   let proof = sf.proof;
   if (proof === undefined && sf.deviceToken !== undefined) {
     const trustAllowed = (await enforcementFor(deps, u.id)).deviceTrustAllowed;
     const check = await checkTrustedDevice(deps, u, sf.deviceToken, trustAllowed, req.action);
-    if (check.valid) return makeActor({ ...base, factor: 'device' }, passwordAt, passwordAt);
+    if (check.valid) {
+      if (early) throw early;
+      return makeActor({ ...base, factor: 'device' }, passwordAt, passwordAt);
+    }
     sf.onDeviceRefused?.(check.reason);
   }
   if (proof === undefined && sf.ask) {
@@ -227,6 +239,13 @@ export async function signIn(
       code: 'second_factor_required',
       hint: 'pass --code CODE (or --code - for stdin), or log in first with portal-mfa login',
     });
+  }
+  if (early) {
+    // a valid proof is looked at, not used up: the command fails anyway, and says why
+    if (await wouldProveSecondFactor(deps, u, proof)) throw early;
+    // an invalid one is refused and counted as always (should it win a race after all, the command still fails)
+    await proveSecondFactor(deps, u, proof, { actor: u, action: req.factorAction ?? req.action });
+    throw early;
   }
   const proven = await proveSecondFactor(deps, u, proof, { actor: u, action: req.factorAction ?? req.action });
   return makeActor({ ...base, factor: proven.kind, restriction: proven.kind === 'access-code' ? 'access-code' : null, proven }, passwordAt, passwordAt);

@@ -247,6 +247,37 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
     expect(refused.code, describeRun(refused)).toBe(5);
     const self = await cli(['--as', ALICE, '--password-stdin', '--code', aliceCode, 'status', '--json'], w.password(ALICE));
     expect(self.code, describeRun(self)).toBe(0);
+    // the reason is told only with a valid code: the password alone learns nothing more (a wrong code is a wrong code, counted)
+    const wrong = aliceCode === '000000' ? '111111' : '000000';
+    const failures = Number(
+      (
+        await w
+          .knex('mfa_credentials')
+          .where({ user_id: await w.userId(ALICE), status: 'active' })
+          .first()
+      ).consecutive_failures,
+    );
+    for (const args of [
+      ['status', '--user', FRANK],
+      ['status', '--user', 'nobody8@acme.example'],
+    ]) {
+      const r = await cli(['--as', ALICE, '--password-stdin', '--code', wrong, ...args, '--json'], w.password(ALICE));
+      expect(r.code, describeRun(r)).toBe(1);
+      expect(JSON.parse(r.stderr).error.code).toBe('wrong_code');
+    }
+    const blind = await cli(['--as', OLIVIA, '--password-stdin', '--code', wrong, 'org', 'users', '--json'], w.password(OLIVIA));
+    expect(JSON.parse(blind.stderr).error.code, describeRun(blind)).toBe('wrong_code');
+    expect(blind.stderr).not.toContain('globex');
+    expect(
+      Number(
+        (
+          await w
+            .knex('mfa_credentials')
+            .where({ user_id: await w.userId(ALICE), status: 'active' })
+            .first()
+        ).consecutive_failures,
+      ),
+    ).toBe(failures + 2);
     // and a second organisation named for a target in both (heidi): ambiguity is refused before the code is spent
     w.advance(30_000);
     const again = w.code(secrets[OLIVIA]!);
