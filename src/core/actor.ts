@@ -79,7 +79,7 @@ export interface SecondFactorSource {
  * again in the use case; these only run them early.
  */
 export interface CommandPrecheck {
-  /** rule 4 for what the command is */
+  /** rule 4 for what the command is, checked first as the use cases do (default 'other' when an organisation or a target is checked) */
   intent?: Intent;
   /** an organisation-scoped command (authoriseOrganisation) */
   organisation?: { orgSlug?: string; action: string; supportAllowed: boolean };
@@ -97,7 +97,8 @@ async function precheckCommand(deps: MfaDeps, user: UserRow, check: CommandPrech
   const pending = makeActor({ user, via: 'password', factor: 'deferred', restriction: null, sessionId: null }, passwordAt, passwordAt);
   provisional.add(pending);
   try {
-    if (check.intent) await admit(deps, pending, check.intent);
+    const intent = check.intent ?? (check.organisation || check.target ? 'other' : undefined);
+    if (intent) await admit(deps, pending, intent);
     if (check.mfaActive && !(await credentialsOfUser(deps.knex, user.id)).active) {
       throw wrongState(`MFA is not enabled for ${user.email}, so there is no device to replace`, {
         code: 'mfa_not_enabled',

@@ -433,7 +433,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       expect(ok(r)).toMatchObject({ email: HEIDI.email });
     });
 
-    it('--org the actor does not administer → 5 (audited); unknown --org → 3; unknown --user → 5 for an admin, 3 for support', async () => {
+    it('--org the actor does not administer → 5 (audited); unknown --org → 5, 3 for support; unknown --user → 5 for an admin, 3 for support', async () => {
       const before = (await audit({ actor_email: ALICE.email, target_email: ERIN.email, outcome: 'refused' })).length;
       expectOneLineError(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'globex', '--json']), 5);
       expectOneLineError(await as(ALICE, ['devices', 'revoke', '--all', '--user', ERIN.email, '--org', 'globex', '--yes']), 5);
@@ -443,8 +443,10 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       // the same actor in her own organisation is fine
       expect(ok(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'acme', '--json']))).toMatchObject({ email: ERIN.email });
 
-      expectOneLineError(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'nosuch', '--json']), 3, /nosuch/);
-      expectOneLineError(await as(ALICE, ['disable', '--user', ERIN.email, '--org', 'nosuch', '--yes']), 3, /nosuch/);
+      // an organisation that does not exist is refused like one the actor does not administer (issue 20: no enumeration); only support learns it
+      expectOneLineError(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'nosuch', '--json']), 5, /may not act on erin@acme\.example/);
+      expectOneLineError(await as(ALICE, ['disable', '--user', ERIN.email, '--org', 'nosuch', '--yes']), 5, /may not act on erin@acme\.example/);
+      expectOneLineError(await as(SAM, ['status', '--user', ERIN.email, '--org', 'nosuch', '--json']), 3, /nosuch/);
       // an admin asking about a user they may not see: exit 5 whether or not the user exists (no enumeration)
       expectOneLineError(await as(ALICE, ['status', '--user', 'nobody@acme.example', '--json']), 5, /may not act on nobody@acme\.example/);
       expectOneLineError(await as(ALICE, ['status', '--user', FRANK.email, '--json']), 5, /may not act on frank@globex\.example/);

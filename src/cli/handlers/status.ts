@@ -1,3 +1,4 @@
+import { normaliseEmail } from '../../core/email.js';
 import { portal, resolveActor } from '../actor.js';
 import type { StatusOptions } from '../commands/status.js';
 import type { CommandContext } from '../context.js';
@@ -8,7 +9,10 @@ export async function status(ctx: CommandContext, opts: StatusOptions): Promise<
   const actor = await resolveActor(ctx, mfa, {
     action: 'mfa.status',
     // read-only: an ambiguous organisation does not matter (the first is recorded)
-    precheck: { target: { targetEmail: opts.user, orgSlug: opts.org, permission: 'view', action: 'mfa.status', canPick: true } },
+    precheck: {
+      intent: opts.user === undefined || normaliseEmail(opts.user) === normaliseEmail(ctx.globals.as ?? '') ? 'status-self' : 'other',
+      target: { targetEmail: opts.user, orgSlug: opts.org, permission: 'view', action: 'mfa.status', canPick: true },
+    },
   });
   const s = await mfa.status(actor, { targetEmail: opts.user, orgSlug: opts.org });
   if (ctx.out.json) {
