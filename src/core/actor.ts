@@ -1,5 +1,13 @@
 import { credentialsOfUser } from '../db/credentialRepository.js';
-import { ensureReservableBudget, refundReservation, reserveFromBudget, settleReservation, type Budget, type Reservation } from '../db/rateLimitRepository.js';
+import {
+  budgetSpentUntil,
+  ensureReservableBudget,
+  refundReservation,
+  reserveFromBudget,
+  settleReservation,
+  type Budget,
+  type Reservation,
+} from '../db/rateLimitRepository.js';
 import { endSession, findValidSession, insertSession } from '../db/sessionRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { findUserByEmail, findUserById, membershipsOfUser, samplePasswordHash, type MembershipRow, type UserRow } from '../db/userRepository.js';
@@ -128,14 +136,25 @@ const RESERVE_WAIT_MS = 20_000;
  * unit is held by parallel attempts still being checked (each gives its unit back if its password
  * was right). Spent — wrong answers alone used the budget up — is final for the window.
  */
-async function reservePasswordAttempt(deps: MfaDeps, budget: Budget): Promise<Reservation> {
-  await ensureReservableBudget(deps.knex, budget);
-  const started = Date.now();
-  for (;;) {
-    const r = await withWriteTransaction(deps.knex, (trx) => reserveFromBudget(trx, { ...budget, now: deps.clock() }));
-    if (r.reserved || r.spent || Date.now() - started > RESERVE_WAIT_MS) return r;
-    await new Promise((resolve) => setTimeout(resolve, 10 + Math.floor(Math.random() * 40)));
+async function reservePasswordAttempt(deps: MfaDeps, budget: Budget): Promise<Reservation | 'read-only'> {
+  try {
+    await ensureReservableBudget(deps.knex, budget);
+    const started = Date.now();
+    for (;;) {
+      const r = await withWriteTransaction(deps.knex, (trx) => reserveFromBudget(trx, { ...budget, now: deps.clock() }));
+      if (r.reserved || r.spent || Date.now() - started > RESERVE_WAIT_MS) return r;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.floor(Math.random() * 40)));
+    }
+  } catch (e) {
+    if (isReadOnlyDatabase(e)) return 'read-only';
+    throw e;
   }
+}
+
+/** A database that takes no writes at all (a read-only file, a read-only server): see checkPassword. */
+function isReadOnlyDatabase(e: unknown): boolean {
+  const code = String((e as { code?: unknown })?.code ?? '');
+  return code.startsWith('SQLITE_READONLY') || code === 'ER_OPTION_PREVENTS_STATEMENT' || code === 'ER_READ_ONLY_MODE';
 }
 
 /**
@@ -152,6 +171,16 @@ async function checkPassword(deps: MfaDeps, email: string, user: UserRow | undef
   const budget = { subject: email, bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
   const who = user ? party(user) : { id: null, email };
   const reservation = await reservePasswordAttempt(deps, budget);
+  if (reservation === 'read-only') {
+    // nothing can be written, so nothing can be counted: a spent budget still refuses, a right password
+    // still reads (status on a read-only copy), and a wrong one fails on its write, as every write does (exit 10)
+    const until = await budgetSpentUntil(deps.knex, budget);
+    if (until !== null) throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
+    const hash = user?.password_hash ?? dummyHashLike(await samplePasswordHash(deps.knex));
+    if ((await verifyPassword(password, hash)) && user !== undefined) return;
+    await withWriteTransaction(deps.knex, (trx) => recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: 'wrong password' }));
+    throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
+  }
   if (!reservation.reserved) {
     await withWriteTransaction(deps.knex, (trx) =>
       recordAudit(trx, deps, { action, outcome: 'locked', actor: who, target: who, reason: 'too many wrong passwords' }),

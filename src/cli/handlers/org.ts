@@ -163,6 +163,8 @@ export async function policy(ctx: CommandContext, opts: PolicyOptions): Promise<
   const show = change.require === undefined && change.graceDays === undefined && change.deviceTrust === undefined;
   // (input is checked before the sign-in: a usage error spends no code)
   if (show && opts.dryRun) throw usageError('--dry-run goes with a change (--require, --no-require, --grace-days, --device-trust)');
+  if (change.require === false && change.graceDays !== undefined) throw usageError('--grace-days goes with --require');
+  if (!show && !opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, {
     action: 'org.policy',
@@ -202,7 +204,6 @@ export async function policy(ctx: CommandContext, opts: PolicyOptions): Promise<
     }
     return;
   }
-  if (!opts.dryRun) requireConfirmable(ctx);
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   const result = await mfa.setPolicy(actor, {
     orgSlug: opts.org,
