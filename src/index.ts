@@ -10,11 +10,13 @@ import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createPortalMfa, type PortalMfa } from './core/api.js';
 import { checkLimit, effectiveSettings, LIMITS, type LimitName, readPolicy } from './core/policy.js';
+import { isPortalMfaError, usageError, type PortalMfaError } from './core/errors.js';
 import { keyFromBase64 } from './core/secretBox.js';
 import { DEFAULT_SETTINGS, type Clock, type Origin, type RandomSource, type Settings } from './core/settings.js';
 import { openDatabase } from './db/connect.js';
+import { describeDatabaseError } from './db/databaseErrors.js';
 import { ensureSchemaCurrent } from './db/schema.js';
-import { parseDatabaseUrl } from './db/url.js';
+import { parseDatabaseUrl, type DatabaseTarget } from './db/url.js';
 
 export type { Actor, SecondFactorSource } from './core/actor.js';
 export type { PortalMfa } from './core/api.js';
@@ -45,14 +47,20 @@ const POLICY_CACHE_MS = 5_000;
 
 /** Open the portal database (schema must be current: `portal-mfa db migrate`) and return the core API. */
 export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { close(): Promise<void> }> {
-  const db = await openDatabase(parseDatabaseUrl(opts.databaseUrl), { tablePrefix: opts.tablePrefix });
+  if (opts === null || typeof opts !== 'object' || typeof opts.databaseUrl !== 'string')
+    throw usageError('openPortalMfa needs { databaseUrl, keys }', { code: 'invalid_input' });
+  if (!Array.isArray(opts.keys) || opts.keys.length === 0)
+    throw usageError('openPortalMfa needs keys: base64 AES-256 keys, the first encrypts', { code: 'invalid_input' });
+  // the keys are checked before anything is opened (KeyFormatError is a PortalMfaError, code config)
+  const keyring = opts.keys.map((k) => keyFromBase64(k));
+  const target = parseDatabaseUrl(opts.databaseUrl);
+  const db = await guard(() => openDatabase(target, { tablePrefix: opts.tablePrefix }), target);
   try {
     await ensureSchemaCurrent(db.store, { autoMigrate: false });
   } catch (e) {
-    await db.close();
-    throw e;
+    await db.close().catch(() => undefined);
+    throw libraryError(e, target);
   }
-  const keyring = opts.keys.map((k) => keyFromBase64(k));
   const { issuer = DEFAULT_SETTINGS.issuer, ...requested } = opts.settings ?? {};
   for (const [name, value] of Object.entries(requested)) {
     if (name in LIMITS) checkLimit(name as LimitName, value as number);
@@ -76,7 +84,65 @@ export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { cl
     },
     { currentSettings },
   );
-  return { ...mfa, close: () => db.close() };
+  const api = { ...mfa, close: () => db.close() };
+  // every method, in one place: what it raises is a PortalMfaError with a stable code
+  for (const name of Object.keys(api) as (keyof typeof api)[]) {
+    const method = api[name] as (...args: unknown[]) => unknown;
+    (api as Record<string, unknown>)[name] = (...args: unknown[]) => guard(() => method(...args), target);
+  }
+  return api;
+}
+
+/**
+ * What the library raises: a PortalMfaError as it is; an argument of the wrong type (a TypeError
+ * from inside) an invalid_input usage error; anything else — a driver error such as ECONNREFUSED
+ * when the server goes away — the same configuration error the CLI reports (exit 10 there), with
+ * the database named but never its password.
+ */
+function libraryError(e: unknown, target: DatabaseTarget): PortalMfaError {
+  if (isPortalMfaError(e)) return e;
+  if (e instanceof TypeError) return usageError(`invalid arguments: ${e.message}`, { code: 'invalid_input', cause: e });
+  return describeDatabaseError(e, target);
+}
+
+/** Run f (sync or async) with its errors — also those of a stream it returns, while iterated — turned into PortalMfaErrors. */
+function guard<T>(f: () => T, target: DatabaseTarget): T {
+  let value: T;
+  try {
+    value = f();
+  } catch (e) {
+    throw libraryError(e, target);
+  }
+  if (value instanceof Promise)
+    return value.then(
+      (v) => guardStreams(v, target),
+      (e: unknown) => Promise.reject(libraryError(e, target)),
+    ) as T;
+  return value;
+}
+
+const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> =>
+  v !== null && typeof v === 'object' && typeof (v as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+
+async function* guardIterable<T>(it: AsyncIterable<T>, target: DatabaseTarget): AsyncGenerator<T> {
+  try {
+    yield* it;
+  } catch (e) {
+    throw libraryError(e, target);
+  }
+}
+
+/** A returned stream (org members, users, bulk results) raises PortalMfaErrors too. Actors and other results are returned as they are. */
+function guardStreams<T>(v: T, target: DatabaseTarget): T {
+  const wrap = (s: unknown) => {
+    if (!isAsyncIterable(s)) return s;
+    const pages = (s as { pages?: () => AsyncIterable<unknown> }).pages;
+    const guarded = guardIterable(s, target);
+    return typeof pages === 'function' ? Object.assign(guarded, { pages: () => guardIterable(pages.call(s), target) }) : guarded;
+  };
+  if (isAsyncIterable(v)) return wrap(v) as T;
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v) || !Object.values(v).some(isAsyncIterable)) return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, wrap(x)])) as T;
 }
 
 function safeUser(): string {

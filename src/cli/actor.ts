@@ -1,6 +1,6 @@
 import { looksLikeAccessCode } from '../core/accessCodes.js';
 import { looksLikeRecoveryCode } from '../core/recoveryCodes.js';
-import type { Actor } from '../core/actor.js';
+import type { Actor, CommandPrecheck } from '../core/actor.js';
 import type { MfaDeps } from '../core/deps.js';
 import { createPortalMfa, type PortalMfa } from '../core/api.js';
 import { normaliseEmail } from '../core/email.js';
@@ -101,6 +101,8 @@ export interface ActorOptions {
   flagsBelongToTarget?: boolean;
   /** a temporary access code may stand in for the code (enrol, replace) */
   accessCodeAllowed?: boolean;
+  /** what the command will check anyway: checked with --as before the actor's code is asked for or spent */
+  precheck?: CommandPrecheck;
 }
 
 /**
@@ -124,6 +126,7 @@ export async function resolveActor(ctx: CommandContext, mfa: PortalMfa, opts: Ac
         proof,
         deferred: opts.deferSecondFactor,
         accessCodeAllowed: opts.accessCodeAllowed,
+        precheck: opts.precheck,
         deviceToken: store.getDevice(dbKey(ctx), email)?.token,
         onDeviceRefused: forgetRefusedDevice(ctx, store, email),
         ask: ctx.io.canPrompt ? async () => classifyProof(await ctx.prompter.input(`Your authentication code (${email}):`, 'pass --code CODE')) : undefined,

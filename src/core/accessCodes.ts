@@ -6,7 +6,7 @@ import type { PortalUser } from './domain.js';
 import { party, recordAudit } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { rejected, usageError, wrongState } from './errors.js';
-import { assertNotLocked, lockedError, registerFailure } from './lockout.js';
+import { assertNotLocked, lockedError, lockState, registerFailure } from './lockout.js';
 import { queueNotification } from './notify/outbox.js';
 import { hashToken } from './tokens.js';
 import { base32Encode } from './totp.js';
@@ -133,6 +133,15 @@ export async function useAccessCode(deps: MfaDeps, user: PortalUser, raw: string
     });
   }
   throw rejected('wrong, expired or used-up access code', { code: 'wrong_access_code', hint: 'ask support for a new one' });
+}
+
+/** Whether useAccessCode would accept this code now — nothing used up, nothing counted. */
+export async function accessCodeWouldMatch(deps: MfaDeps, user: PortalUser, raw: string): Promise<boolean> {
+  const compact = normaliseAccessCode(raw);
+  const { active } = await credentialsOfUser(deps.db, user.id);
+  if (lockState(active, deps.clock()) !== null) return false;
+  const live = await liveAccessCode(deps.db, user.id, deps.clock());
+  return live !== undefined && timingSafeEqual(Buffer.from(live.code_hash, 'hex'), Buffer.from(hashToken(compact), 'hex'));
 }
 
 export type AccessCodeStatus = { expiresAt: number; usesLeft: number; issuedBy: string | null } | null;

@@ -1,17 +1,26 @@
 import type { UserId } from './domain.js';
 import { credentialsOfUser } from '../db/credentialRepository.js';
-import { budgetSpentUntil, ensureBudget, takeFromBudget } from '../db/rateLimitRepository.js';
+import {
+  budgetSpentUntil,
+  ensureReservableBudget,
+  refundReservation,
+  reserveFromBudget,
+  settleReservation,
+  type Budget,
+  type Reservation,
+} from '../db/rateLimitRepository.js';
 import { endSession, findValidSession, insertSession } from '../db/sessionRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { MembershipRow, PortalUser } from './domain.js';
 import { findUserByEmail, findUserById } from './identity.js';
 import { membershipsOfUser, passwordHashOf, samplePasswordHash } from '../db/identity/reader.js';
 import { party, recordAudit } from './audit.js';
+import { authorise, authoriseOrganisation, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { normaliseEmail } from './email.js';
-import { forbidden, locked, rejected, usageError, wrongState, type PortalMfaError } from './errors.js';
+import { forbidden, isPortalMfaError, locked, rejected, usageError, wrongState, type PortalMfaError } from './errors.js';
 import { dummyHashLike, verifyPassword } from './passwords.js';
-import { proveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
+import { proveSecondFactor, wouldProveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
 import { hashToken, newToken } from './tokens.js';
 import { checkTrustedDevice } from './trustedDevices.js';
 import { humanTimeUntil } from './humanTime.js';
@@ -68,39 +77,132 @@ export interface SecondFactorSource {
   deferred?: boolean;
   /** a temporary access code is accepted here (login, enrol, replace): elsewhere it would be spent for nothing */
   accessCodeAllowed?: boolean;
+  /** what the command will check anyway, checked before any code is asked for or spent (see CommandPrecheck) */
+  precheck?: CommandPrecheck;
+}
+
+/**
+ * What a command signing in for itself (`--as`) will check anyway, checked by signIn after the
+ * password and before a code, recovery code or access code is spent: a command that then fails for
+ * a reason knowable in advance — rule 4, an organisation that is ambiguous or not the actor's, a
+ * user the actor may not act on, a state the command needs — must not use one up. The reason is
+ * told only to someone who also holds the second factor (a valid proof, looked at but not used up,
+ * or a trusted device): a password alone learns nothing more than before. The same checks run
+ * again in the use case; these only run them early.
+ */
+export interface CommandPrecheck {
+  /** rule 4 for what the command is, checked first as the use cases do (default 'other' when an organisation or a target is checked) */
+  intent?: Intent;
+  /** an organisation-scoped command (authoriseOrganisation) */
+  organisation?: { orgSlug?: string; action: string; supportAllowed: boolean };
+  /** a command on one user (authorise); canPick: an ambiguous organisation will be asked for (TTY) or does not matter */
+  target?: Omit<AuthoriseRequest, 'pickOrganisation'> & { canPick: boolean };
+  /** the command needs the actor's MFA active (replace) */
+  mfaActive?: boolean;
+}
+
+/** Provisional actors of a precheck: their second factor is not proven yet, and they never leave signIn. */
+const provisional = new WeakSet<Actor>();
+
+/** The refusal the command would end in, or null. */
+async function precheckCommand(deps: MfaDeps, user: PortalUser, check: CommandPrecheck, passwordAt: number): Promise<PortalMfaError | null> {
+  const pending = makeActor({ user, via: 'password', factor: 'deferred', restriction: null, sessionId: null }, passwordAt, passwordAt);
+  provisional.add(pending);
+  try {
+    const intent = check.intent ?? (check.organisation || check.target ? 'other' : undefined);
+    if (intent) await admit(deps, pending, intent);
+    if (check.mfaActive && !(await credentialsOfUser(deps.db, user.id)).active) {
+      throw wrongState(`MFA is not enabled for ${user.email}, so there is no device to replace`, {
+        code: 'mfa_not_enabled',
+        hint: 'enrol with: portal-mfa enroll',
+      });
+    }
+    if (check.organisation) await authoriseOrganisation(deps, pending, check.organisation);
+    if (check.target) {
+      const { canPick, ...target } = check.target;
+      await authorise(deps, pending, { ...target, pickOrganisation: canPick ? async (choices) => choices[0]!.slug : undefined });
+    }
+    return null;
+  } catch (e) {
+    if (isPortalMfaError(e)) return e;
+    throw e;
+  } finally {
+    issued.delete(pending);
+  }
 }
 
 const PASSWORD_BUCKET = 'password';
+/** How long an attempt waits for a unit held by parallel attempts still being checked (then: rate-limited). */
+const RESERVE_WAIT_MS = 20_000;
+
+/**
+ * Take one wrong-password unit for this attempt before the hash is compared, waiting while every
+ * unit is held by parallel attempts still being checked (each gives its unit back if its password
+ * was right). Spent — wrong answers alone used the budget up — is final for the window.
+ */
+async function reservePasswordAttempt(deps: MfaDeps, budget: Budget): Promise<Reservation | 'read-only'> {
+  try {
+    await ensureReservableBudget(deps.db, budget);
+    const started = Date.now();
+    for (;;) {
+      const r = await withWriteTransaction(deps.db, (trx) => reserveFromBudget(trx, { ...budget, now: deps.clock() }));
+      if (r.reserved || r.spent || Date.now() - started > RESERVE_WAIT_MS) return r;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.floor(Math.random() * 40)));
+    }
+  } catch (e) {
+    if (isReadOnlyDatabase(e)) return 'read-only';
+    throw e;
+  }
+}
+
+/** A database that takes no writes at all (a read-only file, a read-only server): see checkPassword. */
+function isReadOnlyDatabase(e: unknown): boolean {
+  const code = String((e as { code?: unknown })?.code ?? '');
+  return code.startsWith('SQLITE_READONLY') || code === 'ER_OPTION_PREVENTS_STATEMENT' || code === 'ER_READ_ONLY_MODE';
+}
 
 /**
  * The password check of every path (sign-in and re-entry): the same message, the same bcrypt cost
  * and the same database writes whether or not the user exists (no enumeration). Wrong passwords
- * are counted per email in an atomic budget; once passwordFailures are spent within the window the
- * answer is exit 4 — also for a right password that raced a parallel burst of wrong ones (it is
- * checked again after bcrypt). Right passwords write nothing, so parallel scripts of one admin are
- * never slowed or refused.
+ * are counted per email in an atomic budget, reserved *before* the comparison and given back when
+ * the password is right: so of any number of parallel attempts at most passwordFailures are ever
+ * answered "wrong" within the window, and once the budget is spent every attempt — right or wrong
+ * — gets the same exit 4, before any comparison (no oracle). A right password is never refused
+ * while the budget is not spent: when parallel attempts hold every unit, it waits for one.
  */
 async function checkPassword(deps: MfaDeps, email: string, user: PortalUser | undefined, password: string, action: string): Promise<void> {
   const s = deps.settings;
   const budget = { subject: email, bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
   const who = user ? party(user) : { id: null, email };
-  const refuseIfSpent = async () => {
+  const reservation = await reservePasswordAttempt(deps, budget);
+  if (reservation === 'read-only') {
+    // nothing can be written, so nothing can be counted: a spent budget still refuses, a right password
+    // still reads (status on a read-only copy), and a wrong one fails on its write, as every write does (exit 10)
     const until = await budgetSpentUntil(deps.db, budget);
-    if (until === null) return;
+    if (until !== null) throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
+    const hash = (user ? await passwordHashOf(deps.db, user.id) : undefined) ?? dummyHashLike(await samplePasswordHash(deps.db));
+    if ((await verifyPassword(password, hash)) && user !== undefined) return;
+    await withWriteTransaction(deps.db, (trx) => recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: 'wrong password' }));
+    throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
+  }
+  if (!reservation.reserved) {
     await withWriteTransaction(deps.db, (trx) =>
       recordAudit(trx, deps, { action, outcome: 'locked', actor: who, target: who, reason: 'too many wrong passwords' }),
     );
-    throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
-  };
-  await refuseIfSpent();
-  // the hash is read here, for this comparison only: it is never part of a PortalUser
-  const stored = user ? await passwordHashOf(deps.db, user.id) : undefined;
-  const hash = stored ?? dummyHashLike(await samplePasswordHash(deps.db));
-  const ok = (await verifyPassword(password, hash)) && user !== undefined;
-  if (ok) return refuseIfSpent();
-  await ensureBudget(deps.db, budget);
+    throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(reservation.until)}`, { code: 'password_rate_limited' });
+  }
+  let ok: boolean;
+  try {
+    const hash = (user ? await passwordHashOf(deps.db, user.id) : undefined) ?? dummyHashLike(await samplePasswordHash(deps.db));
+    ok = (await verifyPassword(password, hash)) && user !== undefined;
+  } catch (e) {
+    // no answer was given: the unit goes back
+    await withWriteTransaction(deps.db, (trx) => refundReservation(trx, budget, reservation.windowStart));
+    throw e;
+  }
+  if (ok) return withWriteTransaction(deps.db, (trx) => refundReservation(trx, budget, reservation.windowStart));
   await withWriteTransaction(deps.db, async (trx) => {
-    await takeFromBudget(trx, budget);
+    await settleReservation(trx, budget, reservation.windowStart);
     await recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: 'wrong password' });
   });
   throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
@@ -132,6 +234,11 @@ export async function signIn(
     factorAction?: string;
   },
 ): Promise<Actor> {
+  // (library callers: ill-typed arguments are usage errors, never a TypeError or a hashing library's error)
+  if (typeof req?.email !== 'string') throw usageError('the email is missing', { code: 'invalid_input' });
+  if (typeof req.password !== 'string' || req.password === '') throw usageError('the password is missing', { code: 'invalid_input' });
+  if (typeof req.action !== 'string' || req.secondFactor === null || typeof req.secondFactor !== 'object')
+    throw usageError('signIn needs { email, password, action, secondFactor }', { code: 'invalid_input' });
   const email = normaliseEmail(req.email);
   if (email === null) throw usageError(`not a valid email: ${JSON.stringify(req.email.slice(0, 60))}`);
   const user = await findUserByEmail(deps.db, email);
@@ -139,6 +246,7 @@ export async function signIn(
   await refuseInactive(deps, user!, req.action);
   const u = user!;
   const passwordAt = deps.clock();
+  const early = req.secondFactor.precheck ? await precheckCommand(deps, u, req.secondFactor.precheck, passwordAt) : null;
   const base = { user: u, via: 'password' as const, restriction: null, sessionId: null };
   const sf = req.secondFactor;
   if (sf.proof?.kind === 'access-code' && !sf.accessCodeAllowed) {
@@ -149,6 +257,8 @@ export async function signIn(
   }
   const { active } = await credentialsOfUser(deps.db, u.id);
   if (!active) {
+    // the password is this user's whole sign-in: a command that will fail says so now, before an access code is used
+    if (early) throw early;
     // no MFA: only an access code means anything here (the user lost the phone and was reset)
     if (sf.proof?.kind === 'access-code') {
       const proven = await proveSecondFactor(deps, u, sf.proof, { actor: u, action: req.factorAction ?? req.action });
@@ -156,12 +266,15 @@ export async function signIn(
     }
     return makeActor({ ...base, factor: 'none' }, passwordAt, passwordAt);
   }
-  if (sf.deferred && sf.proof === undefined) return makeActor({ ...base, factor: 'deferred' }, passwordAt, passwordAt);
+  if (sf.deferred && sf.proof === undefined && !early) return makeActor({ ...base, factor: 'deferred' }, passwordAt, passwordAt);
   let proof = sf.proof;
   if (proof === undefined && sf.deviceToken !== undefined) {
     const trustAllowed = (await enforcementFor(deps, u.id)).deviceTrustAllowed;
     const check = await checkTrustedDevice(deps, u, sf.deviceToken, trustAllowed, req.action);
-    if (check.valid) return makeActor({ ...base, factor: 'device' }, passwordAt, passwordAt);
+    if (check.valid) {
+      if (early) throw early;
+      return makeActor({ ...base, factor: 'device' }, passwordAt, passwordAt);
+    }
     sf.onDeviceRefused?.(check.reason);
   }
   if (proof === undefined && sf.ask) {
@@ -173,6 +286,13 @@ export async function signIn(
       code: 'second_factor_required',
       hint: 'pass --code CODE (or --code - for stdin), or log in first with portal-mfa login',
     });
+  }
+  if (early) {
+    // a valid proof is looked at, not used up: the command fails anyway, and says why
+    if (await wouldProveSecondFactor(deps, u, proof)) throw early;
+    // an invalid one is refused and counted as always (should it win a race after all, the command still fails)
+    await proveSecondFactor(deps, u, proof, { actor: u, action: req.factorAction ?? req.action });
+    throw early;
   }
   const proven = await proveSecondFactor(deps, u, proof, { actor: u, action: req.factorAction ?? req.action });
   return makeActor({ ...base, factor: proven.kind, restriction: proven.kind === 'access-code' ? 'access-code' : null, proven }, passwordAt, passwordAt);
@@ -202,6 +322,7 @@ export async function reauthenticate(deps: MfaDeps, actor: Actor, password: stri
   if (password === undefined) {
     throw usageError('enter your password to complete the process', { code: 'missing_input', hint: 'pass --password-stdin, or run on a terminal' });
   }
+  if (typeof password !== 'string' || password === '') throw usageError('the password is missing', { code: 'invalid_input' });
   await checkPassword(deps, actor.user.email, actor.user, password, `${action}.reauth`);
   state.passwordAt = now;
 }
@@ -269,7 +390,7 @@ export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promis
     );
     throw error;
   };
-  if (actor.factor === 'deferred' && !['verify-self', 'enrol', 'replace'].includes(intent)) {
+  if (actor.factor === 'deferred' && !provisional.has(actor) && !['verify-self', 'enrol', 'replace'].includes(intent)) {
     await refuse(
       'second factor not given',
       usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE, or log in first' }),

@@ -5,7 +5,7 @@ import type { PortalUser } from './domain.js';
 import { membershipsOfUser } from '../db/identity/reader.js';
 import { admit, type Actor } from './actor.js';
 import { party, recordAudit } from './audit.js';
-import { authorise, validateSlug } from './authorise.js';
+import { authorise, SUPPORT_REASON, validateSlug } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { forbidden, notFound, usageError } from './errors.js';
 
@@ -47,7 +47,13 @@ export interface AuditView {
   detail: Record<string, unknown> | null;
 }
 
-function view(r: AuditRow): AuditView {
+function view(r: AuditRow, forSupport: boolean): AuditView {
+  let detail = r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null;
+  if (detail && !forSupport && SUPPORT_REASON in detail) {
+    // why a user could not be acted on tells whether they exist: for support's eyes only
+    const { [SUPPORT_REASON]: _, ...rest } = detail;
+    detail = Object.keys(rest).length > 0 ? rest : null;
+  }
   return {
     id: Number(r.id),
     time: Number(r.occurred_at),
@@ -60,7 +66,7 @@ function view(r: AuditRow): AuditView {
     reason: r.reason,
     host: r.host,
     osUser: r.os_user,
-    detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+    detail,
   };
 }
 
@@ -72,10 +78,12 @@ export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditF
   if (filter.orgSlug !== undefined) {
     const slug = validateSlug(filter.orgSlug);
     const org = await findOrganisationBySlug(deps.db, slug);
-    if (!org) throw notFound(`no organisation '${slug}'`, { code: 'organisation_not_found' });
-    if (!isSupport && !adminOf.some((m) => m.organisation_id === org.id)) {
+    // only support learns that an organisation does not exist: to anyone else it is one they do not administer
+    if (!org && isSupport) throw notFound(`no organisation '${slug}'`, { code: 'organisation_not_found' });
+    if (!org || (!isSupport && !adminOf.some((m) => m.organisation_id === org.id))) {
+      // recorded against the actor, never in the trail of an organisation that is not theirs
       await withWriteTransaction(deps.db, (trx) =>
-        recordAudit(trx, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor.user), organisation: { id: org.id, slug: org.slug } }),
+        recordAudit(trx, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor.user), reason: `not an admin of ${slug}` }),
       );
       throw forbidden(`${actor.user.email} is not an admin of '${slug}'`);
     }
@@ -97,5 +105,5 @@ export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditF
     afterId: filter.afterId,
     visibleTo: isSupport ? undefined : { userId: actor.user.id, organisationIds: adminOf.map((m) => m.organisation_id) },
   });
-  return rows.map(view);
+  return rows.map((r) => view(r, isSupport));
 }

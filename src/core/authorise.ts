@@ -79,7 +79,14 @@ export function parseTargetEmail(raw: string): string {
 async function refusal(
   deps: MfaDeps,
   actor: Actor,
-  e: { action: string; target: PortalUser | { email: string } | null; organisation?: OrganisationRef | null; reason: string },
+  e: {
+    action: string;
+    target: PortalUser | { email: string } | null;
+    organisation?: OrganisationRef | null;
+    reason: string;
+    /** why, for support's eyes only (readAuditTrail shows it to no one else) */
+    supportReason?: string;
+  },
   error: PortalMfaError,
 ): Promise<PortalMfaError> {
   await withWriteTransaction(deps.db, (trx) =>
@@ -91,10 +98,17 @@ async function refusal(
       target: e.target && 'id' in e.target ? party(e.target) : e.target ? { id: null, email: e.target.email } : null,
       organisation: e.organisation ?? null,
       reason: e.reason,
+      detail: e.supportReason === undefined ? null : { [SUPPORT_REASON]: e.supportReason },
     }),
   );
   return error;
 }
+
+/**
+ * The detail key of a refusal's reason for support only: the reason everyone else reads is the same
+ * for an existing and an unknown user ("may not act on this user", no enumeration).
+ */
+export const SUPPORT_REASON = 'supportReason';
 
 /**
  * SPEC §2 in one place: may the actor do this to the target? Self; support for anyone (with a
@@ -107,13 +121,20 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
   const isSelf = req.targetEmail === undefined || isOwnEmail(actor.user, email);
   const target = isSelf ? actor.user : await findUserByEmail(deps.db, email);
   const ticket = req.ticket ?? null;
-  const org = req.orgSlug !== undefined ? await organisationBySlug(deps, req.orgSlug) : undefined;
+  const slug = req.orgSlug !== undefined ? validateSlug(req.orgSlug) : undefined;
+  const org = slug !== undefined ? await findOrganisationBySlug(deps.db, slug) : undefined;
+  // only support learns that an organisation does not exist; to anyone else it is one they have no role in
+  if (slug !== undefined && !org && actor.user.role === 'support') throw organisationNotFound(slug);
   const orgRef = org ? { id: org.id, slug: org.slug } : null;
-  const mayNot = (reason: string, o: OrganisationRef | null = orgRef) =>
+  // a refusal is recorded in (and shown to) the named organisation only if the actor administers it:
+  // never an email the actor chose in the trail of an organisation that is not theirs
+  const adminOfNamed = org !== undefined && (await membershipRole(deps.db, org.id, actor.user.id)) === 'admin';
+  /** The one refusal of a user the actor may not act on: the same answer and the same audit row whether the user exists or not. */
+  const mayNot = (supportReason: string, o: OrganisationRef | null = adminOfNamed ? orgRef : null) =>
     refusal(
       deps,
       actor,
-      { action: req.action, target: target ?? { email }, organisation: o, reason },
+      { action: req.action, target: target ?? { email }, organisation: o, reason: 'may not act on this user', supportReason },
       forbidden(`${actor.user.email} may not act on ${email}`, { hint: 'only the user, an admin of their organisation, or support may' }),
     );
 
@@ -147,15 +168,9 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
 
   if (!target) throw await mayNot('no such user');
   let organisation: OrganisationRef;
-  if (org) {
-    if ((await membershipRole(deps.db, org.id, actor.user.id)) !== 'admin') {
-      throw await refusal(
-        deps,
-        actor,
-        { action: req.action, target, organisation: null, reason: `not an admin of ${org.slug}` },
-        forbidden(`${actor.user.email} is not an admin of '${org.slug}'`),
-      );
-    }
+  if (slug !== undefined) {
+    // named, but not administered (or unknown): the same refusal as for any user the actor may not see
+    if (!org || !adminOfNamed) throw await mayNot(org ? `not an admin of ${org.slug}` : `no organisation ${slug}`);
     if ((await membershipRole(deps.db, org.id, target.id)) === undefined) throw await mayNot(`not a member of ${org.slug}`);
     organisation = orgRef!;
   } else {
@@ -191,11 +206,8 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
   return { target, via: 'org-admin', organisation, ticket };
 }
 
-async function organisationBySlug(deps: MfaDeps, raw: string): Promise<OrganisationRow> {
-  const slug = validateSlug(raw);
-  const org = await findOrganisationBySlug(deps.db, slug);
-  if (!org) throw notFound(`no organisation '${slug}'`, { code: 'organisation_not_found', hint: 'portal-mfa org list shows yours' });
-  return org;
+function organisationNotFound(slug: string): PortalMfaError {
+  return notFound(`no organisation '${slug}'`, { code: 'organisation_not_found', hint: 'portal-mfa org list shows yours' });
 }
 
 /**
@@ -209,15 +221,21 @@ export async function authoriseOrganisation(
   req: { orgSlug?: string; action: string; supportAllowed: boolean },
 ): Promise<{ organisation: OrganisationRow; via: 'support' | 'org-admin' }> {
   if (req.orgSlug !== undefined) {
-    const org = await organisationBySlug(deps, req.orgSlug);
-    const role = await membershipRole(deps.db, org.id, actor.user.id);
-    if (role === 'admin') return { organisation: org, via: 'org-admin' };
-    if (req.supportAllowed && actor.user.role === 'support') return { organisation: org, via: 'support' };
+    const slug = validateSlug(req.orgSlug);
+    const org = await findOrganisationBySlug(deps.db, slug);
+    if (org) {
+      const role = await membershipRole(deps.db, org.id, actor.user.id);
+      if (role === 'admin') return { organisation: org, via: 'org-admin' };
+      if (req.supportAllowed && actor.user.role === 'support') return { organisation: org, via: 'support' };
+    }
+    // only support learns that an organisation does not exist: to anyone else it is one they do not administer
+    if (!org && actor.user.role === 'support') throw organisationNotFound(slug);
     throw await refusal(
       deps,
       actor,
-      { action: req.action, target: null, organisation: null, reason: `not an admin of ${org.slug}` },
-      forbidden(`${actor.user.email} is not an admin of '${org.slug}'`),
+      // recorded against the actor, never in the trail of an organisation that is not theirs
+      { action: req.action, target: null, organisation: null, reason: `not an admin of ${slug}` },
+      forbidden(`${actor.user.email} is not an admin of '${slug}'`),
     );
   }
   const adminOf = (await membershipsOfUser(deps.db, actor.user.id)).filter((m) => m.role === 'admin');

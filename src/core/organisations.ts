@@ -19,7 +19,7 @@ import { withWriteTransaction } from '../db/transaction.js';
 import type { PortalUser } from './domain.js';
 import { admit, reauthenticate, type Actor } from './actor.js';
 import { party, recordAudit, recordAudits, type AuditEvent } from './audit.js';
-import { authoriseOrganisation, validateSlug } from './authorise.js';
+import { authoriseOrganisation, SUPPORT_REASON, validateSlug } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { validateReason, validateTicket } from './disable.js';
 import { removeMfa } from './removal.js';
@@ -349,7 +349,7 @@ export async function disableMembers(
     if (req.confirm && !(await req.confirm(emails.length, org.slug))) return { kind: 'cancelled' };
   }
   const actorParty = party(actor.user);
-  const refusal = (email: string, user: PortalUser | undefined, reason: string): AuditEvent => ({
+  const refusal = (email: string, user: PortalUser | undefined, reason: string, supportReason?: string): AuditEvent => ({
     action: 'org.disable-mfa',
     outcome: 'refused',
     actor: actorParty,
@@ -357,6 +357,7 @@ export async function disableMembers(
     organisation: orgRef,
     ticket,
     reason,
+    detail: supportReason === undefined ? null : { [SUPPORT_REASON]: supportReason },
   });
 
   /**
@@ -390,7 +391,7 @@ export async function disableMembers(
       const member = user ? t.members.has(user.id) : false;
       if (via === 'org-admin' && (!user || !member)) {
         // no enumeration: unknown and not-a-member look the same to an admin
-        refusals.push(refusal(email, user, user ? `not a member of ${org.slug}` : 'no such user'));
+        refusals.push(refusal(email, user, 'may not act on this user', user ? `not a member of ${org.slug}` : 'no such user'));
         results.push({ email, outcome: 'forbidden', errorKind: 'forbidden', message: `may not act on ${email}` });
         return;
       }

@@ -1,12 +1,12 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { resetFailuresUnlessLocked } from '../db/credentialRepository.js';
+import { credentialsOfUser, resetFailuresUnlessLocked } from '../db/credentialRepository.js';
 import { markRecoveryCodeUsed, replaceRecoveryCodes, unusedRecoveryCodes } from '../db/recoveryCodeRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { PortalUser } from './domain.js';
 import { party, recordAudit, type AuditParty } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { rejected, usageError } from './errors.js';
-import { assertNotLocked, lockedError, registerFailure } from './lockout.js';
+import { assertNotLocked, lockedError, lockState, registerFailure } from './lockout.js';
 import { queueNotification } from './notify/outbox.js';
 import { base32Encode } from './totp.js';
 import { activeCredential, type AttemptContext } from './verification.js';
@@ -76,6 +76,16 @@ export async function regenerateRecoveryCodes(deps: MfaDeps, user: PortalUser, a
     await queueNotification(trx, deps, user, { kind: 'recovery-codes-regenerated' });
   });
   return codes;
+}
+
+/** Whether useRecoveryCode would accept this code now — nothing used up, nothing counted. */
+export async function recoveryCodeWouldMatch(deps: MfaDeps, user: PortalUser, raw: string): Promise<boolean> {
+  const compact = normaliseRecoveryCode(raw);
+  const { active } = await credentialsOfUser(deps.db, user.id);
+  if (!active || lockState(active, deps.clock()) !== null) return false;
+  let found = false;
+  for (const c of await unusedRecoveryCodes(deps.db, user.id)) if (await matchesHash(compact, c.code_hash)) found = true;
+  return found;
 }
 
 /**

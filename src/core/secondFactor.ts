@@ -1,9 +1,9 @@
 import type { PortalUser } from './domain.js';
 import { party } from './audit.js';
-import { useAccessCode } from './accessCodes.js';
+import { accessCodeWouldMatch, useAccessCode } from './accessCodes.js';
 import type { MfaDeps } from './deps.js';
-import { useRecoveryCode } from './recoveryCodes.js';
-import { parseCode, verifyActiveCode } from './verification.js';
+import { recoveryCodeWouldMatch, useRecoveryCode } from './recoveryCodes.js';
+import { activeCodeWouldMatch, parseCode, verifyActiveCode } from './verification.js';
 
 /** What can stand in as the second factor (SPEC §1 rule 5, §3 access codes). */
 export type SecondFactorProof = { kind: 'code'; code: string } | { kind: 'recovery-code'; code: string } | { kind: 'access-code'; code: string };
@@ -12,6 +12,23 @@ export interface ProvenFactor {
   kind: SecondFactorProof['kind'];
   driftSteps?: number;
   recoveryCodesLeft?: number;
+}
+
+/**
+ * Whether `proof` would prove the second factor now, without using it up or counting anything.
+ * For a command that will fail anyway (a failed CommandPrecheck in signIn): the one-time secret
+ * stays unused, and only someone holding a valid one learns why the command fails. A proof that
+ * would not be accepted is not answered here: the caller proves it as usual, which refuses and counts it.
+ */
+export async function wouldProveSecondFactor(deps: MfaDeps, user: PortalUser, proof: SecondFactorProof): Promise<boolean> {
+  switch (proof.kind) {
+    case 'code':
+      return activeCodeWouldMatch(deps, user, parseCode(proof.code));
+    case 'recovery-code':
+      return recoveryCodeWouldMatch(deps, user, proof.code);
+    case 'access-code':
+      return accessCodeWouldMatch(deps, user, proof.code);
+  }
 }
 
 /**

@@ -5,6 +5,7 @@
  * AAD: 'portal-mfa:totp-secret:v1'
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { PortalMfaError } from './errors.js';
 
 export interface SecretKey {
   /** First 16 hex chars of sha256(key). */
@@ -12,9 +13,10 @@ export interface SecretKey {
   key: Buffer;
 }
 
-export class KeyFormatError extends Error {
+/** A key that is not base64 of 32 bytes: a configuration error (exit 10 in the CLI, code `config`). */
+export class KeyFormatError extends PortalMfaError {
   constructor(message: string) {
-    super(message);
+    super('config', message, { code: 'config', hint: 'a key is base64 of 32 random bytes: openssl rand -base64 32' });
     this.name = 'KeyFormatError';
   }
 }

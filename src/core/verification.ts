@@ -78,6 +78,15 @@ async function verifyCredentialCode(deps: MfaDeps, target: PortalUser, credentia
   });
 }
 
+/** Whether verifyActiveCode would accept this code now — its step not used up, nothing counted. */
+export async function activeCodeWouldMatch(deps: MfaDeps, target: PortalUser, code: string): Promise<boolean> {
+  const { active } = await credentialsOfUser(deps.db, target.id);
+  const now = deps.clock();
+  if (!active || lockState(active, now) !== null) return false;
+  const match = matchCode(decryptSecret(deps, active), code, now, deps.settings.window);
+  return match !== null && (active.last_accepted_step === null || match.step > active.last_accepted_step);
+}
+
 /** verifyCredentialCode against the user's active credential. */
 export async function verifyActiveCode(deps: MfaDeps, target: PortalUser, code: string, ctx: AttemptContext): Promise<VerifyResult> {
   return verifyCredentialCode(deps, target, await activeCredential(deps, target), code, ctx);

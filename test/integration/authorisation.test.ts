@@ -172,7 +172,9 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
           expect(e.message).toMatch(/may not act on erin@acme\.example/);
           const rows = await audit({ actor_email: refused.email, target_email: ERIN.email, action: a.action, outcome: 'refused' });
           expect(rows).toHaveLength(before + 1);
-          expect(rows.at(-1)!.reason).toMatch(/not a member/);
+          // what the actor reads is the same as for an unknown user; why is for support (issue 20)
+          expect(rows.at(-1)!.reason).toBe('may not act on this user');
+          expect(JSON.parse(String(rows.at(-1)!.detail)).supportReason).toMatch(/not a member/);
         }
       }
       // no enumeration: a non-support actor gets the same refusal for an unknown email (audited by text
@@ -231,7 +233,9 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
         organisation: { id: expect.any(String), slug: 'globex' },
       });
       expect((await auth(OLIVIA, HEIDI, disable, { orgSlug: 'ACME' })).organisation?.slug).toBe('acme');
-      await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'nosuch' }), 'not_found', 'organisation_not_found');
+      // only support learns that an organisation does not exist; anyone else is refused as for one they do not administer (issue 20)
+      await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'nosuch' }), 'forbidden', 'forbidden');
+      await expectKind(auth(SAM, HEIDI, disable, { orgSlug: 'nosuch', ticket: 'SUP-1' }), 'not_found', 'organisation_not_found');
       await expectKind(auth(OLIVIA, HEIDI, disable, { orgSlug: 'not a slug!' }), 'usage');
 
       // alice names an organisation she does not administer: refused and audited (the organisation is
@@ -240,7 +244,8 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       await expectKind(auth(ALICE, HEIDI, disable, { orgSlug: 'globex' }), 'forbidden');
       const rows = await audit({ actor_email: ALICE.email, target_email: HEIDI.email, action: 'mfa.disable', outcome: 'refused' });
       expect(rows).toHaveLength(before + 1);
-      expect(rows.at(-1)).toMatchObject({ reason: 'not an admin of globex', organisation_slug: null });
+      expect(rows.at(-1)).toMatchObject({ reason: 'may not act on this user', organisation_slug: null });
+      expect(JSON.parse(String(rows.at(-1)!.detail))).toEqual({ supportReason: 'not an admin of globex' });
       // a member naming their own organisation gains nothing
       await expectKind(auth(DAVE, ERIN, { action: 'mfa.status', permission: 'view' }, { orgSlug: 'acme' }), 'forbidden');
     });
@@ -429,7 +434,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       expect(ok(r)).toMatchObject({ email: HEIDI.email });
     });
 
-    it('--org the actor does not administer → 5 (audited); unknown --org → 3; unknown --user → 5 for an admin, 3 for support', async () => {
+    it('--org the actor does not administer → 5 (audited); unknown --org → 5, 3 for support; unknown --user → 5 for an admin, 3 for support', async () => {
       const before = (await audit({ actor_email: ALICE.email, target_email: ERIN.email, outcome: 'refused' })).length;
       expectOneLineError(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'globex', '--json']), 5);
       expectOneLineError(await as(ALICE, ['devices', 'revoke', '--all', '--user', ERIN.email, '--org', 'globex', '--yes']), 5);
@@ -439,8 +444,10 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       // the same actor in her own organisation is fine
       expect(ok(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'acme', '--json']))).toMatchObject({ email: ERIN.email });
 
-      expectOneLineError(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'nosuch', '--json']), 3, /nosuch/);
-      expectOneLineError(await as(ALICE, ['disable', '--user', ERIN.email, '--org', 'nosuch', '--yes']), 3, /nosuch/);
+      // an organisation that does not exist is refused like one the actor does not administer (issue 20: no enumeration); only support learns it
+      expectOneLineError(await as(ALICE, ['status', '--user', ERIN.email, '--org', 'nosuch', '--json']), 5, /may not act on erin@acme\.example/);
+      expectOneLineError(await as(ALICE, ['disable', '--user', ERIN.email, '--org', 'nosuch', '--yes']), 5, /may not act on erin@acme\.example/);
+      expectOneLineError(await as(SAM, ['status', '--user', ERIN.email, '--org', 'nosuch', '--json']), 3, /nosuch/);
       // an admin asking about a user they may not see: exit 5 whether or not the user exists (no enumeration)
       expectOneLineError(await as(ALICE, ['status', '--user', 'nobody@acme.example', '--json']), 5, /may not act on nobody@acme\.example/);
       expectOneLineError(await as(ALICE, ['status', '--user', FRANK.email, '--json']), 5, /may not act on frank@globex\.example/);

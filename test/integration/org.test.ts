@@ -245,7 +245,13 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
 
     expectOneLineError(await as(ALICE, ['org', 'users', '--org', 'acme', '--json', '--mfa', 'bogus']), 2, /--mfa/);
     expectOneLineError(await as(ALICE, ['org', 'users', '--org', 'acme', '--role', 'owner']), 2, /--role/);
-    expectOneLineError(await as(ALICE, ['org', 'users', '--org', 'no-such-org', '--json']), 3, /no-such-org/);
+    // an unknown organisation: refused like one she does not administer (issue 20: no enumeration); only support learns it does not exist
+    expectOneLineError(await as(ALICE, ['org', 'users', '--org', 'no-such-org', '--json']), 5, /not an admin of 'no-such-org'/);
+    expectOneLineError(
+      await as({ email: 'sam@support.example', password: 'sam-demo-pass' }, ['org', 'users', '--org', 'no-such-org', '--json']),
+      3,
+      /no-such-org/,
+    );
   }, 90_000);
 
   it('org users: an admin of another organisation is refused (exit 5) and the refusal is audited', async () => {

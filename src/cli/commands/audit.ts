@@ -43,7 +43,13 @@ async function audit(ctx: CommandContext, opts: AuditOptions): Promise<void> {
   const since = opts.since === undefined ? undefined : 'at' in opts.since ? opts.since.at : ctx.clock() - opts.since.ageMs;
   const action = opts.action !== undefined ? validateAction(opts.action) : undefined;
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'audit.read' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'audit.read',
+    precheck: {
+      organisation: opts.org !== undefined ? { orgSlug: opts.org, action: 'audit.read', supportAllowed: true } : undefined,
+      target: opts.user !== undefined ? { targetEmail: opts.user, permission: 'view', action: 'audit.read', canPick: true } : undefined,
+    },
+  });
   const filter = { userEmail: opts.user, orgSlug: opts.org, action, since, limit };
   const rows = await mfa.readAuditTrail(actor, filter);
   const print = (batch: AuditView[], header: boolean) => {

@@ -29,9 +29,22 @@ export function registerDisable(program: CommandUnknownOpts, act: Act): void {
 
 async function disable(ctx: CommandContext, opts: DisableOptions): Promise<void> {
   const { dbKey, portal, reauthPassword, resolveActor } = await import('../actor.js');
+  const { validateTicket } = await import('../../core/disable.js');
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'mfa.disable' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'mfa.disable',
+    precheck: {
+      target: {
+        targetEmail: opts.user,
+        orgSlug: opts.org,
+        permission: 'disable',
+        action: 'mfa.disable',
+        ticket: validateTicket(opts.ticket),
+        canPick: ctx.io.canPrompt,
+      },
+    },
+  });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   const result = await mfa.disableMfa(actor, {
     targetEmail: opts.user,

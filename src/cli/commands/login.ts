@@ -52,6 +52,8 @@ async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: str
         secondFactor: {
           proof: explicit,
           accessCodeAllowed: true,
+          // without a terminal a user who must enrol cannot do it here: refused before any code is spent
+          precheck: ctx.io.canPrompt ? undefined : { intent: 'other' },
           // an explicit --code is always verified; the stored device only when no proof is given
           deviceToken: explicit === undefined ? store.getDevice(dbKey(ctx), email)?.token : undefined,
           onDeviceRefused: forgetRefusedDevice(ctx, store, email),

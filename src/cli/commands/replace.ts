@@ -49,7 +49,7 @@ async function replace(ctx: CommandContext, opts: ReplaceOptions): Promise<void>
       );
     return;
   }
-  const actor = await resolveActor(ctx, mfa, { action: 'mfa.replace', accessCodeAllowed: true });
+  const actor = await resolveActor(ctx, mfa, { action: 'mfa.replace', accessCodeAllowed: true, precheck: { mfaActive: true } });
   const password = await reauthPassword(ctx, mfa, actor);
   // a session or a trusted device does not prove the old device: its code is asked for now
   const needsOldCode = actor.factor !== 'code' && actor.restriction !== 'access-code';

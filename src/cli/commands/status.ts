@@ -23,8 +23,16 @@ export function registerStatus(program: CommandUnknownOpts, act: Act): void {
 
 async function status(ctx: CommandContext, opts: StatusOptions): Promise<void> {
   const { portal, resolveActor } = await import('../actor.js');
+  const { normaliseEmail } = await import('../../core/email.js');
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'mfa.status' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'mfa.status',
+    // read-only: an ambiguous organisation does not matter (the first is recorded)
+    precheck: {
+      intent: opts.user === undefined || normaliseEmail(opts.user) === normaliseEmail(ctx.globals.as ?? '') ? 'status-self' : 'other',
+      target: { targetEmail: opts.user, orgSlug: opts.org, permission: 'view', action: 'mfa.status', canPick: true },
+    },
+  });
   const s = await mfa.status(actor, { targetEmail: opts.user, orgSlug: opts.org });
   if (ctx.out.json) {
     ctx.out.printJson({

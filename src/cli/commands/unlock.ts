@@ -27,9 +27,22 @@ export function registerUnlock(program: CommandUnknownOpts, act: Act): void {
 
 async function unlock(ctx: CommandContext, opts: UnlockOptions): Promise<void> {
   const { portal, reauthPassword, resolveActor } = await import('../actor.js');
+  const { validateTicket } = await import('../../core/disable.js');
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'mfa.unlock' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'mfa.unlock',
+    precheck: {
+      target: {
+        targetEmail: opts.user,
+        orgSlug: opts.org,
+        permission: 'unlock',
+        action: 'mfa.unlock',
+        ticket: validateTicket(opts.ticket),
+        canPick: ctx.io.canPrompt,
+      },
+    },
+  });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Unlock ${opts.user}?`);
   const r = await mfa.unlock(actor, {

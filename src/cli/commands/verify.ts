@@ -53,7 +53,23 @@ async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
   const asEmail = ctx.globals.as !== undefined ? parseTargetEmail(ctx.globals.as) : undefined;
   const selfByFlags = targetEmail === undefined || targetEmail === asEmail;
   // on yourself the code is also your second factor; on someone else it is theirs, never yours
-  const actor = await resolveActor(ctx, mfa, { action: 'mfa.verify', deferSecondFactor: selfByFlags, flagsBelongToTarget: !selfByFlags });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'mfa.verify',
+    deferSecondFactor: selfByFlags,
+    flagsBelongToTarget: !selfByFlags,
+    // on someone else: the actor's own code (device or prompt) is not spent on a target they may not verify
+    precheck: selfByFlags
+      ? undefined
+      : {
+          target: {
+            targetEmail,
+            orgSlug: opts.org,
+            permission: 'verify',
+            action: opts.diagnose ? 'mfa.diagnose' : 'mfa.verify',
+            canPick: ctx.io.canPrompt,
+          },
+        },
+  });
   const picker = organisationPicker(ctx);
   const common = { targetEmail, orgSlug: opts.org, pickOrganisation: picker };
   const readCode = async () =>

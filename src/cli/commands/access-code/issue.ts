@@ -30,10 +30,23 @@ export function registerAccessCodeIssue(accessCode: CommandUnknownOpts, act: Act
 
 async function issueAccessCode(ctx: CommandContext, opts: IssueOptions): Promise<void> {
   const { portal, reauthPassword, resolveActor } = await import('../../actor.js');
+  const { validateTicket } = await import('../../../core/disable.js');
   const { minutes, uses } = opts;
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'access-code.issue' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'access-code.issue',
+    precheck: {
+      target: {
+        targetEmail: opts.user,
+        orgSlug: opts.org,
+        permission: 'access-code',
+        action: 'access-code.issue',
+        ticket: validateTicket(opts.ticket),
+        canPick: ctx.io.canPrompt,
+      },
+    },
+  });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Issue a temporary access code for ${opts.user}?`);
   const r = await mfa.issueAccessCode(actor, {

@@ -41,7 +41,10 @@ function deviceJson(d: DeviceView) {
 async function list(ctx: CommandContext, opts: ListOptions): Promise<void> {
   const { dbKey, portal, resolveActor } = await import('../../actor.js');
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'device.list' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'device.list',
+    precheck: { target: { targetEmail: opts.user, orgSlug: opts.org, permission: 'view', action: 'device.list', canPick: ctx.io.canPrompt } },
+  });
   const store = new LocalStore(ctx.env);
   const whose = opts.user ?? actor.user.email;
   const { email, devices } = await mfa.listDevices(actor, {

@@ -52,7 +52,10 @@ async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOptions): 
   }
   if (emails.length === 0) throw usageError('the user list is empty');
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'org.disable-mfa' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'org.disable-mfa',
+    precheck: { organisation: { orgSlug: opts.org, action: 'org.disable-mfa', supportAllowed: true } },
+  });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   const run = await mfa.disableMembers(actor, {
     orgSlug: opts.org,

@@ -37,10 +37,18 @@ async function policy(ctx: CommandContext, opts: PolicyOptions): Promise<void> {
     graceDays: opts.graceDays === undefined ? undefined : opts.graceDays === 0 ? null : opts.graceDays,
     deviceTrust: opts.deviceTrust === undefined ? undefined : opts.deviceTrust === 'on',
   };
+  const show = change.require === undefined && change.graceDays === undefined && change.deviceTrust === undefined;
+  // (input is checked before the sign-in: a usage error spends no code)
+  if (show && opts.dryRun) throw usageError('--dry-run goes with a change (--require, --no-require, --grace-days, --device-trust)');
+  if (change.require === false && change.graceDays !== undefined) throw usageError('--grace-days goes with --require');
+  if (!show && !opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'org.policy' });
-  if (change.require === undefined && change.graceDays === undefined && change.deviceTrust === undefined) {
-    if (opts.dryRun) throw usageError('--dry-run goes with a change (--require, --no-require, --grace-days, --device-trust)');
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'org.policy',
+    // showing is open to support, changing is not
+    precheck: { organisation: { orgSlug: opts.org, action: 'org.policy', supportAllowed: show } },
+  });
+  if (show) {
     const p = await mfa.showPolicy(actor, { orgSlug: opts.org });
     if (ctx.out.json) {
       ctx.out.printJson({
@@ -73,7 +81,6 @@ async function policy(ctx: CommandContext, opts: PolicyOptions): Promise<void> {
     }
     return;
   }
-  if (!opts.dryRun) requireConfirmable(ctx);
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   const result = await mfa.setPolicy(actor, {
     orgSlug: opts.org,

@@ -20,7 +20,10 @@ export function registerOrgRemind(org: CommandUnknownOpts, act: Act): void {
 async function remind(ctx: CommandContext, opts: RemindOptions): Promise<void> {
   const { portal, resolveActor } = await import('../../actor.js');
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'org.remind' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'org.remind',
+    precheck: { organisation: { orgSlug: opts.org, action: 'org.remind', supportAllowed: false } },
+  });
   const result = await mfa.remindMembers(actor, { orgSlug: opts.org, dryRun: opts.dryRun });
   if (ctx.out.json) {
     ctx.out.printJson({

@@ -47,7 +47,10 @@ async function users(ctx: CommandContext, opts: UsersOptions): Promise<void> {
   // (--json is a global flag: commander's conflicts() sees only the command's own)
   if (opts.csv && ctx.out.json) throw usageError('choose --json or --csv, not both');
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, { action: 'org.users' });
+  const actor = await resolveActor(ctx, mfa, {
+    action: 'org.users',
+    precheck: { organisation: { orgSlug: opts.org, action: 'org.users', supportAllowed: true } },
+  });
   const { organisation, members } = await mfa.listMembers(actor, {
     orgSlug: opts.org,
     filter: { mfa: opts.mfa, role: opts.role },

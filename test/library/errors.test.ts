@@ -1,0 +1,145 @@
+/**
+ * Issue 20, library review: every failure the library (`openPortalMfa`, src/index.ts) raises is a
+ * PortalMfaError with a stable code — ill-typed arguments (invalid_input, never a TypeError or a
+ * bcryptjs error), a bad key (config), a database that cannot be reached when opening or that goes
+ * away mid-use (config, never a raw ECONNREFUSED). On SQLite and MariaDB; the outage needs a server.
+ */
+import { createServer, type Server, type Socket, connect } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { generateKeyBase64 } from '../../src/core/secretBox.js';
+import { isPortalMfaError, openPortalMfa, type PortalMfaError } from '../../src/index.js';
+import { describeEachDatabase } from '../support/databases.js';
+import { openWorld, type World } from '../support/world.js';
+
+async function failure(p: Promise<unknown> | (() => unknown)): Promise<PortalMfaError> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    expect(isPortalMfaError(e), `not a PortalMfaError: ${String((e as Error)?.stack ?? e)}`).toBe(true);
+    return e as PortalMfaError;
+  }
+  throw new Error('expected a failure, but it succeeded');
+}
+
+/** A port nobody listens on: bound once, then closed. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** A TCP proxy to host:port that can be cut, like a database server going away mid-use. */
+async function cuttableProxy(host: string, port: number): Promise<{ port: number; cut(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, host);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    cut: async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
+describeEachDatabase('library errors (issue 20)', (getDb) => {
+  let w: World;
+  let key: string;
+  let mfa: Awaited<ReturnType<typeof openPortalMfa>>;
+
+  beforeAll(async () => {
+    w = await openWorld(getDb().url);
+    key = generateKeyBase64();
+    mfa = await openPortalMfa({ databaseUrl: getDb().url, keys: [key], clock: () => w.now() });
+  });
+  afterAll(async () => {
+    await mfa?.close();
+    await w?.close();
+  });
+
+  it('ill-typed arguments are invalid_input usage errors, not TypeErrors or bcryptjs errors', async () => {
+    const email = 'devon@example.com';
+    const usage = async (p: () => Promise<unknown>) => {
+      const e = await failure(p);
+      expect([e.kind, e.code]).toEqual(['usage', 'invalid_input']);
+      return e;
+    };
+    await usage(() => mfa.signIn({ email, password: undefined as unknown as string, action: 'lib', secondFactor: {} }));
+    await usage(() => mfa.signIn({ email, password: 42 as unknown as string, action: 'lib', secondFactor: {} }));
+    await usage(() => mfa.signIn({ email: undefined as unknown as string, password: 'x', action: 'lib', secondFactor: {} }));
+    await usage(() => mfa.signIn(undefined as unknown as Parameters<typeof mfa.signIn>[0]));
+    await usage(() => mfa.status(undefined as unknown as Parameters<typeof mfa.status>[0]));
+    await usage(() => mfa.status({ user: {} } as unknown as Parameters<typeof mfa.status>[0]));
+    const actor = await mfa.signIn({ email, password: w.password(email), action: 'lib', secondFactor: {} });
+    await usage(() => mfa.disableMfa(actor, undefined as unknown as Parameters<typeof mfa.disableMfa>[1]));
+    // nothing was counted against the user by the ill-typed sign-ins
+    expect((await w.audit({ target_email: email, outcome: 'failure' })).length).toBe(0);
+  });
+
+  it('a bad key is a PortalMfaError (config), and nothing is left open', async () => {
+    for (const keys of [['not a key'], [generateKeyBase64().slice(0, 20)], [undefined as unknown as string], 'x' as unknown as string[]]) {
+      const e = await failure(() => openPortalMfa({ databaseUrl: getDb().url, keys }));
+      expect(['config', 'usage']).toContain(e.kind);
+      expect(e.message).not.toContain('not a key');
+    }
+    const e = await failure(() => openPortalMfa({ databaseUrl: getDb().url, keys: ['not a key'] }));
+    expect([e.kind, e.code, e.name]).toEqual(['config', 'config', 'KeyFormatError']);
+    await failure(() => openPortalMfa(undefined as unknown as Parameters<typeof openPortalMfa>[0]));
+  });
+
+  it('a database server that cannot be reached, or goes away mid-use, is a PortalMfaError (config)', async (ctx) => {
+    if (getDb().dialect !== 'mysql') return ctx.skip();
+    const url = new URL(getDb().url);
+    // nobody listens: opening fails
+    const closed = new URL(url);
+    closed.port = String(await closedPort());
+    const refused = await failure(() => openPortalMfa({ databaseUrl: closed.toString(), keys: [key] }));
+    expect([refused.kind, refused.code]).toEqual(['config', 'config']);
+    expect(refused.message).not.toContain(decodeURIComponent(url.password));
+    // the server goes away while the library is in use
+    const proxy = await cuttableProxy(url.hostname, Number(url.port));
+    const through = new URL(url);
+    through.port = String(proxy.port);
+    const lib = await openPortalMfa({ databaseUrl: through.toString(), keys: [key], clock: () => w.now() });
+    try {
+      const email = 'frank@globex.example';
+      const actor = await lib.signIn({ email, password: w.password(email), action: 'lib', secondFactor: {} });
+      const bob = await lib.signIn({ email: 'bob@globex.example', password: w.password('bob@globex.example'), action: 'lib', secondFactor: {} });
+      const before = await lib.listMembers(bob, { orgSlug: 'globex', filter: {} });
+      const members: string[] = [];
+      for await (const m of before.members) members.push(m.email);
+      expect(members).toContain(email);
+      // a stream taken before the outage and read after it
+      const { members: stream } = await lib.listMembers(bob, { orgSlug: 'globex', filter: {} });
+      await proxy.cut();
+      const streamed = await failure(async () => {
+        for await (const _ of stream.pages());
+      });
+      expect([streamed.kind, streamed.code]).toEqual(['config', 'config']);
+      for (const call of [
+        () => lib.signIn({ email, password: w.password(email), action: 'lib', secondFactor: {} }),
+        () => lib.status(actor),
+        () => lib.readAuditTrail(actor, { limit: 5 }),
+      ]) {
+        const e = await failure(call);
+        expect([e.kind, e.code], e.message).toEqual(['config', 'config']);
+        expect(e.message).not.toContain(decodeURIComponent(url.password));
+      }
+    } finally {
+      await lib.close().catch(() => undefined);
+    }
+  }, 60_000);
+});
