@@ -45,7 +45,9 @@ export interface Actor {
 const issued = new WeakMap<Actor, { passwordAt: number | null; signedInAt: number; deviceTrusted: boolean }>();
 
 function makeActor(a: Actor, passwordAt: number | null, now: number): Actor {
-  const actor = Object.freeze({ ...a });
+  // frozen all the way down: authorisation reads actor.user, so nothing a caller holds may change it
+  // (the user is the core's own copy, read through the mapping, with no password hash in it)
+  const actor = Object.freeze({ ...a, user: Object.freeze({ ...a.user }), proven: a.proven && Object.freeze({ ...a.proven }) });
   issued.set(actor, { passwordAt, signedInAt: now, deviceTrusted: false });
   return actor;
 }

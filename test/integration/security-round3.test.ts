@@ -117,6 +117,34 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
     w.advance(15 * 60_000 + 1);
   }, 60_000);
 
+  it('3 a signed-in user cannot edit their own record into support, and nothing returned holds a hash', async () => {
+    const devon = await w.as(DEVON, secrets[DEVON]);
+    // ES modules run in strict mode: writing to the frozen record throws, and the role stays
+    expect(() => {
+      (devon.user as { role: string }).role = 'support';
+    }).toThrow(TypeError);
+    expect(() => {
+      (devon as { user: unknown }).user = { ...devon.user, role: 'support' };
+    }).toThrow(TypeError);
+    expect(devon.user.role).toBe('developer');
+    // the library's listUsers and disableMfa on another account stay refused
+    const e = await (async () => {
+      try {
+        await w.mfa.listUsers(devon, {});
+      } catch (err) {
+        return err as PortalMfaError;
+      }
+      return null;
+    })();
+    expect(e?.code).toBe('forbidden');
+    // no password hash (nor any secret) is reachable from the actor
+    const text = JSON.stringify(devon);
+    expect(text).not.toMatch(/password_hash|\$2[aby]\$|secret/i);
+    expect(Object.keys(devon.user).sort()).toEqual(['active', 'email', 'id', 'name', 'role']);
+    // the code is spent: the next test signs devon in at the next step
+    w.advance(30_000);
+  });
+
   it('4 the audit trail an actor reads of their own refusals does not tell an existing account from an unknown one', async () => {
     const view = (rows: Awaited<ReturnType<typeof w.mfa.readAuditTrail>>, name: string) =>
       rows.map((r) => ({ ...r, id: 0, time: 0, target: r.target?.split(name).join('X') }));
@@ -217,7 +245,7 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
     expect(r.code, describeRun(r)).toBe(6);
     expect(JSON.parse(r.stderr).error.code).toBe('enrolment_required');
     const live = await w
-      .knex('access_codes')
+      .knex('mfa_access_codes')
       .where({ user_id: await w.userId(DAVE) })
       .whereNull('revoked_at')
       .first();
