@@ -90,7 +90,7 @@ async function checkPassword(deps: MfaDeps, email: string, user: UserRow | undef
   };
   await refuseIfSpent();
   const hash = user?.password_hash ?? dummyHashLike(await samplePasswordHash(deps.knex));
-  const ok = (await verifyPassword(password, hash)) && user !== undefined;
+  const ok = (await verifyPassword(password, hash)).ok && user !== undefined;
   if (ok) return refuseIfSpent();
   await ensureBudget(deps.knex, budget);
   await withWriteTransaction(deps.knex, async (trx) => {
