@@ -6,7 +6,7 @@
  * The migration 20261201000001_email_nfc folds stored emails and reports collisions (exit 10,
  * nothing changed) instead of merging two accounts.
  */
-import bcrypt from 'bcryptjs';
+import { hashSync } from '@node-rs/bcrypt';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
@@ -17,7 +17,7 @@ import { connect } from '../robustness/helpers.js';
 const MIGRATION = '20261201000001_email_nfc';
 const NFC = 'jos\u00e9@example.com';
 const NFD = 'jose\u0301@example.com';
-const hash = (pw: string) => bcrypt.hashSync(pw, 4);
+const hash = (pw: string) => hashSync(pw, 4);
 
 describeEachDatabase('rule 13: one email identity on every database', (getDb) => {
   let db: TestDatabase;

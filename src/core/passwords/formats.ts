@@ -123,13 +123,15 @@ const parseBcrypt =
   };
 
 // PHC string (https://github.com/P-H-C/phc-string-format): m, t, p in this order; an optional data=
-const ARGON2 = /^\$argon2(?:id|i|d)\$(?:v=(16|19)\$)?m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,3})(?:,data=[A-Za-z0-9+/]*)?\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{6,}$/;
+const ARGON2 =
+  /^\$argon2(?:id|i|d)\$(?:v=(16|19)\$)?m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,3})(?:,data=[A-Za-z0-9+/]*)?\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{6,})$/;
 const parseArgon2 =
   (prefix: string): Parser =>
   (hash, format) => {
     const phc = prefix === '' ? hash : `$${hash.slice(prefix.length)}`;
     const m = ARGON2.exec(phc);
-    if (!m) return null;
+    // unpadded base64 never leaves a single character over
+    if (!m || m[5]!.length % 4 === 1 || m[6]!.length % 4 === 1) return null;
     const [memoryKiB, passes, parallelism] = [Number(m[2]), Number(m[3]), Number(m[4])];
     // the specification's own floor: at least 8 KiB per lane
     if (parallelism < 1 || memoryKiB < 8 * parallelism) return null;
