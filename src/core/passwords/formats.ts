@@ -33,7 +33,7 @@ export type HashProblem = 'malformed' | 'cost-out-of-range';
  * The most work one check may cost. Each is well above what the frameworks generate today (their
  * defaults in brackets) and far below what would stall the thread pool or exhaust memory.
  */
-export const LIMITS = {
+const LIMITS = {
   /** bcrypt cost, log2 of the rounds [10–12; 16 takes ~4 s] */
   bcryptCost: { min: 4, max: 16 },
   /** PBKDF2 iterations [Django 5.2: 1,000,000; Werkzeug 3.1: 1,000,000] */

@@ -1,7 +1,8 @@
 /**
  * One verifier per kind of parsed hash. None computes on the main thread: bcrypt and argon2 are
  * native (Rust, @node-rs) and, like node:crypto's async pbkdf2 and scrypt, run on libuv's thread
- * pool; phpass and SHA-crypt run in the worker pool. Derived bytes are compared in constant time.
+ * pool (a share of it: onThreadPool); phpass and SHA-crypt run in the worker pool. Derived bytes
+ * are compared in constant time.
  */
 import { createHash, createHmac, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -41,28 +42,56 @@ function load<T>(name: string): T {
 
 export async function verifyParsed(password: string, hash: ParsedHash): Promise<boolean> {
   switch (hash.kind) {
-    case 'bcrypt':
-      return nativeBcrypt().verify(bcryptInput(password, hash.prehash), hash.bcrypt);
-    case 'argon2':
-      return nativeArgon2().verify(hash.phc, password);
-    case 'pbkdf2':
-      return pbkdf2Async(password, hash.salt, hash.iterations, hash.expected.length, hash.digest).then((derived) => sameBytes(derived, hash.expected));
+    case 'bcrypt': {
+      const bcrypt = nativeBcrypt();
+      return onThreadPool(() => bcrypt.verify(bcryptInput(password, hash.prehash), hash.bcrypt));
+    }
+    case 'argon2': {
+      const argon2 = nativeArgon2();
+      return onThreadPool(() => argon2.verify(hash.phc, password));
+    }
+    case 'pbkdf2': {
+      const derived = await onThreadPool(() => pbkdf2Async(password, hash.salt, hash.iterations, hash.expected.length, hash.digest));
+      return sameBytes(derived, hash.expected);
+    }
     case 'scrypt': {
       // OpenSSL needs 128·r·(N + 2 + p) bytes; Node's default ceiling (32 MiB) is below Werkzeug's own default
       const maxmem = 128 * hash.r * (hash.n + 2 + hash.p) + 1024 * 1024;
-      return scryptAsync(Buffer.from(password, 'utf8'), hash.salt, hash.expected.length, { N: hash.n, r: hash.r, p: hash.p, maxmem }).then((derived) =>
-        sameBytes(derived, hash.expected),
-      );
+      const options = { N: hash.n, r: hash.r, p: hash.p, maxmem };
+      const derived = await onThreadPool(() => scryptAsync(Buffer.from(password, 'utf8'), hash.salt, hash.expected.length, options));
+      return sameBytes(derived, hash.expected);
     }
-    case 'phpass':
-      return runIterated({ kind: 'phpass', digest: hash.digest, password, salt: hash.salt, countLog2: hash.countLog2 }).then((checksum) =>
-        // Drupal 7 keeps only the first 43 characters of its SHA-512 checksum
-        sameBytes(Buffer.from(checksum.slice(0, hash.expected.length)), Buffer.from(hash.expected)),
-      );
-    case 'sha-crypt':
-      return runIterated({ kind: 'sha-crypt', digest: hash.digest, password, salt: hash.salt, rounds: hash.rounds }).then((checksum) =>
-        sameBytes(Buffer.from(checksum), Buffer.from(hash.expected)),
-      );
+    case 'phpass': {
+      const checksum = await runIterated({ kind: 'phpass', digest: hash.digest, password, salt: hash.salt, countLog2: hash.countLog2 });
+      // Drupal 7 keeps only the first 43 characters of its SHA-512 checksum
+      return sameBytes(Buffer.from(checksum.slice(0, hash.expected.length)), Buffer.from(hash.expected));
+    }
+    case 'sha-crypt': {
+      const checksum = await runIterated({ kind: 'sha-crypt', digest: hash.digest, password, salt: hash.salt, rounds: hash.rounds });
+      return sameBytes(Buffer.from(checksum), Buffer.from(hash.expected));
+    }
+  }
+}
+
+/**
+ * libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise) also serves the
+ * process's file, DNS and zlib work: password hashes take all but one of its threads, so a burst
+ * of sign-ins queues behind itself, not in front of a DNS lookup or a file read.
+ */
+const THREAD_POOL_SHARE = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1);
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function onThreadPool<T>(work: () => Promise<T>): Promise<T> {
+  if (running < THREAD_POOL_SHARE) running++;
+  // a finishing check hands its place straight to the next one (release below)
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
   }
 }
 
