@@ -3,6 +3,7 @@
  * own reference or generated independently (Python's hashlib and glibc's crypt), hostile and
  * malformed hashes, the dummy check, and that checks leave the main thread free (issue 22 item 2).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dummyHashLike, type HashFormat, hashFormat, hashPasswordBcrypt, verifyPassword } from '../../src/core/passwords.js';
 
@@ -242,6 +243,15 @@ describe('dummyHashLike: the same format and cost as the sample, matched by no p
     for (const sample of [undefined, null, '', 'md5$abc', `$2b$31$${'C'.repeat(53)}`, `pbkdf2_sha256$999999999$s$${'A'.repeat(43)}=`]) {
       expect(dummyHashLike(sample)).toMatch(/^\$2b\$10\$[./A-Za-z0-9]{53}$/);
     }
+  });
+});
+
+describe('docs/hash-formats.md', () => {
+  it('names every format, and each example there is recognised as the format of its row', () => {
+    const doc = readFileSync(new URL('../../docs/hash-formats.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| `([a-z0-9-]+)` \| `([^`]+)`/gm)].map((m) => [m[1], m[2]] as const);
+    expect(rows.map(([name]) => name).sort()).toEqual([...new Set(VECTORS.map(([format]) => format))].sort());
+    for (const [name, example] of rows) expect(hashFormat(example), example).toBe(name);
   });
 });
 
