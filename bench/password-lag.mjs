@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * Benchmark (issue 19 item 5, issue 22 item 2): 100 password checks started at once in one
- * process, and how long the event loop is held up meanwhile (perf_hooks.monitorEventLoopDelay, 1 ms
- * resolution: max and p99), with the total time and the event loop's utilisation (the share of the
- * time the main thread was busy: what is ours, whatever else runs on the machine). Each figure is
- * the median of --runs runs. Target: max lag < 50 ms. Not part of `npm test`.
+ * process, and how long the event loop is held up meanwhile (perf_hooks.monitorEventLoopDelay at
+ * 1 ms resolution for the p99, the longest gap between ticks of a 1 ms timer for the maximum), with
+ * the total time and the event loop's utilisation (the share of the time the main thread was busy:
+ * what is ours, whatever else runs on the machine). Each figure is the median of --runs runs.
+ * Target: max lag < 50 ms. Not part of `npm test`.
  *
  *   npm run build
  *   node bench/password-lag.mjs                   # bcrypt cost 10, then a mix of every format
@@ -75,18 +76,36 @@ async function mixedHashes() {
   ];
 }
 
-/** Runs `work` RUNS times under the monitors; the median of each figure. */
+/**
+ * Runs `work` RUNS times under the monitors; the median of each figure. The maximum is the longest
+ * gap between two ticks of a 1 ms timer (less the 1 ms), counted up to the end of the run: the
+ * histogram alone misses a loop that is blocked until the work is done, as bcryptjs's is.
+ */
 async function measure(label, count, work) {
   const runs = [];
   for (let run = 0; run < RUNS; run++) {
     const lag = monitorEventLoopDelay({ resolution: 1 });
     const elu = performance.eventLoopUtilization();
+    let last = performance.now();
+    let longest = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 1);
     lag.enable();
     const started = performance.now();
     await work();
-    const totalMs = performance.now() - started;
+    const ended = performance.now();
     lag.disable();
-    runs.push({ maxMs: lag.max / 1e6, p99Ms: lag.percentile(99) / 1e6, totalMs, utilisation: performance.eventLoopUtilization(elu).utilization });
+    clearInterval(ticker);
+    longest = Math.max(longest, ended - last);
+    runs.push({
+      maxMs: Math.max(longest - 1, lag.max / 1e6),
+      p99Ms: lag.percentile(99) / 1e6,
+      totalMs: ended - started,
+      utilisation: performance.eventLoopUtilization(elu).utilization,
+    });
   }
   const median = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
   return {
@@ -119,7 +138,7 @@ rows.push(await checks('bcrypt cost 10 (@node-rs/bcrypt)', COUNT, async (i) => (
 const mix = await mixedHashes();
 for (const [, hash] of mix) await verifyPassword(PASSWORD, hash); // warm: addons loaded, worker threads up
 rows.push(
-  await checks(`mix of ${mix.length} formats (${mix.map(([name]) => name.split(' ')[0]).join(', ')})`, COUNT, async (i) => {
+  await checks(`mix of ${mix.length} formats (bench/README.md)`, COUNT, async (i) => {
     const [, hash] = mix[Math.floor(i / 2) % mix.length];
     return (await verifyPassword(attempt(i), hash)).ok;
   }),
@@ -132,14 +151,18 @@ if (BCRYPTJS) {
 }
 
 const ms = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
-const table = [
-  '| checks started at once | event-loop lag: max (each run) | p99 | main thread busy | total time | max < 50 ms? |',
-  '| --- | ---: | ---: | ---: | ---: | --- |',
-  ...rows.map(
-    (r) =>
-      `| ${r.count ? `${r.count} × ` : ''}${r.label} | ${ms(r.maxMs)} (${r.allMax.map((v) => v.toFixed(0)).join(', ')}) | ${ms(r.p99Ms)} | ${(100 * r.utilisation).toFixed(1)} % | ${ms(r.totalMs)} | ${r.maxMs < TARGET_MS ? 'yes' : '**no**'} |`,
-  ),
-].join('\n');
+const table = markdownTable(
+  ['checks started at once', 'event-loop lag: max (each run)', 'p99', 'main thread busy', 'total time', 'max < 50 ms?'],
+  ['left', 'right', 'right', 'right', 'right', 'left'],
+  rows.map((r) => [
+    `${r.count ? `${r.count} × ` : ''}${r.label}`,
+    `${ms(r.maxMs)} (${r.allMax.map((v) => v.toFixed(0)).join(', ')})`,
+    ms(r.p99Ms),
+    `${(100 * r.utilisation).toFixed(1)} %`,
+    ms(r.totalMs),
+    r.maxMs < TARGET_MS ? 'yes' : '**no**',
+  ]),
+);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`;
 const note = `Medians of ${RUNS} run${RUNS === 1 ? '' : 's'}, measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`node bench/password-lag.mjs${BCRYPTJS ? ' --bcryptjs …' : ''}\` on ${machine}; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}.`;
 const text = `${table}\n\n${note}`;
@@ -149,4 +172,13 @@ if (
   !replaceReadmeSection(path.join(ROOT, 'bench', 'README.md'), '<!-- bench:password-lag:start -->', '<!-- bench:password-lag:end -->', text)
 ) {
   throw new Error('bench/README.md: markers <!-- bench:password-lag:start --> … <!-- bench:password-lag:end --> not found');
+}
+
+/** A Markdown table with its columns padded, as the formatter (Biome) writes it. */
+function markdownTable(header, align, body) {
+  const widths = header.map((h, c) => Math.max(h.length, 3, ...body.map((row) => row[c].length)));
+  const cell = (text, c) => (align[c] === 'right' ? text.padStart(widths[c]) : text.padEnd(widths[c]));
+  const line = (cells) => `| ${cells.map(cell).join(' | ')} |`;
+  const rule = `| ${widths.map((w, c) => (align[c] === 'right' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...body.map(line)].join('\n');
 }
