@@ -102,7 +102,8 @@ async function measure(label, count, work) {
     longest = Math.max(longest, ended - last);
     runs.push({
       maxMs: Math.max(longest - 1, lag.max / 1e6),
-      p99Ms: lag.percentile(99) / 1e6,
+      // no sample at all when the loop never turned during the run
+      p99Ms: lag.count > 0 ? lag.percentile(99) / 1e6 : Number.NaN,
       totalMs: ended - started,
       utilisation: performance.eventLoopUtilization(elu).utilization,
     });
@@ -150,7 +151,7 @@ if (BCRYPTJS) {
   rows.push(await checks(`bcrypt cost 10 (bcryptjs ${version}, before)`, COUNT, (i) => bcryptjs.compare(attempt(i), bcrypt10)));
 }
 
-const ms = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+const ms = (v) => (Number.isNaN(v) ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
 const table = markdownTable(
   ['checks started at once', 'event-loop lag: max (each run)', 'p99', 'main thread busy', 'total time', 'max < 50 ms?'],
   ['left', 'right', 'right', 'right', 'right', 'left'],
