@@ -11,7 +11,7 @@
 //
 // What stays outside the bundle (loaded from node_modules when a command needs it): the SQLite
 // driver's compiled addon, the MariaDB client, and the packages only some commands use (prompts,
-// QR, progress bars, CSV input, TOML profiles, mail, password hashing).
+// QR, progress bars, CSV input, TOML profiles, mail, password hashing and its worker threads).
 // The library (`import 'portal-mfa'`) is not bundled: it is dist/src/index.js as tsc wrote it.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
@@ -38,8 +38,11 @@ const external = [
   'csv-parse',
   'csv-parse/*',
   'smol-toml',
-  'bcryptjs',
-  'hash-wasm',
+  // password hashing: native addons (a .node file per platform) and the worker pool, whose worker
+  // is its own file (dist/src/core/passwords/iteratedWorker.js), loaded on the first check
+  '@node-rs/bcrypt',
+  '@node-rs/argon2',
+  'piscina',
   // knex's drivers for dialects portal-mfa does not use (never required: see stubUnusedDialects)
   'pg',
   'pg-query-stream',
@@ -50,6 +53,21 @@ const external = [
   'mariadb',
   'mariadb/*',
 ];
+
+/**
+ * Each of our modules keeps its own import.meta.url in the bundle (the URL of its file in dist/src),
+ * so a path beside a module (the password worker beside workerPool.js) resolves as it does unbundled.
+ */
+const moduleUrls = {
+  name: 'per-module-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/]src[\\/].*\.js$/ }, (args) => {
+      const relative = path.relative(path.dirname(BUNDLE), args.path).split(path.sep).join('/');
+      const text = readFileSync(args.path, 'utf8').replaceAll('import.meta.url', `new URL(${JSON.stringify(relative)}, __bundleUrl).href`);
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
 
 /** knex loads a dialect only when a client of that name is created: the ones we never create are left out. */
 const stubUnusedDialects = {
@@ -92,8 +110,8 @@ await build({
   // are bundled instead, still loaded only when first used)
   supported: { 'dynamic-import': false },
   external,
-  plugins: [stubUnusedDialects],
-  // the modules use import.meta.url for paths next to themselves; the bundle sits where main.js does
+  plugins: [moduleUrls, stubUnusedDialects],
+  // import.meta.url in a bundled package is the bundle's own
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   minifyWhitespace: true,

@@ -12,8 +12,8 @@ import {
 import { endSession, findValidSession, insertSession } from '../db/sessionRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import type { MembershipRow, PortalUser } from './domain.js';
-import { findUserByEmail, findUserById } from './identity.js';
-import { membershipsOfUser, passwordHashOf, samplePasswordHash } from '../db/identity/reader.js';
+import { ambiguousAccount, findUserById } from './identity.js';
+import { findUsersByEmailKey, membershipsOfUser, passwordHashOf, samplePasswordHash } from '../db/identity/reader.js';
 import { party, recordAudit } from './audit.js';
 import { authorise, authoriseOrganisation, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from './deps.js';
@@ -172,7 +172,10 @@ function isReadOnlyDatabase(e: unknown): boolean {
  * — gets the same exit 4, before any comparison (no oracle). A right password is never refused
  * while the budget is not spent: when parallel attempts hold every unit, it waits for one.
  */
-async function checkPassword(deps: MfaDeps, email: string, user: PortalUser | undefined, password: string, action: string): Promise<void> {
+async function checkPassword(deps: MfaDeps, email: string, found: PortalUser | PortalUser[] | undefined, password: string, action: string): Promise<void> {
+  // several accounts whose emails fold together: the password decides whether the person learns of it
+  const candidates = found === undefined ? [] : Array.isArray(found) ? found : [found];
+  const user = candidates.length === 1 ? candidates[0] : undefined;
   const s = deps.settings;
   const budget = { subject: email, bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
   const who = user ? party(user) : { id: null, email };
@@ -182,9 +185,9 @@ async function checkPassword(deps: MfaDeps, email: string, user: PortalUser | un
     // still reads (status on a read-only copy), and a wrong one fails on its write, as every write does (exit 10)
     const until = await budgetSpentUntil(deps.db, budget);
     if (until !== null) throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(until)}`, { code: 'password_rate_limited' });
-    const hash = (user ? await passwordHashOf(deps.db, user.id) : undefined) ?? dummyHashLike(await samplePasswordHash(deps.db));
-    if ((await verifyPassword(password, hash)) && user !== undefined) return;
-    await withWriteTransaction(deps.db, (trx) => recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: 'wrong password' }));
+    const check = await comparePassword(deps, candidates, password);
+    if (check.ok) return;
+    await withWriteTransaction(deps.db, (trx) => recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: check.reason }));
     throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
   }
   if (!reservation.reserved) {
@@ -193,21 +196,41 @@ async function checkPassword(deps: MfaDeps, email: string, user: PortalUser | un
     );
     throw locked(`too many wrong passwords for ${email}; try again after ${humanTimeUntil(reservation.until)}`, { code: 'password_rate_limited' });
   }
-  let ok: boolean;
+  let check: { ok: boolean; reason: string };
   try {
-    const hash = (user ? await passwordHashOf(deps.db, user.id) : undefined) ?? dummyHashLike(await samplePasswordHash(deps.db));
-    ok = (await verifyPassword(password, hash)) && user !== undefined;
+    check = await comparePassword(deps, candidates, password);
   } catch (e) {
     // no answer was given: the unit goes back
     await withWriteTransaction(deps.db, (trx) => refundReservation(trx, budget, reservation.windowStart));
     throw e;
   }
-  if (ok) return withWriteTransaction(deps.db, (trx) => refundReservation(trx, budget, reservation.windowStart));
+  if (check.ok) return withWriteTransaction(deps.db, (trx) => refundReservation(trx, budget, reservation.windowStart));
   await withWriteTransaction(deps.db, async (trx) => {
     await settleReservation(trx, budget, reservation.windowStart);
-    await recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: 'wrong password' });
+    await recordAudit(trx, deps, { action, outcome: 'failure', actor: who, target: who, reason: check.reason });
   });
   throw rejected(action.endsWith('.reauth') ? 'wrong password' : 'wrong email or password', { code: 'wrong_password' });
+}
+
+/**
+ * Compare a password with the stored hash of each candidate account (one, or several that share an
+ * email), or — for an unknown email — with a dummy hash of the same format and cost. The hash is
+ * read here, for this comparison only: it is never part of a PortalUser. A hash portal-mfa cannot
+ * verify is a wrong password to the person; the audit reason names its format for operators.
+ */
+async function comparePassword(deps: MfaDeps, candidates: PortalUser[], password: string): Promise<{ ok: boolean; reason: string }> {
+  if (candidates.length === 0) {
+    await verifyPassword(password, dummyHashLike(await samplePasswordHash(deps.db)));
+    return { ok: false, reason: 'wrong password' };
+  }
+  let reason = 'wrong password';
+  for (const c of candidates) {
+    const result = await verifyPassword(password, await passwordHashOf(deps.db, c.id));
+    if (result.ok) return { ok: true, reason: '' };
+    if (!result.ok && result.reason !== 'mismatch' && candidates.length === 1)
+      reason = `wrong password (the stored hash cannot be checked: ${result.format}, ${result.reason})`;
+  }
+  return { ok: false, reason };
 }
 
 /**
@@ -243,8 +266,17 @@ export async function signIn(
     throw usageError('signIn needs { email, password, action, secondFactor }', { code: 'invalid_input' });
   const email = normaliseEmail(req.email);
   if (email === null) throw usageError(`not a valid email: ${JSON.stringify(req.email.slice(0, 60))}`);
-  const user = await findUserByEmail(deps.db, email);
-  await checkPassword(deps, email, user, req.password, req.action);
+  const found = await findUsersByEmailKey(deps.db, email);
+  await checkPassword(deps, email, found, req.password, req.action);
+  if (found.length > 1) {
+    // told only to someone who knows one of the accounts' passwords: never merged, never guessed between
+    const refusal = ambiguousAccount(email, found);
+    await withWriteTransaction(deps.db, (trx) =>
+      recordAudit(trx, deps, { action: req.action, outcome: 'refused', actor: { id: null, email }, target: { id: null, email }, reason: refusal.message }),
+    );
+    throw refusal;
+  }
+  const user = found[0];
   await refuseInactive(deps, user!, req.action);
   const u = user!;
   const passwordAt = deps.clock();

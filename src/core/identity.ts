@@ -17,7 +17,7 @@ export async function findUserByEmail(db: Db, email: string): Promise<PortalUser
   return found[0];
 }
 
-function ambiguousAccount(email: string, accounts: PortalUser[]) {
+export function ambiguousAccount(email: string, accounts: PortalUser[]) {
   return wrongState(`${email} belongs to ${accounts.length} portal accounts (ids ${accounts.map((a) => a.id).join(', ')}): they are never merged`, {
     code: 'ambiguous_account',
     hint: `the portal must give each account its own email; support can act on one with --user id:${accounts[0]!.id}`,

@@ -1,58 +1,65 @@
 /**
- * Password verification against the portal's stored hashes: bcrypt ($2a$/$2b$/$2y$) and
- * argon2id where present. Unknown formats are refused (false), never crashed on. A lookup of a
- * user who does not exist still pays for one bcrypt comparison, so timing does not reveal
- * whether an account exists.
+ * Verifying passwords against the portal's own stored hashes (SPEC §5): bcrypt, argon2, Django,
+ * Werkzeug, phpass (WordPress, phpBB, Drupal 7), WordPress 6.8's pre-hashed bcrypt and SHA-crypt
+ * — natively or in worker threads, never on the main thread (passwords/verifiers.ts). The formats,
+ * their prefixes and cost limits are in passwords/formats.ts; docs/hash-formats.md is the operator's page.
+ *
+ * A check never throws for anything about the hash or the password: a hash that cannot be checked
+ * (unknown, malformed, absurdly costly) is a refusal with its format's name and a reason, and it
+ * still spends the time of one real check, so no answer is faster than a wrong password.
  */
-export type HashFormat = 'bcrypt' | 'argon2id' | 'unknown';
+import { DEFAULT_DUMMY_HASH } from './passwords/dummy.js';
+import { type HashFormat, type HashProblem, parseHash } from './passwords/formats.js';
+import { bcryptHash, verifyParsed } from './passwords/verifiers.js';
+import { isPortalMfaError } from './errors.js';
 
-// bcrypt of a random string nobody knows; compared against when the user does not exist
-const DUMMY_BCRYPT = '$2b$10$e7Kecw/JuT7TnzDsaJgukOXN.5iE2p1B07e6UgRC2hGP1m/Y2kYcC';
+export { dummyHashLike } from './passwords/dummy.js';
+export { hashFormat, type HashFormat } from './passwords/formats.js';
+
+/** Why a password was not accepted. Only `mismatch` means the person typed the wrong password. */
+export type PasswordRefusal =
+  | 'mismatch'
+  /** the hash has a known prefix but cannot be read, or costs more than formats.ts LIMITS allow */
+  | HashProblem
+  | 'unknown-format'
+  | 'no-hash'
+  | 'not-a-string'
+  | 'password-too-long'
+  /** the hashing library failed on this hash */
+  | 'error';
+
+export type PasswordCheck = { ok: true; format: HashFormat } | { ok: false; format: HashFormat; reason: PasswordRefusal };
+
+/** Longer passwords are refused unchecked (WordPress's own limit): SHA-crypt's and phpass's cost grows with length. */
+const MAX_PASSWORD_BYTES = 4096;
 
 /**
- * A hash nobody's password matches, at the same bcrypt cost as `like` (a stored hash), so the
- * check for an unknown user costs what a real one costs (no enumeration by timing, SPEC §2).
+ * Checks `password` against a stored hash. Throws only when a hashing library cannot be loaded at
+ * all (an installation problem, a `config` error); every other failure is `{ ok: false, reason }`.
  */
-export function dummyHashLike(like: string | undefined): string {
-  const cost = like !== undefined && hashFormat(like) === 'bcrypt' ? like.slice(4, 6) : '10';
-  return DUMMY_BCRYPT.replace(/^\$2b\$\d{2}\$/, `$2b$${cost}$`);
-}
-
-export function hashFormat(hash: string): HashFormat {
-  if (/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/.test(hash)) return 'bcrypt';
-  if (/^\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(hash)) return 'argon2id';
-  return 'unknown';
-}
-
-export async function verifyPassword(password: string, hash: string | null | undefined): Promise<boolean> {
-  if (hash === null || hash === undefined) {
-    await bcryptCompare(password, DUMMY_BCRYPT);
-    return false;
-  }
-  switch (hashFormat(hash)) {
-    case 'bcrypt':
-      return bcryptCompare(password, hash);
-    case 'argon2id': {
-      const { argon2Verify } = await import('hash-wasm');
-      try {
-        return await argon2Verify({ password, hash });
-      } catch {
-        return false;
-      }
-    }
-    default:
-      await bcryptCompare(password, DUMMY_BCRYPT);
-      return false;
+export async function verifyPassword(password: string, hash: string | null | undefined): Promise<PasswordCheck> {
+  if (typeof hash !== 'string') return refuse('unknown', 'no-hash');
+  const parsed = parseHash(hash);
+  const format = parsed.ok ? parsed.hash.format : parsed.format;
+  if (typeof password !== 'string') return refuse(format, 'not-a-string');
+  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return refuse(format, 'password-too-long');
+  if (!parsed.ok) return refuse(format, format === 'unknown' ? 'unknown-format' : parsed.problem);
+  try {
+    return (await verifyParsed(password, parsed.hash)) ? { ok: true, format } : { ok: false, format, reason: 'mismatch' };
+  } catch (error) {
+    if (isPortalMfaError(error)) throw error;
+    return { ok: false, format, reason: 'error' };
   }
 }
 
-async function bcryptCompare(password: string, hash: string): Promise<boolean> {
-  const { default: bcrypt } = await import('bcryptjs');
-  // bcrypt only reads the first 72 bytes; the library compares in constant time
-  return bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$'));
+/** A refusal that took as long as one real check (bcrypt at cost 10). */
+async function refuse(format: HashFormat, reason: PasswordRefusal): Promise<PasswordCheck> {
+  const dummy = parseHash(DEFAULT_DUMMY_HASH);
+  if (dummy.ok) await verifyParsed('not the password', dummy.hash);
+  return { ok: false, format, reason };
 }
 
-export async function hashPasswordBcrypt(password: string, cost = 10): Promise<string> {
-  const { default: bcrypt } = await import('bcryptjs');
-  return bcrypt.hash(password, cost);
+/** A new bcrypt hash ($2b$) of `password`: for the demo portal's fixtures and the tests. */
+export function hashPasswordBcrypt(password: string, cost = 10): Promise<string> {
+  return bcryptHash(password, cost);
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import bcrypt from 'bcryptjs';
+import { verifySync } from '@node-rs/bcrypt';
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, expectOneLineError, makeCliEnv, REPO_ROOT, runCli, type CliResult } from '../support/cli.js';
@@ -220,7 +220,7 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
       expect(row, a.email).toBeDefined();
       expect(row!.password_hash).toMatch(/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/);
       expect(row!.password_hash).not.toContain(a.password);
-      expect(bcrypt.compareSync(a.password, row!.password_hash), a.email).toBe(true);
+      expect(verifySync(a.password, row!.password_hash), a.email).toBe(true);
     }
   });
 

@@ -7,7 +7,7 @@
  * email is the same address as its NFC form, and two accounts that fold to the same email are
  * refused by name (`ambiguous_account`) instead of being merged.
  */
-import bcrypt from 'bcryptjs';
+import { hashSync } from '@node-rs/bcrypt';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/secretBox.js';
@@ -19,7 +19,7 @@ import { connect } from '../robustness/helpers.js';
 
 const NFC = 'jos\u00e9@example.com';
 const NFD = 'jose\u0301@example.com';
-const hash = (pw: string) => bcrypt.hashSync(pw, 4);
+const hash = (pw: string) => hashSync(pw, 4);
 
 describeEachDatabase('rule 13: one email identity on every database', (getDb) => {
   let db: TestDatabase;

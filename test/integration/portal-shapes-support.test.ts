@@ -5,8 +5,8 @@
  */
 import { pbkdf2Sync } from 'node:crypto';
 import path from 'node:path';
-import bcrypt from 'bcryptjs';
-import { argon2Verify } from 'hash-wasm';
+import { verify as argon2Verify } from '@node-rs/argon2';
+import { compare as bcryptCompare } from '@node-rs/bcrypt';
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Condition, type IdentityMapping, mappedTables } from '../../src/db/identity/mapping.js';
@@ -90,13 +90,13 @@ async function verifies(a: PortalAccount, hash: string): Promise<boolean> {
   switch (a.hashFormat) {
     case 'bcrypt-2y':
     case 'bcrypt-2b':
-      return bcrypt.compare(a.password, hash.replace(/^\$2y\$/, '$2b$'));
+      return bcryptCompare(a.password, hash.replace(/^\$2y\$/, '$2b$'));
     case 'django-pbkdf2_sha256': {
       const [, iterations, salt, key] = hash.split('$');
       return pbkdf2Sync(a.password, salt!, Number(iterations), 32, 'sha256').toString('base64') === key;
     }
     case 'argon2id':
-      return argon2Verify({ password: a.password, hash });
+      return argon2Verify(hash, a.password);
     default:
       return false;
   }

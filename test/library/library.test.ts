@@ -19,7 +19,7 @@ const run = promisify(execFile);
 const SCRIPT = `
 import { createHmac, randomBytes } from 'node:crypto';
 import knexFactory from 'knex';
-import bcrypt from 'bcryptjs';
+import { hashSync } from '@node-rs/bcrypt';
 import { openPortalMfa, isPortalMfaError } from 'portal-mfa';
 
 const [dbFile, keyB64] = process.argv.slice(2);
@@ -30,7 +30,7 @@ const totp = (secret, step) => { const msg = Buffer.alloc(8); msg.writeBigUInt64
 let now = Date.UTC(2026, 11, 1, 9, 0, 5);
 const mfa = await openPortalMfa({ databaseUrl: 'sqlite:' + dbFile, keys: [keyB64], clock: () => now });
 const k = knexFactory({ client: 'better-sqlite3', connection: { filename: dbFile }, useNullAsDefault: true });
-await k('users').insert({ email: 'pat@example.com', name: 'Pat', password_hash: bcrypt.hashSync('pat-pass', 4), role: 'developer', created_at: now });
+await k('users').insert({ email: 'pat@example.com', name: 'Pat', password_hash: hashSync('pat-pass', 4), role: 'developer', created_at: now });
 await k.destroy();
 
 const actor = await mfa.signIn({ email: 'pat@example.com', password: 'pat-pass', action: 'portal.login', secondFactor: {} });

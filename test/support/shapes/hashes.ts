@@ -4,8 +4,8 @@
  * pays for each password once.
  */
 import { createHash, pbkdf2Sync } from 'node:crypto';
-import bcrypt from 'bcryptjs';
-import { argon2id } from 'hash-wasm';
+import { Algorithm, hash as argon2Hash } from '@node-rs/argon2';
+import { hashSync as bcryptHashSync } from '@node-rs/bcrypt';
 
 /** The format of a stored hash, as the fixtures name it (the product has its own names). */
 export type HashFormat = 'bcrypt-2y' | 'bcrypt-2b' | 'django-pbkdf2_sha256' | 'argon2id' | 'django-sha1' | 'django-unusable';
@@ -22,14 +22,14 @@ function once(key: string, make: () => string): string {
   return v;
 }
 
-/** Laravel's `Hash::make`: PHP's bcrypt, `$2y$` (bcryptjs makes `$2b$`, the same algorithm). */
+/** Laravel's `Hash::make`: PHP's bcrypt, `$2y$` (native bcrypt makes `$2b$`, the same algorithm). */
 export function laravelBcrypt(password: string, cost = 10): string {
-  return once(`2y:${cost}:${password}`, () => bcrypt.hashSync(password, cost).replace(/^\$2b\$/, '$2y$'));
+  return once(`2y:${cost}:${password}`, () => bcryptHashSync(password, cost).replace(/^\$2b\$/, '$2y$'));
 }
 
 /** A bcrypt hash as Node and most non-PHP stacks write it. */
 export function bcrypt2b(password: string, cost = 10): string {
-  return once(`2b:${cost}:${password}`, () => bcrypt.hashSync(password, cost));
+  return once(`2b:${cost}:${password}`, () => bcryptHashSync(password, cost));
 }
 
 /** A deterministic Django-style salt (22 characters of [A-Za-z0-9], like `get_random_string(22)`). */
@@ -69,14 +69,13 @@ export function djangoUnusable(seed: string): string {
 export function argon2idHash(password: string): Promise<string> {
   let made = argonMemo.get(password);
   if (made === undefined) {
-    made = argon2id({
-      password,
+    made = argon2Hash(password, {
+      algorithm: Algorithm.Argon2id,
       salt: createHash('sha256').update(`argon2:${password}`).digest().subarray(0, 16),
       parallelism: 1,
-      iterations: 2,
-      memorySize: 1024,
-      hashLength: 32,
-      outputType: 'encoded',
+      timeCost: 2,
+      memoryCost: 1024,
+      outputLen: 32,
     });
     argonMemo.set(password, made);
   }
