@@ -53,6 +53,11 @@ export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { cl
     throw usageError('openPortalMfa needs keys: base64 AES-256 keys, the first encrypts', { code: 'invalid_input' });
   // the keys are checked before anything is opened (KeyFormatError is a PortalMfaError, code config)
   const keyring = opts.keys.map((k) => keyFromBase64(k));
+  // so are the limits asked for (a client can only tighten the stored policy)
+  const { issuer = DEFAULT_SETTINGS.issuer, ...requested } = opts.settings ?? {};
+  for (const [name, value] of Object.entries(requested)) {
+    if (name in LIMITS) checkLimit(name as LimitName, value as number);
+  }
   const target = parseDatabaseUrl(opts.databaseUrl);
   const db = await guard(() => openDatabase(target, { tablePrefix: opts.tablePrefix }), target);
   try {
@@ -60,10 +65,6 @@ export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { cl
   } catch (e) {
     await db.close().catch(() => undefined);
     throw libraryError(e, target);
-  }
-  const { issuer = DEFAULT_SETTINGS.issuer, ...requested } = opts.settings ?? {};
-  for (const [name, value] of Object.entries(requested)) {
-    if (name in LIMITS) checkLimit(name as LimitName, value as number);
   }
   const clock = opts.clock ?? (() => Date.now());
   // the policy is re-read at most every few seconds: support's changes reach a running backend

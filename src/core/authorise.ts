@@ -256,3 +256,15 @@ export async function authoriseOrganisation(
     forbidden(`${actor.user.email} is not an admin of any organisation`),
   );
 }
+
+/**
+ * The support-only use cases (the portal-wide report, the outbox, the portal policy): anyone else is
+ * refused with exit 5, audited. One check, one refusal shape.
+ */
+export async function requireSupport(deps: MfaDeps, actor: Actor, req: { action: string; message: string; hint?: string }): Promise<void> {
+  if (actor.user.role === 'support') return;
+  await withWriteTransaction(deps.db, (trx) =>
+    recordAudit(trx, deps, { action: req.action, outcome: 'refused', actor: party(actor.user), reason: 'support only' }),
+  );
+  throw forbidden(req.message, req.hint ? { hint: req.hint } : {});
+}

@@ -19,12 +19,12 @@ import { withWriteTransaction } from '../db/transaction.js';
 import type { PortalUser } from './domain.js';
 import { admit, reauthenticate, type Actor } from './actor.js';
 import { party, recordAudit, recordAudits, type AuditEvent } from './audit.js';
-import { authoriseOrganisation, SUPPORT_REASON, validateSlug } from './authorise.js';
+import { authoriseOrganisation, requireSupport, SUPPORT_REASON, validateSlug } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { validateReason, validateTicket } from './disable.js';
 import { removeMfa } from './removal.js';
 import { normaliseEmail } from './email.js';
-import { forbidden, notFound, usageError, type ErrorKind } from './errors.js';
+import { notFound, usageError, type ErrorKind } from './errors.js';
 import { queueNotification } from './notify/outbox.js';
 
 const DAY_MS = 86_400_000;
@@ -96,12 +96,11 @@ export async function listUsers(
   req: { mfa?: UserFilter['mfa']; orgSlug?: string; role?: UserFilter['role']; locked?: boolean },
 ): Promise<RowStream<UserReportRow>> {
   await admit(deps, actor, 'other');
-  if (actor.user.role !== 'support') {
-    await withWriteTransaction(deps.db, (trx) =>
-      recordAudit(trx, deps, { action: 'users.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }),
-    );
-    throw forbidden('users list is for support representatives', { hint: 'organisation admins: portal-mfa org users' });
-  }
+  await requireSupport(deps, actor, {
+    action: 'users.list',
+    message: 'users list is for support representatives',
+    hint: 'organisation admins: portal-mfa org users',
+  });
   let organisationId: string | undefined;
   if (req.orgSlug !== undefined) {
     const org = await findOrganisationBySlug(deps.db, validateSlug(req.orgSlug));

@@ -8,25 +8,22 @@ import { allUsers } from '../db/identity/reader.js';
 import { mfaStatesOf } from '../db/organisationReports.js';
 import { writeSetting } from '../db/settingsRepository.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import { admit, type Actor, PORTAL_SCOPE, reauthenticate } from './actor.js';
+import { admit, type Actor, reauthenticate } from './actor.js';
 import { party, recordAudit } from './audit.js';
+import { requireSupport } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import type { UserId } from './domain.js';
-import { forbidden, usageError } from './errors.js';
+import { usageError } from './errors.js';
 import { queueNotifications } from './notify/outbox.js';
 import { checkLimit, type DeliveryPolicy, type LimitName, type Limits, POLICY_SETTING, type PortalPolicy, readPolicy } from './policy.js';
 
 const DAY_MS = 86_400_000;
-
-async function requireSupport(deps: MfaDeps, actor: Actor, action: string): Promise<void> {
-  if (actor.user.role === 'support') return;
-  await withWriteTransaction(deps.db, (trx) => recordAudit(trx, deps, { action, outcome: 'refused', actor: party(actor.user), reason: 'support only' }));
-  throw forbidden('the portal policy is managed by support representatives', { hint: 'organisation admins: portal-mfa org policy' });
-}
+const POLICY_IS_SUPPORTS = 'the portal policy is managed by support representatives';
+const POLICY_HINT = 'organisation admins: portal-mfa org policy';
 
 export async function showPortalPolicy(deps: MfaDeps, actor: Actor): Promise<PortalPolicy> {
   await admit(deps, actor, 'other');
-  await requireSupport(deps, actor, 'policy.show');
+  await requireSupport(deps, actor, { action: 'policy.show', message: POLICY_IS_SUPPORTS, hint: POLICY_HINT });
   return readPolicy(deps.db);
 }
 
@@ -73,7 +70,7 @@ export async function setPortalPolicy(
   req: { change: PortalPolicyChange; password?: string; ticket?: string | null; reason?: string | null; dryRun?: boolean },
 ): Promise<PortalPolicyResult> {
   await admit(deps, actor, 'other');
-  await requireSupport(deps, actor, 'policy.set');
+  await requireSupport(deps, actor, { action: 'policy.set', message: POLICY_IS_SUPPORTS, hint: POLICY_HINT });
   if (req.change.delivery) {
     // refused here, before the password is asked, if the relay or sender cannot be used
     const { policyRelay } = await import('../mail/relay.js');
@@ -102,7 +99,7 @@ export async function setPortalPolicy(
         await queueNotifications(
           trx,
           deps,
-          lacking.map((u) => ({ to: u, event: { kind: 'org-mfa-required' as const, organisation: PORTAL_SCOPE, deadline } })),
+          lacking.map((u) => ({ to: u, event: { kind: 'portal-mfa-required' as const, deadline } })),
         );
         queued += lacking.length;
       }

@@ -83,7 +83,9 @@ export function requireMapping(db: Db): IdentityMapping {
 /** The stored identity mapping of a database whose settings table may not exist yet (before `db migrate`). */
 export async function loadMapping(knex: Knex, prefix: string): Promise<IdentityMapping | null> {
   const t = ownTables(prefix);
-  if (!(await knex.schema.hasTable(t.settings))) return null;
+  // only a settings table portal-mfa made (its bookkeeping says so): a stranger's `mfa_settings` is
+  // left alone, and db migrate refuses the name as taken
+  if (!(await knex.schema.hasTable(t.knex_migrations)) || !(await knex.schema.hasTable(t.settings))) return null;
   const row = await knex(t.settings).where('name', 'identity').first('value');
   if (!row) return null;
   const { parseMapping } = await import('./identity/mapping.js');

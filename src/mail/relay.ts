@@ -5,6 +5,7 @@
  * and only when they name that same relay; anything else is ignored and said so.
  */
 import type { DeliveryPolicy } from '../core/policy.js';
+import { configError } from '../core/errors.js';
 import { resolveSmtpConfig, type SmtpConfig } from './smtpConfig.js';
 
 export interface Relay {
@@ -16,7 +17,25 @@ export interface Relay {
 
 /** The relay of a delivery policy as SMTP settings (no credentials), or a configuration error naming the policy. */
 export function policyRelay(delivery: DeliveryPolicy): SmtpConfig {
-  return resolveSmtpConfig({ PORTAL_MFA_SMTP_URL: delivery.relay, PORTAL_MFA_MAIL_FROM: delivery.from })!;
+  let relay: SmtpConfig;
+  try {
+    relay = resolveSmtpConfig({ PORTAL_MFA_SMTP_URL: delivery.relay, PORTAL_MFA_MAIL_FROM: delivery.from })!;
+  } catch (e) {
+    // the parser names its environment variables; here the values come from the policy
+    const message = (e as Error).message.replaceAll('PORTAL_MFA_SMTP_URL', 'the relay').replaceAll('PORTAL_MFA_MAIL_FROM', 'the sender');
+    throw configError(`the notice delivery policy: ${message}`, {
+      code: 'invalid_config',
+      hint: 'support sets it with: portal-mfa policy set --smtp-relay smtp://host:port --mail-from ADDRESS',
+    });
+  }
+  if (relay.user !== null || relay.password !== null) {
+    // the policy is readable by every client: credentials belong in the operator's protected config
+    throw configError('the notice delivery policy names a relay with credentials: give smtp://host:port only', {
+      code: 'invalid_config',
+      hint: "the relay's user and password go in the operator's PORTAL_MFA_SMTP_URL or profile smtp_url (same host and port)",
+    });
+  }
+  return relay;
 }
 
 export function resolveRelay(delivery: DeliveryPolicy | null, client: SmtpConfig | undefined): Relay {

@@ -69,6 +69,12 @@ const EVENTS: { event: NotificationEvent; subject: RegExp; by: string; facts: st
     facts: ['at your next sign-in'],
   },
   {
+    event: { kind: 'portal-mfa-required', deadline: LATER },
+    subject: /now required/,
+    by: "the portal's support team",
+    facts: ['The portal now requires two-factor authentication for every account', 'Set it up by Thursday 31 December 2026, 09:05 UTC'],
+  },
+  {
     event: { kind: 'org-reminder', organisation: 'globex', deadline: LATER },
     subject: /Reminder/,
     by: 'an administrator of globex',
@@ -96,6 +102,7 @@ describe('notification templates (SPEC §7)', () => {
       'unlocked',
       'access-code-issued',
       'org-mfa-required',
+      'portal-mfa-required',
       'org-reminder',
     ];
     expect(new Set(EVENTS.map((e) => e.event.kind))).toEqual(new Set(kinds));

@@ -18,6 +18,7 @@ export type NotificationEvent =
   | { kind: 'unlocked'; by: string; ticket: string | null }
   | { kind: 'access-code-issued'; by: string; ticket: string | null; expiresAt: number; uses: number }
   | { kind: 'org-mfa-required'; organisation: string; deadline: number | null }
+  | { kind: 'portal-mfa-required'; deadline: number | null }
   | { kind: 'org-reminder'; organisation: string; deadline: number | null };
 
 export type NotificationKind = NotificationEvent['kind'];
@@ -211,6 +212,14 @@ function parts(event: NotificationEvent, ctx: RenderContext): Parts {
         by: `an administrator of ${mailSafe(event.organisation)}`,
         more: ['To set it up, sign in to the portal (or run portal-mfa enroll) and scan the QR code with an authenticator app.'],
         notYou: `If you have questions, ask the administrators of ${mailSafe(event.organisation)} or contact support.`,
+      };
+    case 'portal-mfa-required':
+      return {
+        subject: 'Two-factor authentication now required',
+        what: `The portal now requires two-factor authentication for every account, ${account} included. ${deadlineSentence(event.deadline)}`,
+        by: "the portal's support team",
+        more: ['To set it up, sign in to the portal (or run portal-mfa enroll) and scan the QR code with an authenticator app.'],
+        notYou: `If you have questions, ${CONTACT}.`,
       };
     case 'org-reminder':
       return {

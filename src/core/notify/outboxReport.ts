@@ -1,11 +1,10 @@
 import { countPendingNotifications, listNotifications, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
-import { withWriteTransaction } from '../../db/transaction.js';
 import { findUserByEmail } from '../identity.js';
+import { requireSupport } from '../authorise.js';
 import { admit, type Actor } from '../actor.js';
-import { party, recordAudit } from '../audit.js';
 import type { MfaDeps } from '../deps.js';
 import { normaliseEmail } from '../email.js';
-import { forbidden, notFound, usageError } from '../errors.js';
+import { notFound, usageError } from '../errors.js';
 
 export type { NotificationRow, NotificationStatus };
 
@@ -18,12 +17,7 @@ export async function listOutbox(
   const email = req.userEmail === undefined ? undefined : normaliseEmail(req.userEmail);
   if (email === null) throw usageError(`not a valid user email: ${JSON.stringify(req.userEmail!.slice(0, 60))}`);
   await admit(deps, actor, 'other');
-  if (actor.user.role !== 'support') {
-    await withWriteTransaction(deps.db, (trx) =>
-      recordAudit(trx, deps, { action: 'notify.list', outcome: 'refused', actor: party(actor.user), reason: 'support only' }),
-    );
-    throw forbidden('only a support representative may list the notification outbox');
-  }
+  await requireSupport(deps, actor, { action: 'notify.list', message: 'only a support representative may list the notification outbox' });
   const user = email === undefined ? undefined : await findUserByEmail(deps.db, email);
   if (email !== undefined && !user) throw notFound(`no user ${email}`, { code: 'user_not_found' });
   return listNotifications(deps.db, { status: req.status, userId: user?.id, limit: req.limit });

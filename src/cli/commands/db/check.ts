@@ -26,6 +26,9 @@ async function check(ctx: CommandContext): Promise<void> {
   }
   if (!report.usable) {
     const first = report.items.find((i) => i.level === 'problem')!;
-    throw configError(`portal-mfa cannot serve this portal: ${first.message}`, { hint: 'see docs/operator/attach.md', code: 'mapping_invalid' });
+    throw configError(`portal-mfa cannot serve this portal: ${first.message}`, {
+      hint: 'see docs/operator/attach.md',
+      code: first.check === 'mapping' ? 'mapping_missing' : 'mapping_invalid',
+    });
   }
 }

@@ -10,21 +10,20 @@ import { NOTICE_LIMIT, type OptionsOf, wholeNumber } from '../flags.js';
 const define = (notify: CommandUnknownOpts) =>
   notify
     .command('send')
-    .description('deliver the pending notices that are due, over SMTP (PORTAL_MFA_SMTP_URL, PORTAL_MFA_MAIL_FROM)')
+    .description("deliver the pending notices that are due, to the portal's SMTP relay (policy set --smtp-relay)")
     .addOption(new Option('--limit <n>', 'at most this many notices').argParser(wholeNumber(NOTICE_LIMIT)))
     .addHelpText(
       'after',
       `
-Needs PORTAL_MFA_SMTP_URL (smtp:// or smtps://) and PORTAL_MFA_MAIL_FROM. A failed attempt is retried by a
-later run with backoff (1, 2, 4 … minutes, at most 6 hours); after 10 attempts a notice is failed.`,
+Notices go only to the relay and sender named in the portal's policy (support: policy set --smtp-relay
+URL --mail-from ADDRESS). PORTAL_MFA_SMTP_URL (or a profile's smtp_url) naming the same host and port
+lends the relay's user and password. A failed attempt is retried by a later run with backoff (1, 2,
+4 … minutes, at most 6 hours); after 10 attempts a notice is failed.`,
     );
 type SendOptions = OptionsOf<typeof define>;
 
 export function registerNotifySend(notify: CommandUnknownOpts, act: Act): void {
-  withExamples(define(notify), [
-    'PORTAL_MFA_SMTP_URL=smtp://mail.internal:25 PORTAL_MFA_MAIL_FROM=no-reply@portal.example portal-mfa notify send',
-    'portal-mfa notify send --limit 1000 --json',
-  ]).action(act(send));
+  withExamples(define(notify), ['portal-mfa notify send', 'portal-mfa notify send --limit 1000 --json']).action(act(send));
 }
 
 /**

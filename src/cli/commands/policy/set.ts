@@ -1,5 +1,6 @@
 import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 import { usageError } from '../../../core/errors.js';
+import { LIMITS } from '../../../core/policy.js';
 import type { Act } from '../../act.js';
 import { requireConfirmable } from '../../confirm.js';
 import type { CommandContext } from '../../context.js';
@@ -37,7 +38,10 @@ const define = (policy: CommandUnknownOpts) => {
     .addOption(ticketOption('support ticket reference (required)'))
     .addOption(reasonOption())
     .addOption(dryRunOption('show the policy it would store, change nothing'));
-  for (const [, [flag, help]] of Object.entries(LIMIT_FLAGS)) cmd.addOption(new Option(flag, help).argParser(wholeNumber()));
+  for (const [name, [flag, help]] of Object.entries(LIMIT_FLAGS)) {
+    const { min, max } = LIMITS[name as keyof typeof LIMIT_FLAGS];
+    cmd.addOption(new Option(flag, `${help} (${min}–${max})`).argParser(wholeNumber({ min, max })));
+  }
   return cmd;
 };
 type SetOptions = OptionsOf<typeof define> & Record<string, unknown>;
