@@ -5,6 +5,8 @@
  * can still deliver it.
  */
 import { deliverNotifications } from '../core/notify/delivery.js';
+import type { Db } from '../db/store.js';
+import type { Relay } from '../mail/relay.js';
 import type { CommandContext } from './context.js';
 import { DELIVERY_CONCURRENCY, deliveryProgress } from './deliveryProgress.js';
 import { oneLineMessage } from './oneLine.js';
@@ -15,10 +17,20 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
   if (ids.length === 0) return;
   const n = ids.length;
   const notices = n === 1 ? '1 notice' : `${n} notices`;
-  const { store } = await ctx.database({ checkSchema: false });
-  const { readPolicy } = await import('../core/policy.js');
-  const { resolveRelay } = await import('../mail/relay.js');
-  const relay = resolveRelay((await readPolicy(store)).delivery, ctx.smtp);
+  let store: Db;
+  let relay: Relay;
+  try {
+    ({ store } = await ctx.database({ checkSchema: false }));
+    const { readPolicy } = await import('../core/policy.js');
+    const { resolveRelay } = await import('../mail/relay.js');
+    relay = resolveRelay((await readPolicy(store)).delivery, ctx.smtp);
+  } catch (e) {
+    // The database went away (with the command, or after it): the notices are committed and wait in
+    // the outbox. Thrown from here, this would replace the command's own outcome — its error, which
+    // already names the server, or its success.
+    if (!opts.commandFailed) ctx.out.warn(`${notices} not sent (${await unreadablePolicy(ctx, e)}); kept in the outbox: portal-mfa notify send delivers them`);
+    return;
+  }
   if (relay.ignored && !ctx.out.json && !opts.commandFailed) ctx.out.info(`note: ${relay.ignored}`);
   if (!relay.smtp) {
     // Not a warning: an outbox read by the portal's own mailer is a supported set-up. Hidden by
@@ -49,4 +61,16 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
   } finally {
     await mailer?.close().catch(() => undefined);
   }
+}
+
+/** Why the delivery policy could not be read, in one line naming the database (never SQL or a password). */
+async function unreadablePolicy(ctx: CommandContext, e: unknown): Promise<string> {
+  const { describeDatabaseError } = await import('../db/databaseErrors.js');
+  let target: ReturnType<CommandContext['target']> | undefined;
+  try {
+    target = ctx.target();
+  } catch {
+    /* an unusable URL was reported by the command itself */
+  }
+  return `the portal's delivery policy could not be read: ${oneLineMessage(describeDatabaseError(e, target).message, 200)}`;
 }

@@ -1,7 +1,9 @@
 /**
- * SPEC §7 / §4: SMTP configuration through the built binary. A malformed PORTAL_MFA_SMTP_URL or
+ * SPEC §7 / §4 / §8: SMTP configuration through the built binary. A malformed PORTAL_MFA_SMTP_URL or
  * PORTAL_MFA_MAIL_FROM is exit 10 naming the variable, with the password masked, before anything is
- * touched; credentials in the URL authenticate to the server and never appear in any output.
+ * touched. Notices go only to the relay and sender of the portal's delivery policy; the operator's
+ * PORTAL_MFA_SMTP_URL lends its credentials when it names that same relay (never to another one),
+ * they authenticate to the server and never appear in any output.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +15,7 @@ import { createDemoTables } from '../../src/db/demoSeeder.js';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { DEFAULT_TABLE_PREFIX, makeDb } from '../../src/db/store.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli } from '../support/cli.js';
+import { setDeliveryPolicy } from '../support/deliveryPolicy.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtpServer.js';
 
 const PASSWORD = 'pa$$-w0rd/s3cr3t';
@@ -73,7 +76,7 @@ describe('SMTP configuration (built binary)', () => {
     },
   );
 
-  it('an SMTP URL without PORTAL_MFA_MAIL_FROM is exit 10 naming it; notify send without any SMTP is exit 10', async () => {
+  it("an SMTP URL without PORTAL_MFA_MAIL_FROM is exit 10 naming it; notify send without a relay in the portal's policy is exit 10, the operator's URL ignored", async () => {
     expectOneLineError(
       await runCli(['--db', url, 'db', 'status'], { env: { ...base, PORTAL_MFA_SMTP_URL: 'smtp://mail.example' } }),
       10,
@@ -81,10 +84,25 @@ describe('SMTP configuration (built binary)', () => {
     );
     const migrated = await runCli(['--db', url, 'db', 'migrate'], { env: base });
     expect(migrated.code, describeRun(migrated)).toBe(0);
-    expectOneLineError(await runCli(['--db', url, 'notify', 'send'], { env: base }), 10, /PORTAL_MFA_SMTP_URL is not set/);
+    const noRelay =
+      /^error: the portal's delivery policy names no SMTP relay: there is no server to send notices to \(support sets one with: portal-mfa policy set --smtp-relay/;
+    expectOneLineError(await runCli(['--db', url, 'notify', 'send'], { env: base }), 10, noRelay);
+    // the operator's own SMTP does not stand in for the portal's relay: said once (password masked), then the same error
+    const own = await runCli(['--db', url, 'notify', 'send'], {
+      env: { ...base, PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: 'no-reply@portal.example' },
+    });
+    expect(own.code, describeRun(own)).toBe(10);
+    const lines = own.stderr.trim().split('\n');
+    expect(lines, describeRun(own)).toHaveLength(2);
+    expect(lines[0]).toBe(
+      `warning: smtp://mailer:***@127.0.0.1:${smtp.port} ignored: the portal's delivery policy names no relay (support sets one with portal-mfa policy set --smtp-relay)`,
+    );
+    expect(lines[1]).toMatch(noRelay);
+    expectNoPassword(own.stderr + own.stdout);
+    expect(smtp.connections).toBe(0);
   });
 
-  it('credentials in the URL log in to the server; a wrong password is exit 10 with the password masked, the notice kept', async () => {
+  it("credentials in the operator's URL for the policy's relay log in to it; a wrong password is exit 10 with the password masked, the notice kept; they are never lent to another relay", async () => {
     const migrated = await runCli(['--db', url, 'db', 'migrate'], { env: base });
     expect(migrated.code, describeRun(migrated)).toBe(0);
     const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: url.slice('sqlite:'.length) }, useNullAsDefault: true });
@@ -98,29 +116,59 @@ describe('SMTP configuration (built binary)', () => {
         { id: String(id), email: 'devon@example.com' },
         { kind: 'mfa-enabled' },
       );
+      // support's relay, without credentials; the sender is the policy's, not the operator's
+      const port = smtp.port;
+      await setDeliveryPolicy(knex, { relay: `smtp://127.0.0.1:${port}`, from: 'Portal <no-reply@portal.example>' });
+      const operatorFrom = 'ops@operator.example';
 
-      const port = new URL(smtp.url).port;
       const wrong = await runCli(['--db', url, 'notify', 'send'], {
-        env: { ...base, PORTAL_MFA_SMTP_URL: `smtp://mailer:not-${ENCODED}@127.0.0.1:${port}?timeout=2`, PORTAL_MFA_MAIL_FROM: 'no-reply@portal.example' },
+        env: { ...base, PORTAL_MFA_SMTP_URL: `smtp://mailer:not-${ENCODED}@127.0.0.1:${port}?timeout=2`, PORTAL_MFA_MAIL_FROM: operatorFrom },
       });
       expectOneLineError(wrong, 10, /could not be reached \(smtp:\/\/mailer:\*\*\*@127\.0\.0\.1:\d+: .*(535|EAUTH)/);
       expectNoPassword(wrong.stderr + wrong.stdout);
       expect(smtp.messages).toHaveLength(0);
       expect(await knex('mfa_notifications').first('status', 'attempts')).toEqual({ status: 'pending', attempts: 1 });
 
+      // the right credentials, but for another relay: ignored (masked), not lent to the policy's relay, which refuses mail without them
+      await knex('mfa_notifications').update({ next_attempt_at: Date.now() });
+      const elsewhere = await runCli(['--db', url, 'notify', 'send'], {
+        env: { ...base, PORTAL_MFA_SMTP_URL: `smtp://mailer:${ENCODED}@127.0.0.1:${port + 1}?timeout=2`, PORTAL_MFA_MAIL_FROM: operatorFrom },
+      });
+      // (the server is up, so the refusal counts as this notice's attempt, retried later)
+      expect(elsewhere.code, describeRun(elsewhere)).toBe(0);
+      expect(elsewhere.stderr.trim().split('\n')).toEqual([
+        `warning: smtp://mailer:***@127.0.0.1:${port + 1} ignored: notices go to the portal's relay smtp://127.0.0.1:${port}`,
+        expect.stringMatching(new RegExp(`^warning: notice \\d+ to devon@example\\.com: smtp://127\\.0\\.0\\.1:${port}: .*530.*authentication Required`)),
+      ]);
+      expect(elsewhere.stdout).toMatch(new RegExp(`sent 0 notice\\(s\\) through smtp://127\\.0\\.0\\.1:${port};`));
+      expectNoPassword(elsewhere.stderr + elsewhere.stdout);
+      expect(smtp.messages).toHaveLength(0);
+      const refused = await knex('mfa_notifications').first('status', 'attempts', 'last_error');
+      expect(refused).toMatchObject({ status: 'pending', attempts: 2 });
+      expect(refused.last_error).toMatch(/530/);
+
       // the retry is due after the backoff: move it to now, as time passing would
       await knex('mfa_notifications').update({ next_attempt_at: Date.now() });
       const right = await runCli(['--db', url, 'notify', 'send'], {
-        env: { ...base, PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: 'no-reply@portal.example' },
+        env: { ...base, PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: operatorFrom },
       });
       expect(right.code, describeRun(right)).toBe(0);
       expect(right.stdout).toMatch(/sent 1 notice\(s\) through smtp:\/\/mailer:\*\*\*@127\.0\.0\.1:\d+/);
+      expect(right.stderr).toBe('');
       expectNoPassword(right.stderr + right.stdout);
-      expect((await smtp.waitFor(1)).map((m) => m.to)).toEqual(['devon@example.com']);
+      const [mail] = await smtp.waitFor(1);
+      expect(smtp.messages).toHaveLength(1);
+      expect([mail!.to, mail!.from, mail!.envelopeFrom]).toEqual(['devon@example.com', 'no-reply@portal.example', 'no-reply@portal.example']);
       const audit = await knex('mfa_audit_events').where('action', 'notify.send').orderBy('id').select('outcome', 'detail', 'actor_email', 'os_user', 'host');
-      expect(audit.map((a) => a.outcome)).toEqual(['failure', 'success']);
-      expect(audit[1].actor_email).toBeNull();
-      expect(audit[1].os_user).not.toBe('');
+      expect(audit.map((a) => a.outcome)).toEqual(['failure', 'success', 'success']);
+      // the relay each run used: the operator's credentials only where the URL named the policy's relay
+      expect(audit.map((a) => JSON.parse(String(a.detail)).smtp)).toEqual([
+        `smtp://mailer:***@127.0.0.1:${port}`,
+        `smtp://127.0.0.1:${port}`,
+        `smtp://mailer:***@127.0.0.1:${port}`,
+      ]);
+      expect(audit[2].actor_email).toBeNull();
+      expect(audit[2].os_user).not.toBe('');
       for (const a of audit) expectNoPassword(String(a.detail));
     } finally {
       await knex.destroy();

@@ -1,8 +1,10 @@
 /**
- * SPEC §7 end to end: real commands through the built binary, with SMTP configured, on SQLite and
- * MariaDB. Each change is told to the right person in exactly one mail (asserted from the SMTP
- * server's side), delivered by the command itself; and no mail carries any of the secrets the same
- * commands printed (TOTP secret, recovery codes, access code, passwords).
+ * SPEC §7 end to end: real commands through the built binary, on SQLite and MariaDB, with the
+ * portal's relay and sender set by support (`policy set --smtp-relay … --mail-from …`) and the
+ * operators' PORTAL_MFA_SMTP_URL naming that relay. Each change is told to the right person in exactly
+ * one mail from the policy's sender (asserted from the SMTP server's side), delivered by the command
+ * itself; and no mail carries any of the secrets the same commands printed (TOTP secret, recovery
+ * codes, access code, passwords).
  */
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -32,14 +34,36 @@ describeEachDatabase('notifications from real commands (SPEC §7)', (getDb) => {
     url = getDb().url;
     smtp = await startSmtpServer();
     const key = generateKeyBase64();
-    const mail = { PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: 'Acme Portal <no-reply@portal.example>', PORTAL_MFA_ISSUER: 'Acme Portal' };
+    // the operators' own SMTP settings name the portal's relay (they lend its short timeout); their sender is not the portal's
+    const mail = { PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: 'Operator <ops@operator.example>', PORTAL_MFA_ISSUER: 'Acme Portal' };
     env = makeCliEnv({ PORTAL_MFA_KEY: key, ...mail }).env;
     devonMachine = makeCliEnv({ PORTAL_MFA_KEY: key, ...mail }).env;
     for (const args of [['db', 'migrate'], ['demo']]) {
       const r = await cli(args);
       expect(r.code, describeRun(r)).toBe(0);
     }
-    smtp.clear(); // demo data is not a change to tell anyone about
+    // support names the portal's relay (no credentials) and the sender of every notice
+    ok(
+      await cli(
+        [
+          'policy',
+          'set',
+          '--smtp-relay',
+          `smtp://127.0.0.1:${smtp.port}`,
+          '--mail-from',
+          'Acme Portal <no-reply@portal.example>',
+          '--ticket',
+          'SUP-7000',
+          '--as',
+          SAM.email,
+          '--password-stdin',
+          '--yes',
+          '--json',
+        ],
+        `${SAM.password}\n`,
+      ),
+    );
+    smtp.clear(); // demo data and the policy are not changes to tell anyone about
     db = await openDatabase(parseDatabaseUrl(url));
     knex = db.knex;
   }, 120_000);
@@ -58,6 +82,7 @@ describeEachDatabase('notifications from real commands (SPEC §7)', (getDb) => {
       expect(mails, mails.map((m) => m.subject).join('\n')).toHaveLength(n);
       const last = mails[n - 1]!;
       expect(last.envelopeTo).toEqual([DEVON.email]);
+      expect([last.from, last.envelopeFrom]).toEqual(['no-reply@portal.example', 'no-reply@portal.example']);
       expect(last.subject).toMatch(subject);
       expect(last.subject.startsWith('[Acme Portal] ')).toBe(true);
       return last;

@@ -3,6 +3,10 @@
  * real SMTP server's side (test/support/smtpServer.ts). Notices are queued with queueNotification in
  * the test's own transactions (as the use cases do), delivered by `notify send` (in-process, with a
  * clock that can jump past retry delays and leases) and by the built binary for the SIGKILL case.
+ * Notices go to the relay and sender of the portal's delivery policy (stored as support would with
+ * `policy set --smtp-relay … --mail-from …`); the operator's PORTAL_MFA_SMTP_URL names the same relay
+ * and lends only its options (the short timeout), and the operator's PORTAL_MFA_MAIL_FROM is never
+ * the sender.
  */
 import { spawn } from 'node:child_process';
 import type { Knex } from 'knex';
@@ -19,16 +23,22 @@ import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { findUserByEmail } from '../../src/core/identity.js';
 import { within } from '../../src/db/store.js';
+import { readPolicy } from '../../src/core/policy.js';
+import { resolveRelay } from '../../src/mail/relay.js';
 import { createSmtpMailer } from '../../src/mail/smtpMailer.js';
 import { resolveSmtpConfig } from '../../src/mail/smtpConfig.js';
 import { BIN, describeRun, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
+import { setDeliveryPolicy } from '../support/deliveryPolicy.js';
 import { runInProcess } from '../support/inProcess.js';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtpServer.js';
 import { ALICE, DAVE, DEVON, ERIN, SAM, type Account, cheapDemoPasswords } from '../support/scenario.js';
 import { PassThrough, Readable } from 'node:stream';
 
+/** the sender in the portal's delivery policy */
 const FROM = 'Developer Portal <no-reply@portal.example>';
+/** the operator's own PORTAL_MFA_MAIL_FROM: never the sender of a notice */
+const OPERATOR_FROM = 'Operator <ops@operator.example>';
 const HOST = 'notify-test-host';
 
 /** The notice id in a Message-ID such as <portal-mfa.notice.17.1764597240000@portal.example>. */
@@ -84,6 +94,26 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     return r;
   };
 
+  /** A command's context (as main.ts makes it) whose stderr the test reads, for delivery after a command. */
+  const ctxWith = (e: NodeJS.ProcessEnv, quiet = false, json = false, dbUrl = url) => {
+    const stderr = new PassThrough();
+    let text = '';
+    stderr.on('data', (c: Buffer) => (text += c.toString()));
+    const io: IOStreams = {
+      stdin: Readable.from([]),
+      stdout: new PassThrough(),
+      stderr,
+      stdinIsTTY: false,
+      stdoutIsTTY: false,
+      stderrIsTTY: false,
+      color: false,
+      colorErr: false,
+      canPrompt: false,
+    };
+    const ctx = createContext({ db: dbUrl, quiet, json }, { env: e, io, clock });
+    return { ctx, stderr: () => text };
+  };
+
   beforeAll(async () => {
     url = getDb().url;
     baseEnv = makeCliEnv({ PORTAL_MFA_KEY: generateKeyBase64() }).env;
@@ -107,14 +137,16 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     await smtp.acceptAll();
     smtp.clear();
     await knex('mfa_notifications').delete();
-    env = { ...baseEnv, PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: FROM };
+    // support's relay (no credentials); the operator's URL names the same relay
+    await setDeliveryPolicy(db.store, { relay: `smtp://127.0.0.1:${smtp.port}`, from: FROM });
+    env = { ...baseEnv, PORTAL_MFA_SMTP_URL: smtp.url, PORTAL_MFA_MAIL_FROM: OPERATOR_FROM };
   });
 
   afterEach(async () => {
     await smtp.acceptAll();
   });
 
-  it('queue → notify send: exactly one mail to the user, from the configured sender, with the facts; the row is marked sent', async () => {
+  it("queue → notify send: exactly one mail to the user, from the policy's sender, with the facts; the row is marked sent", async () => {
     const [id] = await queue([[ERIN, { kind: 'mfa-reset-support', by: SAM.email, ticket: 'SUP-4711' }]]);
     const r = ok(await send(['--json']));
     expect(JSON.parse(r.stdout)).toMatchObject({ sent: 1, failed: 0, stillPending: 0, errors: [] });
@@ -124,6 +156,8 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     expect(mail!.envelopeTo).toEqual([ERIN.email]);
     expect(mail!.to).toBe(ERIN.email);
     expect(mail!.from).toBe('no-reply@portal.example');
+    expect(mail!.envelopeFrom).toBe('no-reply@portal.example');
+    expect(mail!.raw).not.toContain('operator.example');
     expect(mail!.subject).toBe('[Acme Developer Portal] Two-factor authentication reset by support');
     expect(mail!.text).toContain(`for your account ${ERIN.email}`);
     expect(mail!.text).toContain(`By:    ${SAM.email}, support representative (ticket SUP-4711)`);
@@ -163,7 +197,9 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     expect(ids).toHaveLength(1);
     expect(await rows()).toEqual([]);
     const connectionsBefore = smtp.connections;
-    const mailer = await createSmtpMailer(resolveSmtpConfig(env)!, { concurrency: 2 });
+    const relay = resolveRelay((await readPolicy(db.store)).delivery, resolveSmtpConfig(env));
+    expect(relay.ignored).toBeUndefined();
+    const mailer = await createSmtpMailer(relay.smtp!, { concurrency: 2 });
     const result = await deliverNotifications(db.store, mailer, { ids, concurrency: 2, now: clock }).finally(() => mailer.close());
     expect(result).toMatchObject({ sent: 0, failed: 0, stillPending: 0 });
     expect(smtp.connections - connectionsBefore).toBe(0);
@@ -335,33 +371,14 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     expect((await as(SAM, ['--status', 'bogus'])).code).toBe(2);
   });
 
-  it('after a command: its queued notices are delivered; SMTP down is one warning line; no SMTP is one note (not with --quiet, --json or after a failure)', async () => {
-    const ctxWith = (e: NodeJS.ProcessEnv, quiet = false, json = false) => {
-      const stderr = new PassThrough();
-      let text = '';
-      stderr.on('data', (c: Buffer) => (text += c.toString()));
-      const io: IOStreams = {
-        stdin: Readable.from([]),
-        stdout: new PassThrough(),
-        stderr,
-        stdinIsTTY: false,
-        stdoutIsTTY: false,
-        stderrIsTTY: false,
-        color: false,
-        colorErr: false,
-        canPrompt: false,
-      };
-      const ctx = createContext({ db: url, quiet, json }, { env: e, io, clock });
-      return { ctx, stderr: () => text };
-    };
-
+  it("after a command: its queued notices go to the policy's relay; SMTP down is one warning line; another relay is ignored; no relay is one note (not with --quiet, --json or after a failure)", async () => {
     // delivered
     const a = ctxWith(env);
     a.ctx.queuedNotifications.push(...(await queue([[ALICE, { kind: 'device-replaced' }]])));
     await deliverQueuedNotifications(a.ctx);
     await a.ctx.close();
     expect(a.stderr()).toBe('');
-    expect((await smtp.waitFor(1)).map((m) => m.to)).toEqual([ALICE.email]);
+    expect((await smtp.waitFor(1)).map((m) => [m.to, m.from])).toEqual([[ALICE.email, 'no-reply@portal.example']]);
 
     // SMTP down: one warning line, the notices stay pending for notify send
     await smtp.refuseConnections();
@@ -378,30 +395,93 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
       /^warning: 2 of 2 notices not sent \(smtp:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\); kept in the outbox: portal-mfa notify send retries them\n$/,
     );
     expect((await rows(down)).map((x) => x.status)).toEqual(['pending', 'pending']);
+    await smtp.acceptAll();
 
-    // no SMTP configured: one note (stderr), none with --quiet
+    // the person running the command names another relay (issue 20, finding 6): ignored with one note, the notice goes to the policy's relay
+    const sink = await startSmtpServer();
+    try {
+      const r = ctxWith({ ...env, PORTAL_MFA_SMTP_URL: sink.url, PORTAL_MFA_MAIL_FROM: 'x@evil.example' });
+      const [redirected] = await queue([[ERIN, { kind: 'devices-revoked', count: 1, by: null, ticket: null }]]);
+      r.ctx.queuedNotifications.push(redirected!);
+      await deliverQueuedNotifications(r.ctx);
+      await r.ctx.close();
+      expect(r.stderr()).toBe(`note: smtp://127.0.0.1:${sink.port} ignored: notices go to the portal's relay smtp://127.0.0.1:${smtp.port}\n`);
+      const mails = await smtp.waitFor(2);
+      expect(mails.map((m) => [m.to, m.from])).toEqual([
+        [ALICE.email, 'no-reply@portal.example'],
+        [ERIN.email, 'no-reply@portal.example'],
+      ]);
+      expect(noticeIdOf(mails[1]!)).toBe(redirected);
+      expect(sink.messages).toHaveLength(0);
+      expect(sink.connections).toBe(0);
+    } finally {
+      await sink.close();
+    }
+
+    // no relay in the portal's policy: one note (stderr), and the operator's own SMTP does not stand in for it
+    await setDeliveryPolicy(db.store, null);
     const { PORTAL_MFA_SMTP_URL: _u, PORTAL_MFA_MAIL_FROM: _f, ...noSmtp } = env;
+    const pendingNote =
+      "note: 1 notice to users stays pending in the outbox (the portal's delivery policy names no SMTP relay; portal-mfa notify send delivers them once it does)\n";
     const c = ctxWith(noSmtp);
-    c.ctx.queuedNotifications.push(...(await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]])));
+    const [unsent] = await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]]);
+    c.ctx.queuedNotifications.push(unsent!);
     await deliverQueuedNotifications(c.ctx);
     await c.ctx.close();
-    expect(c.stderr()).toBe('note: 1 notice to users stays pending in the outbox (PORTAL_MFA_SMTP_URL is not set; portal-mfa notify send delivers them)\n');
-    const q = ctxWith(noSmtp, true);
+    expect(c.stderr()).toBe(pendingNote);
+    const own = ctxWith(env);
+    const [notRedirected] = await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]]);
+    own.ctx.queuedNotifications.push(notRedirected!);
+    await deliverQueuedNotifications(own.ctx);
+    await own.ctx.close();
+    expect(own.stderr()).toBe(
+      `note: smtp://127.0.0.1:${smtp.port} ignored: the portal's delivery policy names no relay (support sets one with portal-mfa policy set --smtp-relay)\n${pendingNote}`,
+    );
+    expect((await rows([unsent!, notRedirected!])).map((x) => [x.status, x.attempts])).toEqual([
+      ['pending', 0],
+      ['pending', 0],
+    ]);
+    // … no note with --quiet, nor with --json, nor after a command that failed (its error is the one line)
+    const q = ctxWith(env, true);
     q.ctx.queuedNotifications.push(...(await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]])));
     await deliverQueuedNotifications(q.ctx);
     await q.ctx.close();
     expect(q.stderr()).toBe('');
-    // … nor with --json, nor after a command that failed (its error is the one line)
-    const j = ctxWith(noSmtp, false, true);
+    const j = ctxWith(env, false, true);
     j.ctx.queuedNotifications.push(...(await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]])));
     await deliverQueuedNotifications(j.ctx);
     await j.ctx.close();
-    const f = ctxWith(noSmtp);
+    const f = ctxWith(env);
     f.ctx.queuedNotifications.push(...(await queue([[DAVE, { kind: 'locked', until: now + 60_000 }]])));
     await deliverQueuedNotifications(f.ctx, { commandFailed: true });
     await f.ctx.close();
     expect(j.stderr() + f.stderr()).toBe('');
-    expect(smtp.messages).toHaveLength(1);
+    expect(smtp.messages).toHaveLength(2);
+  });
+
+  it("after a command, a database gone before delivery: one warning and the command's outcome stands; after a failed command, nothing (its error is the one line)", async () => {
+    const ids = await queue([[ALICE, { kind: 'mfa-enabled' }]]);
+    const connectionsBefore = smtp.connections;
+    // the same kind of database, unreachable now: a port nobody listens on, or a directory that is gone
+    const gone = url.startsWith('sqlite:') ? 'sqlite:/nonexistent-portal-mfa-dir/portal.db' : 'mysql://portal:gone-pw-123@127.0.0.1:1/portal';
+    const succeeded = ctxWith(env, false, false, gone);
+    succeeded.ctx.queuedNotifications.push(...ids);
+    await deliverQueuedNotifications(succeeded.ctx); // resolves: delivery never changes the exit code (SPEC §7)
+    await succeeded.ctx.close();
+    const lines = succeeded.stderr().split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^warning: 1 notice not sent \(the portal's delivery policy could not be read: .+\); kept in the outbox: portal-mfa notify send delivers them$/,
+    );
+    expect(lines[0]).toMatch(url.startsWith('sqlite:') ? /nonexistent-portal-mfa-dir/ : /127\.0\.0\.1:1\b.*connection refused/);
+    expect(lines[0]).not.toContain('gone-pw-123');
+    const failed = ctxWith(env, false, false, gone);
+    failed.ctx.queuedNotifications.push(...ids);
+    await deliverQueuedNotifications(failed.ctx, { commandFailed: true });
+    await failed.ctx.close();
+    expect(failed.stderr()).toBe('');
+    expect(smtp.connections - connectionsBefore).toBe(0);
+    expect((await rows(ids)).map((x) => [x.status, x.attempts])).toEqual([['pending', 0]]);
   });
 
   it('SIGKILL in the middle of notify send loses nothing; the re-run after the lease sends the rest, and a further run sends no duplicate', async () => {
