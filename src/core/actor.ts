@@ -376,7 +376,7 @@ const DAY_MS = 86_400_000;
  * A portal that requires MFA for everyone (SPEC §8 portal policy) is shown and enforced like one
  * more organisation the user belongs to, named `portal`.
  */
-export const PORTAL_SCOPE = 'portal';
+const PORTAL_SCOPE = 'portal';
 
 /** Rule 4: which of the user's organisations (and the portal itself) require MFA, honouring grace periods. */
 export async function enforcementFor(deps: MfaDeps, userId: UserId): Promise<EnforcementState> {

@@ -22,6 +22,7 @@ import { party, recordAudit, recordAudits, type AuditEvent } from './audit.js';
 import { authoriseOrganisation, requireSupport, SUPPORT_REASON, validateSlug } from './authorise.js';
 import type { MfaDeps } from './deps.js';
 import { validateReason, validateTicket } from './disable.js';
+import { readPolicy } from './policy.js';
 import { removeMfa } from './removal.js';
 import { normaliseEmail } from './email.js';
 import { notFound, usageError, type ErrorKind } from './errors.js';
@@ -112,6 +113,8 @@ export async function listUsers(
 
 export interface PolicyView {
   organisation: string;
+  /** the whole portal requires MFA (support's portal policy), whatever the organisation says */
+  portalRequiresMfa: boolean;
   mfaRequired: boolean;
   graceDays: number | null;
   deviceTrust: boolean;
@@ -125,8 +128,10 @@ export async function showPolicy(deps: MfaDeps, actor: Actor, req: { orgSlug?: s
   await admit(deps, actor, 'other');
   const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.policy', supportAllowed: true });
   const lacking = await membersWithoutMfa(deps.db, org.id);
+  const portal = await readPolicy(deps.db);
   return {
     organisation: org.slug,
+    portalRequiresMfa: portal.mfaRequired,
     mfaRequired: org.mfa_required,
     graceDays: org.grace_days,
     deviceTrust: org.device_trust_allowed,

@@ -179,10 +179,11 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
         lastUsedAt: iso(a?.last_used_at),
         trustedDevices: devices.get(id) ?? 0,
         deadline: iso(deadline),
+        active: true,
       };
     });
     expect(r1.stdout).toBe(memberRecords.map((r) => JSON.stringify(r) + '\n').join(''));
-    const memberCols = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline'] as const;
+    const memberCols = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline', 'active'] as const;
     expect(r2.stdout).toBe(csvRow([...memberCols]) + memberRecords.map((r) => csvRow(memberCols.map((c) => r[c]))).join(''));
 
     const slugs = new Map<number, string[]>();
@@ -207,10 +208,11 @@ describeEachDatabase('bulk org disable-mfa in chunks; listings unchanged', (getD
         lastUsedAt: iso(a?.last_used_at),
         locked,
         organisations: (slugs.get(id) ?? []).join(' '),
+        active: true,
       };
     });
     expect(r3.stdout).toBe(userRecords.map((r) => JSON.stringify(r) + '\n').join(''));
-    const userCols = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'locked', 'organisations'] as const;
+    const userCols = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'locked', 'organisations', 'active'] as const;
     expect(r4.stdout).toBe(csvRow([...userCols]) + userRecords.map((r) => csvRow(userCols.map((c) => r[c]))).join(''));
     expect(r1.stdout.split('\n').length - 1).toBe(N + 5);
   }, 120_000);

@@ -53,6 +53,7 @@ async function policy(ctx: CommandContext, opts: PolicyOptions): Promise<void> {
     if (ctx.out.json) {
       ctx.out.printJson({
         organisation: p.organisation,
+        portalRequiresMfa: p.portalRequiresMfa,
         mfaRequired: p.mfaRequired,
         graceDays: p.graceDays,
         deviceTrust: p.deviceTrust,
@@ -67,6 +68,7 @@ async function policy(ctx: CommandContext, opts: PolicyOptions): Promise<void> {
       ['organisation', p.organisation],
       ['mfa', p.mfaRequired ? `required${p.graceDays ? ` (${p.graceDays}-day grace from ${humanTime(p.requiredSince)})` : ''}` : 'optional'],
       ['trusted devices', p.deviceTrust ? 'allowed' : 'off'],
+      ['portal', p.portalRequiresMfa ? 'requires MFA for every account' : 'recommends MFA'],
       ['without mfa', `${p.membersWithoutMfa.total} member(s), ${p.membersWithoutMfa.admins} admin(s) among them`],
     ]);
     if (p.lacking.length > 0) {

@@ -27,7 +27,8 @@ export function registerOrgUsers(org: CommandUnknownOpts, act: Act): void {
   ]).action(act(users));
 }
 
-const CSV_COLUMNS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline'] as const;
+// `active`: false for a member the portal's active condition excludes (they can neither sign in nor act)
+const CSV_COLUMNS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline', 'active'] as const;
 
 function memberRecord(r: MemberView) {
   return {
@@ -39,6 +40,7 @@ function memberRecord(r: MemberView) {
     lastUsedAt: isoOrNull(r.lastUsedAt),
     trustedDevices: r.trustedDevices,
     deadline: isoOrNull(r.deadline),
+    active: r.active,
   };
 }
 
@@ -67,7 +69,7 @@ async function users(ctx: CommandContext, opts: UsersOptions): Promise<void> {
       [
         { header: 'email', value: (r: MemberView) => r.email },
         { header: 'name', value: (r) => r.name },
-        { header: 'role', value: (r) => r.role },
+        { header: 'role', value: (r) => (r.active ? r.role : `${r.role} (inactive)`) },
         { header: 'mfa', value: (r) => r.mfa, color: (v, s) => (v === 'active' ? s.green(v) : v === 'pending' ? s.yellow(v) : s.red(v)) },
         { header: 'enrolled', value: (r) => humanTime(r.enrolledAt) },
         { header: 'last used', value: (r) => humanTime(r.lastUsedAt) },

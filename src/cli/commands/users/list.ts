@@ -26,7 +26,8 @@ export function registerUsersList(users: CommandUnknownOpts, act: Act): void {
   ]).action(act(listUsers));
 }
 
-const USER_COLUMNS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'locked', 'organisations'] as const;
+// `active`: false for an account the portal's active condition excludes (it can neither sign in nor act)
+const USER_COLUMNS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'locked', 'organisations', 'active'] as const;
 
 async function listUsers(ctx: CommandContext, opts: UsersListOptions): Promise<void> {
   const { portal, resolveActor } = await import('../../actor.js');
@@ -44,6 +45,12 @@ async function listUsers(ctx: CommandContext, opts: UsersListOptions): Promise<v
     lastUsedAt: isoOrNull(u.lastUsedAt),
     locked: u.hardLocked ? 'hard' : u.lockedUntil !== null && u.lockedUntil > ctx.clock() ? isoOrNull(u.lockedUntil) : null,
     organisations: u.organisations,
+    active: u.active,
   }));
   if (!ctx.out.json && !opts.csv) ctx.out.info(`${n} user(s)`);
+  if (!ctx.out.json) {
+    // the portal-wide requirement, which no row shows (SPEC §8)
+    const policy = await mfa.showPortalPolicy(actor);
+    if (policy.mfaRequired) ctx.out.info(`the portal requires MFA for every account${policy.graceDays ? ` (${policy.graceDays}-day grace)` : ''}`);
+  }
 }
