@@ -131,7 +131,7 @@ describe('support toolkit through the CLI', () => {
     await knex('users').where({ email: 'frank@globex.example' }).update({ name: '=HYPERLINK("http://x","y")' });
     const csv = await cli(['users', 'list', '--csv', '--as', SAM.email, '--password-stdin'], `${SAM.password}\n`);
     expect(csv.code, describeRun(csv)).toBe(0);
-    expect(csv.stdout.split('\r\n')[0]).toBe('email,name,role,mfa,enrolledAt,lastUsedAt,locked,organisations');
+    expect(csv.stdout.split('\r\n')[0]).toBe('email,name,role,mfa,enrolledAt,lastUsedAt,locked,organisations,active');
     expect(csv.stdout).toContain(`"'=HYPERLINK(""http://x"",""y"")"`);
     expect(csv.stdout).toContain('devon@example.com');
     const auditCsv = await cli(['audit', '--csv', '--as', SAM.email, '--password-stdin', '--limit', '5'], `${SAM.password}\n`);

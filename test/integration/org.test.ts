@@ -44,7 +44,7 @@ const DEVON: Account = { email: 'devon@example.com', password: 'devon-demo-pass'
 const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
 
 // deadline: when a member lacking MFA must have enrolled under a grace period (null: no grace, or MFA active)
-const MEMBER_FIELDS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline'];
+const MEMBER_FIELDS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline', 'active'];
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 function connect(db: TestDatabase): Knex {
@@ -298,7 +298,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expect([...byEmail.keys()].sort()).toEqual(everyone);
     for (const [email, name] of Object.entries(awkward)) {
       expect(byEmail.get(email)?.[1], email).toBe(name);
-      expect(byEmail.get(email)?.slice(2)).toEqual(['member', 'none', '', '', '0', '']);
+      expect(byEmail.get(email)?.slice(2)).toEqual(['member', 'none', '', '', '0', '', 'true']);
     }
 
     // the same names survive NDJSON: still one record per line
