@@ -60,6 +60,10 @@ export function ownTablesMigration(n: MigrationNames): Knex.Migration {
         t.integer('consecutive_failures').notNullable().defaultTo(0);
         t.bigInteger('locked_until').nullable();
         t.bigInteger('hard_locked_at').nullable();
+        // rule 11's escalation: the failure count when the last lock began, and how many locks this
+        // streak has had — a lock comes after maxFailures more failures, whatever maxFailures was before
+        t.integer('failures_at_lock').notNullable().defaultTo(0);
+        t.integer('lock_count').notNullable().defaultTo(0);
         t.unique(['user_id', 'status'], { indexName: `${n.credentials}_user_status_unique` });
         // key rotation walks the rows still under an old key
         t.index(['key_id', 'id'], `${n.credentials}_key_idx`);

@@ -79,12 +79,20 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, min: number, max: numb
 /** The limits a client may tighten (never loosen) from its environment, and the variables that set them. */
 const LIMIT_VARIABLES = {
   window: 'PORTAL_MFA_WINDOW',
-  maxFailures: 'PORTAL_MFA_MAX_FAILURES',
-  lockMinutes: 'PORTAL_MFA_LOCK_MINUTES',
   trustDays: 'PORTAL_MFA_TRUST_DAYS',
   sessionHours: 'PORTAL_MFA_SESSION_HOURS',
-  hardLockFailures: 'PORTAL_MFA_HARD_LOCK_FAILURES',
 } as const satisfies Partial<Record<LimitName, string>>;
+
+/**
+ * Variables of earlier versions that set the lockout: that is the portal's policy alone now (a
+ * client's value would lock someone else's account), so setting one is a configuration error
+ * naming the command that changes the policy — never silently ignored.
+ */
+const POLICY_ONLY_VARIABLES = {
+  PORTAL_MFA_MAX_FAILURES: '--max-failures',
+  PORTAL_MFA_LOCK_MINUTES: '--lock-minutes',
+  PORTAL_MFA_HARD_LOCK_FAILURES: '--hard-lock-failures',
+} as const;
 
 /**
  * The issuer (client configuration) and the limits this client asks for. The limits are the
@@ -97,6 +105,14 @@ export function resolveSettings(env: NodeJS.ProcessEnv, profile?: Profile): { is
   if (issuer.includes(':') || issuer.length > 100) {
     const source = fromEnv ? 'PORTAL_MFA_ISSUER' : `issuer of profile "${profile!.name}" in ${profile!.file}`;
     throw configError(`${source} must be at most 100 characters and contain no colon`);
+  }
+  for (const [variable, flag] of Object.entries(POLICY_ONLY_VARIABLES)) {
+    if (env[variable]?.trim()) {
+      throw configError(`${variable} is no longer read: the lockout is the portal's policy, the same for every client`, {
+        code: 'invalid_config',
+        hint: `unset it; support changes the policy with: portal-mfa policy set ${flag} N --ticket T`,
+      });
+    }
   }
   const requested: Partial<Settings> = {};
   for (const [name, variable] of Object.entries(LIMIT_VARIABLES) as [keyof typeof LIMIT_VARIABLES, string][]) {

@@ -17,7 +17,7 @@ import { findUsersByEmailKey, membershipsOfUser, passwordHashOf, samplePasswordH
 import { party, recordAudit } from './audit.js';
 import { authorise, authoriseOrganisation, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from './deps.js';
-import { normaliseEmail } from './email.js';
+import { foldEmail, normaliseEmail } from './email.js';
 import { forbidden, isPortalMfaError, locked, rejected, usageError, wrongState, type PortalMfaError } from './errors.js';
 import { dummyHashLike, verifyPassword } from './passwords.js';
 import { proveSecondFactor, wouldProveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
@@ -357,7 +357,8 @@ export async function reauthenticate(deps: MfaDeps, actor: Actor, password: stri
     throw usageError('enter your password to complete the process', { code: 'missing_input', hint: 'pass --password-stdin, or run on a terminal' });
   }
   if (typeof password !== 'string' || password === '') throw usageError('the password is missing', { code: 'invalid_input' });
-  await checkPassword(deps, actor.user.email, actor.user, password, `${action}.reauth`);
+  // the budget is the one sign-in counts against: keyed by the folded email, however the portal spells it
+  await checkPassword(deps, foldEmail(actor.user.email.trim()), actor.user, password, `${action}.reauth`);
   state.passwordAt = now;
 }
 
@@ -424,6 +425,15 @@ export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promis
     );
     throw error;
   };
+  // an Actor stands only while the portal still says what it said at sign-in: a backend that keeps
+  // one across requests loses it when the portal deactivates the account or changes its support role
+  const current = await findUserById(deps.db, actor.user.id);
+  if (!current || !current.active) {
+    await refuse('account no longer active in the portal', forbidden(`${actor.user.email} is not an active portal account`, { code: 'account_inactive', hint: 'the portal deactivated it: ask the portal team' }));
+  }
+  if (current!.role !== actor.user.role) {
+    await refuse('role changed since sign-in', forbidden(`${actor.user.email}'s role in the portal changed since signing in`, { code: 'forbidden', hint: 'sign in again' }));
+  }
   if (actor.factor === 'deferred' && !provisional.has(actor) && !['verify-self', 'enrol', 'replace'].includes(intent)) {
     await refuse(
       'second factor not given',

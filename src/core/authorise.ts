@@ -8,7 +8,7 @@ import type { Actor } from './actor.js';
 import { party, recordAudit } from './audit.js';
 import type { MfaDeps } from './deps.js';
 import { normaliseEmail } from './email.js';
-import { forbidden, notFound, usageError, type PortalMfaError } from './errors.js';
+import { forbidden, isPortalMfaError, notFound, usageError, type PortalMfaError } from './errors.js';
 
 /** What the actor wants to do to the target (SPEC §2). */
 export type Permission =
@@ -118,8 +118,20 @@ export const SUPPORT_REASON = 'supportReason';
  */
 export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseRequest): Promise<Authorisation> {
   const email = req.targetEmail === undefined ? actor.user.email : parseTargetEmail(req.targetEmail);
-  const isSelf = req.targetEmail === undefined || isOwnEmail(actor.user, email);
-  const target = isSelf ? actor.user : await findUserByEmail(deps.db, email);
+  let found: PortalUser | undefined;
+  if (req.targetEmail !== undefined && !isOwnEmail(actor.user, email)) {
+    try {
+      found = await findUserByEmail(deps.db, email);
+    } catch (e) {
+      // two accounts sharing the email: support is told (and acts by id); anyone else gets the
+      // answer every account they may not see gets, whether it exists or not
+      if (!(isPortalMfaError(e) && e.code === 'ambiguous_account') || actor.user.role === 'support') throw e;
+      found = undefined;
+    }
+  }
+  // oneself by any spelling, or by one's portal id written another way (id:09): the account found decides
+  const isSelf = req.targetEmail === undefined || isOwnEmail(actor.user, email) || found?.id === actor.user.id;
+  const target = isSelf ? actor.user : found;
   const ticket = req.ticket ?? null;
   const slug = req.orgSlug !== undefined ? validateSlug(req.orgSlug) : undefined;
   const org = slug !== undefined ? await findOrganisationBySlug(deps.db, slug) : undefined;
@@ -134,7 +146,8 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
     refusal(
       deps,
       actor,
-      { action: req.action, target: target ?? { email }, organisation: o, reason: 'may not act on this user', supportReason },
+      // the typed (folded) email, never the portal's spelling or id: the row reads the same whether the account exists or not
+      { action: req.action, target: { email }, organisation: o, reason: 'may not act on this user', supportReason: target ? `${supportReason} (user id ${target.id})` : supportReason },
       forbidden(`${actor.user.email} may not act on ${email}`, { hint: 'only the user, an admin of their organisation, or support may' }),
     );
 

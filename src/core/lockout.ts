@@ -13,9 +13,10 @@ import { humanTimeUntil } from './humanTime.js';
  * Rule 11 in one place. Every counted attempt — codes, recovery codes, enrolment confirmations,
  * access codes, diagnoses — goes through registerFailure; every check goes through assertNotLocked.
  *
- * consecutive_failures counts failures since the last success, across lockouts. The k-th lock
- * (at k × maxFailures failures) lasts lockMinutes × 2^(k-1), capped at maxLockMinutes; at
- * hardLockFailures the credential is hard-locked until an `unlock`.
+ * consecutive_failures counts failures since the last success, across lockouts. A lock begins
+ * after maxFailures failures since the last one began (failures_at_lock); the k-th of a streak
+ * (lock_count) lasts lockMinutes × 2^(k-1), capped at maxLockMinutes; at hardLockFailures the
+ * credential is hard-locked until an `unlock`.
  */
 export interface LockState {
   until: number | null;
@@ -91,7 +92,8 @@ export async function registerFailure(deps: MfaDeps, credentialId: number, user:
       await recordAudit(trx, deps, { ...event, outcome: 'locked', detail: { ...event.detail, hardLocked: state.hard } });
       return { lockedNow: null, alreadyLocked: state };
     }
-    const failures = (await findCredential(trx, credentialId))!.consecutive_failures;
+    const counted = (await findCredential(trx, credentialId))!;
+    const failures = counted.consecutive_failures;
     await recordAudit(trx, deps, { ...event, outcome: 'failure', detail: { ...event.detail, consecutiveFailures: failures } });
     if (failures >= s.hardLockFailures) {
       await setLock(trx, credentialId, { hardAt: now });
@@ -99,10 +101,12 @@ export async function registerFailure(deps: MfaDeps, credentialId: number, user:
       await queueNotification(trx, deps, user, { kind: 'hard-locked' });
       return { lockedNow: { until: null, hard: true }, alreadyLocked: null };
     }
-    if (failures % s.maxFailures === 0) {
-      const lockNumber = failures / s.maxFailures;
+    // maxFailures more failures since the last lock began (not a multiple of the count: a change of
+    // maxFailures between two failures must never skip a lock)
+    if (failures - counted.failures_at_lock >= s.maxFailures) {
+      const lockNumber = counted.lock_count + 1;
       const until = now + lockMinutesFor(lockNumber, s) * 60_000;
-      await setLock(trx, credentialId, { until });
+      await setLock(trx, credentialId, { until, failuresAtLock: failures, lockCount: lockNumber });
       await recordAudit(trx, deps, {
         ...event,
         action: 'mfa.lockout',

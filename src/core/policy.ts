@@ -92,14 +92,22 @@ export async function readPolicy(db: Db): Promise<PortalPolicy> {
 }
 
 /**
+ * The limits a client may tighten for itself. The lockout's thresholds and lengths are not among
+ * them: a lock applies to the user, whoever's client counted the failure, so a "stricter" client
+ * would lock — or hard-lock — someone else's account sooner and for longer than the portal says.
+ */
+export const CLIENT_TIGHTENABLE: ReadonlySet<LimitName> = new Set(['window', 'trustDays', 'sessionHours', 'reauthSeconds']);
+
+/**
  * The settings a client runs with: the stored policy, tightened — never loosened — by what the
- * client asked for. `requested` holds only what the client's configuration set explicitly.
+ * client asked for, in the limits it may tighten (CLIENT_TIGHTENABLE). `requested` holds only what
+ * the client's configuration set explicitly.
  */
 export function effectiveSettings(policy: PortalPolicy, requested: Partial<Settings>, issuer: string): Settings {
   const out: Settings = { ...DEFAULT_SETTINGS, issuer };
   for (const name of Object.keys(LIMITS) as LimitName[]) {
     const stored = policy.limits[name];
-    const asked = requested[name];
+    const asked = CLIENT_TIGHTENABLE.has(name) ? requested[name] : undefined;
     out[name] = asked === undefined ? stored : LIMITS[name].stricter === 'lower' ? Math.min(stored, asked) : Math.max(stored, asked);
   }
   return out;

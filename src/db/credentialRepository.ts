@@ -21,6 +21,8 @@ function toCredential(r: CredentialTable): CredentialRow {
     consecutive_failures: Number(r.consecutive_failures ?? 0),
     locked_until: num(r.locked_until),
     hard_locked_at: num(r.hard_locked_at),
+    failures_at_lock: Number(r.failures_at_lock ?? 0),
+    lock_count: Number(r.lock_count ?? 0),
   };
 }
 
@@ -67,7 +69,7 @@ export async function acceptStep(db: Db, credentialId: number, step: number, now
     .andWhere((w) => w.whereNull('last_accepted_step').orWhere('last_accepted_step', '<', step))
     .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
     .whereNull('hard_locked_at')
-    .update({ last_accepted_step: step, last_used_at: now, consecutive_failures: 0 });
+    .update({ last_accepted_step: step, last_used_at: now, consecutive_failures: 0, failures_at_lock: 0, lock_count: 0 });
   return Number(changed) === 1;
 }
 
@@ -86,11 +88,11 @@ export async function countFailureUnlessLocked(db: Db, credentialId: number, now
 }
 
 /** Lock the credential until a time, or hard-lock it (rule 11), inside the failure's transaction. */
-export async function setLock(db: Db, credentialId: number, lock: { until: number } | { hardAt: number }): Promise<void> {
+export async function setLock(db: Db, credentialId: number, lock: { until: number; failuresAtLock: number; lockCount: number } | { hardAt: number }): Promise<void> {
   await db
     .knex(db.t.credentials)
     .where('id', credentialId)
-    .update('until' in lock ? { locked_until: lock.until } : { hard_locked_at: lock.hardAt, locked_until: null });
+    .update('until' in lock ? { locked_until: lock.until, failures_at_lock: lock.failuresAtLock, lock_count: lock.lockCount } : { hard_locked_at: lock.hardAt, locked_until: null });
 }
 
 /**
@@ -107,7 +109,7 @@ export async function burnStepsThrough(db: Db, credentialId: number, step: numbe
 
 /** `unlock`: clears locks, hard locks and the failure count of every credential of the user. */
 export async function clearLocksOfUser(db: Db, userId: UserId): Promise<number> {
-  return Number(await db.knex(db.t.credentials).where('user_id', userId).update({ consecutive_failures: 0, locked_until: null, hard_locked_at: null }));
+  return Number(await db.knex(db.t.credentials).where('user_id', userId).update({ consecutive_failures: 0, failures_at_lock: 0, lock_count: 0, locked_until: null, hard_locked_at: null }));
 }
 
 /**
@@ -129,6 +131,8 @@ export async function activatePendingCredential(db: Db, pendingId: number, userI
       last_used_at: now,
       last_accepted_step: step,
       consecutive_failures: 0,
+      failures_at_lock: 0,
+      lock_count: 0,
       locked_until: null,
       hard_locked_at: null,
     });
@@ -170,7 +174,7 @@ export async function resetFailuresUnlessLocked(db: Db, credentialId: number, no
     .where('id', credentialId)
     .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now))
     .whereNull('hard_locked_at')
-    .update({ consecutive_failures: 0, last_used_at: now });
+    .update({ consecutive_failures: 0, failures_at_lock: 0, lock_count: 0, last_used_at: now });
   return Number(changed) === 1;
 }
 

@@ -17,6 +17,8 @@ export interface CredentialTable {
   consecutive_failures: number;
   locked_until: number | null;
   hard_locked_at: number | null;
+  failures_at_lock: number;
+  lock_count: number;
 }
 
 export interface TrustedDeviceTable {

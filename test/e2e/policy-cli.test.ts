@@ -52,9 +52,21 @@ describe('the portal policy through the CLI (issue 20: findings 2 and 6)', () =>
     await db?.drop();
   });
 
-  it('finding 2: PORTAL_MFA_MAX_FAILURES=100 does not lift the lockout; the stored limit locks after 5 wrong codes', { timeout: 120_000 }, async () => {
+  it('finding 2: a lockout variable is refused (exit 10, naming it), and the stored limit locks after 5 wrong codes', { timeout: 120_000 }, async () => {
     await enrol(ERIN);
-    const loose = { PORTAL_MFA_MAX_FAILURES: '100', PORTAL_MFA_WINDOW: '2' };
+    for (const [variable, value] of [
+      ['PORTAL_MFA_MAX_FAILURES', '100'],
+      ['PORTAL_MFA_MAX_FAILURES', '3'],
+      ['PORTAL_MFA_HARD_LOCK_FAILURES', '10'],
+      ['PORTAL_MFA_LOCK_MINUTES', '1440'],
+    ]) {
+      expectOneLineError(
+        await cli(['verify', '--as', ERIN.email, '--password-stdin', '--code', '000000'], `${ERIN.password}\n`, { [variable!]: value! }),
+        10,
+        new RegExp(variable!),
+      );
+    }
+    const loose = { PORTAL_MFA_WINDOW: '2' };
     for (let i = 0; i < 5; i++) {
       const r = await cli(['verify', '--as', ERIN.email, '--password-stdin', '--code', '000000'], `${ERIN.password}\n`, loose);
       expect(r.code, describeRun(r)).toBe(1);

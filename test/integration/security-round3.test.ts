@@ -145,6 +145,30 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
     w.advance(30_000);
   });
 
+  it('2 a lock is never skipped when maxFailures changes between failures (support changing the policy mid-streak)', async () => {
+    const frank = 'frank@globex.example';
+    const secret = await w.enrol(frank);
+    expect(secret).toBeTruthy();
+    const base = w.deps.settings.maxFailures;
+    let lockedAfter = 0;
+    try {
+      // the attacker's old trick: a limit from 2 to 5 that never divides the count so far
+      for (let n = 1; n <= 12 && lockedAfter === 0; n++) {
+        w.deps.settings.maxFailures = [2, 3, 4, 5].find((m) => n % m !== 0) ?? 5;
+        try {
+          await w.mfa.signIn({ email: frank, password: w.password(frank), action: 'test', secondFactor: { proof: { kind: 'code', code: '000000' } } });
+        } catch (e) {
+          if ((e as PortalMfaError).kind === 'locked') lockedAfter = n;
+        }
+      }
+    } finally {
+      w.deps.settings.maxFailures = base;
+    }
+    // locked by the time the strictest limit in force was reached (never later than the loosest, 5)
+    expect(lockedAfter).toBeGreaterThan(0);
+    expect(lockedAfter).toBeLessThanOrEqual(6);
+  });
+
   it('4 the audit trail an actor reads of their own refusals does not tell an existing account from an unknown one', async () => {
     const view = (rows: Awaited<ReturnType<typeof w.mfa.readAuditTrail>>, name: string) =>
       rows.map((r) => ({ ...r, id: 0, time: 0, target: r.target?.split(name).join('X') }));
