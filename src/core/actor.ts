@@ -428,11 +428,17 @@ export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promis
   // an Actor stands only while the portal still says what it said at sign-in: a backend that keeps
   // one across requests loses it when the portal deactivates the account or changes its support role
   const current = await findUserById(deps.db, actor.user.id);
-  if (!current || !current.active) {
-    await refuse('account no longer active in the portal', forbidden(`${actor.user.email} is not an active portal account`, { code: 'account_inactive', hint: 'the portal deactivated it: ask the portal team' }));
+  if (!current?.active) {
+    await refuse(
+      'account no longer active in the portal',
+      forbidden(`${actor.user.email} is not an active portal account`, { code: 'account_inactive', hint: 'the portal deactivated it: ask the portal team' }),
+    );
   }
   if (current!.role !== actor.user.role) {
-    await refuse('role changed since sign-in', forbidden(`${actor.user.email}'s role in the portal changed since signing in`, { code: 'forbidden', hint: 'sign in again' }));
+    await refuse(
+      'role changed since sign-in',
+      forbidden(`${actor.user.email}'s role in the portal changed since signing in`, { code: 'forbidden', hint: 'sign in again' }),
+    );
   }
   if (actor.factor === 'deferred' && !provisional.has(actor) && !['verify-self', 'enrol', 'replace'].includes(intent)) {
     await refuse(

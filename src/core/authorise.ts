@@ -147,7 +147,13 @@ export async function authorise(deps: MfaDeps, actor: Actor, req: AuthoriseReque
       deps,
       actor,
       // the typed (folded) email, never the portal's spelling or id: the row reads the same whether the account exists or not
-      { action: req.action, target: { email }, organisation: o, reason: 'may not act on this user', supportReason: target ? `${supportReason} (user id ${target.id})` : supportReason },
+      {
+        action: req.action,
+        target: { email },
+        organisation: o,
+        reason: 'may not act on this user',
+        supportReason: target ? `${supportReason} (user id ${target.id})` : supportReason,
+      },
       forbidden(`${actor.user.email} may not act on ${email}`, { hint: 'only the user, an admin of their organisation, or support may' }),
     );
 

@@ -88,11 +88,19 @@ export async function countFailureUnlessLocked(db: Db, credentialId: number, now
 }
 
 /** Lock the credential until a time, or hard-lock it (rule 11), inside the failure's transaction. */
-export async function setLock(db: Db, credentialId: number, lock: { until: number; failuresAtLock: number; lockCount: number } | { hardAt: number }): Promise<void> {
+export async function setLock(
+  db: Db,
+  credentialId: number,
+  lock: { until: number; failuresAtLock: number; lockCount: number } | { hardAt: number },
+): Promise<void> {
   await db
     .knex(db.t.credentials)
     .where('id', credentialId)
-    .update('until' in lock ? { locked_until: lock.until, failures_at_lock: lock.failuresAtLock, lock_count: lock.lockCount } : { hard_locked_at: lock.hardAt, locked_until: null });
+    .update(
+      'until' in lock
+        ? { locked_until: lock.until, failures_at_lock: lock.failuresAtLock, lock_count: lock.lockCount }
+        : { hard_locked_at: lock.hardAt, locked_until: null },
+    );
 }
 
 /**
@@ -109,7 +117,12 @@ export async function burnStepsThrough(db: Db, credentialId: number, step: numbe
 
 /** `unlock`: clears locks, hard locks and the failure count of every credential of the user. */
 export async function clearLocksOfUser(db: Db, userId: UserId): Promise<number> {
-  return Number(await db.knex(db.t.credentials).where('user_id', userId).update({ consecutive_failures: 0, failures_at_lock: 0, lock_count: 0, locked_until: null, hard_locked_at: null }));
+  return Number(
+    await db
+      .knex(db.t.credentials)
+      .where('user_id', userId)
+      .update({ consecutive_failures: 0, failures_at_lock: 0, lock_count: 0, locked_until: null, hard_locked_at: null }),
+  );
 }
 
 /**
