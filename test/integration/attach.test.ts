@@ -112,11 +112,14 @@ describeEachDatabase('attach to the portal (issue 19)', (getDb) => {
     expect((await w.audit({ action: 'db.cleanup' })).length).toBe(1);
   });
 
-  it('the stored policy is what clients run with; a client may only tighten it', () => {
+  it('the stored policy is what clients run with; a client may only tighten the window and lifetimes, never the lockout', () => {
     const looser = effectiveSettings(DEFAULT_POLICY, { maxFailures: 100, trustDays: 365, window: 2 }, 'X');
     expect(looser).toMatchObject({ maxFailures: 5, trustDays: 30, window: 1 });
-    const stricter = effectiveSettings(DEFAULT_POLICY, { maxFailures: 3, trustDays: 7, window: 0, lockMinutes: 60 }, 'X');
-    expect(stricter).toMatchObject({ maxFailures: 3, trustDays: 7, window: 0, lockMinutes: 60 });
+    const stricter = effectiveSettings(DEFAULT_POLICY, { trustDays: 7, window: 0, sessionHours: 1, reauthSeconds: 60 }, 'X');
+    expect(stricter).toMatchObject({ trustDays: 7, window: 0, sessionHours: 1, reauthSeconds: 60 });
+    // a lock applies to the user, whoever's client counted: its thresholds and lengths are the policy's alone
+    const harsher = effectiveSettings(DEFAULT_POLICY, { maxFailures: 2, hardLockFailures: 10, lockMinutes: 1440 }, 'X');
+    expect(harsher).toMatchObject({ maxFailures: 5, hardLockFailures: 100, lockMinutes: 15 });
   });
 
   it('policy set: support only, with a ticket and the password; the portal-wide requirement applies rule 4 to everyone', async () => {

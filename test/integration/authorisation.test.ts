@@ -245,7 +245,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       const rows = await audit({ actor_email: ALICE.email, target_email: HEIDI.email, action: 'mfa.disable', outcome: 'refused' });
       expect(rows).toHaveLength(before + 1);
       expect(rows.at(-1)).toMatchObject({ reason: 'may not act on this user', organisation_slug: null });
-      expect(JSON.parse(String(rows.at(-1)!.detail))).toEqual({ supportReason: 'not an admin of globex' });
+      expect(JSON.parse(String(rows.at(-1)!.detail)).supportReason).toMatch(/^not an admin of globex/);
       // a member naming their own organisation gains nothing
       await expectKind(auth(DAVE, ERIN, { action: 'mfa.status', permission: 'view' }, { orgSlug: 'acme' }), 'forbidden');
     });

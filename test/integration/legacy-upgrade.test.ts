@@ -33,7 +33,7 @@ type Row = Record<string, unknown>;
 
 /** legacy table → role of the new table, and its columns that held integer user/organisation ids */
 const CARRIED: { from: string; role: keyof Db['t']; asText: string[]; added?: Row }[] = [
-  { from: 'mfa_credentials', role: 'credentials', asText: ['user_id'] },
+  { from: 'mfa_credentials', role: 'credentials', asText: ['user_id'], added: { failures_at_lock: 0, lock_count: 0 } },
   { from: 'trusted_devices', role: 'trusted_devices', asText: ['user_id'] },
   { from: 'recovery_codes', role: 'recovery_codes', asText: ['user_id'] },
   { from: 'access_codes', role: 'access_codes', asText: ['user_id', 'issued_by_user_id'] },
