@@ -4,6 +4,7 @@ import type { Actor, CommandPrecheck } from '../core/actor.js';
 import type { MfaDeps } from '../core/deps.js';
 import { createPortalMfa, type PortalMfa } from '../core/api.js';
 import { normaliseEmail } from '../core/email.js';
+import { validateTicket } from '../core/disable.js';
 import { usageError } from '../core/errors.js';
 import type { SecondFactorProof } from '../core/secondFactor.js';
 import { normaliseCode } from '../core/totp.js';
@@ -147,4 +148,19 @@ export async function resolveActor(ctx: CommandContext, mfa: PortalMfa, opts: Ac
 export async function reauthPassword(ctx: CommandContext, mfa: PortalMfa, actor: Actor): Promise<string | undefined> {
   if (!mfa.needsReauthentication(actor)) return undefined;
   return readPassword(ctx, `Enter your password to complete the process (${actor.user.email}):`);
+}
+
+/**
+ * The precheck of a command that changes one user (`--user`, `--org`, `--ticket`): authorised with
+ * the ticket before the actor's code is asked for or spent (issue 20, finding 8).
+ */
+export function changeOnUserPrecheck(
+  ctx: CommandContext,
+  opts: { user?: string; org?: string; ticket?: string },
+  permission: 'disable' | 'unlock' | 'access-code' | 'revoke-devices',
+  action: string,
+): CommandPrecheck {
+  return {
+    target: { targetEmail: opts.user, orgSlug: opts.org, permission, action, ticket: validateTicket(opts.ticket), canPick: ctx.io.canPrompt },
+  };
 }

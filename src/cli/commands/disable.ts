@@ -28,22 +28,12 @@ export function registerDisable(program: CommandUnknownOpts, act: Act): void {
 }
 
 async function disable(ctx: CommandContext, opts: DisableOptions): Promise<void> {
-  const { dbKey, portal, reauthPassword, resolveActor } = await import('../actor.js');
-  const { validateTicket } = await import('../../core/disable.js');
+  const { dbKey, portal, reauthPassword, changeOnUserPrecheck, resolveActor } = await import('../actor.js');
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, {
     action: 'mfa.disable',
-    precheck: {
-      target: {
-        targetEmail: opts.user,
-        orgSlug: opts.org,
-        permission: 'disable',
-        action: 'mfa.disable',
-        ticket: validateTicket(opts.ticket),
-        canPick: ctx.io.canPrompt,
-      },
-    },
+    precheck: changeOnUserPrecheck(ctx, opts, 'disable', 'mfa.disable'),
   });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   const result = await mfa.disableMfa(actor, {

@@ -26,22 +26,12 @@ export function registerUnlock(program: CommandUnknownOpts, act: Act): void {
 }
 
 async function unlock(ctx: CommandContext, opts: UnlockOptions): Promise<void> {
-  const { portal, reauthPassword, resolveActor } = await import('../actor.js');
-  const { validateTicket } = await import('../../core/disable.js');
+  const { portal, reauthPassword, changeOnUserPrecheck, resolveActor } = await import('../actor.js');
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, {
     action: 'mfa.unlock',
-    precheck: {
-      target: {
-        targetEmail: opts.user,
-        orgSlug: opts.org,
-        permission: 'unlock',
-        action: 'mfa.unlock',
-        ticket: validateTicket(opts.ticket),
-        canPick: ctx.io.canPrompt,
-      },
-    },
+    precheck: changeOnUserPrecheck(ctx, opts, 'unlock', 'mfa.unlock'),
   });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Unlock ${opts.user}?`);

@@ -29,23 +29,13 @@ export function registerAccessCodeIssue(accessCode: CommandUnknownOpts, act: Act
 }
 
 async function issueAccessCode(ctx: CommandContext, opts: IssueOptions): Promise<void> {
-  const { portal, reauthPassword, resolveActor } = await import('../../actor.js');
-  const { validateTicket } = await import('../../../core/disable.js');
+  const { portal, reauthPassword, changeOnUserPrecheck, resolveActor } = await import('../../actor.js');
   const { minutes, uses } = opts;
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, {
     action: 'access-code.issue',
-    precheck: {
-      target: {
-        targetEmail: opts.user,
-        orgSlug: opts.org,
-        permission: 'access-code',
-        action: 'access-code.issue',
-        ticket: validateTicket(opts.ticket),
-        canPick: ctx.io.canPrompt,
-      },
-    },
+    precheck: changeOnUserPrecheck(ctx, opts, 'access-code', 'access-code.issue'),
   });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Issue a temporary access code for ${opts.user}?`);

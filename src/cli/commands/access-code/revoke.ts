@@ -25,22 +25,12 @@ export function registerAccessCodeRevoke(accessCode: CommandUnknownOpts, act: Ac
 }
 
 async function revokeAccessCode(ctx: CommandContext, opts: RevokeOptions): Promise<void> {
-  const { portal, reauthPassword, resolveActor } = await import('../../actor.js');
-  const { validateTicket } = await import('../../../core/disable.js');
+  const { portal, reauthPassword, changeOnUserPrecheck, resolveActor } = await import('../../actor.js');
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, {
     action: 'access-code.revoke',
-    precheck: {
-      target: {
-        targetEmail: opts.user,
-        orgSlug: opts.org,
-        permission: 'access-code',
-        action: 'access-code.revoke',
-        ticket: validateTicket(opts.ticket),
-        canPick: ctx.io.canPrompt,
-      },
-    },
+    precheck: changeOnUserPrecheck(ctx, opts, 'access-code', 'access-code.revoke'),
   });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun) await confirmOrCancel(ctx, `Revoke ${opts.user}'s access code?`);

@@ -31,8 +31,7 @@ export function registerDevicesRevoke(devices: CommandUnknownOpts, act: Act): vo
 
 /** `args`: the device ids, whole numbers (commander parsed them: the argument above). */
 async function revoke(ctx: CommandContext, opts: RevokeOptions, args: number[]): Promise<void> {
-  const { dbKey, portal, reauthPassword, resolveActor } = await import('../../actor.js');
-  const { validateTicket } = await import('../../../core/disable.js');
+  const { dbKey, portal, reauthPassword, changeOnUserPrecheck, resolveActor } = await import('../../actor.js');
   if (opts.all && args.length > 0) throw usageError('give device ids or --all, not both');
   if (!opts.all && args.length === 0) throw usageError('name the devices to revoke', { hint: 'devices revoke ID… or devices revoke --all' });
   if (!opts.all && opts.user !== undefined) throw usageError('--user goes with --all; ids already name their user');
@@ -41,18 +40,7 @@ async function revoke(ctx: CommandContext, opts: RevokeOptions, args: number[]):
   const actor = await resolveActor(ctx, mfa, {
     action: 'device.revoke',
     // ids name their owners, who are authorised one by one; --all names one user
-    precheck: opts.all
-      ? {
-          target: {
-            targetEmail: opts.user,
-            orgSlug: opts.org,
-            permission: 'revoke-devices',
-            action: 'device.revoke',
-            ticket: validateTicket(opts.ticket),
-            canPick: ctx.io.canPrompt,
-          },
-        }
-      : undefined,
+    precheck: opts.all ? changeOnUserPrecheck(ctx, opts, 'revoke-devices', 'device.revoke') : undefined,
   });
   const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
   if (!opts.dryRun && opts.user !== undefined && opts.user.trim().toLowerCase() !== actor.user.email) requireConfirmable(ctx);
