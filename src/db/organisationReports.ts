@@ -5,7 +5,7 @@
  * two, so the portal's schema, types and collations never meet ours in one statement.
  */
 import type { OrganisationPolicy, UserId } from '../core/domain.js';
-import { allUsers, findUsersByIds, membershipsOfUser, organisationMembers } from './identity/reader.js';
+import { allUsers, findUsersByIds, IN_LIST, membershipsOfUser, organisationMembers } from './identity/reader.js';
 import type { Db } from './store.js';
 
 export interface MemberReportRow {
@@ -41,11 +41,11 @@ export interface MfaState {
 const NONE: MfaState = { mfa: 'none', enrolledAt: null, lastUsedAt: null, lockedUntil: null, hardLocked: false, trustedDevices: 0 };
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-/** portal-mfa's state of each of these users (credentials, live trusted devices), in two reads per 500 ids. */
+/** portal-mfa's state of each of these users (credentials, live trusted devices), in two reads per IN_LIST ids. */
 export async function mfaStatesOf(db: Db, userIds: UserId[], now: number): Promise<Map<UserId, MfaState>> {
   const out = new Map<UserId, MfaState>();
-  for (let i = 0; i < userIds.length; i += 500) {
-    const ids = userIds.slice(i, i + 500);
+  for (let i = 0; i < userIds.length; i += IN_LIST) {
+    const ids = userIds.slice(i, i + IN_LIST);
     const creds = await db
       .knex(db.t.credentials)
       .whereIn('user_id', ids)

@@ -11,6 +11,12 @@ import type { Condition, IdentityMapping, TimeColumn } from './mapping.js';
 
 type Q = Knex | Knex.Transaction;
 
+/**
+ * Ids per `IN (…)` list: a whole report page in one statement (SQLite allows 32,766 bound values,
+ * MySQL/MariaDB far more), so a page of members costs a few statements, not one per 500 ids.
+ */
+export const IN_LIST = 2000;
+
 /** `alias.column` satisfies the condition, as SQL. */
 function conditionSql(knex: Q, alias: string, c: Condition): Knex.Raw {
   const col = `${alias}.${c.column}`;
@@ -80,8 +86,8 @@ export async function findUsersByIds(db: Db, ids: UserId[]): Promise<PortalUser[
   if (ids.length === 0) return [];
   const m = requireMapping(db);
   const out: PortalUser[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows = await selectUsers(db.knex, m).whereIn(`u.${m.users.id}`, ids.slice(i, i + 500));
+  for (let i = 0; i < ids.length; i += IN_LIST) {
+    const rows = await selectUsers(db.knex, m).whereIn(`u.${m.users.id}`, ids.slice(i, i + IN_LIST));
     for (const r of rows) out.push(toUser(r, m));
   }
   return out;
