@@ -5,7 +5,7 @@
  * two, so the portal's schema, types and collations never meet ours in one statement.
  */
 import type { OrganisationPolicy, UserId } from '../core/domain.js';
-import { allUsers, findUsersByIds, IN_LIST, membershipsOfUser, organisationMembers } from './identity/reader.js';
+import { allUsers, findUsersByIds, IN_LIST, organisationMembers, organisationsOfUsers } from './identity/reader.js';
 import type { Db } from './store.js';
 
 export interface MemberReportRow {
@@ -292,18 +292,15 @@ export interface UserFilter {
 export async function* streamUsers(db: Db, filter: UserFilter, now: number): AsyncGenerator<UserReportRow[]> {
   for await (const users of allUsers(db, PAGE)) {
     const wanted = filter.role ? users.filter((u) => u.role === filter.role) : users;
-    const states = await mfaStatesOf(
-      db,
-      wanted.map((u) => u.id),
-      now,
-    );
+    const ids = wanted.map((u) => u.id);
+    const [states, organisations] = await Promise.all([mfaStatesOf(db, ids, now), organisationsOfUsers(db, ids)]);
     const page: UserReportRow[] = [];
     for (const u of wanted) {
       const s = states.get(u.id) ?? NONE;
       if (!mfaMatches(s.mfa, filter.mfa)) continue;
       if (filter.lockedAt !== undefined && !(s.hardLocked || (s.lockedUntil !== null && s.lockedUntil > filter.lockedAt))) continue;
-      const memberships = await membershipsOfUser(db, u.id);
-      if (filter.organisationId !== undefined && !memberships.some((m) => m.organisation_id === filter.organisationId)) continue;
+      const memberships = organisations.get(u.id) ?? [];
+      if (filter.organisationId !== undefined && !memberships.some((m) => m.id === filter.organisationId)) continue;
       page.push({
         userId: u.id,
         email: u.email,

@@ -403,3 +403,35 @@ export async function membershipFacts(db: Db, organisationId: string, userIds: U
   }
   return { members, admins };
 }
+
+/** The organisations (id and slug, by slug) of many users at once: the portal-wide report's page. */
+export async function organisationsOfUsers(db: Db, userIds: UserId[]): Promise<Map<UserId, { id: string; slug: string }[]>> {
+  const out = new Map<UserId, { id: string; slug: string }[]>();
+  const m = requireMapping(db);
+  if (!m.organisations || !m.memberships || userIds.length === 0) return out;
+  const o = m.organisations;
+  const ms = m.memberships;
+  const add = (userId: string, row: Record<string, unknown>) => {
+    const org = toOrganisationBase(row, m);
+    const list = out.get(userId) ?? [];
+    if (!list.some((x) => x.id === org.id)) list.push({ id: org.id, slug: org.slug });
+    out.set(userId, list);
+  };
+  for (let i = 0; i < userIds.length; i += IN_LIST) {
+    const part = userIds.slice(i, i + IN_LIST);
+    const q = selectOrganisations(db.knex, m)
+      .join({ m: ms.table }, `m.${ms.organisationId}`, `o.${o.id}`)
+      .whereIn(`m.${ms.userId}`, part)
+      .select({ member: `m.${ms.userId}` });
+    for (const r of (await q) as Record<string, unknown>[]) add(String(r.member), r);
+    if (o.owner) {
+      for (const r of (await selectOrganisations(db.knex, m)
+        .whereIn(`o.${o.owner}`, part)
+        .select({ member: `o.${o.owner}` })) as Record<string, unknown>[]) {
+        add(String(r.member), r);
+      }
+    }
+  }
+  for (const list of out.values()) list.sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+  return out;
+}
