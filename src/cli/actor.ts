@@ -9,6 +9,7 @@ import { usageError } from '../core/errors.js';
 import type { SecondFactorProof } from '../core/secondFactor.js';
 import { normaliseCode } from '../core/totp.js';
 import { describeTarget } from '../db/url.js';
+import { confirmOrCancel, requireConfirmable } from './confirm.js';
 import type { CommandContext } from './context.js';
 import { LocalStore } from './localStore.js';
 
@@ -163,4 +164,25 @@ export function changeOnUserPrecheck(
   return {
     target: { targetEmail: opts.user, orgSlug: opts.org, permission, action, ticket: validateTicket(opts.ticket), canPick: ctx.io.canPrompt },
   };
+}
+
+/**
+ * The start of every command that changes one user: no prompt without a terminal unless --yes (a dry
+ * run asks nothing), sign-in with the command's precheck, the actor's password re-entered, and —
+ * when given — the question, after everything that could refuse has been checked.
+ */
+export async function signInToChangeUser(
+  ctx: CommandContext,
+  opts: { user?: string; org?: string; ticket?: string; dryRun?: boolean },
+  change: { permission: 'disable' | 'unlock' | 'access-code' | 'revoke-devices'; action: string; question?: string; precheck?: boolean },
+): Promise<{ mfa: PortalMfa; actor: Actor; password: string | undefined }> {
+  if (!opts.dryRun) requireConfirmable(ctx);
+  const mfa = await portal(ctx);
+  const actor = await resolveActor(ctx, mfa, {
+    action: change.action,
+    precheck: change.precheck === false ? undefined : changeOnUserPrecheck(ctx, opts, change.permission, change.action),
+  });
+  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
+  if (!opts.dryRun && change.question) await confirmOrCancel(ctx, change.question);
+  return { mfa, actor, password };
 }

@@ -1,7 +1,7 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { cancelled } from '../../core/errors.js';
 import type { Act } from '../act.js';
-import { confirmOrCancel, requireConfirmable } from '../confirm.js';
+import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { LocalStore } from '../localStore.js';
 import { organisationPicker } from '../targets.js';
@@ -28,14 +28,8 @@ export function registerDisable(program: CommandUnknownOpts, act: Act): void {
 }
 
 async function disable(ctx: CommandContext, opts: DisableOptions): Promise<void> {
-  const { dbKey, portal, reauthPassword, changeOnUserPrecheck, resolveActor } = await import('../actor.js');
-  if (!opts.dryRun) requireConfirmable(ctx);
-  const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, {
-    action: 'mfa.disable',
-    precheck: changeOnUserPrecheck(ctx, opts, 'disable', 'mfa.disable'),
-  });
-  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
+  const { dbKey, signInToChangeUser } = await import('../actor.js');
+  const { mfa, actor, password } = await signInToChangeUser(ctx, opts, { permission: 'disable', action: 'mfa.disable' });
   const result = await mfa.disableMfa(actor, {
     targetEmail: opts.user,
     orgSlug: opts.org,

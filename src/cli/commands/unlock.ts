@@ -1,6 +1,5 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Act } from '../act.js';
-import { confirmOrCancel, requireConfirmable } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { humanTimeUntil, isoOrNull } from '../render.js';
 import { organisationPicker } from '../targets.js';
@@ -26,15 +25,8 @@ export function registerUnlock(program: CommandUnknownOpts, act: Act): void {
 }
 
 async function unlock(ctx: CommandContext, opts: UnlockOptions): Promise<void> {
-  const { portal, reauthPassword, changeOnUserPrecheck, resolveActor } = await import('../actor.js');
-  if (!opts.dryRun) requireConfirmable(ctx);
-  const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, {
-    action: 'mfa.unlock',
-    precheck: changeOnUserPrecheck(ctx, opts, 'unlock', 'mfa.unlock'),
-  });
-  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
-  if (!opts.dryRun) await confirmOrCancel(ctx, `Unlock ${opts.user}?`);
+  const { signInToChangeUser } = await import('../actor.js');
+  const { mfa, actor, password } = await signInToChangeUser(ctx, opts, { permission: 'unlock', action: 'mfa.unlock', question: `Unlock ${opts.user}?` });
   const r = await mfa.unlock(actor, {
     password,
     targetEmail: opts.user,

@@ -1,6 +1,5 @@
 import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 import type { Act } from '../../act.js';
-import { confirmOrCancel, requireConfirmable } from '../../confirm.js';
 import type { CommandContext } from '../../context.js';
 import { humanTime, isoOrNull } from '../../render.js';
 import { organisationPicker } from '../../targets.js';
@@ -29,16 +28,13 @@ export function registerAccessCodeIssue(accessCode: CommandUnknownOpts, act: Act
 }
 
 async function issueAccessCode(ctx: CommandContext, opts: IssueOptions): Promise<void> {
-  const { portal, reauthPassword, changeOnUserPrecheck, resolveActor } = await import('../../actor.js');
+  const { signInToChangeUser } = await import('../../actor.js');
   const { minutes, uses } = opts;
-  if (!opts.dryRun) requireConfirmable(ctx);
-  const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, {
+  const { mfa, actor, password } = await signInToChangeUser(ctx, opts, {
+    permission: 'access-code',
     action: 'access-code.issue',
-    precheck: changeOnUserPrecheck(ctx, opts, 'access-code', 'access-code.issue'),
+    question: `Issue a temporary access code for ${opts.user}?`,
   });
-  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
-  if (!opts.dryRun) await confirmOrCancel(ctx, `Issue a temporary access code for ${opts.user}?`);
   const r = await mfa.issueAccessCode(actor, {
     password,
     targetEmail: opts.user,

@@ -1,6 +1,5 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Act } from '../../act.js';
-import { confirmOrCancel, requireConfirmable } from '../../confirm.js';
 import type { CommandContext } from '../../context.js';
 import { organisationPicker } from '../../targets.js';
 import { withExamples } from '../examples.js';
@@ -25,15 +24,12 @@ export function registerAccessCodeRevoke(accessCode: CommandUnknownOpts, act: Ac
 }
 
 async function revokeAccessCode(ctx: CommandContext, opts: RevokeOptions): Promise<void> {
-  const { portal, reauthPassword, changeOnUserPrecheck, resolveActor } = await import('../../actor.js');
-  if (!opts.dryRun) requireConfirmable(ctx);
-  const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, {
+  const { signInToChangeUser } = await import('../../actor.js');
+  const { mfa, actor, password } = await signInToChangeUser(ctx, opts, {
+    permission: 'access-code',
     action: 'access-code.revoke',
-    precheck: changeOnUserPrecheck(ctx, opts, 'access-code', 'access-code.revoke'),
+    question: `Revoke ${opts.user}'s access code?`,
   });
-  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
-  if (!opts.dryRun) await confirmOrCancel(ctx, `Revoke ${opts.user}'s access code?`);
   const r = await mfa.revokeAccessCode(actor, {
     password,
     targetEmail: opts.user,
