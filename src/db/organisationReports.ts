@@ -5,7 +5,7 @@
  * two, so the portal's schema, types and collations never meet ours in one statement.
  */
 import type { OrganisationPolicy, UserId } from '../core/domain.js';
-import { allUsers, findUsersByIds, IN_LIST, organisationMembers, organisationsOfUsers } from './identity/reader.js';
+import { allUsers, findUsersByIds, IN_LIST, joinedMembers, organisationMembers, organisationsOfUsers } from './identity/reader.js';
 import type { Db } from './store.js';
 
 export interface MemberReportRow {
@@ -98,6 +98,29 @@ function mfaMatches(state: MfaState['mfa'], filter: MemberFilter['mfa']): boolea
  * flat however large the organisation.
  */
 export async function* streamMembers(db: Db, organisationId: string, filter: MemberFilter, now: number): AsyncGenerator<MemberReportRow[]> {
+  const joined = joinedMembers(db, organisationId, now, PAGE);
+  if (joined) {
+    for await (const rows of joined) {
+      const page: MemberReportRow[] = [];
+      for (const r of rows) {
+        if ((filter.role && (filter.role === 'admin') !== r.admin) || !mfaMatches(r.mfa, filter.mfa)) continue;
+        page.push({
+          userId: r.user.id,
+          email: r.user.email,
+          name: r.user.name,
+          role: r.admin ? 'admin' : 'member',
+          active: r.user.active,
+          mfa: r.mfa,
+          enrolledAt: r.enrolledAt,
+          lastUsedAt: r.lastUsedAt,
+          trustedDevices: r.trustedDevices,
+          joinedAt: r.joinedAt,
+        });
+      }
+      if (page.length > 0) yield page;
+    }
+    return;
+  }
   for await (const refs of organisationMembers(db, organisationId, PAGE)) {
     const wanted = filter.role ? refs.filter((r) => (filter.role === 'admin') === r.admin) : refs;
     const ids = wanted.map((r) => r.userId);

@@ -435,3 +435,76 @@ export async function organisationsOfUsers(db: Db, userIds: UserId[]): Promise<M
   for (const list of out.values()) list.sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
   return out;
 }
+
+/** One member with portal-mfa's state of them, read by the joined listing (joinedMembers). */
+export interface JoinedMember {
+  user: PortalUser;
+  admin: boolean;
+  joinedAt: number | null;
+  mfa: 'active' | 'pending' | 'none';
+  enrolledAt: number | null;
+  lastUsedAt: number | null;
+  trustedDevices: number;
+}
+
+/**
+ * An organisation's members with their MFA state in one statement per page — the portal's tables
+ * joined with portal-mfa's own — where that is possible: every mapped table lives in the same
+ * database as portal-mfa's, and no owner column has to be merged in. Ids are compared as text (ours
+ * are text, with a binary collation on MySQL/MariaDB). Null when not possible: the caller then
+ * reads the same rows a page at a time through the mapping (organisationMembers).
+ */
+export function joinedMembers(db: Db, organisationId: string, now: number, pageSize = 2000): AsyncGenerator<JoinedMember[]> | null {
+  const m = requireMapping(db);
+  if (!m.organisations || !m.memberships || m.organisations.owner) return null;
+  if ([m.users.table, m.memberships.table, m.organisations.table].some((t) => t.includes('.'))) return null;
+  if (m.users.support.kind === 'table' && m.users.support.table.includes('.')) return null;
+  return pagesOfJoinedMembers(db, m, organisationId, now, pageSize);
+}
+
+async function* pagesOfJoinedMembers(db: Db, m: IdentityMapping, organisationId: string, now: number, pageSize: number): AsyncGenerator<JoinedMember[]> {
+  const knex = db.knex;
+  const ms = m.memberships!;
+  const asText =
+    db.dialect === 'sqlite' ? knex.raw('CAST(?? AS TEXT)', [`m.${ms.userId}`]) : knex.raw('CAST(?? AS CHAR) COLLATE utf8mb4_bin', [`m.${ms.userId}`]);
+  const idText = asText.toQuery();
+  let after: unknown = null;
+  for (;;) {
+    const q = selectUsers(knex, m)
+      .join({ m: ms.table }, `m.${ms.userId}`, `u.${m.users.id}`)
+      .leftJoin({ a: db.t.credentials }, (j) => j.on(knex.raw(`a.user_id = ${idText}`)).andOn('a.status', knex.raw('?', ['active'])))
+      .leftJoin({ p: db.t.credentials }, (j) => j.on(knex.raw(`p.user_id = ${idText}`)).andOn('p.status', knex.raw('?', ['pending'])))
+      .where(`m.${ms.organisationId}`, organisationId)
+      .orderBy(`m.${ms.userId}`)
+      .limit(pageSize)
+      .select({
+        j_member: `m.${ms.userId}`,
+        j_admin: flagSql(knex, ms.admin ? conditionSql(knex, 'm', ms.admin) : null, 0),
+        j_active_id: 'a.id',
+        j_enrolled: 'a.created_at',
+        j_last_used: 'a.last_used_at',
+        j_pending_id: 'p.id',
+        j_devices: knex.raw(`(SELECT COUNT(*) FROM ?? td WHERE td.user_id = ${idText} AND td.revoked_at IS NULL AND td.expires_at > ?)`, [
+          db.t.trusted_devices,
+          now,
+        ]),
+      });
+    if (ms.joinedAt) q.select({ j_joined: `m.${ms.joinedAt.column}` });
+    if (after !== null) q.where(`m.${ms.userId}`, '>', after as Knex.Value);
+    const rows = (await q) as Record<string, unknown>[];
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    if (rows.length > 0) {
+      yield rows.map((r) => ({
+        user: toUser(r, m),
+        admin: Number(r.j_admin) === 1,
+        joinedAt: joinedAtValue(r.j_joined, ms.joinedAt),
+        mfa: r.j_active_id !== null && r.j_active_id !== undefined ? 'active' : r.j_pending_id !== null && r.j_pending_id !== undefined ? 'pending' : 'none',
+        enrolledAt: num(r.j_enrolled),
+        lastUsedAt: num(r.j_last_used),
+        trustedDevices: Number(r.j_devices ?? 0),
+      }));
+    }
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.j_member;
+  }
+}
