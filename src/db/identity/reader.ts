@@ -102,19 +102,7 @@ export async function findUsersByIds(db: Db, ids: UserId[]): Promise<PortalUser[
  * entry never matches a changed email.
  */
 export async function findUsersByEmailKey(db: Db, key: string): Promise<PortalUser[]> {
-  const m = requireMapping(db);
-  const { syncNewUsers } = await import('./emailIndex.js');
-  await syncNewUsers(db);
-  const indexed = (await db.knex(db.t.email_index).where('email_key', key).select('user_id')).map((r) => String(r.user_id));
-  const direct = await selectUsers(db.knex, m).where(`u.${m.users.email}`, key);
-  const byId = new Map<string, PortalUser>();
-  for (const r of direct) {
-    const u = toUser(r, m);
-    byId.set(u.id, u);
-  }
-  const missing = indexed.filter((id) => !byId.has(id));
-  for (const u of await findUsersByIds(db, missing)) byId.set(u.id, u);
-  return [...byId.values()].filter((u) => foldEmail(u.email.trim()) === key).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return (await findUsersByEmailKeys(db, [key])).get(key) ?? [];
 }
 
 /** The stored password hash of one user: read only by the password check, never returned further. */
@@ -225,45 +213,70 @@ function joinedAtValue(v: unknown, t: TimeColumn | undefined): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
+interface MembershipOf {
+  organisation: { id: string; slug: string; name: string };
+  admin: boolean;
+  joinedAt: number | null;
+}
+
 /**
- * The user's organisations with their role and the organisation's policy, by slug. Owners (where
- * the mapping names an owner column) are admins of their organisation.
+ * The organisations of many users (active organisations only), with each user's role and joining
+ * time: the one reading of memberships every other function here derives from. Owners (where the
+ * mapping names an owner column) are admins of their organisation; a user listed twice in one
+ * organisation is an admin if either row says so.
  */
-export async function membershipsOfUser(db: Db, userId: UserId): Promise<MembershipRow[]> {
+async function membershipsOfUsers(db: Db, userIds: UserId[]): Promise<Map<UserId, Map<string, MembershipOf>>> {
+  const out = new Map<UserId, Map<string, MembershipOf>>();
   const m = requireMapping(db);
-  if (!m.organisations || !m.memberships) return [];
+  if (!m.organisations || !m.memberships || userIds.length === 0) return out;
   const o = m.organisations;
   const ms = m.memberships;
   const knex = db.knex;
-  const q = selectOrganisations(knex, m)
-    .join({ m: ms.table }, `m.${ms.organisationId}`, `o.${o.id}`)
-    .where(`m.${ms.userId}`, userId)
-    .select({ is_admin: flagSql(knex, ms.admin ? conditionSql(knex, 'm', ms.admin) : null, 0) });
-  if (ms.joinedAt) q.select({ joined_at: `m.${ms.joinedAt.column}` });
-  const byOrg = new Map<string, { base: { id: string; slug: string; name: string }; admin: boolean; joinedAt: number | null }>();
-  for (const r of (await q) as Record<string, unknown>[]) {
-    const base = toOrganisationBase(r, m);
-    const prev = byOrg.get(base.id);
-    const admin = Number(r.is_admin) === 1 || Boolean(prev?.admin);
-    byOrg.set(base.id, { base, admin, joinedAt: prev?.joinedAt ?? joinedAtValue(r.joined_at, ms.joinedAt) });
-  }
-  if (o.owner) {
-    for (const r of (await selectOrganisations(knex, m).where(`o.${o.owner}`, userId)) as Record<string, unknown>[]) {
-      const base = toOrganisationBase(r, m);
-      byOrg.set(base.id, { base, admin: true, joinedAt: byOrg.get(base.id)?.joinedAt ?? null });
+  const entry = (userId: string, row: Record<string, unknown>, admin: boolean, joinedAt: number | null) => {
+    const organisation = toOrganisationBase(row, m);
+    const mine = out.get(userId) ?? new Map<string, MembershipOf>();
+    const prev = mine.get(organisation.id);
+    mine.set(organisation.id, { organisation, admin: admin || Boolean(prev?.admin), joinedAt: prev?.joinedAt ?? joinedAt });
+    out.set(userId, mine);
+  };
+  for (let i = 0; i < userIds.length; i += IN_LIST) {
+    const part = userIds.slice(i, i + IN_LIST);
+    const q = selectOrganisations(knex, m)
+      .join({ m: ms.table }, `m.${ms.organisationId}`, `o.${o.id}`)
+      .whereIn(`m.${ms.userId}`, part)
+      .select({ member: `m.${ms.userId}`, is_admin: flagSql(knex, ms.admin ? conditionSql(knex, 'm', ms.admin) : null, 0) });
+    if (ms.joinedAt) q.select({ joined_at: `m.${ms.joinedAt.column}` });
+    for (const r of (await q) as Record<string, unknown>[]) entry(String(r.member), r, Number(r.is_admin) === 1, joinedAtValue(r.joined_at, ms.joinedAt));
+    if (o.owner) {
+      for (const r of (await selectOrganisations(knex, m)
+        .whereIn(`o.${o.owner}`, part)
+        .select({ member: `o.${o.owner}` })) as Record<string, unknown>[]) {
+        entry(String(r.member), r, true, null);
+      }
     }
   }
-  const policies = await policiesOf(db, [...byOrg.keys()]);
-  return [...byOrg.values()]
-    .map(({ base, admin, joinedAt }) => ({
-      organisation_id: base.id,
-      slug: base.slug,
-      name: base.name,
+  return out;
+}
+
+const bySlug = <T extends { slug: string }>(a: T, b: T) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0);
+
+/** The user's organisations with their role and the organisation's policy, by slug. */
+export async function membershipsOfUser(db: Db, userId: UserId): Promise<MembershipRow[]> {
+  const mine = [...((await membershipsOfUsers(db, [userId])).get(userId)?.values() ?? [])];
+  const policies = await policiesOf(
+    db,
+    mine.map((x) => x.organisation.id),
+  );
+  return mine
+    .map(({ organisation, admin, joinedAt }) => ({
+      organisation_id: organisation.id,
+      slug: organisation.slug,
+      name: organisation.name,
       role: admin ? ('admin' as const) : ('member' as const),
       joined_at: joinedAt,
-      ...(policies.get(base.id) ?? NO_POLICY),
+      ...(policies.get(organisation.id) ?? NO_POLICY),
     }))
-    .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+    .sort(bySlug);
 }
 
 /** The user's role in one organisation, or undefined when not a member. */
@@ -337,7 +350,7 @@ export async function* allUsers(db: Db, pageSize = 2000): AsyncGenerator<PortalU
   }
 }
 
-/** findUsersByEmailKey for many keys at once (bulk commands): key → the accounts that fold to it. */
+/** findUsersByEmailKey for many keys at once (bulk commands): key → the accounts that fold to it, by id. */
 export async function findUsersByEmailKeys(db: Db, keys: string[]): Promise<Map<string, PortalUser[]>> {
   const m = requireMapping(db);
   const { syncNewUsers } = await import('./emailIndex.js');
@@ -363,6 +376,7 @@ export async function findUsersByEmailKeys(db: Db, keys: string[]): Promise<Map<
       out.set(key, [...(out.get(key) ?? []), u]);
     }
   }
+  for (const accounts of out.values()) accounts.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return out;
 }
 
@@ -370,36 +384,9 @@ export async function findUsersByEmailKeys(db: Db, keys: string[]): Promise<Map<
 export async function membershipFacts(db: Db, organisationId: string, userIds: UserId[]): Promise<{ members: Set<UserId>; admins: Set<UserId> }> {
   const members = new Set<UserId>();
   const admins = new Set<UserId>();
-  const m = requireMapping(db);
-  if (!m.organisations || !m.memberships || userIds.length === 0) return { members, admins };
-  const ms = m.memberships;
-  const o = m.organisations;
-  const knex = db.knex;
-  for (let i = 0; i < userIds.length; i += 500) {
-    const part = userIds.slice(i, i + 500);
-    const q = knex({ m: ms.table })
-      .join({ o: o.table }, `o.${o.id}`, `m.${ms.organisationId}`)
-      .whereIn(`m.${ms.userId}`, part)
-      .select({
-        user_id: `m.${ms.userId}`,
-        organisation_id: `m.${ms.organisationId}`,
-        is_admin: flagSql(knex, ms.admin ? conditionSql(knex, 'm', ms.admin) : null, 0),
-      });
-    if (o.active) q.where(conditionSql(knex, 'o', o.active));
-    for (const r of (await q) as Record<string, unknown>[]) {
-      if (String(r.organisation_id) === organisationId) members.add(String(r.user_id));
-      if (Number(r.is_admin) === 1) admins.add(String(r.user_id));
-    }
-    if (o.owner) {
-      const oq = knex({ o: o.table })
-        .whereIn(`o.${o.owner}`, part)
-        .select({ owner: `o.${o.owner}`, id: `o.${o.id}` });
-      if (o.active) oq.where(conditionSql(knex, 'o', o.active));
-      for (const r of (await oq) as Record<string, unknown>[]) {
-        admins.add(String(r.owner));
-        if (String(r.id) === organisationId) members.add(String(r.owner));
-      }
-    }
+  for (const [userId, mine] of await membershipsOfUsers(db, userIds)) {
+    if (mine.has(organisationId)) members.add(userId);
+    if ([...mine.values()].some((x) => x.admin)) admins.add(userId);
   }
   return { members, admins };
 }
@@ -407,32 +394,9 @@ export async function membershipFacts(db: Db, organisationId: string, userIds: U
 /** The organisations (id and slug, by slug) of many users at once: the portal-wide report's page. */
 export async function organisationsOfUsers(db: Db, userIds: UserId[]): Promise<Map<UserId, { id: string; slug: string }[]>> {
   const out = new Map<UserId, { id: string; slug: string }[]>();
-  const m = requireMapping(db);
-  if (!m.organisations || !m.memberships || userIds.length === 0) return out;
-  const o = m.organisations;
-  const ms = m.memberships;
-  const add = (userId: string, row: Record<string, unknown>) => {
-    const org = toOrganisationBase(row, m);
-    const list = out.get(userId) ?? [];
-    if (!list.some((x) => x.id === org.id)) list.push({ id: org.id, slug: org.slug });
-    out.set(userId, list);
-  };
-  for (let i = 0; i < userIds.length; i += IN_LIST) {
-    const part = userIds.slice(i, i + IN_LIST);
-    const q = selectOrganisations(db.knex, m)
-      .join({ m: ms.table }, `m.${ms.organisationId}`, `o.${o.id}`)
-      .whereIn(`m.${ms.userId}`, part)
-      .select({ member: `m.${ms.userId}` });
-    for (const r of (await q) as Record<string, unknown>[]) add(String(r.member), r);
-    if (o.owner) {
-      for (const r of (await selectOrganisations(db.knex, m)
-        .whereIn(`o.${o.owner}`, part)
-        .select({ member: `o.${o.owner}` })) as Record<string, unknown>[]) {
-        add(String(r.member), r);
-      }
-    }
+  for (const [userId, mine] of await membershipsOfUsers(db, userIds)) {
+    out.set(userId, [...mine.values()].map((x) => ({ id: x.organisation.id, slug: x.organisation.slug })).sort(bySlug));
   }
-  for (const list of out.values()) list.sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
   return out;
 }
 
