@@ -12,7 +12,7 @@
  *   node bench/password-lag.mjs --count 20 --runs 1 --no-readme
  *   node bench/password-lag.mjs --bcryptjs /tmp/old/node_modules/bcryptjs   # also the old figure
  *
- * The checks run through the built library (dist/src/core/passwords.js), the right password for
+ * The checks run through the built library (dist/src/core/primitives/passwords.js), the right password for
  * half of them and a wrong one for the other half; the hashes are made beforehand, untimed. With
  * --bcryptjs PATH the same bcrypt checks also run through bcryptjs (what portal-mfa used before),
  * for comparison: `npm install --prefix /tmp/old bcryptjs@3` provides one.

@@ -39,7 +39,7 @@ const external = [
   'csv-parse/*',
   'smol-toml',
   // password hashing: native addons (a .node file per platform) and the worker pool, whose worker
-  // is its own file (dist/src/core/passwords/iteratedWorker.js), loaded on the first check
+  // is its own file (dist/src/core/primitives/passwords/iteratedWorker.js), loaded on the first check
   '@node-rs/bcrypt',
   '@node-rs/argon2',
   'piscina',

@@ -9,19 +9,19 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createPortalMfa, type PortalMfa } from './core/api.js';
-import { checkLimit, effectiveSettings, LIMITS, type LimitName, readPolicy } from './core/policy.js';
+import { checkLimit, effectiveSettings, LIMITS, type LimitName, readPolicy } from './core/rules/policy.js';
 import { isPortalMfaError, usageError, type PortalMfaError } from './core/errors.js';
-import { keyFromBase64 } from './core/secretBox.js';
+import { keyFromBase64 } from './core/primitives/secretBox.js';
 import { DEFAULT_SETTINGS, type Clock, type Origin, type RandomSource, type Settings } from './core/settings.js';
 import { openDatabase } from './db/connect.js';
 import { describeDatabaseError } from './db/databaseErrors.js';
 import { ensureSchemaCurrent } from './db/schema.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/url.js';
 
-export type { Actor, SecondFactorSource } from './core/actor.js';
+export type { Actor, SecondFactorSource } from './core/rules/actor.js';
 export type { PortalMfa } from './core/api.js';
 export { PortalMfaError, isPortalMfaError, type ErrorCode, type ErrorKind } from './core/errors.js';
-export type { SecondFactorProof } from './core/secondFactor.js';
+export type { SecondFactorProof } from './core/rules/secondFactor.js';
 export type { Settings } from './core/settings.js';
 
 export interface OpenOptions {

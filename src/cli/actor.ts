@@ -1,13 +1,13 @@
-import { looksLikeAccessCode } from '../core/accessCodes.js';
-import { looksLikeRecoveryCode } from '../core/recoveryCodes.js';
-import type { Actor, CommandPrecheck } from '../core/actor.js';
+import { looksLikeAccessCode } from '../core/usecases/accessCodes.js';
+import { looksLikeRecoveryCode } from '../core/usecases/recoveryCodes.js';
+import type { Actor, CommandPrecheck } from '../core/rules/actor.js';
 import type { MfaDeps } from '../core/deps.js';
 import { createPortalMfa, type PortalMfa } from '../core/api.js';
-import { normaliseEmail } from '../core/email.js';
-import { validateTicket } from '../core/disable.js';
+import { normaliseEmail } from '../core/primitives/email.js';
+import { validateTicket } from '../core/usecases/disable.js';
 import { usageError } from '../core/errors.js';
-import type { SecondFactorProof } from '../core/secondFactor.js';
-import { normaliseCode } from '../core/totp.js';
+import type { SecondFactorProof } from '../core/rules/secondFactor.js';
+import { normaliseCode } from '../core/primitives/totp.js';
 import { describeTarget } from '../db/url.js';
 import { confirmOrCancel, requireConfirmable } from './confirm.js';
 import type { CommandContext } from './context.js';
@@ -17,7 +17,7 @@ import { LocalStore } from './localStore.js';
 export async function mfaDeps(ctx: CommandContext): Promise<MfaDeps> {
   const db = await ctx.database();
   // the portal's policy, read once per command; this client's environment only tightens it
-  const { effectiveSettings, readPolicy } = await import('../core/policy.js');
+  const { effectiveSettings, readPolicy } = await import('../core/rules/policy.js');
   ctx.settings = effectiveSettings(await readPolicy(db.store), ctx.requestedLimits, ctx.settings.issuer);
   return {
     db: db.store,

@@ -1,6 +1,6 @@
-import { normaliseEmail } from '../core/email.js';
+import { normaliseEmail } from '../core/primitives/email.js';
 import { configError, isPortalMfaError, usageError } from '../core/errors.js';
-import { LIMITS, type LimitName } from '../core/policy.js';
+import { LIMITS, type LimitName } from '../core/rules/policy.js';
 import { DEFAULT_SETTINGS, type Settings } from '../core/settings.js';
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX } from '../db/store.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../db/url.js';
@@ -97,7 +97,7 @@ const POLICY_ONLY_VARIABLES = {
 /**
  * The issuer (client configuration) and the limits this client asks for. The limits are the
  * portal's policy, stored in the database: what is asked here only ever tightens them
- * (core/policy.ts effectiveSettings), so a variable cannot loosen a lockout or lengthen a token.
+ * (core/rules/policy.ts effectiveSettings), so a variable cannot loosen a lockout or lengthen a token.
  */
 export function resolveSettings(env: NodeJS.ProcessEnv, profile?: Profile): { issuer: string; requested: Partial<Settings> } {
   const fromEnv = env.PORTAL_MFA_ISSUER?.trim();
@@ -122,7 +122,7 @@ export function resolveSettings(env: NodeJS.ProcessEnv, profile?: Profile): { is
   return { issuer, requested };
 }
 
-/** --as / --user: a usage error unless it is an email (see core/email.ts). */
+/** --as / --user: a usage error unless it is an email (see core/primitives/email.ts). */
 export function parseEmail(raw: string, what = 'email'): string {
   if (raw.trim() === '') throw usageError(`the ${what} is empty`);
   const email = normaliseEmail(raw);

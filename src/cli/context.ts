@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { usageError } from '../core/errors.js';
-import type { SecretKey } from '../core/secretBox.js';
+import type { SecretKey } from '../core/primitives/secretBox.js';
 import { type Clock, DEFAULT_SETTINGS, type Origin, type RandomSource, type Settings } from '../core/settings.js';
 import type { Database } from '../db/connect.js';
 import { describeTarget, type DatabaseTarget } from '../db/url.js';
@@ -28,7 +28,7 @@ export interface CommandContext {
   mail: { smtpUrl?: string; mailFrom?: string };
   /**
    * the settings this command runs with: until the database is opened, the defaults with this
-   * client's issuer; then the portal's stored policy, tightened by `requestedLimits` (core/policy.ts)
+   * client's issuer; then the portal's stored policy, tightened by `requestedLimits` (core/rules/policy.ts)
    */
   settings: Settings;
   /** limits this client's environment asks for: they can only make the stored policy stricter */

@@ -21,7 +21,7 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
   let relay: Relay;
   try {
     ({ store } = await ctx.database({ checkSchema: false }));
-    const { readPolicy } = await import('../core/policy.js');
+    const { readPolicy } = await import('../core/rules/policy.js');
     const { resolveRelay } = await import('../mail/relay.js');
     relay = resolveRelay((await readPolicy(store)).delivery, ctx.smtp);
   } catch (e) {

@@ -1,8 +1,8 @@
-import type { Actor } from '../core/actor.js';
+import type { Actor } from '../core/rules/actor.js';
 import type { PortalMfa } from '../core/api.js';
-import type { ConfirmedEnrolment, PendingEnrolment } from '../core/enrolment.js';
+import type { ConfirmedEnrolment, PendingEnrolment } from '../core/usecases/enrolment.js';
 import { cancelled, isPortalMfaError, usageError } from '../core/errors.js';
-import { groupSecret } from '../core/totp.js';
+import { groupSecret } from '../core/primitives/totp.js';
 import type { QR_MODES } from './commands/flags.js';
 import type { CommandContext } from './context.js';
 import { describeDrift } from './describe.js';

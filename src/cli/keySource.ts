@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSyn
 import { ensureDirectory } from '../db/ensureDirectory.js';
 import { dirname } from 'node:path';
 import { configError } from '../core/errors.js';
-import { generateKeyBase64, keyFromBase64, KeyFormatError, type SecretKey } from '../core/secretBox.js';
+import { generateKeyBase64, keyFromBase64, KeyFormatError, type SecretKey } from '../core/primitives/secretBox.js';
 import type { DatabaseTarget } from '../db/url.js';
 
 /**

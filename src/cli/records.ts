@@ -1,4 +1,4 @@
-import type { RowStream } from '../core/organisations.js';
+import type { RowStream } from '../core/usecases/organisations.js';
 import type { CommandContext } from './context.js';
 import { csvRow } from './csv.js';
 import { sanitizeCell } from './render.js';

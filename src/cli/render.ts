@@ -226,5 +226,5 @@ export function isoOrNull(ms: number | null | undefined): string | null {
 }
 const lastIso: { ms: number | null; text: string | null } = { ms: null, text: null };
 
-/** Human time, the one format of every human output: `2026-12-01 14:03 UTC` (see core/humanTime.ts). */
-export { humanTime, humanTimeUntil } from '../core/humanTime.js';
+/** Human time, the one format of every human output: `2026-12-01 14:03 UTC` (see core/primitives/humanTime.ts). */
+export { humanTime, humanTimeUntil } from '../core/primitives/humanTime.js';

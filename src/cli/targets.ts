@@ -1,4 +1,4 @@
-import type { OrganisationPicker } from '../core/authorise.js';
+import type { OrganisationPicker } from '../core/rules/authorise.js';
 import type { CommandContext } from './context.js';
 
 /** On a terminal, an admin of several of the target's organisations picks one. */

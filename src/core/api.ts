@@ -4,18 +4,18 @@
  * notification. The CLI is a client of this API and nothing else; so is a portal backend
  * (`import { openPortalMfa } from 'portal-mfa'`).
  */
-import { closeSession, needsReauthentication, openSession, resumeSession, signIn, type Actor } from './actor.js';
-import { readAuditTrail, type AuditFilter } from './auditTrail.js';
+import { closeSession, needsReauthentication, openSession, resumeSession, signIn, type Actor } from './rules/actor.js';
+import { readAuditTrail, type AuditFilter } from './usecases/auditTrail.js';
 import type { MfaDeps } from './deps.js';
-import { listTrustedDevices, revokeDevices, trustThisDevice } from './devices.js';
-import { disableMfa } from './disable.js';
-import { confirmEnrolment, startEnrolment, startReplacement } from './enrolment.js';
-import { disableMembers, listMembers, listOrganisations, listUsers, remindMembers, setPolicy, showPolicy } from './organisations.js';
+import { listTrustedDevices, revokeDevices, trustThisDevice } from './usecases/devices.js';
+import { disableMfa } from './usecases/disable.js';
+import { confirmEnrolment, startEnrolment, startReplacement } from './usecases/enrolment.js';
+import { disableMembers, listMembers, listOrganisations, listUsers, remindMembers, setPolicy, showPolicy } from './usecases/organisations.js';
 import { listOutbox } from './notify/outboxReport.js';
-import { setPortalPolicy, showPortalPolicy } from './portalPolicy.js';
-import { getStatus } from './status.js';
-import { issueAccessCodeFor, regenerateOwnRecoveryCodes, revokeAccessCodeFor, unlockUser } from './support.js';
-import { diagnoseClock, verifyCode } from './verify.js';
+import { setPortalPolicy, showPortalPolicy } from './usecases/portalPolicy.js';
+import { getStatus } from './usecases/status.js';
+import { issueAccessCodeFor, regenerateOwnRecoveryCodes, revokeAccessCodeFor, unlockUser } from './usecases/support.js';
+import { diagnoseClock, verifyCode } from './usecases/verify.js';
 
 type Rest<F> = F extends (deps: MfaDeps, ...rest: infer R) => infer O ? (...rest: R) => O : never;
 

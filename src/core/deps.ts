@@ -1,5 +1,5 @@
 import type { Db } from '../db/store.js';
-import type { SecretKey } from './secretBox.js';
+import type { SecretKey } from './primitives/secretBox.js';
 import type { Clock, Origin, RandomSource, Settings } from './settings.js';
 
 /** What the MFA use cases need, passed in (never imported globals), so tests control all of it. */

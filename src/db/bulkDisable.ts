@@ -4,7 +4,7 @@ import { findUsersByEmailKeys, membershipFacts } from './identity/reader.js';
 import type { Db } from './store.js';
 
 /**
- * Set-based reads and writes of the bulk `org disable-mfa` (src/core/organisations.ts): a few
+ * Set-based reads and writes of the bulk `org disable-mfa` (src/core/usecases/organisations.ts): a few
  * statements per table for a chunk of users instead of several per user. The per-user decisions
  * are the core's; these only fetch what it decides on and remove what it decided.
  */

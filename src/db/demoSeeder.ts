@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { DemoAccount, DemoOrganisation, RealData } from '../core/demo.js';
+import type { DemoAccount, DemoOrganisation, RealData } from '../core/usecases/demoData.js';
 import { DEMO_MAPPING } from './identity/presets.js';
 import type { Db } from './store.js';
 import { listTables } from './tableList.js';

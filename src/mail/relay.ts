@@ -4,7 +4,7 @@
  * (PORTAL_MFA_SMTP_URL or a profile's smtp_url) only lend the relay's credentials and TLS options,
  * and only when they name that same relay; anything else is ignored and said so.
  */
-import type { DeliveryPolicy } from '../core/policy.js';
+import type { DeliveryPolicy } from '../core/rules/policy.js';
 import { configError } from '../core/errors.js';
 import { resolveSmtpConfig, type SmtpConfig } from './smtpConfig.js';
 

@@ -15,7 +15,7 @@ import type { Knex } from 'knex';
 import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
+import { generateKeyBase64, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
 import { describeTarget, parseDatabaseUrl } from '../../src/db/url.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { galeraSkipReason, startGaleraCluster, type GaleraCluster } from '../support/galeraServer.js';

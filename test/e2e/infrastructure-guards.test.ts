@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { generateKeyBase64 } from '../../src/core/secretBox.js';
+import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
 import { createDemoTables } from '../../src/db/demoSeeder.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';

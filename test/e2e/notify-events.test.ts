@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { generateKeyBase64 } from '../../src/core/secretBox.js';
+import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import { describeRun, makeCliEnv, runCli, type CliResult } from '../support/cli.js';

@@ -4,10 +4,10 @@
  * that clients can only tighten — in-process on SQLite and MariaDB over the demo portal.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { checkPortal, cleanupOrphans, orphanUserIds, storeMapping } from '../../src/core/attach.js';
-import { GENERATED_MEMBER_PASSWORD_HASH } from '../../src/core/demo.js';
+import { checkPortal, cleanupOrphans, orphanUserIds, storeMapping } from '../../src/core/usecases/attach.js';
+import { GENERATED_MEMBER_PASSWORD_HASH } from '../../src/core/usecases/demoData.js';
 import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
-import { DEFAULT_POLICY, effectiveSettings } from '../../src/core/policy.js';
+import { DEFAULT_POLICY, effectiveSettings } from '../../src/core/rules/policy.js';
 import { detectShape } from '../../src/db/identity/detect.js';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { describeEachDatabase } from '../support/databases.js';

@@ -13,14 +13,14 @@
  */
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/core/actor.js';
-import { authorise, authoriseOrganisation, type Permission } from '../../src/core/authorise.js';
+import type { Actor } from '../../src/core/rules/actor.js';
+import { authorise, authoriseOrganisation, type Permission } from '../../src/core/rules/authorise.js';
 import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
-import { generateKeyBase64 } from '../../src/core/secretBox.js';
+import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import type { PortalUser } from '../../src/core/domain.js';
-import { findUserByEmail } from '../../src/core/identity.js';
+import { findUserByEmail } from '../../src/core/rules/identity.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';

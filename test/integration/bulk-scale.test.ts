@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { csvRow } from '../../src/cli/csv.js';
-import { generateKeyBase64 } from '../../src/core/secretBox.js';
+import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
 import { describeRun, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { connect, member, resetStateByEmail, SAM, seedFullMfa } from '../robustness/helpers.js';

@@ -10,7 +10,7 @@
 import { hashSync } from '@node-rs/bcrypt';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { generateKeyBase64 } from '../../src/core/secretBox.js';
+import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
 import { createDemoTables } from '../../src/db/demoSeeder.js';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';

@@ -9,7 +9,7 @@
  * Both suites use PORTAL_MFA_KEY (for SQLite too, instead of the key file beside the database) so
  * that the key-rotation story is the same on both dialects.
  *
- * Demo data (src/core/demo.ts): acme (requires MFA) = alice (admin), olivia (admin), dave, erin,
+ * Demo data (src/core/usecases/demoData.ts): acme (requires MFA) = alice (admin), olivia (admin), dave, erin,
  * heidi; globex (MFA optional) = bob (admin), olivia (admin), frank, heidi; devon is in no
  * organisation. `demo --members N` adds member-000001… to acme (password member-demo-pass).
  */
@@ -20,8 +20,8 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { rotateKeys } from '../../src/core/keyRotation.js';
-import { keyFromBase64 } from '../../src/core/secretBox.js';
+import { rotateKeys } from '../../src/core/usecases/keyRotation.js';
+import { keyFromBase64 } from '../../src/core/primitives/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { DEFAULT_TABLE_PREFIX, makeDb } from '../../src/db/store.js';

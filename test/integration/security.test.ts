@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
-import { dummyHashLike } from '../../src/core/passwords.js';
+import { dummyHashLike } from '../../src/core/primitives/passwords.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { totpAt } from '../support/independentTotp.js';
 import { openWorld, type World } from '../support/world.js';

@@ -4,7 +4,7 @@
  * account, support with and without a ticket) against the core in-process on both databases.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Actor } from '../../src/core/actor.js';
+import type { Actor } from '../../src/core/rules/actor.js';
 import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { totpAt } from '../support/independentTotp.js';

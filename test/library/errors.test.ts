@@ -6,7 +6,7 @@
  */
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { generateKeyBase64 } from '../../src/core/secretBox.js';
+import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
 import { isPortalMfaError, openPortalMfa, type PortalMfaError } from '../../src/index.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { openWorld, type World } from '../support/world.js';

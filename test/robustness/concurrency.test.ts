@@ -22,7 +22,7 @@ import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyBase64, keyFromBase64, sealSecret } from '../../src/core/secretBox.js';
+import { generateKeyBase64, keyFromBase64, sealSecret } from '../../src/core/primitives/secretBox.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';

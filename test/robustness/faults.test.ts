@@ -19,7 +19,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyBase64 } from '../../src/core/secretBox.js';
+import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
 // Fault injection that acts on the process (SIGKILL, a file-size limit, a server killed under it)
 // starts real processes (startCli, runRaw); set-up runs, re-runs and faults of the data itself (a
 // read-only file, a newer schema) run in-process (runCli): there the process is not the point.

@@ -7,7 +7,7 @@ import { spawn, execFileSync, type ChildProcessWithoutNullStreams, type StdioOpt
 import { createHash, randomBytes } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
 import { expect } from 'vitest';
-import { sealSecret, keyFromBase64 } from '../../src/core/secretBox.js';
+import { sealSecret, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
 import { BIN, describeRun, type CliResult } from '../support/cli.js';
 import { nodeClockArgs } from '../support/clock.js';
 import type { TestDatabase } from '../support/databases.js';

@@ -17,7 +17,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
+import { generateKeyBase64, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
 import { BIN, describeRun, expectOneLineError, makeCliEnv, REPO_ROOT, type CliResult } from '../support/cli.js';
 import { nodeClockArgs } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';

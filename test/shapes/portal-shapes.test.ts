@@ -8,12 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/core/actor.js';
+import type { Actor } from '../../src/core/rules/actor.js';
 import { createPortalMfa, type PortalMfa } from '../../src/core/api.js';
-import { checkPortal, storeMapping } from '../../src/core/attach.js';
+import { checkPortal, storeMapping } from '../../src/core/usecases/attach.js';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
-import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
+import { generateKeyBase64, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
 import { type Database, openDatabase } from '../../src/db/connect.js';
 import { mappedTables } from '../../src/db/identity/mapping.js';

@@ -11,7 +11,7 @@
  * relay lends them).
  */
 import type { Knex } from 'knex';
-import { type DeliveryPolicy, POLICY_SETTING } from '../../src/core/policy.js';
+import { type DeliveryPolicy, POLICY_SETTING } from '../../src/core/rules/policy.js';
 import { readSetting, writeSetting } from '../../src/db/settingsRepository.js';
 import { DEFAULT_TABLE_PREFIX, type Db, makeDb } from '../../src/db/store.js';
 import { policyRelay } from '../../src/mail/relay.js';

@@ -9,13 +9,13 @@
  * recovery codes the enrolment returned, which spends no TOTP step.
  */
 import type { Knex } from 'knex';
-import type { Actor } from '../../src/core/actor.js';
+import type { Actor } from '../../src/core/rules/actor.js';
 import { createPortalMfa, type PortalMfa } from '../../src/core/api.js';
 import type { MfaDeps } from '../../src/core/deps.js';
-import type { SecondFactorProof } from '../../src/core/secondFactor.js';
-import type { IssuedDevice } from '../../src/core/trustedDevices.js';
+import type { SecondFactorProof } from '../../src/core/rules/secondFactor.js';
+import type { IssuedDevice } from '../../src/core/rules/trustedDevices.js';
 import type { PortalUser } from '../../src/core/domain.js';
-import { findUserByEmail } from '../../src/core/identity.js';
+import { findUserByEmail } from '../../src/core/rules/identity.js';
 import { testNow } from './clock.js';
 import { currentStep, totpAt } from './independentTotp.js';
 import { makeDeps, type Account, type Totp } from './scenario.js';

@@ -1,6 +1,6 @@
 /**
  * An independent RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s) for black-box tests. Deliberately
- * shares no code with src/core/totp.ts: base32 decode + HMAC + dynamic truncation by hand.
+ * shares no code with src/core/primitives/totp.ts: base32 decode + HMAC + dynamic truncation by hand.
  */
 import { createHmac } from 'node:crypto';
 import { advanceClock, testNow } from './clock.js';

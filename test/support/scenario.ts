@@ -1,15 +1,15 @@
 /**
- * What the integration suites share: the demo accounts (src/core/demo.ts), an unused-code helper
+ * What the integration suites share: the demo accounts (src/core/usecases/demoData.ts), an unused-code helper
  * that walks the TOTP steps like a phone would, and in-process MfaDeps over a test database.
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { DEFAULT_TABLE_PREFIX, makeDb } from '../../src/db/store.js';
-import { DEMO_ACCOUNTS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD } from '../../src/core/demo.js';
+import { DEMO_ACCOUNTS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD } from '../../src/core/usecases/demoData.js';
 import type { MfaDeps } from '../../src/core/deps.js';
-import { hashPasswordBcrypt } from '../../src/core/passwords.js';
-import { keyFromBase64 } from '../../src/core/secretBox.js';
+import { hashPasswordBcrypt } from '../../src/core/primitives/passwords.js';
+import { keyFromBase64 } from '../../src/core/primitives/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
 import { advanceClock, testNow } from './clock.js';
 import { safeStep, totpAt } from './independentTotp.js';

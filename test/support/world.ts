@@ -5,12 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Actor } from '../../src/core/actor.js';
+import type { Actor } from '../../src/core/rules/actor.js';
 import { createPortalMfa, type PortalMfa } from '../../src/core/api.js';
-import { DEMO_ACCOUNTS, DEMO_ORGANISATIONS } from '../../src/core/demo.js';
+import { DEMO_ACCOUNTS, DEMO_ORGANISATIONS } from '../../src/core/usecases/demoData.js';
 import type { MfaDeps } from '../../src/core/deps.js';
-import { hashPasswordBcrypt } from '../../src/core/passwords.js';
-import { generateKeyBase64, keyFromBase64 } from '../../src/core/secretBox.js';
+import { hashPasswordBcrypt } from '../../src/core/primitives/passwords.js';
+import { generateKeyBase64, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { createDemoTables } from '../../src/db/demoSeeder.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_ACCOUNTS, GENERATED_MEMBER_PASSWORD, GENERATED_MEMBER_PASSWORD_HASH } from '../../src/core/demo.js';
-import { verifyPassword } from '../../src/core/passwords.js';
+import { DEMO_ACCOUNTS, GENERATED_MEMBER_PASSWORD, GENERATED_MEMBER_PASSWORD_HASH } from '../../src/core/usecases/demoData.js';
+import { verifyPassword } from '../../src/core/primitives/passwords.js';
 
 // The demo's bcrypt hashes are constants (hashing them on every `demo` run cost ~0.7 s of CPU):
 // each must still be the hash of the password docs/demo.md publishes, at the portal's cost 10.

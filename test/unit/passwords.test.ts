@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dummyHashLike, type HashFormat, hashFormat, hashPasswordBcrypt, verifyPassword } from '../../src/core/passwords.js';
+import { dummyHashLike, type HashFormat, hashFormat, hashPasswordBcrypt, verifyPassword } from '../../src/core/primitives/passwords.js';
 
 // passlib's test strings (passlib/tests/test_handlers.py)
 const UPASS_TABLE = 't\u00e1\u0411\u2113\u0259';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
-import { KeyFormatError, WrongKeyError, generateKeyBase64, keyFromBase64, openSecret, sealSecret } from '../../src/core/secretBox.js';
+import { KeyFormatError, WrongKeyError, generateKeyBase64, keyFromBase64, openSecret, sealSecret } from '../../src/core/primitives/secretBox.js';
 
 const KEY_A_B64 = Buffer.alloc(32, 0x11).toString('base64');
 const KEY_B_B64 = Buffer.alloc(32, 0x22).toString('base64');

@@ -14,7 +14,7 @@ import {
   timeStep,
   type TotpAlgorithm,
   type TotpParams,
-} from '../../src/core/totp.js';
+} from '../../src/core/primitives/totp.js';
 
 const SEED_SHA1 = Buffer.from('12345678901234567890', 'ascii');
 const SEED_SHA256 = Buffer.from('12345678901234567890123456789012', 'ascii');

@@ -1,5 +1,5 @@
 import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
-import type { AuditView } from '../../core/auditTrail.js';
+import type { AuditView } from '../../core/usecases/auditTrail.js';
 import type { Act } from '../act.js';
 import type { CommandContext } from '../context.js';
 import { csvRow } from '../csv.js';
@@ -37,7 +37,7 @@ const CSV_COLUMNS = ['id', 'time', 'actor', 'target', 'organisation', 'action', 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function audit(ctx: CommandContext, opts: AuditOptions): Promise<void> {
-  const { validateAction } = await import('../../core/auditTrail.js');
+  const { validateAction } = await import('../../core/usecases/auditTrail.js');
   const { portal, resolveActor } = await import('../actor.js');
   const limit = opts.limit;
   const since = opts.since === undefined ? undefined : 'at' in opts.since ? opts.since.at : ctx.clock() - opts.since.ageMs;

@@ -24,8 +24,8 @@ export function registerDemo(program: CommandUnknownOpts, act: Act): void {
 }
 
 async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void> {
-  const { DEMO_ACCOUNTS, DEMO_ORGANISATIONS, GENERATED_MEMBER_PASSWORD } = await import('../../core/demo.js');
-  const { addGeneratedMembers, inspectDemo, seedDemo } = await import('../../core/demoPortal.js');
+  const { DEMO_ACCOUNTS, DEMO_ORGANISATIONS, GENERATED_MEMBER_PASSWORD } = await import('../../core/usecases/demoData.js');
+  const { addGeneratedMembers, inspectDemo, seedDemo } = await import('../../core/usecases/demoPortal.js');
   const { describeTarget } = await import('../../db/url.js');
   const members = opts.members ?? 0;
   const db = await ctx.database({ create: true });
@@ -88,7 +88,7 @@ async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void> {
 }
 
 async function reportDryRun(ctx: CommandContext, existing: { users: number; organisations: number }, opts: DemoOptions, members: number): Promise<void> {
-  const { DEMO_ACCOUNTS, DEMO_ORGANISATIONS } = await import('../../core/demo.js');
+  const { DEMO_ACCOUNTS, DEMO_ORGANISATIONS } = await import('../../core/usecases/demoData.js');
   const wouldDelete = opts.reset ? existing : { users: 0, organisations: 0 };
   if (ctx.out.json) {
     ctx.out.printJson({

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
-import type { Actor } from '../../core/actor.js';
+import type { Actor } from '../../core/rules/actor.js';
 import type { PortalMfa } from '../../core/api.js';
 import { isPortalMfaError, usageError, wrongState } from '../../core/errors.js';
 import type { Act } from '../act.js';
@@ -73,7 +73,7 @@ async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: str
 }
 
 async function login(ctx: CommandContext, opts: LoginOptions): Promise<void> {
-  const { validateLabel } = await import('../../core/trustedDevices.js');
+  const { validateLabel } = await import('../../core/rules/trustedDevices.js');
   const { checkProofFlags, dbKey, portal } = await import('../actor.js');
   const { parseEmail } = await import('../config.js');
   const { confirmInteractively } = await import('../enrolFlow.js');

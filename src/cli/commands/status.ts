@@ -23,7 +23,7 @@ export function registerStatus(program: CommandUnknownOpts, act: Act): void {
 
 async function status(ctx: CommandContext, opts: StatusOptions): Promise<void> {
   const { portal, resolveActor } = await import('../actor.js');
-  const { normaliseEmail } = await import('../../core/email.js');
+  const { normaliseEmail } = await import('../../core/primitives/email.js');
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, {
     action: 'mfa.status',

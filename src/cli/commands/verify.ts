@@ -32,9 +32,9 @@ export function registerVerify(program: CommandUnknownOpts, act: Act): void {
 }
 
 async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
-  const { parseTargetEmail } = await import('../../core/authorise.js');
-  const { normaliseRecoveryCode } = await import('../../core/recoveryCodes.js');
-  const { validateLabel } = await import('../../core/trustedDevices.js');
+  const { parseTargetEmail } = await import('../../core/rules/authorise.js');
+  const { normaliseRecoveryCode } = await import('../../core/usecases/recoveryCodes.js');
+  const { validateLabel } = await import('../../core/rules/trustedDevices.js');
   const { dbKey, flagOrStdin, portal, resolveActor } = await import('../actor.js');
   const { code: codeFlag, recoveryCode: recoveryFlag } = ctx.globals;
   if (opts.label !== undefined && !opts.trustDevice) throw usageError('--label goes with --trust-device');

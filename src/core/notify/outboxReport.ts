@@ -1,9 +1,9 @@
 import { countPendingNotifications, listNotifications, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
-import { findUserByEmail } from '../identity.js';
-import { requireSupport } from '../authorise.js';
-import { admit, type Actor } from '../actor.js';
+import { findUserByEmail } from '../rules/identity.js';
+import { requireSupport } from '../rules/authorise.js';
+import { admit, type Actor } from '../rules/actor.js';
 import type { MfaDeps } from '../deps.js';
-import { normaliseEmail } from '../email.js';
+import { normaliseEmail } from '../primitives/email.js';
 import { notFound, usageError } from '../errors.js';
 
 export type { NotificationRow, NotificationStatus };

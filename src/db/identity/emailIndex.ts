@@ -10,7 +10,7 @@
  * can never match a changed address; it can only miss one until the next full pass, and then only
  * where the portal's own column and collation do not find it either (see reader.ts).
  */
-import { foldEmail } from '../../core/email.js';
+import { foldEmail } from '../../core/primitives/email.js';
 import { readSetting, writeSetting } from '../settingsRepository.js';
 import { type Db, requireMapping } from '../store.js';
 import { allUsers } from './reader.js';

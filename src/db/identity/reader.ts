@@ -4,7 +4,7 @@
  * only tables named here are portal-mfa's own (`db.t`).
  */
 import type { Knex } from 'knex';
-import { foldEmail } from '../../core/email.js';
+import { foldEmail } from '../../core/primitives/email.js';
 import { type MembershipRow, NO_POLICY, type OrganisationPolicy, type OrganisationRow, type PortalUser, type UserId } from '../../core/domain.js';
 import { type Db, requireMapping } from '../store.js';
 import type { Condition, IdentityMapping, TimeColumn } from './mapping.js';

@@ -14,7 +14,7 @@ const define = (accessCode: CommandUnknownOpts) =>
     .addOption(orgOption())
     .addOption(ticketOption())
     .addOption(reasonOption())
-    // (their limits are the core's: src/core/support.ts)
+    // (their limits are the core's: src/core/usecases/support.ts)
     .addOption(new Option('--minutes <m>', 'valid for this long (default 60, at most 10080 = 7 days)').argParser(wholeNumber()))
     .addOption(new Option('--uses <n>', 'how many logins it allows (default 1, at most 10)').argParser(wholeNumber()))
     .addOption(dryRunOption('say what would be issued, issue nothing'));

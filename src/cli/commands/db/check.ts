@@ -15,7 +15,7 @@ export function registerDbCheck(db: CommandUnknownOpts, act: Act): void {
 
 async function check(ctx: CommandContext): Promise<void> {
   const db = await ctx.database();
-  const { checkPortal } = await import('../../../core/attach.js');
+  const { checkPortal } = await import('../../../core/usecases/attach.js');
   const report = await checkPortal(db.store, ctx.clock());
   if (ctx.out.json) ctx.out.printJson(report);
   else {

@@ -18,7 +18,7 @@ export function registerDbCleanup(db: CommandUnknownOpts, act: Act): void {
 
 async function cleanup(ctx: CommandContext, opts: CleanupOptions): Promise<void> {
   const db = await ctx.database();
-  const { cleanupOrphans, orphanUserIds } = await import('../../../core/attach.js');
+  const { cleanupOrphans, orphanUserIds } = await import('../../../core/usecases/attach.js');
   const ids = await orphanUserIds(db.store);
   if (opts.dryRun || ids.length === 0) {
     if (ctx.out.json) ctx.out.printJson({ dryRun: Boolean(opts.dryRun), userIds: ids, removedRows: 0 });

@@ -81,7 +81,7 @@ async function init(ctx: CommandContext, opts: InitOptions): Promise<void> {
   }
   if (!ctx.out.json) ctx.out.line(JSON.stringify(mapping, null, 2));
   await confirmOrCancel(ctx, db.store.mapping ? `Replace the stored '${db.store.mapping.preset}' mapping with this one?` : 'Store this mapping?');
-  const { storeMapping } = await import('../../../core/attach.js');
+  const { storeMapping } = await import('../../../core/usecases/attach.js');
   const stored = await storeMapping(db.store, ctx, mapping);
   if (ctx.out.json) ctx.out.printJson({ stored: true, mapping: stored });
   else ctx.out.success(`identity mapping '${stored.preset}' stored; check it with: portal-mfa db check`);

@@ -20,7 +20,7 @@ export function registerDbMigrate(db: CommandUnknownOpts, act: Act): void {
 }
 
 async function migrate(ctx: CommandContext, opts: MigrateOptions): Promise<void> {
-  const { recordAudit } = await import('../../../core/audit.js');
+  const { recordAudit } = await import('../../../core/primitives/audit.js');
   const { describeTarget } = await import('../../../db/url.js');
   const { migrateLatest, migrationState, planMigration } = await import('../../../db/schema.js');
   if (opts.dryRun) {

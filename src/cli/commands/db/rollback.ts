@@ -20,7 +20,7 @@ export function registerDbRollback(db: CommandUnknownOpts, act: Act): void {
 }
 
 async function rollback(ctx: CommandContext, opts: RollbackOptions): Promise<void> {
-  const { recordAudit } = await import('../../../core/audit.js');
+  const { recordAudit } = await import('../../../core/primitives/audit.js');
   const { describeTarget } = await import('../../../db/url.js');
   const { rollbackLast, migrationState } = await import('../../../db/schema.js');
   const { planRollback } = await import('../../../db/rollbackPlan.js');

@@ -1,5 +1,5 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
-import type { DeviceView } from '../../../core/devices.js';
+import type { DeviceView } from '../../../core/usecases/devices.js';
 import type { Act } from '../../act.js';
 import type { CommandContext } from '../../context.js';
 import { LocalStore } from '../../localStore.js';

@@ -15,7 +15,7 @@ export function registerKeysCheck(keys: CommandUnknownOpts, act: Act): void {
 
 async function check(ctx: CommandContext): Promise<void> {
   const { mfaDeps } = await import('../../actor.js');
-  const { checkKeys } = await import('../../../core/keyCheck.js');
+  const { checkKeys } = await import('../../../core/usecases/keyCheck.js');
   const { configError } = await import('../../../core/errors.js');
   const deps = await mfaDeps(ctx);
   const progress = await startProgress(ctx, { label: 'checking' });

@@ -1,5 +1,5 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
-import type { SecretKey } from '../../../core/secretBox.js';
+import type { SecretKey } from '../../../core/primitives/secretBox.js';
 import type { Act } from '../../act.js';
 import { confirmOrCancel } from '../../confirm.js';
 import type { CommandContext } from '../../context.js';
@@ -25,7 +25,7 @@ export function registerKeysRotate(keys: CommandUnknownOpts, act: Act): void {
 const b64 = (k: SecretKey) => k.key.toString('base64');
 
 async function rotate(ctx: CommandContext, opts: RotateOptions): Promise<void> {
-  const { rotateKeys, secretsNotUnderKey } = await import('../../../core/keyRotation.js');
+  const { rotateKeys, secretsNotUnderKey } = await import('../../../core/usecases/keyRotation.js');
   const { mfaDeps } = await import('../../actor.js');
   const { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } = await import('../../keySource.js');
   const newKey = readKeyFile(opts.newKeyFile)[0]!;

@@ -31,12 +31,12 @@ export function registerNotifySend(notify: CommandUnknownOpts, act: Act): void {
  * and host. Safe to run from several places at once: each notice is claimed before it is sent.
  */
 async function send(ctx: CommandContext, opts: SendOptions): Promise<void> {
-  const { recordAudit } = await import('../../../core/audit.js');
+  const { recordAudit } = await import('../../../core/primitives/audit.js');
   const { deliverNotifications } = await import('../../../core/notify/delivery.js');
   const { dueNotices } = await import('../../../core/notify/outboxReport.js');
   const limit = opts.limit;
   const { store } = await ctx.database();
-  const { readPolicy } = await import('../../../core/policy.js');
+  const { readPolicy } = await import('../../../core/rules/policy.js');
   const { resolveRelay } = await import('../../../mail/relay.js');
   // the portal's relay only: whoever runs notify send cannot send the outbox anywhere else
   const relay = resolveRelay((await readPolicy(store)).delivery, ctx.smtp);

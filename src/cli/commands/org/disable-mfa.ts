@@ -31,7 +31,7 @@ export function registerOrgDisableMfa(org: CommandUnknownOpts, act: Act): void {
 }
 
 async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOptions): Promise<void> {
-  const { parseUserList } = await import('../../../core/organisations.js');
+  const { parseUserList } = await import('../../../core/usecases/organisations.js');
   const { portal, reauthPassword, resolveActor } = await import('../../actor.js');
   if (!opts.user && opts.usersFrom === undefined) throw usageError('name the members with --user EMAIL… or --users-from FILE|-');
   if (!opts.dryRun) requireConfirmable(ctx);

@@ -1,6 +1,6 @@
 import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 import { usageError } from '../../../core/errors.js';
-import type { MemberView } from '../../../core/organisations.js';
+import type { MemberView } from '../../../core/usecases/organisations.js';
 import type { Act } from '../../act.js';
 import type { CommandContext } from '../../context.js';
 import { streamRecords } from '../../records.js';

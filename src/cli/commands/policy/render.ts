@@ -1,4 +1,4 @@
-import type { PortalPolicy } from '../../../core/policy.js';
+import type { PortalPolicy } from '../../../core/rules/policy.js';
 import type { CommandContext } from '../../context.js';
 import { humanTime, isoOrNull } from '../../render.js';
 

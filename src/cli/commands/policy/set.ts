@@ -1,6 +1,6 @@
 import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 import { usageError } from '../../../core/errors.js';
-import { LIMITS } from '../../../core/policy.js';
+import { LIMITS } from '../../../core/rules/policy.js';
 import type { Act } from '../../act.js';
 import { requireConfirmable } from '../../confirm.js';
 import type { CommandContext } from '../../context.js';

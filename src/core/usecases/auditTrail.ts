@@ -1,0 +1,109 @@
+import { queryAuditEvents, type AuditRow } from '../../db/auditRepository.js';
+import { findOrganisationBySlug } from '../../db/identity/reader.js';
+import { withWriteTransaction } from '../../db/transaction.js';
+import type { PortalUser } from '../domain.js';
+import { membershipsOfUser } from '../../db/identity/reader.js';
+import { admit, type Actor } from '../rules/actor.js';
+import { party, recordAudit } from '../primitives/audit.js';
+import { authorise, SUPPORT_REASON, validateSlug } from '../rules/authorise.js';
+import type { MfaDeps } from '../deps.js';
+import { forbidden, notFound, usageError } from '../errors.js';
+
+export interface AuditFilter {
+  userEmail?: string;
+  orgSlug?: string;
+  action?: string;
+  since?: number;
+  limit: number;
+  /** only events after this id (audit --follow polls with it) */
+  afterId?: number;
+}
+
+/** An audit action name (`mfa.reset`), or a prefix of one with `*` (`mfa.*`). */
+export function validateAction(raw: string): string {
+  const a = raw.trim();
+  if (!/^[a-z][a-z0-9.-]{0,63}\*?$/.test(a))
+    throw usageError(`not an audit action: ${JSON.stringify(raw.slice(0, 40))}`, { hint: 'e.g. mfa.verify, mfa.reset, mfa.*' });
+  return a;
+}
+
+/**
+ * The audit trail as the actor may see it (SPEC §2): support sees everything; an organisation
+ * admin sees their organisations' events; everyone sees events about themselves.
+ */
+/** One audit event as callers see it (camelCase; detail parsed). */
+export interface AuditView {
+  id: number;
+  time: number;
+  actor: string | null;
+  target: string | null;
+  organisation: string | null;
+  action: string;
+  outcome: string;
+  ticket: string | null;
+  reason: string | null;
+  host: string;
+  osUser: string;
+  detail: Record<string, unknown> | null;
+}
+
+function view(r: AuditRow, forSupport: boolean): AuditView {
+  let detail = r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null;
+  if (detail && !forSupport && SUPPORT_REASON in detail) {
+    // why a user could not be acted on tells whether they exist: for support's eyes only
+    const { [SUPPORT_REASON]: _, ...rest } = detail;
+    detail = Object.keys(rest).length > 0 ? rest : null;
+  }
+  return {
+    id: Number(r.id),
+    time: Number(r.occurred_at),
+    actor: r.actor_email,
+    target: r.target_email,
+    organisation: r.organisation_slug,
+    action: r.action,
+    outcome: r.outcome,
+    ticket: r.ticket,
+    reason: r.reason,
+    host: r.host,
+    osUser: r.os_user,
+    detail,
+  };
+}
+
+export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditFilter): Promise<AuditView[]> {
+  await admit(deps, actor, 'other');
+  const isSupport = actor.user.role === 'support';
+  const adminOf = (await membershipsOfUser(deps.db, actor.user.id)).filter((m) => m.role === 'admin');
+  let organisationId: string | undefined;
+  if (filter.orgSlug !== undefined) {
+    const slug = validateSlug(filter.orgSlug);
+    const org = await findOrganisationBySlug(deps.db, slug);
+    // only support learns that an organisation does not exist: to anyone else it is one they do not administer
+    if (!org && isSupport) throw notFound(`no organisation '${slug}'`, { code: 'organisation_not_found' });
+    if (!org || (!isSupport && !adminOf.some((m) => m.organisation_id === org.id))) {
+      // recorded against the actor, never in the trail of an organisation that is not theirs
+      await withWriteTransaction(deps.db, (trx) =>
+        recordAudit(trx, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor.user), reason: `not an admin of ${slug}` }),
+      );
+      throw forbidden(`${actor.user.email} is not an admin of '${slug}'`);
+    }
+    organisationId = org.id;
+  }
+  let user: PortalUser | undefined;
+  if (filter.userEmail !== undefined) {
+    // the same authorisation as every other read of a user (no enumeration)
+    user = (
+      await authorise(deps, actor, { targetEmail: filter.userEmail, permission: 'view', action: 'audit.read', pickOrganisation: async (c) => c[0]!.slug })
+    ).target;
+  }
+  const rows = await queryAuditEvents(deps.db, {
+    involvingUserId: user?.id,
+    organisationId,
+    action: filter.action,
+    since: filter.since,
+    limit: filter.limit,
+    afterId: filter.afterId,
+    visibleTo: isSupport ? undefined : { userId: actor.user.id, organisationIds: adminOf.map((m) => m.organisation_id) },
+  });
+  return rows.map((r) => view(r, isSupport));
+}

@@ -1,0 +1,124 @@
+import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { credentialsOfUser, resetFailuresUnlessLocked } from '../../db/credentialRepository.js';
+import { markRecoveryCodeUsed, replaceRecoveryCodes, unusedRecoveryCodes } from '../../db/recoveryCodeRepository.js';
+import { withWriteTransaction } from '../../db/transaction.js';
+import type { PortalUser } from '../domain.js';
+import { party, recordAudit, type AuditParty } from '../primitives/audit.js';
+import type { MfaDeps } from '../deps.js';
+import { rejected, usageError } from '../errors.js';
+import { assertNotLocked, lockedError, lockState, registerFailure } from '../rules/lockout.js';
+import { queueNotification } from '../notify/outbox.js';
+import { base32Encode } from '../primitives/totp.js';
+import { activeCredential, type AttemptContext } from '../rules/verification.js';
+
+const RECOVERY_CODE_COUNT = 10;
+// scrypt, salted: a memory-hard KDF, as NIST SP 800-63B asks for look-up secrets under 112 bits.
+// N = 2^12 (4 MiB, ~12 ms here): the codes are 80 random bits, so the work factor is not what keeps
+// them safe, and a recovery-code attempt hashes against every unused code (up to 10), so a larger N
+// would let anyone holding one password make the server compute ten 16 MiB hashes per try. Hashes stored with
+// another N (2^14 before 2026-12) still verify: N is read from each hash.
+const SCRYPT = { N: 4096, r: 8, p: 1, keylen: 32 };
+
+function scrypt(password: string, salt: Buffer, opts: ScryptOptions & { keylen: number }): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scryptCb(password, salt, opts.keylen, { N: opts.N, r: opts.r, p: opts.p, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+/** 80 random bits as four groups of four base32 characters, e.g. "k3mf-q2zx-7hna-c4de". */
+function newRecoveryCode(random: (n: number) => Buffer = randomBytes): string {
+  const text = base32Encode(random(10)).toLowerCase();
+  return text.match(/.{4}/g)!.join('-');
+}
+
+const compactRecoveryCode = (raw: string) => raw.toLowerCase().replace(/[\s-]/g, '');
+const RECOVERY_CODE = /^[a-z2-7]{16}$/;
+
+export function looksLikeRecoveryCode(raw: string): boolean {
+  return RECOVERY_CODE.test(compactRecoveryCode(raw));
+}
+
+/** Canonical form of a typed code: case, spaces and dashes do not matter. */
+export function normaliseRecoveryCode(raw: string): string {
+  const compact = compactRecoveryCode(raw);
+  if (!RECOVERY_CODE.test(compact)) throw usageError('not a recovery code', { hint: 'recovery codes look like k3mf-q2zx-7hna-c4de' });
+  return compact;
+}
+
+async function hashRecoveryCode(code: string, random: (n: number) => Buffer = randomBytes): Promise<string> {
+  const salt = random(16);
+  const key = await scrypt(normaliseRecoveryCode(code), salt, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+async function matchesHash(compact: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const key = await scrypt(compact, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p), keylen: expected.length });
+  return timingSafeEqual(key, expected);
+}
+
+/** New codes and their hashes (slow: scrypt), prepared before a transaction stores them. */
+export async function prepareRecoveryCodes(deps: Pick<MfaDeps, 'random'>): Promise<{ codes: string[]; hashes: string[] }> {
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newRecoveryCode(deps.random));
+  const hashes = await Promise.all(codes.map((c) => hashRecoveryCode(c, deps.random)));
+  return { codes, hashes };
+}
+
+/** Ten new codes replace any previous set (the caller has authorised and re-authenticated). */
+export async function regenerateRecoveryCodes(deps: MfaDeps, user: PortalUser, actor: AuditParty): Promise<string[]> {
+  await activeCredential(deps, user);
+  const { codes, hashes } = await prepareRecoveryCodes(deps);
+  await withWriteTransaction(deps.db, async (trx) => {
+    await replaceRecoveryCodes(trx, user.id, hashes, deps.clock());
+    await recordAudit(trx, deps, { action: 'recovery-codes.regenerate', outcome: 'success', actor, target: party(user), detail: { count: codes.length } });
+    await queueNotification(trx, deps, user, { kind: 'recovery-codes-regenerated' });
+  });
+  return codes;
+}
+
+/** Whether useRecoveryCode would accept this code now — nothing used up, nothing counted. */
+export async function recoveryCodeWouldMatch(deps: MfaDeps, user: PortalUser, raw: string): Promise<boolean> {
+  const compact = normaliseRecoveryCode(raw);
+  const { active } = await credentialsOfUser(deps.db, user.id);
+  if (!active || lockState(active, deps.clock()) !== null) return false;
+  let found = false;
+  for (const c of await unusedRecoveryCodes(deps.db, user.id)) if (await matchesHash(compact, c.code_hash)) found = true;
+  return found;
+}
+
+/**
+ * Use a recovery code in place of a TOTP code: consumed at most once (conditional update), refused
+ * while the user is locked, and a wrong one counts through the lockout (rule 11).
+ */
+export async function useRecoveryCode(deps: MfaDeps, user: PortalUser, raw: string, ctx: AttemptContext): Promise<{ left: number }> {
+  const compact = normaliseRecoveryCode(raw);
+  const active = await activeCredential(deps, user);
+  const event = { action: ctx.action, actor: ctx.actor, target: party(user), organisation: ctx.organisation ?? null, detail: { recoveryCode: true } };
+  await assertNotLocked(deps, user, active, event);
+  const now = deps.clock();
+  const candidates = await unusedRecoveryCodes(deps.db, user.id);
+  let found: number | undefined;
+  for (const c of candidates) {
+    if ((await matchesHash(compact, c.code_hash)) && found === undefined) found = c.id;
+  }
+  if (found !== undefined) {
+    const id = found;
+    const left = candidates.length - 1;
+    const ok = await withWriteTransaction(deps.db, async (trx) => {
+      if (!(await markRecoveryCodeUsed(trx, id, now))) return false;
+      // locked by a parallel guess meanwhile: roll back, the code stays unused
+      if (!(await resetFailuresUnlessLocked(trx, active.id, now))) throw lockedError(user, { until: now, hard: false });
+      await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { recoveryCode: true, left } });
+      await queueNotification(trx, deps, user, { kind: 'recovery-code-used', left });
+      return true;
+    });
+    if (ok) return { left };
+  }
+  const outcome = await registerFailure(deps, active.id, user, event);
+  if (outcome.alreadyLocked) throw lockedError(user, outcome.alreadyLocked);
+  throw rejected(outcome.lockedNow ? `wrong or used recovery code; ${user.email} is now locked` : 'wrong or already used recovery code', {
+    code: 'wrong_recovery_code',
+  });
+}

@@ -1,0 +1,137 @@
+import { credentialsOfUser } from '../../db/credentialRepository.js';
+import { budgetSpentUntil, clearBudget } from '../../db/rateLimitRepository.js';
+import { withWriteTransaction } from '../../db/transaction.js';
+import { ACCESS_CODE_LIMITS, issueAccessCode, revokeAccessCode, type IssuedAccessCode } from './accessCodes.js';
+import { admit, reauthenticate, type Actor } from '../rules/actor.js';
+import { party, recordAudit } from '../primitives/audit.js';
+import { authorise, type OrganisationPicker } from '../rules/authorise.js';
+import type { MfaDeps } from '../deps.js';
+import { validateReason, validateTicket } from './disable.js';
+import { usageError, wrongState } from '../errors.js';
+import { clearLocks, lockState } from '../rules/lockout.js';
+import { queueNotification } from '../notify/outbox.js';
+import { regenerateRecoveryCodes } from './recoveryCodes.js';
+
+export interface TargetedRequest {
+  /** the actor's password again (these hand out access: a session file alone is not enough) */
+  password?: string;
+  targetEmail: string;
+  orgSlug?: string;
+  ticket?: string;
+  reason?: string;
+  dryRun?: boolean;
+  pickOrganisation?: OrganisationPicker;
+}
+
+export interface UnlockResult {
+  kind: 'unlocked' | 'dry-run';
+  email: string;
+  wasHardLocked: boolean;
+  lockedUntil: number | null;
+  consecutiveFailures: number;
+  passwordLocked: boolean;
+}
+
+/** `unlock`: clear a lock, a hard lock (rule 11), the failure count and the wrong-password window. */
+export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedRequest): Promise<UnlockResult> {
+  const ticket = validateTicket(req.ticket);
+  const reason = validateReason(req.reason);
+  await admit(deps, actor, 'other');
+  const auth = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'unlock',
+    action: 'mfa.unlock',
+    orgSlug: req.orgSlug,
+    ticket,
+    pickOrganisation: req.pickOrganisation,
+  });
+  const target = auth.target;
+  const now = deps.clock();
+  const { active, pending } = await credentialsOfUser(deps.db, target.id);
+  const creds = [active, pending].filter((c) => c !== undefined);
+  const lock = creds.map((c) => lockState(c, now)).find((l) => l !== null) ?? null;
+  const failures = Math.max(0, ...creds.map((c) => c.consecutive_failures));
+  const s = deps.settings;
+  const passwordBudget = { subject: target.email, bucket: 'password', limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now };
+  const passwordLocked = (await budgetSpentUntil(deps.db, passwordBudget)) !== null;
+  const facts = { email: target.email, wasHardLocked: lock?.hard ?? false, lockedUntil: lock?.until ?? null, consecutiveFailures: failures, passwordLocked };
+  if (lock === null && failures === 0 && !passwordLocked) {
+    throw wrongState(`${target.email} is not locked`, { code: 'not_locked', hint: 'portal-mfa status --user EMAIL shows the failure count' });
+  }
+  if (req.dryRun) return { kind: 'dry-run', ...facts };
+  await reauthenticate(deps, actor, req.password, 'mfa.unlock');
+  await withWriteTransaction(deps.db, async (trx) => {
+    await clearLocks(trx, target.id);
+    await clearBudget(trx, passwordBudget);
+    await recordAudit(trx, deps, {
+      action: 'mfa.unlock',
+      outcome: 'success',
+      actor: party(actor.user),
+      target: party(target),
+      organisation: auth.organisation,
+      ticket,
+      reason,
+      detail: { hardLocked: facts.wasHardLocked, consecutiveFailures: failures, passwordLocked },
+    });
+    await queueNotification(trx, deps, target, { kind: 'unlocked', by: actor.user.email, ticket });
+  });
+  return { kind: 'unlocked', ...facts };
+}
+
+export interface AccessCodeRequest extends TargetedRequest {
+  minutes?: number;
+  uses?: number;
+}
+
+export type AccessCodeResult =
+  | ({ kind: 'issued' } & IssuedAccessCode & { email: string })
+  | { kind: 'dry-run'; email: string; expiresAt: number; uses: number };
+
+/** `access-code issue`: support (ticket) or an organisation admin for a non-protected member. */
+export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: AccessCodeRequest): Promise<AccessCodeResult> {
+  const ticket = validateTicket(req.ticket);
+  const reason = validateReason(req.reason);
+  const minutes = req.minutes ?? ACCESS_CODE_LIMITS.defaultMinutes;
+  const uses = req.uses ?? ACCESS_CODE_LIMITS.defaultUses;
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > ACCESS_CODE_LIMITS.maxMinutes)
+    throw usageError(`--minutes takes 1 to ${ACCESS_CODE_LIMITS.maxMinutes} (7 days)`);
+  if (!Number.isInteger(uses) || uses < 1 || uses > ACCESS_CODE_LIMITS.maxUses) throw usageError(`--uses takes 1 to ${ACCESS_CODE_LIMITS.maxUses}`);
+  await admit(deps, actor, 'other');
+  const auth = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'access-code',
+    action: 'access-code.issue',
+    orgSlug: req.orgSlug,
+    ticket,
+    pickOrganisation: req.pickOrganisation,
+  });
+  if (req.dryRun) return { kind: 'dry-run', email: auth.target.email, expiresAt: deps.clock() + minutes * 60_000, uses };
+  await reauthenticate(deps, actor, req.password, 'access-code.issue');
+  const issued = await issueAccessCode(deps, actor.user, auth.target, { minutes, uses, ticket, reason, organisation: auth.organisation });
+  return { kind: 'issued', email: auth.target.email, ...issued };
+}
+
+export async function revokeAccessCodeFor(deps: MfaDeps, actor: Actor, req: TargetedRequest): Promise<{ kind: 'revoked' | 'dry-run'; email: string }> {
+  const ticket = validateTicket(req.ticket);
+  const reason = validateReason(req.reason);
+  await admit(deps, actor, 'other');
+  const auth = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'access-code',
+    action: 'access-code.revoke',
+    orgSlug: req.orgSlug,
+    ticket,
+    pickOrganisation: req.pickOrganisation,
+  });
+  if (req.dryRun) return { kind: 'dry-run', email: auth.target.email };
+  await reauthenticate(deps, actor, req.password, 'access-code.revoke');
+  await revokeAccessCode(deps, actor.user, auth.target, { ticket, reason, organisation: auth.organisation });
+  return { kind: 'revoked', email: auth.target.email };
+}
+
+/** `recovery-codes regenerate`: the actor's own, after the password again. */
+export async function regenerateOwnRecoveryCodes(deps: MfaDeps, actor: Actor, proof: { password?: string }): Promise<{ email: string; codes: string[] }> {
+  await admit(deps, actor, 'other');
+  await reauthenticate(deps, actor, proof.password, 'recovery-codes.regenerate');
+  return { email: actor.user.email, codes: await regenerateRecoveryCodes(deps, actor.user, party(actor.user)) };
+}

@@ -1,0 +1,81 @@
+import { admit, enforcementFor, type Actor } from '../rules/actor.js';
+import { party } from '../primitives/audit.js';
+import { authorise, parseTargetEmail, type OrganisationPicker } from '../rules/authorise.js';
+import type { MfaDeps } from '../deps.js';
+import { refuseTrustForOther, refuseTrustOff } from './devices.js';
+import { isOwnEmail } from '../rules/identity.js';
+import { useRecoveryCode } from './recoveryCodes.js';
+import { issueTrustedDevice, validateLabel, type IssuedDevice } from '../rules/trustedDevices.js';
+import { diagnoseCode, parseCode, verifyActiveCode, type DiagnoseResult } from '../rules/verification.js';
+
+export interface VerifyRequest {
+  targetEmail?: string;
+  orgSlug?: string;
+  proof: { kind: 'code' | 'recovery-code'; code: string };
+  /** self only (rule 14): after a valid code, trust this machine */
+  trustDevice?: { label: string; previousToken?: string };
+  pickOrganisation?: OrganisationPicker;
+}
+
+export interface VerifyOutcome {
+  email: string;
+  driftSteps: number | null;
+  recoveryCodesLeft: number | null;
+  device: IssuedDevice | null;
+}
+
+const isSelf = (actor: Actor, targetEmail: string | undefined) => targetEmail === undefined || isOwnEmail(actor.user, parseTargetEmail(targetEmail));
+
+/**
+ * `verify`: check a code (or use a recovery code) as the login's second step. When the actor is
+ * the target, the code is also their second factor. Permission is checked before any code is
+ * consumed; a device is only ever trusted for the user themself.
+ */
+export async function verifyCode(deps: MfaDeps, actor: Actor, req: VerifyRequest): Promise<VerifyOutcome> {
+  const self = isSelf(actor, req.targetEmail);
+  await admit(deps, actor, self ? 'verify-self' : 'other');
+  if (req.trustDevice && !self) await refuseTrustForOther(deps, actor, parseTargetEmail(req.targetEmail!));
+  const label = req.trustDevice ? validateLabel(req.trustDevice.label, req.trustDevice.label) : undefined;
+  if (req.trustDevice && !(await enforcementFor(deps, actor.user.id)).deviceTrustAllowed) await refuseTrustOff(deps, actor);
+  const auth = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'verify',
+    action: 'mfa.verify',
+    orgSlug: req.orgSlug,
+    pickOrganisation: req.pickOrganisation,
+  });
+  const attempt = { actor: party(actor.user), action: 'mfa.verify', organisation: auth.organisation };
+  let driftSteps: number | null = null;
+  let recoveryCodesLeft: number | null = null;
+  if (req.proof.kind === 'recovery-code') recoveryCodesLeft = (await useRecoveryCode(deps, auth.target, req.proof.code, attempt)).left;
+  else driftSteps = (await verifyActiveCode(deps, auth.target, parseCode(req.proof.code), attempt)).driftSteps;
+  let device: IssuedDevice | null = null;
+  if (req.trustDevice && label !== undefined) {
+    const { deviceTrustAllowed } = await enforcementFor(deps, actor.user.id);
+    device = await issueTrustedDevice(deps, actor.user, { label, previousToken: req.trustDevice.previousToken, deviceTrustAllowed });
+  }
+  return { email: auth.target.email, driftSteps, recoveryCodesLeft, device };
+}
+
+/** `verify --diagnose`: the device clock's offset, under rule 12 (see diagnoseCode). */
+export async function diagnoseClock(
+  deps: MfaDeps,
+  actor: Actor,
+  req: { targetEmail?: string; orgSlug?: string; code: string; pickOrganisation?: OrganisationPicker },
+): Promise<DiagnoseResult & { email: string }> {
+  const self = isSelf(actor, req.targetEmail);
+  await admit(deps, actor, self ? 'verify-self' : 'other');
+  const auth = await authorise(deps, actor, {
+    targetEmail: req.targetEmail,
+    permission: 'verify',
+    action: 'mfa.diagnose',
+    orgSlug: req.orgSlug,
+    pickOrganisation: req.pickOrganisation,
+  });
+  const result = await diagnoseCode(deps, auth.target, parseCode(req.code), {
+    actor: party(actor.user),
+    action: 'mfa.diagnose',
+    organisation: auth.organisation,
+  });
+  return { email: auth.target.email, ...result };
+}
