@@ -33,7 +33,7 @@ const external = [
   'mysql2',
   'nodemailer',
   '@inquirer/prompts',
-  'qrcode-terminal',
+  'qrcode',
   'cli-progress',
   'csv-parse',
   'csv-parse/*',

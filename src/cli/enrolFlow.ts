@@ -6,34 +6,115 @@ import { groupSecret } from '../core/primitives/totp.js';
 import type { QR_MODES } from './commands/flags.js';
 import type { CommandContext } from './context.js';
 import { describeDrift } from './describe.js';
-import { chooseQr, qrModeOf, type QrMode } from './qr.js';
+import { type EnrolmentLayout, layoutEnrolment, qrModeOf, type QrMode, type QrModules, qrModules } from './qr.js';
 import { wrapWords } from './render.js';
 
-/** Print what the phone needs: the manual key, a clock hint and the QR code that fits the terminal. */
-export async function showPendingEnrolment(ctx: CommandContext, pending: PendingEnrolment, qr: QrMode): Promise<void> {
-  const s = ctx.out.style;
-  // with --json stdout carries the document only: what the phone needs goes to the terminal on stderr
-  const w = (text: string) => (ctx.out.json ? ctx.io.stderr.write(text + '\n') : ctx.out.line(text));
-  const shownOn = (ctx.out.json ? ctx.io.stderr : ctx.io.stdout) as { columns?: number; rows?: number };
-  const onTerminal = ctx.out.json ? ctx.io.stderrIsTTY : ctx.io.stdoutIsTTY;
-  const columns = onTerminal ? shownOn.columns : undefined;
-  // The QR code comes last, right above the code prompt, so it is what stays on the screen.
-  // Prose is wrapped between words and the key between groups: the terminal never breaks either.
-  for (const line of wrapWords('Key for manual entry (time-based, 6 digits, 30 seconds):', columns)) w(line);
-  for (const line of keyLines(groupSecret(pending.secret), columns)) w(`  ${s.bold(line)}`);
-  for (const line of wrapWords(`Hint: the phone's clock must be right — set it to update automatically.`, columns)) w(s.dim(line));
-  const choice = await chooseQr(pending.otpauthUri, qr, { columns, rows: onTerminal ? shownOn.rows : undefined, color: ctx.io.color });
-  if (!choice) return;
-  // the note comes first: never after a QR code it would push off the screen
-  if (choice.note) ctx.out.warn(wrapWords(choice.note, columns === undefined ? undefined : columns - 'warning: '.length).join('\n'));
-  if (!choice.print) return;
-  for (const line of wrapWords(`Scan with Google Authenticator, Authy, LastPass Authenticator or any TOTP app:`, columns)) w(line);
-  w(choice.print.text);
+/**
+ * What the phone needs on the screen, and the code prompt under it (issue 23): the QR code that
+ * fits the terminal with the manual key below or beside it, all on the screen at once with the
+ * prompt. While the prompt waits, a resized window gets the layout that fits it now: the prompt is
+ * put away, the code and key drawn again, and the same prompt asked again — the enrolment is never
+ * lost to the window's size.
+ */
+class EnrolmentDisplay {
+  private shape = '';
+  private promptPrefix = '';
+
+  private constructor(
+    private readonly ctx: CommandContext,
+    private readonly pending: PendingEnrolment,
+    private readonly qr: QrMode,
+    private readonly modules: QrModules | undefined,
+  ) {}
+
+  static async show(ctx: CommandContext, pending: PendingEnrolment, qr: QrMode): Promise<EnrolmentDisplay> {
+    const display = new EnrolmentDisplay(ctx, pending, qr, qr === 'none' ? undefined : await qrModules(pending.otpauthUri));
+    display.print(display.layout(), true);
+    return display;
+  }
+
+  /** Where the display is shown: with --json stdout carries the document only, so the terminal on stderr. */
+  private get terminal(): { stream: NodeJS.WritableStream & { columns?: number; rows?: number }; isTTY: boolean } {
+    const ctx = this.ctx;
+    return ctx.out.json ? { stream: ctx.io.stderr, isTTY: ctx.io.stderrIsTTY } : { stream: ctx.io.stdout, isTTY: ctx.io.stdoutIsTTY };
+  }
+
+  private layout(): EnrolmentLayout {
+    const { stream, isTTY } = this.terminal;
+    const key = { grouped: groupSecret(this.pending.secret), style: this.ctx.out.style.bold };
+    return layoutEnrolment(this.modules, key, this.qr, {
+      columns: isTTY ? stream.columns : undefined,
+      rows: isTTY ? stream.rows : undefined,
+      color: this.ctx.io.color,
+    });
+  }
+
+  private print(layout: EnrolmentLayout, first: boolean): void {
+    const ctx = this.ctx;
+    const columns = this.terminal.isTTY ? this.terminal.stream.columns : undefined;
+    const w = (text: string) => (ctx.out.json ? ctx.io.stderr.write(text + '\n') : ctx.out.line(text));
+    // Prose first (it may scroll off), then the code, the key and the prompt, which must stay on screen.
+    // Prose is wrapped between words and the key between groups: the terminal never breaks either.
+    if (first) {
+      const intro =
+        layout.shape === 'key'
+          ? 'Type this key into Google Authenticator, Authy, LastPass Authenticator or any TOTP app'
+          : 'Scan the QR code with Google Authenticator, Authy, LastPass Authenticator or any TOTP app, or type the key';
+      for (const line of wrapWords(`${intro} (time-based, 6 digits, 30 seconds).`, columns)) w(line);
+      for (const line of wrapWords(`Hint: the phone's clock must be right — set it to update automatically.`, columns)) w(ctx.out.style.dim(line));
+    }
+    // the note comes first: never after a QR code it would push off the screen
+    if (layout.note) ctx.out.warn(wrapWords(layout.note, columns === undefined ? undefined : columns - 'warning: '.length).join('\n'));
+    for (const line of layout.lines) w(line);
+    this.shape = layout.shape;
+    this.promptPrefix = layout.promptPrefix;
+  }
+
+  /** Printed without a prompt (--no-confirm): the code's last half row is a line of its own. */
+  finish(): void {
+    if (this.promptPrefix === '') return;
+    if (this.ctx.out.json) this.ctx.io.stderr.write(this.promptPrefix + '\n');
+    else this.ctx.out.line(this.promptPrefix);
+    this.promptPrefix = '';
+  }
+
+  /** Ask for a code under the display; a resize that changes the layout redraws it and asks again. */
+  async ask(message: string, hint: string): Promise<string> {
+    const { stream } = this.terminal;
+    for (;;) {
+      const abort = new AbortController();
+      let redraw: EnrolmentLayout | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      // a window being dragged sends many resizes: act on the size it settles at
+      const onResize = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const next = this.layout();
+          if (next.shape === this.shape && next.promptPrefix === this.promptPrefix) return;
+          redraw = next;
+          abort.abort();
+        }, RESIZE_SETTLE_MS);
+      };
+      stream.on('resize', onResize);
+      try {
+        return await this.ctx.prompter.input(message, hint, { prefix: this.promptPrefix || undefined, signal: abort.signal });
+      } catch (e) {
+        if (!redraw) throw e;
+        this.print(redraw, false);
+      } finally {
+        clearTimeout(timer);
+        stream.off('resize', onResize);
+      }
+    }
+  }
 }
 
-/** The grouped key ("ABCD EFGH …") in lines that fit the terminal, broken only between groups. */
-export function keyLines(grouped: string, columns: number | undefined, indent = 2): string[] {
-  return wrapWords(grouped, columns === undefined ? undefined : Math.max(4, columns - indent));
+/** How long a window's size must hold before the display is drawn again for it. */
+const RESIZE_SETTLE_MS = 150;
+
+/** Print what the phone needs without a prompt under it (--no-confirm on a terminal). */
+export async function showPendingEnrolment(ctx: CommandContext, pending: PendingEnrolment, qr: QrMode): Promise<void> {
+  (await EnrolmentDisplay.show(ctx, pending, qr)).finish();
 }
 
 /** `--confirm CODE` (a string), `--no-confirm` (false), or neither: enroll's and replace's modes; `--qr`. */
@@ -69,11 +150,11 @@ export async function confirmInteractively(
   pending: PendingEnrolment,
   qr: QrMode,
 ): Promise<ConfirmedEnrolment> {
-  await showPendingEnrolment(ctx, pending, qr);
+  const display = await EnrolmentDisplay.show(ctx, pending, qr);
   for (let attempt = 1; ; attempt++) {
     let raw: string;
     try {
-      raw = await ctx.prompter.input('Code from the app:', 'use enroll --no-confirm --json, then enroll --confirm CODE');
+      raw = await display.ask('Code from the app:', 'use enroll --no-confirm --json, then enroll --confirm CODE');
     } catch (e) {
       if (isPortalMfaError(e) && e.kind === 'cancelled') throw leftPending(actor.user.email, pending.replacing);
       throw e;

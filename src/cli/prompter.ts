@@ -7,9 +7,18 @@ import type { IOStreams } from './io.js';
  */
 export interface Prompter {
   password(message: string, hint: string): Promise<string>;
-  input(message: string, hint: string): Promise<string>;
+  input(message: string, hint: string, opts?: InputOptions): Promise<string>;
   confirm(message: string, hint: string): Promise<boolean>;
   select<T extends string>(message: string, choices: { value: T; name: string }[], hint: string): Promise<T>;
+}
+
+/**
+ * `prefix` stands in for the "?" before the question (enrolment's QR code ends on the prompt's
+ * line, qr.ts); `signal` puts the prompt away (a resized window is drawn again, enrolFlow.ts).
+ */
+export interface InputOptions {
+  prefix?: string;
+  signal?: AbortSignal;
 }
 
 /** Without a terminal the tool never prompts: missing input is a usage error (exit 2). */
@@ -42,9 +51,10 @@ export function terminalPrompter(io: IOStreams): Prompter {
       const { password } = await import('@inquirer/prompts');
       return guard(() => password({ message, mask: false }, context));
     },
-    async input(message) {
+    async input(message, _hint, opts = {}) {
       const { input } = await import('@inquirer/prompts');
-      return guard(() => input({ message }, context));
+      const theme = opts.prefix === undefined ? undefined : { prefix: opts.prefix };
+      return guard(() => input({ message, theme }, { ...context, signal: opts.signal }));
     },
     async confirm(message) {
       const { confirm } = await import('@inquirer/prompts');

@@ -1,98 +1,21 @@
 /**
- * Interactive enrolment on a real pseudo-terminal (80×50, TERM=xterm, NO_COLOR=1): the password
+ * Interactive enrolment on a real pseudo-terminal (80×50, NO_COLOR=1; test/support/pty.ts): the password
  * prompt, the QR code as the terminal shows it — decoded from the screen's block characters as a
  * phone would — the manual key, and the code prompt. SQLite only: the PTY path does not depend
  * on the dialect (the integration tests cover both databases).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { StringDecoder } from 'node:string_decoder';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCliEnv, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { nodeClockArgs } from '../support/clock.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
-import { decodeQrOnScreen, extractQrBlock, stripAnsi } from '../support/qrScreen.js';
+import { PtySession } from '../support/pty.js';
+import { decodeQrOnScreen, decodeVisibleScreen, extractQrBlock } from '../support/qrScreen.js';
 
 // CLI runs are processes (~0.3 s each, more on a busy machine) plus waits for a safe point in the 30 s step
 vi.setConfig({ testTimeout: 60_000 });
 
-const BIN = fileURLToPath(new URL('../../bin/portal-mfa.js', import.meta.url));
-const DRIVER = fileURLToPath(new URL('../support/pty_driver.py', import.meta.url));
 const COLS = 80;
 const ROWS = 50;
-
-/** A command on a pseudo-terminal: everything it shows, keystrokes in, its exit code. */
-class PtySession {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly decoder = new StringDecoder('utf8');
-  output = '';
-  readonly exited: Promise<number>;
-  private waiters: (() => void)[] = [];
-
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn('python3', [DRIVER, String(COLS), String(ROWS), '--', process.execPath, ...nodeClockArgs(), BIN, ...args], {
-      env: { ...env, TERM: 'xterm', NO_COLOR: '1', COLUMNS: String(COLS), LINES: String(ROWS) },
-    });
-    this.child.stdout.on('data', (b: Buffer) => {
-      this.output += this.decoder.write(b);
-      for (const w of this.waiters) w();
-    });
-    let driverErr = '';
-    this.child.stderr.on('data', (b: Buffer) => (driverErr += b.toString()));
-    this.exited = new Promise((resolve, reject) => {
-      this.child.on('error', reject);
-      this.child.on('close', (code, signal) => {
-        for (const w of this.waiters) w();
-        if (driverErr.trim()) this.output += `\n[pty driver stderr] ${driverErr}`;
-        resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
-      });
-    });
-  }
-
-  /** The screen text without escape sequences. */
-  get text(): string {
-    return stripAnsi(this.output);
-  }
-
-  /** Wait until `test` holds for the screen text (from `from` on), or fail with what was shown. */
-  async waitFor(test: RegExp | ((text: string) => boolean), what: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<void> {
-    const check = () => {
-      const text = this.text.slice(opts.from ?? 0);
-      return typeof test === 'function' ? test(text) : test.test(text);
-    };
-    if (check()) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out waiting for ${what}; the terminal showed:\n${this.text}`));
-      }, opts.timeoutMs ?? 15_000);
-      const waiter = () => {
-        if (check()) {
-          cleanup();
-          resolve();
-        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          cleanup();
-          reject(new Error(`the command ended (exit ${this.child.exitCode}) while waiting for ${what}; the terminal showed:\n${this.text}`));
-        }
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  /** Type keys into the terminal ('\r' is Enter). */
-  type(keys: string): void {
-    this.child.stdin.write(keys);
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
 
 /** How often `needle` occurs in `text`. */
 const count = (text: string, needle: string) => text.split(needle).length - 1;
@@ -110,7 +33,7 @@ describe('enroll on a terminal [sqlite]', () => {
   };
 
   function start(email: string): PtySession {
-    const s = new PtySession(['--db', db.url, 'enroll', '--as', email], env);
+    const s = new PtySession(['--db', db.url, 'enroll', '--as', email], env, { cols: COLS, rows: ROWS, testClock: true });
     sessions.push(s);
     return s;
   }
@@ -138,10 +61,12 @@ describe('enroll on a terminal [sqlite]', () => {
     // SHA1/6/30 are the defaults and must be left out for the common apps
     for (const p of ['algorithm', 'digits', 'period']) expect(parsed.searchParams.has(p)).toBe(false);
 
-    // the manual-entry key printed above the QR code (the QR comes last, next to the prompt) is the same secret
-    const beforeQr = screen.slice(0, screen.indexOf(block[0]!));
-    const manual = beforeQr.match(/manual entry[^:]*:\s*((?:[A-Z2-7]{4} )+[A-Z2-7]{1,4})\s*$/m);
-    expect(manual, `no manual key above the QR code:\n${beforeQr}`).not.toBeNull();
+    // what is on the screen scans too, with nothing added around it
+    expect(decodeVisibleScreen((await s.screen()).visible, COLS)).toBe(uri);
+    // the manual-entry key printed under the QR code (right above the prompt) is the same secret
+    const afterQr = screen.slice(screen.lastIndexOf(block[block.length - 1]!));
+    const manual = afterQr.match(/Key for manual entry:\s*((?:[A-Z2-7]{4} )+[A-Z2-7]{1,4})\s*$/m);
+    expect(manual, `no manual key under the QR code:\n${afterQr}`).not.toBeNull();
     expect(manual![1]!.replace(/ /g, '')).toBe(secret);
     return secret!;
   }

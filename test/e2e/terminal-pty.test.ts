@@ -1,14 +1,15 @@
 /**
  * What a person sees on a real terminal (issue 13), replayed through a headless xterm so cursor
  * moves, line clears and colours count as they do on screen: status colours, a bulk run with its
- * progress bar (results and summary intact), the QR code fitted to 80×24, 40×60 and 150×50
- * terminals, and Ctrl-C at the code prompt. SQLite only: the terminal path does not depend on the
+ * progress bar (results and summary intact), the QR code fitted to 80×24, 40×60 and 160×50
+ * terminals — decoded from what is on the screen — a window that grows at the code prompt, and
+ * Ctrl-C at the code prompt. SQLite only: the terminal path does not depend on the
  * dialect. Kept to a few sessions: each is a process on a pseudo-terminal.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCliEnv, runCli } from '../support/cli.js';
 import { PtySession, type PtyOptions, type Screen } from '../support/pty.js';
-import { decodeModules } from '../support/qrScreen.js';
+import { decodeModules, decodeVisibleScreen } from '../support/qrScreen.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -118,55 +119,77 @@ describe('on a terminal [sqlite]', () => {
     expect(screen.lines.some((l) => /[#-]{10} \d+\/30/.test(l))).toBe(false); // cleared when done
   });
 
-  it('80×24: the compact QR code cannot fit: said before the prompt, no QR printed; Ctrl-C leaves the enrolment pending (exit 130)', async () => {
+  /** The grouped key shown on the screen now, beside or below the code (a line of 8 groups, or lines of 4 after the label). */
+  const keyOnScreen = (visible: string[]) => {
+    const at = visible.findIndex((l) => l.includes('Key for manual entry:'));
+    if (at < 0) return null;
+    const groups = (l: string | undefined) => l?.match(/(?:[A-Z2-7]{4} )+[A-Z2-7]{4}\s*$/)?.[0].trim() ?? '';
+    const same = groups(visible[at]!.slice(visible[at]!.indexOf('Key for manual entry:')));
+    const text = same || groups(visible[at + 1]) + ' ' + groups(visible[at + 2]);
+    return text.replace(/ /g, '');
+  };
+  const secretOf = (uri: string | null) => (uri ? new URL(uri).searchParams.get('secret') : null);
+
+  it('80×24: the whole compact QR code, the key beside it and the prompt on one screen; it scans from the screen; Ctrl-C leaves the enrolment pending (exit 130)', async () => {
     const email = 'devon@example.com';
     const s = await enrolAt(email, 'devon-demo-pass', { cols: 80, rows: 24 });
     let screen = await s.screen();
-    const note = screen.lines.findIndex((l) => l.includes('does not fit this 80×24 terminal'));
-    expect(note, screen.lines.join('\n')).toBeGreaterThanOrEqual(0);
-    expect(screen.lines.slice(note).join(' ')).toMatch(/Enlarge the terminal/);
-    expect(hasCompactQr(screen.lines)).toBe(false);
-    expect(screen.lines.some((l) => /^ {2}([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/.test(l))).toBe(true); // the key, whole
+    expect(screen.lines.join(' ')).not.toMatch(/warning:|does not fit/);
+    const uri = decodeVisibleScreen(screen.visible, 80);
+    expect(uri, screen.visible.join('\n')).toMatch(/^otpauth:\/\/totp\/Gentrack%20Developer%20Portal:devon%40example\.com\?secret=[A-Z2-7]{32}/);
+    expect(keyOnScreen(screen.visible)).toBe(secretOf(uri));
+    expect(screen.visible[23]).toMatch(/Code from the app:/);
 
     s.type('\u0003');
     expect(await s.exited).toBe(130);
     screen = await s.screen();
     const after = screen.lines.join(' ');
     expect(after).toMatch(/enrolment of devon@example\.com is left pending/);
-    expect(after).toMatch(/finish with portal-mfa enroll --confirm - and a code from the app/);
     expect(after).toMatch(/start over with portal-mfa enroll/);
     expect(await stateOf(email)).toBe('pending');
   });
 
-  it('40×60: too narrow for any QR code: said so, none printed; the manual key breaks only between groups', async () => {
+  it('40×60: too narrow for any QR code: said so, the key whole; the window grows to 80×24 at the prompt: the code is drawn and scans', async () => {
     const s = await enrolAt('frank@globex.example', 'frank-demo-pass', { cols: 40, rows: 60 });
-    const screen = await s.screen();
-    expect(screen.lines.join(' ')).toMatch(/does not fit this 40×60 terminal/);
+    let screen = await s.screen();
+    expect(screen.lines.join(' ')).toMatch(/needs a \d+×24 terminal and this one is 40×60: enlarge the window and it is drawn/);
     expect(hasCompactQr(screen.lines)).toBe(false);
     const start = screen.lines.findIndex((l) => l.startsWith('Key for manual entry'));
     const isKeyLine = (l: string) => /^ {2}[A-Z2-7]{4}( [A-Z2-7]{4})*$/.test(l);
-    const from = screen.lines.findIndex((l, i) => i > start && isKeyLine(l));
     const keyLines: string[] = [];
-    for (let i = from; i >= 0 && isKeyLine(screen.lines[i]!); i++) keyLines.push(screen.lines[i]!);
+    for (let i = start + 1; i < screen.lines.length && isKeyLine(screen.lines[i]!); i++) keyLines.push(screen.lines[i]!);
     expect(keyLines.length).toBeGreaterThan(1);
-    expect(keyLines.join('').replace(/ /g, '')).toMatch(/^[A-Z2-7]{32}$/);
+    const key = keyLines.join('').replace(/ /g, '');
+    expect(key).toMatch(/^[A-Z2-7]{32}$/);
     for (const l of keyLines) expect(l.length).toBeLessThanOrEqual(40);
+
+    const mark = s.text.length;
+    s.resize(80, 24);
+    await s.waitFor((t) => hasCompactQr(t.split('\n')) && /Code from the app:/.test(t), 'the QR code drawn again at 80×24', { from: mark });
+    screen = await s.screen();
+    const uri = decodeVisibleScreen(screen.visible, 80);
+    expect(uri, screen.visible.join('\n')).toMatch(/^otpauth:\/\/totp\/Gentrack%20Developer%20Portal:frank%40globex\.example\?/);
+    expect(secretOf(uri)).toBe(key); // the same enrolment, not a new one
+    expect(keyOnScreen(screen.visible)).toBe(key);
     s.type('\u0003');
     expect(await s.exited).toBe(130);
   });
 
-  it('150×50 with colour: the full-size QR code, whole, scans to an otpauth URI', async () => {
-    const s = await enrolAt('heidi@partners.example', 'heidi-demo-pass', { cols: 150, rows: 50, color: true });
+  it('160×50 with colour: the full-size QR code, whole, scans to an otpauth URI', async () => {
+    const s = await enrolAt('heidi@partners.example', 'heidi-demo-pass', { cols: 160, rows: 50, color: true });
     const screen = await s.screen();
     expect(screen.lines.join(' ')).not.toMatch(/does not fit|warning:/);
     const modules = fullSizeQr(screen);
     expect(modules, screen.lines.join('\n')).not.toBeNull();
     const uri = decodeModules(modules!);
     expect(uri).toMatch(/^otpauth:\/\/totp\/Gentrack%20Developer%20Portal:heidi%40partners\.example\?secret=[A-Z2-7]{32}/);
-    // the QR code and the prompt are on the one screen: the last 50 lines
+    // the QR code, the manual key below it and the prompt are on the one screen
     const promptLine = screen.lines.findIndex((l) => l.includes('Code from the app:'));
     const firstQrLine = screen.lines.findIndex((_, y) => screen.cell(y, 0).bg !== -1);
     expect(promptLine - firstQrLine).toBeLessThan(50);
+    expect(screen.visible.some((l) => /^\? Code from the app:/.test(l))).toBe(true);
+    expect(keyOnScreen(screen.visible)).toBe(secretOf(uri));
+    expect(screen.visible.findIndex((l) => l.startsWith('Key for manual entry:'))).toBeGreaterThan(screen.visible.length - 4);
     s.type('\u0003');
     expect(await s.exited).toBe(130);
   });

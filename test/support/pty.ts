@@ -4,10 +4,12 @@
  * cursor moves, line clears and colours are interpreted as a terminal does — a result line that a
  * progress bar overwrote is gone from `screen()`, exactly as it would be from the user's view.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import xterm from '@xterm/headless';
+import { nodeClockArgs } from './clock.js';
 import { stripAnsi } from './qrScreen.js';
 
 const BIN = fileURLToPath(new URL('../../bin/portal-mfa.js', import.meta.url));
@@ -18,6 +20,8 @@ export interface PtyOptions {
   rows: number;
   /** colour on (no NO_COLOR); off by default */
   color?: boolean;
+  /** run on the test clock (test/support/clock.ts), for typing codes from a secret */
+  testClock?: boolean;
 }
 
 /** One cell of the rendered screen. */
@@ -31,11 +35,16 @@ interface ScreenCell {
 export interface Screen {
   /** every line, scrollback included, right-trimmed */
   lines: string[];
+  /** the lines on the screen now (the last `rows`, what a camera sees), right-trimmed */
+  visible: string[];
   cell(line: number, col: number): ScreenCell;
 }
 
 export class PtySession {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly child: ChildProcess;
+  private readonly stdin: Writable;
+  /** where in `output` the window was resized, and to what */
+  private readonly resizes: { at: number; cols: number; rows: number }[] = [];
   private readonly decoder = new StringDecoder('utf8');
   output = '';
   readonly exited: Promise<number>;
@@ -49,13 +58,19 @@ export class PtySession {
     const childEnv: NodeJS.ProcessEnv = { ...env, TERM: 'xterm-256color', COLUMNS: String(opts.cols), LINES: String(opts.rows) };
     if (opts.color) delete childEnv.NO_COLOR;
     else childEnv.NO_COLOR = '1';
-    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), '--', process.execPath, BIN, ...args], { env: childEnv });
-    this.child.stdout.on('data', (b: Buffer) => {
+    const node = [process.execPath, ...(opts.testClock ? nodeClockArgs() : [])];
+    // fd 3: "COLS ROWS" lines that resize the terminal (resize())
+    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), '--', ...node, BIN, ...args], {
+      env: childEnv,
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    this.stdin = this.child.stdin!;
+    (this.child.stdout as Readable).on('data', (b: Buffer) => {
       this.output += this.decoder.write(b);
       for (const w of this.waiters) w();
     });
     let driverErr = '';
-    this.child.stderr.on('data', (b: Buffer) => (driverErr += b.toString()));
+    (this.child.stderr as Readable).on('data', (b: Buffer) => (driverErr += b.toString()));
     this.exited = new Promise((resolve, reject) => {
       this.child.on('error', reject);
       this.child.on('close', (code, signal) => {
@@ -71,9 +86,13 @@ export class PtySession {
     return stripAnsi(this.output);
   }
 
-  /** Wait until `test` holds for the text shown, or fail with what was shown. */
-  async waitFor(test: RegExp | ((text: string) => boolean), what: string, timeoutMs = 15_000): Promise<void> {
-    const check = () => (typeof test === 'function' ? test(this.text) : test.test(this.text));
+  /** Wait until `test` holds for the text shown (from `from` on), or fail with what was shown. */
+  async waitFor(test: RegExp | ((text: string) => boolean), what: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = opts.timeoutMs ?? 15_000;
+    const check = () => {
+      const text = this.text.slice(opts.from ?? 0);
+      return typeof test === 'function' ? test(text) : test.test(text);
+    };
     if (check()) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -99,20 +118,38 @@ export class PtySession {
 
   /** Type keys ('\r' is Enter, '\x03' is Ctrl-C). */
   type(keys: string): void {
-    this.child.stdin.write(keys);
+    this.stdin.write(keys);
+  }
+
+  /** Resize the window, as a person dragging its corner: the command gets SIGWINCH. */
+  resize(cols: number, rows: number): void {
+    this.resizes.push({ at: this.output.length, cols, rows });
+    (this.child.stdio[3] as Writable).write(`${cols} ${rows}\n`);
   }
 
   /** The screen as a terminal of this size renders everything shown so far. */
   async screen(): Promise<Screen> {
     const term = new xterm.Terminal({ cols: this.opts.cols, rows: this.opts.rows, scrollback: 5000, allowProposedApi: true });
-    // the pty turns \n into \r\n (onlcr); the replay gets the bytes as the terminal did
-    await new Promise<void>((resolve) => term.write(this.output, resolve));
+    // the pty turns \n into \r\n (onlcr); the replay gets the bytes as the terminal did, and
+    // the window's resizes where they happened
+    const write = (data: string) => new Promise<void>((resolve) => term.write(data, resolve));
+    let from = 0;
+    for (const r of this.resizes) {
+      await write(this.output.slice(from, r.at));
+      term.resize(r.cols, r.rows);
+      from = r.at;
+    }
+    await write(this.output.slice(from));
     const buf = term.buffer.active;
+    const row = (i: number) => buf.getLine(i)?.translateToString(true) ?? '';
     const lines: string[] = [];
-    for (let i = 0; i < buf.length; i++) lines.push(buf.getLine(i)?.translateToString(true) ?? '');
+    for (let i = 0; i < buf.length; i++) lines.push(row(i));
+    const visible: string[] = [];
+    for (let i = buf.viewportY; i < buf.viewportY + term.rows; i++) visible.push(row(i));
     while (lines.length && lines[lines.length - 1] === '') lines.pop();
     return {
       lines,
+      visible,
       cell(line, col) {
         const c = buf.getLine(line)?.getCell(col);
         if (!c) return { char: '', fg: -1, bg: -1 };

@@ -5,8 +5,9 @@ usage: pty_driver.py COLS ROWS -- COMMAND [ARGS...]
 
 Everything the command writes to its terminal is copied to our stdout (raw bytes, escapes and
 all); everything written to our stdin is typed into the terminal. Closing our stdin types
-nothing more (the terminal stays open). Exits with the command's exit status (128+N for
-signal N).
+nothing more (the terminal stays open). A line "COLS ROWS" on file descriptor 3, when it is
+open, resizes the terminal (the command gets SIGWINCH, as from a window being resized). Exits
+with the command's exit status (128+N for signal N).
 """
 import errno, fcntl, os, pty, select, signal, struct, sys, termios
 
@@ -23,10 +24,25 @@ def main():
     fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
     os.kill(pid, signal.SIGWINCH)
     stdin_open = True
+    try:
+        os.fstat(3)
+        control, pending = 3, b''
+    except OSError:
+        control = None
     out = sys.stdout.buffer
     while True:
-        fds = [master] + ([0] if stdin_open else [])
+        fds = [master] + ([0] if stdin_open else []) + ([control] if control is not None else [])
         ready, _, _ = select.select(fds, [], [], 0.1)
+        if control is not None and control in ready:
+            data = os.read(control, 1024)
+            if not data:
+                control = None
+            pending += data
+            while b'\n' in pending:
+                line, pending = pending.split(b'\n', 1)
+                c, r = (int(x) for x in line.split())
+                # the kernel sends SIGWINCH to the terminal's foreground process group
+                fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack('HHHH', r, c, 0, 0))
         if master in ready:
             try:
                 data = os.read(master, 65536)

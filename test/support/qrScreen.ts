@@ -118,3 +118,30 @@ export function decodeQrOnScreen(screen: string): string | null {
   const { data, width, height } = rasteriseQr(extractQrBlock(screen));
   return jsQR(data, width, height, { inversionAttempts: 'dontInvert' })?.data ?? null;
 }
+
+/**
+ * Decode the QR code from what a terminal shows now (`Screen.visible` of test/support/pty.ts), as
+ * a phone camera pointed at a dark-background terminal would: every cell of the screen counts —
+ * half blocks as their halves, any other character and blank cells as dark (text on a dark
+ * background), and the terminal's edge as dark too. No quiet zone is added: the code's own must
+ * be on the screen, so a code whose edge scrolled off, or that touches text, does not decode.
+ */
+export function decodeVisibleScreen(visible: string[], cols: number): string | null {
+  const margin = 4; // the terminal's edge: dark
+  const modules: boolean[][] = [];
+  const darkRow = () => Array<boolean>(cols + 2 * margin).fill(false);
+  for (let i = 0; i < 2 * margin; i++) modules.push(darkRow());
+  for (const line of visible) {
+    const top = darkRow();
+    const bottom = darkRow();
+    [...line].slice(0, cols).forEach((ch, x) => {
+      const cell = CELLS[ch] ?? [false, false];
+      top[margin + x] = cell[0];
+      bottom[margin + x] = cell[1];
+    });
+    modules.push(top, bottom);
+  }
+  for (let i = 0; i < 2 * margin; i++) modules.push(darkRow());
+  const { data, width, height } = rasteriseModules(modules, { quiet: 0 });
+  return jsQR(data, width, height, { inversionAttempts: 'dontInvert' })?.data ?? null;
+}
