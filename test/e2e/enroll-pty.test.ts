@@ -89,7 +89,7 @@ describe('enroll on a terminal [sqlite]', () => {
     const secret = await reachCodePrompt(s, email, 'devon-demo-pass');
 
     // until the code is confirmed the enrolment is only pending
-    expect((await statusOf(email)).state).toBe('pending');
+    expect((await statusOf(email)).mfa).toBe('pending');
 
     const step = await safeStep(3_000);
     s.type(`${totpAt(secret, step)}\r`);
@@ -98,7 +98,7 @@ describe('enroll on a terminal [sqlite]', () => {
     expect(s.text).not.toMatch(/error:/);
 
     const status = await statusOf(email);
-    expect(status.state).toBe('active');
+    expect(status.mfa).toBe('active');
     expect(JSON.stringify(status)).not.toContain(secret);
   });
 
@@ -130,12 +130,12 @@ describe('enroll on a terminal [sqlite]', () => {
       .split('\n')
       .filter((l) => l.includes('error:'));
     expect(errorLines).toHaveLength(1);
-    expect((await statusOf(email)).state).toBe('pending');
+    expect((await statusOf(email)).mfa).toBe('pending');
 
     const step2 = await safeStep(3_000);
     s.type(`${totpAt(secret, step2)}\r`);
     await s.waitFor(/MFA is active/, '"MFA is active"', { from: mark });
     expect(await s.exited, s.text).toBe(0);
-    expect((await statusOf(email)).state).toBe('active');
+    expect((await statusOf(email)).mfa).toBe('active');
   });
 });

@@ -60,7 +60,7 @@ describe('on a terminal [sqlite]', () => {
   const stateOf = async (email: string) => {
     const r = await cli(['status', '--as', SAM.email, '--password-stdin', '--user', email, '--json'], `${SAM.password}\n`);
     expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout).state as string;
+    return JSON.parse(r.stdout).mfa as string;
   };
   /** Start `enroll` and answer the password prompt; resolves at the code prompt. */
   const enrolAt = async (email: string, password: string, opts: PtyOptions, extra: string[] = []) => {

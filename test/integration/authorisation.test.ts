@@ -260,7 +260,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
           await expectRefused(row.role, args, 'mfa.status');
           continue;
         }
-        expect(ok(await runAs(row.role, args)), row.role).toMatchObject({ email: FRANK.email, state: 'active' });
+        expect(ok(await runAs(row.role, args)), row.role).toMatchObject({ email: FRANK.email, mfa: 'active' });
       }
     });
 
@@ -420,7 +420,7 @@ describeEachDatabase('authorisation (SPEC §2)', (getDb) => {
       }
       expect(await credentials(HEIDI)).toBe(1);
 
-      expect(ok(await as(OLIVIA, ['status', '--user', HEIDI.email, '--org', 'acme', '--json']))).toMatchObject({ email: HEIDI.email, state: 'active' });
+      expect(ok(await as(OLIVIA, ['status', '--user', HEIDI.email, '--org', 'acme', '--json']))).toMatchObject({ email: HEIDI.email, mfa: 'active' });
       const disabled = await as(OLIVIA, ['disable', '--user', HEIDI.email, '--org', 'globex', '--yes', '--json']);
       expect(ok(disabled)).toMatchObject({ disabled: true, via: 'org-admin', organisation: 'globex' });
       expect(await credentials(HEIDI)).toBe(0);

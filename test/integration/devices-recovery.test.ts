@@ -374,14 +374,14 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       const fresh: Totp = { secret: started.secret, last: 0 };
       expect(fresh.secret).not.toBe(old.secret);
       const pendingStatus = await statusOf(FRANK);
-      expect(pendingStatus).toMatchObject({ state: 'active', trustedDevices: 1 });
+      expect(pendingStatus).toMatchObject({ mfa: 'active', trustedDevices: 1 });
       expect(pendingStatus.pendingSince).toMatch(ISO);
 
       // the old device still governs: its next code verifies
       expect(ok(await as(FRANK, ['verify', '--code', await nextCode(old), '--json']))).toMatchObject({ valid: true });
       // a wrong code from the "new" device does not switch
       expectOneLineError(await as(FRANK, ['replace', '--confirm', wrongCode(fresh.secret)]), 1);
-      expect((await statusOf(FRANK)).state).toBe('active');
+      expect((await statusOf(FRANK)).mfa).toBe('active');
 
       const confirmed = ok(await as(FRANK, ['replace', '--confirm', await nextCode(fresh), '--json']));
       expect(confirmed).toMatchObject({ status: 'active', replaced: true, trustedDevicesRevoked: 1 });
@@ -391,7 +391,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect(ok(await as(FRANK, ['verify', '--code', await nextCode(fresh), '--json']))).toMatchObject({ valid: true });
       totps[FRANK.email] = fresh;
       const after = await statusOf(FRANK);
-      expect(after).toMatchObject({ state: 'active', pendingSince: null, trustedDevices: 0 });
+      expect(after).toMatchObject({ mfa: 'active', pendingSince: null, trustedDevices: 0 });
       expect((await knex('mfa_trusted_devices').where('id', device.id).first('revoked_at'))!.revoked_at).not.toBeNull();
       expect(await knex('mfa_credentials').where('user_id', frank.id).select('status')).toEqual([{ status: 'active' }]);
 

@@ -131,7 +131,7 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
   it('enrols devon: pending until confirmed, wrong confirm code refused, secret encrypted at rest', async () => {
     const secret = await startEnrolment(DEVON);
     devonSecret = secret;
-    expect((await statusOf(DEVON.email)).state).toBe('pending');
+    expect((await statusOf(DEVON.email)).mfa).toBe('pending');
 
     // encrypted at rest: the pending row does not hold the base32 secret
     const [pendingRow] = await credential(DEVON.email);
@@ -142,14 +142,14 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     const step = await safeStep(6_000);
     const wrong = await cli(['enroll', '--as', DEVON.email, '--password-stdin', '--confirm', wrongCode(secret, step)], `${DEVON.password}\n`);
     expectOneLineError(wrong, 1);
-    expect((await statusOf(DEVON.email)).state).toBe('pending');
+    expect((await statusOf(DEVON.email)).mfa).toBe('pending');
 
     // the right code (one step behind, within the window) activates
     const ok = json(await cli(['enroll', '--as', DEVON.email, '--password-stdin', '--confirm', totpAt(secret, step - 1), '--json'], `${DEVON.password}\n`));
     expect(ok).toMatchObject({ status: 'active', email: DEVON.email, driftSteps: -1 });
 
     const status = await statusOf(DEVON.email);
-    expect(status.state).toBe('active');
+    expect(status.mfa).toBe('active');
     expect(typeof status.recoveryCodesLeft).toBe('number');
     expect(status.locked).toBe(false);
     expect(status.consecutiveFailures).toBe(0);
@@ -344,7 +344,7 @@ describeEachDatabase('verify, lockout and login through the CLI', (getDb) => {
     expect(content).not.toContain(DEVON.password);
 
     const status = json(await cli(['status', '--json']));
-    expect(status).toMatchObject({ email: DEVON.email, state: 'active' });
+    expect(status).toMatchObject({ email: DEVON.email, mfa: 'active' });
 
     const logout = await cli(['logout']);
     expect(logout.code, logout.stderr).toBe(0);

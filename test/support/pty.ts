@@ -60,7 +60,7 @@ export class PtySession {
     else childEnv.NO_COLOR = '1';
     const node = [process.execPath, ...(opts.testClock ? nodeClockArgs() : [])];
     // fd 3: "COLS ROWS" lines that resize the terminal (resize())
-    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), '--', ...node, BIN, ...args], {
+    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), '--resize-fd', '3', '--', ...node, BIN, ...args], {
       env: childEnv,
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });

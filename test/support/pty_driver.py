@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Run a command on a pseudo-terminal and relay it over pipes, for black-box tests.
 
-usage: pty_driver.py COLS ROWS -- COMMAND [ARGS...]
+usage: pty_driver.py COLS ROWS [--resize-fd N] -- COMMAND [ARGS...]
 
 Everything the command writes to its terminal is copied to our stdout (raw bytes, escapes and
 all); everything written to our stdin is typed into the terminal. Closing our stdin types
-nothing more (the terminal stays open). A line "COLS ROWS" on file descriptor 3, when it is
-open, resizes the terminal (the command gets SIGWINCH, as from a window being resized). Exits
+nothing more (the terminal stays open). With --resize-fd, a line "COLS ROWS" on that file
+descriptor resizes the terminal (the command gets SIGWINCH, as from a window being resized). Exits
 with the command's exit status (128+N for signal N).
 """
 import errno, fcntl, os, pty, select, signal, struct, sys, termios
 
 def main():
     cols, rows = int(sys.argv[1]), int(sys.argv[2])
-    assert sys.argv[3] == '--'
-    argv = sys.argv[4:]
+    rest = sys.argv[3:]
+    control = None
+    if rest[0] == '--resize-fd':
+        control, rest = int(rest[1]), rest[2:]
+    assert rest[0] == '--'
+    argv = rest[1:]
     pid, master = pty.fork()
     if pid == 0:
         try:
@@ -24,11 +28,7 @@ def main():
     fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
     os.kill(pid, signal.SIGWINCH)
     stdin_open = True
-    try:
-        os.fstat(3)
-        control, pending = 3, b''
-    except OSError:
-        control = None
+    pending = b''
     out = sys.stdout.buffer
     while True:
         fds = [master] + ([0] if stdin_open else []) + ([control] if control is not None else [])

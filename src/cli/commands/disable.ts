@@ -59,7 +59,7 @@ async function disable(ctx: CommandContext, opts: DisableOptions): Promise<void>
         dryRun: true,
         via: result.via,
         organisation: result.organisation,
-        wouldRemove: { state: w.state, recoveryCodes: w.recoveryCodes, trustedDevices: w.trustedDevices },
+        wouldRemove: { mfa: w.state, recoveryCodes: w.recoveryCodes, trustedDevices: w.trustedDevices },
       });
     else
       ctx.out.line(

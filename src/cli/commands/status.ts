@@ -38,7 +38,7 @@ async function status(ctx: CommandContext, opts: StatusOptions): Promise<void> {
     ctx.out.printJson({
       email: s.email,
       name: s.name,
-      state: s.state,
+      mfa: s.state,
       enrolledAt: isoOrNull(s.enrolledAt),
       confirmedAt: isoOrNull(s.confirmedAt),
       lastUsedAt: isoOrNull(s.lastUsedAt),
