@@ -55,9 +55,9 @@ function nodes(program: Command): Node[] {
     for (const c of subs) visit(c, path ? `${path} ${c.name()}` : c.name());
   };
   visit(program, '');
-  // `help TOPIC…` completes the command names and exit-codes
+  // `help TOPIC…` completes the command names and the topics (globals, exit-codes)
   const help = out.find((n) => n.path === 'help');
-  if (help) help.subcommands = [...out.find((n) => n.path === '')!.subcommands.filter((c) => c !== 'help'), 'exit-codes'];
+  if (help) help.subcommands = [...out.find((n) => n.path === '')!.subcommands.filter((c) => c !== 'help'), 'globals', 'exit-codes'];
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { Command, CommanderError, type CommandUnknownOpts, Help } from '@commander-js/extra-typings';
 import { isPortalMfaError, PortalMfaError, usageError } from '../core/errors.js';
 import { EXIT_CODES } from './exitCodes.js';
 import { onConflict } from '../db/conflictRetry.js';
@@ -8,6 +8,7 @@ import type { Act, Handler } from './act.js';
 import type { ContextDeps } from './context.js';
 import { colorWanted, systemIO, type IOStreams } from './io.js';
 import { defineGlobals, type GlobalOptions } from './commands/globals.js';
+import { withExamples } from './commands/examples.js';
 import { registerCommands } from './commands/index.js';
 import { errorStyle } from './render.js';
 import { oneLine, oneLineMessage } from './oneLine.js';
@@ -41,17 +42,42 @@ export function buildProgram(act: Act, io: { out: (s: string) => void; err: (s: 
     .configureOutput(output)
     .exitOverride();
   program.helpCommand(false);
-  // every command's help lists the global flags too (inherited by the commands created below)
-  program.configureHelp({ showGlobalOptions: true });
+  // A command's help lists its own flags; the global ones, the same for every command, are one line
+  // pointing to `help globals` (issue 23: seventeen repeated lines pushed the command's own off the
+  // screen). Inherited by the commands created below.
+  program.configureHelp({
+    formatHelp: (cmd, helper) => {
+      const text = Help.prototype.formatHelp.call(helper, cmd, helper);
+      return cmd.parent ? `${text}\n${helper.boxWrap(GLOBALS_LINE, helper.helpWidth ?? 80)}\n` : text;
+    },
+  });
   registerCommands(program, act);
+  withExamples(program, ROOT_EXAMPLES);
   program.addHelpText(
     'after',
-    `\nHelp on a command: portal-mfa help COMMAND [SUBCOMMAND] (e.g. portal-mfa help org users)\nExit codes: portal-mfa help exit-codes\nDocumentation: ${README_PLACEHOLDER}`,
+    [
+      'More help:',
+      "  portal-mfa help COMMAND [SUBCOMMAND]   a command's flags and examples (help org users)",
+      '  portal-mfa help globals                the flags every command takes',
+      '  portal-mfa help exit-codes             what each exit code means',
+      `Documentation: ${README_PLACEHOLDER}`,
+    ].join('\n'),
   );
   // Every subcommand reports parse errors through the same override.
   for (const c of allCommands(program)) c.exitOverride().configureOutput(output).showSuggestionAfterError(true);
   return program;
 }
+
+/** The line under every command's own options. */
+const GLOBALS_LINE = 'Global options (--db, --as, --profile, --json, …): portal-mfa help globals';
+
+/** The first things to try, in the root help (each is run by test/e2e/help-examples.test.ts). */
+const ROOT_EXAMPLES = [
+  'portal-mfa demo                               # a sample portal to try it on',
+  'portal-mfa enroll --as devon@example.com      # QR code, then a code from the app',
+  'portal-mfa status --as devon@example.com      # MFA state, lock, devices',
+  'portal-mfa org users --org globex --as bob@globex.example',
+];
 
 function allCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
   return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);

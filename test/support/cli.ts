@@ -101,6 +101,8 @@ export interface RunOptions {
   /** written to stdin, which is then ended (ended at once when undefined) */
   stdin?: string;
   timeoutMs?: number;
+  /** runCli only: stdin is a terminal, and these are its answers (test/e2e/help-examples.test.ts) */
+  prompter?: unknown;
 }
 
 function checkedEnv(env: NodeJS.ProcessEnv | undefined): Record<string, string> {
@@ -171,12 +173,12 @@ export async function runCli(args: string[], opts: RunOptions): Promise<CliResul
     stdin: Readable.from(opts.stdin === undefined || opts.stdin === '' ? [] : [Buffer.from(opts.stdin)]),
     stdout,
     stderr,
-    stdinIsTTY: false,
+    stdinIsTTY: opts.prompter !== undefined,
     stdoutIsTTY: false,
     stderrIsTTY: false,
     color: color(false),
     colorErr: color(false),
-    canPrompt: false,
+    canPrompt: opts.prompter !== undefined,
   };
   // Nothing can be killed in-process: the limit only names a run that hangs. It is the hook limit,
   // as a run waits its turn (SQLite) and shares this thread with concurrent runs (MariaDB).
@@ -196,7 +198,7 @@ export async function runCli(args: string[], opts: RunOptions): Promise<CliResul
       );
     });
     try {
-      return await Promise.race([run(args, { env, io, clock: testNow }), timeout]);
+      return await Promise.race([run(args, { env, io, clock: testNow, ...(opts.prompter ? { prompter: opts.prompter } : {}) }), timeout]);
     } finally {
       clearTimeout(timer);
     }

@@ -74,13 +74,37 @@ describe('help', () => {
     expect(checked).toBeGreaterThan(40);
   });
 
-  it("a command's help shows its flags, the global flags and its examples", async () => {
+  it("a command's help shows its flags, one line pointing to help globals (not the 13 global flags), and its examples", async () => {
     const env = makeCliEnv().env;
     const r = await runInProcess(['org', 'disable-mfa', '--help'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /Options:[\s\S]*--users-from <file>[\s\S]*Global Options:[\s\S]*--db <url>[\s\S]*--profile <name>[\s\S]*Examples:\n {2}portal-mfa org disable-mfa --org acme/,
+      /Options:[\s\S]*--users-from <file>[\s\S]*\n\nGlobal options \(--db, --as, --profile, --json, …\): portal-mfa help globals\n\nExamples:\n {2}portal-mfa org disable-mfa --org acme/,
     );
+    expect(r.stdout).not.toMatch(/--key-file|--verbose|Global Options:/);
+    for (const line of r.stdout.split('\n').filter((l) => !l.startsWith('  '))) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
+
+  it('help globals lists the flags every command takes; the root help has examples and points to it', async () => {
+    const env = makeCliEnv().env;
+    const g = await runInProcess(['help', 'globals'], { env });
+    expect(g.code, g.stderr).toBe(0);
+    for (const flag of [
+      '--db <url>',
+      '--key-file <file>',
+      '--as <email>',
+      '--password-stdin',
+      '--profile <name>',
+      '--json',
+      '--no-color',
+      '--yes',
+      '--quiet',
+      '--verbose',
+    ])
+      expect(g.stdout).toContain(flag);
+    const root = await runCli(['--help'], { env });
+    expect(root.stdout).toMatch(/Examples:\n {2}portal-mfa demo /);
+    expect(root.stdout).toContain('portal-mfa help globals');
   });
 
   it("help org users shows the nested command's help; an unknown topic is exit 2 in one line", async () => {
@@ -88,7 +112,7 @@ describe('help', () => {
     const r = await runInProcess(['help', 'org', 'users'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Usage: portal-mfa org users \[options\]/);
-    expect(r.stdout).toContain('Global Options:');
+    expect(r.stdout).toContain('portal-mfa help globals');
     const bad = await runInProcess(['help', 'org', 'nope'], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);

@@ -26,7 +26,7 @@ export function registerOrgDisableMfa(org: CommandUnknownOpts, act: Act): void {
   withExamples(define(org), [
     'portal-mfa org disable-mfa --org acme --user dave@acme.example erin@acme.example',
     'portal-mfa org disable-mfa --org acme --users-from leavers.csv --dry-run',
-    'portal-mfa org disable-mfa --org acme --users-from - --ticket SUP-77 --yes < emails.txt',
+    '(echo "$PASSWORD"; cat emails.txt) | portal-mfa org disable-mfa --org acme --users-from - --password-stdin --ticket SUP-77 --yes',
   ]).action(act(disableMfaCommand));
 }
 
