@@ -5,7 +5,9 @@ import type { SHELLS } from './commands/flags.js';
  * Shell completion scripts generated from the commander tree, so they always list the commands
  * and flags this build has. `--org` values come from `portal-mfa __complete-orgs` at completion
  * time (the slugs, when the database is reachable; nothing otherwise), with the --db / --profile
- * already typed on the line passed along.
+ * already typed on the line passed along; `--profile` values from `portal-mfa __complete-profiles`
+ * (the config file's profiles), run with PORTAL_MFA_PROFILE emptied so that a profile the
+ * environment names wrongly does not hide the right ones.
  */
 type Shell = (typeof SHELLS)[number];
 
@@ -110,6 +112,7 @@ _portal_mfa() {
   done
   case "$prev" in
     --org) COMPREPLY=($(compgen -W "$(portal-mfa "\${conn[@]}" __complete-orgs 2>/dev/null)" -- "$cur")); return ;;
+    --profile) COMPREPLY=($(compgen -W "$(PORTAL_MFA_PROFILE= portal-mfa __complete-profiles 2>/dev/null)" -- "$cur")); return ;;
 ${values}
     ${[...FILES].join('|')}) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
@@ -168,6 +171,7 @@ _portal_mfa() {
   done
   case "$prev" in
     --org) compadd -- \${(f)"$(portal-mfa "\${conn[@]}" __complete-orgs 2>/dev/null)"}; return ;;
+    --profile) compadd -- \${(f)"$(PORTAL_MFA_PROFILE= portal-mfa __complete-profiles 2>/dev/null)"}; return ;;
 ${values}
     ${[...FILES].join('|')}) _files; return ;;
   esac
@@ -238,6 +242,7 @@ function fish(tree: Node[], globals: Flag[]): string {
     // -x: a value, and no file names offered for it; file-valued flags take -r -F instead
     if (f.takesValue) parts.push(FILES.has(f.name) ? '-r' : '-x');
     if (f.name === '--org') parts.push(`-a ${sq('(__portal_mfa_orgs)')}`);
+    else if (f.name === '--profile') parts.push(`-a ${sq('(env PORTAL_MFA_PROFILE= portal-mfa __complete-profiles 2>/dev/null)')}`);
     else if (f.choices) parts.push(`-a ${sq(f.choices.join(' '))}`);
     else if (FILES.has(f.name)) parts.push('-F');
     parts.push(`-d ${sq(f.description)}`);

@@ -188,6 +188,12 @@ export function showRecoveryCodes(ctx: CommandContext, codes: string[]): void {
   if (ctx.out.json) return;
   const w = (text: string) => ctx.out.line(text);
   w('');
-  w(ctx.out.style.bold('Recovery codes') + ' — each works once in place of a code (--recovery-code). Store them safely; they are not shown again:');
+  // broken between words at the terminal's width, then the title made bold
+  const intro = wrapWords(
+    'Recovery codes — each works once in place of a code (--recovery-code). Store them safely; they are not shown again:',
+    ctx.io.columns,
+  );
+  intro[0] = intro[0]!.replace('Recovery codes', ctx.out.style.bold('Recovery codes'));
+  for (const line of intro) w(line);
   for (let i = 0; i < codes.length; i += 2) w(`  ${codes[i]}    ${codes[i + 1] ?? ''}`.trimEnd());
 }

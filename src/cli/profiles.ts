@@ -40,29 +40,32 @@ const KEYS = {
   table_prefix: 'tablePrefix',
 } as const satisfies Record<string, keyof Profile>;
 
-function configFilePath(env: NodeJS.ProcessEnv): string {
+export function configFilePath(env: NodeJS.ProcessEnv): string {
   return join(configDir(env), 'config.toml');
 }
 
+/** The config file as a whole: every profile, and the one its top-level `profile` names. */
+export interface ConfigFile {
+  file: string;
+  profiles: Profile[];
+  defaultName?: string;
+}
+
+/** How the profile in use was chosen. */
+export type ProfileSource = '--profile' | 'PORTAL_MFA_PROFILE' | 'default';
+
 /**
- * The selected profile: `--profile`, else PORTAL_MFA_PROFILE, else the file's top-level
- * `profile`; none when nothing selects one. A named profile that does not exist, a file that
- * cannot be read or parsed, or credentials in a file others can read: exit 10 naming the file.
+ * The config file, read and checked; undefined when there is none. A file that cannot be read or
+ * parsed, or credentials in a file others can read: exit 10 naming the file.
  */
-export function loadProfile(flag: string | undefined, env: NodeJS.ProcessEnv): Profile | undefined {
+export function readConfigFile(env: NodeJS.ProcessEnv): ConfigFile | undefined {
   const file = configFilePath(env);
-  const fromEnv = env.PORTAL_MFA_PROFILE?.trim() || undefined;
-  const asked = flag ?? fromEnv;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && asked === undefined) return undefined; // no file, no profile asked for: defaults
-    if (code === 'ENOENT')
-      throw configError(`profile "${asked}" asked for (${flag !== undefined ? '--profile' : 'PORTAL_MFA_PROFILE'}) but there is no config file ${file}`, {
-        hint: 'create it with a [profiles.NAME] table; see docs/operator/configuration.md',
-      });
+    if (code === 'ENOENT') return undefined;
     throw configError(`cannot read the config file ${file}: ${code ?? 'error'}`);
   }
   // the TOML parser is loaded only when there is a config file: most runs have none (start-up time)
@@ -92,13 +95,39 @@ export function loadProfile(flag: string | undefined, env: NodeJS.ProcessEnv): P
       });
     }
   }
+  return { file, profiles: parsed, ...(doc.profile !== undefined ? { defaultName: doc.profile as string } : {}) };
+}
 
-  const name = asked ?? (doc.profile as string | undefined);
-  if (name === undefined) return undefined;
-  const found = parsed.find((p) => p.name === name);
+/** Which profile is asked for and by what: `--profile`, else PORTAL_MFA_PROFILE, else the file's top-level `profile`. */
+export function selectedProfileName(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  config: ConfigFile | undefined,
+): { name: string; source: ProfileSource } | undefined {
+  if (flag !== undefined) return { name: flag, source: '--profile' };
+  const fromEnv = env.PORTAL_MFA_PROFILE?.trim() || undefined;
+  if (fromEnv !== undefined) return { name: fromEnv, source: 'PORTAL_MFA_PROFILE' };
+  return config?.defaultName === undefined ? undefined : { name: config.defaultName, source: 'default' };
+}
+
+/**
+ * The selected profile: `--profile`, else PORTAL_MFA_PROFILE, else the file's top-level
+ * `profile`; none when nothing selects one. A named profile that does not exist, a file that
+ * cannot be read or parsed, or credentials in a file others can read: exit 10 naming the file.
+ */
+export function loadProfile(flag: string | undefined, env: NodeJS.ProcessEnv): Profile | undefined {
+  const config = readConfigFile(env);
+  const asked = selectedProfileName(flag, env, config);
+  if (asked === undefined) return undefined; // no file or nothing selected: defaults
+  if (config === undefined) {
+    throw configError(`profile "${asked.name}" asked for (${asked.source}) but there is no config file ${configFilePath(env)}`, {
+      hint: 'create it with a [profiles.NAME] table; see docs/operator/configuration.md',
+    });
+  }
+  const found = config.profiles.find((p) => p.name === asked.name);
   if (!found) {
-    const names = parsed.map((p) => p.name);
-    throw configError(`no profile "${name}" in ${file}`, {
+    const names = config.profiles.map((p) => p.name);
+    throw configError(`no profile "${asked.name}" in ${config.file}`, {
       hint: names.length ? `profiles there: ${names.join(', ')}` : 'the file defines no [profiles.NAME] table',
     });
   }

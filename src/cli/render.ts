@@ -57,6 +57,82 @@ export interface Column<Row> {
   header: string;
   value: (row: Row) => string;
   color?: (value: string, style: Style) => string;
+  /**
+   * On a terminal too narrow for the table: a column with a `drop` is left out, the highest number
+   * first, before any column is cut below what it needs (as gh drops and elides columns).
+   */
+  drop?: number;
+  /** never elided (ids, states, times: a cut one would mislead); others are cut with … when too wide */
+  whole?: boolean;
+}
+
+/** Below this, a cut cell says too little to be worth showing (the header sets a larger minimum). */
+const MIN_CELL = 6;
+
+/**
+ * The columns of a table that fit `available` cells, and the width of each (issue 23): the natural
+ * width when the table fits; else columns with a `drop` are left out (highest first) until it fits
+ * or none is left — an optional column gives way before an essential one is cut — and then the
+ * widest cuttable columns are narrowed one cell at a time, never below their header or MIN_CELL.
+ * A table that still does not fit is printed as is.
+ */
+export function fitColumns(
+  columns: { header: string; drop?: number; whole?: boolean }[],
+  natural: number[],
+  available: number | undefined,
+): { shown: number[]; widths: number[] } {
+  let shown = columns.map((_, i) => i);
+  const gaps = () => 2 * (shown.length - 1);
+  const least = (i: number) => (columns[i]!.whole ? natural[i]! : Math.min(natural[i]!, Math.max(stringWidth(columns[i]!.header), MIN_CELL)));
+  if (available !== undefined) {
+    for (;;) {
+      const need = shown.reduce((n, i) => n + natural[i]!, 0) + gaps();
+      const droppable = shown.filter((i) => columns[i]!.drop !== undefined);
+      if (need <= available || droppable.length === 0) break;
+      const first = droppable.reduce((a, b) => (columns[b]!.drop! > columns[a]!.drop! ? b : a));
+      shown = shown.filter((i) => i !== first);
+    }
+  }
+  const widths = natural.slice();
+  if (available !== undefined) {
+    let excess = shown.reduce((n, i) => n + widths[i]!, 0) + gaps() - available;
+    while (excess > 0) {
+      const cuttable = shown.filter((i) => widths[i]! > least(i));
+      if (cuttable.length === 0) break;
+      const widest = cuttable.reduce((a, b) => (widths[b]! > widths[a]! ? b : a));
+      widths[widest]!--;
+      excess--;
+    }
+  }
+  return { shown, widths };
+}
+
+/**
+ * A command line to copy, for a terminal `columns` wide: when it would wrap, its trailing
+ * `# comment` is left out, and a command still too long is broken between words with ` \` (which
+ * every shell reads as one line when pasted).
+ */
+export function fitCommandLine(line: string, columns: number | undefined): string {
+  if (columns === undefined || stringWidth(line) <= columns) return line;
+  const command = line.replace(/\s+#\s.*$/, '');
+  if (stringWidth(command) <= columns) return command;
+  const indent = command.match(/^ */)![0];
+  const lines = wrapWords(command.trimStart(), columns - indent.length - 4);
+  return lines.map((l, i) => `${indent}${i > 0 ? '    ' : ''}${l}${i < lines.length - 1 ? ' \\' : ''}`).join('\n');
+}
+
+/** `text` cut to `width` cells, ending in … when cut. */
+export function elide(text: string, width: number): string {
+  if (stringWidth(text) <= width) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const w = stringWidth(ch);
+    if (used + w > width - 1) break;
+    out += ch;
+    used += w;
+  }
+  return out + '…';
 }
 
 /**
@@ -128,26 +204,36 @@ export class Output {
       for (const row of cells) this.io.stdout.write(row.join('\t') + '\n');
       return;
     }
-    const widths = columns.map((c, i) => Math.max(stringWidth(c.header), ...cells.map((r) => stringWidth(r[i] ?? ''))));
+    const natural = columns.map((c, i) => Math.max(stringWidth(c.header), ...cells.map((r) => stringWidth(r[i] ?? ''))));
+    // fitted to the terminal: no line the terminal would wrap (a header on two lines, a word cut in two)
+    const { shown, widths } = fitColumns(columns, natural, this.io.columns);
     const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - stringWidth(s)));
     this.io.stdout.write(
-      columns
-        .map((c, i) => this.style.bold(pad(c.header.toUpperCase(), widths[i]!)))
+      shown
+        .map((i) => this.style.bold(pad(columns[i]!.header.toUpperCase(), widths[i]!)))
         .join('  ')
         .trimEnd() + '\n',
     );
+    let text = '';
     for (const row of cells) {
-      const text = row
-        .map((cell, i) => {
-          // colour the sanitised cell, then pad by its visible width
-          const color = columns[i]!.color;
-          const shown = color ? color(cell, this.style) : cell;
-          return shown + ' '.repeat(Math.max(0, widths[i]! - stringWidth(cell)));
-        })
-        .join('  ')
-        .trimEnd();
-      this.io.stdout.write(text + '\n');
+      text +=
+        shown
+          .map((i) => {
+            // cut and colour the sanitised cell, then pad by its visible width
+            const cell = elide(row[i] ?? '', widths[i]!);
+            const color = columns[i]!.color;
+            const painted = color ? color(cell, this.style) : cell;
+            return painted + ' '.repeat(Math.max(0, widths[i]! - stringWidth(cell)));
+          })
+          .join('  ')
+          .trimEnd() + '\n';
     }
+    this.io.stdout.write(text);
+  }
+
+  /** Prose on stdout, broken between words at the terminal's width (not printed in --json mode). */
+  prose(text: string): void {
+    for (const line of wrapWords(text, this.io.columns)) this.line(line);
   }
 
   /** Key/value block for one record (status and similar). */

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, makeCliEnv, runCli } from '../support/cli.js';
+import { PtySession } from '../support/pty.js';
 
 const has = (shell: string) => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0;
 
@@ -28,6 +29,12 @@ describe('shell completion', () => {
     symlinkSync(BIN, path.join(binDir, 'portal-mfa'));
     env = { ...env, PATH: `${binDir}:${env.PATH}` };
     dbUrl = `sqlite:${path.join(dir, 'portal.db')}`;
+    // two profiles for --profile completion (and for `profile list` on a terminal)
+    mkdirSync(path.join(env.XDG_CONFIG_HOME!, 'portal-mfa'), { recursive: true });
+    writeFileSync(
+      path.join(env.XDG_CONFIG_HOME!, 'portal-mfa', 'config.toml'),
+      `profile = "dev"\n[profiles.dev]\ndb = "${dbUrl}"\nas = "sam@support.example"\n[profiles.prod]\ndb = "mysql://mfa_admin@db.internal:3306/portal"\n`,
+    );
     expect((await runCli(['--db', dbUrl, 'db', 'migrate'], { env })).code).toBe(0);
     expect((await runCli(['--db', dbUrl, 'demo'], { env })).code).toBe(0);
     for (const shell of ['bash', 'zsh', 'fish']) {
@@ -74,15 +81,16 @@ describe('shell completion', () => {
     expect(check.status, check.stderr).toBe(0);
   });
 
-  it('bash completes subcommands, flags, fixed values and the --org slugs of the database on the line', () => {
-    const complete = (words: string[]) => {
+  it('bash completes subcommands, flags, fixed values, the --org slugs of the database on the line and the --profile names', () => {
+    const complete = (words: string[]) => completeWith({}, words);
+    const completeWith = (extra: NodeJS.ProcessEnv, words: string[]) => {
       const r = spawnSync(
         'bash',
         [
           '-c',
           `source ${path.join(dir, 'c.bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _portal_mfa; printf '%s\\n' "\${COMPREPLY[@]}"`,
         ],
-        { env, encoding: 'utf8' },
+        { env: { ...env, ...extra }, encoding: 'utf8' },
       );
       expect(r.status, r.stderr).toBe(0);
       return r.stdout.trim().split('\n').filter(Boolean);
@@ -94,6 +102,34 @@ describe('shell completion', () => {
     expect(complete(['portal-mfa', '--db', dbUrl, 'org', 'users', '--org', 'gl'])).toEqual(['globex']);
     expect(complete(['portal-mfa', 'enroll', '--qr', ''])).toEqual(['utf8', 'ansi', 'none']);
     expect(complete(['portal-mfa', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
+    expect(complete(['portal-mfa', 'status', '--profile', ''])).toEqual(['dev', 'prod']);
+    expect(complete(['portal-mfa', '--profile', 'pr'])).toEqual(['prod']);
+    // a profile the environment names wrongly does not hide the others
+    expect(completeWith({ PORTAL_MFA_PROFILE: 'nope' }, ['portal-mfa', '--profile', ''])).toEqual(['dev', 'prod']);
+    expect(complete(['portal-mfa', 'profile', ''])).toEqual(['list', 'show']);
+  });
+
+  it('on a terminal: bash offers the profiles at --profile <TAB><TAB>; profile list marks the one in use', async () => {
+    const s = new PtySession(['--norc', '--noprofile', '-i'], { ...env, PORTAL_MFA_PROFILE: 'nope' }, { cols: 80, rows: 24, program: 'bash' });
+    try {
+      await s.waitFor(/[#$] $/, 'the shell prompt');
+      s.type(`source ${path.join(dir, 'c.bash')}\r`);
+      s.type('portal-mfa --profile \t\t');
+      await s.waitFor(/dev\s+prod/, 'the profile names offered');
+      s.type('\u0015'); // Ctrl-U: clear the line
+      s.type('PORTAL_MFA_PROFILE= portal-mfa profile list\r');
+      await s.waitFor(/CURRENT\s+NAME[\s\S]*[#$] $/, 'profile list and the prompt again');
+      const screen = await s.screen();
+      const rows = screen.lines.filter((l) => /^(CURRENT|\*|\s+prod)/.test(l));
+      expect(rows[0]).toMatch(/^CURRENT\s+NAME\s+DATABASE\s+AS$/);
+      expect(rows[1]).toMatch(/^\*\s+dev \(default\)\s+sqlite:\S+\s+sam@support\.example$/);
+      for (const l of screen.lines) expect(l.length).toBeLessThanOrEqual(80); // the long path is cut with …, not wrapped
+      expect(rows[2]).toMatch(/^\s+prod\s+mysql:\/\/mfa_admin@db\.internal\S+\s+-$/);
+      s.type('exit\r');
+      await s.exited;
+    } finally {
+      s.kill();
+    }
   });
 
   it.skipIf(!has('fish'))('fish completes the --org slugs', () => {

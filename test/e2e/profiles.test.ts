@@ -128,6 +128,78 @@ describe('config profiles', () => {
   });
 });
 
+describe('profile list and profile show (issue 23)', () => {
+  let env: NodeJS.ProcessEnv;
+  let configFile: string;
+  beforeAll(() => {
+    env = makeCliEnv().env;
+    configFile = path.join(env.XDG_CONFIG_HOME!, 'portal-mfa', 'config.toml');
+  });
+  const cli = (argv: string[], extraEnv: NodeJS.ProcessEnv = {}) => runInProcess(argv, { env: { ...env, ...extraEnv } });
+
+  it('without a config file: no profiles, said on stderr; show names the defaults; no database is created', async () => {
+    const list = await cli(['profile', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toBe('');
+    expect(list.stderr).toMatch(/no config file \(.*config\.toml\): no profiles/);
+    const show = JSON.parse((await cli(['profile', 'show', '--json'])).stdout);
+    expect(show.profile).toBeNull();
+    expect(show.settings[0]).toEqual({ setting: 'database', value: expect.stringMatching(/^sqlite:.*portal\.db$/), from: 'default (embedded SQLite)' });
+    expect(existsSync(show.settings[0].value.slice('sqlite:'.length))).toBe(false);
+  });
+
+  it('list: every profile, the one in use and why; passwords in URLs masked', async () => {
+    mkdirSync(path.dirname(configFile), { recursive: true });
+    writeFileSync(
+      configFile,
+      'profile = "dev"\n[profiles.dev]\ndb = "sqlite:/tmp/dev.db"\nas = "sam@support.example"\n[profiles.prod]\ndb = "mysql://mfa_admin:s3cret-pw@db.internal:3306/portal"\nsmtp_url = "smtp://mailer:mail-pw@relay.internal:587"\nmail_from = "Portal <no-reply@portal.example>"\n',
+      { mode: 0o600 },
+    );
+    const list = await cli(['profile', 'list', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual({
+      configFile,
+      selectedBy: 'default',
+      profiles: [
+        { name: 'dev', current: true, default: true, db: 'sqlite:/tmp/dev.db', as: 'sam@support.example' },
+        { name: 'prod', current: false, default: false, db: 'mysql://mfa_admin:***@db.internal:3306/portal', as: null },
+      ],
+    });
+    const byEnv = JSON.parse((await cli(['profile', 'list', '--json'], { PORTAL_MFA_PROFILE: 'prod' })).stdout);
+    expect(byEnv.selectedBy).toBe('PORTAL_MFA_PROFILE');
+    expect(byEnv.profiles.map((p: { current: boolean }) => p.current)).toEqual([false, true]);
+    const plain = await cli(['--profile', 'prod', 'profile', 'list']);
+    expect(plain.stdout.split('\n')[1]).toBe('*\tprod\tmysql://mfa_admin:***@db.internal:3306/portal\t-');
+    for (const r of [list, plain]) expect(r.stdout + r.stderr).not.toMatch(/s3cret-pw|mail-pw/);
+  });
+
+  it('show: the profile in use, why, and where each setting comes from — flag over environment over profile over default', async () => {
+    let r = await cli(['--profile', 'prod', 'profile', 'show', '--json'], { PORTAL_MFA_AS: 'olivia@partners.example' });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.profile).toEqual({ name: 'prod', selectedBy: '--profile' });
+    const by = Object.fromEntries(doc.settings.map((s: { setting: string; value: string; from: string }) => [s.setting, [s.value, s.from]]));
+    expect(by.database).toEqual(['mysql://mfa_admin:***@db.internal:3306/portal', 'profile "prod"']);
+    expect(by.as).toEqual(['olivia@partners.example', 'PORTAL_MFA_AS']);
+    expect(by['smtp url']).toEqual(['smtp://mailer:***@relay.internal:587', 'profile "prod"']);
+    expect(by.issuer).toEqual(['Gentrack Developer Portal', 'default']);
+    expect(r.stdout).not.toMatch(/s3cret-pw|mail-pw/);
+
+    r = await cli(['profile', 'show', '--db', 'sqlite:/tmp/other.db', '--as', 'devon@example.com']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^profile {6}dev \(profile = "…" in the config file\)$/m);
+    expect(r.stdout).toMatch(/^database\tsqlite:\/tmp\/other\.db\t--db$/m);
+    expect(r.stdout).toMatch(/^as\tdevon@example\.com\t--as$/m);
+    expect(r.stdout).toMatch(/^secrets key\t\/tmp\/other\.db\.key\tdefault \(beside the SQLite file\)$/m);
+
+    // a profile named on the line; an unknown one is exit 10 naming those there are
+    expect(JSON.parse((await cli(['profile', 'show', 'prod', '--json'])).stdout).profile).toEqual({ name: 'prod', selectedBy: 'argument' });
+    const unknown = await cli(['profile', 'show', 'prdo']);
+    expect(unknown.code).toBe(10);
+    expect(unknown.stderr).toMatch(/no profile "prdo".*profiles there: dev, prod/);
+  });
+});
+
 describeEachDatabase('db_password_file', (getDb) => {
   it('supplies the password of a mysql URL given without one; the password is never printed', async ({ skip }) => {
     const db = getDb();

@@ -7,7 +7,10 @@
  * dialect. Kept to a few sessions: each is a process on a pseudo-terminal.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { makeCliEnv, runCli } from '../support/cli.js';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { BIN, makeCliEnv, runCli } from '../support/cli.js';
+import { currentStep, totpAt } from '../support/independentTotp.js';
 import { PtySession, type PtyOptions, type Screen } from '../support/pty.js';
 import { decodeModules, decodeVisibleScreen } from '../support/qrScreen.js';
 
@@ -79,6 +82,81 @@ describe('on a terminal [sqlite]', () => {
   });
   afterAll(() => {
     for (const s of sessions) s.kill();
+  });
+
+  it('80 columns: the demo, devices list, audit, users list and org users tables fit — no line the terminal wraps, each header on one line', async () => {
+    // bob gets MFA, a CLI session and a trusted device (in-process, on the test clock)
+    const bob = { email: 'bob@globex.example', password: 'bob-demo-pass' };
+    const started = await cli(['enroll', '--as', bob.email, '--password-stdin', '--no-confirm', '--json'], `${bob.password}\n`);
+    expect(started.code, started.stderr).toBe(0);
+    const secret = JSON.parse(started.stdout).secret as string;
+    const step = currentStep();
+    expect((await cli(['enroll', '--as', bob.email, '--password-stdin', '--confirm', totpAt(secret, step)], `${bob.password}\n`)).code).toBe(0);
+    const login = [
+      'login',
+      '--as',
+      bob.email,
+      '--password-stdin',
+      '--code',
+      totpAt(secret, step + 1),
+      '--trust-device',
+      '--label',
+      "bob's work laptop (ThinkPad)",
+    ];
+    expect((await cli(login, `${bob.password}\n`)).code).toBe(0);
+
+    const bin = path.join(env.HOME!, 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(BIN, path.join(bin, 'portal-mfa'));
+    const asSam = `echo ${SAM.password} | portal-mfa --db ${db} --as ${SAM.email} --password-stdin`;
+    const script = [
+      `portal-mfa --db ${db} demo`,
+      `portal-mfa --db ${db} devices list --all`,
+      `${asSam} audit --no-pager`,
+      `${asSam} users list --no-pager --org globex`,
+      `${asSam} org users --org acme --no-pager`,
+    ].join(' && echo ==== && ');
+    const s = new PtySession(['-c', script], { ...env, PATH: `${bin}:${env.PATH}` }, { cols: 80, rows: 24, program: 'bash' });
+    sessions.push(s);
+    expect(await s.exited, s.text).toBe(0);
+    const screen = await s.screen();
+    expect(screen.wrapped.map((i) => `${screen.lines[i - 1]}⏎${screen.lines[i]}`)).toEqual([]);
+    const headers = screen.lines.filter((l) => /^[A-Z][A-Z ]+$/.test(l) && / {2}/.test(l));
+    expect(headers).toEqual([
+      expect.stringMatching(/^EMAIL +PASSWORD +ROLE +STORY$/),
+      expect.stringMatching(/^ID +LABEL +STATE +LAST USED +EXPIRES$/),
+      expect.stringMatching(/^TIME +ACTOR +TARGET +ACTION +OUTCOME +REASON$/),
+      expect.stringMatching(/^EMAIL +ROLE +MFA +LOCKED +ORGANISATIONS$/), // the times and the name gave way
+      expect.stringMatching(/^EMAIL +NAME +ROLE +MFA +DEVICES +ENROL BY$/),
+    ]);
+    // optional columns give way (devices: created) before a cell is cut; cut cells end in …
+    expect(screen.lines).toContainEqual(expect.stringMatching(/^1 \* +bob's work laptop \(ThinkPad\) +active +- +\d{4}-\d\d-\d\d \d\d:\d\d UTC$/));
+    expect(screen.lines).toContainEqual(expect.stringMatching(/^bob@globex\.example +developer +active +no +globex$/));
+    expect(screen.lines).toContainEqual(expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC +bob@\S*… +bob@\S*… +mfa\.enroll\.confirm +success +-$/));
+    for (const l of screen.lines) expect(l.length).toBeLessThanOrEqual(80);
+  });
+
+  it('org users on a terminal pages through less (q quits, exit 0); with PAGER= it prints straight through', async () => {
+    const args = ['org', 'users', '--org', 'acme', '--as', SAM.email];
+    const paged = pty(args, { cols: 80, rows: 24 });
+    await paged.waitFor(/Password for/, 'the password prompt');
+    paged.type(`${SAM.password}\r`);
+    await paged.waitFor(/member-000010[\s\S]*\n:\s*$/, "the first page and less's prompt");
+    let screen = await paged.screen();
+    // less holds the first screenful: the header on top of it, no more than fits, the rest not yet shown
+    expect(screen.visible.some((l) => /^EMAIL +NAME +ROLE +MFA/.test(l))).toBe(true);
+    expect(paged.text).not.toContain('member-000030');
+    paged.type('q');
+    expect(await paged.exited, paged.text).toBe(0);
+    screen = await paged.screen();
+    expect(screen.lines.join('\n')).toMatch(/\d+ member\(s\) of acme/);
+
+    const straight = new PtySession(['--db', db, ...args], { ...env, PAGER: '' }, { cols: 80, rows: 24 });
+    sessions.push(straight);
+    await straight.waitFor(/Password for/, 'the password prompt');
+    straight.type(`${SAM.password}\r`);
+    expect(await straight.exited, straight.text).toBe(0);
+    expect(straight.text).toMatch(/member-000030@acme\.example[\s\S]*\d+ member\(s\) of acme/);
   });
 
   it('status: the MFA state is coloured on a terminal, never shown as escape text; plain in a pipe', async () => {

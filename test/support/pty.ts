@@ -22,6 +22,8 @@ export interface PtyOptions {
   color?: boolean;
   /** run on the test clock (test/support/clock.ts), for typing codes from a secret */
   testClock?: boolean;
+  /** another program than portal-mfa (e.g. an interactive shell); `args` are then its arguments */
+  program?: string;
 }
 
 /** One cell of the rendered screen. */
@@ -37,6 +39,8 @@ export interface Screen {
   lines: string[];
   /** the lines on the screen now (the last `rows`, what a camera sees), right-trimmed */
   visible: string[];
+  /** indexes (in `lines`) of lines that continue the one above: the terminal wrapped a line too long for it */
+  wrapped: number[];
   cell(line: number, col: number): ScreenCell;
 }
 
@@ -58,9 +62,9 @@ export class PtySession {
     const childEnv: NodeJS.ProcessEnv = { ...env, TERM: 'xterm-256color', COLUMNS: String(opts.cols), LINES: String(opts.rows) };
     if (opts.color) delete childEnv.NO_COLOR;
     else childEnv.NO_COLOR = '1';
-    const node = [process.execPath, ...(opts.testClock ? nodeClockArgs() : [])];
+    const node = opts.program !== undefined ? [opts.program] : [process.execPath, ...(opts.testClock ? nodeClockArgs() : []), BIN];
     // fd 3: "COLS ROWS" lines that resize the terminal (resize())
-    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), '--resize-fd', '3', '--', ...node, BIN, ...args], {
+    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), '--resize-fd', '3', '--', ...node, ...args], {
       env: childEnv,
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
@@ -143,13 +147,18 @@ export class PtySession {
     const buf = term.buffer.active;
     const row = (i: number) => buf.getLine(i)?.translateToString(true) ?? '';
     const lines: string[] = [];
-    for (let i = 0; i < buf.length; i++) lines.push(row(i));
+    const wrapped: number[] = [];
+    for (let i = 0; i < buf.length; i++) {
+      lines.push(row(i));
+      if (buf.getLine(i)?.isWrapped) wrapped.push(i);
+    }
     const visible: string[] = [];
     for (let i = buf.viewportY; i < buf.viewportY + term.rows; i++) visible.push(row(i));
     while (lines.length && lines[lines.length - 1] === '') lines.pop();
     return {
       lines,
       visible,
+      wrapped,
       cell(line, col) {
         const c = buf.getLine(line)?.getCell(col);
         if (!c) return { char: '', fg: -1, bg: -1 };

@@ -5,7 +5,18 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { IOStreams } from '../../src/cli/io.js';
-import { humanTime, humanTimeUntil, isoOrNull, loadTerminalSupport, Output, painted, wrapWords } from '../../src/cli/render.js';
+import {
+  elide,
+  fitColumns,
+  fitCommandLine,
+  humanTime,
+  humanTimeUntil,
+  isoOrNull,
+  loadTerminalSupport,
+  Output,
+  painted,
+  wrapWords,
+} from '../../src/cli/render.js';
 
 function output(tty: boolean) {
   const stdout = new PassThrough();
@@ -80,5 +91,32 @@ describe('render', () => {
     expect(wrapWords('short', 40)).toEqual(['short']);
     expect(wrapWords('a verylongword b', 5)).toEqual(['a', 'verylongword', 'b']);
     expect(wrapWords('no width known', undefined)).toEqual(['no width known']);
+  });
+});
+
+describe('tables fitted to the terminal (issue 23)', () => {
+  const cols = [{ header: 'email' }, { header: 'name', drop: 1 }, { header: 'state', whole: true }, { header: 'created', whole: true, drop: 2 }];
+  it('the natural widths when the table fits', () => {
+    expect(fitColumns(cols, [20, 10, 6, 20], 80)).toEqual({ shown: [0, 1, 2, 3], widths: [20, 10, 6, 20] });
+    expect(fitColumns(cols, [20, 10, 6, 20], undefined).shown).toEqual([0, 1, 2, 3]);
+  });
+  it('optional columns give way, the highest drop first, before a cell is cut', () => {
+    expect(fitColumns(cols, [20, 10, 6, 20], 50).shown).toEqual([0, 1, 2]);
+    expect(fitColumns(cols, [20, 10, 6, 20], 30).shown).toEqual([0, 2]);
+  });
+  it('then the widest cuttable column narrows, never below its header or 6 cells; whole columns keep their width', () => {
+    const { shown, widths } = fitColumns(cols, [40, 10, 6, 20], 30);
+    expect(shown).toEqual([0, 2]);
+    expect(widths[0]).toBe(22);
+    expect(widths[2]).toBe(6);
+    expect(fitColumns([{ header: 'organisations' }], [40], 5).widths).toEqual([13]);
+  });
+  it('a cut cell ends in …; a command line loses its comment, then breaks with \\', () => {
+    expect(elide('frank@globex.example', 9)).toBe('frank@gl…');
+    expect(elide('short', 9)).toBe('short');
+    expect(fitCommandLine('  portal-mfa status --as devon@example.com   # your own', 50)).toBe('  portal-mfa status --as devon@example.com');
+    expect(fitCommandLine('  portal-mfa disable --user devon@example.com --ticket SUP-1 --as sam@support.example', 60)).toBe(
+      '  portal-mfa disable --user devon@example.com --ticket \\\n      SUP-1 --as sam@support.example',
+    );
   });
 });

@@ -5,7 +5,7 @@ import type { CommandContext } from '../context.js';
 import { csvRow } from '../csv.js';
 import { humanTime, isoOrNull } from '../render.js';
 import { withExamples } from './examples.js';
-import { csvOption, type OptionsOf, orgOption, parseSince, wholeNumber } from './flags.js';
+import { csvOption, type OptionsOf, orgOption, pagerOption, parseSince, wholeNumber } from './flags.js';
 
 const define = (program: CommandUnknownOpts) =>
   program
@@ -17,6 +17,7 @@ const define = (program: CommandUnknownOpts) =>
     .addOption(new Option('--since <when>', 'from this date (2026-11-01, ISO-8601) or age (30m, 24h, 7d)').argParser(parseSince))
     .addOption(new Option('--limit <n>', 'at most this many events').argParser(wholeNumber({ min: 1, max: 100_000 })).default(50))
     .addOption(csvOption())
+    .addOption(pagerOption())
     .option('--follow', 'keep printing new events as they arrive, until Ctrl-C');
 type AuditOptions = OptionsOf<typeof define>;
 
@@ -64,15 +65,16 @@ async function audit(ctx: CommandContext, opts: AuditOptions): Promise<void> {
     } else if (batch.length > 0) {
       ctx.out.table(
         [
-          { header: 'time', value: (r: AuditView) => humanTime(r.time) },
+          // at 80 columns: from, org and ticket give way first; emails and the reason are cut with …
+          { header: 'time', value: (r: AuditView) => humanTime(r.time), whole: true },
           { header: 'actor', value: (r) => r.actor ?? `(${r.osUser}@${r.host})` },
           { header: 'target', value: (r) => r.target ?? '-' },
-          { header: 'org', value: (r) => r.organisation ?? '-' },
-          { header: 'action', value: (r) => r.action },
-          { header: 'outcome', value: (r) => r.outcome, color: (v, s) => (v === 'success' ? s.green(v) : s.red(v)) },
-          { header: 'ticket', value: (r) => r.ticket ?? '-' },
+          { header: 'org', value: (r) => r.organisation ?? '-', drop: 2 },
+          { header: 'action', value: (r) => r.action, whole: true },
+          { header: 'outcome', value: (r) => r.outcome, color: (v, s) => (v === 'success' ? s.green(v) : s.red(v)), whole: true },
+          { header: 'ticket', value: (r) => r.ticket ?? '-', drop: 1 },
           { header: 'reason', value: (r) => r.reason ?? '-' },
-          { header: 'from', value: (r) => `${r.osUser}@${r.host}` },
+          { header: 'from', value: (r) => `${r.osUser}@${r.host}`, drop: 3 },
         ],
         batch,
       );
@@ -80,7 +82,14 @@ async function audit(ctx: CommandContext, opts: AuditOptions): Promise<void> {
   };
   if (!opts.follow) {
     if (rows.length === 0 && !ctx.out.json && !opts.csv) ctx.out.info('no audit events match');
-    print(rows, true);
+    // the human table through the pager on a terminal (never --follow: it never ends)
+    const { startPager } = await import('../io.js');
+    const endPager = await startPager(ctx.io, ctx.env, { pager: opts.pager && !ctx.out.json && !opts.csv && rows.length > 0 });
+    try {
+      print(rows, true);
+    } finally {
+      await endPager();
+    }
     return;
   }
   // --follow: the latest events oldest first, then poll for new ones until Ctrl-C (exit 0)

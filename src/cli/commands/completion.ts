@@ -5,7 +5,7 @@ import type { CommandContext } from '../context.js';
 import { withExamples } from './examples.js';
 import { SHELLS } from './flags.js';
 
-/** `completion bash|zsh|fish`, and the hidden `__complete-orgs` the scripts call for --org values. */
+/** `completion bash|zsh|fish`, and the hidden `__complete-orgs` / `__complete-profiles` the scripts call for --org / --profile values. */
 export function registerCompletion(program: CommandUnknownOpts, act: Act): void {
   withExamples(
     program
@@ -22,6 +22,16 @@ export function registerCompletion(program: CommandUnknownOpts, act: Act): void 
     const { completionScript } = await import('../completion.js');
     this.configureOutput().writeOut!(completionScript(program, shell));
   });
+  program
+    .command('__complete-profiles', { hidden: true })
+    .description('profile names, one a line, for shell completion')
+    .action(async (...args) => {
+      try {
+        await act(completeProfiles)(...args);
+      } catch {
+        /* silent: no candidates */
+      }
+    });
   program
     .command('__complete-orgs', { hidden: true })
     .description('organisation slugs, one a line, for shell completion')
@@ -48,4 +58,12 @@ async function completeOrgs(ctx: CommandContext): Promise<void> {
   // only plain slugs reach the shell: nothing it would interpret
   const slugs = rows.map((r) => r.slug).filter((s) => /^[A-Za-z0-9._-]+$/.test(s));
   if (slugs.length) ctx.io.stdout.write(slugs.join('\n') + '\n');
+}
+
+/** The config file's profile names, one a line, for `--profile` completion; no database is opened. */
+async function completeProfiles(ctx: CommandContext): Promise<void> {
+  const { readConfigFile } = await import('../profiles.js');
+  // only plain names reach the shell: nothing it would interpret
+  const names = (readConfigFile(ctx.env)?.profiles ?? []).map((p) => p.name).filter((n) => /^[A-Za-z0-9._-]+$/.test(n));
+  if (names.length) ctx.io.stdout.write(names.join('\n') + '\n');
 }

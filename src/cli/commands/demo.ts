@@ -3,6 +3,7 @@ import type { Act } from '../act.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { startProgress } from '../progress.js';
+import { fitCommandLine } from '../render.js';
 import { withExamples } from './examples.js';
 import { dryRunOption, type OptionsOf, wholeNumber } from './flags.js';
 
@@ -64,8 +65,9 @@ async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void> {
   ctx.out.line('Accounts (demo passwords — never use these anywhere real)');
   ctx.out.table(
     [
-      { header: 'email', value: (a: (typeof DEMO_ACCOUNTS)[number]) => a.email },
-      { header: 'password', value: (a) => a.password },
+      // at 80 columns the story is cut with …; what to type is never cut
+      { header: 'email', value: (a: (typeof DEMO_ACCOUNTS)[number]) => a.email, whole: true },
+      { header: 'password', value: (a) => a.password, whole: true },
       { header: 'role', value: (a) => (a.role === 'support' ? 'support' : a.organisations.map((o) => `${o.role}@${o.slug}`).join(',') || 'developer') },
       { header: 'story', value: (a) => a.story },
     ],
@@ -83,7 +85,7 @@ async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void> {
     'portal-mfa disable --user devon@example.com --ticket SUP-1 --as sam@support.example',
     'portal-mfa audit --as sam@support.example',
   ]) {
-    ctx.out.line(`  ${tip}`);
+    ctx.out.line(fitCommandLine(`  ${tip}`, ctx.io.columns));
   }
 }
 

@@ -43,6 +43,9 @@ export const dryRunOption = (help: string) => new Option('--dry-run', help);
 export const csvOption = (help = 'RFC 4180 CSV with a header row (formula-safe)') => new Option('--csv', help);
 
 /** `--qr MODE` of the commands that show an enrolment's QR code. */
+/** `--no-pager` of the commands whose human output is paged on a terminal (io.ts startPager). */
+export const pagerOption = () => new Option('--no-pager', 'print straight to the terminal, not through $PAGER / less');
+
 export const qrOption = (help: string) => new Option('--qr <mode>', help).choices(QR_MODES);
 
 /**

@@ -15,6 +15,7 @@ import { registerLogout } from './logout.js';
 import { registerNotify } from './notify.js';
 import { registerOrg } from './org.js';
 import { registerPolicy } from './policy.js';
+import { registerProfile } from './profile.js';
 import { registerRecoveryCodes } from './recovery-codes.js';
 import { registerReplace } from './replace.js';
 import { registerStatus } from './status.js';
@@ -47,5 +48,6 @@ export function registerCommands(program: CommandUnknownOpts, act: Act): void {
   registerKeys(program, act);
   registerDemo(program, act);
   registerDb(program, act);
+  registerProfile(program, act);
   registerCompletion(program, act);
 }

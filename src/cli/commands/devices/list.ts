@@ -64,12 +64,12 @@ async function list(ctx: CommandContext, opts: ListOptions): Promise<void> {
   }
   ctx.out.table(
     [
-      { header: 'id', value: (d: DeviceView) => `${d.id}${d.thisMachine ? ' *' : ''}` },
+      { header: 'id', value: (d: DeviceView) => `${d.id}${d.thisMachine ? ' *' : ''}`, whole: true },
       { header: 'label', value: (d) => d.label },
-      { header: 'state', value: (d) => d.state, color: (v, s) => (v === 'active' ? s.green(v) : s.dim(v)) },
-      { header: 'created', value: (d) => humanTime(d.createdAt) },
-      { header: 'last used', value: (d) => humanTime(d.lastUsedAt) },
-      { header: 'expires', value: (d) => humanTime(d.expiresAt) },
+      { header: 'state', value: (d) => d.state, color: (v, s) => (v === 'active' ? s.green(v) : s.dim(v)), whole: true },
+      { header: 'created', value: (d) => humanTime(d.createdAt), whole: true, drop: 1 },
+      { header: 'last used', value: (d) => humanTime(d.lastUsedAt), whole: true },
+      { header: 'expires', value: (d) => humanTime(d.expiresAt), whole: true },
     ],
     devices,
   );

@@ -6,7 +6,7 @@ import type { CommandContext } from '../../context.js';
 import { streamRecords } from '../../records.js';
 import { humanTime, isoOrNull } from '../../render.js';
 import { withExamples } from '../examples.js';
-import { ADMINISTERED_ORG, csvOption, MFA_FILTERS, type OptionsOf, orgOption } from '../flags.js';
+import { ADMINISTERED_ORG, csvOption, MFA_FILTERS, type OptionsOf, orgOption, pagerOption } from '../flags.js';
 
 const define = (org: CommandUnknownOpts) =>
   org
@@ -15,7 +15,8 @@ const define = (org: CommandUnknownOpts) =>
     .addOption(orgOption(ADMINISTERED_ORG))
     .addOption(new Option('--mfa <state>', 'only members whose MFA is on (active), off (none) or pending').choices(MFA_FILTERS))
     .addOption(new Option('--role <role>', 'only admins or members').choices(['admin', 'member'] as const))
-    .addOption(csvOption('RFC 4180 CSV with a header row'));
+    .addOption(csvOption('RFC 4180 CSV with a header row'))
+    .addOption(pagerOption());
 type UsersOptions = OptionsOf<typeof define>;
 
 export function registerOrgUsers(org: CommandUnknownOpts, act: Act): void {
@@ -61,30 +62,37 @@ async function users(ctx: CommandContext, opts: UsersOptions): Promise<void> {
     await streamRecords(ctx, members, ctx.out.json ? 'json' : opts.csv ? 'csv' : 'tsv', CSV_COLUMNS, memberRecord);
     return;
   }
-  // human: aligned on a terminal, one page at a time
+  // human: aligned on a terminal, one page at a time, through the pager
+  const { startPager } = await import('../../io.js');
+  const endPager = await startPager(ctx.io, ctx.env, opts);
   let count = 0;
   let page: MemberView[] = [];
   const flush = () => {
     ctx.out.table(
       [
+        // at 80 columns: the times give way (enrolled first), then the name is cut with …
         { header: 'email', value: (r: MemberView) => r.email },
-        { header: 'name', value: (r) => r.name },
-        { header: 'role', value: (r) => (r.active ? r.role : `${r.role} (inactive)`) },
-        { header: 'mfa', value: (r) => r.mfa, color: (v, s) => (v === 'active' ? s.green(v) : v === 'pending' ? s.yellow(v) : s.red(v)) },
-        { header: 'enrolled', value: (r) => humanTime(r.enrolledAt) },
-        { header: 'last used', value: (r) => humanTime(r.lastUsedAt) },
-        { header: 'devices', value: (r) => String(r.trustedDevices) },
-        { header: 'enrol by', value: (r) => humanTime(r.deadline) },
+        { header: 'name', value: (r) => r.name, drop: 1 },
+        { header: 'role', value: (r) => (r.active ? r.role : `${r.role} (inactive)`), whole: true },
+        { header: 'mfa', value: (r) => r.mfa, color: (v, s) => (v === 'active' ? s.green(v) : v === 'pending' ? s.yellow(v) : s.red(v)), whole: true },
+        { header: 'enrolled', value: (r) => humanTime(r.enrolledAt), whole: true, drop: 4 },
+        { header: 'last used', value: (r) => humanTime(r.lastUsedAt), whole: true, drop: 3 },
+        { header: 'devices', value: (r) => String(r.trustedDevices), whole: true },
+        { header: 'enrol by', value: (r) => humanTime(r.deadline), whole: true, drop: 2 },
       ],
       page,
     );
     page = [];
   };
-  for await (const r of members) {
-    page.push(r);
-    count++;
-    if (page.length >= 1000) flush();
+  try {
+    for await (const r of members) {
+      page.push(r);
+      count++;
+      if (page.length >= 1000) flush();
+    }
+    if (page.length) flush();
+  } finally {
+    await endPager();
   }
-  if (page.length) flush();
   ctx.out.info(`${count} member(s) of ${organisation}`);
 }
