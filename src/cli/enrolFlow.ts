@@ -64,7 +64,7 @@ class EnrolmentDisplay {
       for (const line of wrapWords(`Hint: the phone's clock must be right — set it to update automatically.`, columns)) w(ctx.out.style.dim(line));
     }
     // the note comes first: never after a QR code it would push off the screen
-    if (layout.note) ctx.out.warn(wrapWords(layout.note, columns === undefined ? undefined : columns - 'warning: '.length).join('\n'));
+    if (layout.note) ctx.out.warn(layout.note);
     for (const line of layout.lines) w(line);
     this.shape = layout.shape;
     this.promptPrefix = layout.promptPrefix;

@@ -20,6 +20,8 @@ export interface IOStreams {
   canPrompt: boolean;
   /** the width of the terminal stdout shows on; undefined when stdout is not a terminal */
   readonly columns?: number;
+  /** the same for stderr */
+  readonly errColumns?: number;
 }
 
 export function colorWanted(env: NodeJS.ProcessEnv, isTTY: boolean, noColorFlag: boolean): boolean {
@@ -54,6 +56,9 @@ export function systemIO(env: NodeJS.ProcessEnv, opts: { noColor: boolean }): IO
     // read when needed: the window may have been resized (and stdout may be a pager's pipe by then)
     get columns() {
       return stdoutIsTTY ? process.stdout.columns : undefined;
+    },
+    get errColumns() {
+      return stderrIsTTY ? process.stderr.columns : undefined;
     },
   };
 }

@@ -171,10 +171,20 @@ export class Output {
     this.io.stdout.write(text + '\n');
   }
 
-  /** A diagnostic on stderr, hidden by --quiet. */
+  /** A diagnostic on stderr, hidden by --quiet; broken between words on a terminal. */
   info(text: string): void {
     if (this.opts.quiet) return;
-    this.io.stderr.write(text + '\n');
+    this.io.stderr.write(this.wrapErr(text, 0) + '\n');
+  }
+
+  /** Prose for stderr: on a terminal, each line broken between words (`indent`: a prefix shares the first row). */
+  private wrapErr(text: string, indent: number): string {
+    const columns = this.io.errColumns;
+    if (columns === undefined) return text;
+    return text
+      .split('\n')
+      .map((line) => wrapWords(line, columns - indent).join('\n'))
+      .join('\n');
   }
 
   /** A non-fatal error line on stderr (e.g. a wrong code before a retry). */
@@ -182,9 +192,9 @@ export class Output {
     this.io.stderr.write(`${this.errStyle.red('error:')} ${sanitizeCell(message)}${hint ? this.errStyle.dim(` (${sanitizeCell(hint)})`) : ''}\n`);
   }
 
-  /** A warning on stderr, always shown. */
+  /** A warning on stderr, always shown; broken between words on a terminal. */
   warn(text: string): void {
-    this.io.stderr.write(this.errStyle.yellow('warning: ') + text + '\n');
+    this.io.stderr.write(this.errStyle.yellow('warning: ') + this.wrapErr(text, 'warning: '.length) + '\n');
   }
 
   /** Success note on stdout for humans (hidden by --quiet and --json). */

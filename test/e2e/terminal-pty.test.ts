@@ -210,7 +210,7 @@ describe('on a terminal [sqlite]', () => {
 
   it('80×24: the whole compact QR code, the key beside it and the prompt on one screen; it scans from the screen; Ctrl-C leaves the enrolment pending (exit 130)', async () => {
     const email = 'devon@example.com';
-    const s = await enrolAt(email, 'devon-demo-pass', { cols: 80, rows: 24 });
+    const s = await enrolAt(email, 'devon-demo-pass', { cols: 80, rows: 24, color: true });
     let screen = await s.screen();
     expect(screen.lines.join(' ')).not.toMatch(/warning:|does not fit/);
     const uri = decodeVisibleScreen(screen.visible, 80);

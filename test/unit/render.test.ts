@@ -120,3 +120,24 @@ describe('tables fitted to the terminal (issue 23)', () => {
     );
   });
 });
+
+describe('prose on a terminal (issue 23)', () => {
+  it('warnings and notes on a terminal stderr break between words; in a pipe they stay one line', () => {
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const text = 'acme requires MFA from 2026-12-15 09:00 UTC: enrol before then with portal-mfa enroll';
+    const io = { ...output(false).io, stderr, stderrIsTTY: true, errColumns: 40 };
+    new Output(io, { json: false, quiet: false }).warn(text);
+    new Output(io, { json: false, quiet: false }).info(text);
+    const lines = err.trimEnd().split('\n');
+    expect(lines.every((l) => l.length <= 40)).toBe(true);
+    expect(lines[0]).toBe('warning: acme requires MFA from');
+    expect(lines.join(' ')).toBe(`warning: ${text} ${text}`);
+    let piped = '';
+    const pipe = new PassThrough();
+    pipe.on('data', (b: Buffer) => (piped += b.toString()));
+    new Output({ ...output(false).io, stderr: pipe }, { json: false, quiet: false }).warn(text);
+    expect(piped).toBe(`warning: ${text}\n`);
+  });
+});
