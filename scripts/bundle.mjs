@@ -34,6 +34,8 @@ const external = [
   'nodemailer',
   '@inquirer/prompts',
   'qrcode',
+  // the pager (the one process portal-mfa starts) stays a file of its own: see src/cli/io.ts startPager
+  './pager.js',
   'cli-progress',
   'csv-parse',
   'csv-parse/*',
