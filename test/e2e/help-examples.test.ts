@@ -17,7 +17,10 @@ import { EXAMPLES, commandPath } from '../../src/cli/commands/examples.js';
 import { buildProgram } from '../../src/cli/main.js';
 import type { Prompter } from '../../src/cli/prompter.js';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
-import { type CliResult, makeCliEnv, runCli } from '../support/cli.js';
+import knex from 'knex';
+import { pathToFileURL } from 'node:url';
+import { type CliResult, makeCliEnv, REPO_ROOT, runCli } from '../support/cli.js';
+import { cheapDemoPasswords } from '../support/scenario.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -75,11 +78,16 @@ function parseExample(example: string, password: string, dir: string): ShellExam
 
 const readFile = (file: string) => readFileSync(file, 'utf8');
 
-/** A person at the terminal: the password asked for, yes to every question, the first choice, a made-up code. */
-function personAtTerminal(): Prompter {
+/**
+ * A person at the terminal: the password asked for, yes to every question, the first choice; Ctrl-C
+ * at a code prompt (exit 130), as the prompt seam reports it — the error of the build runCli runs.
+ */
+function personAtTerminal(cancelled: () => Error): Prompter {
   return {
     password: async (message) => passwordOf(message.match(/for (\S+?):?\s*$/)?.[1] ?? 'nobody@x'),
-    input: async () => '000000',
+    input: async () => {
+      throw cancelled();
+    },
     confirm: async () => true,
     select: async (_m, choices) => choices[0]!.value,
   };
@@ -98,6 +106,13 @@ describe('help examples run as printed [sqlite]', () => {
     for (const args of [['db', 'migrate'], ['demo']]) {
       const r = await runCli(['--db', `sqlite:${template}`, ...args], { env });
       expect(r.code, r.stderr).toBe(0);
+    }
+    // ~90 runs each check a password: the demo's hashes at bcrypt's lowest cost
+    const db = knex({ client: 'better-sqlite3', connection: { filename: template }, useNullAsDefault: true });
+    try {
+      await cheapDemoPasswords(db);
+    } finally {
+      await db.destroy();
     }
     // `--profile prod` in an example: a profile of that name (its database is the example's, from PORTAL_MFA_DB)
     mkdirSync(path.join(env.XDG_CONFIG_HOME!, 'portal-mfa'), { recursive: true });
@@ -124,6 +139,7 @@ describe('help examples run as printed [sqlite]', () => {
 
   it('every example in help (the root and every command) exits with anything but a usage error', async () => {
     const program = buildProgram(() => async () => {}, { out: () => {}, err: () => {} }) as unknown as Command;
+    const { cancelled } = (await import(pathToFileURL(path.join(REPO_ROOT, 'dist', 'src', 'core', 'errors.js')).href)) as { cancelled: () => Error };
     const shown = new Set(['', ...allPaths(program)]);
     const failures: string[] = [];
     let ran = 0;
@@ -142,7 +158,7 @@ describe('help examples run as printed [sqlite]', () => {
             const r = await runCli(argv, {
               env: { ...env, PORTAL_MFA_DB: `sqlite:${db}`, ...(named ? {} : { PORTAL_MFA_AS: actor }) },
               stdin,
-              prompter: stdin === undefined ? personAtTerminal() : undefined,
+              prompter: stdin === undefined ? personAtTerminal(cancelled) : undefined,
             });
             tries.push(r);
             if (r.code !== 2) break;
