@@ -13,24 +13,39 @@ import { checkLimit, effectiveSettings, LIMITS, type LimitName, readPolicy } fro
 import { isPortalMfaError, usageError, type PortalMfaError } from './core/errors.js';
 import { keyFromBase64 } from './core/primitives/secretBox.js';
 import { DEFAULT_SETTINGS, type Clock, type Origin, type RandomSource, type Settings } from './core/settings.js';
-import { openDatabase } from './db/connect.js';
+import type { Knex } from 'knex';
+import { recordAudit } from './core/primitives/audit.js';
+import { attachKnex, openDatabase, type Database, type PoolOptions } from './db/connect.js';
+import { ensureSchemaCurrent, migrateLatest, migrationState } from './db/schema.js';
 import { describeDatabaseError } from './db/databaseErrors.js';
-import { ensureSchemaCurrent } from './db/schema.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/url.js';
 
 export type { Actor, SecondFactorSource } from './core/rules/actor.js';
 export type { PortalMfa } from './core/api.js';
 export { PortalMfaError, isPortalMfaError, type ErrorCode, type ErrorKind } from './core/errors.js';
 export type { SecondFactorProof } from './core/rules/secondFactor.js';
-export type { Settings } from './core/settings.js';
+export type { Origin, Settings } from './core/settings.js';
+export type { PoolOptions } from './db/connect.js';
 
-export interface OpenOptions {
-  /** `mysql://user:pass@host:port/db` or `sqlite:PATH` */
-  databaseUrl: string;
-  /** base64 AES-256 keys: the first encrypts, all decrypt (PORTAL_MFA_KEY's format, split) */
-  keys: string[];
+/** Where portal-mfa's tables and the portal's users are: a URL, or the application's own knex instance. */
+export interface DatabaseOptions {
+  /** `mysql://user:pass@host:port/db` or `sqlite:PATH` (portal-mfa opens, pools and closes the connection) */
+  databaseUrl?: string;
+  /**
+   * The application's own knex instance (client `mysql2` or `better-sqlite3`) instead of a URL: its
+   * pool is shared, nothing of it is patched, and `close()` leaves it open. Conflict retries apply to
+   * portal-mfa's own transactions; failover between hosts is the application's.
+   */
+  knex?: Knex;
+  /** the pool portal-mfa opens for a `databaseUrl` (MySQL/MariaDB; default 0–4 connections, 15 s to acquire) */
+  pool?: PoolOptions;
   /** prefix of portal-mfa's own tables (default `mfa_`; the CLI's PORTAL_MFA_TABLE_PREFIX) */
   tablePrefix?: string;
+}
+
+export interface OpenOptions extends DatabaseOptions {
+  /** base64 AES-256 keys: the first encrypts, all decrypt (PORTAL_MFA_KEY's format, split) */
+  keys: string[];
   /**
    * Stricter limits than the portal's stored policy (never looser: a looser value is ignored in
    * favour of the policy); `issuer` names the account in authenticator apps.
@@ -47,8 +62,8 @@ const POLICY_CACHE_MS = 5_000;
 
 /** Open the portal database (schema must be current: `portal-mfa db migrate`) and return the core API. */
 export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { close(): Promise<void> }> {
-  if (opts === null || typeof opts !== 'object' || typeof opts.databaseUrl !== 'string')
-    throw usageError('openPortalMfa needs { databaseUrl, keys }', { code: 'invalid_input' });
+  if (opts === null || typeof opts !== 'object') throw usageError('openPortalMfa needs { databaseUrl or knex, keys }', { code: 'invalid_input' });
+  checkDatabaseOptions(opts, 'openPortalMfa');
   if (!Array.isArray(opts.keys) || opts.keys.length === 0)
     throw usageError('openPortalMfa needs keys: base64 AES-256 keys, the first encrypts', { code: 'invalid_input' });
   // the keys are checked before anything is opened (KeyFormatError is a PortalMfaError, code config)
@@ -58,8 +73,8 @@ export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { cl
   for (const [name, value] of Object.entries(requested)) {
     if (name in LIMITS) checkLimit(name as LimitName, value as number);
   }
-  const target = parseDatabaseUrl(opts.databaseUrl);
-  const db = await guard(() => openDatabase(target, { tablePrefix: opts.tablePrefix }), target);
+  const db = await connect(opts);
+  const target = db.target;
   try {
     await ensureSchemaCurrent(db.store, { autoMigrate: false });
   } catch (e) {
@@ -80,7 +95,7 @@ export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { cl
       clock,
       random: opts.random ?? ((n) => randomBytes(n)),
       settings: await currentSettings(),
-      origin: opts.origin ?? { host: hostname(), osUser: safeUser() },
+      origin: opts.origin ?? defaultOrigin(),
       keyring: () => keyring,
     },
     { currentSettings },
@@ -92,6 +107,80 @@ export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { cl
     (api as Record<string, unknown>)[name] = (...args: unknown[]) => guard(() => method(...args), target);
   }
   return api;
+}
+
+/**
+ * Create or bring up to date portal-mfa's own tables (what `portal-mfa db migrate` does), for an
+ * application that migrates at deploy time without the CLI. Creates only `mfa_`-prefixed tables
+ * (the configured prefix) and refuses, changing nothing, when one of their names is taken.
+ * Audited as `db.migrate` when anything was applied. Throws `table_taken`, `config` (a newer schema),
+ * `driver_missing` and database errors.
+ */
+export async function migrate(opts: DatabaseOptions & { origin?: Origin }): Promise<{ applied: string[] }> {
+  checkDatabaseOptions(opts, 'migrate');
+  const db = await connect(opts, { create: true });
+  try {
+    return await guard(async () => {
+      const applied = await migrateLatest(db.store);
+      if (applied.length > 0) {
+        await recordAudit(
+          db.store,
+          { clock: () => Date.now(), origin: opts.origin ?? defaultOrigin() },
+          { action: 'db.migrate', outcome: 'success', detail: { migrations: applied } },
+        );
+      }
+      return { applied };
+    }, db.target);
+  } finally {
+    await db.close().catch(() => undefined);
+  }
+}
+
+/** What `portal-mfa db status` reports: whether the schema is current, and the migrations applied and pending. Changes nothing. */
+export async function schemaStatus(opts: DatabaseOptions): Promise<SchemaStatus> {
+  checkDatabaseOptions(opts, 'schemaStatus');
+  const db = await connect(opts);
+  try {
+    const state = await guard(() => migrationState(db.store), db.target);
+    return { current: state.current, applied: state.applied, pending: state.pending, newer: state.unknown, legacy: state.legacy };
+  } finally {
+    await db.close().catch(() => undefined);
+  }
+}
+
+export interface SchemaStatus {
+  /** every migration of this version is applied, none unknown to it */
+  current: boolean;
+  applied: { name: string; appliedAt: string | null }[];
+  pending: string[];
+  /** applied by a newer portal-mfa: upgrade the library first */
+  newer: string[];
+  /** tables of a portal-mfa from before the table prefix: `migrate()` carries them forward */
+  legacy: boolean;
+}
+
+function checkDatabaseOptions(opts: DatabaseOptions, fn: string): void {
+  const given = (opts?.databaseUrl !== undefined ? 1 : 0) + (opts?.knex !== undefined ? 1 : 0);
+  if (given !== 1 || (opts.databaseUrl !== undefined && typeof opts.databaseUrl !== 'string'))
+    throw usageError(`${fn} needs exactly one of databaseUrl (a string) or knex (the application's knex instance)`, { code: 'invalid_input' });
+  if (opts.pool !== undefined) {
+    if (opts.knex) throw usageError('pool applies to a databaseUrl; a knex instance brings its own pool', { code: 'invalid_input' });
+    const { min = 0, max = 4, acquireTimeoutMs = 15_000 } = opts.pool;
+    const whole = (n: unknown, lo: number, hi: number) => Number.isInteger(n) && (n as number) >= lo && (n as number) <= hi;
+    if (!whole(min, 0, 1000) || !whole(max, 1, 1000) || min > max || !whole(acquireTimeoutMs, 1, 600_000))
+      throw usageError('pool needs whole numbers: 0 ≤ min ≤ max, 1 ≤ max ≤ 1000, 1 ≤ acquireTimeoutMs ≤ 600000', { code: 'invalid_input' });
+  }
+}
+
+async function connect(opts: DatabaseOptions, how: { create?: boolean } = {}): Promise<Database> {
+  if (opts.knex)
+    return guard(() => attachKnex(opts.knex!, { tablePrefix: opts.tablePrefix }), { dialect: 'sqlite', filename: 'the application database', embedded: false });
+  const target = parseDatabaseUrl(opts.databaseUrl!);
+  return guard(() => openDatabase(target, { tablePrefix: opts.tablePrefix, pool: opts.pool, create: how.create }), target);
+}
+
+function defaultOrigin(): Origin {
+  return { host: hostname(), osUser: safeUser() };
 }
 
 /**
