@@ -136,6 +136,31 @@ describeEachDatabase('library errors (issue 20)', (getDb) => {
     await lib.close(); // closing twice is harmless
   });
 
+  it('every method, given nothing or junk, throws a PortalMfaError with a stable code (issue 22)', async () => {
+    const email = 'devon@example.com';
+    const actor = await mfa.signIn({ email, password: w.password(email), action: 'portal.login', secondFactor: {} });
+    const sam = await mfa.signIn({ email: 'sam@support.example', password: w.password('sam@support.example'), action: 'portal.login', secondFactor: {} });
+    const junk: unknown[][] = [[], [undefined], [null], [42], [{}]];
+    for (const a of [actor, sam]) junk.push([a], [a, null], [a, 7], [a, { targetEmail: 7, orgSlug: [], password: {}, ids: 'x', emails: 5, change: 1 }]);
+    for (const name of Object.keys(mfa) as (keyof typeof mfa)[]) {
+      if (name === 'close' || name === 'needsReauthentication') continue;
+      for (const args of junk) {
+        let outcome: unknown;
+        try {
+          const r = (mfa[name] as (...a: unknown[]) => unknown)(...args);
+          outcome = r instanceof Promise ? await r : r;
+          // a stream is read to its end (its errors are the library's too)
+          if (outcome && typeof outcome === 'object')
+            for (const v of Object.values(outcome))
+              if (v && typeof v === 'object' && Symbol.asyncIterator in v) for await (const _ of v as AsyncIterable<unknown>);
+        } catch (e) {
+          expect(isPortalMfaError(e), `${name}(${args.length} args): ${String((e as Error)?.stack ?? e)}`).toBe(true);
+          expect((e as PortalMfaError).code).toMatch(/^[a-z_]+$/);
+        }
+      }
+    }
+  });
+
   it('library errors carry no CLI hints (no flags, no portal-mfa commands)', async () => {
     const email = 'frank@globex.example';
     const actor = await mfa.signIn({ email, password: w.password(email), action: 'portal.login', secondFactor: {} });
