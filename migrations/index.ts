@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { type MigrationNames as OwnTableNames, ownTablesMigration, tablesOf } from './20261203000001_own_tables.js';
-import { type ChallengeNames, challengesMigration } from './20261215000001_challenges.js';
+import { type ChallengeNames, challengesMigration } from './20261204000001_challenges.js';
 
 /** The names of every table the migrations make, each with the prefix. */
 export type MigrationNames = OwnTableNames & ChallengeNames;
@@ -15,6 +15,6 @@ export type MigrationNames = OwnTableNames & ChallengeNames;
 export function migrations(n: MigrationNames): ReadonlyArray<{ name: string; module: Knex.Migration; creates: string[]; touches: string[] }> {
   return [
     { name: '20261203000001_own_tables', module: ownTablesMigration(n), creates: tablesOf(n), touches: tablesOf(n) },
-    { name: '20261215000001_challenges', module: challengesMigration(n), creates: [n.challenges], touches: [n.challenges] },
+    { name: '20261204000001_challenges', module: challengesMigration(n), creates: [n.challenges], touches: [n.challenges] },
   ];
 }
