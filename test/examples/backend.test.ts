@@ -155,7 +155,10 @@ describeEachDatabase('example portal backend (issue 22)', (getDb) => {
       // the audit row names the admin, the member, the portal that vouched and the browser's request
       const audit = await adminBrowser.call('GET', '/admin/audit');
       const row = (audit.json.events as Record<string, any>[]).find((e) => /disable/.test(e.action) && e.outcome === 'success' && e.target === target);
-      expect(row, JSON.stringify(audit.json)).toMatchObject({ actor: admin, request: { vouchedBy: 'example-portal', ip: '127.0.0.1', userAgent: 'admin-browser' } });
+      expect(row, JSON.stringify(audit.json)).toMatchObject({
+        actor: admin,
+        request: { vouchedBy: 'example-portal', ip: '127.0.0.1', userAgent: 'admin-browser' },
+      });
     });
   }
 });
