@@ -18,6 +18,9 @@ const BIN = path.join(ROOT, 'bin', 'portal-mfa.js');
 const step = () => Math.floor(Date.now() / 30_000);
 const secretOf = (uri: string) => new URL(uri).searchParams.get('secret')!;
 
+// biome-ignore lint/suspicious/noExplicitAny: a response body, read by the assertions that check it
+type Body = Record<string, any>;
+
 /** A browser: a cookie jar and JSON requests. */
 class Browser {
   readonly cookies = new Map<string, string>();
@@ -25,7 +28,7 @@ class Browser {
     private readonly base: string,
     readonly userAgent: string,
   ) {}
-  async call(method: string, url: string, body?: unknown): Promise<{ status: number; json: Record<string, any> }> {
+  async call(method: string, url: string, body?: unknown): Promise<{ status: number; json: Body }> {
     const res = await fetch(this.base + url, {
       method,
       headers: {
@@ -41,7 +44,7 @@ class Browser {
       if (attrs.some((a) => a.trim() === 'Max-Age=0')) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    return { status: res.status, json: (await res.json()) as Record<string, any> };
+    return { status: res.status, json: (await res.json()) as Body };
   }
 }
 
@@ -154,7 +157,7 @@ describeEachDatabase('example portal backend (issue 22)', (getDb) => {
       expect((await targetBrowser.call('GET', '/me')).json).toMatchObject({ email: target, mfa: 'none' });
       // the audit row names the admin, the member, the portal that vouched and the browser's request
       const audit = await adminBrowser.call('GET', '/admin/audit');
-      const row = (audit.json.events as Record<string, any>[]).find((e) => /disable/.test(e.action) && e.outcome === 'success' && e.target === target);
+      const row = (audit.json.events as Body[]).find((e) => /disable/.test(e.action) && e.outcome === 'success' && e.target === target);
       expect(row, JSON.stringify(audit.json)).toMatchObject({
         actor: admin,
         request: { vouchedBy: 'example-portal', ip: '127.0.0.1', userAgent: 'admin-browser' },
