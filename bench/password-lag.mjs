@@ -173,7 +173,7 @@ async function signIns(count, mysqlUrl) {
     const one = (i) => {
       const account = accounts[i % accounts.length];
       const right = Math.floor(i / accounts.length) % 3 !== 2; // a third wrong: at most 4 per account in 100
-      return mfa.signIn({ email: account.email, password: right ? account.password : `${account.password}!`, action: 'login', secondFactor: {} }).then(
+      return mfa.signIn({ email: account.email, password: right ? account.password : `${account.password}!`, action: 'portal.login', secondFactor: {} }).then(
         () => right,
         (e) => (e.code === 'wrong_password' ? !right : Promise.reject(e)),
       );

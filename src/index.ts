@@ -4,13 +4,16 @@
  *
  *   import { openPortalMfa } from 'portal-mfa';
  *   const mfa = await openPortalMfa({ databaseUrl: 'mysql://…', keys: [process.env.PORTAL_MFA_KEY!] });
- *   const actor = await mfa.signIn({ email, password, action: 'portal.login', secondFactor: { proof: { kind: 'code', code } } });
+ *   const step = await mfa.forRequest({ ip }).beginSignIn({ email, password });          // the password page
+ *   const { actor } = await mfa.completeSignIn({ challenge, proof: { kind: 'code', code } }); // the code page
+ *
+ * docs/library.md is the guide; the PortalMfa interface (core/api.ts) documents every method.
  */
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createPortalMfa, type PortalMfa } from './core/api.js';
-import { checkLimit, effectiveSettings, LIMITS, type LimitName, readPolicy } from './core/rules/policy.js';
-import { isPortalMfaError, usageError, type PortalMfaError } from './core/errors.js';
+import { checkLimit, CLIENT_TIGHTENABLE, effectiveSettings, LIMITS, type LimitName, readPolicy } from './core/rules/policy.js';
+import { configError, isPortalMfaError, usageError, type PortalMfaError } from './core/errors.js';
 import { keyFromBase64 } from './core/primitives/secretBox.js';
 import { DEFAULT_SETTINGS, type Clock, type Origin, type RandomSource, type Settings } from './core/settings.js';
 import type { Knex } from 'knex';
@@ -20,12 +23,22 @@ import { ensureSchemaCurrent, migrateLatest, migrationState } from './db/schema.
 import { describeDatabaseError } from './db/databaseErrors.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/url.js';
 
-export type { Actor, SecondFactorSource } from './core/rules/actor.js';
+export { SIGN_IN_ACTIONS, type Actor, type ReauthGrant, type SecondFactorSource, type SignInAction, type Vouch } from './core/rules/actor.js';
+export type { BeginSignInRequest, ChallengeProof, CompletedSignIn, CompleteSignInRequest, SecondFactorKind, SignInStep } from './core/rules/challenge.js';
 export type { PortalMfa } from './core/api.js';
 export { PortalMfaError, isPortalMfaError, type ErrorCode, type ErrorKind } from './core/errors.js';
+export type { RequestOrigin } from './core/primitives/audit.js';
+export type { AuditView } from './core/usecases/auditTrail.js';
+export type { IssuedDevice } from './core/rules/trustedDevices.js';
 export type { SecondFactorProof } from './core/rules/secondFactor.js';
 export type { Origin, Settings } from './core/settings.js';
 export type { PoolOptions } from './db/connect.js';
+
+/** What openPortalMfa returns: the API, and `close()` (after it, every call throws code `closed`). */
+export interface PortalMfaLibrary extends PortalMfa {
+  /** Closes portal-mfa's pool (an application's own knex instance stays open); safe to call twice. Calls made after it throw `closed`. */
+  close(): Promise<void>;
+}
 
 /** Where portal-mfa's tables and the portal's users are: a URL, or the application's own knex instance. */
 export interface DatabaseOptions {
@@ -60,19 +73,22 @@ export interface OpenOptions extends DatabaseOptions {
 /** How long a backend keeps the portal's policy before reading it again. */
 const POLICY_CACHE_MS = 5_000;
 
-/** Open the portal database (schema must be current: `portal-mfa db migrate`) and return the core API. */
-export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { close(): Promise<void> }> {
+/**
+ * Open the portal database (schema must be current: `portal-mfa db migrate`) and return the core API.
+ * Everything is checked before anything is opened: the database options, the keys (base64 of 32
+ * bytes, at least one), the settings (only `issuer` and the limits a client may tighten — `window`,
+ * `trustDays`, `sessionHours`, `reauthSeconds` — each in its range).
+ * @throws `invalid_input` (options missing or ill-typed, no keys), `config` (a key that is not base64 of 32 bytes; the database cannot be opened or its schema is not current), `invalid_config` (a setting out of range, unknown, or the portal policy's alone), `driver_missing`
+ */
+export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfaLibrary> {
   if (opts === null || typeof opts !== 'object') throw usageError('openPortalMfa needs { databaseUrl or knex, keys }', { code: 'invalid_input' });
   checkDatabaseOptions(opts, 'openPortalMfa');
   if (!Array.isArray(opts.keys) || opts.keys.length === 0)
     throw usageError('openPortalMfa needs keys: base64 AES-256 keys, the first encrypts', { code: 'invalid_input' });
   // the keys are checked before anything is opened (KeyFormatError is a PortalMfaError, code config)
   const keyring = opts.keys.map((k) => keyFromBase64(k));
-  // so are the limits asked for (a client can only tighten the stored policy)
-  const { issuer = DEFAULT_SETTINGS.issuer, ...requested } = opts.settings ?? {};
-  for (const [name, value] of Object.entries(requested)) {
-    if (name in LIMITS) checkLimit(name as LimitName, value as number);
-  }
+  // so are the settings asked for (a client can only tighten the stored policy)
+  const { issuer, requested } = checkSettings(opts.settings);
   const db = await connect(opts);
   const target = db.target;
   try {
@@ -100,13 +116,53 @@ export async function openPortalMfa(opts: OpenOptions): Promise<PortalMfa & { cl
     },
     { currentSettings },
   );
-  const api = { ...mfa, close: () => db.close() };
-  // every method, in one place: what it raises is a PortalMfaError with a stable code
-  for (const name of Object.keys(api) as (keyof typeof api)[]) {
-    const method = api[name] as (...args: unknown[]) => unknown;
-    (api as Record<string, unknown>)[name] = (...args: unknown[]) => guard(() => method(...args), target);
+  let closed: Promise<void> | undefined;
+  const isClosed = () => closed !== undefined;
+  return Object.assign(guarded(mfa, target, isClosed), {
+    close: () => (closed ??= db.close()),
+  });
+}
+
+/**
+ * The library's `settings` option: `issuer` (a name for authenticator apps: 1–100 characters, no
+ * colon) and the limits a client may tighten, each a whole number in its range. Anything else —
+ * an unknown name, a limit that is the portal policy's alone (the lockout) — is refused, so a
+ * backend never believes it set something it did not.
+ */
+function checkSettings(given: Partial<Settings> | undefined): { issuer: string; requested: Partial<Settings> } {
+  if (given === undefined) return { issuer: DEFAULT_SETTINGS.issuer, requested: {} };
+  if (given === null || typeof given !== 'object') throw configError('settings must be an object', { code: 'invalid_config' });
+  const { issuer = DEFAULT_SETTINGS.issuer, ...limits } = given;
+  // eslint-disable-next-line no-control-regex
+  if (typeof issuer !== 'string' || issuer.trim() === '' || issuer.length > 100 || issuer.includes(':') || /[\u0000-\u001f\u007f]/.test(issuer))
+    throw configError('settings.issuer must be 1–100 characters without a colon', { code: 'invalid_config' });
+  for (const [name, value] of Object.entries(limits)) {
+    if (!(name in LIMITS)) throw configError(`settings.${name.slice(0, 40)} is not a setting`, { code: 'invalid_config' });
+    checkLimit(name as LimitName, value as number);
+    if (!CLIENT_TIGHTENABLE.has(name as LimitName))
+      throw configError(`settings.${name} is the portal policy's alone (a client cannot change the lockout); support changes it with policy set`, {
+        code: 'invalid_config',
+      });
   }
-  return api;
+  return { issuer, requested: limits };
+}
+
+/**
+ * Every method of the API, in one place: what it raises is a PortalMfaError with a stable code and
+ * without hints written for the command line; after close() it raises `closed`. An API bound to a
+ * request (forRequest) is guarded the same way.
+ */
+function guarded(api: PortalMfa, target: DatabaseTarget, isClosed: () => boolean): PortalMfa {
+  const out: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(api) as [keyof PortalMfa, (...args: unknown[]) => unknown][]) {
+    out[name] = (...args: unknown[]) =>
+      guard(() => {
+        if (isClosed()) throw usageError('this portal-mfa instance is closed', { code: 'closed' });
+        const result = method(...args);
+        return name === 'forRequest' ? guarded(result as PortalMfa, target, isClosed) : result;
+      }, target);
+  }
+  return out as unknown as PortalMfa;
 }
 
 /**
@@ -190,9 +246,22 @@ function defaultOrigin(): Origin {
  * the database named but never its password.
  */
 function libraryError(e: unknown, target: DatabaseTarget): PortalMfaError {
-  if (isPortalMfaError(e)) return e;
+  if (isPortalMfaError(e)) return withoutCliHint(e);
   if (e instanceof TypeError) return usageError(`invalid arguments: ${e.message}`, { code: 'invalid_input', cause: e });
-  return describeDatabaseError(e, target);
+  return withoutCliHint(describeDatabaseError(e, target));
+}
+
+/** A hint that names a flag, a command or an environment variable of the CLI means nothing to a backend's user. */
+const CLI_HINT = /--[a-z]|\bportal-mfa [a-z]|PORTAL_MFA_|\bon a terminal\b/;
+
+/**
+ * The error without a hint written for the command line (the core's refusals carry the CLI's
+ * hints; the CLI is its main reader). The code, kind, message and details stay as they were.
+ */
+function withoutCliHint(e: PortalMfaError): PortalMfaError {
+  if (e.hint === undefined || !CLI_HINT.test(e.hint)) return e;
+  Object.defineProperty(e, 'hint', { value: undefined, enumerable: true, configurable: true });
+  return e;
 }
 
 /** Run f (sync or async) with its errors — also those of a stream it returns, while iterated — turned into PortalMfaErrors. */

@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'wrong_recovery_code'
   | 'wrong_access_code'
   | 'no_match'
+  | 'challenge_invalid'
+  | 'reauth_invalid'
+  | 'device_not_trusted'
   | 'rejected'
   // usage
   | 'invalid_input'
@@ -54,6 +57,7 @@ export type ErrorCode =
   | 'mapping_invalid'
   | 'driver_missing'
   | 'database'
+  | 'closed'
   | 'cancelled';
 
 const DEFAULT_CODE: Record<ErrorKind, ErrorCode> = {

@@ -47,7 +47,7 @@ describeEachDatabase("the application's knex instance (issue 22)", (getDb) => {
     const transaction = knex.transaction;
     const query = (knex.client as { query: unknown }).query;
     const mfa = await openPortalMfa({ knex, keys: [generateKeyBase64()] });
-    const actor = await mfa.signIn({ email: 'devon@example.com', password: w.password('devon@example.com'), action: 'login', secondFactor: {} });
+    const actor = await mfa.signIn({ email: 'devon@example.com', password: w.password('devon@example.com'), action: 'portal.login', secondFactor: {} });
     expect(actor.user.email).toBe('devon@example.com');
     expect(await mfa.status(actor, {})).toMatchObject({ email: 'devon@example.com', state: 'none' });
     await mfa.close();

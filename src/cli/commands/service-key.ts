@@ -20,7 +20,7 @@ export function registerServiceKey(program: CommandUnknownOpts, act: Act): void 
 }
 
 /** Support (--as or the CLI session) or, with neither, the operator (null). */
-export async function supportOrOperator(ctx: CommandContext, action: string) {
+export async function supportOrOperator(ctx: CommandContext, action: 'service-key.create' | 'service-key.list' | 'service-key.revoke') {
   const { dbKey, mfaDeps, portal, resolveActor } = await import('../actor.js');
   const { LocalStore } = await import('../localStore.js');
   const deps = await mfaDeps(ctx);
