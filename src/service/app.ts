@@ -8,6 +8,7 @@
  * instances can serve one database behind a load balancer.
  */
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { createPortalMfa, type PortalMfa } from '../core/api.js';
 import type { MfaDeps } from '../core/deps.js';
@@ -18,6 +19,7 @@ import { authenticateService, SERVICE_KEY_PREFIX, type ServiceIdentity, type Ser
 import { withWriteTransaction } from '../db/transaction.js';
 import { type AddressLimit, addressSubject, DEFAULT_ADDRESS_LIMIT, takeAddressUnit } from './addressLimit.js';
 import { errorResponse, ServiceError } from './errors.js';
+import { usageError } from '../core/errors.js';
 import { COUNTED_REFUSALS, createMetrics, type ServiceMetrics } from './metrics.js';
 import { registerRoutes } from './routes/index.js';
 
@@ -63,10 +65,26 @@ class RequestCall {
   readonly queued: number[] = [];
   actor: Actor | null = null;
   caller: { kind: 'session'; token: string } | { kind: 'service'; service: ServiceIdentity } | null = null;
+  /** the end client's address: the connection's (through trusted proxies), or the one a service passes on */
+  clientIp: string;
   private mfa: PortalMfa | undefined;
-  constructor(private readonly core: ServiceCore) {}
+  constructor(
+    private readonly core: ServiceCore,
+    private readonly request: FastifyRequest,
+  ) {
+    this.clientIp = request.ip;
+  }
+  /** the core for this request: its audit rows record the client's address, user agent and request id */
   async portal(): Promise<PortalMfa> {
-    this.mfa ??= createPortalMfa({ ...this.core.deps, settings: await this.core.settings(), queuedNotifications: this.queued });
+    if (!this.mfa) {
+      const base = createPortalMfa({ ...this.core.deps, settings: await this.core.settings(), queuedNotifications: this.queued });
+      const agent = this.request.headers['user-agent'];
+      this.mfa = base.forRequest({
+        ...(isIP(this.clientIp) ? { ip: this.clientIp } : {}),
+        ...(typeof agent === 'string' && agent !== '' ? { userAgent: agent.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 1024) } : {}),
+        requestId: this.request.id,
+      });
+    }
     return this.mfa;
   }
   /** the acting user (routes that are not public have one) */
@@ -75,6 +93,11 @@ class RequestCall {
     return this.actor;
   }
 }
+
+/** Headers a service key may send for the person it acts for (believed from a service only). */
+const ACT_FOR = 'x-portal-mfa-act-for';
+const PASSWORD_CHECKED_AT = 'x-portal-mfa-password-checked-at';
+const CLIENT_IP = 'x-portal-mfa-client-ip';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const JSON_LIMIT = 64 * 1024;
@@ -146,7 +169,7 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
 
   app.decorateRequest('call', null as unknown as RequestCall);
   app.addHook('onRequest', async (request, reply) => {
-    request.call = new RequestCall(core);
+    request.call = new RequestCall(core, request);
     reply.header('x-request-id', request.id);
   });
 
@@ -161,19 +184,47 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
     return payload;
   });
 
-  // who is calling, before the body is looked at by a handler
-  app.addHook('preHandler', async (request) => {
+  // who is calling, before the body is validated: a request without valid credentials learns nothing, and counts
+  app.addHook('preValidation', async (request) => {
     const access = request.routeOptions.config.access;
     if (!access) return;
     if ('public' in access) {
-      if (access.signIn) await spendAddressUnit(request, 'sign-in attempt');
+      if (!access.signIn) return;
+      // a portal backend signs its clients in with its key: their addresses are counted, not its own
+      const service = await optionalService(request);
+      if (service) request.call.caller = { kind: 'service', service };
+      if (!service || request.call.clientIp !== request.ip) await spendAddressUnit(request, 'sign-in attempt');
       return;
     }
     await authenticate(request, access.scope);
   });
+  // a sensitive call may carry the re-authentication of an earlier POST /v1/reauth instead of the password
+  app.addHook('preHandler', async (request) => {
+    const token = (request.body as { reauthToken?: unknown } | undefined)?.reauthToken;
+    if (request.call.actor && typeof token === 'string') await (await request.call.portal()).reauthenticate(request.call.who, { reauthToken: token });
+  });
+
+  /** The service of a `Bearer pmfa_sk_…` header (a wrong key is refused as any failed authentication), or null without one. */
+  async function optionalService(request: FastifyRequest): Promise<ServiceIdentity | null> {
+    const header = request.headers.authorization;
+    if (header === undefined) return null;
+    const m = /^Bearer (pmfa_sk_[\x21-\x7e]{1,300})$/.exec(header);
+    const service = m ? await authenticateService({ ...core.deps, settings: await core.settings() }, m[1]!) : null;
+    if (!service) return refuseAuthentication(request, 'unknown or revoked service key');
+    takeClientIp(request);
+    return service;
+  }
+
+  /** The end client's address a service passes on (audit origin, per-address budget). */
+  function takeClientIp(request: FastifyRequest): void {
+    const given = request.headers[CLIENT_IP];
+    if (given === undefined) return;
+    if (typeof given !== 'string' || isIP(given.trim()) === 0) throw usageError(`${CLIENT_IP} must be an IPv4 or IPv6 address`);
+    request.call.clientIp = given.trim();
+  }
 
   async function spendAddressUnit(request: FastifyRequest, what: string): Promise<void> {
-    const taken = await takeAddressUnit(db, request.ip, limit, core.deps.clock());
+    const taken = await takeAddressUnit(db, request.call.clientIp, limit, core.deps.clock());
     if (taken.ok) return;
     await auditAddressLimit(request, what);
     const seconds = Math.max(1, Math.ceil((taken.until - core.deps.clock()) / 1000));
@@ -185,7 +236,7 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
   /** One audit row per address per window and instance: a flood of refused requests writes no flood of rows. */
   const auditedUntil = new Map<string, number>();
   async function auditAddressLimit(request: FastifyRequest, what: string): Promise<void> {
-    const subject = addressSubject(request.ip);
+    const subject = addressSubject(request.call.clientIp);
     const now = core.deps.clock();
     if ((auditedUntil.get(subject) ?? 0) > now) return;
     auditedUntil.set(subject, now + limit.windowMs);
@@ -214,7 +265,6 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
     const m = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/.exec(header) : null;
     if (!m) return refuseAuthentication(request, header === undefined ? 'no credentials' : 'malformed Authorization header');
     const token = m[1]!;
-    const mfa = await request.call.portal();
     if (token.startsWith(SERVICE_KEY_PREFIX)) {
       const service = await authenticateService({ ...core.deps, settings: await core.settings() }, token);
       if (!service) return refuseAuthentication(request, 'unknown or revoked service key');
@@ -230,18 +280,27 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
         throw new ServiceError(403, 'scope_missing', `this service key lacks the scope ${scope}`);
       }
       request.call.caller = { kind: 'service', service };
-      request.call.actor = await actFor(request, mfa, service);
+      takeClientIp(request);
+      request.call.actor = await actFor(request, service);
       return;
     }
-    const actor = await mfa.resumeSession(token);
+    const actor = await (await request.call.portal()).resumeSession(token);
     if (!actor) return refuseAuthentication(request, 'unknown, ended or expired session');
     request.call.caller = { kind: 'session', token };
     request.call.actor = actor;
   }
 
-  async function actFor(_request: FastifyRequest, _mfa: PortalMfa, service: ServiceIdentity): Promise<Actor> {
-    // vouching (a service acting for a portal user it authenticated itself) comes with the core's actorFor
-    throw new ServiceError(403, 'scope_missing', `service ${service.name}: acting for a user is not available in this version`);
+  /** A service acts for the portal user it names (it authenticated them itself): the core records the vouch on every audit row. */
+  async function actFor(request: FastifyRequest, service: ServiceIdentity): Promise<Actor> {
+    const userId = request.headers[ACT_FOR];
+    if (typeof userId !== 'string' || userId.trim() === '') throw usageError(`a service key acts for a portal user: send ${ACT_FOR}: USER_ID`);
+    const checked = request.headers[PASSWORD_CHECKED_AT];
+    let passwordCheckedAt: number | undefined;
+    if (checked !== undefined) {
+      passwordCheckedAt = typeof checked === 'string' ? Date.parse(checked) : Number.NaN;
+      if (Number.isNaN(passwordCheckedAt)) throw usageError(`${PASSWORD_CHECKED_AT} must be an ISO-8601 time`);
+    }
+    return (await request.call.portal()).actorFor({ userId: userId.trim(), vouchedBy: `service:${service.name}`, passwordCheckedAt });
   }
 
   app.setErrorHandler(async (error, request, reply) => {

@@ -146,3 +146,6 @@ export const userSchema = obj({ id: str(), email: str(), name: str(), role: str(
 
 /** Who may call a route, for the OpenAPI document: a session or a service key. */
 export const callers: { [label: string]: string[] }[] = [{ session: [] }, { serviceKey: [] }];
+
+/** Instead of the password in a sensitive call: the token of an earlier POST /v1/reauth (a few minutes). */
+export const reauthToken = str({ minLength: 1, maxLength: 1024, description: 'from POST /v1/reauth: stands for the password for a few minutes' });

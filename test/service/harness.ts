@@ -51,11 +51,14 @@ export async function openServiceWorld(url: string, opts: Partial<ServiceOptions
     log,
     call,
     async signIn(email: string, secret?: string) {
-      const r = await call('POST', '/v1/sessions', {
-        body: { email, password: world.password(email), ...(secret ? { proof: { kind: 'code', code: world.code(secret) } } : {}) },
-      });
+      const begin = await call('POST', '/v1/sign-in', { body: { email, password: world.password(email) } });
+      let r = begin;
+      if (begin.statusCode === 200) {
+        if (!secret) throw new Error(`sign-in of ${email}: a second factor is needed`);
+        r = await call('POST', '/v1/sign-in/complete', { body: { challenge: begin.json().challenge, proof: { kind: 'code', code: world.code(secret) } } });
+        world.advance(30_000);
+      }
       if (r.statusCode !== 201) throw new Error(`sign-in of ${email}: ${r.statusCode} ${r.body}`);
-      if (secret) world.advance(30_000);
       return r.json().token as string;
     },
     async close() {

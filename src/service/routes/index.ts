@@ -3,13 +3,13 @@ import type { RouteDeps } from '../app.js';
 import { registerHealth } from './health.js';
 import { registerReports } from './reports.js';
 import { registerSelf } from './self.js';
-import { registerSessions } from './sessions.js';
+import { registerSignIn } from './signIn.js';
 import { registerSupport } from './support.js';
 
 /** Every endpoint, in the order the OpenAPI document lists them. */
 export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   registerHealth(app, deps);
-  registerSessions(app, deps);
+  registerSignIn(app, deps);
   registerSelf(app, deps);
   registerSupport(app, deps);
   registerReports(app, deps);

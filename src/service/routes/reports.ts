@@ -222,6 +222,11 @@ export function registerReports(app: FastifyInstance, deps: RouteDeps): void {
                       host: str(),
                       osUser: str(),
                       detail: { type: ['object', 'null'], additionalProperties: true },
+                      request: {
+                        type: ['object', 'null'],
+                        additionalProperties: true,
+                        description: 'the web request (ip, userAgent, requestId) and who vouched',
+                      },
                     }),
                   ),
                 }),

@@ -23,6 +23,7 @@ import {
   password,
   pendingEnrolmentSchema,
   reason,
+  reauthToken,
   slug,
   statusSchema,
   str,
@@ -75,7 +76,7 @@ export function registerSelf(app: FastifyInstance, _deps: RouteDeps): void {
         tags,
         security,
         summary: 'start enrolling: a new pending secret (otpauth URI and QR as SVG); the old state governs login until confirmed',
-        body: body({ password }),
+        body: body({ password, reauthToken }),
         response: { 201: pendingEnrolmentSchema, ...errors(403, 409) },
       },
     },
@@ -94,7 +95,7 @@ export function registerSelf(app: FastifyInstance, _deps: RouteDeps): void {
         tags,
         security,
         summary: 'replace a device: prove the old one with a code, then a pending new secret (the old one works until confirmed)',
-        body: body({ password, oldDeviceCode: code }),
+        body: body({ password, reauthToken, oldDeviceCode: code }),
         response: { 201: pendingEnrolmentSchema, ...errors(403, 409) },
       },
     },
@@ -113,7 +114,7 @@ export function registerSelf(app: FastifyInstance, _deps: RouteDeps): void {
         tags,
         security,
         summary: 'confirm the pending enrolment or replacement with a code from the new device; only then is it active',
-        body: body({ code, password }, ['code']),
+        body: body({ code, password, reauthToken }, ['code']),
         response: {
           200: obj({ email: str(), driftSteps: int(), replaced: bool(), trustedDevicesRevoked: int(), sessionsEnded: int(), recoveryCodes: arr(str()) }),
           ...errors(403, 409),
@@ -264,6 +265,7 @@ export function registerSelf(app: FastifyInstance, _deps: RouteDeps): void {
           ticket,
           reason,
           password,
+          reauthToken,
           dryRun,
         }),
         response: {
@@ -304,7 +306,7 @@ export function registerSelf(app: FastifyInstance, _deps: RouteDeps): void {
         tags,
         security,
         summary: "disable MFA (own, or a support reset / an organisation admin's disable of another user); the password again",
-        body: body({ user: email('whose MFA (default: the caller)'), org: slug, ticket, reason, password, dryRun }),
+        body: body({ user: email('whose MFA (default: the caller)'), org: slug, ticket, reason, password, reauthToken, dryRun }),
         response: {
           200: obj(
             {
@@ -346,7 +348,7 @@ export function registerSelf(app: FastifyInstance, _deps: RouteDeps): void {
         tags,
         security,
         summary: 'ten new single-use recovery codes, shown once (the old ones stop working); the password again',
-        body: body({ password }),
+        body: body({ password, reauthToken }),
         response: { 201: obj({ email: str(), codes: arr(str()) }), ...errors(403, 409) },
       },
     },

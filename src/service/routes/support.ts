@@ -7,7 +7,25 @@
 import type { FastifyInstance } from 'fastify';
 import type { BulkResult } from '../../core/usecases/organisations.js';
 import type { RouteDeps } from '../app.js';
-import { arr, body, bool, dryRun, email, errors, int, nullable, nullableTime, obj, password, reason, slug, str, ticket, time } from '../schemas.js';
+import {
+  arr,
+  body,
+  bool,
+  dryRun,
+  email,
+  errors,
+  int,
+  nullable,
+  nullableTime,
+  obj,
+  password,
+  reason,
+  reauthToken,
+  slug,
+  str,
+  ticket,
+  time,
+} from '../schemas.js';
 import { callers } from '../schemas.js';
 import { iso, isoOf } from '../views.js';
 
@@ -15,7 +33,7 @@ const support = { access: { scope: 'support' as const } };
 const security = callers;
 type Targeted = { user: string; org?: string; ticket?: string; reason?: string; password?: string; dryRun?: boolean };
 const targeted = (extra: Record<string, Record<string, unknown>> = {}) =>
-  body({ user: email('the user acted on'), org: slug, ticket, reason, password, dryRun, ...extra }, ['user']);
+  body({ user: email('the user acted on'), org: slug, ticket, reason, password, reauthToken, dryRun, ...extra }, ['user']);
 
 export function registerSupport(app: FastifyInstance, _deps: RouteDeps): void {
   const tags = ['support'];
@@ -134,7 +152,9 @@ export function registerSupport(app: FastifyInstance, _deps: RouteDeps): void {
         security,
         summary: 'bulk: disable MFA for members of an organisation (one password re-entry, one result per user)',
         params: { type: 'object', properties: { slug }, required: ['slug'] },
-        body: body({ users: arr(str({ minLength: 1, maxLength: 254 }), { minItems: 1, maxItems: 20000 }), ticket, reason, password, dryRun }, ['users']),
+        body: body({ users: arr(str({ minLength: 1, maxLength: 254 }), { minItems: 1, maxItems: 20000 }), ticket, reason, password, reauthToken, dryRun }, [
+          'users',
+        ]),
         response: {
           200: obj({
             organisation: str(),
