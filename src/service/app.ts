@@ -22,6 +22,7 @@ import { errorResponse, ServiceError } from './errors.js';
 import { usageError } from '../core/errors.js';
 import { COUNTED_REFUSALS, createMetrics, type ServiceMetrics } from './metrics.js';
 import { registerRoutes } from './routes/index.js';
+import { errorSchema } from './schemas.js';
 
 /** What the service runs the core with: everything but the settings (read per request) and the notice queue (per request). */
 export interface ServiceCore {
@@ -167,6 +168,8 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
     });
   }
 
+  // the error body, one schema referred to by every route (one component in the OpenAPI document)
+  app.addSchema(errorSchema);
   app.decorateRequest('call', null as unknown as RequestCall);
   app.addHook('onRequest', async (request, reply) => {
     request.call = new RequestCall(core, request);

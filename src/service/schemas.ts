@@ -42,6 +42,7 @@ export const label = str({ minLength: 1, maxLength: 100, description: 'a name fo
 export const dryRun = bool({ description: 'say what would change, change nothing' });
 
 export const errorSchema: Schema = {
+  $id: 'Error',
   type: 'object',
   description: "every error: a stable code (the same as the CLI's --json codes) and a message",
   properties: {
@@ -60,7 +61,7 @@ export const errorSchema: Schema = {
 
 /** The error responses every route may give, with the status each kind maps to (src/service/errors.ts). */
 export function errors(...statuses: number[]): Record<number, Schema> {
-  return Object.fromEntries([400, 401, 429, 503, ...statuses].map((s) => [s, { ...errorSchema, description: STATUS_TEXT[s] ?? 'error' }]));
+  return Object.fromEntries([400, 401, 429, 503, ...statuses].map((s) => [s, { description: STATUS_TEXT[s] ?? 'error', $ref: 'Error#' }]));
 }
 
 const STATUS_TEXT: Record<number, string> = {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { migrationState } from '../../db/schema.js';
 import type { RouteDeps } from '../app.js';
-import { errorSchema, obj, str } from '../schemas.js';
+import { obj, str } from '../schemas.js';
 
 /** Liveness, readiness (the database answers and the schema is current), metrics, the OpenAPI document. */
 export function registerHealth(app: FastifyInstance, { metrics, core }: RouteDeps): void {
@@ -21,7 +21,7 @@ export function registerHealth(app: FastifyInstance, { metrics, core }: RouteDep
       schema: {
         tags,
         summary: 'readiness: the database answers and its schema is the one this version needs',
-        response: { 200: obj({ status: str({ const: 'ready' }) }), 503: errorSchema },
+        response: { 200: obj({ status: str({ const: 'ready' }) }), 503: { description: 'not ready', $ref: 'Error#' } },
       },
     },
     async (_request, reply) => {
