@@ -24,6 +24,8 @@ const OWN_TABLES = [
   'settings',
   'org_policies',
   'email_index',
+  'challenges',
+  'service_keys',
   'knex_migrations',
   'knex_migrations_lock',
 ] as const;

@@ -6,7 +6,8 @@
  * yes) unless it reads stdin from a file or a pipe, which then is its stdin and no terminal. Who
  * runs it: the account its --as names, else the first of a support representative, an org admin
  * and a developer (PORTAL_MFA_AS) for whom it is not a usage error — an org admin's example is not
- * a support rep's. Two examples name a server that is not here; they are only parsed (help.test.ts).
+ * a support rep's. Examples naming a server that is not here, and `serve` (which runs until
+ * stopped), are only parsed (help.test.ts).
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,8 +27,11 @@ vi.setConfig({ testTimeout: 120_000 });
 
 const PERSONAS = ['sam@support.example', 'bob@globex.example', 'devon@example.com'];
 const passwordOf = (email: string) => `${email.split('@')[0]}-demo-pass`;
-/** Examples that name a server that does not exist here (a MySQL host, a relay to connect to). */
-const NOT_HERE = /db\.internal/;
+/**
+ * Examples not run here, only parsed (test/unit/help.test.ts): those naming a server that does not
+ * exist here (a MySQL host), and `serve`, which runs until stopped (test/service starts it).
+ */
+const NOT_HERE = /db\.internal|portal-mfa serve\b/;
 
 /** What an example asks the shell to do: portal-mfa's argv, and its stdin (undefined: a terminal). */
 interface ShellExample {

@@ -76,10 +76,20 @@ describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
     secrets.push(...codes);
     await expectOneMail(DEVON, /recovery codes/i);
     for (let i = 0; i < 8; i++) {
-      await w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'recovery-code', code: codes[i]! } } });
+      await w.mfa.signIn({
+        email: DEVON,
+        password: w.password(DEVON),
+        action: 'portal.login',
+        secondFactor: { proof: { kind: 'recovery-code', code: codes[i]! } },
+      });
       await deliver();
     }
-    await w.mfa.signIn({ email: DEVON, password: w.password(DEVON), action: 'test', secondFactor: { proof: { kind: 'recovery-code', code: codes[8]! } } });
+    await w.mfa.signIn({
+      email: DEVON,
+      password: w.password(DEVON),
+      action: 'portal.login',
+      secondFactor: { proof: { kind: 'recovery-code', code: codes[8]! } },
+    });
     await expectOneMail(DEVON, /recovery code/i, [/\b1\b/, /regenerat/i]);
   });
 
@@ -107,14 +117,14 @@ describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
     const wrong = () => (w.code(s) === '123456' ? '654321' : '123456');
     for (let i = 0; i < 5; i++)
       await w.mfa
-        .signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong() } } })
+        .signIn({ email: ERIN, password: w.password(ERIN), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: wrong() } } })
         .catch(() => undefined);
     await expectOneMail(ERIN, /locked/i);
     w.deps.settings.hardLockFailures = 10;
     w.advance(15 * 60_000);
     for (let i = 0; i < 5; i++)
       await w.mfa
-        .signIn({ email: ERIN, password: w.password(ERIN), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong() } } })
+        .signIn({ email: ERIN, password: w.password(ERIN), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: wrong() } } })
         .catch(() => undefined);
     w.deps.settings.hardLockFailures = 100;
     await expectOneMail(ERIN, /locked/i, [/unlock|support/i]);

@@ -36,7 +36,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
     const wrong = (s: string) => (w.code(s) === '123456' ? '654321' : '123456');
     for (let i = 0; i < 5; i++)
       await w.mfa
-        .signIn({ email, password: w.password(email), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong(secrets[email]!) } } })
+        .signIn({ email, password: w.password(email), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: wrong(secrets[email]!) } } })
         .catch(() => undefined);
   };
 
@@ -97,7 +97,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
         w.mfa.signIn({
           email: ERIN,
           password: w.password(ERIN),
-          action: 'test',
+          action: 'portal.login',
           secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: first.code } },
         }),
       ),
@@ -105,7 +105,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
     const withCode = await w.mfa.signIn({
       email: ERIN,
       password: w.password(ERIN),
-      action: 'test',
+      action: 'portal.login',
       secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: second.code.toLowerCase() } },
     });
     expect(withCode).toMatchObject({ factor: 'access-code', restriction: 'access-code' });
@@ -118,7 +118,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
         w.mfa.signIn({
           email: ERIN,
           password: w.password(ERIN),
-          action: 'test',
+          action: 'portal.login',
           secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: second.code } },
         }),
       ),
@@ -154,7 +154,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
         w.mfa.signIn({
           email: DAVE,
           password: w.password(DAVE),
-          action: 'test',
+          action: 'portal.login',
           secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } },
         }),
       ),

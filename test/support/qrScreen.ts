@@ -1,7 +1,7 @@
 /**
  * Turn the compact QR code that `portal-mfa enroll` draws on a terminal back into pixels and
  * decode it, as a phone camera would. The compact (utf8) form packs two vertical modules into
- * each character cell (see node_modules/qrcode-terminal/lib/main.js, small mode):
+ * each character cell (src/cli/qr.ts drawQr, the compact form):
  *
  *   '█' top light, bottom light     '▀' top light, bottom dark
  *   '▄' top dark,  bottom light     ' ' top dark,  bottom dark

@@ -18,6 +18,8 @@ import { registerPolicy } from './policy.js';
 import { registerProfile } from './profile.js';
 import { registerRecoveryCodes } from './recovery-codes.js';
 import { registerReplace } from './replace.js';
+import { registerServe } from './serve.js';
+import { registerServiceKey } from './service-key.js';
 import { registerStatus } from './status.js';
 import { registerUnlock } from './unlock.js';
 import { registerUsers } from './users.js';
@@ -49,5 +51,7 @@ export function registerCommands(program: CommandUnknownOpts, act: Act): void {
   registerDemo(program, act);
   registerDb(program, act);
   registerProfile(program, act);
+  registerServe(program, act);
+  registerServiceKey(program, act);
   registerCompletion(program, act);
 }

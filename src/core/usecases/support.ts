@@ -94,8 +94,9 @@ export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: Acces
   const minutes = req.minutes ?? ACCESS_CODE_LIMITS.defaultMinutes;
   const uses = req.uses ?? ACCESS_CODE_LIMITS.defaultUses;
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > ACCESS_CODE_LIMITS.maxMinutes)
-    throw usageError(`--minutes takes 1 to ${ACCESS_CODE_LIMITS.maxMinutes} (7 days)`);
-  if (!Number.isInteger(uses) || uses < 1 || uses > ACCESS_CODE_LIMITS.maxUses) throw usageError(`--uses takes 1 to ${ACCESS_CODE_LIMITS.maxUses}`);
+    throw usageError(`an access code lives 1 to ${ACCESS_CODE_LIMITS.maxMinutes} minutes (7 days)`, { code: 'invalid_input' });
+  if (!Number.isInteger(uses) || uses < 1 || uses > ACCESS_CODE_LIMITS.maxUses)
+    throw usageError(`an access code allows 1 to ${ACCESS_CODE_LIMITS.maxUses} uses`, { code: 'invalid_input' });
   await admit(deps, actor, 'other');
   const auth = await authorise(deps, actor, {
     targetEmail: req.targetEmail,
