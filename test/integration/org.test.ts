@@ -369,7 +369,10 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     ]);
     // frank's attempt was stopped by the rule-4 gate before anything else, and audited there
     expect(
-      await knex('mfa_audit_events').where({ actor_email: FRANK.email, outcome: 'refused', reason: 'must enrol first (rule 4)' }).count({ n: '*' }).first(),
+      await knex('mfa_audit_events')
+        .where({ actor_email: FRANK.email, outcome: 'refused', reason: 'has not set up MFA, which globex requires' })
+        .count({ n: '*' })
+        .first(),
     ).not.toEqual({ n: 0 });
 
     // back to optional (olivia, the other globex admin, has MFA), so the other tests' logins are unaffected

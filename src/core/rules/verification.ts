@@ -72,9 +72,11 @@ async function verifyCredentialCode(deps: MfaDeps, target: PortalUser, credentia
     const until = outcome.lockedNow.hard ? 'hard-locked until an unlock' : `locked until ${humanTimeUntil(outcome.lockedNow.until!)}`;
     throw rejected(`wrong code; ${target.email} is now ${until}`, { code: 'wrong_code', hint: 'too many failed codes; ask support to unlock' });
   }
+  // (someone checking another user's code diagnoses that user's phone)
+  const whose = ctx.actor?.id === target.id ? '' : ` --user ${target.email}`;
   throw rejected('wrong code', {
     code: 'wrong_code',
-    hint: "check that the phone's clock is set automatically; `portal-mfa verify --diagnose` measures its offset",
+    hint: `check that the phone's clock is set automatically; \`portal-mfa verify --diagnose${whose}\` measures its offset`,
   });
 }
 
