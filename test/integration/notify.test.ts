@@ -431,8 +431,7 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     // outbox); with --verbose one note for the operator; the operator's own SMTP does not stand in for it
     await setDeliveryPolicy(db.store, null);
     const { PORTAL_MFA_SMTP_URL: _u, PORTAL_MFA_MAIL_FROM: _f, ...noSmtp } = env;
-    const pendingNote =
-      `verbose: 1 notice to users stays pending in the outbox (the portal's delivery policy names no SMTP relay; portal-mfa --db ${shellWord(maskDatabaseUrl(url))} notify send delivers them once it does)\n`;
+    const pendingNote = `verbose: 1 notice to users stays pending in the outbox (the portal's delivery policy names no SMTP relay; portal-mfa --db ${shellWord(maskDatabaseUrl(url))} notify send delivers them once it does)\n`;
     const quietly = ctxWith(noSmtp);
     const [unsentQuietly] = await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]]);
     quietly.ctx.queuedNotifications.push(unsentQuietly!);

@@ -73,7 +73,9 @@ async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
   const picker = organisationPicker(ctx);
   const common = { targetEmail, orgSlug: opts.org, pickOrganisation: picker };
   const readCode = async () =>
-    codeFlag !== undefined ? flagOrStdin(ctx, codeFlag, 'a code') : ctx.prompter.input(`Code for ${targetEmail ?? actor.user.email}:`, 'pass --code CODE');
+    codeFlag !== undefined
+      ? flagOrStdin(ctx, codeFlag, 'a code', `Code for ${targetEmail ?? actor.user.email}:`)
+      : ctx.prompter.input(`Code for ${targetEmail ?? actor.user.email}:`, 'pass --code CODE');
 
   if (opts.diagnose) {
     const d = await mfa.diagnoseClock(actor, { ...common, code: await readCode() });
@@ -106,7 +108,7 @@ async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
 
   const proof =
     recoveryFlag !== undefined
-      ? { kind: 'recovery-code' as const, code: await flagOrStdin(ctx, recoveryFlag, 'a recovery code') }
+      ? { kind: 'recovery-code' as const, code: await flagOrStdin(ctx, recoveryFlag, 'a recovery code', 'Recovery code:') }
       : { kind: 'code' as const, code: await readCode() };
   const store = new LocalStore(ctx.env);
   const result = await mfa.verifyCode(actor, {
