@@ -237,6 +237,11 @@ describe('flows on a terminal [sqlite]', () => {
     expect(exit, s.text).toBe(6);
     expect(s.text).toMatch(/MFA is not enabled for heidi@partners\.example/);
     expect(s.text).not.toMatch(/Act in which organisation|complete the process/);
+    // verify of heidi's code: she has none to check, said before olivia's code is used (and the hint is heidi's to follow)
+    const v = pty(['--db', db, 'verify', '--user', 'heidi@partners.example', '--as', 'olivia@partners.example']);
+    expect(await converse(v, (prompt) => (/Password/.test(prompt) ? PASSWORDS['olivia@partners.example']! : code)), v.text).toBe(6);
+    expect(v.text).toMatch(/MFA is not enabled for heidi@partners\.example \(the user runs portal-mfa enroll first\)/);
+    expect(v.text).not.toMatch(/Code for heidi/);
     // the same code still signs olivia in: it was not used up
     const again = await cli(['status', '--as', 'olivia@partners.example', '--password-stdin', '--code', code], `${PASSWORDS['olivia@partners.example']}\n`);
     expect(again.code, describeRun(again)).toBe(0);

@@ -67,6 +67,8 @@ async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
             permission: 'verify',
             action: opts.diagnose ? 'mfa.diagnose' : 'mfa.verify',
             canPick: ctx.io.canPrompt,
+            // a user without MFA has no code to check: said before the actor's own code is used
+            needs: 'active',
           },
         },
   });

@@ -27,6 +27,7 @@ import { checkTrustedDevice } from './trustedDevices.js';
 import { humanTimeUntil } from '../primitives/humanTime.js';
 import { readPolicy } from './policy.js';
 import { requireLockToClear, requireMfaToRemove } from './targetState.js';
+import { activeCredential } from './verification.js';
 
 /**
  * Who is acting (SPEC §2). An Actor is only ever made here — by a sign-in (signIn, or the two steps
@@ -173,9 +174,10 @@ export interface CommandPrecheck {
   organisation?: { orgSlug?: string; action: string; supportAllowed: boolean; ticket?: string | null };
   /**
    * a command on one user (authorise); canPick: an ambiguous organisation will be asked for (TTY) or
-   * does not matter; needs: the state the command needs the target in (targetState.ts)
+   * does not matter; needs: the state the command needs the target in — MFA to remove, active MFA
+   * to check a code against, a lock to clear (targetState.ts, verification.ts)
    */
-  target?: Omit<AuthoriseRequest, 'pickOrganisation'> & { canPick: boolean; needs?: 'mfa' | 'lock' };
+  target?: Omit<AuthoriseRequest, 'pickOrganisation'> & { canPick: boolean; needs?: 'mfa' | 'active' | 'lock' };
   /** the command needs the actor's MFA active (replace) */
   mfaActive?: boolean;
 }
@@ -218,6 +220,7 @@ async function runPrecheck(deps: MfaDeps, actor: Actor, check: CommandPrecheck):
     const { canPick, needs, ...target } = check.target;
     const auth = await authorise(deps, actor, { ...target, pickOrganisation: canPick ? async (choices) => choices[0]!.slug : undefined });
     if (needs === 'mfa') await requireMfaToRemove(deps, auth.target);
+    if (needs === 'active') await activeCredential(deps, auth.target, party(actor.user));
     if (needs === 'lock') await requireLockToClear(deps, auth.target);
   }
 }
