@@ -8,6 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import xterm from '@xterm/headless';
+import { nodeClockArgs } from './clock.js';
 import { stripAnsi } from './qrScreen.js';
 
 const BIN = fileURLToPath(new URL('../../bin/portal-mfa.js', import.meta.url));
@@ -18,6 +19,8 @@ export interface PtyOptions {
   rows: number;
   /** colour on (no NO_COLOR); off by default */
   color?: boolean;
+  /** the command's stdout goes to this file (`> FILE`), stdin and stderr stay on the terminal */
+  stdoutFile?: string;
 }
 
 /** One cell of the rendered screen. */
@@ -49,7 +52,11 @@ export class PtySession {
     const childEnv: NodeJS.ProcessEnv = { ...env, TERM: 'xterm-256color', COLUMNS: String(opts.cols), LINES: String(opts.rows) };
     if (opts.color) delete childEnv.NO_COLOR;
     else childEnv.NO_COLOR = '1';
-    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), '--', process.execPath, BIN, ...args], { env: childEnv });
+    const redirect = opts.stdoutFile === undefined ? [] : ['--stdout', opts.stdoutFile];
+    // on the test clock (test/support/clock.ts), as the in-process runs are
+    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), ...redirect, '--', process.execPath, ...nodeClockArgs(), BIN, ...args], {
+      env: childEnv,
+    });
     this.child.stdout.on('data', (b: Buffer) => {
       this.output += this.decoder.write(b);
       for (const w of this.waiters) w();
