@@ -15,6 +15,7 @@
  *   npm run build && node bench/serve-load.mjs                 # a throw-away mariadbd, 60 s
  *   node bench/serve-load.mjs --seconds 20 --no-results        # a shorter trial
  *   node bench/serve-load.mjs --mysql mysql://u:p@127.0.0.1:3306/db
+ *   node bench/serve-load.mjs --sqlite                            # one SQLite file under both instances
  * Options: --seconds N (60), --clients N (200), --users N (1000). Loopback only; every loop stops by itself.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -191,7 +192,13 @@ const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q 
 // ── set-up ───────────────────────────────────────────────────────────────────────────────────────
 const started = Date.now();
 const given = opt('mysql', undefined);
-const server = given ? { url: given, version: '(given)', stop: async () => {} } : await startMariadb();
+// --sqlite: the same over one SQLite file (both instances write it; SQLite serialises the writers)
+const SQLITE = args.includes('--sqlite');
+const server = SQLITE
+  ? { url: `sqlite:${path.join(TMP, 'portal.db')}`, version: 'SQLite', stop: async () => {} }
+  : given
+    ? { url: given, version: '(given)', stop: async () => {} }
+    : await startMariadb();
 const key = randomBytes(32).toString('base64');
 const env = {
   PATH: process.env.PATH,
@@ -301,7 +308,7 @@ const checks = {
   'zero unexpected errors': unexpected.length === 0,
 };
 const lines = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), MariaDB ${server.version}, Node ${process.version}: ` +
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${SQLITE ? 'SQLite' : `MariaDB ${server.version}`}, Node ${process.version}: ` +
     `\`node bench/serve-load.mjs --seconds ${SECONDS}\` — 2 instances of \`portal-mfa serve\` on loopback, ${CLIENTS} concurrent clients, ${USERS} users.`,
   '',
   '| figure | value |',
@@ -318,7 +325,8 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 if (unexpected.length > 0) console.error('unexpected:', JSON.stringify(unexpected.slice(0, 10)));
-if (WRITE_RESULTS && !replaceResultsSection('<!-- serve-load:begin -->', '<!-- serve-load:end -->', lines.join('\n')))
+const marker = SQLITE ? 'serve-load-sqlite' : 'serve-load';
+if (WRITE_RESULTS && !replaceResultsSection(`<!-- ${marker}:begin -->`, `<!-- ${marker}:end -->`, lines.join('\n')))
   console.error('bench/RESULTS.md has no serve-load markers');
 agent.destroy();
 process.exit(Object.values(checks).every(Boolean) ? 0 : 1);

@@ -4,8 +4,9 @@ import type { Actor, CommandPrecheck, SignInAction } from '../core/rules/actor.j
 import type { MfaDeps } from '../core/deps.js';
 import { createPortalMfa, type PortalMfa } from '../core/api.js';
 import { normaliseEmail } from '../core/primitives/email.js';
-import { validateTicket } from '../core/usecases/disable.js';
-import { usageError } from '../core/errors.js';
+import { validateReason, validateTicket } from '../core/usecases/disable.js';
+import { isPortalMfaError, type PortalMfaError, usageError } from '../core/errors.js';
+import { parseTargetEmail, validateSlug } from '../core/rules/authorise.js';
 import type { SecondFactorProof } from '../core/rules/secondFactor.js';
 import { normaliseCode } from '../core/primitives/totp.js';
 import { describeTarget } from '../db/url.js';
@@ -52,9 +53,23 @@ export async function readPassword(ctx: CommandContext, message: string): Promis
   return pw;
 }
 
-/** A flag's value where `-` means the next line of stdin (so no code needs argv). */
-export async function flagOrStdin(ctx: CommandContext, value: string, what: string): Promise<string> {
-  return value === '-' ? ctx.nextStdinLine(what, `pipe ${what} on stdin`) : value;
+/**
+ * A flag's value where `-` means the next line of stdin (so no code needs argv). On a terminal
+ * that line is typed at a prompt: `enroll --confirm -` asks for the code instead of waiting for
+ * end-of-file (with --password-stdin, stdin stays a stream of lines).
+ */
+export async function flagOrStdin(ctx: CommandContext, value: string, what: string, prompt = `${what[0]!.toUpperCase()}${what.slice(1)}:`): Promise<string> {
+  if (value !== '-') return value;
+  if (ctx.io.canPrompt && !ctx.globals.passwordStdin) return ctx.prompter.input(prompt, `pipe ${what} on stdin`);
+  return ctx.nextStdinLine(what, `pipe ${what} on stdin`);
+}
+
+/** Tries at a prompt before giving up (login's codes, a password typed again); each wrong one counts (rule 11). */
+export const PROMPT_ATTEMPTS = 5;
+
+/** Whether a refused answer is asked for again: typed at a prompt, a wrong password or code, tries left. */
+export function askAgain(ctx: CommandContext, e: unknown, attempt: number, codes: readonly string[]): e is PortalMfaError {
+  return ctx.io.canPrompt && !ctx.globals.passwordStdin && attempt < PROMPT_ATTEMPTS && isPortalMfaError(e) && codes.includes(e.code);
 }
 
 /**
@@ -79,8 +94,8 @@ export function checkProofFlags(ctx: CommandContext): void {
 /** The second-factor proof given by flags (`--code`, `--recovery-code`), if any. */
 export async function proofFromFlags(ctx: CommandContext): Promise<SecondFactorProof | undefined> {
   const { code, recoveryCode } = ctx.globals;
-  if (code !== undefined) return classifyProof(await flagOrStdin(ctx, code, 'a code'));
-  if (recoveryCode !== undefined) return { kind: 'recovery-code', code: await flagOrStdin(ctx, recoveryCode, 'a recovery code') };
+  if (code !== undefined) return classifyProof(await flagOrStdin(ctx, code, 'a code', 'Your authentication code:'));
+  if (recoveryCode !== undefined) return { kind: 'recovery-code', code: await flagOrStdin(ctx, recoveryCode, 'a recovery code', 'Recovery code:') };
   return undefined;
 }
 
@@ -118,22 +133,31 @@ export async function resolveActor(ctx: CommandContext, mfa: PortalMfa, opts: Ac
     if (ctx.globals.as.trim() === '') throw usageError('the email given to --as is empty');
     const email = normaliseEmail(ctx.globals.as);
     if (email === null) throw usageError(`not a valid email given to --as: ${JSON.stringify(ctx.globals.as.slice(0, 60))}`);
-    const password = await readPassword(ctx, `Password for ${email}:`);
+    let password = await readPassword(ctx, `Password for ${email}:`);
     const proof = opts.flagsBelongToTarget || opts.deferSecondFactor ? undefined : await proofFromFlags(ctx);
-    return mfa.signIn({
-      email,
-      password,
-      action: opts.action,
-      secondFactor: {
-        proof,
-        deferred: opts.deferSecondFactor,
-        accessCodeAllowed: opts.accessCodeAllowed,
-        precheck: opts.precheck,
-        deviceToken: store.getDevice(dbKey(ctx), email)?.token,
-        onDeviceRefused: forgetRefusedDevice(ctx, store, email),
-        ask: ctx.io.canPrompt ? async () => classifyProof(await ctx.prompter.input(`Your authentication code (${email}):`, 'pass --code CODE')) : undefined,
-      },
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await mfa.signIn({
+          email,
+          password,
+          action: opts.action,
+          secondFactor: {
+            proof,
+            deferred: opts.deferSecondFactor,
+            accessCodeAllowed: opts.accessCodeAllowed,
+            precheck: opts.precheck,
+            deviceToken: store.getDevice(dbKey(ctx), email)?.token,
+            onDeviceRefused: forgetRefusedDevice(ctx, store, email),
+            ask: ctx.io.canPrompt ? async () => classifyProof(await ctx.prompter.input(`Your authentication code (${email}):`, 'pass --code CODE')) : undefined,
+          },
+        });
+      } catch (e) {
+        // a wrong password typed at the prompt is asked again, as login does (the budget of rule 11 still counts each)
+        if (!askAgain(ctx, e, attempt, ['wrong_password'])) throw e;
+        ctx.out.errorLine(e.message, e.hint);
+        password = await readPassword(ctx, `Password for ${email}:`);
+      }
+    }
   }
   const session = store.getSession(dbKey(ctx));
   if (!session) throw usageError('no one is logged in', { code: 'missing_input', hint: 'run portal-mfa login, or pass --as EMAIL' });
@@ -142,47 +166,74 @@ export async function resolveActor(ctx: CommandContext, mfa: PortalMfa, opts: Ac
     store.clearSession(dbKey(ctx));
     throw usageError('the CLI session has expired or was ended', { code: 'missing_input', hint: 'run portal-mfa login again, or pass --as EMAIL' });
   }
+  // signed in already: what the command will check anyway is checked before the password is asked again
+  if (opts.precheck) await mfa.precheck(actor, opts.precheck);
   return actor;
 }
 
-/** The password again for a sensitive action (SPEC §2), unless this command's sign-in just proved it. */
-export async function reauthPassword(ctx: CommandContext, mfa: PortalMfa, actor: Actor): Promise<string | undefined> {
+/**
+ * The password again for a sensitive action (SPEC §2), unless this command's sign-in just proved it:
+ * checked here, so a wrong one typed at the prompt is asked again (as login does, each counted by
+ * rule 11's budget). The use case then finds it proven.
+ */
+export async function reauthPassword(ctx: CommandContext, mfa: PortalMfa, actor: Actor, action: string): Promise<string | undefined> {
   if (!mfa.needsReauthentication(actor)) return undefined;
-  return readPassword(ctx, `Enter your password to complete the process (${actor.user.email}):`);
+  for (let attempt = 1; ; attempt++) {
+    const password = await readPassword(ctx, `Enter your password to complete the process (${actor.user.email}):`);
+    try {
+      await mfa.reenterPassword(actor, password, action);
+      return password;
+    } catch (e) {
+      if (!askAgain(ctx, e, attempt, ['wrong_password'])) throw e;
+      ctx.out.errorLine(e.message, e.hint);
+    }
+  }
 }
 
+/** The state each kind of change needs its target in, checked with the precheck (core/rules/targetState.ts). */
+const NEEDS = { disable: 'mfa', unlock: 'lock' } as const;
+
 /**
- * The precheck of a command that changes one user (`--user`, `--org`, `--ticket`): authorised with
- * the ticket before the actor's code is asked for or spent (issue 20, finding 8).
+ * The precheck of a command that changes one user (`--user`, `--org`, `--ticket`): the flags are
+ * checked here, before any password is asked for (a malformed one is exit 2 and asks nothing); the
+ * actor's authority (ticket, organisation, protected accounts) and the target's state are checked
+ * by the core after the password and before the actor's code is asked for or spent — with a
+ * session, before the password is asked again (issue 20 finding 8, issue 23 item 3). Nothing that
+ * needs the actor's identity is told before a password: no one learns whether a user exists or has
+ * MFA without one.
  */
 export function changeOnUserPrecheck(
   ctx: CommandContext,
-  opts: { user?: string; org?: string; ticket?: string },
+  opts: { user?: string; org?: string; ticket?: string; reason?: string },
   permission: 'disable' | 'unlock' | 'access-code' | 'revoke-devices',
   action: string,
 ): CommandPrecheck {
+  const ticket = validateTicket(opts.ticket);
+  validateReason(opts.reason);
+  if (opts.user !== undefined) parseTargetEmail(opts.user);
+  if (opts.org !== undefined) validateSlug(opts.org);
+  const needs = permission === 'disable' || permission === 'unlock' ? NEEDS[permission] : undefined;
   return {
-    target: { targetEmail: opts.user, orgSlug: opts.org, permission, action, ticket: validateTicket(opts.ticket), canPick: ctx.io.canPrompt },
+    target: { targetEmail: opts.user, orgSlug: opts.org, permission, action, ticket, canPick: ctx.io.canPrompt, needs },
   };
 }
 
 /**
  * The start of every command that changes one user: no prompt without a terminal unless --yes (a dry
- * run asks nothing), sign-in with the command's precheck, the actor's password re-entered, and —
- * when given — the question, after everything that could refuse has been checked.
+ * run asks nothing), the flags checked, sign-in with the command's precheck, the actor's password
+ * re-entered (asked again when wrong), and — when given — the question, after everything that
+ * could refuse has been checked.
  */
 export async function signInToChangeUser(
   ctx: CommandContext,
-  opts: { user?: string; org?: string; ticket?: string; dryRun?: boolean },
+  opts: { user?: string; org?: string; ticket?: string; reason?: string; dryRun?: boolean },
   change: { permission: 'disable' | 'unlock' | 'access-code' | 'revoke-devices'; action: SignInAction; question?: string; precheck?: boolean },
 ): Promise<{ mfa: PortalMfa; actor: Actor; password: string | undefined }> {
   if (!opts.dryRun) requireConfirmable(ctx);
+  const check = changeOnUserPrecheck(ctx, opts, change.permission, change.action);
   const mfa = await portal(ctx);
-  const actor = await resolveActor(ctx, mfa, {
-    action: change.action,
-    precheck: change.precheck === false ? undefined : changeOnUserPrecheck(ctx, opts, change.permission, change.action),
-  });
-  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
+  const actor = await resolveActor(ctx, mfa, { action: change.action, precheck: change.precheck === false ? undefined : check });
+  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor, change.action);
   if (!opts.dryRun && change.question) await confirmOrCancel(ctx, change.question);
   return { mfa, actor, password };
 }

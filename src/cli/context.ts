@@ -22,6 +22,8 @@ export interface CommandContext {
   prompter: Prompter;
   /** flags, with the profile's `as` / `key_file` filled in under flags and environment */
   globals: GlobalOptions;
+  /** the global flags as typed on this command line (no environment, no profile): what a printed command carries (invocation.ts) */
+  typed: Pick<GlobalOptions, 'db' | 'profile' | 'keyFile' | 'as'>;
   /** the selected config profile (SPEC §8), if any */
   profile: Profile | undefined;
   /** SMTP settings: environment over profile */
@@ -92,6 +94,7 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
     out,
     prompter,
     globals,
+    typed: { db: flags.db, profile: flags.profile, keyFile: flags.keyFile, as: flags.as },
     profile,
     mail,
     settings,

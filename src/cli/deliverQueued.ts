@@ -9,6 +9,7 @@ import type { Db } from '../db/store.js';
 import type { Relay } from '../mail/relay.js';
 import type { CommandContext } from './context.js';
 import { DELIVERY_CONCURRENCY, deliveryProgress } from './deliveryProgress.js';
+import { commandLine } from './invocation.js';
 import { oneLineMessage } from './oneLine.js';
 
 export async function deliverQueuedNotifications(ctx: CommandContext, opts: { commandFailed?: boolean } = {}): Promise<void> {
@@ -17,6 +18,20 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
   if (ids.length === 0) return;
   const n = ids.length;
   const notices = n === 1 ? '1 notice' : `${n} notices`;
+  const notifySend = commandLine(ctx, 'notify send', { as: false });
+  /**
+   * The person who ran the command hears about a notice not sent in their own words; how the outbox
+   * and the relay stand is for operators, with --verbose (and in `notify list` / `notify send`).
+   */
+  const notSent = (operatorDetail: string, count = n) => {
+    if (ctx.globals.verbose) ctx.out.warn(operatorDetail);
+    else
+      ctx.out.warn(
+        count === 1
+          ? 'the email about this change could not be sent yet; it stays queued to be sent later'
+          : `${count} emails about this change could not be sent yet; they stay queued to be sent later`,
+      );
+  };
   let store: Db;
   let relay: Relay;
   try {
@@ -28,17 +43,18 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
     // The database went away (with the command, or after it): the notices are committed and wait in
     // the outbox. Thrown from here, this would replace the command's own outcome — its error, which
     // already names the server, or its success.
-    if (!opts.commandFailed) ctx.out.warn(`${notices} not sent (${await unreadablePolicy(ctx, e)}); kept in the outbox: portal-mfa notify send delivers them`);
+    if (!opts.commandFailed) notSent(`${notices} not sent (${await unreadablePolicy(ctx, e)}); kept in the outbox: ${notifySend} delivers them`);
     return;
   }
+  // (said only to whoever configured an SMTP URL of their own: an operator)
   if (relay.ignored && !ctx.out.json && !opts.commandFailed) ctx.out.info(`note: ${relay.ignored}`);
   if (!relay.smtp) {
-    // Not a warning: an outbox read by the portal's own mailer is a supported set-up. Hidden by
-    // --quiet and --json (stderr then carries only a JSON error, if any), and after a failed command
-    // (its error stays the one line on stderr).
-    if (ctx.out.json || opts.commandFailed) return;
+    // Nothing to tell the user: an outbox read by the portal's own mailer is a supported set-up. An
+    // operator asks with --verbose — not with --quiet or --json (stderr then carries only a JSON
+    // error, if any), nor after a failed command (its error stays the one line on stderr).
+    if (!ctx.globals.verbose || ctx.out.json || opts.commandFailed) return;
     ctx.out.info(
-      `note: ${notices} to users ${n === 1 ? 'stays' : 'stay'} pending in the outbox (the portal's delivery policy names no SMTP relay; portal-mfa notify send delivers them once it does)`,
+      `verbose: ${notices} to users ${n === 1 ? 'stays' : 'stay'} pending in the outbox (the portal's delivery policy names no SMTP relay; ${notifySend} delivers them once it does)`,
     );
     return;
   }
@@ -52,12 +68,13 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
     const undelivered = n - result.sent;
     if (result.errors.length > 0 && undelivered > 0) {
       const first = result.errors[0]!;
-      ctx.out.warn(
-        `${undelivered} of ${notices} not sent (${oneLineMessage(first.error, 200)}); ${result.stillPending > 0 ? 'kept in the outbox: portal-mfa notify send retries them' : 'see portal-mfa notify list'}`,
+      notSent(
+        `${undelivered} of ${notices} not sent (${oneLineMessage(first.error, 200)}); ${result.stillPending > 0 ? `kept in the outbox: ${notifySend} retries them` : `see ${commandLine(ctx, 'notify list', { as: false })}`}`,
+        undelivered,
       );
     }
   } catch (e) {
-    ctx.out.warn(`${notices} not sent (${oneLineMessage((e as Error)?.message ?? String(e), 200)}); kept in the outbox: portal-mfa notify send retries them`);
+    notSent(`${notices} not sent (${oneLineMessage((e as Error)?.message ?? String(e), 200)}); kept in the outbox: ${notifySend} retries them`);
   } finally {
     await mailer?.close().catch(() => undefined);
   }

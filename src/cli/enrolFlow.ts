@@ -6,6 +6,7 @@ import { groupSecret } from '../core/primitives/totp.js';
 import type { QR_MODES } from './commands/flags.js';
 import type { CommandContext } from './context.js';
 import { describeDrift } from './describe.js';
+import { commandLine } from './invocation.js';
 import { type EnrolmentLayout, layoutEnrolment, qrModeOf, type QrMode, type QrModules, qrModules } from './qr.js';
 import { wrapWords } from './render.js';
 
@@ -156,7 +157,7 @@ export async function confirmInteractively(
     try {
       raw = await display.ask('Code from the app:', 'use enroll --no-confirm --json, then enroll --confirm CODE');
     } catch (e) {
-      if (isPortalMfaError(e) && e.kind === 'cancelled') throw leftPending(actor.user.email, pending.replacing);
+      if (isPortalMfaError(e) && e.kind === 'cancelled') throw leftPending(ctx, actor.user.email, pending.replacing);
       throw e;
     }
     try {
@@ -171,15 +172,20 @@ export async function confirmInteractively(
   }
 }
 
-/** Ctrl-C at the code prompt: the state the account is left in, and the ways on (exit 130). */
-function leftPending(email: string, replacing: boolean | undefined) {
+/**
+ * Ctrl-C at the code prompt: the state the account is left in, and the ways on (exit 130) — each a
+ * command to paste as it is: it carries this run's --as/--profile/--db, and `--confirm -` asks for
+ * the code on a terminal (or reads it from stdin).
+ */
+function leftPending(ctx: CommandContext, email: string, replacing: boolean | undefined) {
+  const run = (rest: string) => commandLine(ctx, rest);
   if (replacing) {
     return cancelled(`cancelled: the new device for ${email} is left pending; the old device still works`, {
-      hint: 'finish with portal-mfa replace --confirm - and a code from the new device on stdin, or start over with portal-mfa replace',
+      hint: `finish with: ${run('replace --confirm -')} (it asks for a code from the new device); or start over with: ${run('replace')}`,
     });
   }
   return cancelled(`cancelled: the enrolment of ${email} is left pending (MFA is not active)`, {
-    hint: 'finish with portal-mfa enroll --confirm - and a code from the app on stdin, start over with portal-mfa enroll, or cancel it with portal-mfa disable',
+    hint: `finish with: ${run('enroll --confirm -')} (it asks for the code from the app); start over with: ${run('enroll')}; or cancel it with: ${run('disable')}`,
   });
 }
 

@@ -134,7 +134,8 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
         );
       } catch (e) {
         failed = true;
-        if (isPortalMfaError(e)) throw e;
+        // a hint's `portal-mfa …` carries this run's --profile/--db/--key-file/--as: it can be pasted
+        if (isPortalMfaError(e)) throw (await import('./invocation.js')).withPasteableHint(ctx, e);
         // a driver error: name the database in the message (never its password)
         let target: DatabaseTarget | undefined;
         try {

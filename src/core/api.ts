@@ -10,6 +10,8 @@ import {
   confirmPassword,
   needsReauthentication,
   openSession,
+  precheck,
+  reauthenticate,
   resumeSession,
   signIn,
   type Actor,
@@ -125,6 +127,24 @@ export interface PortalMfa {
 
   /** Whether a sensitive action by this actor needs the password (or a token) again now. Reads nothing. */
   needsReauthentication(actor: Actor): boolean;
+
+  /**
+   * The password again before a sensitive action, checked now — for a client that asks for it at a
+   * prompt and asks again when it is wrong (the CLI). The same check the use case would make (the
+   * sign-in's budget; a failure audited as `<action>.reauth`, e.g. `mfa.unlock.reauth`); the actor
+   * then counts as having re-entered it, for reauthSeconds. No token: within one process only.
+   * @throws `wrong_password`, `password_rate_limited`, `missing_input`, `invalid_input`
+   */
+  reenterPassword: Bound<typeof reauthenticate>;
+
+  /**
+   * What a command will check anyway, for an actor already signed in (a CLI session): rule 4, the
+   * organisation, authority over the target (ticket, protected accounts) and the state the command
+   * needs it in — throwing the refusal the use case would (audited the same way). Run it before
+   * asking for the password again; `signIn` runs the same checks (`secondFactor.precheck`) before a
+   * code is used.
+   */
+  precheck: Bound<typeof precheck>;
 
   /**
    * The same API bound to one web request: `ip` (IPv4/IPv6), `userAgent` (≤ 1024 characters) and
@@ -333,6 +353,8 @@ export function createPortalMfa(given: MfaDeps, opts: ApiOptions = {}): PortalMf
     openSession: bind(openSession),
     closeSession: bind(closeSession),
     needsReauthentication: (actor: Actor) => needsReauthentication(refresh ? { ...given, settings } : given, actor),
+    reenterPassword: bind(reauthenticate),
+    precheck: bind(precheck),
     forRequest: (origin: RequestOrigin) => createPortalMfa({ ...given, request: checkRequestOrigin(origin) }, opts),
     // the user's own MFA
     startEnrolment: bind(startEnrolment),

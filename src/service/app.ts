@@ -88,6 +88,32 @@ class RequestCall {
     }
     return this.mfa;
   }
+  /**
+   * The actor a service key vouches for (it authenticated the user itself). A key that may only
+   * vouch never acts for a support account: with the backend's word for a fresh password that
+   * would be every support power (resets of anyone's MFA, access codes) in the hands of whoever
+   * holds the key. The operator grants that explicitly, with the support scope. Refusals audited.
+   */
+  async vouch(service: ServiceIdentity, userId: string, passwordCheckedAt?: number): Promise<Actor> {
+    const mfa = await this.portal();
+    const actor = await mfa.actorFor({ userId, vouchedBy: `service:${service.name}`, passwordCheckedAt });
+    if (actor.user.role === 'support' && !service.scopes.includes('support')) {
+      const who = { id: actor.user.id, email: actor.user.email };
+      await withWriteTransaction(this.core.deps.db, (trx) =>
+        recordAudit(trx, this.core.deps, {
+          action: 'service.vouch',
+          outcome: 'refused',
+          actor: null,
+          target: who,
+          reason: `service ${service.name} may not act for a support account without the support scope`,
+          detail: { service: service.name, route: this.request.routeOptions.url ?? null },
+        }),
+      );
+      throw new ServiceError(403, 'scope_missing', 'acting for a support account needs a service key with the support scope');
+    }
+    return actor;
+  }
+
   /** the acting user (routes that are not public have one) */
   get who(): Actor {
     if (!this.actor) throw new ServiceError(401, 'unauthenticated', 'sign in first');
@@ -303,7 +329,7 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
       passwordCheckedAt = typeof checked === 'string' ? Date.parse(checked) : Number.NaN;
       if (Number.isNaN(passwordCheckedAt)) throw usageError(`${PASSWORD_CHECKED_AT} must be an ISO-8601 time`);
     }
-    return (await request.call.portal()).actorFor({ userId: userId.trim(), vouchedBy: `service:${service.name}`, passwordCheckedAt });
+    return request.call.vouch(service, userId.trim(), passwordCheckedAt);
   }
 
   app.setErrorHandler(async (error, request, reply) => {

@@ -33,7 +33,7 @@ describe('enroll on a terminal [sqlite]', () => {
   };
 
   function start(email: string): PtySession {
-    const s = new PtySession(['--db', db.url, 'enroll', '--as', email], env, { cols: COLS, rows: ROWS, testClock: true });
+    const s = new PtySession(['--db', db.url, 'enroll', '--as', email], env, { cols: COLS, rows: ROWS });
     sessions.push(s);
     return s;
   }

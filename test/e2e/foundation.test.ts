@@ -145,7 +145,8 @@ describeEachDatabase('foundation: db and demo', (getDb) => {
     const other = await createTestDatabase(getDb().dialect);
     try {
       const r = await runCli(['--db', other.url, 'demo'], { env });
-      expectOneLineError(r, 10, /portal-mfa db migrate/);
+      // a command to paste: with the --db of this run
+      expectOneLineError(r, 10, /run: portal-mfa --db \S+ db migrate/);
       expect(r.stdout).toBe('');
       // and nothing was created behind the refusal
       const doc = parseJson<{ current: boolean; applied: unknown[] }>(await runCli(['--db', other.url, 'db', 'status', '--json'], { env }));

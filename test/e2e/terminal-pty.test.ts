@@ -223,7 +223,9 @@ describe('on a terminal [sqlite]', () => {
     screen = await s.screen();
     const after = screen.lines.join(' ');
     expect(after).toMatch(/enrolment of devon@example\.com is left pending/);
-    expect(after).toMatch(/start over with portal-mfa enroll/);
+    // commands to paste: with the --db and --as of this run (the text as written, before the terminal wraps it)
+    expect(s.text).toMatch(/finish with: portal-mfa --db sqlite:\S+ --as devon@example\.com enroll --confirm - \(it asks for the code from the app\)/);
+    expect(s.text).toMatch(/start over with: portal-mfa --db sqlite:\S+ --as devon@example\.com enroll;/);
     expect(await stateOf(email)).toBe('pending');
   });
 

@@ -20,7 +20,8 @@ import { DELIVERY_CONCURRENCY } from '../../src/cli/deliveryProgress.js';
 import type { NotificationEvent } from '../../src/core/notify/events.js';
 import { queueNotification, type NotifyDeps } from '../../src/core/notify/outbox.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
-import { parseDatabaseUrl } from '../../src/db/url.js';
+import { maskDatabaseUrl, parseDatabaseUrl } from '../../src/db/url.js';
+import { shellWord } from '../../src/cli/invocation.js';
 import { findUserByEmail } from '../../src/core/rules/identity.js';
 import { within } from '../../src/db/store.js';
 import { readPolicy } from '../../src/core/rules/policy.js';
@@ -95,7 +96,7 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
   };
 
   /** A command's context (as main.ts makes it) whose stderr the test reads, for delivery after a command. */
-  const ctxWith = (e: NodeJS.ProcessEnv, quiet = false, json = false, dbUrl = url) => {
+  const ctxWith = (e: NodeJS.ProcessEnv, quiet = false, json = false, dbUrl = url, verbose = false) => {
     const stderr = new PassThrough();
     let text = '';
     stderr.on('data', (c: Buffer) => (text += c.toString()));
@@ -110,8 +111,9 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
       colorErr: false,
       canPrompt: false,
     };
-    const ctx = createContext({ db: dbUrl, quiet, json }, { env: e, io, clock });
-    return { ctx, stderr: () => text };
+    const ctx = createContext({ db: dbUrl, quiet, json, verbose }, { env: e, io, clock });
+    // (--verbose also names the database when it opens: in a command that was said before, by the command)
+    return { ctx, stderr: () => text.replace(/^verbose: using .*\n/, '') };
   };
 
   beforeAll(async () => {
@@ -371,7 +373,7 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     expect((await as(SAM, ['--status', 'bogus'])).code).toBe(2);
   });
 
-  it("after a command: its queued notices go to the policy's relay; SMTP down is one warning line; another relay is ignored; no relay is one note (not with --quiet, --json or after a failure)", async () => {
+  it("after a command: its queued notices go to the policy's relay; SMTP down is one warning line in the user's words (the operator's with --verbose); another relay is ignored; no relay is said only with --verbose", async () => {
     // delivered
     const a = ctxWith(env);
     a.ctx.queuedNotifications.push(...(await queue([[ALICE, { kind: 'device-replaced' }]])));
@@ -390,11 +392,18 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     b.ctx.queuedNotifications.push(...down);
     await deliverQueuedNotifications(b.ctx);
     await b.ctx.close();
-    expect(b.stderr().split('\n').filter(Boolean)).toHaveLength(1);
-    expect(b.stderr()).toMatch(
-      /^warning: 2 of 2 notices not sent \(smtp:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\); kept in the outbox: portal-mfa notify send retries them\n$/,
+    // the person who ran the command: one line, no SMTP, outbox or command they cannot act on
+    expect(b.stderr()).toBe('warning: 2 emails about this change could not be sent yet; they stay queued to be sent later\n');
+    // an operator asks with --verbose: the relay's answer and what retries it
+    const bv = ctxWith(env, false, false, url, true);
+    const downToo = await queue([[DAVE, { kind: 'mfa-enabled' }]]);
+    bv.ctx.queuedNotifications.push(...downToo);
+    await deliverQueuedNotifications(bv.ctx);
+    await bv.ctx.close();
+    expect(bv.stderr()).toMatch(
+      /^warning: 1 of 1 notice not sent \(smtp:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\); kept in the outbox: portal-mfa --db \S+ notify send retries them\n$/,
     );
-    expect((await rows(down)).map((x) => x.status)).toEqual(['pending', 'pending']);
+    expect((await rows([...down, ...downToo])).map((x) => x.status)).toEqual(['pending', 'pending', 'pending']);
     await smtp.acceptAll();
 
     // the person running the command names another relay (issue 20, finding 6): ignored with one note, the notice goes to the policy's relay
@@ -418,18 +427,24 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
       await sink.close();
     }
 
-    // no relay in the portal's policy: one note (stderr), and the operator's own SMTP does not stand in for it
+    // no relay in the portal's policy: nothing to the user (the portal's own mailer may read the
+    // outbox); with --verbose one note for the operator; the operator's own SMTP does not stand in for it
     await setDeliveryPolicy(db.store, null);
     const { PORTAL_MFA_SMTP_URL: _u, PORTAL_MFA_MAIL_FROM: _f, ...noSmtp } = env;
-    const pendingNote =
-      "note: 1 notice to users stays pending in the outbox (the portal's delivery policy names no SMTP relay; portal-mfa notify send delivers them once it does)\n";
-    const c = ctxWith(noSmtp);
+    const pendingNote = `verbose: 1 notice to users stays pending in the outbox (the portal's delivery policy names no SMTP relay; portal-mfa --db ${shellWord(maskDatabaseUrl(url))} notify send delivers them once it does)\n`;
+    const quietly = ctxWith(noSmtp);
+    const [unsentQuietly] = await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]]);
+    quietly.ctx.queuedNotifications.push(unsentQuietly!);
+    await deliverQueuedNotifications(quietly.ctx);
+    await quietly.ctx.close();
+    expect(quietly.stderr()).toBe('');
+    const c = ctxWith(noSmtp, false, false, url, true);
     const [unsent] = await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]]);
     c.ctx.queuedNotifications.push(unsent!);
     await deliverQueuedNotifications(c.ctx);
     await c.ctx.close();
     expect(c.stderr()).toBe(pendingNote);
-    const own = ctxWith(env);
+    const own = ctxWith(env, false, false, url, true);
     const [notRedirected] = await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]]);
     own.ctx.queuedNotifications.push(notRedirected!);
     await deliverQueuedNotifications(own.ctx);
@@ -437,21 +452,22 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     expect(own.stderr()).toBe(
       `note: smtp://127.0.0.1:${smtp.port} ignored: the portal's delivery policy names no relay (support sets one with portal-mfa policy set --smtp-relay)\n${pendingNote}`,
     );
-    expect((await rows([unsent!, notRedirected!])).map((x) => [x.status, x.attempts])).toEqual([
+    expect((await rows([unsentQuietly!, unsent!, notRedirected!])).map((x) => [x.status, x.attempts])).toEqual([
+      ['pending', 0],
       ['pending', 0],
       ['pending', 0],
     ]);
-    // … no note with --quiet, nor with --json, nor after a command that failed (its error is the one line)
-    const q = ctxWith(env, true);
+    // … no note, even with --verbose, with --quiet, nor with --json, nor after a command that failed (its error is the one line)
+    const q = ctxWith(env, true, false, url, true);
     q.ctx.queuedNotifications.push(...(await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]])));
     await deliverQueuedNotifications(q.ctx);
     await q.ctx.close();
     expect(q.stderr()).toBe('');
-    const j = ctxWith(env, false, true);
+    const j = ctxWith(env, false, true, url, true);
     j.ctx.queuedNotifications.push(...(await queue([[DAVE, { kind: 'recovery-codes-regenerated' }]])));
     await deliverQueuedNotifications(j.ctx);
     await j.ctx.close();
-    const f = ctxWith(env);
+    const f = ctxWith(env, false, false, url, true);
     f.ctx.queuedNotifications.push(...(await queue([[DAVE, { kind: 'locked', until: now + 60_000 }]])));
     await deliverQueuedNotifications(f.ctx, { commandFailed: true });
     await f.ctx.close();
@@ -468,10 +484,16 @@ describeEachDatabase('notifications: outbox and SMTP delivery (SPEC §7)', (getD
     succeeded.ctx.queuedNotifications.push(...ids);
     await deliverQueuedNotifications(succeeded.ctx); // resolves: delivery never changes the exit code (SPEC §7)
     await succeeded.ctx.close();
-    const lines = succeeded.stderr().split('\n').filter(Boolean);
+    expect(succeeded.stderr()).toBe('warning: the email about this change could not be sent yet; it stays queued to be sent later\n');
+    // with --verbose, what an operator needs: why, and what delivers it
+    const verbose = ctxWith(env, false, false, gone, true);
+    verbose.ctx.queuedNotifications.push(...ids);
+    await deliverQueuedNotifications(verbose.ctx);
+    await verbose.ctx.close();
+    const lines = verbose.stderr().split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^warning: 1 notice not sent \(the portal's delivery policy could not be read: .+\); kept in the outbox: portal-mfa notify send delivers them$/,
+      /^warning: 1 notice not sent \(the portal's delivery policy could not be read: .+\); kept in the outbox: portal-mfa --db \S+ notify send delivers them$/,
     );
     expect(lines[0]).toMatch(url.startsWith('sqlite:') ? /nonexistent-portal-mfa-dir/ : /127\.0\.0\.1:1\b.*connection refused/);
     expect(lines[0]).not.toContain('gone-pw-123');

@@ -369,7 +369,10 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     ]);
     // frank's attempt was stopped by the rule-4 gate before anything else, and audited there
     expect(
-      await knex('mfa_audit_events').where({ actor_email: FRANK.email, outcome: 'refused', reason: 'must enrol first (rule 4)' }).count({ n: '*' }).first(),
+      await knex('mfa_audit_events')
+        .where({ actor_email: FRANK.email, outcome: 'refused', reason: 'has not set up MFA, which globex requires' })
+        .count({ n: '*' })
+        .first(),
     ).not.toEqual({ n: 0 });
 
     // back to optional (olivia, the other globex admin, has MFA), so the other tests' logins are unaffected
@@ -545,6 +548,54 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
       .select('action', 'ticket', 'organisation_slug');
     expect(rows).toEqual([{ action: 'mfa.reset', ticket: 'SUP-31', organisation_slug: 'acme' }]);
     expect(await knex('mfa_audit_events').where({ actor_email: SAM.email, action: 'org.disable-mfa', outcome: 'success' }).select('id')).toEqual([]);
+  }, 90_000);
+
+  it("org disable-mfa with the organisation's own CSV: the acting admin is warned and skipped (skipped-self, audited) unless --include-self", async () => {
+    // the export an admin would start from lists her too
+    const csv = path.join(tmp, 'acme-members.csv');
+    writeFileSync(csv, ok(await as(ALICE, ['org', 'users', '--org', 'acme', '--csv'])).stdout);
+    const warning = `warning: the list names you (${ALICE.email}): your own MFA stays on (skipped-self); add --include-self to disable it too`;
+    const dry = await as(ALICE, ['org', 'disable-mfa', '--org', 'acme', '--users-from', csv, '--dry-run', '--json']);
+    expect(ndjson(dry).find((x) => x.email === ALICE.email)).toEqual({
+      email: ALICE.email,
+      outcome: 'skipped-self',
+      exitCode: 0,
+      message: 'your own account: skipped',
+    });
+    expect(dry.stderr.split('\n')[0]).toBe(warning);
+    expect(await activeEmails()).toContain(ALICE.email);
+
+    // a real run: the others are done, she is not; the refusal is on the record
+    await enrol(member(8));
+    const list = path.join(tmp, 'with-self.txt');
+    writeFileSync(list, `${ALICE.email}\n${member(8).email}\n`);
+    const run = await as(ALICE, ['org', 'disable-mfa', '--org', 'acme', '--users-from', list, '--yes', '--json']);
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(ndjson(run).map((x) => [x.email, x.outcome, x.exitCode])).toEqual([
+      [ALICE.email, 'skipped-self', 0],
+      [member(8).email, 'disabled', 0],
+    ]);
+    expect(run.stderr).toContain(warning);
+    expect(await activeEmails()).toContain(ALICE.email);
+    expect(await activeEmails()).not.toContain(member(8).email);
+    expect(
+      await knex('mfa_audit_events')
+        .where({ actor_email: ALICE.email, target_email: ALICE.email, action: 'org.disable-mfa', outcome: 'refused' })
+        .pluck('reason'),
+    ).toEqual(['their own account, not included in their own bulk run', 'their own account, not included in their own bulk run']);
+
+    // --include-self: said, and done (as her own disable)
+    const included = await as(ALICE, ['org', 'disable-mfa', '--org', 'acme', '--users-from', list, '--include-self', '--yes', '--json']);
+    expect(included.code, describeRun(included)).toBe(0);
+    expect(ndjson(included).map((x) => [x.email, x.outcome])).toEqual([
+      [ALICE.email, 'disabled'],
+      [member(8).email, 'already-off'],
+    ]);
+    expect(included.stderr).toContain(`the list names you (${ALICE.email}) and --include-self is given: your own MFA is disabled too`);
+    expect(await activeEmails()).not.toContain(ALICE.email);
+    expect(await knex('mfa_audit_events').where({ target_email: ALICE.email, action: 'mfa.disable', outcome: 'success' }).pluck('actor_email')).toEqual([
+      ALICE.email,
+    ]);
   }, 90_000);
 });
 

@@ -849,7 +849,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
         // a session needs the password re-entered for this sensitive action, and stdin is taken by the list
         {
           name: '--users-from - in a session: NUL and SQL on stdin',
-          args: ['org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--yes', '--json'],
+          args: ['org', 'disable-mfa', '--org', 'acme', '--users-from', '-', '--ticket', 'SUP-1', '--yes', '--json'],
           session: true,
           stdin: `\u0000\n${SQL2}\n`,
           code: 2,

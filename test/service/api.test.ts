@@ -376,6 +376,32 @@ describeEachDatabase('service API', (getDb) => {
       const anonymous = await w.call('POST', '/v1/sign-in', { body: { userId: devonId } });
       expect(anonymous.statusCode).toBe(401);
     });
+    it('attack: a key that may only vouch cannot act for a support account — no support reset, no sign-in as support; refusals audited', async () => {
+      const { key } = await createServiceKey({ ...w.deps }, null, { name: 'shop', scopes: ['vouch'] });
+      const samId = await w.userId(SAM);
+      const now = new Date(w.now()).toISOString();
+      // with the backend's word for a fresh password, a support reset of another user would follow
+      const reset = await w.call('POST', '/v1/disable', {
+        token: key,
+        body: { user: DEVON, ticket: 'SUP-666' },
+        headers: { 'x-portal-mfa-act-for': samId, 'x-portal-mfa-password-checked-at': now },
+      });
+      expect([reset.statusCode, errorOf(reset)]).toEqual([403, 'scope_missing']);
+      expect((await w.call('GET', '/v1/status', { token: key, headers: { 'x-portal-mfa-act-for': await w.userId(DEVON) } })).json()).toMatchObject({
+        state: 'active',
+      });
+      const begin = await w.call('POST', '/v1/sign-in', { token: key, body: { userId: samId, passwordCheckedAt: now } });
+      expect([begin.statusCode, errorOf(begin)]).toEqual([403, 'scope_missing']);
+      const refusals = await w.knex('mfa_audit_events').where({ action: 'service.vouch', outcome: 'refused' }).select('target_email', 'reason');
+      expect(refusals).toEqual([
+        { target_email: SAM, reason: 'service shop may not act for a support account without the support scope' },
+        { target_email: SAM, reason: 'service shop may not act for a support account without the support scope' },
+      ]);
+      // a key given the support scope too may (the operator chose it)
+      const { key: trusted } = await createServiceKey({ ...w.deps }, null, { name: 'helpdesk', scopes: ['vouch', 'support'] });
+      const status = await w.call('GET', '/v1/status', { token: trusted, headers: { 'x-portal-mfa-act-for': samId } });
+      expect(status.json()).toMatchObject({ email: SAM });
+    });
   });
 
   it('never logs a password, code, token or Authorization header', () => {

@@ -20,10 +20,10 @@ export interface PtyOptions {
   rows: number;
   /** colour on (no NO_COLOR); off by default */
   color?: boolean;
-  /** run on the test clock (test/support/clock.ts), for typing codes from a secret */
-  testClock?: boolean;
   /** another program than portal-mfa (e.g. an interactive shell); `args` are then its arguments */
   program?: string;
+  /** the command's stdout goes to this file (`> FILE`), stdin and stderr stay on the terminal */
+  stdoutFile?: string;
 }
 
 /** One cell of the rendered screen. */
@@ -62,9 +62,11 @@ export class PtySession {
     const childEnv: NodeJS.ProcessEnv = { ...env, TERM: 'xterm-256color', COLUMNS: String(opts.cols), LINES: String(opts.rows) };
     if (opts.color) delete childEnv.NO_COLOR;
     else childEnv.NO_COLOR = '1';
-    const node = opts.program !== undefined ? [opts.program] : [process.execPath, ...(opts.testClock ? nodeClockArgs() : []), BIN];
+    const redirect = opts.stdoutFile === undefined ? [] : ['--stdout', opts.stdoutFile];
+    // portal-mfa on the test clock (test/support/clock.ts), as the in-process runs are
+    const command = opts.program !== undefined ? [opts.program] : [process.execPath, ...nodeClockArgs(), BIN];
     // fd 3: "COLS ROWS" lines that resize the terminal (resize())
-    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), '--resize-fd', '3', '--', ...node, ...args], {
+    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), ...redirect, '--resize-fd', '3', '--', ...command, ...args], {
       env: childEnv,
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });

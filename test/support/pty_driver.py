@@ -1,27 +1,37 @@
 #!/usr/bin/env python3
 """Run a command on a pseudo-terminal and relay it over pipes, for black-box tests.
 
-usage: pty_driver.py COLS ROWS [--resize-fd N] -- COMMAND [ARGS...]
+usage: pty_driver.py COLS ROWS [--stdout FILE] [--resize-fd N] -- COMMAND [ARGS...]
 
 Everything the command writes to its terminal is copied to our stdout (raw bytes, escapes and
 all); everything written to our stdin is typed into the terminal. Closing our stdin types
-nothing more (the terminal stays open). With --resize-fd, a line "COLS ROWS" on that file
-descriptor resizes the terminal (the command gets SIGWINCH, as from a window being resized). Exits
-with the command's exit status (128+N for signal N).
+nothing more (the terminal stays open). Exits with the command's exit status (128+N for
+signal N). --stdout FILE: the command's stdout goes to FILE (as `> FILE` in a shell would), its
+stdin and stderr stay on the terminal. --resize-fd N: a line "COLS ROWS" on that file descriptor
+resizes the terminal (the command gets SIGWINCH, as from a window being resized).
 """
 import errno, fcntl, os, pty, select, signal, struct, sys, termios
 
 def main():
     cols, rows = int(sys.argv[1]), int(sys.argv[2])
     rest = sys.argv[3:]
+    stdout_file = None
     control = None
-    if rest[0] == '--resize-fd':
-        control, rest = int(rest[1]), rest[2:]
+    while rest[0] in ('--stdout', '--resize-fd'):
+        if rest[0] == '--stdout':
+            stdout_file = rest[1]
+        else:
+            control = int(rest[1])
+        rest = rest[2:]
     assert rest[0] == '--'
     argv = rest[1:]
     pid, master = pty.fork()
     if pid == 0:
         try:
+            if stdout_file is not None:
+                fd = os.open(stdout_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.dup2(fd, 1)
+                os.close(fd)
             os.execvp(argv[0], argv)
         finally:
             os._exit(127)

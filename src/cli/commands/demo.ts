@@ -2,8 +2,9 @@ import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 import type { Act } from '../act.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
+import { commandLine } from '../invocation.js';
 import { startProgress } from '../progress.js';
-import { fitCommandLine } from '../render.js';
+import { fitCommandLine, wrapWords } from '../render.js';
 import { withExamples } from './examples.js';
 import { dryRunOption, type OptionsOf, wholeNumber } from './flags.js';
 
@@ -75,19 +76,30 @@ async function demo(ctx: CommandContext, opts: DemoOptions): Promise<void> {
   );
   if (generated > 0) ctx.out.line(`\nAdded ${generated} generated members to acme (password ${GENERATED_MEMBER_PASSWORD}).`);
   ctx.out.line();
-  ctx.out.line('Try this next');
-  for (const tip of [
-    'portal-mfa enroll --as devon@example.com          # QR code in the terminal, scan it, type the code',
-    'portal-mfa verify --as devon@example.com          # check a code from the app (reports clock drift)',
-    'portal-mfa login --as dave@acme.example           # acme requires MFA: login makes Dave enrol',
-    'portal-mfa status --as devon@example.com',
-    'portal-mfa org users --org acme --as alice@acme.example',
-    'portal-mfa disable --user devon@example.com --ticket SUP-1 --as sam@support.example',
-    'portal-mfa audit --as sam@support.example',
-  ]) {
-    ctx.out.line(fitCommandLine(`  ${tip}`, ctx.io.columns));
+  ctx.out.line('Try this next (each command runs as printed, in this order)');
+  for (const [what, command] of TRY_NEXT) {
+    for (const line of wrapWords(what, ctx.io.columns === undefined ? undefined : ctx.io.columns - 2)) ctx.out.line(`  ${line}`);
+    // with this run's --profile/--db/--key-file: pasted, each reaches this demo database
+    // (too wide for the terminal: broken with \, which the shell reads as one line)
+    ctx.out.line(fitCommandLine(`    ${commandLine(ctx, command, { as: false })}`, ctx.io.columns));
   }
 }
+
+/**
+ * What to try after `demo`: a story in order (Devon enrols, then checks a code and his status with it;
+ * Alice must enrol at her first login, then her session shows acme; Sam resets Devon and reads the
+ * trail). The explanation is a line of its own, not a `# comment`, which zsh would pass on as arguments.
+ * test/e2e/flows-pty.test.ts runs each command as printed, on a terminal.
+ */
+const TRY_NEXT: [string, string][] = [
+  ['Devon enrols: a QR code in the terminal; scan it, then type the code the app shows', 'enroll --as devon@example.com'],
+  ["Check a code from the app (and the phone's clock)", 'verify --as devon@example.com'],
+  ['His status, with a code from the app', 'status --as devon@example.com'],
+  ['acme requires MFA: logging in makes Alice enrol first, then opens a CLI session', 'login --as alice@acme.example'],
+  ["Alice's session needs no --as: acme's members and their MFA", 'org users --org acme'],
+  ['Support resets Devon on a ticket', 'disable --user devon@example.com --ticket SUP-1 --as sam@support.example'],
+  ['What happened', 'audit --as sam@support.example'],
+];
 
 async function reportDryRun(ctx: CommandContext, existing: { users: number; organisations: number }, opts: DemoOptions, members: number): Promise<void> {
   const { DEMO_ACCOUNTS, DEMO_ORGANISATIONS } = await import('../../core/usecases/demoData.js');

@@ -2,6 +2,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Act } from '../act.js';
 import type { CommandContext } from '../context.js';
 import { describeDrift } from '../describe.js';
+import { commandLine } from '../invocation.js';
 import { withExamples } from './examples.js';
 import { type OptionsOf, qrOption } from './flags.js';
 
@@ -29,16 +30,16 @@ async function enroll(ctx: CommandContext, opts: EnrollOptions): Promise<void> {
   const { confirmInteractively, parseEnrolmentFlags, showPendingEnrolment, showRecoveryCodes } = await import('../enrolFlow.js');
   const { confirmCode, noConfirm, qr } = parseEnrolmentFlags(ctx, opts, {
     message: 'enroll needs a terminal to type the code',
-    hint: 'script it: enroll --no-confirm --json, then enroll --confirm CODE',
+    hint: 'script it: portal-mfa enroll --no-confirm --json, then portal-mfa enroll --confirm - (the code on stdin)',
   });
   const mfa = await portal(ctx);
   // there is no second factor yet: the password (and a session, or --as) is what enrolment asks
   const actor = await resolveActor(ctx, mfa, { action: 'mfa.enroll', deferSecondFactor: true });
-  const password = await reauthPassword(ctx, mfa, actor);
+  const password = await reauthPassword(ctx, mfa, actor, 'mfa.enroll');
   const email = actor.user.email;
 
   if (confirmCode !== undefined) {
-    const result = await mfa.confirmEnrolment(actor, { code: await flagOrStdin(ctx, confirmCode, 'a code'), password });
+    const result = await mfa.confirmEnrolment(actor, { code: await flagOrStdin(ctx, confirmCode, 'a code', 'Code from the app:'), password });
     const recoveryCodes = result.recoveryCodes;
     if (ctx.out.json) {
       ctx.out.printJson({ status: 'active', email, driftSteps: result.driftSteps, ...(recoveryCodes.length ? { recoveryCodes } : {}) });
@@ -56,7 +57,7 @@ async function enroll(ctx: CommandContext, opts: EnrollOptions): Promise<void> {
     }
     await showPendingEnrolment(ctx, pending, qr);
     ctx.out.line(`otpauth URI: ${pending.otpauthUri}`);
-    ctx.out.line('Enrolment is pending. Activate it with: portal-mfa enroll --confirm CODE');
+    ctx.out.line(`Enrolment is pending. Activate it with: ${commandLine(ctx, 'enroll --confirm -')} (it asks for the code)`);
     return;
   }
   const result = await confirmInteractively(ctx, mfa, actor, pending, qr);

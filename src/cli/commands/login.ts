@@ -6,6 +6,7 @@ import { isPortalMfaError, usageError, wrongState } from '../../core/errors.js';
 import type { Act } from '../act.js';
 import type { CommandContext } from '../context.js';
 import { describeDrift } from '../describe.js';
+import { commandLine } from '../invocation.js';
 import { LocalStore } from '../localStore.js';
 import { qrModeOf } from '../qr.js';
 import { humanTime, isoOrNull } from '../render.js';
@@ -30,15 +31,13 @@ export function registerLogin(program: CommandUnknownOpts, act: Act): void {
   ]).action(act(login));
 }
 
-/** Tries at the prompt before giving up (each wrong one also counts towards the lockout). */
-const PROMPT_ATTEMPTS = 5;
-
 /**
  * Sign in interactively: the password once, then — at a prompt — codes, recovery codes or access
  * codes until one is accepted, the lockout stops it, or the tries run out.
  */
 async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: string, store: LocalStore): Promise<Actor> {
-  const { classifyProof, dbKey, forgetRefusedDevice, proofFromFlags, readPassword } = await import('../actor.js');
+  const { classifyProof, dbKey, forgetRefusedDevice, PROMPT_ATTEMPTS, proofFromFlags, readPassword } = await import('../actor.js');
+  const { pasteable } = await import('../invocation.js');
   let password = await readPassword(ctx, `Password for ${email}:`);
   const explicit = await proofFromFlags(ctx);
   for (let attempt = 1; ; attempt++) {
@@ -65,7 +64,7 @@ async function signInWithRetries(ctx: CommandContext, mfa: PortalMfa, email: str
     } catch (e) {
       const retry = ctx.io.canPrompt && explicit === undefined && !ctx.globals.passwordStdin && attempt < PROMPT_ATTEMPTS && isPortalMfaError(e);
       if (!retry || (e.kind !== 'rejected' && e.kind !== 'usage')) throw e;
-      ctx.out.errorLine(e.message, e.hint);
+      ctx.out.errorLine(e.message, e.hint && pasteable(ctx, e.hint));
       // a wrong password is asked again; after a wrong code the password is kept
       if (e.code === 'wrong_password') password = await readPassword(ctx, `Password for ${email}:`);
     }
@@ -104,7 +103,7 @@ async function login(ctx: CommandContext, opts: LoginOptions): Promise<void> {
     if (!ctx.io.canPrompt) {
       throw wrongState(`${orgs} requires MFA and ${actor.user.email} has not enrolled`, {
         code: 'enrolment_required',
-        hint: 'enrol on a terminal with portal-mfa login, or script it: enroll --no-confirm --json, then enroll --confirm CODE',
+        hint: 'enrol on a terminal with portal-mfa login, or script it: portal-mfa enroll --no-confirm --json, then portal-mfa enroll --confirm - (the code on stdin)',
       });
     }
     ctx.io.stderr.write(`${orgs} requires multi-factor authentication: set it up now.\n`);
@@ -133,12 +132,15 @@ async function login(ctx: CommandContext, opts: LoginOptions): Promise<void> {
   store.setSession(dbKey(ctx), { email: actor.user.email, token: session.token, expiresAt: isoOrNull(session.expiresAt)! });
   if (status.state === 'none' && factor !== 'enrolled') {
     const graced = status.enrolmentDeadlines.filter((d) => d.deadline !== null);
-    for (const g of graced) ctx.out.warn(`${g.organisation} requires MFA from ${humanTime(g.deadline)}: enrol before then with portal-mfa enroll`);
-    if (graced.length === 0 && actor.restriction === null) ctx.out.info('note: MFA protects your account — set it up with portal-mfa enroll');
+    // (the session just opened acts for this user: the commands need no --as)
+    for (const g of graced)
+      ctx.out.warn(`${g.organisation} requires MFA from ${humanTime(g.deadline)}: enrol before then with ${commandLine(ctx, 'enroll', { as: false })}`);
+    if (graced.length === 0 && actor.restriction === null)
+      ctx.out.info(`note: MFA protects your account — set it up with ${commandLine(ctx, 'enroll', { as: false })}`);
   }
   if (actor.restriction === 'access-code') {
     ctx.out.warn(
-      `signed in with a temporary access code: set up your authenticator now with ${status.state === 'active' ? 'portal-mfa replace' : 'portal-mfa enroll'}`,
+      `signed in with a temporary access code: set up your authenticator now with ${commandLine(ctx, status.state === 'active' ? 'replace' : 'enroll', { as: false })}`,
     );
   }
   if (ctx.out.json) {

@@ -67,13 +67,17 @@ async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
             permission: 'verify',
             action: opts.diagnose ? 'mfa.diagnose' : 'mfa.verify',
             canPick: ctx.io.canPrompt,
+            // a user without MFA has no code to check: said before the actor's own code is used
+            needs: 'active',
           },
         },
   });
   const picker = organisationPicker(ctx);
   const common = { targetEmail, orgSlug: opts.org, pickOrganisation: picker };
   const readCode = async () =>
-    codeFlag !== undefined ? flagOrStdin(ctx, codeFlag, 'a code') : ctx.prompter.input(`Code for ${targetEmail ?? actor.user.email}:`, 'pass --code CODE');
+    codeFlag !== undefined
+      ? flagOrStdin(ctx, codeFlag, 'a code', `Code for ${targetEmail ?? actor.user.email}:`)
+      : ctx.prompter.input(`Code for ${targetEmail ?? actor.user.email}:`, 'pass --code CODE');
 
   if (opts.diagnose) {
     const d = await mfa.diagnoseClock(actor, { ...common, code: await readCode() });
@@ -106,7 +110,7 @@ async function verify(ctx: CommandContext, opts: VerifyOptions): Promise<void> {
 
   const proof =
     recoveryFlag !== undefined
-      ? { kind: 'recovery-code' as const, code: await flagOrStdin(ctx, recoveryFlag, 'a recovery code') }
+      ? { kind: 'recovery-code' as const, code: await flagOrStdin(ctx, recoveryFlag, 'a recovery code', 'Recovery code:') }
       : { kind: 'code' as const, code: await readCode() };
   const store = new LocalStore(ctx.env);
   const result = await mfa.verifyCode(actor, {

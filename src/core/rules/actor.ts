@@ -15,7 +15,7 @@ import type { MembershipRow, PortalUser } from '../domain.js';
 import { ambiguousAccount, findUserById } from './identity.js';
 import { findUsersByEmailKey, membershipsOfUser, passwordHashOf, samplePasswordHash } from '../../db/identity/reader.js';
 import { markVouched, party, recordAudit, type AuditParty } from '../primitives/audit.js';
-import { authorise, authoriseOrganisation, type AuthoriseRequest } from './authorise.js';
+import { authorise, authoriseOrganisation, requireSupportTicket, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from '../deps.js';
 import { foldEmail, normaliseEmail } from '../primitives/email.js';
 import { forbidden, isPortalMfaError, locked, notFound, rejected, usageError, wrongState, type PortalMfaError } from '../errors.js';
@@ -26,6 +26,8 @@ import { openReauthToken, sealReauthToken } from '../primitives/reauthToken.js';
 import { checkTrustedDevice } from './trustedDevices.js';
 import { humanTimeUntil } from '../primitives/humanTime.js';
 import { readPolicy } from './policy.js';
+import { requireLockToClear, requireMfaToRemove } from './targetState.js';
+import { activeCredential } from './verification.js';
 
 /**
  * Who is acting (SPEC §2). An Actor is only ever made here — by a sign-in (signIn, or the two steps
@@ -168,10 +170,14 @@ export interface SecondFactorSource {
 export interface CommandPrecheck {
   /** rule 4 for what the command is, checked first as the use cases do (default 'other' when an organisation or a target is checked) */
   intent?: Intent;
-  /** an organisation-scoped command (authoriseOrganisation) */
-  organisation?: { orgSlug?: string; action: string; supportAllowed: boolean };
-  /** a command on one user (authorise); canPick: an ambiguous organisation will be asked for (TTY) or does not matter */
-  target?: Omit<AuthoriseRequest, 'pickOrganisation'> & { canPick: boolean };
+  /** an organisation-scoped command (authoriseOrganisation); ticket given: support acts only on one (a bulk change) */
+  organisation?: { orgSlug?: string; action: string; supportAllowed: boolean; ticket?: string | null };
+  /**
+   * a command on one user (authorise); canPick: an ambiguous organisation will be asked for (TTY) or
+   * does not matter; needs: the state the command needs the target in — MFA to remove, active MFA
+   * to check a code against, a lock to clear (targetState.ts, verification.ts)
+   */
+  target?: Omit<AuthoriseRequest, 'pickOrganisation'> & { canPick: boolean; needs?: 'mfa' | 'active' | 'lock' };
   /** the command needs the actor's MFA active (replace) */
   mfaActive?: boolean;
 }
@@ -184,19 +190,7 @@ async function precheckCommand(deps: MfaDeps, user: PortalUser, check: CommandPr
   const pending = makeActor({ user, via: 'password', factor: 'deferred', restriction: null, sessionId: null }, passwordAt, passwordAt);
   provisional.add(pending);
   try {
-    const intent = check.intent ?? (check.organisation || check.target ? 'other' : undefined);
-    if (intent) await admit(deps, pending, intent);
-    if (check.mfaActive && !(await credentialsOfUser(deps.db, user.id)).active) {
-      throw wrongState(`MFA is not enabled for ${user.email}, so there is no device to replace`, {
-        code: 'mfa_not_enabled',
-        hint: 'enrol with: portal-mfa enroll',
-      });
-    }
-    if (check.organisation) await authoriseOrganisation(deps, pending, check.organisation);
-    if (check.target) {
-      const { canPick, ...target } = check.target;
-      await authorise(deps, pending, { ...target, pickOrganisation: canPick ? async (choices) => choices[0]!.slug : undefined });
-    }
+    await runPrecheck(deps, pending, check);
     return null;
   } catch (e) {
     if (isPortalMfaError(e)) return e;
@@ -204,6 +198,41 @@ async function precheckCommand(deps: MfaDeps, user: PortalUser, check: CommandPr
   } finally {
     issued.delete(pending);
   }
+}
+
+/** The checks of a CommandPrecheck, in the order the use cases run them; throws the refusal. */
+async function runPrecheck(deps: MfaDeps, actor: Actor, check: CommandPrecheck): Promise<void> {
+  const intent = check.intent ?? (check.organisation || check.target ? 'other' : undefined);
+  if (intent) await admit(deps, actor, intent);
+  if (check.mfaActive && !(await credentialsOfUser(deps.db, actor.user.id)).active) {
+    throw wrongState(`MFA is not enabled for ${actor.user.email}, so there is no device to replace`, {
+      code: 'mfa_not_enabled',
+      hint: 'enrol with: portal-mfa enroll',
+    });
+  }
+  if (check.organisation) {
+    const { ticket, ...request } = check.organisation;
+    const { organisation, via } = await authoriseOrganisation(deps, actor, request);
+    if (ticket !== undefined && via === 'support')
+      await requireSupportTicket(deps, actor, { action: request.action, organisation: { id: organisation.id, slug: organisation.slug }, ticket });
+  }
+  if (check.target) {
+    const { canPick, needs, ...target } = check.target;
+    const auth = await authorise(deps, actor, { ...target, pickOrganisation: canPick ? async (choices) => choices[0]!.slug : undefined });
+    if (needs === 'mfa') await requireMfaToRemove(deps, auth.target);
+    if (needs === 'active') await activeCredential(deps, auth.target, party(actor.user));
+    if (needs === 'lock') await requireLockToClear(deps, auth.target);
+  }
+}
+
+/**
+ * A command's precheck for an actor who is already signed in (a CLI session): run before the
+ * password is asked again, so a command that will fail says why first. signIn runs the same
+ * checks itself (`secondFactor.precheck`), before a code is asked for or spent.
+ */
+export async function precheck(deps: MfaDeps, actor: Actor, check: CommandPrecheck): Promise<void> {
+  actorState(actor);
+  await runPrecheck(deps, actor, check);
 }
 
 const PASSWORD_BUCKET = 'password';
@@ -742,9 +771,11 @@ export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promis
   if (active || ['enrol', 'verify-self', 'status-self', 'logout'].includes(intent)) return;
   const { requiredBy } = await enforcementFor(deps, actor.user.id);
   if (requiredBy.length > 0) {
+    const slugs = requiredBy.map((m) => m.slug).join(', ');
+    // the trail's reader is support or an admin: the reason in their words, not the rule's number
     await refuse(
-      'must enrol first (rule 4)',
-      wrongState(`${requiredBy.map((m) => m.slug).join(', ')} requires MFA and ${actor.user.email} has not enrolled`, {
+      `has not set up MFA, which ${requiredBy.map((m) => (m.slug === PORTAL_SCOPE ? 'the portal' : m.slug)).join(', ')} requires`,
+      wrongState(`${slugs} requires MFA and ${actor.user.email} has not enrolled`, {
         code: 'enrolment_required',
         hint: 'enrol first: portal-mfa enroll',
       }),

@@ -287,3 +287,19 @@ export async function requireSupport(deps: MfaDeps, actor: Actor, req: { action:
   );
   throw forbidden(req.message, req.hint ? { hint: req.hint } : {});
 }
+
+/**
+ * Support's change on a ticket (SPEC §2): refused without one, audited. For the bulk run, whose
+ * organisation is authorised by authoriseOrganisation (authorise checks a single target's itself).
+ */
+export async function requireSupportTicket(
+  deps: MfaDeps,
+  actor: Actor,
+  req: { action: string; organisation: OrganisationRef; ticket: string | null },
+): Promise<void> {
+  if (req.ticket !== null) return;
+  await withWriteTransaction(deps.db, (trx) =>
+    recordAudit(trx, deps, { action: req.action, outcome: 'refused', actor: party(actor.user), organisation: req.organisation, reason: 'no ticket reference' }),
+  );
+  throw usageError('a support change to another user needs a ticket reference', { code: 'ticket_required', hint: 'pass --ticket SUP-1234' });
+}

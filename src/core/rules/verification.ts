@@ -32,14 +32,18 @@ export function parseCode(raw: string): string {
   return code;
 }
 
-function mfaNotEnabled(target: Pick<PortalUser, 'email'>) {
-  return wrongState(`MFA is not enabled for ${target.email}`, { code: 'mfa_not_enabled', hint: 'enrol first: portal-mfa enroll' });
+function mfaNotEnabled(target: Pick<PortalUser, 'email'>, self: boolean) {
+  // (a hint's command is for whoever reads it: someone checking another user's code does not enrol)
+  return wrongState(`MFA is not enabled for ${target.email}`, {
+    code: 'mfa_not_enabled',
+    hint: self ? 'enrol first: portal-mfa enroll' : 'the user runs portal-mfa enroll first',
+  });
 }
 
-/** The user's active credential, or wrong_state. */
-export async function activeCredential(deps: MfaDeps, target: PortalUser): Promise<CredentialRow> {
+/** The user's active credential, or wrong_state (`by`: who asks, when it may be someone else). */
+export async function activeCredential(deps: MfaDeps, target: PortalUser, by?: AuditParty | null): Promise<CredentialRow> {
   const { active } = await credentialsOfUser(deps.db, target.id);
-  if (!active) throw mfaNotEnabled(target);
+  if (!active) throw mfaNotEnabled(target, by === undefined || by === null || by.id === target.id);
   return active;
 }
 
@@ -72,9 +76,11 @@ async function verifyCredentialCode(deps: MfaDeps, target: PortalUser, credentia
     const until = outcome.lockedNow.hard ? 'hard-locked until an unlock' : `locked until ${humanTimeUntil(outcome.lockedNow.until!)}`;
     throw rejected(`wrong code; ${target.email} is now ${until}`, { code: 'wrong_code', hint: 'too many failed codes; ask support to unlock' });
   }
+  // (someone checking another user's code diagnoses that user's phone)
+  const whose = ctx.actor?.id === target.id ? '' : ` --user ${target.email}`;
   throw rejected('wrong code', {
     code: 'wrong_code',
-    hint: "check that the phone's clock is set automatically; `portal-mfa verify --diagnose` measures its offset",
+    hint: `check that the phone's clock is set automatically; \`portal-mfa verify --diagnose${whose}\` measures its offset`,
   });
 }
 
@@ -89,7 +95,7 @@ export async function activeCodeWouldMatch(deps: MfaDeps, target: PortalUser, co
 
 /** verifyCredentialCode against the user's active credential. */
 export async function verifyActiveCode(deps: MfaDeps, target: PortalUser, code: string, ctx: AttemptContext): Promise<VerifyResult> {
-  return verifyCredentialCode(deps, target, await activeCredential(deps, target), code, ctx);
+  return verifyCredentialCode(deps, target, await activeCredential(deps, target, ctx.actor), code, ctx);
 }
 
 export interface DiagnoseResult {
@@ -107,7 +113,7 @@ export interface DiagnoseResult {
  * diagnosePerHour diagnoses per user per hour are answered (an atomic budget in the database).
  */
 export async function diagnoseCode(deps: MfaDeps, target: PortalUser, code: string, ctx: AttemptContext): Promise<DiagnoseResult> {
-  const credential = await activeCredential(deps, target);
+  const credential = await activeCredential(deps, target, ctx.actor);
   const event = { action: 'mfa.diagnose', actor: ctx.actor, target: party(target), organisation: ctx.organisation ?? null };
   await assertNotLocked(deps, target, credential, event);
   const now = deps.clock();

@@ -1,4 +1,3 @@
-import { credentialsOfUser } from '../../db/credentialRepository.js';
 import { countUnusedRecoveryCodes } from '../../db/recoveryCodeRepository.js';
 import { countActiveTrustedDevices } from '../../db/trustedDeviceRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
@@ -7,6 +6,7 @@ import { authorise, type Authorisation, type OrganisationPicker } from '../rules
 import type { MfaDeps } from '../deps.js';
 import { usageError, wrongState } from '../errors.js';
 import { type Removal, removeMfa } from '../rules/removal.js';
+import { requireMfaToRemove } from '../rules/targetState.js';
 
 const MAX_TICKET = 200;
 const MAX_REASON = 1000;
@@ -68,8 +68,7 @@ export async function disableMfa(deps: MfaDeps, actor: Actor, req: DisableReques
     pickOrganisation: req.pickOrganisation,
   });
   const target = auth.target;
-  const { active, pending } = await credentialsOfUser(deps.db, target.id);
-  if (!active && !pending) throw wrongState(`MFA is not enabled for ${target.email}`, { code: 'mfa_not_enabled', hint: 'nothing to disable' });
+  const { active } = await requireMfaToRemove(deps, target);
   const preview: DisablePreview = {
     email: target.email,
     self: target.id === actor.user.id,

@@ -9,10 +9,12 @@ import type { MfaDeps } from '../deps.js';
 import { rejected, usageError, wrongState } from '../errors.js';
 import { assertNotLocked, lockedError, registerFailure } from '../rules/lockout.js';
 import { queueNotification } from '../notify/outbox.js';
-import { prepareRecoveryCodes } from './recoveryCodes.js';
+import { looksLikeAccessCode } from './accessCodes.js';
+import { looksLikeRecoveryCode, prepareRecoveryCodes } from './recoveryCodes.js';
+import { proveSecondFactor } from '../rules/secondFactor.js';
 import { decryptSecret, encryptSecret } from '../primitives/secrets.js';
-import { generateSecret, matchCode, otpauthUri } from '../primitives/totp.js';
-import { parseCode, verifyActiveCode } from '../rules/verification.js';
+import { generateSecret, matchCode, normaliseCode, otpauthUri } from '../primitives/totp.js';
+import { parseCode } from '../rules/verification.js';
 
 export interface PendingEnrolment {
   email: string;
@@ -21,6 +23,8 @@ export interface PendingEnrolment {
   otpauthUri: string;
   /** a new device is being enrolled while the old one stays active (rule 7) */
   replacing: boolean;
+  /** a recovery code stood in for the old device (replace): how many are left */
+  recoveryCodesLeft?: number;
 }
 
 async function startPending(deps: MfaDeps, actor: Actor, replacing: boolean): Promise<PendingEnrolment> {
@@ -47,9 +51,15 @@ export async function startEnrolment(deps: MfaDeps, actor: Actor, proof: { passw
   return startPending(deps, actor, false);
 }
 
+/** Where the old device cannot be shown: what stands in for it. */
+const LOST_DEVICE_HINT =
+  'lost the phone? give a recovery code instead (--recovery-code, or typed at the prompt), or ask support for a temporary access code; then type that at portal-mfa login';
+
 /**
  * Rule 7: prove the old device with a current code (unless this sign-in already did, or it was a
- * temporary access code — the phone is lost), re-enter the password, then a pending new secret.
+ * temporary access code — the phone is lost), re-enter the password, then a pending new secret. A
+ * recovery code stands in for the old device's code, as it does at login: it proves as much as
+ * `disable` with a recovery code, which removes MFA altogether.
  */
 export async function startReplacement(deps: MfaDeps, actor: Actor, proof: { password?: string; oldDeviceCode?: string }): Promise<PendingEnrolment> {
   await admit(deps, actor, 'replace');
@@ -62,14 +72,28 @@ export async function startReplacement(deps: MfaDeps, actor: Actor, proof: { pas
     });
   // a locked or hard-locked credential is not replaced around its lock (unlock first)
   await assertNotLocked(deps, actor.user, active, { action: 'mfa.replace', actor: party(actor.user), target: party(actor.user) });
-  const proven = actor.factor === 'code' || actor.restriction === 'access-code';
+  const proven = actor.factor === 'code' || actor.factor === 'recovery-code' || actor.restriction === 'access-code';
+  let recoveryCodesLeft: number | undefined;
   if (!proven) {
-    if (proof.oldDeviceCode === undefined) {
-      throw usageError('a code from the current device is needed', { code: 'second_factor_required', hint: 'pass --code CODE' });
+    const raw = proof.oldDeviceCode;
+    if (raw === undefined)
+      throw usageError('a code from the current device is needed', { code: 'second_factor_required', hint: `pass --code CODE; ${LOST_DEVICE_HINT}` });
+    const isCode = normaliseCode(raw) !== null;
+    if (!isCode && looksLikeAccessCode(raw)) {
+      throw usageError('a temporary access code is typed at login, not here', {
+        hint: 'run portal-mfa login, type it at the code prompt, then portal-mfa replace (no code from the old device is needed then)',
+      });
     }
-    await verifyActiveCode(deps, actor.user, parseCode(proof.oldDeviceCode), { actor: party(actor.user), action: 'mfa.replace.prove' });
+    if (!isCode && !looksLikeRecoveryCode(raw)) throw usageError('not a 6-digit code or a recovery code', { hint: LOST_DEVICE_HINT });
+    const r = await proveSecondFactor(
+      deps,
+      actor.user,
+      { kind: isCode ? 'code' : 'recovery-code', code: raw },
+      { actor: actor.user, action: 'mfa.replace.prove' },
+    );
+    recoveryCodesLeft = r.recoveryCodesLeft;
   }
-  return startPending(deps, actor, true);
+  return { ...(await startPending(deps, actor, true)), ...(recoveryCodesLeft !== undefined ? { recoveryCodesLeft } : {}) };
 }
 
 export interface ConfirmedEnrolment {

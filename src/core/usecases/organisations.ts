@@ -19,12 +19,13 @@ import { withWriteTransaction } from '../../db/transaction.js';
 import type { PortalUser } from '../domain.js';
 import { admit, reauthenticate, type Actor } from '../rules/actor.js';
 import { party, recordAudit, recordAudits, type AuditEvent } from '../primitives/audit.js';
-import { authoriseOrganisation, requireSupport, SUPPORT_REASON, validateSlug } from '../rules/authorise.js';
+import { authoriseOrganisation, requireSupport, requireSupportTicket, SUPPORT_REASON, validateSlug } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
 import { validateReason, validateTicket } from './disable.js';
 import { readPolicy } from '../rules/policy.js';
 import { removeMfa } from '../rules/removal.js';
 import { normaliseEmail } from '../primitives/email.js';
+import { isOwnEmail } from '../rules/identity.js';
 import { notFound, usageError, type ErrorKind } from '../errors.js';
 import { queueNotification } from '../notify/outbox.js';
 
@@ -259,7 +260,7 @@ export async function remindMembers(
   return { kind: 'queued', organisation: org.slug, members };
 }
 
-export type BulkOutcome = 'disabled' | 'would-disable' | 'already-off' | 'invalid' | 'not-found' | 'not-member' | 'forbidden' | 'ambiguous';
+export type BulkOutcome = 'disabled' | 'would-disable' | 'already-off' | 'skipped-self' | 'invalid' | 'not-found' | 'not-member' | 'forbidden' | 'ambiguous';
 
 export interface BulkResult {
   email: string;
@@ -313,6 +314,8 @@ const BULK_FIRST_CHUNK = 20;
 export interface BulkRun {
   organisation: string;
   total: number;
+  /** the acting person is in the list: left out (skipped-self, unless includeSelf) or included */
+  self: 'skipped' | 'included' | null;
   results: AsyncGenerator<BulkResult>;
 }
 
@@ -332,7 +335,12 @@ export async function disableMembers(
     reason?: string;
     password?: string;
     dryRun?: boolean;
-    confirm?: (count: number, org: string) => Promise<boolean>;
+    /** the acting person's own account, when listed, is disabled too (otherwise: skipped-self, audited) */
+    includeSelf?: boolean;
+    /** aborted: no further chunk is started; every result of a committed chunk is still given */
+    signal?: AbortSignal;
+    /** count: the users to be looked at (without the acting person when skipped) */
+    confirm?: (count: number, org: string, self: BulkRun['self']) => Promise<boolean>;
   },
 ): Promise<BulkRun | { kind: 'cancelled' }> {
   const ticket = validateTicket(req.ticket);
@@ -342,15 +350,16 @@ export async function disableMembers(
   await admit(deps, actor, 'other');
   const { organisation: org, via } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.disable-mfa', supportAllowed: true });
   const orgRef = { id: org.id, slug: org.slug };
-  if (via === 'support' && ticket === null) {
-    await withWriteTransaction(deps.db, (trx) =>
-      recordAudit(trx, deps, { action: 'org.disable-mfa', outcome: 'refused', actor: party(actor.user), organisation: orgRef, reason: 'no ticket reference' }),
-    );
-    throw usageError('a support change to another user needs a ticket reference', { code: 'ticket_required', hint: 'pass --ticket SUP-1234' });
-  }
+  if (via === 'support') await requireSupportTicket(deps, actor, { action: 'org.disable-mfa', organisation: orgRef, ticket });
+  // an admin's export of her organisation lists her too: her own MFA goes only when she says so
+  const listed = emails.some((e) => {
+    const email = normaliseEmail(e);
+    return email !== null && isOwnEmail(actor.user, email);
+  });
+  const self: BulkRun['self'] = listed ? (req.includeSelf ? 'included' : 'skipped') : null;
   if (!req.dryRun) {
     await reauthenticate(deps, actor, req.password, 'org.disable-mfa');
-    if (req.confirm && !(await req.confirm(emails.length, org.slug))) return { kind: 'cancelled' };
+    if (req.confirm && !(await req.confirm(emails.length - (self === 'skipped' ? 1 : 0), org.slug, self))) return { kind: 'cancelled' };
   }
   const actorParty = party(actor.user);
   const refusal = (email: string, user: PortalUser | undefined, reason: string, supportReason?: string): AuditEvent => ({
@@ -392,6 +401,11 @@ export async function disableMembers(
         return;
       }
       const user = accounts[0];
+      if (user && user.id === actor.user.id && !req.includeSelf) {
+        refusals.push(refusal(email, user, 'their own account, not included in their own bulk run'));
+        results.push({ email, outcome: 'skipped-self', errorKind: null, message: 'your own account: skipped' });
+        return;
+      }
       const member = user ? t.members.has(user.id) : false;
       if (via === 'org-admin' && (!user || !member)) {
         // no enumeration: unknown and not-a-member look the same to an admin
@@ -450,11 +464,18 @@ export async function disableMembers(
     // small chunks first (the first results show at once), then up to BULK_CHUNK users per transaction
     let size = BULK_FIRST_CHUNK;
     for (let i = 0; i < emails.length; ) {
+      if (req.signal) {
+        // a turn of the event loop first: on SQLite a run is all microtasks, and a signal handler
+        // (the CLI's Ctrl-C) only runs between them when the loop gets to poll
+        await new Promise((resolve) => setImmediate(resolve));
+        // stopped: the chunk before has committed and given all its results; no new one starts
+        if (req.signal.aborted) return;
+      }
       const part = emails.slice(i, i + size);
       i += part.length;
       for (const r of await chunk(part)) yield r;
       size = Math.min(size * 2, BULK_CHUNK);
     }
   }
-  return { organisation: org.slug, total: emails.length, results: results() };
+  return { organisation: org.slug, total: emails.length, self, results: results() };
 }

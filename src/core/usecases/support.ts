@@ -1,5 +1,4 @@
-import { credentialsOfUser } from '../../db/credentialRepository.js';
-import { budgetSpentUntil, clearBudget } from '../../db/rateLimitRepository.js';
+import { clearBudget } from '../../db/rateLimitRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import { ACCESS_CODE_LIMITS, issueAccessCode, revokeAccessCode, type IssuedAccessCode } from './accessCodes.js';
 import { admit, reauthenticate, type Actor } from '../rules/actor.js';
@@ -7,8 +6,9 @@ import { party, recordAudit } from '../primitives/audit.js';
 import { authorise, type OrganisationPicker } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
 import { validateReason, validateTicket } from './disable.js';
-import { usageError, wrongState } from '../errors.js';
-import { clearLocks, lockState } from '../rules/lockout.js';
+import { usageError } from '../errors.js';
+import { clearLocks } from '../rules/lockout.js';
+import { requireLockToClear } from '../rules/targetState.js';
 import { queueNotification } from '../notify/outbox.js';
 import { regenerateRecoveryCodes } from './recoveryCodes.js';
 
@@ -46,18 +46,7 @@ export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedReque
     pickOrganisation: req.pickOrganisation,
   });
   const target = auth.target;
-  const now = deps.clock();
-  const { active, pending } = await credentialsOfUser(deps.db, target.id);
-  const creds = [active, pending].filter((c) => c !== undefined);
-  const lock = creds.map((c) => lockState(c, now)).find((l) => l !== null) ?? null;
-  const failures = Math.max(0, ...creds.map((c) => c.consecutive_failures));
-  const s = deps.settings;
-  const passwordBudget = { subject: target.email, bucket: 'password', limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now };
-  const passwordLocked = (await budgetSpentUntil(deps.db, passwordBudget)) !== null;
-  const facts = { email: target.email, wasHardLocked: lock?.hard ?? false, lockedUntil: lock?.until ?? null, consecutiveFailures: failures, passwordLocked };
-  if (lock === null && failures === 0 && !passwordLocked) {
-    throw wrongState(`${target.email} is not locked`, { code: 'not_locked', hint: 'portal-mfa status --user EMAIL shows the failure count' });
-  }
+  const { passwordBudget, ...facts } = await requireLockToClear(deps, target);
   if (req.dryRun) return { kind: 'dry-run', ...facts };
   await reauthenticate(deps, actor, req.password, 'mfa.unlock');
   await withWriteTransaction(deps.db, async (trx) => {
@@ -71,7 +60,7 @@ export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedReque
       organisation: auth.organisation,
       ticket,
       reason,
-      detail: { hardLocked: facts.wasHardLocked, consecutiveFailures: failures, passwordLocked },
+      detail: { hardLocked: facts.wasHardLocked, consecutiveFailures: facts.consecutiveFailures, passwordLocked: facts.passwordLocked },
     });
     await queueNotification(trx, deps, target, { kind: 'unlocked', by: actor.user.email, ticket });
   });

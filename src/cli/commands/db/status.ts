@@ -1,6 +1,7 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Act } from '../../act.js';
 import type { CommandContext } from '../../context.js';
+import { commandLine } from '../../invocation.js';
 import { humanTime, isoOrNull } from '../../render.js';
 import { withExamples } from '../examples.js';
 
@@ -56,5 +57,5 @@ async function status(ctx: CommandContext): Promise<void> {
       ...state.pending.map((p) => ({ name: p, state: 'pending', at: '-' })),
     ],
   );
-  if (state.pending.length > 0) ctx.out.info('run: portal-mfa db migrate');
+  if (state.pending.length > 0) ctx.out.info(`run: ${commandLine(ctx, 'db migrate', { as: false })}`);
 }

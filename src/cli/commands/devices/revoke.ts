@@ -42,7 +42,7 @@ async function revoke(ctx: CommandContext, opts: RevokeOptions, args: number[]):
     // ids name their owners, who are authorised one by one; --all names one user
     precheck: opts.all ? changeOnUserPrecheck(ctx, opts, 'revoke-devices', 'device.revoke') : undefined,
   });
-  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
+  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor, 'device.revoke');
   if (!opts.dryRun && opts.user !== undefined && opts.user.trim().toLowerCase() !== actor.user.email) requireConfirmable(ctx);
   const result = await mfa.revokeDevices(actor, {
     ids,

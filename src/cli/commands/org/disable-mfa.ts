@@ -17,6 +17,7 @@ const define = (org: CommandUnknownOpts) =>
     .addOption(orgOption(ADMINISTERED_ORG))
     .option('--user <email...>', 'the members')
     .option('--users-from <file>', 'emails, one a line, or CSV with an email column; - for stdin')
+    .option('--include-self', 'disable your own MFA too when the list names you (otherwise you are skipped: skipped-self)')
     .addOption(dryRunOption('show what would change, change nothing'))
     .addOption(ticketOption('ticket reference for the audit trail (required for support)'))
     .addOption(reasonOption());
@@ -32,6 +33,8 @@ export function registerOrgDisableMfa(org: CommandUnknownOpts, act: Act): void {
 
 async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOptions): Promise<void> {
   const { parseUserList } = await import('../../../core/usecases/organisations.js');
+  const { validateReason, validateTicket } = await import('../../../core/usecases/disable.js');
+  const { validateSlug } = await import('../../../core/rules/authorise.js');
   const { portal, reauthPassword, resolveActor } = await import('../../actor.js');
   if (!opts.user && opts.usersFrom === undefined) throw usageError('name the members with --user EMAIL… or --users-from FILE|-');
   if (!opts.dryRun) requireConfirmable(ctx);
@@ -51,12 +54,25 @@ async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOptions): 
     emails = emails.concat(await parseUserList(text));
   }
   if (emails.length === 0) throw usageError('the user list is empty');
+  // flags before any password: a malformed one asks nothing
+  const ticket = validateTicket(opts.ticket);
+  validateReason(opts.reason);
+  if (opts.org !== undefined) validateSlug(opts.org);
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, {
     action: 'org.disable-mfa',
-    precheck: { organisation: { orgSlug: opts.org, action: 'org.disable-mfa', supportAllowed: true } },
+    // the organisation, and support's ticket, before the actor's code is used or the password asked again
+    precheck: { organisation: { orgSlug: opts.org, action: 'org.disable-mfa', supportAllowed: true, ticket } },
   });
-  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
+  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor, 'org.disable-mfa');
+  const selfNote = (self: 'skipped' | 'included' | null) => {
+    if (self === 'skipped')
+      ctx.out.warn(`the list names you (${actor.user.email}): your own MFA stays on (skipped-self); add --include-self to disable it too`);
+    if (self === 'included') ctx.out.warn(`the list names you (${actor.user.email}) and --include-self is given: your own MFA is disabled too`);
+  };
+  // Ctrl-C (or SIGTERM) during the run: the chunk in flight commits or rolls back whole; its results
+  // are printed, no new chunk starts, and the summary says what was done and how to finish
+  const stop = new AbortController();
   const run = await mfa.disableMembers(actor, {
     orgSlug: opts.org,
     emails,
@@ -64,19 +80,28 @@ async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOptions): 
     reason: opts.reason,
     password,
     dryRun: opts.dryRun,
-    confirm: async (count, org) => {
+    includeSelf: opts.includeSelf,
+    signal: stop.signal,
+    confirm: async (count, org, self) => {
+      selfNote(self);
       await confirmOrCancel(ctx, `Disable MFA for ${count} member(s) of ${org}?`);
       return true;
     },
   });
   if ('kind' in run) throw cancelled('cancelled; nothing was changed');
+  if (opts.dryRun) selfNote(run.self);
+  const interrupt = () => stop.abort();
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   const progress = await startProgress(ctx, { label: opts.dryRun ? 'checking' : 'disabling', total: run.total });
   const tally = new Map<string, number>();
   let failures = 0;
   // the first failure's kind becomes the command's error (its exit code: main.ts); each line shows its own
   let first: { email: string; message: string; kind: ErrorKind } | undefined;
+  let seen = 0;
   try {
     for await (const r of run.results) {
+      seen++;
       const exitCode = r.errorKind === null ? 0 : EXIT_CODES[r.errorKind];
       tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
       if (r.errorKind !== null) {
@@ -94,9 +119,22 @@ async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOptions): 
       );
     }
   } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     progress.done();
   }
   const summary = [...tally.entries()].map(([k, v]) => `${v} ${k}`).join(', ');
+  if (seen < run.total) {
+    // stopped: every committed result is on stdout; what is left is a run of the same command away
+    const disabled = tally.get(opts.dryRun ? 'would-disable' : 'disabled') ?? 0;
+    ctx.out.info(
+      `${opts.dryRun ? 'dry run ' : ''}stopped after ${seen} of ${run.total} user(s) of ${run.organisation}` +
+        `${seen > 0 ? ` (${summary})` : ''}; ${run.total - seen} not looked at`,
+    );
+    throw cancelled(`cancelled: ${disabled} of ${run.total} ${opts.dryRun ? 'would be disabled' : 'disabled'} so far`, {
+      hint: opts.dryRun ? 'run the same command again for the whole list' : 'run the same command again to finish; the users done now report already-off',
+    });
+  }
   ctx.out.info(`${opts.dryRun ? 'dry run: ' : ''}${run.total} user(s) of ${run.organisation}: ${summary}`);
   if (first) {
     throw new PortalMfaError(

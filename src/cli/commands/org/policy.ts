@@ -83,7 +83,7 @@ async function policy(ctx: CommandContext, opts: PolicyOptions): Promise<void> {
     }
     return;
   }
-  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor);
+  const password = opts.dryRun ? undefined : await reauthPassword(ctx, mfa, actor, 'org.policy');
   const result = await mfa.setPolicy(actor, {
     orgSlug: opts.org,
     change,

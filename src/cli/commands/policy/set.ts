@@ -87,7 +87,7 @@ async function set(ctx: CommandContext, opts: SetOptions): Promise<void> {
     return;
   }
   if (!opts.ticket) throw usageError('a change of the portal policy needs a ticket reference', { code: 'ticket_required', hint: 'pass --ticket SUP-1234' });
-  const password = await reauthPassword(ctx, mfa, actor);
+  const password = await reauthPassword(ctx, mfa, actor, 'policy.set');
   const result = await mfa.setPortalPolicy(actor, { change, ticket: opts.ticket, reason: opts.reason, password });
   if (ctx.out.json) {
     ctx.out.printJson({ dryRun: false, changed: result.kind === 'changed', policy: policyJson(result.after), noticesQueued: result.noticesQueued });

@@ -15,7 +15,7 @@ async function regenerate(ctx: CommandContext): Promise<void> {
   const { showRecoveryCodes } = await import('../../enrolFlow.js');
   const mfa = await portal(ctx);
   const actor = await resolveActor(ctx, mfa, { action: 'recovery-codes.regenerate' });
-  const { email, codes } = await mfa.regenerateRecoveryCodes(actor, { password: await reauthPassword(ctx, mfa, actor) });
+  const { email, codes } = await mfa.regenerateRecoveryCodes(actor, { password: await reauthPassword(ctx, mfa, actor, 'recovery-codes.regenerate') });
   if (ctx.out.json) {
     ctx.out.printJson({ email, recoveryCodes: codes });
     return;
