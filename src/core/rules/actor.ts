@@ -18,6 +18,7 @@ import { party, recordAudit } from '../primitives/audit.js';
 import { authorise, authoriseOrganisation, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from '../deps.js';
 import { foldEmail, normaliseEmail } from '../primitives/email.js';
+import { passwordBudget } from './lockout.js';
 import { forbidden, isPortalMfaError, locked, rejected, usageError, wrongState, type PortalMfaError } from '../errors.js';
 import { dummyHashLike, verifyPassword } from '../primitives/passwords.js';
 import { proveSecondFactor, wouldProveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
@@ -133,7 +134,6 @@ async function precheckCommand(deps: MfaDeps, user: PortalUser, check: CommandPr
   }
 }
 
-const PASSWORD_BUCKET = 'password';
 /** How long an attempt waits for a unit held by parallel attempts still being checked (then: rate-limited). */
 const RESERVE_WAIT_MS = 20_000;
 
@@ -176,8 +176,7 @@ async function checkPassword(deps: MfaDeps, email: string, found: PortalUser | P
   // several accounts whose emails fold together: the password decides whether the person learns of it
   const candidates = found === undefined ? [] : Array.isArray(found) ? found : [found];
   const user = candidates.length === 1 ? candidates[0] : undefined;
-  const s = deps.settings;
-  const budget = { subject: email, bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
+  const budget = passwordBudget(deps, email);
   const who = user ? party(user) : { id: null, email };
   const reservation = await reservePasswordAttempt(deps, budget);
   if (reservation === 'read-only') {

@@ -5,7 +5,7 @@ import type { PortalUser } from '../domain.js';
 import { party, recordAudit, type AuditParty } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
 import { locked, rejected, usageError, wrongState } from '../errors.js';
-import { assertNotLocked, lockState, lockedError, registerFailure } from './lockout.js';
+import { attempt, diagnoseBudget, lockState, lockedError, MISS, type LockState } from './lockout.js';
 import { decryptSecret } from '../primitives/secrets.js';
 import { DEFAULT_TOTP, matchCode, normaliseCode } from '../primitives/totp.js';
 import { humanTimeUntil } from '../primitives/humanTime.js';
@@ -49,11 +49,21 @@ export async function activeCredential(deps: MfaDeps, target: PortalUser): Promi
  * rejected (wrong or replayed).
  */
 async function verifyCredentialCode(deps: MfaDeps, target: PortalUser, credential: CredentialRow, code: string, ctx: AttemptContext): Promise<VerifyResult> {
-  const now = deps.clock();
   const event = { action: ctx.action, actor: ctx.actor, target: party(target), organisation: ctx.organisation ?? null };
-  await assertNotLocked(deps, target, credential, event);
-  const match = matchCode(decryptSecret(deps, credential), code, now, deps.settings.window);
-  if (match) {
+  const onMiss = (lockedNow: LockState | null): never => {
+    if (lockedNow) {
+      const until = lockedNow.hard ? 'hard-locked until an unlock' : `locked until ${humanTimeUntil(lockedNow.until!)}`;
+      throw rejected(`wrong code; ${target.email} is now ${until}`, { code: 'wrong_code', hint: 'too many failed codes; ask support to unlock' });
+    }
+    throw rejected('wrong code', {
+      code: 'wrong_code',
+      hint: "check that the phone's clock is set automatically; `portal-mfa verify --diagnose` measures its offset",
+    });
+  };
+  return attempt(deps, { user: target, credential, event, onMiss }, async () => {
+    const now = deps.clock();
+    const match = matchCode(decryptSecret(deps, credential), code, now, deps.settings.window);
+    if (!match) return MISS;
     const accepted = await withWriteTransaction(deps.db, async (trx) => {
       if (!(await acceptStep(trx, credential.id, match.step, now))) return false;
       await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { driftSteps: match.driftSteps } });
@@ -65,16 +75,6 @@ async function verifyCredentialCode(deps: MfaDeps, target: PortalUser, credentia
     // A replay is not a guess: it is refused and audited, but does not count towards the lock.
     await withWriteTransaction(deps.db, (trx) => recordAudit(trx, deps, { ...event, outcome: 'replay', detail: { driftSteps: match.driftSteps } }));
     throw rejected('this code has already been used', { code: 'replayed_code', hint: 'wait for the next code (codes change every 30 seconds)' });
-  }
-  const outcome = await registerFailure(deps, credential.id, target, event);
-  if (outcome.alreadyLocked) throw lockedError(target, outcome.alreadyLocked);
-  if (outcome.lockedNow) {
-    const until = outcome.lockedNow.hard ? 'hard-locked until an unlock' : `locked until ${humanTimeUntil(outcome.lockedNow.until!)}`;
-    throw rejected(`wrong code; ${target.email} is now ${until}`, { code: 'wrong_code', hint: 'too many failed codes; ask support to unlock' });
-  }
-  throw rejected('wrong code', {
-    code: 'wrong_code',
-    hint: "check that the phone's clock is set automatically; `portal-mfa verify --diagnose` measures its offset",
   });
 }
 
@@ -108,38 +108,36 @@ export interface DiagnoseResult {
  */
 export async function diagnoseCode(deps: MfaDeps, target: PortalUser, code: string, ctx: AttemptContext): Promise<DiagnoseResult> {
   const credential = await activeCredential(deps, target);
-  const event = { action: 'mfa.diagnose', actor: ctx.actor, target: party(target), organisation: ctx.organisation ?? null };
-  await assertNotLocked(deps, target, credential, event);
-  const now = deps.clock();
-  const budget = { subject: `user:${target.id}`, bucket: 'diagnose', limit: deps.settings.diagnosePerHour, windowMs: 3_600_000, now };
-  await ensureBudget(deps.db, budget);
-  const allowed = await withWriteTransaction(deps.db, async (trx) => {
-    const ok = await takeFromBudget(trx, budget);
-    if (!ok) await recordAudit(trx, deps, { ...event, outcome: 'rate-limited' });
-    return ok;
-  });
-  if (!allowed) {
-    throw locked(`too many clock diagnoses for ${target.email} in the last hour (limit ${deps.settings.diagnosePerHour})`, {
-      code: 'rate_limited',
-      hint: 'try again later',
+  const event = { action: 'mfa.diagnose', actor: ctx.actor, target: party(target), organisation: ctx.organisation ?? null, detail: { diagnose: true } };
+  const searchedMinutes = deps.settings.diagnoseMinutes;
+  const onMiss = (): DiagnoseResult => ({ matched: false, driftSteps: null, offsetSeconds: null, withinWindow: false, searchedMinutes });
+  return attempt(deps, { user: target, credential, event, onMiss }, async () => {
+    const budget = diagnoseBudget(deps, target);
+    await ensureBudget(deps.db, budget);
+    const allowed = await withWriteTransaction(deps.db, async (trx) => {
+      const ok = await takeFromBudget(trx, budget);
+      if (!ok) await recordAudit(trx, deps, { ...event, outcome: 'rate-limited' });
+      return ok;
     });
-  }
-  const steps = Math.round((deps.settings.diagnoseMinutes * 60) / DEFAULT_TOTP.periodSeconds);
-  const match = matchCode(decryptSecret(deps, credential), code, now, steps);
-  if (!match) {
-    const outcome = await registerFailure(deps, credential.id, target, { ...event, detail: { diagnose: true } });
-    if (outcome.alreadyLocked) throw lockedError(target, outcome.alreadyLocked);
-    return { matched: false, driftSteps: null, offsetSeconds: null, withinWindow: false, searchedMinutes: deps.settings.diagnoseMinutes };
-  }
-  await withWriteTransaction(deps.db, async (trx) => {
-    await burnStepsThrough(trx, credential.id, match.step);
-    await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { driftSteps: match.driftSteps, burntThroughStep: match.step } });
+    if (!allowed) {
+      throw locked(`too many clock diagnoses for ${target.email} in the last hour (limit ${deps.settings.diagnosePerHour})`, {
+        code: 'rate_limited',
+        hint: 'try again later',
+      });
+    }
+    const steps = Math.round((searchedMinutes * 60) / DEFAULT_TOTP.periodSeconds);
+    const match = matchCode(decryptSecret(deps, credential), code, budget.now, steps);
+    if (!match) return MISS;
+    await withWriteTransaction(deps.db, async (trx) => {
+      await burnStepsThrough(trx, credential.id, match.step);
+      await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { driftSteps: match.driftSteps, burntThroughStep: match.step } });
+    });
+    return {
+      matched: true,
+      driftSteps: match.driftSteps,
+      offsetSeconds: match.driftSteps * DEFAULT_TOTP.periodSeconds,
+      withinWindow: Math.abs(match.driftSteps) <= deps.settings.window,
+      searchedMinutes,
+    };
   });
-  return {
-    matched: true,
-    driftSteps: match.driftSteps,
-    offsetSeconds: match.driftSteps * DEFAULT_TOTP.periodSeconds,
-    withinWindow: Math.abs(match.driftSteps) <= deps.settings.window,
-    searchedMinutes: deps.settings.diagnoseMinutes,
-  };
 }

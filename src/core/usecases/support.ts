@@ -8,7 +8,7 @@ import { authorise, type OrganisationPicker } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
 import { validateReason, validateTicket } from './disable.js';
 import { usageError, wrongState } from '../errors.js';
-import { clearLocks, lockState } from '../rules/lockout.js';
+import { clearLocks, lockState, passwordBudget } from '../rules/lockout.js';
 import { queueNotification } from '../notify/outbox.js';
 import { regenerateRecoveryCodes } from './recoveryCodes.js';
 
@@ -51,9 +51,9 @@ export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedReque
   const creds = [active, pending].filter((c) => c !== undefined);
   const lock = creds.map((c) => lockState(c, now)).find((l) => l !== null) ?? null;
   const failures = Math.max(0, ...creds.map((c) => c.consecutive_failures));
-  const s = deps.settings;
-  const passwordBudget = { subject: target.email, bucket: 'password', limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now };
-  const passwordLocked = (await budgetSpentUntil(deps.db, passwordBudget)) !== null;
+  // the budget sign-in counts against: the folded email, however the portal spells it
+  const budget = passwordBudget(deps, target.email);
+  const passwordLocked = (await budgetSpentUntil(deps.db, budget)) !== null;
   const facts = { email: target.email, wasHardLocked: lock?.hard ?? false, lockedUntil: lock?.until ?? null, consecutiveFailures: failures, passwordLocked };
   if (lock === null && failures === 0 && !passwordLocked) {
     throw wrongState(`${target.email} is not locked`, { code: 'not_locked', hint: 'portal-mfa status --user EMAIL shows the failure count' });
@@ -62,7 +62,7 @@ export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedReque
   await reauthenticate(deps, actor, req.password, 'mfa.unlock');
   await withWriteTransaction(deps.db, async (trx) => {
     await clearLocks(trx, target.id);
-    await clearBudget(trx, passwordBudget);
+    await clearBudget(trx, budget);
     await recordAudit(trx, deps, {
       action: 'mfa.unlock',
       outcome: 'success',
