@@ -7,6 +7,7 @@
 import { closeSession, needsReauthentication, openSession, resumeSession, signIn, type Actor } from './rules/actor.js';
 import { readAuditTrail, type AuditFilter } from './usecases/auditTrail.js';
 import type { MfaDeps } from './deps.js';
+import { withRequestScope } from './requestScope.js';
 import { listTrustedDevices, revokeDevices, trustThisDevice } from './usecases/devices.js';
 import { disableMfa } from './usecases/disable.js';
 import { confirmEnrolment, startEnrolment, startReplacement } from './usecases/enrolment.js';
@@ -30,11 +31,12 @@ export interface ApiOptions {
 export function createPortalMfa(given: MfaDeps, opts: ApiOptions = {}) {
   let deps = given;
   const refresh = opts.currentSettings;
+  // each call gets a request scope of its own: what it reads about its users is read once (src/core/requestScope.ts)
   function bind<F extends (deps: MfaDeps, ...rest: never[]) => unknown>(_: MfaDeps, f: F): Rest<F> {
-    if (!refresh) return ((...rest: never[]) => f(deps, ...rest)) as Rest<F>;
+    if (!refresh) return ((...rest: never[]) => f(withRequestScope(deps), ...rest)) as Rest<F>;
     return (async (...rest: never[]) => {
       deps = { ...given, settings: await refresh() };
-      return f(deps, ...rest);
+      return f(withRequestScope(deps), ...rest);
     }) as Rest<F>;
   }
   return {
@@ -67,7 +69,7 @@ export function createPortalMfa(given: MfaDeps, opts: ApiOptions = {}) {
     setPolicy: bind(deps, setPolicy),
     remindMembers: bind(deps, remindMembers),
     disableMembers: bind(deps, disableMembers),
-    readAuditTrail: (actor: Actor, filter: AuditFilter) => readAuditTrail(deps, actor, filter),
+    readAuditTrail: (actor: Actor, filter: AuditFilter) => readAuditTrail(withRequestScope(deps), actor, filter),
     listOutbox: bind(deps, listOutbox),
     // the portal-wide policy (support)
     showPortalPolicy: bind(deps, showPortalPolicy),

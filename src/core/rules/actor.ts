@@ -1,5 +1,5 @@
 import type { UserId } from '../domain.js';
-import { credentialsOfUser } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
 import {
   budgetSpentUntil,
   ensureReservableBudget,
@@ -13,7 +13,7 @@ import { endSession, findValidSession, insertSession } from '../../db/sessionRep
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { MembershipRow, PortalUser } from '../domain.js';
 import { ambiguousAccount, findUserById } from './identity.js';
-import { findUsersByEmailKey, membershipsOfUser, passwordHashOf, samplePasswordHash } from '../../db/identity/reader.js';
+import { findUsersByEmailKey, passwordHashOf, samplePasswordHash } from '../../db/identity/reader.js';
 import { party, recordAudit } from '../primitives/audit.js';
 import { authorise, authoriseOrganisation, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from '../deps.js';
@@ -25,7 +25,6 @@ import { proveSecondFactor, wouldProveSecondFactor, type ProvenFactor, type Seco
 import { hashToken, newToken } from '../primitives/tokens.js';
 import { checkTrustedDevice } from './trustedDevices.js';
 import { humanTimeUntil } from '../primitives/humanTime.js';
-import { readPolicy } from './policy.js';
 
 /**
  * Who is acting (SPEC §2). An Actor is only ever made here — by signIn (password and second
@@ -114,7 +113,7 @@ async function precheckCommand(deps: MfaDeps, user: PortalUser, check: CommandPr
   try {
     const intent = check.intent ?? (check.organisation || check.target ? 'other' : undefined);
     if (intent) await admit(deps, pending, intent);
-    if (check.mfaActive && !(await credentialsOfUser(deps.db, user.id)).active) {
+    if (check.mfaActive && !(await scopeOf(deps).credentials(user.id)).active) {
       throw wrongState(`MFA is not enabled for ${user.email}, so there is no device to replace`, {
         code: 'mfa_not_enabled',
         hint: 'enrol with: portal-mfa enroll',
@@ -288,7 +287,7 @@ export async function signIn(
       hint: 'run portal-mfa login and type it at the code prompt',
     });
   }
-  const { active } = await credentialsOfUser(deps.db, u.id);
+  const { active } = await scopeOf(deps).credentials(u.id);
   if (!active) {
     // the password is this user's whole sign-in: a command that will fail says so now, before an access code is used
     if (early) throw early;
@@ -380,8 +379,9 @@ const PORTAL_SCOPE = 'portal';
 
 /** Rule 4: which of the user's organisations (and the portal itself) require MFA, honouring grace periods. */
 export async function enforcementFor(deps: MfaDeps, userId: UserId): Promise<EnforcementState> {
-  const memberships = await membershipsOfUser(deps.db, userId);
-  const portal = await readPolicy(deps.db);
+  const scope = scopeOf(deps);
+  const memberships = await scope.memberships(userId);
+  const portal = await scope.policy();
   if (portal.mfaRequired) {
     memberships.unshift({
       organisation_id: '',
@@ -426,7 +426,7 @@ export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promis
   };
   // an Actor stands only while the portal still says what it said at sign-in: a backend that keeps
   // one across requests loses it when the portal deactivates the account or changes its support role
-  const current = await findUserById(deps.db, actor.user.id);
+  const current = await scopeOf(deps).user(actor.user.id);
   if (!current?.active) {
     await refuse(
       'account no longer active in the portal',
@@ -445,7 +445,7 @@ export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promis
       usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE, or log in first' }),
     );
   }
-  const { active } = await credentialsOfUser(deps.db, actor.user.id);
+  const { active } = await scopeOf(deps).credentials(actor.user.id);
   if (actor.restriction === 'access-code' && !['enrol', 'replace', 'status-self', 'logout'].includes(intent)) {
     const cmd = active ? 'portal-mfa replace' : 'portal-mfa enroll';
     await refuse(

@@ -1,4 +1,5 @@
-import { acceptStep, burnStepsThrough, credentialsOfUser, findCredential, type CredentialRow } from '../../db/credentialRepository.js';
+import { acceptStep, burnStepsThrough, findCredential, type CredentialRow } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
 import { ensureBudget, takeFromBudget } from '../../db/rateLimitRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { PortalUser } from '../domain.js';
@@ -38,7 +39,7 @@ function mfaNotEnabled(target: Pick<PortalUser, 'email'>) {
 
 /** The user's active credential, or wrong_state. */
 export async function activeCredential(deps: MfaDeps, target: PortalUser): Promise<CredentialRow> {
-  const { active } = await credentialsOfUser(deps.db, target.id);
+  const { active } = await scopeOf(deps).credentials(target.id);
   if (!active) throw mfaNotEnabled(target);
   return active;
 }
@@ -80,7 +81,7 @@ async function verifyCredentialCode(deps: MfaDeps, target: PortalUser, credentia
 
 /** Whether verifyActiveCode would accept this code now — its step not used up, nothing counted. */
 export async function activeCodeWouldMatch(deps: MfaDeps, target: PortalUser, code: string): Promise<boolean> {
-  const { active } = await credentialsOfUser(deps.db, target.id);
+  const { active } = await scopeOf(deps).credentials(target.id);
   const now = deps.clock();
   if (!active || lockState(active, now) !== null) return false;
   const match = matchCode(decryptSecret(deps, active), code, now, deps.settings.window);

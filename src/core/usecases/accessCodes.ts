@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
+import { scopeOf } from '../requestScope.js';
 import { countAccessCodeFailure, consumeAccessCode, liveAccessCode, replaceAccessCode, revokeAccessCodes } from '../../db/accessCodeRepository.js';
-import { credentialsOfUser, resetFailuresUnlessLocked } from '../../db/credentialRepository.js';
+import { resetFailuresUnlessLocked } from '../../db/credentialRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { PortalUser } from '../domain.js';
 import { party, recordAudit } from '../primitives/audit.js';
@@ -105,7 +106,7 @@ export async function revokeAccessCode(
  */
 export async function useAccessCode(deps: MfaDeps, user: PortalUser, raw: string, ctx: AttemptContext): Promise<{ usesLeft: number }> {
   const compact = normaliseAccessCode(raw);
-  const { active } = await credentialsOfUser(deps.db, user.id);
+  const { active } = await scopeOf(deps).credentials(user.id);
   const event = { action: ctx.action, actor: ctx.actor, target: party(user), organisation: ctx.organisation ?? null, detail: { accessCode: true } };
   const now = deps.clock();
   const live = await liveAccessCode(deps.db, user.id, now);
@@ -136,7 +137,7 @@ export async function useAccessCode(deps: MfaDeps, user: PortalUser, raw: string
 /** Whether useAccessCode would accept this code now — nothing used up, nothing counted. */
 export async function accessCodeWouldMatch(deps: MfaDeps, user: PortalUser, raw: string): Promise<boolean> {
   const compact = normaliseAccessCode(raw);
-  const { active } = await credentialsOfUser(deps.db, user.id);
+  const { active } = await scopeOf(deps).credentials(user.id);
   if (lockState(active, deps.clock()) !== null) return false;
   const live = await liveAccessCode(deps.db, user.id, deps.clock());
   return live !== undefined && timingSafeEqual(Buffer.from(live.code_hash, 'hex'), Buffer.from(hashToken(compact), 'hex'));

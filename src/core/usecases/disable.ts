@@ -1,4 +1,4 @@
-import { credentialsOfUser } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
 import { countUnusedRecoveryCodes } from '../../db/recoveryCodeRepository.js';
 import { countActiveTrustedDevices } from '../../db/trustedDeviceRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
@@ -68,7 +68,7 @@ export async function disableMfa(deps: MfaDeps, actor: Actor, req: DisableReques
     pickOrganisation: req.pickOrganisation,
   });
   const target = auth.target;
-  const { active, pending } = await credentialsOfUser(deps.db, target.id);
+  const { active, pending } = await scopeOf(deps).credentials(target.id);
   if (!active && !pending) throw wrongState(`MFA is not enabled for ${target.email}`, { code: 'mfa_not_enabled', hint: 'nothing to disable' });
   const preview: DisablePreview = {
     email: target.email,

@@ -1,4 +1,5 @@
-import { activatePendingCredential, credentialsOfUser, replacePendingCredential } from '../../db/credentialRepository.js';
+import { activatePendingCredential, replacePendingCredential } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
 import { replaceRecoveryCodes } from '../../db/recoveryCodeRepository.js';
 import { endSessionsOfUser, liftSessionRestriction } from '../../db/sessionRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
@@ -41,7 +42,7 @@ async function startPending(deps: MfaDeps, actor: Actor, replacing: boolean): Pr
 export async function startEnrolment(deps: MfaDeps, actor: Actor, proof: { password?: string }): Promise<PendingEnrolment> {
   await admit(deps, actor, 'enrol');
   await reauthenticate(deps, actor, proof.password, 'mfa.enroll');
-  const { active } = await credentialsOfUser(deps.db, actor.user.id);
+  const { active } = await scopeOf(deps).credentials(actor.user.id);
   if (active)
     throw wrongState(`MFA is already active for ${actor.user.email}`, { code: 'mfa_already_active', hint: 'to move to a new phone use: portal-mfa replace' });
   return startPending(deps, actor, false);
@@ -54,7 +55,7 @@ export async function startEnrolment(deps: MfaDeps, actor: Actor, proof: { passw
 export async function startReplacement(deps: MfaDeps, actor: Actor, proof: { password?: string; oldDeviceCode?: string }): Promise<PendingEnrolment> {
   await admit(deps, actor, 'replace');
   await reauthenticate(deps, actor, proof.password, 'mfa.replace');
-  const { active } = await credentialsOfUser(deps.db, actor.user.id);
+  const { active } = await scopeOf(deps).credentials(actor.user.id);
   if (!active)
     throw wrongState(`MFA is not enabled for ${actor.user.email}, so there is no device to replace`, {
       code: 'mfa_not_enabled',
@@ -88,7 +89,7 @@ export interface ConfirmedEnrolment {
  */
 export async function confirmEnrolment(deps: MfaDeps, actor: Actor, proof: { code: string; password?: string }): Promise<ConfirmedEnrolment> {
   const user = actor.user;
-  const { pending, active } = await credentialsOfUser(deps.db, user.id);
+  const { pending, active } = await scopeOf(deps).credentials(user.id);
   await admit(deps, actor, active ? 'replace' : 'enrol');
   await reauthenticate(deps, actor, proof.password, active ? 'mfa.replace' : 'mfa.enroll');
   const code = parseCode(proof.code);

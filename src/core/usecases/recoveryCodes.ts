@@ -1,5 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { credentialsOfUser, resetFailuresUnlessLocked } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
+import { resetFailuresUnlessLocked } from '../../db/credentialRepository.js';
 import { markRecoveryCodeUsed, replaceRecoveryCodes, unusedRecoveryCodes } from '../../db/recoveryCodeRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { PortalUser } from '../domain.js';
@@ -81,7 +82,7 @@ export async function regenerateRecoveryCodes(deps: MfaDeps, user: PortalUser, a
 /** Whether useRecoveryCode would accept this code now — nothing used up, nothing counted. */
 export async function recoveryCodeWouldMatch(deps: MfaDeps, user: PortalUser, raw: string): Promise<boolean> {
   const compact = normaliseRecoveryCode(raw);
-  const { active } = await credentialsOfUser(deps.db, user.id);
+  const { active } = await scopeOf(deps).credentials(user.id);
   if (!active || lockState(active, deps.clock()) !== null) return false;
   let found = false;
   for (const c of await unusedRecoveryCodes(deps.db, user.id)) if (await matchesHash(compact, c.code_hash)) found = true;

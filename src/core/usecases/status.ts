@@ -1,4 +1,4 @@
-import { credentialsOfUser } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
 import { countUnusedRecoveryCodes } from '../../db/recoveryCodeRepository.js';
 import { countActiveTrustedDevices } from '../../db/trustedDeviceRepository.js';
 import { accessCodeStatus, type AccessCodeStatus } from './accessCodes.js';
@@ -46,7 +46,7 @@ export async function getStatus(
     orgSlug: req.orgSlug,
     pickOrganisation: pick,
   });
-  const { active, pending } = await credentialsOfUser(deps.db, user.id);
+  const { active, pending } = await scopeOf(deps).credentials(user.id);
   const now = deps.clock();
   const governing = active ?? pending;
   const lock = lockState(governing, now);

@@ -1,4 +1,4 @@
-import { credentialsOfUser } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
 import { budgetSpentUntil, clearBudget } from '../../db/rateLimitRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import { ACCESS_CODE_LIMITS, issueAccessCode, revokeAccessCode, type IssuedAccessCode } from './accessCodes.js';
@@ -47,7 +47,7 @@ export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedReque
   });
   const target = auth.target;
   const now = deps.clock();
-  const { active, pending } = await credentialsOfUser(deps.db, target.id);
+  const { active, pending } = await scopeOf(deps).credentials(target.id);
   const creds = [active, pending].filter((c) => c !== undefined);
   const lock = creds.map((c) => lockState(c, now)).find((l) => l !== null) ?? null;
   const failures = Math.max(0, ...creds.map((c) => c.consecutive_failures));
