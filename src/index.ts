@@ -22,6 +22,7 @@ export type { Actor, SecondFactorSource } from './core/rules/actor.js';
 export type { PortalMfa } from './core/api.js';
 export { PortalMfaError, isPortalMfaError, type ErrorCode, type ErrorKind } from './core/errors.js';
 export type { SecondFactorProof } from './core/rules/secondFactor.js';
+export type { AuditAction, AuditOutcome } from './core/primitives/audit.js';
 export type { Settings } from './core/settings.js';
 
 export interface OpenOptions {

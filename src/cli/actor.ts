@@ -2,6 +2,7 @@ import { looksLikeAccessCode } from '../core/usecases/accessCodes.js';
 import { looksLikeRecoveryCode } from '../core/usecases/recoveryCodes.js';
 import type { Actor, CommandPrecheck } from '../core/rules/actor.js';
 import type { MfaDeps } from '../core/deps.js';
+import type { AuditAction } from '../core/primitives/audit.js';
 import { createPortalMfa, type PortalMfa } from '../core/api.js';
 import { normaliseEmail } from '../core/primitives/email.js';
 import { validateTicket } from '../core/usecases/disable.js';
@@ -96,7 +97,7 @@ export function forgetRefusedDevice(ctx: CommandContext, store: LocalStore, emai
 
 export interface ActorOptions {
   /** audit action for the sign-in events */
-  action: string;
+  action: AuditAction;
   /** the command verifies the actor's own code itself (verify on self): stop after the password */
   deferSecondFactor?: boolean;
   /** --code / --recovery-code are the target's (verify --user OTHER): never the actor's second factor */
@@ -159,7 +160,7 @@ export function changeOnUserPrecheck(
   ctx: CommandContext,
   opts: { user?: string; org?: string; ticket?: string },
   permission: 'disable' | 'unlock' | 'access-code' | 'revoke-devices',
-  action: string,
+  action: AuditAction,
 ): CommandPrecheck {
   return {
     target: { targetEmail: opts.user, orgSlug: opts.org, permission, action, ticket: validateTicket(opts.ticket), canPick: ctx.io.canPrompt },
@@ -174,7 +175,7 @@ export function changeOnUserPrecheck(
 export async function signInToChangeUser(
   ctx: CommandContext,
   opts: { user?: string; org?: string; ticket?: string; dryRun?: boolean },
-  change: { permission: 'disable' | 'unlock' | 'access-code' | 'revoke-devices'; action: string; question?: string; precheck?: boolean },
+  change: { permission: 'disable' | 'unlock' | 'access-code' | 'revoke-devices'; action: AuditAction; question?: string; precheck?: boolean },
 ): Promise<{ mfa: PortalMfa; actor: Actor; password: string | undefined }> {
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);

@@ -14,7 +14,7 @@ import { withWriteTransaction } from '../../db/transaction.js';
 import type { MembershipRow, PortalUser } from '../domain.js';
 import { ambiguousAccount, findUserById } from './identity.js';
 import { findUsersByEmailKey, passwordHashOf, samplePasswordHash } from '../../db/identity/reader.js';
-import { party, recordAudit } from '../primitives/audit.js';
+import { party, recordAudit, type AuditAction, type CoreAuditAction, type Intent } from '../primitives/audit.js';
 import { authorise, authoriseOrganisation, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from '../deps.js';
 import { foldEmail, normaliseEmail } from '../primitives/email.js';
@@ -96,7 +96,7 @@ export interface CommandPrecheck {
   /** rule 4 for what the command is, checked first as the use cases do (default 'other' when an organisation or a target is checked) */
   intent?: Intent;
   /** an organisation-scoped command (authoriseOrganisation) */
-  organisation?: { orgSlug?: string; action: string; supportAllowed: boolean };
+  organisation?: { orgSlug?: string; action: AuditAction; supportAllowed: boolean };
   /** a command on one user (authorise); canPick: an ambiguous organisation will be asked for (TTY) or does not matter */
   target?: Omit<AuthoriseRequest, 'pickOrganisation'> & { canPick: boolean };
   /** the command needs the actor's MFA active (replace) */
@@ -171,7 +171,7 @@ function isReadOnlyDatabase(e: unknown): boolean {
  * — gets the same exit 4, before any comparison (no oracle). A right password is never refused
  * while the budget is not spent: when parallel attempts hold every unit, it waits for one.
  */
-async function checkPassword(deps: MfaDeps, email: string, found: PortalUser | PortalUser[] | undefined, password: string, action: string): Promise<void> {
+async function checkPassword(deps: MfaDeps, email: string, found: PortalUser | PortalUser[] | undefined, password: string, action: AuditAction): Promise<void> {
   // several accounts whose emails fold together: the password decides whether the person learns of it
   const candidates = found === undefined ? [] : Array.isArray(found) ? found : [found];
   const user = candidates.length === 1 ? candidates[0] : undefined;
@@ -235,7 +235,7 @@ async function comparePassword(deps: MfaDeps, candidates: PortalUser[], password
  * The portal's active condition (SPEC §5): a deactivated or soft-deleted account can neither act nor
  * be acted for. Told only after the right password, so it reveals nothing to a guesser.
  */
-async function refuseInactive(deps: MfaDeps, user: PortalUser, action: string): Promise<void> {
+async function refuseInactive(deps: MfaDeps, user: PortalUser, action: AuditAction): Promise<void> {
   if (user.active) return;
   await withWriteTransaction(deps.db, (trx) =>
     recordAudit(trx, deps, { action, outcome: 'refused', actor: party(user), target: party(user), reason: 'account inactive in the portal' }),
@@ -253,8 +253,8 @@ export async function signIn(
     email: string;
     password: string;
     secondFactor: SecondFactorSource;
-    action: string /** audit action of the second factor (default: action) */;
-    factorAction?: string;
+    action: AuditAction /** audit action of the second factor (default: action) */;
+    factorAction?: AuditAction;
   },
 ): Promise<Actor> {
   // (library callers: ill-typed arguments are usage errors, never a TypeError or a hashing library's error)
@@ -347,7 +347,7 @@ export async function resumeSession(deps: MfaDeps, token: string): Promise<Actor
  * Sensitive actions (SPEC §2) need the password again, session or not. A password proven by this
  * sign-in within reauthSeconds counts (`--as` gives it for this very command).
  */
-export async function reauthenticate(deps: MfaDeps, actor: Actor, password: string | undefined, action: string): Promise<void> {
+export async function reauthenticate(deps: MfaDeps, actor: Actor, password: string | undefined, action: CoreAuditAction): Promise<void> {
   const state = actorState(actor);
   const now = deps.clock();
   if (state.passwordAt !== null && now - state.passwordAt <= deps.settings.reauthSeconds * 1000) return;
@@ -408,8 +408,7 @@ export async function enforcementFor(deps: MfaDeps, userId: UserId): Promise<Enf
   return { requiredBy, inGrace, deviceTrustAllowed: memberships.every((m) => m.device_trust_allowed) };
 }
 
-/** What a use case is, for rule 4: the few things an actor who must enrol may still do. */
-export type Intent = 'enrol' | 'replace' | 'verify-self' | 'status-self' | 'logout' | 'other';
+export type { Intent };
 
 /**
  * Rule 4 for every path (SPEC §2): an actor who must enrol may only enrol, verify, see their own

@@ -3,7 +3,7 @@ import { findOrganisationBySlug, findUserById, findUsersByEmailKey } from '../..
 import { withWriteTransaction } from '../../db/transaction.js';
 import { ambiguousAccount, isOwnEmail } from './identity.js';
 import type { Actor } from './actor.js';
-import { party, recordAudit, type AuditEvent, type AuditParty } from '../primitives/audit.js';
+import { party, recordAudit, type AuditAction, type AuditEvent, type AuditParty } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
 import { normaliseEmail } from '../primitives/email.js';
 import { organisationOf, scopeOf } from '../requestScope.js';
@@ -49,7 +49,7 @@ export interface AuthoriseRequest {
   targetEmail?: string;
   permission: Permission;
   /** audit action of the use case, e.g. 'mfa.disable' */
-  action: string;
+  action: AuditAction;
   /** the organisation named with --org */
   orgSlug?: string;
   ticket?: string | null;
@@ -79,13 +79,13 @@ export function parseTargetEmail(raw: string): string {
 export const isSupport = (user: Pick<PortalUser, 'role'>): boolean => user.role === 'support';
 
 /** Write a refusal's audit row (rule 10), then hand back the error to throw. */
-async function audited(deps: MfaDeps, actor: Actor, action: string, error: PortalMfaError, audit: RefusalAudit | null): Promise<PortalMfaError> {
+async function audited(deps: MfaDeps, actor: Actor, action: AuditAction, error: PortalMfaError, audit: RefusalAudit | null): Promise<PortalMfaError> {
   if (audit) await withWriteTransaction(deps.db, (trx) => recordAudit(trx, deps, refusalEvent(actor.user, action, audit)));
   return error;
 }
 
 /** A refusal's audit row. */
-export function refusalEvent(actor: PortalUser, action: string, a: RefusalAudit): AuditEvent {
+export function refusalEvent(actor: PortalUser, action: AuditAction, a: RefusalAudit): AuditEvent {
   return {
     action,
     outcome: 'refused',
@@ -333,7 +333,7 @@ function organisationNotFound(slug: string): PortalMfaError {
 export async function authoriseOrganisation(
   deps: MfaDeps,
   actor: Actor,
-  req: { orgSlug?: string; action: string; supportAllowed: boolean },
+  req: { orgSlug?: string; action: AuditAction; supportAllowed: boolean },
 ): Promise<{ organisation: OrganisationRow; via: 'support' | 'org-admin' }> {
   const adminOf = (await scopeOf(deps).memberships(actor.user.id)).filter((m) => m.role === 'admin');
   const support = req.supportAllowed && isSupport(actor.user);
@@ -372,7 +372,7 @@ export async function authoriseOrganisation(
  * The support-only use cases (the portal-wide report, the outbox, the portal policy): anyone else is
  * refused with exit 5, audited. One check, one refusal shape.
  */
-export async function requireSupport(deps: MfaDeps, actor: Actor, req: { action: string; message: string; hint?: string }): Promise<void> {
+export async function requireSupport(deps: MfaDeps, actor: Actor, req: { action: AuditAction; message: string; hint?: string }): Promise<void> {
   if (isSupport(actor.user)) return;
   throw await audited(deps, actor, req.action, forbidden(req.message, req.hint ? { hint: req.hint } : {}), {
     target: null,

@@ -4,7 +4,7 @@ import { clearLocksOfUser, countFailureUnlessLocked, findCredential, setLock, ty
 import type { Budget } from '../../db/rateLimitRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import { foldEmail } from '../primitives/email.js';
-import { recordAudit, type AuditParty } from '../primitives/audit.js';
+import { recordAudit, type AuditAction, type AuditParty } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
 import { locked, wrongState } from '../errors.js';
 import { queueNotification } from '../notify/outbox.js';
@@ -47,7 +47,7 @@ export function lockedError(target: Pick<PortalUser, 'email'>, state: LockState)
 }
 
 export interface AttemptEvent {
-  action: string;
+  action: AuditAction;
   actor: AuditParty | null;
   target: AuditParty;
   organisation?: { id: string; slug: string } | null;

@@ -3,10 +3,10 @@ import { scopeOf } from '../requestScope.js';
 import { ensureBudget, takeFromBudget } from '../../db/rateLimitRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { PortalUser } from '../domain.js';
-import { party, recordAudit, type AuditParty } from '../primitives/audit.js';
+import { party, recordAudit, type AuditAction, type AuditParty } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
 import { locked, rejected, usageError, wrongState } from '../errors.js';
-import { attempt, diagnoseBudget, lockState, lockedError, MISS, type LockState } from './lockout.js';
+import { attempt, diagnoseBudget, lockState, lockedError, MISS, type AttemptEvent, type LockState } from './lockout.js';
 import { decryptSecret } from '../primitives/secrets.js';
 import { DEFAULT_TOTP, matchCode, normaliseCode } from '../primitives/totp.js';
 import { humanTimeUntil } from '../primitives/humanTime.js';
@@ -20,7 +20,7 @@ export interface VerifyResult {
 export interface AttemptContext {
   actor: AuditParty | null;
   /** audit action, e.g. 'mfa.verify', 'session.login', 'mfa.replace.prove' */
-  action: string;
+  action: AuditAction;
   organisation?: { id: string; slug: string } | null;
 }
 
@@ -109,7 +109,13 @@ export interface DiagnoseResult {
  */
 export async function diagnoseCode(deps: MfaDeps, target: PortalUser, code: string, ctx: AttemptContext): Promise<DiagnoseResult> {
   const credential = await activeCredential(deps, target);
-  const event = { action: 'mfa.diagnose', actor: ctx.actor, target: party(target), organisation: ctx.organisation ?? null, detail: { diagnose: true } };
+  const event: AttemptEvent = {
+    action: 'mfa.diagnose',
+    actor: ctx.actor,
+    target: party(target),
+    organisation: ctx.organisation ?? null,
+    detail: { diagnose: true },
+  };
   const searchedMinutes = deps.settings.diagnoseMinutes;
   const onMiss = (): DiagnoseResult => ({ matched: false, driftSteps: null, offsetSeconds: null, withinWindow: false, searchedMinutes });
   return attempt(deps, { user: target, credential, event, onMiss }, async () => {

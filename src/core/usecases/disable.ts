@@ -6,7 +6,8 @@ import { admit, reauthenticate, type Actor } from '../rules/actor.js';
 import { authorise, type Authorisation, type OrganisationPicker } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
 import { usageError, wrongState } from '../errors.js';
-import { type Removal, removeMfa } from '../rules/removal.js';
+import { removeMfa } from '../rules/removal.js';
+import type { Removal } from '../domain.js';
 
 const MAX_TICKET = 200;
 const MAX_REASON = 1000;

@@ -8,7 +8,7 @@ import { admit, reauthenticate, type Actor } from '../rules/actor.js';
 import { party, recordAudit } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
 import { rejected, usageError, wrongState } from '../errors.js';
-import { assertNotLocked, attempt, MISS, type LockState } from '../rules/lockout.js';
+import { assertNotLocked, attempt, MISS, type AttemptEvent, type LockState } from '../rules/lockout.js';
 import { queueNotification } from '../notify/outbox.js';
 import { prepareRecoveryCodes } from './recoveryCodes.js';
 import { decryptSecret, encryptSecret } from '../primitives/secrets.js';
@@ -101,7 +101,7 @@ export async function confirmEnrolment(deps: MfaDeps, actor: Actor, proof: { cod
   }
   const replacing = active !== undefined;
   const action = replacing ? 'mfa.replace.confirm' : 'mfa.enroll.confirm';
-  const event = { action, actor: party(user), target: party(user) };
+  const event: AttemptEvent = { action, actor: party(user), target: party(user) };
   const onMiss = (lockedNow: LockState | null): never => {
     if (lockedNow) throw rejected('wrong code; the enrolment is now locked', { code: 'wrong_code' });
     throw rejected('wrong code: MFA is not active yet', {

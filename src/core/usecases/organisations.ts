@@ -41,7 +41,7 @@ export async function listOrganisations(deps: MfaDeps, actor: Actor): Promise<Or
   const mine = await scopeOf(deps).memberships(actor.user.id);
   // support sees every organisation; anyone else the ones they belong to, with their role in each
   const orgs = isSupport(actor.user)
-    ? (await allOrganisations(deps.db)).map((o) => ({ ...o, role: mine.find((m) => m.organisation_id === o.id)?.role ?? 'support' }))
+    ? (await allOrganisations(deps.db)).map((o) => ({ ...o, role: mine.find((m) => m.organisation_id === o.id)?.role ?? ('support' as const) }))
     : mine.map((m) => ({ ...m, id: m.organisation_id }));
   return organisationSummaries(
     deps.db,

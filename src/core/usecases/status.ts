@@ -1,3 +1,4 @@
+import type { Role } from '../domain.js';
 import { scopeOf } from '../requestScope.js';
 import { countUnusedRecoveryCodes } from '../../db/recoveryCodeRepository.js';
 import { countActiveTrustedDevices } from '../../db/trustedDeviceRepository.js';
@@ -11,7 +12,7 @@ import { lockState } from '../rules/lockout.js';
 export interface MfaStatus {
   email: string;
   name: string;
-  role: string;
+  role: Role;
   state: 'none' | 'pending' | 'active';
   enrolledAt: number | null;
   confirmedAt: number | null;
