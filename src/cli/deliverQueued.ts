@@ -4,11 +4,8 @@
  * is committed and its notice is safe in the outbox, so `notify send` (or the portal's own mailer)
  * can still deliver it.
  */
-import { deliverNotifications } from '../core/notify/delivery.js';
-import type { Db } from '../db/store.js';
-import type { Relay } from '../mail/relay.js';
 import type { CommandContext } from './context.js';
-import { DELIVERY_CONCURRENCY, deliveryProgress } from './deliveryProgress.js';
+import { DELIVERY_CONCURRENCY, deliveryProgress, type DeliveryProgress } from './deliveryProgress.js';
 import { oneLineMessage } from './oneLine.js';
 
 export async function deliverQueuedNotifications(ctx: CommandContext, opts: { commandFailed?: boolean } = {}): Promise<void> {
@@ -17,22 +14,34 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
   if (ids.length === 0) return;
   const n = ids.length;
   const notices = n === 1 ? '1 notice' : `${n} notices`;
-  let store: Db;
-  let relay: Relay;
-  try {
-    ({ store } = await ctx.database({ checkSchema: false }));
-    const { readPolicy } = await import('../core/rules/policy.js');
-    const { resolveRelay } = await import('../mail/relay.js');
-    relay = resolveRelay((await readPolicy(store)).delivery, ctx.smtp);
-  } catch (e) {
+  const { deliverQueuedNotices } = await import('../core/notify/send.js');
+  let progress: DeliveryProgress | undefined;
+  const done = await deliverQueuedNotices(
+    async () => (await ctx.database({ checkSchema: false })).store,
+    () => ctx.target(),
+    ids,
+    ctx.smtp,
+    {
+      concurrency: DELIVERY_CONCURRENCY,
+      now: ctx.clock,
+      onStart: async (total) => {
+        progress = await deliveryProgress(ctx, total);
+      },
+      onProgress: (d, total) => progress?.update(d, total),
+    },
+  );
+  progress?.stop();
+  if (done.kind === 'unreadable') {
     // The database went away (with the command, or after it): the notices are committed and wait in
-    // the outbox. Thrown from here, this would replace the command's own outcome — its error, which
-    // already names the server, or its success.
-    if (!opts.commandFailed) ctx.out.warn(`${notices} not sent (${await unreadablePolicy(ctx, e)}); kept in the outbox: portal-mfa notify send delivers them`);
+    // the outbox. Said only after a success: a failed command's error already names the server.
+    if (!opts.commandFailed)
+      ctx.out.warn(
+        `${notices} not sent (the portal's delivery policy could not be read: ${oneLineMessage(done.reason, 200)}); kept in the outbox: portal-mfa notify send delivers them`,
+      );
     return;
   }
-  if (relay.ignored && !ctx.out.json && !opts.commandFailed) ctx.out.info(`note: ${relay.ignored}`);
-  if (!relay.smtp) {
+  if (done.ignored && !ctx.out.json && !opts.commandFailed) ctx.out.info(`note: ${done.ignored}`);
+  if (done.kind === 'no-relay') {
     // Not a warning: an outbox read by the portal's own mailer is a supported set-up. Hidden by
     // --quiet and --json (stderr then carries only a JSON error, if any), and after a failed command
     // (its error stays the one line on stderr).
@@ -42,35 +51,16 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
     );
     return;
   }
-  let mailer: Awaited<ReturnType<typeof import('../mail/smtpMailer.js').createSmtpMailer>> | undefined;
-  try {
-    const { createSmtpMailer } = await import('../mail/smtpMailer.js');
-    mailer = await createSmtpMailer(relay.smtp, { concurrency: DELIVERY_CONCURRENCY });
-    const progress = await deliveryProgress(ctx, n);
-    const result = await deliverNotifications(store, mailer, { ids, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update });
-    progress.stop();
-    const undelivered = n - result.sent;
-    if (result.errors.length > 0 && undelivered > 0) {
-      const first = result.errors[0]!;
-      ctx.out.warn(
-        `${undelivered} of ${notices} not sent (${oneLineMessage(first.error, 200)}); ${result.stillPending > 0 ? 'kept in the outbox: portal-mfa notify send retries them' : 'see portal-mfa notify list'}`,
-      );
-    }
-  } catch (e) {
-    ctx.out.warn(`${notices} not sent (${oneLineMessage((e as Error)?.message ?? String(e), 200)}); kept in the outbox: portal-mfa notify send retries them`);
-  } finally {
-    await mailer?.close().catch(() => undefined);
+  if (done.kind === 'failed') {
+    ctx.out.warn(`${notices} not sent (${oneLineMessage(done.reason, 200)}); kept in the outbox: portal-mfa notify send retries them`);
+    return;
   }
-}
-
-/** Why the delivery policy could not be read, in one line naming the database (never SQL or a password). */
-async function unreadablePolicy(ctx: CommandContext, e: unknown): Promise<string> {
-  const { describeDatabaseError } = await import('../db/databaseErrors.js');
-  let target: ReturnType<CommandContext['target']> | undefined;
-  try {
-    target = ctx.target();
-  } catch {
-    /* an unusable URL was reported by the command itself */
+  const { result } = done;
+  const undelivered = n - result.sent;
+  if (result.errors.length > 0 && undelivered > 0) {
+    const first = result.errors[0]!;
+    ctx.out.warn(
+      `${undelivered} of ${notices} not sent (${oneLineMessage(first.error, 200)}); ${result.stillPending > 0 ? 'kept in the outbox: portal-mfa notify send retries them' : 'see portal-mfa notify list'}`,
+    );
   }
-  return `the portal's delivery policy could not be read: ${oneLineMessage(describeDatabaseError(e, target).message, 200)}`;
 }

@@ -17,6 +17,7 @@ import {
 } from '../../db/organisationReports.js';
 import { allOrganisations, findOrganisationBySlug } from '../../db/identity/reader.js';
 import { withWriteTransaction } from '../../db/transaction.js';
+import type { Db } from '../../db/store.js';
 import type { PortalUser } from '../domain.js';
 import { admit, reauthenticate, type Actor } from '../rules/actor.js';
 import { party, recordAudit, recordAudits, type AuditEvent } from '../primitives/audit.js';
@@ -34,6 +35,15 @@ const DAY_MS = 86_400_000;
 function enrolmentDeadline(org: Pick<OrganisationRow, 'mfa_required' | 'grace_days' | 'mfa_required_since'>, joinedAt: number | null): number | null {
   if (!org.mfa_required || !org.grace_days) return null;
   return Math.max(org.mfa_required_since ?? 0, joinedAt ?? 0) + org.grace_days * DAY_MS;
+}
+
+/**
+ * The slugs of the portal's organisations, at most `limit`, for shell completion: no actor (whoever
+ * holds the database credentials can read them anyway), nothing before a mapping is stored.
+ */
+export async function organisationSlugs(db: Db, limit: number): Promise<string[]> {
+  if (!db.mapping) return [];
+  return (await allOrganisations(db)).slice(0, limit).map((o) => o.slug);
 }
 
 export async function listOrganisations(deps: MfaDeps, actor: Actor): Promise<OrganisationSummaryRow[]> {

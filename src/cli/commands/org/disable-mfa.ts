@@ -4,7 +4,7 @@ import { cancelled, type ErrorKind, PortalMfaError, usageError } from '../../../
 import type { Act } from '../../act.js';
 import { confirmOrCancel, requireConfirmable } from '../../confirm.js';
 import type { CommandContext } from '../../context.js';
-import { EXIT_CODES } from '../../exitCodes.js';
+import { exitCodeOf } from '../../exitCodes.js';
 import { startProgress } from '../../progress.js';
 import { sanitizeCell } from '../../render.js';
 import { withExamples } from '../examples.js';
@@ -77,7 +77,7 @@ async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOptions): 
   let first: { email: string; message: string; kind: ErrorKind } | undefined;
   try {
     for await (const r of run.results) {
-      const exitCode = r.errorKind === null ? 0 : EXIT_CODES[r.errorKind];
+      const exitCode = exitCodeOf(r.errorKind);
       tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
       if (r.errorKind !== null) {
         failures++;
