@@ -41,7 +41,7 @@ describeEachDatabase('statements per request (issue 21)', (getDb) => {
 
   const signInDeferred = () => w.mfa.signIn({ email: DEVON.email, password: DEVON.password, action: 'mfa.verify', secondFactor: { deferred: true } });
 
-  it('one verify reads the credentials once (it read them three times: admit, the lock check, the code)', async () => {
+  it('one verify reads the credentials once (it read them twice: admit, then the code)', async () => {
     const actor = await signInDeferred();
     const sql = await statementsOf(w.knex, () => w.mfa.verifyCode(actor, { proof: { kind: 'code', code: w.code(secret) } }));
     report('verifyCode', sql);
@@ -49,7 +49,7 @@ describeEachDatabase('statements per request (issue 21)', (getDb) => {
     w.advance(30_000);
   });
 
-  it('verify --code as the CLI runs it (a deferred sign-in, then the code): one credential read each', async () => {
+  it('verify --code as the CLI runs it (a deferred sign-in, then the code): one credential read each (it was three)', async () => {
     const sql = await statementsOf(w.knex, async () => {
       const actor = await signInDeferred();
       await w.mfa.verifyCode(actor, { proof: { kind: 'code', code: w.code(secret) } });

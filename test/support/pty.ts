@@ -8,6 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import xterm from '@xterm/headless';
+import { nodeClockArgs } from './clock.js';
 import { stripAnsi } from './qrScreen.js';
 
 const BIN = fileURLToPath(new URL('../../bin/portal-mfa.js', import.meta.url));
@@ -18,6 +19,8 @@ export interface PtyOptions {
   rows: number;
   /** colour on (no NO_COLOR); off by default */
   color?: boolean;
+  /** TERM (default xterm-256color) */
+  term?: string;
 }
 
 /** One cell of the rendered screen. */
@@ -46,10 +49,11 @@ export class PtySession {
     env: NodeJS.ProcessEnv,
     readonly opts: PtyOptions,
   ) {
-    const childEnv: NodeJS.ProcessEnv = { ...env, TERM: 'xterm-256color', COLUMNS: String(opts.cols), LINES: String(opts.rows) };
+    const childEnv: NodeJS.ProcessEnv = { ...env, TERM: opts.term ?? 'xterm-256color', COLUMNS: String(opts.cols), LINES: String(opts.rows) };
     if (opts.color) delete childEnv.NO_COLOR;
     else childEnv.NO_COLOR = '1';
-    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), '--', process.execPath, BIN, ...args], { env: childEnv });
+    // on the test clock, as every portal-mfa subprocess of the harness
+    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), '--', process.execPath, ...nodeClockArgs(), BIN, ...args], { env: childEnv });
     this.child.stdout.on('data', (b: Buffer) => {
       this.output += this.decoder.write(b);
       for (const w of this.waiters) w();
@@ -71,15 +75,18 @@ export class PtySession {
     return stripAnsi(this.output);
   }
 
-  /** Wait until `test` holds for the text shown, or fail with what was shown. */
-  async waitFor(test: RegExp | ((text: string) => boolean), what: string, timeoutMs = 15_000): Promise<void> {
-    const check = () => (typeof test === 'function' ? test(this.text) : test.test(this.text));
+  /** Wait until `test` holds for the text shown (from character `from` on), or fail with what was shown. */
+  async waitFor(test: RegExp | ((text: string) => boolean), what: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<void> {
+    const check = () => {
+      const text = this.text.slice(opts.from ?? 0);
+      return typeof test === 'function' ? test(text) : test.test(text);
+    };
     if (check()) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
         reject(new Error(`timed out waiting for ${what}; the terminal showed:\n${this.text}`));
-      }, timeoutMs);
+      }, opts.timeoutMs ?? 15_000);
       const waiter = () => {
         if (check()) {
           cleanup();
