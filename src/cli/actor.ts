@@ -5,7 +5,7 @@ import type { MfaDeps } from '../core/deps.js';
 import type { AuditAction } from '../core/primitives/audit.js';
 import { createPortalMfa, type PortalMfa } from '../core/api.js';
 import { normaliseEmail } from '../core/primitives/email.js';
-import { validateTicket } from '../core/usecases/disable.js';
+import { validateTicket } from '../core/usecases/changeOnUser.js';
 import { usageError } from '../core/errors.js';
 import type { SecondFactorProof } from '../core/rules/secondFactor.js';
 import { normaliseCode } from '../core/primitives/totp.js';

@@ -23,7 +23,7 @@ import { admit, reauthenticate, type Actor } from '../rules/actor.js';
 import { party, recordAudit, recordAudits, type AuditEvent } from '../primitives/audit.js';
 import { authoriseOrganisation, decide, isSupport, refusalEvent, requireSupport, ticketRequired, validateSlug } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
-import { validateReason, validateTicket } from './disable.js';
+import { validateReason, validateTicket } from './changeOnUser.js';
 import { removeMfa, type RemovalAuthority } from '../rules/removal.js';
 import { normaliseEmail } from '../primitives/email.js';
 import { notFound, usageError, type ErrorKind } from '../errors.js';

@@ -4,23 +4,16 @@ import { withWriteTransaction } from '../../db/transaction.js';
 import { ACCESS_CODE_LIMITS, issueAccessCode, revokeAccessCode, type IssuedAccessCode } from './accessCodes.js';
 import { admit, reauthenticate, type Actor } from '../rules/actor.js';
 import { party, recordAudit } from '../primitives/audit.js';
-import { authorise, type OrganisationPicker } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
-import { validateReason, validateTicket } from './disable.js';
+import { type ChangeOnUserRequest, startChangeOnUser } from './changeOnUser.js';
 import { usageError, wrongState } from '../errors.js';
 import { clearLocks, lockState, passwordBudget } from '../rules/lockout.js';
 import { queueNotification } from '../notify/outbox.js';
 import { regenerateRecoveryCodes } from './recoveryCodes.js';
 
-export interface TargetedRequest {
-  /** the actor's password again (these hand out access: a session file alone is not enough) */
-  password?: string;
+/** (the password again: these hand out access, a session file alone is not enough) */
+export interface TargetedRequest extends ChangeOnUserRequest {
   targetEmail: string;
-  orgSlug?: string;
-  ticket?: string;
-  reason?: string;
-  dryRun?: boolean;
-  pickOrganisation?: OrganisationPicker;
 }
 
 export interface UnlockResult {
@@ -34,18 +27,8 @@ export interface UnlockResult {
 
 /** `unlock`: clear a lock, a hard lock (rule 11), the failure count and the wrong-password window. */
 export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedRequest): Promise<UnlockResult> {
-  const ticket = validateTicket(req.ticket);
-  const reason = validateReason(req.reason);
-  await admit(deps, actor, 'other');
-  const auth = await authorise(deps, actor, {
-    targetEmail: req.targetEmail,
-    permission: 'unlock',
-    action: 'mfa.unlock',
-    orgSlug: req.orgSlug,
-    ticket,
-    pickOrganisation: req.pickOrganisation,
-  });
-  const target = auth.target;
+  const auth = await startChangeOnUser(deps, actor, req, { permission: 'unlock', action: 'mfa.unlock' });
+  const { target, ticket, reason } = auth;
   const now = deps.clock();
   const { active, pending } = await scopeOf(deps).credentials(target.id);
   const creds = [active, pending].filter((c) => c !== undefined);
@@ -89,22 +72,13 @@ export type AccessCodeResult =
 
 /** `access-code issue`: support (ticket) or an organisation admin for a non-protected member. */
 export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: AccessCodeRequest): Promise<AccessCodeResult> {
-  const ticket = validateTicket(req.ticket);
-  const reason = validateReason(req.reason);
   const minutes = req.minutes ?? ACCESS_CODE_LIMITS.defaultMinutes;
   const uses = req.uses ?? ACCESS_CODE_LIMITS.defaultUses;
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > ACCESS_CODE_LIMITS.maxMinutes)
     throw usageError(`--minutes takes 1 to ${ACCESS_CODE_LIMITS.maxMinutes} (7 days)`);
   if (!Number.isInteger(uses) || uses < 1 || uses > ACCESS_CODE_LIMITS.maxUses) throw usageError(`--uses takes 1 to ${ACCESS_CODE_LIMITS.maxUses}`);
-  await admit(deps, actor, 'other');
-  const auth = await authorise(deps, actor, {
-    targetEmail: req.targetEmail,
-    permission: 'access-code',
-    action: 'access-code.issue',
-    orgSlug: req.orgSlug,
-    ticket,
-    pickOrganisation: req.pickOrganisation,
-  });
+  const auth = await startChangeOnUser(deps, actor, req, { permission: 'access-code', action: 'access-code.issue' });
+  const { ticket, reason } = auth;
   if (req.dryRun) return { kind: 'dry-run', email: auth.target.email, expiresAt: deps.clock() + minutes * 60_000, uses };
   await reauthenticate(deps, actor, req.password, 'access-code.issue');
   const issued = await issueAccessCode(deps, actor.user, auth.target, { minutes, uses, ticket, reason, organisation: auth.organisation });
@@ -112,17 +86,8 @@ export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: Acces
 }
 
 export async function revokeAccessCodeFor(deps: MfaDeps, actor: Actor, req: TargetedRequest): Promise<{ kind: 'revoked' | 'dry-run'; email: string }> {
-  const ticket = validateTicket(req.ticket);
-  const reason = validateReason(req.reason);
-  await admit(deps, actor, 'other');
-  const auth = await authorise(deps, actor, {
-    targetEmail: req.targetEmail,
-    permission: 'access-code',
-    action: 'access-code.revoke',
-    orgSlug: req.orgSlug,
-    ticket,
-    pickOrganisation: req.pickOrganisation,
-  });
+  const auth = await startChangeOnUser(deps, actor, req, { permission: 'access-code', action: 'access-code.revoke' });
+  const { ticket, reason } = auth;
   if (req.dryRun) return { kind: 'dry-run', email: auth.target.email };
   await reauthenticate(deps, actor, req.password, 'access-code.revoke');
   await revokeAccessCode(deps, actor.user, auth.target, { ticket, reason, organisation: auth.organisation });
