@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 const UNIT = 'test/unit/**/*.test.ts';
 const CLUSTER = 'test/cluster/**/*.test.ts';
 const SHAPES = 'test/shapes/**/*.test.ts';
+const PACKAGE = 'test/package/**/*.test.ts';
 
 export default defineConfig({
   test: {
@@ -28,7 +29,7 @@ export default defineConfig({
         test: {
           name: 'db',
           include: ['test/**/*.test.ts'],
-          exclude: [UNIT, CLUSTER, SHAPES],
+          exclude: [UNIT, CLUSTER, SHAPES, PACKAGE],
           // Starts a throw-away MariaDB (or uses PORTAL_MFA_TEST_MYSQL_URL) shared by this project's files.
           globalSetup: ['test/support/globalSetup.ts'],
         },
@@ -40,6 +41,9 @@ export default defineConfig({
       // Existing portals (Laravel + Jetstream, Django + django-organizations, a custom schema) on both
       // databases, with a least-privilege account on MariaDB (`npm run test:shapes`; part of test:ci).
       { extends: true, test: { name: 'shapes', include: [SHAPES], globalSetup: ['test/support/globalSetup.ts'] } },
+      // The packed tarball installed into a fresh MySQL-only project, used from CommonJS and ESM
+      // (`npm run test:package`; part of test:ci): it needs the npm registry or its cache.
+      { extends: true, test: { name: 'package', include: [PACKAGE], globalSetup: ['test/support/globalSetup.ts'] } },
     ],
   },
 });

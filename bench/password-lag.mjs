@@ -11,6 +11,7 @@
  *   node bench/password-lag.mjs                   # bcrypt cost 10, then a mix of every format
  *   node bench/password-lag.mjs --count 20 --runs 1 --no-readme
  *   node bench/password-lag.mjs --bcryptjs /tmp/old/node_modules/bcryptjs   # also the old figure
+ *   node bench/password-lag.mjs --mysql mysql://user:pass@127.0.0.1:3306/empty_db  # sign-ins on MariaDB too
  *
  * The checks run through the built library (dist/src/core/primitives/passwords.js), the right password for
  * half of them and a wrong one for the other half; the hashes are made beforehand, untimed. With
@@ -39,8 +40,8 @@ const TARGET_MS = 50;
 const load0 = os.loadavg()[0];
 
 const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'core', p)).href);
-const { verifyPassword, hashPasswordBcrypt } = await dist('passwords.js');
-const { computeIterated, CRYPT_ALPHABET } = await dist('passwords/iterated.js');
+const { verifyPassword, hashPasswordBcrypt } = await dist('primitives/passwords.js');
+const { computeIterated, CRYPT_ALPHABET } = await dist('primitives/passwords/iterated.js');
 const argon2 = createRequire(import.meta.url)('@node-rs/argon2');
 
 const PASSWORD = 'correct horse battery staple';
@@ -144,6 +145,50 @@ rows.push(
     return (await verifyPassword(attempt(i), hash)).ok;
   }),
 );
+
+// The same through the library's whole sign-in (issue 22 item 2): openPortalMfa over a demo portal on
+// SQLite (bcrypt cost 10 hashes), COUNT signIn calls at once, right and wrong passwords alternating
+// over the demo accounts (the wrong ones stay within each account's password budget).
+// With --mysql URL (an empty database) the same runs on MariaDB/MySQL as well: SQLite's driver is
+// synchronous, so every statement of a sign-in runs on the main thread there.
+rows.push(await signIns(COUNT));
+if (opt('mysql', undefined)) rows.push(await signIns(COUNT, opt('mysql', undefined)));
+
+async function signIns(count, mysqlUrl) {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const home = mkdtempSync(path.join(os.tmpdir(), 'portal-mfa-bench-'));
+  const db = path.join(home, 'portal.db');
+  const key = randomBytes(32).toString('base64');
+  const env = { ...process.env, HOME: home, NO_COLOR: '1', PORTAL_MFA_KEY: key };
+  const url = mysqlUrl ?? `sqlite:${db}`;
+  for (const argv of [['db', 'migrate'], ['demo']])
+    execFileSync(process.execPath, [path.join(ROOT, 'bin', 'portal-mfa.js'), '--db', url, ...argv], { env, stdio: 'ignore' });
+  const { openPortalMfa } = await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'index.js')).href);
+  const { DEMO_ACCOUNTS } = await dist('usecases/demoData.js');
+  // accounts without MFA: the sign-in is the password check and the database work around it
+  const accounts = DEMO_ACCOUNTS.filter((a) => !a.email.startsWith('sam'));
+  const mfa = await openPortalMfa({ databaseUrl: url, keys: [key], pool: { min: 0, max: 10 } });
+  try {
+    const one = (i) => {
+      const account = accounts[i % accounts.length];
+      const right = Math.floor(i / accounts.length) % 3 !== 2; // a third wrong: at most 4 per account in 100
+      return mfa.signIn({ email: account.email, password: right ? account.password : `${account.password}!`, action: 'portal.login', secondFactor: {} }).then(
+        () => right,
+        (e) => (e.code === 'wrong_password' ? !right : Promise.reject(e)),
+      );
+    };
+    await one(0); // warm: the pool, the addon, the statements
+    const where = mysqlUrl ? 'MariaDB, pool of 10' : 'SQLite';
+    return await measure(`signIn through the library (${where} demo portal, bcrypt cost 10, a third wrong)`, count, async () => {
+      const answers = await Promise.all(Array.from({ length: count }, (_, i) => one(i)));
+      if (answers.some((ok) => !ok)) throw new Error('signIn: a sign-in gave the wrong answer');
+    });
+  } finally {
+    await mfa.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
 
 if (BCRYPTJS) {
   const bcryptjs = createRequire(import.meta.url)(path.resolve(BCRYPTJS));

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
-import { type MigrationNames, ownTablesMigration, tablesOf } from './20261203000001_own_tables.js';
+import { type MigrationNames as OwnTableNames, ownTablesMigration, tablesOf } from './20261203000001_own_tables.js';
+import { type ChallengeNames, challengesMigration } from './20261204000001_challenges.js';
 
-export type { MigrationNames };
+/** The names of every table the migrations make, each with the prefix. */
+export type MigrationNames = OwnTableNames & ChallengeNames;
 
 /**
  * Every migration this version of portal-mfa knows, oldest first, for one table prefix. A static
@@ -11,5 +13,8 @@ export type { MigrationNames };
  * drops or alters (db rollback's guard).
  */
 export function migrations(n: MigrationNames): ReadonlyArray<{ name: string; module: Knex.Migration; creates: string[]; touches: string[] }> {
-  return [{ name: '20261203000001_own_tables', module: ownTablesMigration(n), creates: tablesOf(n), touches: tablesOf(n) }];
+  return [
+    { name: '20261203000001_own_tables', module: ownTablesMigration(n), creates: tablesOf(n), touches: tablesOf(n) },
+    { name: '20261204000001_challenges', module: challengesMigration(n), creates: [n.challenges], touches: [n.challenges] },
+  ];
 }

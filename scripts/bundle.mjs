@@ -27,14 +27,31 @@ import vm from 'node:vm';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUNDLE = path.join(root, 'dist', 'src', 'cli', 'portal-mfa.cjs');
 
+/**
+ * Packages only some commands use (prompts, QR, progress bars, mail): each is bundled into its own
+ * file beside the CLI (dist/src/cli/vendor/NAME.cjs), required only when first used. So they are
+ * build-time dependencies: a backend that installs portal-mfa as a library never downloads them.
+ */
+const VENDORED = {
+  '@inquirer/prompts': 'inquirer-prompts',
+  'qrcode-terminal': 'qrcode-terminal',
+  'cli-progress': 'cli-progress',
+  nodemailer: 'nodemailer',
+};
+const VENDOR_DIR = path.join(path.dirname(BUNDLE), 'vendor');
+
+const vendored = {
+  name: 'vendored-packages',
+  setup(b) {
+    const names = Object.keys(VENDORED).map((n) => n.replace(/[/@.-]/g, '\\$&'));
+    b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: `./vendor/${VENDORED[args.path]}.cjs`, external: true }));
+  },
+};
+
 const external = [
   // better-sqlite3's JavaScript is bundled; its compiled addon is loaded by path (src/db/connect.ts)
   'bindings',
   'mysql2',
-  'nodemailer',
-  '@inquirer/prompts',
-  'qrcode-terminal',
-  'cli-progress',
   'csv-parse',
   'csv-parse/*',
   'smol-toml',
@@ -98,6 +115,21 @@ const stubUnusedDialects = {
 // build must never sit beside a new bundle, even if this build stops half-way
 rmSync(`${BUNDLE}.cache`, { force: true });
 
+rmSync(VENDOR_DIR, { recursive: true, force: true });
+await build({
+  entryPoints: Object.fromEntries(Object.entries(VENDORED).map(([pkg, name]) => [name, createRequire(import.meta.url).resolve(pkg)])),
+  outdir: VENDOR_DIR,
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
 await build({
   entryPoints: [path.join(root, 'dist', 'src', 'cli', 'main.js')],
   outfile: BUNDLE,
@@ -110,7 +142,7 @@ await build({
   // are bundled instead, still loaded only when first used)
   supported: { 'dynamic-import': false },
   external,
-  plugins: [moduleUrls, stubUnusedDialects],
+  plugins: [vendored, moduleUrls, stubUnusedDialects],
   // import.meta.url in a bundled package is the bundle's own
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },

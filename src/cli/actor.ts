@@ -1,6 +1,6 @@
 import { looksLikeAccessCode } from '../core/usecases/accessCodes.js';
 import { looksLikeRecoveryCode } from '../core/usecases/recoveryCodes.js';
-import type { Actor, CommandPrecheck } from '../core/rules/actor.js';
+import type { Actor, CommandPrecheck, SignInAction } from '../core/rules/actor.js';
 import type { MfaDeps } from '../core/deps.js';
 import type { AuditAction } from '../core/primitives/audit.js';
 import { createPortalMfa, type PortalMfa } from '../core/api.js';
@@ -96,8 +96,8 @@ export function forgetRefusedDevice(ctx: CommandContext, store: LocalStore, emai
 }
 
 export interface ActorOptions {
-  /** audit action for the sign-in events */
-  action: AuditAction;
+  /** audit action for the sign-in events (one of the core's SIGN_IN_ACTIONS) */
+  action: SignInAction;
   /** the command verifies the actor's own code itself (verify on self): stop after the password */
   deferSecondFactor?: boolean;
   /** --code / --recovery-code are the target's (verify --user OTHER): never the actor's second factor */
@@ -175,7 +175,7 @@ export function changeOnUserPrecheck(
 export async function signInToChangeUser(
   ctx: CommandContext,
   opts: { user?: string; org?: string; ticket?: string; dryRun?: boolean },
-  change: { permission: 'disable' | 'unlock' | 'access-code' | 'revoke-devices'; action: AuditAction; question?: string; precheck?: boolean },
+  change: { permission: 'disable' | 'unlock' | 'access-code' | 'revoke-devices'; action: SignInAction; question?: string; precheck?: boolean },
 ): Promise<{ mfa: PortalMfa; actor: Actor; password: string | undefined }> {
   if (!opts.dryRun) requireConfirmable(ctx);
   const mfa = await portal(ctx);

@@ -1,4 +1,5 @@
 import type { Db } from '../db/store.js';
+import type { RequestOrigin } from './primitives/audit.js';
 import type { RequestScope } from './requestScope.js';
 import type { SecretKey } from './primitives/secretBox.js';
 import type { Clock, Origin, RandomSource, Settings } from './settings.js';
@@ -11,6 +12,8 @@ export interface MfaDeps {
   random: RandomSource;
   settings: Settings;
   origin: Origin;
+  /** the web request this call is made for (library `forRequest`): recorded on its audit rows */
+  request?: RequestOrigin;
   /** the secrets keyring: the first key encrypts, all decrypt; loaded only when a secret is touched */
   keyring: () => SecretKey[];
   /** ids of notifications queued by this process, delivered after the command (SPEC §7) */

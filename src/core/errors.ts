@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'wrong_recovery_code'
   | 'wrong_access_code'
   | 'no_match'
+  | 'challenge_invalid'
+  | 'reauth_invalid'
+  | 'device_not_trusted'
   | 'rejected'
   // usage
   | 'invalid_input'
@@ -52,7 +55,9 @@ export type ErrorCode =
   | 'invalid_config'
   | 'mapping_missing'
   | 'mapping_invalid'
+  | 'driver_missing'
   | 'database'
+  | 'closed'
   | 'cancelled';
 
 const DEFAULT_CODE: Record<ErrorKind, ErrorCode> = {
@@ -68,7 +73,18 @@ const DEFAULT_CODE: Record<ErrorKind, ErrorCode> = {
 
 type Opts = { hint?: string; details?: Record<string, unknown>; cause?: unknown; code?: ErrorCode };
 
+/**
+ * A mark every PortalMfaError carries, shared by every copy of this module in a process: a backend
+ * that loads portal-mfa both as an ES module and through require() (a dependency of a dependency)
+ * gets two classes, and `instanceof` must still hold for an error from either.
+ */
+const BRAND = Symbol.for('portal-mfa.PortalMfaError');
+
 export class PortalMfaError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+  readonly [BRAND] = true;
   readonly kind: ErrorKind;
   readonly code: ErrorCode;
   readonly hint?: string;

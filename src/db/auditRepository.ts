@@ -20,6 +20,8 @@ export interface AuditRow {
   detail: string | null;
   host: string;
   os_user: string;
+  /** JSON: the web request's origin (ip, userAgent, requestId) and who vouched for the actor; null for neither */
+  request: string | null;
 }
 
 export type NewAuditRow = Omit<AuditRow, 'id'>;

@@ -10,6 +10,76 @@ import { type Db, DEFAULT_TABLE_PREFIX, loadMapping, makeDb } from './store.js';
 import { retryConflicts } from './transaction.js';
 import type { DatabaseTarget } from './url.js';
 
+/** The MySQL/MariaDB connection pool (SQLite always uses one connection: one writer at a time). */
+export interface PoolOptions {
+  /** connections kept open when idle (default 0) */
+  min?: number;
+  /** connections at most (default 4) */
+  max?: number;
+  /** how long a call waits for a free connection before failing (default 15 000 ms) */
+  acquireTimeoutMs?: number;
+}
+
+/**
+ * The database drivers are optional peer dependencies (a MySQL-only backend need not build SQLite's
+ * native addon): the one a target needs is looked up before knex would fail on it with a stack of its own.
+ */
+function requireDriver(dialect: 'sqlite' | 'mysql'): void {
+  const name = dialect === 'sqlite' ? 'better-sqlite3' : 'mysql2';
+  try {
+    createRequire(import.meta.url).resolve(`${name}/package.json`);
+  } catch {
+    throw configError(`the ${dialect === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'} driver is not installed (the package ${name})`, {
+      code: 'driver_missing',
+      hint: `install it beside portal-mfa: npm install ${name}`,
+    });
+  }
+}
+
+/**
+ * portal-mfa over a knex instance the application already has (SPEC §9: the app's own database
+ * handle and pool). It is used as it is: never closed by us, and nothing of it patched — conflict
+ * retries wrap portal-mfa's own transactions only (withWriteTransaction), and host failover is the
+ * application's. SQLite needs the better-sqlite3 client; MySQL/MariaDB the mysql2 client.
+ */
+export async function attachKnex(knex: Knex, opts: { tablePrefix?: string } = {}): Promise<Database> {
+  const client = String((knex as { client?: { config?: { client?: unknown } } })?.client?.config?.client ?? '');
+  if (typeof knex !== 'function' || (client !== 'better-sqlite3' && client !== 'mysql2')) {
+    throw configError(`portal-mfa works with a knex instance of the mysql2 or better-sqlite3 client, not ${JSON.stringify(client || typeof knex)}`, {
+      code: 'invalid_config',
+    });
+  }
+  const dialect = client === 'better-sqlite3' ? 'sqlite' : 'mysql';
+  const connection = (knex.client.config.connection ?? {}) as { filename?: string; host?: string; port?: number; database?: string; user?: string };
+  const target: DatabaseTarget =
+    dialect === 'sqlite'
+      ? { dialect: 'sqlite', filename: connection.filename ?? ':memory:', embedded: false }
+      : (() => {
+          const host = connection.host ?? 'localhost';
+          const port = Number(connection.port ?? 3306);
+          // the password is never copied: the target only names the database in messages
+          return {
+            dialect: 'mysql',
+            host,
+            port,
+            hosts: [{ host, port }],
+            database: connection.database ?? '',
+            user: connection.user ?? '',
+            password: '',
+            params: {},
+          };
+        })();
+  try {
+    await knex.raw('select 1 as ok');
+    const store = makeDb(knex, opts.tablePrefix ?? DEFAULT_TABLE_PREFIX, null);
+    store.mapping = await loadMapping(knex, store.prefix);
+    // the application's pool is the application's to close
+    return { knex, target, dialect, store, close: async () => undefined };
+  } catch (e) {
+    throw describeDatabaseError(e, target);
+  }
+}
+
 export interface Database {
   knex: Knex;
   target: DatabaseTarget;
@@ -97,8 +167,9 @@ function sqliteAddon(): string | undefined {
  * Open a knex connection for a target. knex and the driver are imported here, lazily, so that
  * `--help` and usage errors never pay for loading them or touch a database.
  */
-export async function openDatabase(target: DatabaseTarget, opts: { create?: boolean; tablePrefix?: string } = {}): Promise<Database> {
+export async function openDatabase(target: DatabaseTarget, opts: { create?: boolean; tablePrefix?: string; pool?: PoolOptions } = {}): Promise<Database> {
   const { default: knexFactory } = await import('knex');
+  requireDriver(target.dialect);
   // knex logs connection trouble with console.warn; errors are reported once, by the CLI
   const log = { warn() {}, error() {}, deprecate() {}, debug() {} };
   let knex: Knex;
@@ -149,8 +220,8 @@ export async function openDatabase(target: DatabaseTarget, opts: { create?: bool
         bigNumberStrings: false,
         connectTimeout: 10_000,
       },
-      pool: { min: 0, max: 4 },
-      acquireConnectionTimeout: 15_000,
+      pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 4 },
+      acquireConnectionTimeout: opts.pool?.acquireTimeoutMs ?? 15_000,
     });
     failover.install(knex);
     retryConflicts(knex);

@@ -114,7 +114,16 @@ export async function deleteDemoData(db: Db, plan: SeedPlan, generatedEmailPatte
   ).map((r: { id: unknown }) => String(r.id));
   for (let i = 0; i < ids.length; i += 500) {
     const part = ids.slice(i, i + 500);
-    for (const table of [db.t.credentials, db.t.trusted_devices, db.t.recovery_codes, db.t.access_codes, db.t.sessions, db.t.notifications, db.t.email_index]) {
+    for (const table of [
+      db.t.credentials,
+      db.t.trusted_devices,
+      db.t.recovery_codes,
+      db.t.access_codes,
+      db.t.sessions,
+      db.t.challenges,
+      db.t.notifications,
+      db.t.email_index,
+    ]) {
       await trx(table).whereIn('user_id', part).delete();
     }
   }

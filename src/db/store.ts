@@ -24,6 +24,7 @@ const OWN_TABLES = [
   'settings',
   'org_policies',
   'email_index',
+  'challenges',
   'knex_migrations',
   'knex_migrations_lock',
 ] as const;

@@ -32,19 +32,19 @@ describeEachDatabase('attach to the portal (issue 19)', (getDb) => {
 
   it('a user the portal writes later in mixed case signs in in lower case; josé never matches jose', async () => {
     await insertUser('Mixed.Case@Example.com');
-    const actor = await w.mfa.signIn({ email: 'mixed.case@example.com', password: w.password(DEVON.email), action: 'test', secondFactor: {} });
+    const actor = await w.mfa.signIn({ email: 'mixed.case@example.com', password: w.password(DEVON.email), action: 'portal.login', secondFactor: {} });
     expect(actor.user.email).toBe('Mixed.Case@Example.com');
     await insertUser('jos\u0065\u0301@example.com'); // decomposed é, as a portal might store it
-    const jose = await w.mfa.signIn({ email: 'josé@example.com', password: w.password(DEVON.email), action: 'test', secondFactor: {} });
+    const jose = await w.mfa.signIn({ email: 'josé@example.com', password: w.password(DEVON.email), action: 'portal.login', secondFactor: {} });
     expect(jose.user.email.normalize('NFC')).toBe('josé@example.com');
-    await refusal(w.mfa.signIn({ email: 'jose@example.com', password: w.password(DEVON.email), action: 'test', secondFactor: {} }), 'wrong_password');
+    await refusal(w.mfa.signIn({ email: 'jose@example.com', password: w.password(DEVON.email), action: 'portal.login', secondFactor: {} }), 'wrong_password');
   });
 
   it('two accounts that fold to one email are refused by name, never merged; db check names them', async () => {
     await insertUser('Twin@Example.com');
     await insertUser('twin@example.com');
     const e = await refusal(
-      w.mfa.signIn({ email: 'twin@example.com', password: w.password(DEVON.email), action: 'test', secondFactor: {} }),
+      w.mfa.signIn({ email: 'twin@example.com', password: w.password(DEVON.email), action: 'portal.login', secondFactor: {} }),
       'ambiguous_account',
     );
     expect(e.message).toMatch(/2 portal accounts/);
@@ -61,7 +61,7 @@ describeEachDatabase('attach to the portal (issue 19)', (getDb) => {
     w.deps.db = { ...w.deps.db, mapping: deactivating };
     const id = await insertUser('gone@example.com');
     await w.knex('users').where('id', id).update({ role: 'deactivated' });
-    await refusal(w.mfa.signIn({ email: 'gone@example.com', password: w.password(DEVON.email), action: 'test', secondFactor: {} }), 'account_inactive');
+    await refusal(w.mfa.signIn({ email: 'gone@example.com', password: w.password(DEVON.email), action: 'portal.login', secondFactor: {} }), 'account_inactive');
     const rows = await w.audit({ target_user_id: id, outcome: 'refused' });
     expect(rows.at(-1)?.reason).toMatch(/inactive/);
     await storeMapping(w.deps.db, audit, DEMO_MAPPING);

@@ -88,11 +88,11 @@ describeEachDatabase('one authorisation for one user and for a list (issue 21)',
   it('unlock clears the wrong-password budget sign-in counts against, however the portal spells the email', async () => {
     await w.knex('users').where('email', DEVON.email).update({ email: 'Devon@Example.com' });
     for (let i = 0; i < w.deps.settings.passwordFailures; i++) {
-      await refusal(w.mfa.signIn({ email: DEVON.email, password: 'wrong', action: 'test', secondFactor: {} }), 'wrong_password');
+      await refusal(w.mfa.signIn({ email: DEVON.email, password: 'wrong', action: 'portal.login', secondFactor: {} }), 'wrong_password');
     }
-    await refusal(w.mfa.signIn({ email: DEVON.email, password: DEVON.password, action: 'test', secondFactor: {} }), 'password_rate_limited');
+    await refusal(w.mfa.signIn({ email: DEVON.email, password: DEVON.password, action: 'portal.login', secondFactor: {} }), 'password_rate_limited');
     const done = await w.mfa.unlock(actors.sam!, { targetEmail: DEVON.email, ticket: 'SUP-22', password: SAM.password });
     expect(done).toMatchObject({ kind: 'unlocked', passwordLocked: true });
-    await w.mfa.signIn({ email: DEVON.email, password: DEVON.password, action: 'test', secondFactor: {} });
+    await w.mfa.signIn({ email: DEVON.email, password: DEVON.password, action: 'portal.login', secondFactor: {} });
   });
 });

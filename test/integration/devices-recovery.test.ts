@@ -123,7 +123,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       const check = (u: typeof heidi, token: string, trustAllowed = true) => checkTrustedDevice(d, u, token, trustAllowed, 'test.device-check');
       /** the public path: sign in with the password and this machine's token only */
       const signInWithToken = (token: string) =>
-        api.signIn({ email: HEIDI.email, password: HEIDI.password, action: 'test.sign-in', secondFactor: { deviceToken: token } });
+        api.signIn({ email: HEIDI.email, password: HEIDI.password, action: 'portal.login', secondFactor: { deviceToken: token } });
       const expectCodeRequired = async (token: string) => {
         const e = await signInWithToken(token).then(
           () => null,

@@ -22,7 +22,8 @@ import { parseDatabaseUrl } from '../../src/db/url.js';
 import { MIGRATIONS as LEGACY_MIGRATIONS } from '../fixtures/legacy-migrations/index.js';
 import { createTestDatabase, type Dialect, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 
-const NEW_MIGRATION = '20261203000001_own_tables';
+/** what db migrate applies to a legacy installation: every migration of this version, in one batch */
+const NEW_MIGRATIONS = ['20261203000001_own_tables', '20261204000001_challenges'];
 const IDENTITY_TABLES = ['users', 'organisations', 'organisation_members'];
 const T0 = Date.UTC(2026, 10, 20, 9, 0, 0);
 const HOUR = 3_600_000;
@@ -366,7 +367,7 @@ async function assertUpgraded(inst: Installation, source: Record<string, Row[]>,
 
   const state = await migrationState(db);
   expect(state).toMatchObject({ current: true, legacy: false, pending: [], unknown: [] });
-  expect(state.applied.map((a) => a.name)).toEqual([NEW_MIGRATION]);
+  expect(state.applied.map((a) => a.name)).toEqual(NEW_MIGRATIONS);
 
   // a second db migrate is a no-op
   const everything = await dump(knex, test.dialect);
@@ -397,9 +398,9 @@ describeEachDatabase('legacy upgrade: unprefixed installations migrate forward',
     const { knex, db, test } = inst;
     const source = await legacyRows(knex, db);
     const identity = await dump(knex, test.dialect, IDENTITY_TABLES);
-    expect(await migrationState(db)).toMatchObject({ legacy: true, current: false, pending: [NEW_MIGRATION] });
+    expect(await migrationState(db)).toMatchObject({ legacy: true, current: false, pending: NEW_MIGRATIONS });
 
-    expect(await migrateLatest(db)).toEqual([NEW_MIGRATION]);
+    expect(await migrateLatest(db)).toEqual(NEW_MIGRATIONS);
     await assertUpgraded(inst, source, identity);
 
     // spot checks of what users and operators see
@@ -428,7 +429,7 @@ describeEachDatabase('legacy upgrade: unprefixed installations migrate forward',
     const inst = await legacyInstallation('pmfa_');
     const source = await legacyRows(inst.knex, inst.db);
     const identity = await dump(inst.knex, inst.test.dialect, IDENTITY_TABLES);
-    expect(await migrateLatest(inst.db)).toEqual([NEW_MIGRATION]);
+    expect(await migrateLatest(inst.db)).toEqual(NEW_MIGRATIONS);
     await assertUpgraded(inst, source, identity);
     expect(await listTables(inst.knex)).not.toContain('mfa_credentials');
   });
@@ -515,7 +516,7 @@ describeEachDatabase('legacy upgrade: unprefixed installations migrate forward',
       }
 
       const applied = await migrateLatest(db);
-      expect(applied).toEqual(test.dialect === 'mysql' && !['renamed', 'creating the new tables'].includes(stop) ? [] : [NEW_MIGRATION]);
+      expect(applied).toEqual(test.dialect === 'mysql' && !['renamed', 'creating the new tables'].includes(stop) ? [] : NEW_MIGRATIONS);
       await assertUpgraded(inst, source, identity);
     });
   }

@@ -72,7 +72,7 @@ describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
       await w.mfa.signIn({
         email: DEVON.email,
         password: w.password(DEVON.email),
-        action: 'test',
+        action: 'portal.login',
         secondFactor: { proof: { kind: 'recovery-code', code: codes[i]! } },
       });
       await deliver();
@@ -80,7 +80,7 @@ describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
     await w.mfa.signIn({
       email: DEVON.email,
       password: w.password(DEVON.email),
-      action: 'test',
+      action: 'portal.login',
       secondFactor: { proof: { kind: 'recovery-code', code: codes[8]! } },
     });
     await expectOneMail(DEVON.email, /recovery code/i, [/\b1\b/, /regenerat/i]);
@@ -110,14 +110,14 @@ describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
     const wrong = () => (w.code(s) === '123456' ? '654321' : '123456');
     for (let i = 0; i < 5; i++)
       await w.mfa
-        .signIn({ email: ERIN.email, password: w.password(ERIN.email), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong() } } })
+        .signIn({ email: ERIN.email, password: w.password(ERIN.email), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: wrong() } } })
         .catch(() => undefined);
     await expectOneMail(ERIN.email, /locked/i);
     w.deps.settings.hardLockFailures = 10;
     w.advance(15 * 60_000);
     for (let i = 0; i < 5; i++)
       await w.mfa
-        .signIn({ email: ERIN.email, password: w.password(ERIN.email), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong() } } })
+        .signIn({ email: ERIN.email, password: w.password(ERIN.email), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: wrong() } } })
         .catch(() => undefined);
     w.deps.settings.hardLockFailures = 100;
     await expectOneMail(ERIN.email, /locked/i, [/unlock|support/i]);

@@ -40,7 +40,7 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
   it('1 parallel password guessing: of 29 wrong passwords and the right one at once, at most 10 are answered "wrong", the rest rate-limited alike', async () => {
     const right = w.password(HEIDI.email);
     const attempt = (password: string) =>
-      w.mfa.signIn({ email: HEIDI.email, password, action: 'test.parallel', secondFactor: {} }).then(
+      w.mfa.signIn({ email: HEIDI.email, password, action: 'session.login', secondFactor: {} }).then(
         () => 'signed-in',
         (e: unknown) => (isPortalMfaError(e) ? e.code : String(e)),
       );
@@ -56,18 +56,18 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
       else expect(['wrong_password', 'password_rate_limited']).toContain(r);
     }
     // the budget is spent by exactly ten wrong answers: every later attempt, right or wrong, gets the same answer
-    const wrongAnswers = (await w.audit({ target_email: HEIDI.email, action: 'test.parallel', outcome: 'failure' })).length;
+    const wrongAnswers = (await w.audit({ target_email: HEIDI.email, action: 'session.login', outcome: 'failure' })).length;
     expect(wrongAnswers).toBe(wrong);
     if (rightAnswer === 'signed-in') expect(wrong).toBe(10);
-    const before = (await w.audit({ target_email: HEIDI.email, action: 'test.after', outcome: 'locked' })).length;
-    const a = await refusal(w.mfa.signIn({ email: HEIDI.email, password: right, action: 'test.after', secondFactor: {} }), 'locked', 'password_rate_limited');
+    const before = (await w.audit({ target_email: HEIDI.email, action: 'notify.list', outcome: 'locked' })).length;
+    const a = await refusal(w.mfa.signIn({ email: HEIDI.email, password: right, action: 'notify.list', secondFactor: {} }), 'locked', 'password_rate_limited');
     const b = await refusal(
-      w.mfa.signIn({ email: HEIDI.email, password: 'wrong-again', action: 'test.after', secondFactor: {} }),
+      w.mfa.signIn({ email: HEIDI.email, password: 'wrong-again', action: 'notify.list', secondFactor: {} }),
       'locked',
       'password_rate_limited',
     );
     expect(seen(a, HEIDI.email)).toEqual(seen(b, HEIDI.email));
-    const rows = await w.audit({ target_email: HEIDI.email, action: 'test.after' });
+    const rows = await w.audit({ target_email: HEIDI.email, action: 'notify.list' });
     expect(rows.length).toBe(before + 2);
     expect(rows.map((r) => [r.outcome, r.reason, r.detail])).toEqual([
       ['locked', 'too many wrong passwords', null],
@@ -78,7 +78,7 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
     expect(spent).toEqual(Array(5).fill('password_rate_limited'));
     // after the window, the right password works (sequentially)
     w.advance(15 * 60_000 + 1);
-    const heidi = await w.mfa.signIn({ email: HEIDI.email, password: right, action: 'test.after', secondFactor: {} });
+    const heidi = await w.mfa.signIn({ email: HEIDI.email, password: right, action: 'notify.list', secondFactor: {} });
     expect(heidi.user.email).toBe(HEIDI.email);
   }, 60_000);
 
@@ -87,7 +87,7 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
     const many = (n: number) =>
       Promise.all(
         Array.from({ length: n }, () =>
-          w.mfa.signIn({ email: FRANK.email, password: right, action: 'test.parallel-right', secondFactor: {} }).then(
+          w.mfa.signIn({ email: FRANK.email, password: right, action: 'session.login', secondFactor: {} }).then(
             () => 'signed-in',
             (e: unknown) => (isPortalMfaError(e) ? e.code : String(e)),
           ),
@@ -95,11 +95,11 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
       );
     expect(await many(25)).toEqual(Array(25).fill('signed-in'));
     for (let i = 0; i < 9; i++)
-      await refusal(w.mfa.signIn({ email: FRANK.email, password: 'nope', action: 'test', secondFactor: {} }), 'rejected', 'wrong_password');
+      await refusal(w.mfa.signIn({ email: FRANK.email, password: 'nope', action: 'portal.login', secondFactor: {} }), 'rejected', 'wrong_password');
     expect(await many(25)).toEqual(Array(25).fill('signed-in'));
     // the tenth wrong one is still answered; then the budget is spent
-    await refusal(w.mfa.signIn({ email: FRANK.email, password: 'nope', action: 'test', secondFactor: {} }), 'rejected', 'wrong_password');
-    await refusal(w.mfa.signIn({ email: FRANK.email, password: right, action: 'test', secondFactor: {} }), 'locked', 'password_rate_limited');
+    await refusal(w.mfa.signIn({ email: FRANK.email, password: 'nope', action: 'portal.login', secondFactor: {} }), 'rejected', 'wrong_password');
+    await refusal(w.mfa.signIn({ email: FRANK.email, password: right, action: 'portal.login', secondFactor: {} }), 'locked', 'password_rate_limited');
     w.advance(15 * 60_000 + 1);
   }, 60_000);
 
@@ -142,7 +142,7 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
       for (let n = 1; n <= 12 && lockedAfter === 0; n++) {
         w.deps.settings.maxFailures = [2, 3, 4, 5].find((m) => n % m !== 0) ?? 5;
         try {
-          await w.mfa.signIn({ email: frank, password: w.password(frank), action: 'test', secondFactor: { proof: { kind: 'code', code: '000000' } } });
+          await w.mfa.signIn({ email: frank, password: w.password(frank), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: '000000' } } });
         } catch (e) {
           if ((e as PortalMfaError).kind === 'locked') lockedAfter = n;
         }

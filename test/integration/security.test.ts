@@ -30,14 +30,14 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
   });
 
   it('H1 diagnose is no oracle: a diagnosed future code is burnt, a miss counts as a failure, 24 parallel → at most 10 answers', async () => {
-    const attacker = await w.mfa.signIn({ email: DEVON.email, password: w.password(DEVON.email), action: 'test', secondFactor: { deferred: true } });
+    const attacker = await w.mfa.signIn({ email: DEVON.email, password: w.password(DEVON.email), action: 'portal.login', secondFactor: { deferred: true } });
     // a code that becomes valid 90 s later
     const future = w.code(secrets[DEVON.email]!, 3);
     const d = await w.mfa.diagnoseClock(attacker, { code: future });
     expect(d).toMatchObject({ matched: true, driftSteps: 3 });
     w.advance(90_000);
     await refusal(
-      w.mfa.signIn({ email: DEVON.email, password: w.password(DEVON.email), action: 'test', secondFactor: { proof: { kind: 'code', code: future } } }),
+      w.mfa.signIn({ email: DEVON.email, password: w.password(DEVON.email), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: future } } }),
       'rejected',
       'replayed_code',
     );
@@ -46,7 +46,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
       w.mfa.signIn({
         email: DEVON.email,
         password: w.password(DEVON.email),
-        action: 'test',
+        action: 'portal.login',
         secondFactor: { proof: { kind: 'code', code: w.code(secrets[DEVON.email]!, -1) } },
       }),
       'rejected',
@@ -77,7 +77,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
         .signIn({
           email,
           password: w.password(email),
-          action: 'test',
+          action: 'portal.login',
           secondFactor: { proof: { kind: 'code', code: w.code(secrets[email]!) === '123456' ? '654321' : '123456' } },
         })
         .catch((e: PortalMfaError) => e);
@@ -113,7 +113,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
 
   it('M2 wrong passwords at any re-entry: 10 within 15 minutes → exit 4 until the window passes (audited)', async () => {
     for (let i = 0; i < 10; i++)
-      await refusal(w.mfa.signIn({ email: FRANK.email, password: 'nope', action: 'test', secondFactor: {} }), 'rejected', 'wrong_password');
+      await refusal(w.mfa.signIn({ email: FRANK.email, password: 'nope', action: 'portal.login', secondFactor: {} }), 'rejected', 'wrong_password');
     // even the right password is refused now
     await refusal(w.as(FRANK.email, secrets[FRANK.email]), 'locked', 'password_rate_limited');
     expect((await w.audit({ target_email: FRANK.email, outcome: 'locked' })).length).toBeGreaterThan(0);
@@ -192,7 +192,12 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
 
   it('M9 rule 4 holds under --as: a member who must enrol can only enrol, verify, see their status', async () => {
     // heidi is a member of acme (requires MFA) and has not enrolled
-    const heidi = await w.mfa.signIn({ email: 'heidi@partners.example', password: w.password('heidi@partners.example'), action: 'test', secondFactor: {} });
+    const heidi = await w.mfa.signIn({
+      email: 'heidi@partners.example',
+      password: w.password('heidi@partners.example'),
+      action: 'portal.login',
+      secondFactor: {},
+    });
     await refusal(w.mfa.listOrganisations(heidi), 'wrong_state', 'enrolment_required');
     await refusal(w.mfa.readAuditTrail(heidi, { limit: 5 }), 'wrong_state', 'enrolment_required');
     expect((await w.mfa.status(heidi)).state).toBe('none');
@@ -221,14 +226,19 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     const devon = await w.as(DEVON.email, secrets[DEVON.email]);
     const device = await w.mfa.trustThisDevice(devon, { label: 'laptop' });
     w.advance(30_000);
-    const trusted = await w.mfa.signIn({ email: DEVON.email, password: w.password(DEVON.email), action: 'test', secondFactor: { deviceToken: device.token } });
+    const trusted = await w.mfa.signIn({
+      email: DEVON.email,
+      password: w.password(DEVON.email),
+      action: 'portal.login',
+      secondFactor: { deviceToken: device.token },
+    });
     expect(trusted.factor).toBe('device');
     const wrong = w.code(secrets[DEVON.email]!) === '000000' ? '111111' : '000000';
     await refusal(
       w.mfa.signIn({
         email: DEVON.email,
         password: w.password(DEVON.email),
-        action: 'test',
+        action: 'portal.login',
         secondFactor: { deviceToken: device.token, proof: { kind: 'code', code: wrong } },
       }),
       'rejected',
@@ -237,7 +247,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     // unknown tokens are refused and audited
     const before = (await w.audit({ target_email: DEVON.email, outcome: 'refused' })).length;
     await refusal(
-      w.mfa.signIn({ email: DEVON.email, password: w.password(DEVON.email), action: 'test', secondFactor: { deviceToken: 'forged' } }),
+      w.mfa.signIn({ email: DEVON.email, password: w.password(DEVON.email), action: 'portal.login', secondFactor: { deviceToken: 'forged' } }),
       'usage',
       'second_factor_required',
     );
@@ -310,8 +320,8 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     expect(foreign.message.replace(String(device.id), 'N')).toBe(missing.message.replace('999999', 'N'));
     // an unknown email gets the same exit 4 after ten wrong passwords as a real one
     for (let i = 0; i < 10; i++)
-      await refusal(w.mfa.signIn({ email: 'ghost@nowhere.example', password: 'x', action: 'test', secondFactor: {} }), 'rejected', 'wrong_password');
-    await refusal(w.mfa.signIn({ email: 'ghost@nowhere.example', password: 'x', action: 'test', secondFactor: {} }), 'locked', 'password_rate_limited');
+      await refusal(w.mfa.signIn({ email: 'ghost@nowhere.example', password: 'x', action: 'portal.login', secondFactor: {} }), 'rejected', 'wrong_password');
+    await refusal(w.mfa.signIn({ email: 'ghost@nowhere.example', password: 'x', action: 'portal.login', secondFactor: {} }), 'locked', 'password_rate_limited');
     // an org admin cannot guess (and so lock) a fellow admin's codes
     w.advance(30_000);
     const alice = await w.as(ALICE.email, secrets[ALICE.email]);
@@ -328,7 +338,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
       w.mfa.signIn({
         email: DEVON.email,
         password: w.password(DEVON.email),
-        action: 'test',
+        action: 'portal.login',
         secondFactor: { proof: { kind: 'access-code', code: issued.code } },
       }),
       'usage',
@@ -337,7 +347,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     const restricted = await w.mfa.signIn({
       email: DEVON.email,
       password: w.password(DEVON.email),
-      action: 'test',
+      action: 'portal.login',
       secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } },
     });
     const session = await w.mfa.openSession(restricted);

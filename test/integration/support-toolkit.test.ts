@@ -29,7 +29,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
     const wrong = (s: string) => (w.code(s) === '123456' ? '654321' : '123456');
     for (let i = 0; i < 5; i++)
       await w.mfa
-        .signIn({ email, password: w.password(email), action: 'test', secondFactor: { proof: { kind: 'code', code: wrong(secrets[email]!) } } })
+        .signIn({ email, password: w.password(email), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: wrong(secrets[email]!) } } })
         .catch(() => undefined);
   };
 
@@ -90,7 +90,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
         w.mfa.signIn({
           email: ERIN.email,
           password: w.password(ERIN.email),
-          action: 'test',
+          action: 'portal.login',
           secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: first.code } },
         }),
       ),
@@ -98,7 +98,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
     const withCode = await w.mfa.signIn({
       email: ERIN.email,
       password: w.password(ERIN.email),
-      action: 'test',
+      action: 'portal.login',
       secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: second.code.toLowerCase() } },
     });
     expect(withCode).toMatchObject({ factor: 'access-code', restriction: 'access-code' });
@@ -111,7 +111,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
         w.mfa.signIn({
           email: ERIN.email,
           password: w.password(ERIN.email),
-          action: 'test',
+          action: 'portal.login',
           secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: second.code } },
         }),
       ),
@@ -147,7 +147,7 @@ describeEachDatabase('support toolkit (issue 12)', (getDb) => {
         w.mfa.signIn({
           email: DAVE.email,
           password: w.password(DAVE.email),
-          action: 'test',
+          action: 'portal.login',
           secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } },
         }),
       ),

@@ -31,7 +31,7 @@ import type { IOStreams } from '../../src/cli/io.js';
 
 /** Start an enrolment as the user themself (password re-entry included), with these deps' keyring. */
 async function enrol(deps: MfaDeps, who: { email: string; password: string }): Promise<void> {
-  const actor = await signIn(deps, { email: who.email, password: who.password, secondFactor: {}, action: 'test.enrol' });
+  const actor = await signIn(deps, { email: who.email, password: who.password, secondFactor: {}, action: 'mfa.enroll' });
   await startEnrolment(deps, actor, { password: who.password });
 }
 

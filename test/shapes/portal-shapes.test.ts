@@ -51,7 +51,7 @@ describeEachDatabase('portal shapes (issue 19)', (getDb) => {
 
       const step = () => Math.floor(now / 30_000);
       const signIn = (a: PortalAccount, extra: Partial<Parameters<PortalMfa['signIn']>[0]['secondFactor']> = {}, email = a.email) =>
-        mfa.signIn({ email, password: a.password, action: 'test.sign-in', secondFactor: extra });
+        mfa.signIn({ email, password: a.password, action: 'portal.login', secondFactor: extra });
       const withCode = (a: PortalAccount) => signIn(a, { proof: { kind: 'code', code: totpAt(secrets.get(a.key)!, step()) } });
       async function enrol(a: PortalAccount): Promise<Actor> {
         const actor = await signIn(a);

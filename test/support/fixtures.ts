@@ -66,7 +66,7 @@ export function makeFixtures(knex: Knex, keyB64: string, host: string): Fixtures
     return u;
   };
   const signIn = (a: Account, proof?: SecondFactorProof, api: PortalMfa = mfa) =>
-    api.signIn({ email: a.email, password: a.password, action: 'test.fixture', secondFactor: proof ? { proof } : {} });
+    api.signIn({ email: a.email, password: a.password, action: 'portal.login', secondFactor: proof ? { proof } : {} });
 
   async function enrolAt(a: Account, past: number): Promise<Enrolled> {
     const api = at(() => past);

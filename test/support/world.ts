@@ -79,13 +79,13 @@ export async function openWorld(url: string): Promise<World> {
       const actor = await mfa.signIn({
         email,
         password: password(email),
-        action: 'test.sign-in',
+        action: 'portal.login',
         secondFactor: secret ? { proof: { kind: 'code', code: totpAt(secret, step()) } } : {},
       });
       return actor;
     },
     async enrol(email) {
-      const actor = await mfa.signIn({ email, password: password(email), action: 'test.sign-in', secondFactor: {} });
+      const actor = await mfa.signIn({ email, password: password(email), action: 'portal.login', secondFactor: {} });
       const pending = await mfa.startEnrolment(actor, {});
       await mfa.confirmEnrolment(actor, { code: totpAt(pending.secret, step()) });
       // the confirming step is used: later sign-ins start from the next one

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import type { Db } from '../../db/store.js';
 import { insertAuditEvent, insertAuditEvents, type NewAuditRow } from '../../db/auditRepository.js';
+import { usageError } from '../errors.js';
 import type { Clock, Origin } from '../settings.js';
 
 /** Who a state change was done by / to. Emails are copied so the trail outlives the rows. */
@@ -7,6 +9,23 @@ export interface AuditParty {
   /** null for an email that names no user (a refused request about an unknown account) */
   id: string | null;
   email: string;
+  /** the portal backend that vouched for this actor instead of a password (recorded with the request) */
+  vouchedBy?: string;
+  /** when the backend says it checked the actor's password itself */
+  vouchedPasswordAt?: number | null;
+}
+
+/**
+ * Where one web request came from (issue 22): recorded, as given by the portal backend, on every
+ * audit row of the calls made for that request (`mfa.forRequest`), in the audit table's `request`
+ * column, together with who vouched for the actor.
+ */
+export interface RequestOrigin {
+  /** the client's address (IPv4 or IPv6) */
+  ip?: string;
+  userAgent?: string;
+  /** the backend's own id of the request, to join its logs with the trail */
+  requestId?: string;
 }
 
 /** What an actor asks for, for rule 4 (src/core/rules/actor.ts `admit`): the few things an actor who must enrol may still do. */
@@ -17,6 +36,11 @@ export type CoreAuditAction =
   // signing in and out (the password and the second factor are recorded under the command's own action)
   | 'session.login'
   | 'session.logout'
+  // a portal backend's sign-ins through the library: the two-page login, re-entry, vouching
+  | 'portal.login'
+  | 'portal.reauth'
+  | 'portal.vouch'
+  | 'signin.challenge'
   // a user's own MFA
   | 'mfa.enroll'
   | 'mfa.enroll.start'
@@ -61,12 +85,8 @@ export type CoreAuditAction =
   | 'demo.create'
   | 'demo.reset';
 
-/**
- * Every audit action: portal-mfa's own, rule 4's gate refusing an intent, the password re-entered
- * for an action (`mfa.disable.reauth`), and — from the library — a portal backend's own sign-in
- * (`portal.login`: a backend names its sign-ins under `portal.`).
- */
-export type AuditAction = CoreAuditAction | `gate.${Intent}` | `${CoreAuditAction}.reauth` | `portal.${string}`;
+/** Every audit action: portal-mfa's own, rule 4's gate refusing an intent, and the password re-entered for an action (`mfa.disable.reauth`). */
+export type AuditAction = CoreAuditAction | `gate.${Intent}` | `${CoreAuditAction}.reauth`;
 
 /** What came of it. */
 export type AuditOutcome =
@@ -82,7 +102,9 @@ export type AuditOutcome =
   /** rule 12's diagnosis budget spent */
   | 'rate-limited'
   /** a long operation began (keys rotate): its end is recorded as success */
-  | 'started';
+  | 'started'
+  /** the first page of a two-page sign-in passed: a challenge for the second factor was issued */
+  | 'challenge';
 
 export interface AuditEvent {
   action: AuditAction;
@@ -96,9 +118,36 @@ export interface AuditEvent {
   detail?: Record<string, unknown> | null;
 }
 
+const ORIGIN_LIMITS = { userAgent: 1024, requestId: 200 } as const;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A request origin as a backend gives it: checked field by field, copied (never the caller's object). */
+export function checkRequestOrigin(raw: unknown): RequestOrigin {
+  if (raw === null || typeof raw !== 'object') throw usageError('forRequest needs { ip?, userAgent?, requestId? }', { code: 'invalid_input' });
+  const { ip, userAgent, requestId } = raw as Record<string, unknown>;
+  const out: RequestOrigin = {};
+  if (ip !== undefined) {
+    if (typeof ip !== 'string' || isIP(ip) === 0) throw usageError(`not an IP address: ${JSON.stringify(String(ip).slice(0, 60))}`, { code: 'invalid_input' });
+    out.ip = ip;
+  }
+  for (const [name, value] of [
+    ['userAgent', userAgent],
+    ['requestId', requestId],
+  ] as const) {
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.length > ORIGIN_LIMITS[name] || CONTROL.test(value))
+      throw usageError(`${name} must be text of at most ${ORIGIN_LIMITS[name]} characters without control characters`, { code: 'invalid_input' });
+    out[name] = value;
+  }
+  return out;
+}
+
 export interface AuditDeps {
   clock: Clock;
   origin: Origin;
+  /** the web request the call is made for, if any */
+  request?: RequestOrigin;
 }
 
 /** Write one audit event (SPEC §1 rule 10) inside the caller's transaction. */
@@ -131,7 +180,31 @@ function auditRow(deps: AuditDeps, at: number, e: AuditEvent): NewAuditRow {
     detail: e.detail ? JSON.stringify(e.detail) : null,
     host: deps.origin.host.slice(0, 255),
     os_user: deps.origin.osUser.slice(0, 255),
+    request: requestColumn(deps.request, e.actor),
   };
 }
 
-export const party = (u: { id: string; email: string }): AuditParty => ({ id: u.id, email: u.email });
+/** The request's origin and who vouched for the actor, as one JSON document (null: neither). */
+function requestColumn(request: RequestOrigin | undefined, actor: AuditParty | null | undefined): string | null {
+  const doc: Record<string, unknown> = { ...request };
+  if (actor?.vouchedBy !== undefined) {
+    doc.vouchedBy = actor.vouchedBy;
+    if (typeof actor.vouchedPasswordAt === 'number') doc.passwordCheckedAt = new Date(actor.vouchedPasswordAt).toISOString();
+  }
+  return Object.keys(doc).length > 0 ? JSON.stringify(doc) : null;
+}
+
+/**
+ * The users a portal backend vouched for (rules/actor.ts marks an Actor's own frozen copy of its
+ * user): every audit row whose actor is one of them records who vouched, whatever use case wrote it.
+ */
+const vouched = new WeakMap<object, { by: string; passwordCheckedAt: number | null }>();
+
+export function markVouched(user: object, vouch: { by: string; passwordCheckedAt: number | null }): void {
+  vouched.set(user, vouch);
+}
+
+export const party = (u: { id: string; email: string }): AuditParty => {
+  const v = vouched.get(u);
+  return v ? { id: u.id, email: u.email, vouchedBy: v.by, vouchedPasswordAt: v.passwordCheckedAt } : { id: u.id, email: u.email };
+};

@@ -14,42 +14,102 @@ import { withWriteTransaction } from '../../db/transaction.js';
 import type { MembershipRow, PortalUser } from '../domain.js';
 import { ambiguousAccount, findUserById } from './identity.js';
 import { findUsersByEmailKey, passwordHashOf, samplePasswordHash } from '../../db/identity/reader.js';
-import { party, recordAudit, type AuditAction, type CoreAuditAction, type Intent } from '../primitives/audit.js';
+import { markVouched, party, recordAudit, type AuditAction, type AuditParty, type CoreAuditAction, type Intent } from '../primitives/audit.js';
+import { passwordBudget } from './lockout.js';
 import { authorise, authoriseOrganisation, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from '../deps.js';
 import { foldEmail, normaliseEmail } from '../primitives/email.js';
-import { passwordBudget } from './lockout.js';
-import { forbidden, isPortalMfaError, locked, rejected, usageError, wrongState, type PortalMfaError } from '../errors.js';
+import { forbidden, isPortalMfaError, locked, notFound, rejected, usageError, wrongState, type PortalMfaError } from '../errors.js';
 import { dummyHashLike, verifyPassword } from '../primitives/passwords.js';
 import { proveSecondFactor, wouldProveSecondFactor, type ProvenFactor, type SecondFactorProof } from './secondFactor.js';
 import { hashToken, newToken } from '../primitives/tokens.js';
+import { openReauthToken, sealReauthToken } from '../primitives/reauthToken.js';
 import { checkTrustedDevice } from './trustedDevices.js';
 import { humanTimeUntil } from '../primitives/humanTime.js';
 
 /**
- * Who is acting (SPEC §2). An Actor is only ever made here — by signIn (password and second
- * factor) or resumeSession (a CLI session token) — so a use case that receives one knows the
- * person proved who they are. Objects that did not come from here are refused.
+ * Who is acting (SPEC §2). An Actor is only ever made here — by a sign-in (signIn, or the two steps
+ * beginSignIn/completeSignIn of rules/challenge.ts), resumeSession (a session token) or actorFor (the
+ * portal backend vouching for a user it signed in itself) — so a use case that receives one knows
+ * how the person proved who they are. Objects that did not come from here are refused.
  */
 export interface Actor {
   readonly user: PortalUser;
-  readonly via: 'session' | 'password';
-  /** what proved the second factor in this sign-in */
-  readonly factor: 'code' | 'recovery-code' | 'access-code' | 'device' | 'session' | 'none' | 'deferred';
+  /** how the first factor was established: a password checked here, a session, or the backend's word */
+  readonly via: 'session' | 'password' | 'vouched';
+  /**
+   * what proved the second factor: `deferred` until the command verifies the actor's own code (then
+   * the kind of that code), `vouched` when the backend vouched for the user and nothing was proven here
+   */
+  readonly factor: 'code' | 'recovery-code' | 'access-code' | 'device' | 'session' | 'none' | 'deferred' | 'vouched';
   /** signed in with a temporary access code: enrol or replace before anything else */
   readonly restriction: 'access-code' | null;
   readonly sessionId: number | null;
   readonly proven?: ProvenFactor;
+  /** the portal backend that vouched for this user (actorFor, or a vouched first step); null otherwise */
+  readonly vouchedBy: string | null;
 }
 
-const issued = new WeakMap<Actor, { passwordAt: number | null; signedInAt: number; deviceTrusted: boolean }>();
+type ActorInit = Omit<Actor, 'vouchedBy' | 'factor' | 'restriction' | 'proven'> & {
+  factor: Actor['factor'];
+  restriction: Actor['restriction'];
+  proven?: ProvenFactor;
+};
 
-function makeActor(a: Actor, passwordAt: number | null, now: number): Actor {
-  // frozen all the way down: authorisation reads actor.user, so nothing a caller holds may change it
-  // (the user is the core's own copy, read through the mapping, with no password hash in it)
-  const actor = Object.freeze({ ...a, user: Object.freeze({ ...a.user }), proven: a.proven && Object.freeze({ ...a.proven }) });
-  issued.set(actor, { passwordAt, signedInAt: now, deviceTrusted: false });
+interface ActorState {
+  /** when the password was last proven (or vouched as checked): the re-authentication moment */
+  passwordAt: number | null;
+  signedInAt: number;
+  deviceTrusted: boolean;
+  /** made by a sign-in (not a session or a vouch alone): may open a session */
+  fromSignIn: boolean;
+  factor: Actor['factor'];
+  restriction: Actor['restriction'];
+  proven: ProvenFactor | undefined;
+}
+
+const issued = new WeakMap<Actor, ActorState>();
+
+/**
+ * The one constructor of Actors. The user is the core's own frozen copy (read through the mapping,
+ * no password hash in it), since authorisation reads actor.user; what the sign-in proved lives in
+ * the state here, read through getters, so a deferred actor that proves its code becomes a full one.
+ */
+function makeActor(
+  a: ActorInit,
+  passwordAt: number | null,
+  now: number,
+  opts: { vouch?: { by: string; passwordCheckedAt: number | null }; fromSignIn?: boolean } = {},
+): Actor {
+  const state: ActorState = {
+    passwordAt,
+    signedInAt: now,
+    deviceTrusted: false,
+    fromSignIn: opts.fromSignIn ?? false,
+    factor: a.factor,
+    restriction: a.restriction,
+    proven: a.proven && Object.freeze({ ...a.proven }),
+  };
+  const user = opts.vouch ? vouchedCopy(a.user, opts.vouch) : Object.freeze({ ...a.user });
+  const actor = Object.freeze(
+    Object.defineProperties(
+      { user, via: a.via, sessionId: a.sessionId, vouchedBy: opts.vouch?.by ?? null },
+      {
+        factor: { enumerable: true, get: () => state.factor },
+        restriction: { enumerable: true, get: () => state.restriction },
+        proven: { enumerable: true, get: () => state.proven },
+      },
+    ),
+  ) as Actor;
+  issued.set(actor, state);
   return actor;
+}
+
+/** A copy of the user whose audit rows record the backend's vouch (see markVouched). */
+function vouchedCopy(user: PortalUser, vouch: { by: string; passwordCheckedAt: number | null }): PortalUser {
+  const copy = Object.freeze({ ...user });
+  markVouched(copy, vouch);
+  return copy;
 }
 
 /** One trusted device per sign-in, and only soon after it (rule 14: right after the code). */
@@ -60,9 +120,22 @@ export function claimDeviceTrust(deps: MfaDeps, actor: Actor): boolean {
   return true;
 }
 
-function actorState(actor: Actor) {
+/**
+ * A deferred actor (its code left to the command) verified its own code: from now on it is signed
+ * in with that code, like any other (status, sessions, device trust right after it).
+ */
+export function secondFactorProven(deps: MfaDeps, actor: Actor, proven: ProvenFactor): void {
+  const state = actorState(actor);
+  if (state.factor !== 'deferred' || provisional.has(actor)) return;
+  state.factor = proven.kind;
+  state.restriction = proven.kind === 'access-code' ? 'access-code' : state.restriction;
+  state.proven = Object.freeze({ ...proven });
+  state.signedInAt = deps.clock();
+}
+
+function actorState(actor: Actor): ActorState {
   const state = issued.get(actor);
-  if (!state) throw new TypeError('not an Actor from signIn or resumeSession');
+  if (!state) throw new TypeError('not an Actor from signIn, completeSignIn, resumeSession or actorFor');
   return state;
 }
 
@@ -233,37 +306,78 @@ async function comparePassword(deps: MfaDeps, candidates: PortalUser[], password
 
 /**
  * The portal's active condition (SPEC §5): a deactivated or soft-deleted account can neither act nor
- * be acted for. Told only after the right password, so it reveals nothing to a guesser.
+ * be acted for. Told only after the right password (or the backend's vouching), so it reveals
+ * nothing to a guesser.
  */
-async function refuseInactive(deps: MfaDeps, user: PortalUser, action: AuditAction): Promise<void> {
+export async function refuseInactive(deps: MfaDeps, user: PortalUser, action: AuditAction, who: AuditParty = party(user)): Promise<void> {
   if (user.active) return;
   await withWriteTransaction(deps.db, (trx) =>
-    recordAudit(trx, deps, { action, outcome: 'refused', actor: party(user), target: party(user), reason: 'account inactive in the portal' }),
+    recordAudit(trx, deps, { action, outcome: 'refused', actor: who, target: who, reason: 'account inactive in the portal' }),
   );
   throw forbidden(`${user.email} is not an active portal account`, { code: 'account_inactive', hint: 'the portal deactivated it: ask the portal team' });
 }
 
 /**
- * Sign in as `email` for one command (`--as`) or a login: password, then — when the user has MFA —
- * an explicit proof if one was given, else this machine's trusted-device token, else `ask()`.
+ * What a sign-in is for, recorded as the action of its audit rows (a wrong password for a login
+ * reads `portal.login failure`). A fixed set, never free text, so a caller cannot write a sign-in
+ * into the trail as some other event: `portal.login` and `portal.reauth` for a portal backend,
+ * `session.login` for `portal-mfa login`, and the command a CLI `--as` sign-in is for.
  */
-export async function signIn(
+export const SIGN_IN_ACTIONS = [
+  'portal.login',
+  'session.login',
+  'mfa.enroll',
+  'mfa.replace',
+  'mfa.verify',
+  'mfa.disable',
+  'mfa.status',
+  'mfa.unlock',
+  'device.list',
+  'device.revoke',
+  'recovery-codes.regenerate',
+  'access-code.issue',
+  'access-code.revoke',
+  'org.list',
+  'org.users',
+  'org.policy',
+  'org.disable-mfa',
+  'org.remind',
+  'users.list',
+  'audit.read',
+  'notify.list',
+  'policy.show',
+  'policy.set',
+] as const;
+
+export type SignInAction = (typeof SIGN_IN_ACTIONS)[number];
+
+/** The audit action of a re-authentication through the library (`reauthenticate`). */
+const REAUTH_ACTION = 'portal.reauth';
+
+export function checkSignInAction(raw: unknown, what = 'action'): SignInAction {
+  if (typeof raw !== 'string' || !(SIGN_IN_ACTIONS as readonly string[]).includes(raw)) {
+    throw usageError(`${what} must be one of the sign-in actions (e.g. portal.login), not ${JSON.stringify(String(raw).slice(0, 40))}`, {
+      code: 'invalid_input',
+      details: { allowed: [...SIGN_IN_ACTIONS] },
+    });
+  }
+  return raw as SignInAction;
+}
+
+/**
+ * The first step of every sign-in: the email as typed, the password (checkPassword: the budget, the
+ * same answer and the same writes for an unknown email), then the account it names — never one of
+ * two merged, never an inactive one. Returns the user and when the password was proven.
+ */
+export async function passwordStep(
   deps: MfaDeps,
-  req: {
-    email: string;
-    password: string;
-    secondFactor: SecondFactorSource;
-    action: AuditAction /** audit action of the second factor (default: action) */;
-    factorAction?: AuditAction;
-  },
-): Promise<Actor> {
+  req: { email: unknown; password: unknown; action: SignInAction },
+): Promise<{ user: PortalUser; passwordAt: number }> {
   // (library callers: ill-typed arguments are usage errors, never a TypeError or a hashing library's error)
-  if (typeof req?.email !== 'string') throw usageError('the email is missing', { code: 'invalid_input' });
+  if (typeof req.email !== 'string') throw usageError('the email is missing', { code: 'invalid_input' });
   if (typeof req.password !== 'string' || req.password === '') throw usageError('the password is missing', { code: 'invalid_input' });
-  if (typeof req.action !== 'string' || req.secondFactor === null || typeof req.secondFactor !== 'object')
-    throw usageError('signIn needs { email, password, action, secondFactor }', { code: 'invalid_input' });
   const email = normaliseEmail(req.email);
-  if (email === null) throw usageError(`not a valid email: ${JSON.stringify(req.email.slice(0, 60))}`);
+  if (email === null) throw usageError(`not a valid email: ${JSON.stringify(req.email.slice(0, 60))}`, { code: 'invalid_input' });
   const found = await findUsersByEmailKey(deps.db, email);
   await checkPassword(deps, email, found, req.password, req.action);
   if (found.length > 1) {
@@ -274,13 +388,40 @@ export async function signIn(
     );
     throw refusal;
   }
-  const user = found[0];
-  await refuseInactive(deps, user!, req.action);
-  const u = user!;
-  const passwordAt = deps.clock();
-  const early = req.secondFactor.precheck ? await precheckCommand(deps, u, req.secondFactor.precheck, passwordAt) : null;
-  const base = { user: u, via: 'password' as const, restriction: null, sessionId: null };
-  const sf = req.secondFactor;
+  const user = found[0]!;
+  await refuseInactive(deps, user, req.action);
+  return { user, passwordAt: deps.clock() };
+}
+
+/** How the first step was done, for the second (and for the Actor it makes). */
+export interface FirstStep {
+  user: PortalUser;
+  /** when the password was proven here, or vouched as checked by the backend; null: neither */
+  passwordAt: number | null;
+  vouch?: { by: string; passwordCheckedAt: number | null };
+  action: SignInAction;
+  /** audit action of the second factor (default: action) */
+  factorAction?: SignInAction;
+}
+
+/**
+ * The second step of every sign-in, once the first is done: when the user has MFA, an explicit
+ * proof if one was given, else the trusted-device token, else `ask()`; without MFA the first step
+ * was the whole sign-in (an access code then restricts the actor to enrolment). signIn runs it right
+ * after the password; completeSignIn (rules/challenge.ts) runs it for the user of a challenge.
+ */
+export async function secondFactorStep(deps: MfaDeps, first: FirstStep, sf: SecondFactorSource): Promise<Actor> {
+  const u = first.user;
+  const now = deps.clock();
+  const made = (a: Omit<ActorInit, 'user' | 'via' | 'sessionId'>) =>
+    makeActor({ ...a, user: u, via: first.vouch ? 'vouched' : 'password', sessionId: null }, first.passwordAt, deps.clock(), {
+      vouch: first.vouch,
+      fromSignIn: true,
+    });
+  const early = sf.precheck ? await precheckCommand(deps, u, sf.precheck, first.passwordAt ?? now) : null;
+  // who proves it, as the audit rows name them (vouched for by the backend, when it was)
+  const who = first.vouch ? vouchedCopy(u, first.vouch) : u;
+  const factorAction = first.factorAction ?? first.action;
   if (sf.proof?.kind === 'access-code' && !sf.accessCodeAllowed) {
     throw usageError('a temporary access code is only accepted at login', {
       code: 'invalid_input',
@@ -289,23 +430,23 @@ export async function signIn(
   }
   const { active } = await scopeOf(deps).credentials(u.id);
   if (!active) {
-    // the password is this user's whole sign-in: a command that will fail says so now, before an access code is used
+    // the first step is this user's whole sign-in: a command that will fail says so now, before an access code is used
     if (early) throw early;
     // no MFA: only an access code means anything here (the user lost the phone and was reset)
     if (sf.proof?.kind === 'access-code') {
-      const proven = await proveSecondFactor(deps, u, sf.proof, { actor: u, action: req.factorAction ?? req.action });
-      return makeActor({ ...base, factor: 'access-code', restriction: 'access-code', proven }, passwordAt, passwordAt);
+      const proven = await proveSecondFactor(deps, u, sf.proof, { actor: who, action: factorAction });
+      return made({ factor: 'access-code', restriction: 'access-code', proven });
     }
-    return makeActor({ ...base, factor: 'none' }, passwordAt, passwordAt);
+    return made({ factor: 'none', restriction: null });
   }
-  if (sf.deferred && sf.proof === undefined && !early) return makeActor({ ...base, factor: 'deferred' }, passwordAt, passwordAt);
+  if (sf.deferred && sf.proof === undefined && !early) return made({ factor: 'deferred', restriction: null });
   let proof = sf.proof;
   if (proof === undefined && sf.deviceToken !== undefined) {
     const trustAllowed = (await enforcementFor(deps, u.id)).deviceTrustAllowed;
-    const check = await checkTrustedDevice(deps, u, sf.deviceToken, trustAllowed, req.action);
+    const check = await checkTrustedDevice(deps, who, sf.deviceToken, trustAllowed, first.action);
     if (check.valid) {
       if (early) throw early;
-      return makeActor({ ...base, factor: 'device' }, passwordAt, passwordAt);
+      return made({ factor: 'device', restriction: null });
     }
     sf.onDeviceRefused?.(check.reason);
   }
@@ -323,15 +464,41 @@ export async function signIn(
     // a valid proof is looked at, not used up: the command fails anyway, and says why
     if (await wouldProveSecondFactor(deps, u, proof)) throw early;
     // an invalid one is refused and counted as always (should it win a race after all, the command still fails)
-    await proveSecondFactor(deps, u, proof, { actor: u, action: req.factorAction ?? req.action });
+    await proveSecondFactor(deps, u, proof, { actor: who, action: factorAction });
     throw early;
   }
-  const proven = await proveSecondFactor(deps, u, proof, { actor: u, action: req.factorAction ?? req.action });
-  return makeActor({ ...base, factor: proven.kind, restriction: proven.kind === 'access-code' ? 'access-code' : null, proven }, passwordAt, passwordAt);
+  const proven = await proveSecondFactor(deps, u, proof, { actor: who, action: factorAction });
+  return made({ factor: proven.kind, restriction: proven.kind === 'access-code' ? 'access-code' : null, proven });
 }
 
-/** The actor behind a CLI session token, or null when the session is unknown, ended or expired. */
+/**
+ * Sign in as `email` in one call — for one command (`--as`) or a login: the password, then — when
+ * the user has MFA — an explicit proof if one was given, else this machine's trusted-device token,
+ * else `ask()`. The same two steps as beginSignIn/completeSignIn, without a stored challenge.
+ */
+export async function signIn(
+  deps: MfaDeps,
+  req: {
+    email: string;
+    password: string;
+    secondFactor: SecondFactorSource;
+    /** what the sign-in is for: one of SIGN_IN_ACTIONS, the action of its audit rows */
+    action: SignInAction;
+    /** audit action of the second factor (default: action) */
+    factorAction?: SignInAction;
+  },
+): Promise<Actor> {
+  if (req === null || typeof req !== 'object' || req.secondFactor === null || typeof req.secondFactor !== 'object')
+    throw usageError('signIn needs { email, password, action, secondFactor }', { code: 'invalid_input' });
+  const action = checkSignInAction(req.action);
+  const factorAction = req.factorAction === undefined ? undefined : checkSignInAction(req.factorAction, 'factorAction');
+  const { user, passwordAt } = await passwordStep(deps, { email: req.email, password: req.password, action });
+  return secondFactorStep(deps, { user, passwordAt, action, factorAction }, req.secondFactor);
+}
+
+/** The actor behind a session token, or null when the session is unknown, ended or expired. */
 export async function resumeSession(deps: MfaDeps, token: string): Promise<Actor | null> {
+  if (typeof token !== 'string') throw usageError('the session token must be a string', { code: 'invalid_input' });
   const session = await findValidSession(deps.db, hashToken(token), deps.clock());
   if (!session) return null;
   const user = await findUserById(deps.db, session.user_id);
@@ -343,21 +510,133 @@ export async function resumeSession(deps: MfaDeps, token: string): Promise<Actor
   );
 }
 
+/** What a portal backend may say about a user it signed in itself (its own login, SSO). */
+export interface Vouch {
+  /** the portal user id (as text) the backend vouches for */
+  userId: string;
+  /** who vouches: the backend's name for itself or its login (`portal-sso`), recorded on every audit row of the actor */
+  vouchedBy: string;
+  /**
+   * when the backend itself checked this user's password (ms since the epoch): within reauthSeconds
+   * it counts as the password re-entry of a sensitive action, recorded as vouched
+   */
+  passwordCheckedAt?: number;
+}
+
+/** The audit action of a refused vouch (an inactive account). */
+const VOUCH_ACTION = 'portal.vouch';
+
+/** Time a backend's clock may run ahead of ours when it says when it checked a password. */
+const VOUCH_CLOCK_SKEW_MS = 60_000;
+
+/** The vouch checked: a known, active user (refusals audited as vouched), a name for who vouches, a sane time. */
+export async function checkVouch(
+  deps: MfaDeps,
+  v: Vouch,
+  action: AuditAction,
+): Promise<{ user: PortalUser; vouch: { by: string; passwordCheckedAt: number | null } }> {
+  if (v === null || typeof v !== 'object' || typeof v.userId !== 'string' || v.userId === '' || v.userId.length > 128)
+    throw usageError('a vouch needs { userId, vouchedBy }: the portal user id as text', { code: 'invalid_input' });
+  if (typeof v.vouchedBy !== 'string' || !/^[\x21-\x7e][\x20-\x7e]{0,99}$/.test(v.vouchedBy) || v.vouchedBy.trim() !== v.vouchedBy)
+    throw usageError('vouchedBy names who vouches: 1–100 printable ASCII characters', { code: 'invalid_input' });
+  const at = v.passwordCheckedAt;
+  if (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at) || at > deps.clock() + VOUCH_CLOCK_SKEW_MS))
+    throw usageError('passwordCheckedAt is when the backend checked the password: ms since the epoch, not in the future', { code: 'invalid_input' });
+  const user = await findUserById(deps.db, v.userId);
+  if (!user) throw notFound(`no portal user with id ${JSON.stringify(v.userId.slice(0, 40))}`, { code: 'user_not_found' });
+  // a backend clock a little ahead is taken as now: the moment never lasts longer than reauthSeconds
+  const vouch = { by: v.vouchedBy, passwordCheckedAt: at === undefined ? null : Math.min(at, deps.clock()) };
+  await refuseInactive(deps, user, action, { ...party(user), vouchedBy: vouch.by, vouchedPasswordAt: vouch.passwordCheckedAt });
+  return { user, vouch };
+}
+
+/**
+ * A portal backend that authenticated the user itself (its own login, SSO) acts for that user id.
+ * The actor may take the second-factor steps (status, enrol and confirm, verify, devices, recovery
+ * codes) and passes admit like any other (rule 4, an inactive account, a role change); a sensitive
+ * action additionally needs a fresh password check — the backend's `passwordCheckedAt`, a
+ * re-authentication token, or the password. It never trusts a device. Every audit row it writes
+ * records who vouched.
+ */
+export async function actorFor(deps: MfaDeps, v: Vouch): Promise<Actor> {
+  const { user, vouch } = await checkVouch(deps, v, VOUCH_ACTION);
+  return makeActor({ user, via: 'vouched', factor: 'vouched', restriction: null, sessionId: null }, vouch.passwordCheckedAt, deps.clock(), { vouch });
+}
+
 /**
  * Sensitive actions (SPEC §2) need the password again, session or not. A password proven by this
- * sign-in within reauthSeconds counts (`--as` gives it for this very command).
+ * sign-in within reauthSeconds counts (`--as` gives it for this very command), as does one the
+ * backend vouched it checked, or a re-authentication token presented to this actor.
  */
 export async function reauthenticate(deps: MfaDeps, actor: Actor, password: string | undefined, action: CoreAuditAction): Promise<void> {
   const state = actorState(actor);
   const now = deps.clock();
   if (state.passwordAt !== null && now - state.passwordAt <= deps.settings.reauthSeconds * 1000) return;
   if (password === undefined) {
-    throw usageError('enter your password to complete the process', { code: 'missing_input', hint: 'pass --password-stdin, or run on a terminal' });
+    throw usageError('enter your password to complete the process', {
+      code: 'missing_input',
+      hint: 'pass --password-stdin, or run on a terminal',
+    });
   }
   if (typeof password !== 'string' || password === '') throw usageError('the password is missing', { code: 'invalid_input' });
   // the budget is the one sign-in counts against: keyed by the folded email, however the portal spells it
   await checkPassword(deps, foldEmail(actor.user.email.trim()), actor.user, password, `${action}.reauth`);
   state.passwordAt = now;
+}
+
+/** A re-authentication carried to later requests (see primitives/reauthToken.ts). */
+export interface ReauthGrant {
+  /** serialisable, tamper-proof, bound to the user; present it with `reauthenticate(actor, { reauthToken })` */
+  reauthToken: string;
+  /** when the password was confirmed */
+  confirmedAt: number;
+  /** after this (confirmedAt + reauthSeconds) the token proves nothing */
+  expiresAt: number;
+}
+
+/**
+ * The library's re-authentication: the password (checked as at every re-entry: the budget, audited
+ * failures), or a token from an earlier one. Either leaves this actor confirmed as of the moment the
+ * password was checked, and returns a token that carries that moment to later requests.
+ */
+export async function confirmPassword(deps: MfaDeps, actor: Actor, proof: { password: string } | { reauthToken: string }): Promise<ReauthGrant> {
+  const state = actorState(actor);
+  if (proof === null || typeof proof !== 'object') throw usageError('reauthenticate needs { password } or { reauthToken }', { code: 'invalid_input' });
+  const keys = () => deps.keyring();
+  if ('reauthToken' in proof && proof.reauthToken !== undefined) {
+    if (typeof proof.reauthToken !== 'string') throw usageError('the re-authentication token must be a string', { code: 'invalid_input' });
+    const now = deps.clock();
+    const opened = openReauthToken(keys(), deps.db.prefix, proof.reauthToken);
+    const refusal =
+      opened === null
+        ? 'invalid'
+        : opened.userId !== actor.user.id
+          ? 'for another user'
+          : now > opened.expiresAt || now - opened.confirmedAt > deps.settings.reauthSeconds * 1000 || opened.confirmedAt > now + VOUCH_CLOCK_SKEW_MS
+            ? 'expired'
+            : null;
+    if (refusal !== null || opened === null) {
+      await withWriteTransaction(deps.db, (trx) =>
+        recordAudit(trx, deps, {
+          action: REAUTH_ACTION,
+          outcome: 'refused',
+          actor: party(actor.user),
+          target: party(actor.user),
+          reason: `re-authentication token ${refusal}`,
+        }),
+      );
+      throw rejected('the re-authentication has expired or is not valid', { code: 'reauth_invalid', hint: 'enter the password again' });
+    }
+    if (state.passwordAt === null || state.passwordAt < opened.confirmedAt) state.passwordAt = opened.confirmedAt;
+    return { reauthToken: proof.reauthToken, confirmedAt: opened.confirmedAt, expiresAt: opened.expiresAt };
+  }
+  if (!('password' in proof) || typeof proof.password !== 'string' || proof.password === '')
+    throw usageError('reauthenticate needs { password } or { reauthToken }', { code: 'invalid_input' });
+  await checkPassword(deps, foldEmail(actor.user.email.trim()), actor.user, proof.password, REAUTH_ACTION);
+  const confirmedAt = deps.clock();
+  state.passwordAt = confirmedAt;
+  const claims = { userId: actor.user.id, confirmedAt, expiresAt: confirmedAt + deps.settings.reauthSeconds * 1000 };
+  return { reauthToken: sealReauthToken(keys()[0]!, deps.db.prefix, claims), confirmedAt, expiresAt: claims.expiresAt };
 }
 
 export interface EnforcementState {
@@ -475,8 +754,8 @@ export interface OpenedSession {
 
 /** Start a CLI session for a signed-in actor (after enrolment, when rule 4 demanded one). */
 export async function openSession(deps: MfaDeps, actor: Actor): Promise<OpenedSession> {
-  // a session is opened by a sign-in, never extended from another session
-  if (actor.via !== 'password') throw usageError('a CLI session is opened by signing in with a password', { code: 'invalid_input' });
+  // a session is opened by a sign-in, never extended from another session or made from a vouch alone
+  if (!actorState(actor).fromSignIn) throw usageError('a session is opened by a sign-in, not from a session or a vouch', { code: 'invalid_input' });
   await admit(deps, actor, actor.restriction ? 'enrol' : 'other');
   const token = newToken(deps.random);
   const now = deps.clock();

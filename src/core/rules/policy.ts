@@ -96,7 +96,7 @@ export async function readPolicy(db: Db): Promise<PortalPolicy> {
  * them: a lock applies to the user, whoever's client counted the failure, so a "stricter" client
  * would lock — or hard-lock — someone else's account sooner and for longer than the portal says.
  */
-const CLIENT_TIGHTENABLE: ReadonlySet<LimitName> = new Set(['window', 'trustDays', 'sessionHours', 'reauthSeconds']);
+export const CLIENT_TIGHTENABLE: ReadonlySet<LimitName> = new Set(['window', 'trustDays', 'sessionHours', 'reauthSeconds']);
 
 /**
  * The settings a client runs with: the stored policy, tightened — never loosened — by what the

@@ -203,7 +203,7 @@ export async function checkPortal(db: Db, now: number): Promise<CheckReport> {
   return report;
 }
 
-const USER_TABLES = ['credentials', 'trusted_devices', 'recovery_codes', 'access_codes', 'sessions', 'email_index'] as const;
+const USER_TABLES = ['credentials', 'trusted_devices', 'recovery_codes', 'access_codes', 'sessions', 'challenges', 'email_index'] as const;
 
 /** User ids that hold rows in portal-mfa's tables but no longer exist in the portal. */
 export async function orphanUserIds(db: Db): Promise<string[]> {

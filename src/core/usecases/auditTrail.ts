@@ -20,7 +20,7 @@ export interface AuditFilter {
 export function validateAction(raw: string): string {
   const a = raw.trim();
   if (!/^[a-z][a-z0-9.-]{0,63}\*?$/.test(a))
-    throw usageError(`not an audit action: ${JSON.stringify(raw.slice(0, 40))}`, { hint: 'e.g. mfa.verify, mfa.reset, mfa.*' });
+    throw usageError(`not an audit action: ${JSON.stringify(raw.slice(0, 40))}`, { code: 'invalid_input', hint: 'e.g. mfa.verify, mfa.reset, mfa.*' });
   return a;
 }
 
@@ -42,6 +42,8 @@ export interface AuditView {
   host: string;
   osUser: string;
   detail: Record<string, unknown> | null;
+  /** the web request's origin (ip, userAgent, requestId) and who vouched for the actor, when recorded */
+  request: Record<string, unknown> | null;
 }
 
 function view(r: AuditRow, forSupport: boolean): AuditView {
@@ -64,10 +66,30 @@ function view(r: AuditRow, forSupport: boolean): AuditView {
     host: r.host,
     osUser: r.os_user,
     detail,
+    request: r.request ? (JSON.parse(r.request) as Record<string, unknown>) : null,
   };
 }
 
-export async function readAuditTrail(deps: MfaDeps, actor: Actor, filter: AuditFilter): Promise<AuditView[]> {
+/** Most events one read returns (the CLI's `--limit` takes the same range). */
+const AUDIT_READ_MAX = 100_000;
+
+/** The filter as given by a library caller or the CLI: every field checked before anything is read. */
+function checkFilter(filter: AuditFilter): AuditFilter {
+  if (filter === null || typeof filter !== 'object') throw usageError('readAuditTrail needs a filter with a limit', { code: 'invalid_input' });
+  const { limit, since, afterId, userEmail, orgSlug, action } = filter;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > AUDIT_READ_MAX)
+    throw usageError(`the limit must be a whole number from 1 to ${AUDIT_READ_MAX} (got ${String(limit).slice(0, 20)})`, { code: 'invalid_input' });
+  if (since !== undefined && (typeof since !== 'number' || !Number.isFinite(since)))
+    throw usageError('since must be a time in milliseconds since the epoch', { code: 'invalid_input' });
+  if (afterId !== undefined && (typeof afterId !== 'number' || !Number.isInteger(afterId) || afterId < 0))
+    throw usageError('afterId must be a whole number of 0 or more', { code: 'invalid_input' });
+  if (userEmail !== undefined && typeof userEmail !== 'string') throw usageError('userEmail must be a string', { code: 'invalid_input' });
+  if (orgSlug !== undefined && typeof orgSlug !== 'string') throw usageError('orgSlug must be a string', { code: 'invalid_input' });
+  return { ...filter, action: action === undefined ? undefined : validateAction(String(action)) };
+}
+
+export async function readAuditTrail(deps: MfaDeps, actor: Actor, given: AuditFilter): Promise<AuditView[]> {
+  const filter = checkFilter(given);
   await admit(deps, actor, 'other');
   const forSupport = isSupport(actor.user);
   const adminOf = (await scopeOf(deps).memberships(actor.user.id)).filter((m) => m.role === 'admin');

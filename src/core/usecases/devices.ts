@@ -5,6 +5,7 @@ import { admit, claimDeviceTrust, enforcementFor, reauthenticate, type Actor } f
 import { party, recordAudit } from '../primitives/audit.js';
 import { authorise, type Authorisation, type OrganisationPicker } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
+import type { PortalUser } from '../domain.js';
 import { type ChangeOnUserRequest, validateReason, validateTicket } from './changeOnUser.js';
 import { forbidden, isPortalMfaError, notFound, wrongState } from '../errors.js';
 import { queueNotification } from '../notify/outbox.js';
@@ -154,22 +155,22 @@ export async function trustThisDevice(deps: MfaDeps, actor: Actor, req: { label:
     });
   }
   const { deviceTrustAllowed } = await enforcementFor(deps, actor.user.id);
-  if (!deviceTrustAllowed) await refuseTrustOff(deps, actor);
+  if (!deviceTrustAllowed) await refuseTrustOff(deps, actor.user);
   return issueTrustedDevice(deps, actor.user, { label, previousToken: req.previousToken, deviceTrustAllowed });
 }
 
 /** The refusal for trusting a device where an organisation turned device trust off, audited. */
-export async function refuseTrustOff(deps: MfaDeps, actor: Actor): Promise<never> {
+export async function refuseTrustOff(deps: MfaDeps, user: PortalUser): Promise<never> {
   await withWriteTransaction(deps.db, (trx) =>
     recordAudit(trx, deps, {
       action: 'device.trust',
       outcome: 'refused',
-      actor: party(actor.user),
-      target: party(actor.user),
+      actor: party(user),
+      target: party(user),
       reason: 'device trust is turned off by an organisation',
     }),
   );
-  throw forbidden(`device trust is turned off by an organisation of ${actor.user.email}`, {
+  throw forbidden(`device trust is turned off by an organisation of ${user.email}`, {
     code: 'device_trust_off',
     hint: 'a code is needed at every login',
   });

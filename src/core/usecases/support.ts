@@ -75,8 +75,9 @@ export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: Acces
   const minutes = req.minutes ?? ACCESS_CODE_LIMITS.defaultMinutes;
   const uses = req.uses ?? ACCESS_CODE_LIMITS.defaultUses;
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > ACCESS_CODE_LIMITS.maxMinutes)
-    throw usageError(`--minutes takes 1 to ${ACCESS_CODE_LIMITS.maxMinutes} (7 days)`);
-  if (!Number.isInteger(uses) || uses < 1 || uses > ACCESS_CODE_LIMITS.maxUses) throw usageError(`--uses takes 1 to ${ACCESS_CODE_LIMITS.maxUses}`);
+    throw usageError(`an access code lives 1 to ${ACCESS_CODE_LIMITS.maxMinutes} minutes (7 days)`, { code: 'invalid_input' });
+  if (!Number.isInteger(uses) || uses < 1 || uses > ACCESS_CODE_LIMITS.maxUses)
+    throw usageError(`an access code allows 1 to ${ACCESS_CODE_LIMITS.maxUses} uses`, { code: 'invalid_input' });
   const auth = await startChangeOnUser(deps, actor, req, { permission: 'access-code', action: 'access-code.issue' });
   const { ticket, reason } = auth;
   if (req.dryRun) return { kind: 'dry-run', email: auth.target.email, expiresAt: deps.clock() + minutes * 60_000, uses };

@@ -1,4 +1,4 @@
-import { admit, enforcementFor, type Actor } from '../rules/actor.js';
+import { admit, enforcementFor, secondFactorProven, type Actor } from '../rules/actor.js';
 import { party } from '../primitives/audit.js';
 import { authorise, parseTargetEmail, type OrganisationPicker } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
@@ -40,7 +40,7 @@ export async function verifyCode(deps: MfaDeps, actor: Actor, req: VerifyRequest
   await admit(deps, actor, self ? 'verify-self' : 'other');
   if (req.trustDevice && !self) await refuseTrustForOther(deps, actor, parseTargetEmail(req.targetEmail!));
   const label = req.trustDevice ? validateLabel(req.trustDevice.label, req.trustDevice.label) : undefined;
-  if (req.trustDevice && !(await enforcementFor(deps, actor.user.id)).deviceTrustAllowed) await refuseTrustOff(deps, actor);
+  if (req.trustDevice && !(await enforcementFor(deps, actor.user.id)).deviceTrustAllowed) await refuseTrustOff(deps, actor.user);
   const auth = await authorise(deps, actor, {
     targetEmail: req.targetEmail,
     permission: 'verify',
@@ -49,6 +49,8 @@ export async function verifyCode(deps: MfaDeps, actor: Actor, req: VerifyRequest
     pickOrganisation: req.pickOrganisation,
   });
   const proven = await proveSecondFactor(deps, auth.target, req.proof, { actor: actor.user, action: 'mfa.verify', organisation: auth.organisation });
+  // the actor's own code: a deferred actor is now signed in with it (issue 22)
+  if (self) secondFactorProven(deps, actor, proven);
   let device: IssuedDevice | null = null;
   if (req.trustDevice && label !== undefined) {
     const { deviceTrustAllowed } = await enforcementFor(deps, actor.user.id);
