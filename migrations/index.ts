@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import { type MigrationNames as OwnTableNames, ownTablesMigration, tablesOf } from './20261203000001_own_tables.js';
 import { type ChallengeNames, challengesMigration } from './20261204000001_challenges.js';
+import { type ServiceKeyNames, serviceKeysMigration } from './20261204000002_service_keys.js';
 
 /** The names of every table the migrations make, each with the prefix. */
-export type MigrationNames = OwnTableNames & ChallengeNames;
+export type MigrationNames = OwnTableNames & ChallengeNames & ServiceKeyNames;
 
 /**
  * Every migration this version of portal-mfa knows, oldest first, for one table prefix. A static
@@ -16,5 +17,6 @@ export function migrations(n: MigrationNames): ReadonlyArray<{ name: string; mod
   return [
     { name: '20261203000001_own_tables', module: ownTablesMigration(n), creates: tablesOf(n), touches: tablesOf(n) },
     { name: '20261204000001_challenges', module: challengesMigration(n), creates: [n.challenges], touches: [n.challenges] },
+    { name: '20261204000002_service_keys', module: serviceKeysMigration(n), creates: [n.service_keys], touches: [n.service_keys] },
   ];
 }

@@ -60,6 +60,12 @@ const external = [
   '@node-rs/bcrypt',
   '@node-rs/argon2',
   'piscina',
+  // the HTTP service (portal-mfa serve): runtime dependencies, loaded only by serve
+  'fastify',
+  '@fastify/*',
+  'prom-client',
+  'qrcode',
+  'ipaddr.js',
   // knex's drivers for dialects portal-mfa does not use (never required: see stubUnusedDialects)
   'pg',
   'pg-query-stream',

@@ -3,7 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import { usageError } from '../core/errors.js';
 import type { SecretKey } from '../core/primitives/secretBox.js';
 import { type Clock, DEFAULT_SETTINGS, type Origin, type RandomSource, type Settings } from '../core/settings.js';
-import type { Database } from '../db/connect.js';
+import type { Database, PoolOptions } from '../db/connect.js';
 import { describeTarget, type DatabaseTarget } from '../db/url.js';
 import { resolveSmtpConfig, type SmtpConfig } from '../mail/smtpConfig.js';
 import type { GlobalOptions } from './commands/globals.js';
@@ -45,7 +45,7 @@ export interface CommandContext {
    * The database, opened once; checks (or, for the embedded default, applies) the schema unless told
    * not to. Only `create` (db migrate, demo) makes a new SQLite file, in an existing directory.
    */
-  database(opts?: { checkSchema?: boolean; create?: boolean }): Promise<Database>;
+  database(opts?: { checkSchema?: boolean; create?: boolean; pool?: PoolOptions }): Promise<Database>;
   keyring(): SecretKey[];
   /** stdin split into lines, read once and handed out in order (password, then code, …). */
   nextStdinLine(what: string, hint: string): Promise<string>;
@@ -105,7 +105,7 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
     async database(opts = {}) {
       if (!db) {
         const { openDatabase } = await import('../db/connect.js');
-        db = await openDatabase(getTarget(), { create: opts.create, tablePrefix: resolveTablePrefix(env, profile) });
+        db = await openDatabase(getTarget(), { create: opts.create, tablePrefix: resolveTablePrefix(env, profile), pool: opts.pool });
         if (globals.verbose) {
           const f = db.failover;
           const passed = f?.skipped.length ? ` (passed over ${f.skipped.join('; ')})` : '';

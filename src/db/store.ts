@@ -25,6 +25,7 @@ const OWN_TABLES = [
   'org_policies',
   'email_index',
   'challenges',
+  'service_keys',
   'knex_migrations',
   'knex_migrations_lock',
 ] as const;

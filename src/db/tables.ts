@@ -45,3 +45,16 @@ export interface AccessCodeTable {
   ticket: string | null;
   revoked_at: number | null;
 }
+
+export interface ServiceKeyTable {
+  id: number;
+  name: string;
+  key_hash: string;
+  /** space-separated */
+  scopes: string;
+  created_at: number;
+  created_by: string;
+  last_used_at: number | null;
+  revoked_at: number | null;
+  revoked_by: string | null;
+}

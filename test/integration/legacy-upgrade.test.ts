@@ -23,7 +23,7 @@ import { MIGRATIONS as LEGACY_MIGRATIONS } from '../fixtures/legacy-migrations/i
 import { createTestDatabase, type Dialect, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 
 /** what db migrate applies to a legacy installation: every migration of this version, in one batch */
-const NEW_MIGRATIONS = ['20261203000001_own_tables', '20261204000001_challenges'];
+const NEW_MIGRATIONS = ['20261203000001_own_tables', '20261204000001_challenges', '20261204000002_service_keys'];
 const IDENTITY_TABLES = ['users', 'organisations', 'organisation_members'];
 const T0 = Date.UTC(2026, 10, 20, 9, 0, 0);
 const HOUR = 3_600_000;

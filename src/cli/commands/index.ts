@@ -17,6 +17,8 @@ import { registerOrg } from './org.js';
 import { registerPolicy } from './policy.js';
 import { registerRecoveryCodes } from './recovery-codes.js';
 import { registerReplace } from './replace.js';
+import { registerServe } from './serve.js';
+import { registerServiceKey } from './service-key.js';
 import { registerStatus } from './status.js';
 import { registerUnlock } from './unlock.js';
 import { registerUsers } from './users.js';
@@ -47,5 +49,7 @@ export function registerCommands(program: CommandUnknownOpts, act: Act): void {
   registerKeys(program, act);
   registerDemo(program, act);
   registerDb(program, act);
+  registerServe(program, act);
+  registerServiceKey(program, act);
   registerCompletion(program, act);
 }

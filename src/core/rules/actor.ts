@@ -347,6 +347,9 @@ export const SIGN_IN_ACTIONS = [
   'notify.list',
   'policy.show',
   'policy.set',
+  'service-key.create',
+  'service-key.list',
+  'service-key.revoke',
 ] as const;
 
 export type SignInAction = (typeof SIGN_IN_ACTIONS)[number];
