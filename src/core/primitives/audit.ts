@@ -83,7 +83,13 @@ export type CoreAuditAction =
   | 'db.cleanup'
   | 'keys.rotate'
   | 'demo.create'
-  | 'demo.reset';
+  | 'demo.reset'
+  // the JSON service (portal-mfa serve) and its keys
+  | 'service.authenticate'
+  | 'service.rate-limit'
+  | 'service-key.create'
+  | 'service-key.list'
+  | 'service-key.revoke';
 
 /** Every audit action: portal-mfa's own, rule 4's gate refusing an intent, and the password re-entered for an action (`mfa.disable.reauth`). */
 export type AuditAction = CoreAuditAction | `gate.${Intent}` | `${CoreAuditAction}.reauth`;
