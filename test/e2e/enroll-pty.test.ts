@@ -4,95 +4,19 @@
  * phone would — the manual key, and the code prompt. SQLite only: the PTY path does not depend
  * on the dialect (the integration tests cover both databases).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { StringDecoder } from 'node:string_decoder';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCliEnv, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { nodeClockArgs } from '../support/clock.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
-import { decodeQrOnScreen, extractQrBlock, stripAnsi } from '../support/qrScreen.js';
+import { PtySession } from '../support/pty.js';
+import { decodeQrOnScreen, extractQrBlock } from '../support/qrScreen.js';
+import { DEVON, FRANK, SAM } from '../support/scenario.js';
 
 // CLI runs are processes (~0.3 s each, more on a busy machine) plus waits for a safe point in the 30 s step
 vi.setConfig({ testTimeout: 60_000 });
 
-const BIN = fileURLToPath(new URL('../../bin/portal-mfa.js', import.meta.url));
-const DRIVER = fileURLToPath(new URL('../support/pty_driver.py', import.meta.url));
 const COLS = 80;
 const ROWS = 50;
-
-/** A command on a pseudo-terminal: everything it shows, keystrokes in, its exit code. */
-class PtySession {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly decoder = new StringDecoder('utf8');
-  output = '';
-  readonly exited: Promise<number>;
-  private waiters: (() => void)[] = [];
-
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn('python3', [DRIVER, String(COLS), String(ROWS), '--', process.execPath, ...nodeClockArgs(), BIN, ...args], {
-      env: { ...env, TERM: 'xterm', NO_COLOR: '1', COLUMNS: String(COLS), LINES: String(ROWS) },
-    });
-    this.child.stdout.on('data', (b: Buffer) => {
-      this.output += this.decoder.write(b);
-      for (const w of this.waiters) w();
-    });
-    let driverErr = '';
-    this.child.stderr.on('data', (b: Buffer) => (driverErr += b.toString()));
-    this.exited = new Promise((resolve, reject) => {
-      this.child.on('error', reject);
-      this.child.on('close', (code, signal) => {
-        for (const w of this.waiters) w();
-        if (driverErr.trim()) this.output += `\n[pty driver stderr] ${driverErr}`;
-        resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
-      });
-    });
-  }
-
-  /** The screen text without escape sequences. */
-  get text(): string {
-    return stripAnsi(this.output);
-  }
-
-  /** Wait until `test` holds for the screen text (from `from` on), or fail with what was shown. */
-  async waitFor(test: RegExp | ((text: string) => boolean), what: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<void> {
-    const check = () => {
-      const text = this.text.slice(opts.from ?? 0);
-      return typeof test === 'function' ? test(text) : test.test(text);
-    };
-    if (check()) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out waiting for ${what}; the terminal showed:\n${this.text}`));
-      }, opts.timeoutMs ?? 15_000);
-      const waiter = () => {
-        if (check()) {
-          cleanup();
-          resolve();
-        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          cleanup();
-          reject(new Error(`the command ended (exit ${this.child.exitCode}) while waiting for ${what}; the terminal showed:\n${this.text}`));
-        }
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  /** Type keys into the terminal ('\r' is Enter). */
-  type(keys: string): void {
-    this.child.stdin.write(keys);
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
 
 /** How often `needle` occurs in `text`. */
 const count = (text: string, needle: string) => text.split(needle).length - 1;
@@ -104,13 +28,13 @@ describe('enroll on a terminal [sqlite]', () => {
   const cli = (args: string[], stdin?: string) => runCli(['--db', db.url, ...args], { env, stdin });
 
   const statusOf = async (email: string) => {
-    const r = await cli(['status', '--as', 'sam@support.example', '--password-stdin', '--user', email, '--json'], 'sam-demo-pass\n');
+    const r = await cli(['status', '--as', SAM.email, '--password-stdin', '--user', email, '--json'], `${SAM.password}\n`);
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout);
   };
 
   function start(email: string): PtySession {
-    const s = new PtySession(['--db', db.url, 'enroll', '--as', email], env);
+    const s = new PtySession(['--db', db.url, 'enroll', '--as', email], env, { cols: COLS, rows: ROWS, term: 'xterm' });
     sessions.push(s);
     return s;
   }
@@ -159,9 +83,9 @@ describe('enroll on a terminal [sqlite]', () => {
   });
 
   it('shows a QR code that scans to the manual key; the current code activates MFA', async () => {
-    const email = 'devon@example.com';
+    const { email, password } = DEVON;
     const s = start(email);
-    const secret = await reachCodePrompt(s, email, 'devon-demo-pass');
+    const secret = await reachCodePrompt(s, email, password);
 
     // until the code is confirmed the enrolment is only pending
     expect((await statusOf(email)).state).toBe('pending');
@@ -178,9 +102,9 @@ describe('enroll on a terminal [sqlite]', () => {
   });
 
   it('a wrong code prints an error and prompts again; then the right code works', async () => {
-    const email = 'frank@globex.example';
+    const { email, password } = FRANK;
     const s = start(email);
-    const secret = await reachCodePrompt(s, email, 'frank-demo-pass');
+    const secret = await reachCodePrompt(s, email, password);
     const promptsBefore = count(s.text, 'Code from the app:');
 
     const step = await safeStep(3_000);

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCliEnv, runCli } from '../support/cli.js';
 import { PtySession, type PtyOptions, type Screen } from '../support/pty.js';
 import { decodeModules } from '../support/qrScreen.js';
+import { DEVON, FRANK, HEIDI, SAM } from '../support/scenario.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const SAM = { email: 'sam@support.example', password: 'sam-demo-pass' };
 const members = Array.from({ length: 30 }, (_, i) => `member-${String(i + 1).padStart(6, '0')}@acme.example`);
 
 /** The full-size QR code on the screen, read from the cells' background colours (white = light). */
@@ -83,7 +83,7 @@ describe('on a terminal [sqlite]', () => {
   it('status: the MFA state is coloured on a terminal, never shown as escape text; plain in a pipe', async () => {
     const s = pty(['status', '--as', 'devon@example.com'], { cols: 80, rows: 24, color: true });
     await s.waitFor(/Password for/, 'the password prompt');
-    s.type('devon-demo-pass\r');
+    s.type(`${DEVON.password}\r`);
     expect(await s.exited, s.text).toBe(0);
     const screen = await s.screen();
     const y = screen.lines.findIndex((l) => /^mfa\s+none$/.test(l));
@@ -92,7 +92,7 @@ describe('on a terminal [sqlite]', () => {
     expect(screen.cell(y, x)).toMatchObject({ char: 'n', fg: 1 }); // red
     expect(screen.lines.join('\n')).not.toMatch(/\\x1b|\[3\dm/);
 
-    const piped = await cli(['status', '--as', 'devon@example.com', '--password-stdin'], 'devon-demo-pass\n');
+    const piped = await cli(['status', '--as', DEVON.email, '--password-stdin'], `${DEVON.password}\n`);
     expect(piped.stdout).toMatch(/^mfa\s+none$/m);
     expect(piped.stdout).not.toMatch(/\u001b|\\x1b/);
   });
@@ -119,8 +119,8 @@ describe('on a terminal [sqlite]', () => {
   });
 
   it('80×24: the compact QR code cannot fit: said before the prompt, no QR printed; Ctrl-C leaves the enrolment pending (exit 130)', async () => {
-    const email = 'devon@example.com';
-    const s = await enrolAt(email, 'devon-demo-pass', { cols: 80, rows: 24 });
+    const { email, password } = DEVON;
+    const s = await enrolAt(email, password, { cols: 80, rows: 24 });
     let screen = await s.screen();
     const note = screen.lines.findIndex((l) => l.includes('does not fit this 80×24 terminal'));
     expect(note, screen.lines.join('\n')).toBeGreaterThanOrEqual(0);
@@ -140,7 +140,7 @@ describe('on a terminal [sqlite]', () => {
   });
 
   it('40×60: too narrow for any QR code: said so, none printed; the manual key breaks only between groups', async () => {
-    const s = await enrolAt('frank@globex.example', 'frank-demo-pass', { cols: 40, rows: 60 });
+    const s = await enrolAt(FRANK.email, FRANK.password, { cols: 40, rows: 60 });
     const screen = await s.screen();
     expect(screen.lines.join(' ')).toMatch(/does not fit this 40×60 terminal/);
     expect(hasCompactQr(screen.lines)).toBe(false);
@@ -157,7 +157,7 @@ describe('on a terminal [sqlite]', () => {
   });
 
   it('150×50 with colour: the full-size QR code, whole, scans to an otpauth URI', async () => {
-    const s = await enrolAt('heidi@partners.example', 'heidi-demo-pass', { cols: 150, rows: 50, color: true });
+    const s = await enrolAt(HEIDI.email, HEIDI.password, { cols: 150, rows: 50, color: true });
     const screen = await s.screen();
     expect(screen.lines.join(' ')).not.toMatch(/does not fit|warning:/);
     const modules = fullSizeQr(screen);

@@ -21,6 +21,8 @@ export interface PtyOptions {
   color?: boolean;
   /** the command's stdout goes to this file (`> FILE`), stdin and stderr stay on the terminal */
   stdoutFile?: string;
+  /** TERM (default xterm-256color) */
+  term?: string;
 }
 
 /** One cell of the rendered screen. */
@@ -49,11 +51,11 @@ export class PtySession {
     env: NodeJS.ProcessEnv,
     readonly opts: PtyOptions,
   ) {
-    const childEnv: NodeJS.ProcessEnv = { ...env, TERM: 'xterm-256color', COLUMNS: String(opts.cols), LINES: String(opts.rows) };
+    const childEnv: NodeJS.ProcessEnv = { ...env, TERM: opts.term ?? 'xterm-256color', COLUMNS: String(opts.cols), LINES: String(opts.rows) };
     if (opts.color) delete childEnv.NO_COLOR;
     else childEnv.NO_COLOR = '1';
     const redirect = opts.stdoutFile === undefined ? [] : ['--stdout', opts.stdoutFile];
-    // on the test clock (test/support/clock.ts), as the in-process runs are
+    // on the test clock (test/support/clock.ts), as every portal-mfa subprocess of the harness
     this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), ...redirect, '--', process.execPath, ...nodeClockArgs(), BIN, ...args], {
       env: childEnv,
     });
@@ -78,15 +80,18 @@ export class PtySession {
     return stripAnsi(this.output);
   }
 
-  /** Wait until `test` holds for the text shown, or fail with what was shown. */
-  async waitFor(test: RegExp | ((text: string) => boolean), what: string, timeoutMs = 15_000): Promise<void> {
-    const check = () => (typeof test === 'function' ? test(this.text) : test.test(this.text));
+  /** Wait until `test` holds for the text shown (from character `from` on), or fail with what was shown. */
+  async waitFor(test: RegExp | ((text: string) => boolean), what: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<void> {
+    const check = () => {
+      const text = this.text.slice(opts.from ?? 0);
+      return typeof test === 'function' ? test(text) : test.test(text);
+    };
     if (check()) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
         reject(new Error(`timed out waiting for ${what}; the terminal showed:\n${this.text}`));
-      }, timeoutMs);
+      }, opts.timeoutMs ?? 15_000);
       const waiter = () => {
         if (check()) {
           cleanup();
