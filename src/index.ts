@@ -17,9 +17,9 @@ import { configError, isPortalMfaError, usageError, type PortalMfaError } from '
 import { keyFromBase64 } from './core/primitives/secretBox.js';
 import { DEFAULT_SETTINGS, type Clock, type Origin, type RandomSource, type Settings } from './core/settings.js';
 import type { Knex } from 'knex';
-import { recordAudit } from './core/primitives/audit.js';
 import { attachKnex, openDatabase, type Database, type PoolOptions } from './db/connect.js';
-import { ensureSchemaCurrent, migrateLatest, migrationState } from './db/schema.js';
+import { ensureSchemaCurrent, migrationState } from './db/schema.js';
+import { migrateSchema } from './core/usecases/schema.js';
 import { describeDatabaseError } from './db/databaseErrors.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/url.js';
 
@@ -31,6 +31,7 @@ export type { RequestOrigin } from './core/primitives/audit.js';
 export type { AuditView } from './core/usecases/auditTrail.js';
 export type { IssuedDevice } from './core/rules/trustedDevices.js';
 export type { SecondFactorProof } from './core/rules/secondFactor.js';
+export type { AuditAction, AuditOutcome } from './core/primitives/audit.js';
 export type { Origin, Settings } from './core/settings.js';
 export type { PoolOptions } from './db/connect.js';
 
@@ -177,15 +178,9 @@ export async function migrate(opts: DatabaseOptions & { origin?: Origin }): Prom
   const db = await connect(opts, { create: true });
   try {
     return await guard(async () => {
-      const applied = await migrateLatest(db.store);
-      if (applied.length > 0) {
-        await recordAudit(
-          db.store,
-          { clock: () => Date.now(), origin: opts.origin ?? defaultOrigin() },
-          { action: 'db.migrate', outcome: 'success', detail: { migrations: applied } },
-        );
-      }
-      return { applied };
+      // the CLI's db migrate: the same operation, audited the same way
+      const done = await migrateSchema(db, { clock: () => Date.now(), origin: opts.origin ?? defaultOrigin() });
+      return { applied: done.migrated };
     }, db.target);
   } finally {
     await db.close().catch(() => undefined);

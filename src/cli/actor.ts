@@ -2,9 +2,10 @@ import { looksLikeAccessCode } from '../core/usecases/accessCodes.js';
 import { looksLikeRecoveryCode } from '../core/usecases/recoveryCodes.js';
 import type { Actor, CommandPrecheck, SignInAction } from '../core/rules/actor.js';
 import type { MfaDeps } from '../core/deps.js';
+import type { AuditAction, CoreAuditAction } from '../core/primitives/audit.js';
 import { createPortalMfa, type PortalMfa } from '../core/api.js';
 import { normaliseEmail } from '../core/primitives/email.js';
-import { validateReason, validateTicket } from '../core/usecases/disable.js';
+import { validateReason, validateTicket } from '../core/usecases/changeOnUser.js';
 import { isPortalMfaError, type PortalMfaError, usageError } from '../core/errors.js';
 import { parseTargetEmail, validateSlug } from '../core/rules/authorise.js';
 import type { SecondFactorProof } from '../core/rules/secondFactor.js';
@@ -176,7 +177,7 @@ export async function resolveActor(ctx: CommandContext, mfa: PortalMfa, opts: Ac
  * checked here, so a wrong one typed at the prompt is asked again (as login does, each counted by
  * rule 11's budget). The use case then finds it proven.
  */
-export async function reauthPassword(ctx: CommandContext, mfa: PortalMfa, actor: Actor, action: string): Promise<string | undefined> {
+export async function reauthPassword(ctx: CommandContext, mfa: PortalMfa, actor: Actor, action: CoreAuditAction): Promise<string | undefined> {
   if (!mfa.needsReauthentication(actor)) return undefined;
   for (let attempt = 1; ; attempt++) {
     const password = await readPassword(ctx, `Enter your password to complete the process (${actor.user.email}):`);
@@ -206,7 +207,7 @@ export function changeOnUserPrecheck(
   ctx: CommandContext,
   opts: { user?: string; org?: string; ticket?: string; reason?: string },
   permission: 'disable' | 'unlock' | 'access-code' | 'revoke-devices',
-  action: string,
+  action: AuditAction,
 ): CommandPrecheck {
   const ticket = validateTicket(opts.ticket);
   validateReason(opts.reason);

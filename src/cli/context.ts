@@ -116,18 +116,13 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
         }
       }
       if (opts.checkSchema !== false && !schemaChecked) {
-        const { ensureSchemaCurrent } = await import('../db/schema.js');
+        const { requireCurrentSchema } = await import('../core/usecases/schema.js');
         const t = getTarget();
-        await ensureSchemaCurrent(db.store, { autoMigrate: t.dialect === 'sqlite' && t.embedded });
+        await requireCurrentSchema(db, { autoMigrate: t.dialect === 'sqlite' && t.embedded });
         schemaChecked = true;
-        // a migration (the embedded default's, or an upgrade) may have stored the mapping just now
-        if (!db.store.mapping) {
-          const { loadMapping, makeDb } = await import('../db/store.js');
-          db.store = makeDb(db.knex, db.store.prefix, await loadMapping(db.knex, db.store.prefix));
-        }
       }
       if (keys === undefined && missingGeneratedKeyFile({ keyFile: globals.keyFile }, env, getTarget())) {
-        const { countStoredSecrets } = await import('../db/storedSecrets.js');
+        const { countStoredSecrets } = await import('../core/usecases/keyCheck.js');
         storedSecrets = await countStoredSecrets(db.store);
       }
       return db;

@@ -4,11 +4,8 @@
  * is committed and its notice is safe in the outbox, so `notify send` (or the portal's own mailer)
  * can still deliver it.
  */
-import { deliverNotifications } from '../core/notify/delivery.js';
-import type { Db } from '../db/store.js';
-import type { Relay } from '../mail/relay.js';
 import type { CommandContext } from './context.js';
-import { DELIVERY_CONCURRENCY, deliveryProgress } from './deliveryProgress.js';
+import { DELIVERY_CONCURRENCY, deliveryProgress, type DeliveryProgress } from './deliveryProgress.js';
 import { commandLine } from './invocation.js';
 import { oneLineMessage } from './oneLine.js';
 
@@ -32,23 +29,35 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
           : `${count} emails about this change could not be sent yet; they stay queued to be sent later`,
       );
   };
-  let store: Db;
-  let relay: Relay;
-  try {
-    ({ store } = await ctx.database({ checkSchema: false }));
-    const { readPolicy } = await import('../core/rules/policy.js');
-    const { resolveRelay } = await import('../mail/relay.js');
-    relay = resolveRelay((await readPolicy(store)).delivery, ctx.smtp);
-  } catch (e) {
+  const { deliverQueuedNotices } = await import('../core/notify/send.js');
+  let progress: DeliveryProgress | undefined;
+  const done = await deliverQueuedNotices(
+    async () => (await ctx.database({ checkSchema: false })).store,
+    () => ctx.target(),
+    ids,
+    ctx.smtp,
+    {
+      concurrency: DELIVERY_CONCURRENCY,
+      now: ctx.clock,
+      onStart: async (total) => {
+        progress = await deliveryProgress(ctx, total);
+      },
+      onProgress: (d, total) => progress?.update(d, total),
+    },
+  );
+  progress?.stop();
+  if (done.kind === 'unreadable') {
     // The database went away (with the command, or after it): the notices are committed and wait in
-    // the outbox. Thrown from here, this would replace the command's own outcome — its error, which
-    // already names the server, or its success.
-    if (!opts.commandFailed) notSent(`${notices} not sent (${await unreadablePolicy(ctx, e)}); kept in the outbox: ${notifySend} delivers them`);
+    // the outbox. Said only after a success: a failed command's error already names the server.
+    if (!opts.commandFailed)
+      notSent(
+        `${notices} not sent (the portal's delivery policy could not be read: ${oneLineMessage(done.reason, 200)}); kept in the outbox: ${notifySend} delivers them`,
+      );
     return;
   }
   // (said only to whoever configured an SMTP URL of their own: an operator)
-  if (relay.ignored && !ctx.out.json && !opts.commandFailed) ctx.out.info(`note: ${relay.ignored}`);
-  if (!relay.smtp) {
+  if (done.ignored && !ctx.out.json && !opts.commandFailed) ctx.out.info(`note: ${done.ignored}`);
+  if (done.kind === 'no-relay') {
     // Nothing to tell the user: an outbox read by the portal's own mailer is a supported set-up. An
     // operator asks with --verbose — not with --quiet or --json (stderr then carries only a JSON
     // error, if any), nor after a failed command (its error stays the one line on stderr).
@@ -58,36 +67,17 @@ export async function deliverQueuedNotifications(ctx: CommandContext, opts: { co
     );
     return;
   }
-  let mailer: Awaited<ReturnType<typeof import('../mail/smtpMailer.js').createSmtpMailer>> | undefined;
-  try {
-    const { createSmtpMailer } = await import('../mail/smtpMailer.js');
-    mailer = await createSmtpMailer(relay.smtp, { concurrency: DELIVERY_CONCURRENCY });
-    const progress = await deliveryProgress(ctx, n);
-    const result = await deliverNotifications(store, mailer, { ids, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update });
-    progress.stop();
-    const undelivered = n - result.sent;
-    if (result.errors.length > 0 && undelivered > 0) {
-      const first = result.errors[0]!;
-      notSent(
-        `${undelivered} of ${notices} not sent (${oneLineMessage(first.error, 200)}); ${result.stillPending > 0 ? `kept in the outbox: ${notifySend} retries them` : `see ${commandLine(ctx, 'notify list', { as: false })}`}`,
-        undelivered,
-      );
-    }
-  } catch (e) {
-    notSent(`${notices} not sent (${oneLineMessage((e as Error)?.message ?? String(e), 200)}); kept in the outbox: ${notifySend} retries them`);
-  } finally {
-    await mailer?.close().catch(() => undefined);
+  if (done.kind === 'failed') {
+    notSent(`${notices} not sent (${oneLineMessage(done.reason, 200)}); kept in the outbox: ${notifySend} retries them`);
+    return;
   }
-}
-
-/** Why the delivery policy could not be read, in one line naming the database (never SQL or a password). */
-async function unreadablePolicy(ctx: CommandContext, e: unknown): Promise<string> {
-  const { describeDatabaseError } = await import('../db/databaseErrors.js');
-  let target: ReturnType<CommandContext['target']> | undefined;
-  try {
-    target = ctx.target();
-  } catch {
-    /* an unusable URL was reported by the command itself */
+  const { result } = done;
+  const undelivered = n - result.sent;
+  if (result.errors.length > 0 && undelivered > 0) {
+    const first = result.errors[0]!;
+    notSent(
+      `${undelivered} of ${notices} not sent (${oneLineMessage(first.error, 200)}); ${result.stillPending > 0 ? `kept in the outbox: ${notifySend} retries them` : `see ${commandLine(ctx, 'notify list', { as: false })}`}`,
+      undelivered,
+    );
   }
-  return `the portal's delivery policy could not be read: ${oneLineMessage(describeDatabaseError(e, target).message, 200)}`;
 }

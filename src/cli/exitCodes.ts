@@ -12,6 +12,11 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
   cancelled: 130,
 };
 
+/** The exit code of a result that carries an error kind (null: it went well) — a bulk command's per-user lines. */
+export function exitCodeOf(kind: ErrorKind | null): number {
+  return kind === null ? 0 : EXIT_CODES[kind];
+}
+
 /** `portal-mfa help exit-codes` (SPEC §4): the table above, explained. */
 export const EXIT_CODES_HELP = `portal-mfa exit codes
 

@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { ensureDirectory } from '../db/ensureDirectory.js';
+import { ensureDirectory } from '../core/primitives/ensureDirectory.js';
 import { dirname } from 'node:path';
 import { configError } from '../core/errors.js';
 import { generateKeyBase64, keyFromBase64, KeyFormatError, type SecretKey } from '../core/primitives/secretBox.js';

@@ -1,5 +1,5 @@
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { ensureDirectory } from '../db/ensureDirectory.js';
+import { ensureDirectory } from '../core/primitives/ensureDirectory.js';
 import { join } from 'node:path';
 import { configDir } from './paths.js';
 

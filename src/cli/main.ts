@@ -1,8 +1,6 @@
 import { Command, CommanderError, type CommandUnknownOpts, Help } from '@commander-js/extra-typings';
-import { isPortalMfaError, PortalMfaError, usageError } from '../core/errors.js';
+import { isPortalMfaError, type PortalMfaError, usageError } from '../core/errors.js';
 import { EXIT_CODES } from './exitCodes.js';
-import { onConflict } from '../db/conflictRetry.js';
-import { describeDatabaseError, driverMessage, LOST_CONNECTION } from '../db/databaseErrors.js';
 import type { DatabaseTarget } from '../db/url.js';
 import type { Act, Handler } from './act.js';
 import type { ContextDeps } from './context.js';
@@ -143,7 +141,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
         } catch {
           /* an unusable URL is reported by itself */
         }
-        throw toPortalError(e, target);
+        throw (await import('../core/failures.js')).asPortalMfaError(e, target);
       } finally {
         // Notices this command queued (and committed) go out now, also when it failed afterwards;
         // delivery never changes the exit code (SPEC §7).
@@ -154,7 +152,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
 
   // PORTAL_MFA_DEBUG: one stderr line per conflict the database made us retry (docs/operator/databases.md)
   const stopDebug = env.PORTAL_MFA_DEBUG
-    ? onConflict((c) =>
+    ? (await import('../core/failures.js')).onConflict((c) =>
         io.stderr.write(`debug: ${c.kind} conflict ${c.code}, attempt ${c.attempt}/${c.attempts}${c.willRetry ? ', retrying' : ', giving up'}\n`),
       )
     : () => undefined;
@@ -184,7 +182,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       if (e.code === 'portal-mfa.unknownTopic') io.stderr.write(json ? usageErrorLine(e.message, true) : red(oneLine(e.message)) + '\n');
       return EXIT_CODES.usage;
     }
-    const err = toPortalError(e);
+    const err = isPortalMfaError(e) ? e : (await import('../core/failures.js')).asPortalMfaError(e);
     writeError(io, err, red, dim, json, env);
     return EXIT_CODES[err.kind];
   } finally {
@@ -198,22 +196,6 @@ function contradictoryFlags(argv: string[]): string | undefined {
   const flags = (end === -1 ? argv : argv.slice(0, end)).filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]!);
   const negated = flags.find((f) => f.startsWith('--no-') && flags.includes(`--${f.slice(5)}`));
   return negated === undefined ? undefined : `--${negated.slice(5)} and ${negated}`;
-}
-
-/** One line for stderr: line breaks become spaces, other control characters (escapes from hostile input) are shown as \xNN. */
-function toPortalError(e: unknown, target?: DatabaseTarget): PortalMfaError {
-  if (isPortalMfaError(e)) return e;
-  // Anything a driver throws that escaped a repository is a database problem: one line, exit 10.
-  const code = (e as { code?: unknown })?.code;
-  const message = driverMessage(e);
-  if ((typeof code === 'string' && /^(ER_|SQLITE_|E[A-Z]+$|PROTOCOL_)/.test(code)) || /^Knex: /.test(message) || LOST_CONNECTION.test(message)) {
-    return describeDatabaseError(e, target);
-  }
-  return new PortalMfaError('config', `unexpected error: ${message}`, {
-    code: 'config',
-    hint: 'this is a bug in portal-mfa; run again with PORTAL_MFA_DEBUG=1 for details',
-    cause: e,
-  });
 }
 
 function writeError(io: IOStreams, err: PortalMfaError, red: (s: string) => string, dim: (s: string) => string, json: boolean, env: NodeJS.ProcessEnv): void {

@@ -22,6 +22,7 @@ import { beginSignIn, completeSignIn, type BeginSignInRequest, type CompletedSig
 import { readAuditTrail } from './usecases/auditTrail.js';
 import type { MfaDeps } from './deps.js';
 import { checkRequestOrigin, type RequestOrigin } from './primitives/audit.js';
+import { withRequestScope } from './requestScope.js';
 import { listTrustedDevices, revokeDevices, trustThisDevice } from './usecases/devices.js';
 import { disableMfa } from './usecases/disable.js';
 import { confirmEnrolment, startEnrolment, startReplacement } from './usecases/enrolment.js';
@@ -338,9 +339,10 @@ export function createPortalMfa(given: MfaDeps, opts: ApiOptions = {}): PortalMf
     if (refresh) settings = await refresh();
     return { ...given, settings };
   };
+  // each call gets a request scope of its own: what it reads about its users is read once (src/core/requestScope.ts)
   function bind<F extends (deps: MfaDeps, ...rest: never[]) => Promise<unknown>>(f: F): Bound<F> {
-    if (!refresh) return ((...rest: never[]) => f(given, ...rest)) as Bound<F>;
-    return (async (...rest: never[]) => f(await current(), ...rest)) as Bound<F>;
+    if (!refresh) return ((...rest: never[]) => f(withRequestScope(given), ...rest)) as Bound<F>;
+    return (async (...rest: never[]) => f(withRequestScope(await current()), ...rest)) as Bound<F>;
   }
   return {
     // who is acting

@@ -1,5 +1,6 @@
 import type { Db } from '../db/store.js';
 import type { RequestOrigin } from './primitives/audit.js';
+import type { RequestScope } from './requestScope.js';
 import type { SecretKey } from './primitives/secretBox.js';
 import type { Clock, Origin, RandomSource, Settings } from './settings.js';
 
@@ -17,4 +18,6 @@ export interface MfaDeps {
   keyring: () => SecretKey[];
   /** ids of notifications queued by this process, delivered after the command (SPEC §7) */
   queuedNotifications?: number[];
+  /** what this call has read about its users (src/core/requestScope.ts); set per call by the API */
+  scope?: RequestScope;
 }

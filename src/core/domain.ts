@@ -5,7 +5,11 @@
  */
 export type UserId = string;
 
+/** A portal account's role (the mapping's support condition decides it). */
 export type Role = 'support' | 'developer';
+
+/** A member's role in an organisation. */
+export type MemberRole = 'member' | 'admin';
 
 export interface PortalUser {
   readonly id: UserId;
@@ -36,9 +40,17 @@ export interface MembershipRow extends OrganisationPolicy {
   organisation_id: string;
   slug: string;
   name: string;
-  role: 'member' | 'admin';
+  role: MemberRole;
   /** when the user joined (null where the portal does not record it) */
   joined_at: number | null;
+}
+
+/** What removing a user's MFA took away (rules 8 and 9): counts per kind, for the audit row and the result. */
+export interface Removal {
+  credentials: number;
+  recoveryCodes: number;
+  trustedDevices: number;
+  sessions: number;
 }
 
 export const NO_POLICY: OrganisationPolicy = Object.freeze({ mfa_required: false, grace_days: null, mfa_required_since: null, device_trust_allowed: true });

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { PortalUser, UserId } from '../core/domain.js';
+import type { PortalUser, Removal, UserId } from '../core/domain.js';
 import { findUsersByEmailKeys, membershipFacts } from './identity/reader.js';
 import type { Db } from './store.js';
 
@@ -35,13 +35,6 @@ export async function findBulkTargets(db: Db, organisationId: string, emails: st
       withMfa.add(String(r.user_id));
   }
   return { users, members, admins, withMfa };
-}
-
-export interface Removal {
-  credentials: number;
-  recoveryCodes: number;
-  trustedDevices: number;
-  sessions: number;
 }
 
 /** user_id → COUNT(*) of the rows a query selects (locked on MySQL/MariaDB). */

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
-import { ensureDirectory } from './ensureDirectory.js';
+import { ensureDirectory } from '../core/primitives/ensureDirectory.js';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { Knex } from 'knex';

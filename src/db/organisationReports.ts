@@ -4,7 +4,7 @@
  * state is read for the same ids, a page at a time, from its own tables — no SQL join across the
  * two, so the portal's schema, types and collations never meet ours in one statement.
  */
-import type { OrganisationPolicy, UserId } from '../core/domain.js';
+import type { MemberRole, OrganisationPolicy, Role, UserId } from '../core/domain.js';
 import { allUsers, findUsersByIds, IN_LIST, joinedMembers, organisationMembers, organisationsOfUsers } from './identity/reader.js';
 import type { Db } from './store.js';
 
@@ -12,7 +12,7 @@ export interface MemberReportRow {
   userId: UserId;
   email: string;
   name: string;
-  role: string;
+  role: MemberRole;
   active: boolean;
   mfa: 'active' | 'pending' | 'none';
   enrolledAt: number | null;
@@ -23,7 +23,7 @@ export interface MemberReportRow {
 
 export interface MemberFilter {
   mfa?: 'on' | 'off' | 'pending';
-  role?: 'admin' | 'member';
+  role?: MemberRole;
 }
 
 /** Rows per page handed on. */
@@ -153,7 +153,8 @@ export interface OrganisationSummaryRow {
   id: string;
   slug: string;
   name: string;
-  role: string;
+  /** the viewer's: an admin or member of it, or support seeing every organisation */
+  role: MemberRole | 'support';
   mfaRequired: boolean;
   graceDays: number | null;
   deviceTrust: boolean;
@@ -186,7 +187,7 @@ async function countMembers(db: Db, organisationId: string): Promise<{ members: 
 /** Organisations (the given ones, with the viewer's role) with member and MFA-active counts. */
 export async function organisationSummaries(
   db: Db,
-  organisations: { id: string; slug: string; name: string; role: string; policy: OrganisationPolicy }[],
+  organisations: { id: string; slug: string; name: string; role: MemberRole | 'support'; policy: OrganisationPolicy }[],
 ): Promise<OrganisationSummaryRow[]> {
   const out: OrganisationSummaryRow[] = [];
   for (const o of organisations) {
@@ -294,7 +295,7 @@ export interface UserReportRow {
   userId: UserId;
   email: string;
   name: string;
-  role: string;
+  role: Role;
   active: boolean;
   mfa: 'active' | 'pending' | 'none';
   enrolledAt: number | null;

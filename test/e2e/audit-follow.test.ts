@@ -5,8 +5,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, describeRun, makeCliEnv, runCli } from '../support/cli.js';
-
-const SAM = { email: 'sam@support.example', password: 'sam-demo-pass' };
+import { SAM } from '../support/scenario.js';
 
 describe('audit --follow [sqlite]', () => {
   let env: NodeJS.ProcessEnv;

@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
 import { PtySession } from '../support/pty.js';
 import { decodeQrOnScreen, decodeVisibleScreen, extractQrBlock } from '../support/qrScreen.js';
+import { DEVON, FRANK, SAM } from '../support/scenario.js';
 
 // CLI runs are processes (~0.3 s each, more on a busy machine) plus waits for a safe point in the 30 s step
 vi.setConfig({ testTimeout: 60_000 });
@@ -27,13 +28,13 @@ describe('enroll on a terminal [sqlite]', () => {
   const cli = (args: string[], stdin?: string) => runCli(['--db', db.url, ...args], { env, stdin });
 
   const statusOf = async (email: string) => {
-    const r = await cli(['status', '--as', 'sam@support.example', '--password-stdin', '--user', email, '--json'], 'sam-demo-pass\n');
+    const r = await cli(['status', '--as', SAM.email, '--password-stdin', '--user', email, '--json'], `${SAM.password}\n`);
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout);
   };
 
   function start(email: string): PtySession {
-    const s = new PtySession(['--db', db.url, 'enroll', '--as', email], env, { cols: COLS, rows: ROWS });
+    const s = new PtySession(['--db', db.url, 'enroll', '--as', email], env, { cols: COLS, rows: ROWS, term: 'xterm' });
     sessions.push(s);
     return s;
   }
@@ -84,9 +85,9 @@ describe('enroll on a terminal [sqlite]', () => {
   });
 
   it('shows a QR code that scans to the manual key; the current code activates MFA', async () => {
-    const email = 'devon@example.com';
+    const { email, password } = DEVON;
     const s = start(email);
-    const secret = await reachCodePrompt(s, email, 'devon-demo-pass');
+    const secret = await reachCodePrompt(s, email, password);
 
     // until the code is confirmed the enrolment is only pending
     expect((await statusOf(email)).mfa).toBe('pending');
@@ -103,9 +104,9 @@ describe('enroll on a terminal [sqlite]', () => {
   });
 
   it('a wrong code prints an error and prompts again; then the right code works', async () => {
-    const email = 'frank@globex.example';
+    const { email, password } = FRANK;
     const s = start(email);
-    const secret = await reachCodePrompt(s, email, 'frank-demo-pass');
+    const secret = await reachCodePrompt(s, email, password);
     const promptsBefore = count(s.text, 'Code from the app:');
 
     const step = await safeStep(3_000);

@@ -130,7 +130,7 @@ describe('flows on a terminal [sqlite]', () => {
   const stateOf = async (email: string) => {
     const r = await cli(['status', '--as', 'sam@support.example', '--password-stdin', '--user', email, '--json'], 'sam-demo-pass\n');
     expect(r.code, describeRun(r)).toBe(0);
-    return JSON.parse(r.stdout) as { state: string; recoveryCodesLeft: number; consecutiveFailures: number };
+    return JSON.parse(r.stdout) as { mfa: string; recoveryCodesLeft: number; consecutiveFailures: number };
   };
   /** Enrol `email` without a terminal; returns its secret and recovery codes. */
   const enrolScripted = async (email: string, e = env) => {

@@ -19,7 +19,8 @@ import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
 import { createDemoTables } from '../../src/db/demoSeeder.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
-import { captureState, connect, expectStateUnchanged, SAM, DEVON, ERIN } from '../robustness/helpers.js';
+import { captureState, connect, expectStateUnchanged } from '../robustness/helpers.js';
+import { DEVON, ERIN, SAM } from '../support/scenario.js';
 
 function ok(r: CliResult): CliResult {
   expect(r.code, describeRun(r)).toBe(0);

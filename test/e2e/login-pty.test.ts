@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCliEnv, runCli } from '../support/cli.js';
 import { currentStep, totpAt } from '../support/independentTotp.js';
 import { PtySession } from '../support/pty.js';
+import { DEVON } from '../support/scenario.js';
 
 vi.setConfig({ testTimeout: 90_000 });
-
-const DEVON = { email: 'devon@example.com', password: 'devon-demo-pass' };
 
 describe('login on a terminal [sqlite]', () => {
   let env: NodeJS.ProcessEnv;

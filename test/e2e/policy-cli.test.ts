@@ -12,11 +12,7 @@ import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } f
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { currentStep, totpAt } from '../support/independentTotp.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtpServer.js';
-
-const SAM = { email: 'sam@support.example', password: 'sam-demo-pass' };
-const ERIN = { email: 'erin@acme.example', password: 'erin-demo-pass' };
-const DEVON = { email: 'devon@example.com', password: 'devon-demo-pass' };
-const FRANK = { email: 'frank@globex.example', password: 'frank-demo-pass' };
+import { DEVON, ERIN, FRANK, SAM } from '../support/scenario.js';
 
 describe('the portal policy through the CLI (issue 20: findings 2 and 6)', () => {
   let db: TestDatabase;

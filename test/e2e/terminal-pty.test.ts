@@ -13,10 +13,10 @@ import { BIN, makeCliEnv, runCli } from '../support/cli.js';
 import { currentStep, totpAt } from '../support/independentTotp.js';
 import { PtySession, type PtyOptions, type Screen } from '../support/pty.js';
 import { decodeModules, decodeVisibleScreen } from '../support/qrScreen.js';
+import { DEVON, FRANK, HEIDI, SAM } from '../support/scenario.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const SAM = { email: 'sam@support.example', password: 'sam-demo-pass' };
 const members = Array.from({ length: 30 }, (_, i) => `member-${String(i + 1).padStart(6, '0')}@acme.example`);
 
 /** The full-size QR code on the screen, read from the cells' background colours (white = light). */
@@ -162,7 +162,7 @@ describe('on a terminal [sqlite]', () => {
   it('status: the MFA state is coloured on a terminal, never shown as escape text; plain in a pipe', async () => {
     const s = pty(['status', '--as', 'devon@example.com'], { cols: 80, rows: 24, color: true });
     await s.waitFor(/Password for/, 'the password prompt');
-    s.type('devon-demo-pass\r');
+    s.type(`${DEVON.password}\r`);
     expect(await s.exited, s.text).toBe(0);
     const screen = await s.screen();
     const y = screen.lines.findIndex((l) => /^mfa\s+none$/.test(l));
@@ -171,7 +171,7 @@ describe('on a terminal [sqlite]', () => {
     expect(screen.cell(y, x)).toMatchObject({ char: 'n', fg: 1 }); // red
     expect(screen.lines.join('\n')).not.toMatch(/\\x1b|\[3\dm/);
 
-    const piped = await cli(['status', '--as', 'devon@example.com', '--password-stdin'], 'devon-demo-pass\n');
+    const piped = await cli(['status', '--as', DEVON.email, '--password-stdin'], `${DEVON.password}\n`);
     expect(piped.stdout).toMatch(/^mfa\s+none$/m);
     expect(piped.stdout).not.toMatch(/\u001b|\\x1b/);
   });
@@ -209,8 +209,8 @@ describe('on a terminal [sqlite]', () => {
   const secretOf = (uri: string | null) => (uri ? new URL(uri).searchParams.get('secret') : null);
 
   it('80×24: the whole compact QR code, the key beside it and the prompt on one screen; it scans from the screen; Ctrl-C leaves the enrolment pending (exit 130)', async () => {
-    const email = 'devon@example.com';
-    const s = await enrolAt(email, 'devon-demo-pass', { cols: 80, rows: 24, color: true });
+    const { email, password } = DEVON;
+    const s = await enrolAt(email, password, { cols: 80, rows: 24, color: true });
     let screen = await s.screen();
     expect(screen.lines.join(' ')).not.toMatch(/warning:|does not fit/);
     const uri = decodeVisibleScreen(screen.visible, 80);
@@ -230,7 +230,7 @@ describe('on a terminal [sqlite]', () => {
   });
 
   it('40×60: too narrow for any QR code: said so, the key whole; the window grows to 80×24 at the prompt: the code is drawn and scans', async () => {
-    const s = await enrolAt('frank@globex.example', 'frank-demo-pass', { cols: 40, rows: 60 });
+    const s = await enrolAt(FRANK.email, FRANK.password, { cols: 40, rows: 60 });
     let screen = await s.screen();
     expect(screen.lines.join(' ')).toMatch(/needs a \d+×24 terminal and this one is 40×60: enlarge the window and it is drawn/);
     expect(hasCompactQr(screen.lines)).toBe(false);
@@ -256,7 +256,7 @@ describe('on a terminal [sqlite]', () => {
   });
 
   it('160×50 with colour: the full-size QR code, whole, scans to an otpauth URI', async () => {
-    const s = await enrolAt('heidi@partners.example', 'heidi-demo-pass', { cols: 160, rows: 50, color: true });
+    const s = await enrolAt(HEIDI.email, HEIDI.password, { cols: 160, rows: 50, color: true });
     const screen = await s.screen();
     expect(screen.lines.join(' ')).not.toMatch(/does not fit|warning:/);
     const modules = fullSizeQr(screen);

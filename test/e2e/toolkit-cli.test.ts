@@ -11,10 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { currentStep, totpAt } from '../support/independentTotp.js';
-
-const SAM = { email: 'sam@support.example', password: 'sam-demo-pass' };
-const DEVON = { email: 'devon@example.com', password: 'devon-demo-pass' };
-const ALICE = { email: 'alice@acme.example', password: 'alice-demo-pass' };
+import { ALICE, BOB, DEVON, ERIN, SAM } from '../support/scenario.js';
 
 describe('support toolkit through the CLI', () => {
   let db: TestDatabase;
@@ -110,11 +107,11 @@ describe('support toolkit through the CLI', () => {
 
   it('unlock by an org admin; users list and audit as formula-safe CSV; keys check; JSON errors', { timeout: 180_000 }, async () => {
     // erin (acme) is locked by five wrong codes after enrolling
-    const p = ok(await cli(['enroll', '--as', 'erin@acme.example', '--password-stdin', '--no-confirm', '--json'], 'erin-demo-pass\n'));
-    ok(await cli(['enroll', '--as', 'erin@acme.example', '--password-stdin', '--confirm', totpAt(p.secret, currentStep()), '--json'], 'erin-demo-pass\n'));
+    const p = ok(await cli(['enroll', '--as', ERIN.email, '--password-stdin', '--no-confirm', '--json'], `${ERIN.password}\n`));
+    ok(await cli(['enroll', '--as', ERIN.email, '--password-stdin', '--confirm', totpAt(p.secret, currentStep()), '--json'], `${ERIN.password}\n`));
     const wrong = totpAt(p.secret, currentStep()) === '123456' ? '654321' : '123456';
-    for (let i = 0; i < 5; i++) await cli(['verify', '--as', 'erin@acme.example', '--password-stdin', '--code', wrong], 'erin-demo-pass\n');
-    expectOneLineError(await cli(['verify', '--as', 'erin@acme.example', '--password-stdin', '--code', wrong], 'erin-demo-pass\n'), 4);
+    for (let i = 0; i < 5; i++) await cli(['verify', '--as', ERIN.email, '--password-stdin', '--code', wrong], `${ERIN.password}\n`);
+    expectOneLineError(await cli(['verify', '--as', ERIN.email, '--password-stdin', '--code', wrong], `${ERIN.password}\n`), 4);
     // alice must enrol first (acme requires MFA) before she can unlock anyone
     const ap = ok(await cli(['enroll', '--as', ALICE.email, '--password-stdin', '--no-confirm', '--json'], `${ALICE.password}\n`));
     const confirmStep = currentStep();
@@ -148,7 +145,7 @@ describe('support toolkit through the CLI', () => {
     expect(JSON.parse(bad.stderr).error).toMatchObject({ exitCode: 10 });
 
     // users list is support only (exit 5), and with --json the error is JSON
-    const refused = await cli(['users', 'list', '--json', '--as', 'bob@globex.example', '--password-stdin'], 'bob-demo-pass\n');
+    const refused = await cli(['users', 'list', '--json', '--as', BOB.email, '--password-stdin'], `${BOB.password}\n`);
     expectOneLineError(refused, 5);
     expect(JSON.parse(refused.stderr).error).toMatchObject({ code: 'forbidden', exitCode: 5 });
   });

@@ -6,26 +6,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { checkPortal, cleanupOrphans, orphanUserIds, storeMapping } from '../../src/core/usecases/attach.js';
 import { GENERATED_MEMBER_PASSWORD_HASH } from '../../src/core/usecases/demoData.js';
-import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
 import { DEFAULT_POLICY, effectiveSettings } from '../../src/core/rules/policy.js';
 import { detectShape } from '../../src/db/identity/detect.js';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { openWorld, type World } from '../support/world.js';
-
-const DEVON = 'devon@example.com';
-const SAM = 'sam@support.example';
-
-async function refusal(p: Promise<unknown>, code: string): Promise<PortalMfaError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isPortalMfaError(e), String((e as Error)?.stack ?? e)).toBe(true);
-    expect((e as PortalMfaError).code).toBe(code);
-    return e as PortalMfaError;
-  }
-  throw new Error(`expected ${code}, but it succeeded`);
-}
+import { DEVON, SAM } from '../support/scenario.js';
+import { refusal } from '../support/refusal.js';
 
 describeEachDatabase('attach to the portal (issue 19)', (getDb) => {
   let w: World;
@@ -37,7 +24,7 @@ describeEachDatabase('attach to the portal (issue 19)', (getDb) => {
   });
 
   const audit = { clock: () => w.now(), origin: { host: 'test-host', osUser: 'tester' } };
-  const insertUser = async (email: string, hashLike = DEVON) => {
+  const insertUser = async (email: string, hashLike = DEVON.email) => {
     const hash = (await w.knex('users').where('email', hashLike).first('password_hash')).password_hash;
     await w.knex('users').insert({ email, name: 'Portal Row', password_hash: hash, role: 'developer', created_at: w.now() });
     return String((await w.knex('users').where('email', email).first('id')).id);
@@ -45,19 +32,19 @@ describeEachDatabase('attach to the portal (issue 19)', (getDb) => {
 
   it('a user the portal writes later in mixed case signs in in lower case; josé never matches jose', async () => {
     await insertUser('Mixed.Case@Example.com');
-    const actor = await w.mfa.signIn({ email: 'mixed.case@example.com', password: w.password(DEVON), action: 'portal.login', secondFactor: {} });
+    const actor = await w.mfa.signIn({ email: 'mixed.case@example.com', password: w.password(DEVON.email), action: 'portal.login', secondFactor: {} });
     expect(actor.user.email).toBe('Mixed.Case@Example.com');
     await insertUser('jos\u0065\u0301@example.com'); // decomposed é, as a portal might store it
-    const jose = await w.mfa.signIn({ email: 'josé@example.com', password: w.password(DEVON), action: 'portal.login', secondFactor: {} });
+    const jose = await w.mfa.signIn({ email: 'josé@example.com', password: w.password(DEVON.email), action: 'portal.login', secondFactor: {} });
     expect(jose.user.email.normalize('NFC')).toBe('josé@example.com');
-    await refusal(w.mfa.signIn({ email: 'jose@example.com', password: w.password(DEVON), action: 'portal.login', secondFactor: {} }), 'wrong_password');
+    await refusal(w.mfa.signIn({ email: 'jose@example.com', password: w.password(DEVON.email), action: 'portal.login', secondFactor: {} }), 'wrong_password');
   });
 
   it('two accounts that fold to one email are refused by name, never merged; db check names them', async () => {
     await insertUser('Twin@Example.com');
     await insertUser('twin@example.com');
     const e = await refusal(
-      w.mfa.signIn({ email: 'twin@example.com', password: w.password(DEVON), action: 'portal.login', secondFactor: {} }),
+      w.mfa.signIn({ email: 'twin@example.com', password: w.password(DEVON.email), action: 'portal.login', secondFactor: {} }),
       'ambiguous_account',
     );
     expect(e.message).toMatch(/2 portal accounts/);
@@ -74,7 +61,7 @@ describeEachDatabase('attach to the portal (issue 19)', (getDb) => {
     w.deps.db = { ...w.deps.db, mapping: deactivating };
     const id = await insertUser('gone@example.com');
     await w.knex('users').where('id', id).update({ role: 'deactivated' });
-    await refusal(w.mfa.signIn({ email: 'gone@example.com', password: w.password(DEVON), action: 'portal.login', secondFactor: {} }), 'account_inactive');
+    await refusal(w.mfa.signIn({ email: 'gone@example.com', password: w.password(DEVON.email), action: 'portal.login', secondFactor: {} }), 'account_inactive');
     const rows = await w.audit({ target_user_id: id, outcome: 'refused' });
     expect(rows.at(-1)?.reason).toMatch(/inactive/);
     await storeMapping(w.deps.db, audit, DEMO_MAPPING);
@@ -126,17 +113,17 @@ describeEachDatabase('attach to the portal (issue 19)', (getDb) => {
   });
 
   it('policy set: support only, with a ticket and the password; the portal-wide requirement applies rule 4 to everyone', async () => {
-    const devon = await w.as(DEVON);
+    const devon = await w.as(DEVON.email);
     await refusal(w.mfa.setPortalPolicy(devon, { change: { mfaRequired: true } }), 'forbidden');
-    const samSecret = await w.enrol(SAM);
-    const sam = await w.as(SAM, samSecret);
+    const samSecret = await w.enrol(SAM.email);
+    const sam = await w.as(SAM.email, samSecret);
     await refusal(w.mfa.setPortalPolicy(sam, { change: { mfaRequired: true } }), 'ticket_required');
-    const r = await w.mfa.setPortalPolicy(sam, { change: { mfaRequired: true, limits: { maxFailures: 4 } }, ticket: 'SUP-9', password: w.password(SAM) });
+    const r = await w.mfa.setPortalPolicy(sam, { change: { mfaRequired: true, limits: { maxFailures: 4 } }, ticket: 'SUP-9', password: w.password(SAM.email) });
     expect(r.kind).toBe('changed');
     expect(r.noticesQueued).toBeGreaterThan(0);
     // devon has no MFA: he may see his status, but nothing else until he enrols
-    const again = await w.as(DEVON);
+    const again = await w.as(DEVON.email);
     await refusal(w.mfa.listDevices(again, {}), 'enrolment_required');
-    await w.mfa.setPortalPolicy(sam, { change: { mfaRequired: false, limits: { maxFailures: 5 } }, ticket: 'SUP-9', password: w.password(SAM) });
+    await w.mfa.setPortalPolicy(sam, { change: { mfaRequired: false, limits: { maxFailures: 5 } }, ticket: 'SUP-9', password: w.password(SAM.email) });
   });
 });

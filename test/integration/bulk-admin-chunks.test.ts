@@ -8,11 +8,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.js';
 import { openWorld, type World } from '../support/world.js';
+import { ALICE, DAVE, FRANK, OLIVIA } from '../support/scenario.js';
 
-const ALICE = 'alice@acme.example'; // admin of acme
-const OLIVIA = 'olivia@partners.example'; // admin of acme and globex: protected from alice
-const FRANK = 'frank@globex.example'; // member of globex only
-const DAVE = 'dave@acme.example'; // member of acme, not enrolled
 const GHOST = 'ghost@nowhere.example';
 const generated = (n: number) => `bulk-${String(n).padStart(3, '0')}@acme.example`;
 
@@ -22,7 +19,7 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
 
   beforeAll(async () => {
     w = await openWorld(getDb().url);
-    for (const u of [ALICE, OLIVIA, FRANK]) secrets[u] = await w.enrol(u);
+    for (const u of [ALICE.email, OLIVIA.email, FRANK.email]) secrets[u] = await w.enrol(u);
     // 27 more acme members with active MFA (any ciphertext: disabling never decrypts)
     const acme = Number((await w.knex('organisations').where({ slug: 'acme' }).first('id')).id);
     const now = Date.now();
@@ -57,35 +54,35 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
     // the first chunk is 20 users: olivia is its last, the refusals of the next chunk come first in it
     const list = [
       ...Array.from({ length: 19 }, (_, i) => generated(i + 1)),
-      OLIVIA,
+      OLIVIA.email,
       GHOST,
-      FRANK,
+      FRANK.email,
       ...Array.from({ length: 8 }, (_, i) => generated(i + 20)),
-      DAVE,
+      DAVE.email,
     ];
-    const alice = await w.as(ALICE, secrets[ALICE]);
+    const alice = await w.as(ALICE.email, secrets[ALICE.email]);
     const run = await w.mfa.disableMembers(alice, { orgSlug: 'acme', emails: list });
     if ('kind' in run) throw new Error('cancelled');
     const results = [];
     for await (const r of run.results) results.push(r);
     expect(results.map((r) => `${r.email} ${r.outcome}`)).toEqual([
       ...Array.from({ length: 19 }, (_, i) => `${generated(i + 1)} disabled`),
-      `${OLIVIA} forbidden`,
+      `${OLIVIA.email} forbidden`,
       `${GHOST} forbidden`,
-      `${FRANK} forbidden`,
+      `${FRANK.email} forbidden`,
       ...Array.from({ length: 8 }, (_, i) => `${generated(i + 20)} disabled`),
-      `${DAVE} already-off`,
+      `${DAVE.email} already-off`,
     ]);
     // unknown and other-organisation emails look the same to an admin (no enumeration)
     expect({ ...results[20]!, email: '', message: results[20]!.message.replace(GHOST, 'X') }).toEqual({
       ...results[21]!,
       email: '',
-      message: results[21]!.message.replace(FRANK, 'X'),
+      message: results[21]!.message.replace(FRANK.email, 'X'),
     });
 
     const audit = await w
       .knex('mfa_audit_events')
-      .where({ actor_email: ALICE })
+      .where({ actor_email: ALICE.email })
       .whereIn('action', ['org.disable-mfa'])
       .select('target_email', 'outcome', 'detail');
     const done = audit.filter((a) => a.outcome === 'success');
@@ -96,7 +93,7 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
         .filter((a) => a.outcome === 'refused')
         .map((a) => a.target_email)
         .sort(),
-    ).toEqual([FRANK, GHOST, OLIVIA].sort());
+    ).toEqual([FRANK.email, GHOST, OLIVIA.email].sort());
 
     const generatedIds = (await w.knex('users').where('email', 'like', 'bulk-%').pluck('id')).map(String);
     expect(generatedIds).toHaveLength(27);
@@ -105,7 +102,7 @@ describeEachDatabase('bulk disable by an organisation admin, across chunks', (ge
       Number((await w.knex('mfa_notifications').whereIn('user_id', generatedIds).where({ event: 'mfa-disabled-admin' }).count({ n: '*' }).first())?.n),
     ).toBe(27);
     // the refused accounts keep their MFA
-    for (const who of [OLIVIA, FRANK]) {
+    for (const who of [OLIVIA.email, FRANK.email]) {
       expect(
         await w
           .knex('mfa_credentials')

@@ -18,7 +18,8 @@ import { csvRow } from '../../src/cli/csv.js';
 import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
 import { describeRun, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
-import { connect, member, resetStateByEmail, SAM, seedFullMfa } from '../robustness/helpers.js';
+import { connect, resetStateByEmail, seedFullMfa } from '../robustness/helpers.js';
+import { member, SAM } from '../support/scenario.js';
 
 const N = 1200;
 // chunks of 20, 40, 80, 160, 320, 500: users 621…1120 are the sixth chunk

@@ -13,14 +13,7 @@ import { describeEachDatabase } from '../support/databases.js';
 import { totpAt } from '../support/independentTotp.js';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtpServer.js';
 import { openWorld, type World } from '../support/world.js';
-
-const ALICE = 'alice@acme.example';
-const BOB = 'bob@globex.example';
-const DAVE = 'dave@acme.example';
-const ERIN = 'erin@acme.example';
-const FRANK = 'frank@globex.example';
-const DEVON = 'devon@example.com';
-const SAM = 'sam@support.example';
+import { ALICE, BOB, DAVE, DEVON, ERIN, FRANK, SAM } from '../support/scenario.js';
 
 describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
   let w: World;
@@ -68,99 +61,99 @@ describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
   });
 
   it('MFA enabled; recovery codes regenerated; a recovery code used (with advice at ≤ 2)', async () => {
-    await enrol(DEVON);
-    await expectOneMail(DEVON, /enabled|turned on|active/i);
+    await enrol(DEVON.email);
+    await expectOneMail(DEVON.email, /enabled|turned on|active/i);
     w.advance(30_000);
-    const devon = await w.as(DEVON, totp[DEVON]);
+    const devon = await w.as(DEVON.email, totp[DEVON.email]);
     const { codes } = await w.mfa.regenerateRecoveryCodes(devon, {});
     secrets.push(...codes);
-    await expectOneMail(DEVON, /recovery codes/i);
+    await expectOneMail(DEVON.email, /recovery codes/i);
     for (let i = 0; i < 8; i++) {
       await w.mfa.signIn({
-        email: DEVON,
-        password: w.password(DEVON),
+        email: DEVON.email,
+        password: w.password(DEVON.email),
         action: 'portal.login',
         secondFactor: { proof: { kind: 'recovery-code', code: codes[i]! } },
       });
       await deliver();
     }
     await w.mfa.signIn({
-      email: DEVON,
-      password: w.password(DEVON),
+      email: DEVON.email,
+      password: w.password(DEVON.email),
       action: 'portal.login',
       secondFactor: { proof: { kind: 'recovery-code', code: codes[8]! } },
     });
-    await expectOneMail(DEVON, /recovery code/i, [/\b1\b/, /regenerat/i]);
+    await expectOneMail(DEVON.email, /recovery code/i, [/\b1\b/, /regenerat/i]);
   });
 
   it('new trusted device; devices revoked; device replaced', async () => {
     w.advance(30_000);
-    const devon = await w.as(DEVON, totp[DEVON]);
+    const devon = await w.as(DEVON.email, totp[DEVON.email]);
     const device = await w.mfa.trustThisDevice(devon, { label: 'devon-laptop' });
     secrets.push(device.token);
-    await expectOneMail(DEVON, /trusted device|new device/i, [/devon-laptop/]);
-    const revoker = await w.as(SAM);
-    await w.mfa.revokeDevices(revoker, { targetEmail: DEVON, ticket: 'SUP-5' });
-    await expectOneMail(DEVON, /revoked/i, [/SUP-5|sam@support\.example/]);
+    await expectOneMail(DEVON.email, /trusted device|new device/i, [/devon-laptop/]);
+    const revoker = await w.as(SAM.email);
+    await w.mfa.revokeDevices(revoker, { targetEmail: DEVON.email, ticket: 'SUP-5' });
+    await expectOneMail(DEVON.email, /revoked/i, [/SUP-5|sam@support\.example/]);
     w.advance(30_000);
-    const again = await w.as(DEVON, totp[DEVON]);
+    const again = await w.as(DEVON.email, totp[DEVON.email]);
     const pending = await w.mfa.startReplacement(again, {});
     secrets.push(pending.secret);
     await w.mfa.confirmEnrolment(again, { code: totpAt(pending.secret, w.step()) });
-    totp[DEVON] = pending.secret;
-    await expectOneMail(DEVON, /replaced|new (phone|device)/i);
+    totp[DEVON.email] = pending.secret;
+    await expectOneMail(DEVON.email, /replaced|new (phone|device)/i);
   });
 
   it('locked; hard-locked; unlocked (support, ticket named)', async () => {
-    const s = await enrol(ERIN);
+    const s = await enrol(ERIN.email);
     await deliver();
     const wrong = () => (w.code(s) === '123456' ? '654321' : '123456');
     for (let i = 0; i < 5; i++)
       await w.mfa
-        .signIn({ email: ERIN, password: w.password(ERIN), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: wrong() } } })
+        .signIn({ email: ERIN.email, password: w.password(ERIN.email), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: wrong() } } })
         .catch(() => undefined);
-    await expectOneMail(ERIN, /locked/i);
+    await expectOneMail(ERIN.email, /locked/i);
     w.deps.settings.hardLockFailures = 10;
     w.advance(15 * 60_000);
     for (let i = 0; i < 5; i++)
       await w.mfa
-        .signIn({ email: ERIN, password: w.password(ERIN), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: wrong() } } })
+        .signIn({ email: ERIN.email, password: w.password(ERIN.email), action: 'portal.login', secondFactor: { proof: { kind: 'code', code: wrong() } } })
         .catch(() => undefined);
     w.deps.settings.hardLockFailures = 100;
-    await expectOneMail(ERIN, /locked/i, [/unlock|support/i]);
-    const sam = await w.as(SAM);
-    await w.mfa.unlock(sam, { targetEmail: ERIN, ticket: 'SUP-6' });
-    await expectOneMail(ERIN, /unlocked/i, [/SUP-6/]);
+    await expectOneMail(ERIN.email, /locked/i, [/unlock|support/i]);
+    const sam = await w.as(SAM.email);
+    await w.mfa.unlock(sam, { targetEmail: ERIN.email, ticket: 'SUP-6' });
+    await expectOneMail(ERIN.email, /unlocked/i, [/SUP-6/]);
   });
 
   it('access code issued; disabled by themself; reset by support (ticket, "contact support"); disabled by an org admin (organisation and admin named)', async () => {
-    const sam = await w.as(SAM);
-    const issued = await w.mfa.issueAccessCode(sam, { targetEmail: FRANK, ticket: 'SUP-7' });
+    const sam = await w.as(SAM.email);
+    const issued = await w.mfa.issueAccessCode(sam, { targetEmail: FRANK.email, ticket: 'SUP-7' });
     if (issued.kind === 'issued') secrets.push(issued.code);
-    await expectOneMail(FRANK, /access code/i, [/SUP-7|sam@support\.example/]);
+    await expectOneMail(FRANK.email, /access code/i, [/SUP-7|sam@support\.example/]);
 
-    const f = await enrol(FRANK);
+    const f = await enrol(FRANK.email);
     await deliver();
     w.advance(30_000);
-    await w.mfa.disableMfa(await w.as(FRANK, f), {});
-    await expectOneMail(FRANK, /disabled|turned off/i);
+    await w.mfa.disableMfa(await w.as(FRANK.email, f), {});
+    await expectOneMail(FRANK.email, /disabled|turned off/i);
 
-    await enrol(FRANK);
+    await enrol(FRANK.email);
     await deliver();
-    await w.mfa.disableMfa(sam, { targetEmail: FRANK, ticket: 'SUP-8' });
-    await expectOneMail(FRANK, /reset|disabled|turned off/i, [/SUP-8/, /contact support/i]);
+    await w.mfa.disableMfa(sam, { targetEmail: FRANK.email, ticket: 'SUP-8' });
+    await expectOneMail(FRANK.email, /reset|disabled|turned off/i, [/SUP-8/, /contact support/i]);
 
-    await enrol(DAVE);
+    await enrol(DAVE.email);
     await deliver();
-    const a = await enrol(ALICE);
+    const a = await enrol(ALICE.email);
     await deliver();
     w.advance(30_000);
-    await w.mfa.disableMfa(await w.as(ALICE, a), { targetEmail: DAVE });
-    await expectOneMail(DAVE, /disabled|turned off/i, [/acme/, /alice@acme\.example/]);
+    await w.mfa.disableMfa(await w.as(ALICE.email, a), { targetEmail: DAVE.email });
+    await expectOneMail(DAVE.email, /disabled|turned off/i, [/acme/, /alice@acme\.example/]);
   });
 
   it('organisation now requires MFA (deadline), and reminders — one mail per member lacking MFA', async () => {
-    const bob = await w.as(BOB);
+    const bob = await w.as(BOB.email);
     await w.mfa.setPolicy(bob, { orgSlug: 'globex', change: { require: true, graceDays: 7 } });
     const lacking = ['bob@globex.example', 'frank@globex.example', 'heidi@partners.example', 'olivia@partners.example'];
     const mails = await deliver();
@@ -173,7 +166,7 @@ describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
   });
 
   it('no mail carries a secret, code, token or password', () => {
-    const passwords = ['alice-demo-pass', 'bob-demo-pass', 'dave-demo-pass', 'erin-demo-pass', 'frank-demo-pass', 'devon-demo-pass', 'sam-demo-pass'];
+    const passwords = [ALICE, BOB, DAVE, ERIN, FRANK, DEVON, SAM].map((a) => a.password);
     expect(smtp.messages.length).toBeGreaterThan(15);
     for (const m of smtp.messages) {
       const raw = m.raw.toUpperCase().replace(/[\s=-]/g, '');

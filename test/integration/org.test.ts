@@ -26,22 +26,10 @@ import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { DEFAULT_TABLE_PREFIX, makeDb } from '../../src/db/store.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
-import { cheapDemoPasswords } from '../support/scenario.js';
+import { type Account, ALICE, BOB, cheapDemoPasswords, DEVON, FRANK, member, OLIVIA, SAM } from '../support/scenario.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { advanceClock, testNow } from '../support/clock.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
-
-interface Account {
-  email: string;
-  password: string;
-}
-
-const ALICE: Account = { email: 'alice@acme.example', password: 'alice-demo-pass' };
-const BOB: Account = { email: 'bob@globex.example', password: 'bob-demo-pass' };
-const OLIVIA: Account = { email: 'olivia@partners.example', password: 'olivia-demo-pass' };
-const FRANK: Account = { email: 'frank@globex.example', password: 'frank-demo-pass' };
-const DEVON: Account = { email: 'devon@example.com', password: 'devon-demo-pass' };
-const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
 
 // deadline: when a member lacking MFA must have enrolled under a grace period (null: no grace, or MFA active)
 const MEMBER_FIELDS = ['email', 'name', 'role', 'mfa', 'enrolledAt', 'lastUsedAt', 'trustedDevices', 'deadline', 'active'];
@@ -247,11 +235,7 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     expectOneLineError(await as(ALICE, ['org', 'users', '--org', 'acme', '--role', 'owner']), 2, /--role/);
     // an unknown organisation: refused like one she does not administer (issue 20: no enumeration); only support learns it does not exist
     expectOneLineError(await as(ALICE, ['org', 'users', '--org', 'no-such-org', '--json']), 5, /not an admin of 'no-such-org'/);
-    expectOneLineError(
-      await as({ email: 'sam@support.example', password: 'sam-demo-pass' }, ['org', 'users', '--org', 'no-such-org', '--json']),
-      3,
-      /no-such-org/,
-    );
+    expectOneLineError(await as(SAM, ['org', 'users', '--org', 'no-such-org', '--json']), 3, /no-such-org/);
   }, 90_000);
 
   it('org users: an admin of another organisation is refused (exit 5) and the refusal is audited', async () => {
@@ -526,7 +510,6 @@ describeEachDatabase('org administration through the CLI', (getDb) => {
     await enrol(member(5));
     const file = path.join(tmp, 'support-users.txt');
     writeFileSync(file, [member(5).email, 'nobody@acme.example', DEVON.email, member(6).email].join('\n') + '\n');
-    const SAM: Account = { email: 'sam@support.example', password: 'sam-demo-pass' };
     const before = await mfaSnapshot();
 
     const noTicket = await as(SAM, ['org', 'disable-mfa', '--org', 'acme', '--users-from', file, '--yes', '--json']);

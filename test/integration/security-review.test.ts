@@ -6,22 +6,10 @@
  * the account or taking its support role away. Both databases.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { openWorld, type World } from '../support/world.js';
-
-const SAM = 'sam@support.example';
-const DEVON = 'devon@example.com';
-
-async function refusal(p: Promise<unknown>): Promise<PortalMfaError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isPortalMfaError(e), String((e as Error)?.stack ?? e)).toBe(true);
-    return e as PortalMfaError;
-  }
-  throw new Error('expected a refusal, but it succeeded');
-}
+import { DEVON, SAM } from '../support/scenario.js';
+import { refusal } from '../support/refusal.js';
 
 describeEachDatabase('security review of this round', (getDb) => {
   let w: World;
@@ -33,17 +21,17 @@ describeEachDatabase('security review of this round', (getDb) => {
   });
 
   it('A: support cannot issue itself an access code by writing its id with a leading zero', async () => {
-    const sam = await w.as(SAM);
-    const id = await w.userId(SAM);
+    const sam = await w.as(SAM.email);
+    const id = await w.userId(SAM.email);
     for (const spelling of [`id:${id}`, `id:0${id}`]) {
-      const e = await refusal(w.mfa.issueAccessCode(sam, { targetEmail: spelling, ticket: 'SUP-1', password: w.password(SAM) }));
+      const e = await refusal(w.mfa.issueAccessCode(sam, { targetEmail: spelling, ticket: 'SUP-1', password: w.password(SAM.email) }));
       expect(e.message).toMatch(/own account/);
     }
   });
 
   it('B: the refusal a developer reads back names the email as typed, whether the account exists or not', async () => {
     await w.knex('users').where('email', 'frank@globex.example').update({ email: 'Frank@Globex.example' });
-    const devon = await w.as(DEVON);
+    const devon = await w.as(DEVON.email);
     const spelling = async (typed: string) => {
       await refusal(w.mfa.status(devon, { targetEmail: typed }));
       const [row] = await w.mfa.readAuditTrail(devon, { limit: 1 });
@@ -57,27 +45,27 @@ describeEachDatabase('security review of this round', (getDb) => {
   it('C: two accounts sharing an email look like any account the actor may not see', async () => {
     await w.knex('users').insert({ email: 'Twin@globex.example', name: 'Twin One', password_hash: 'x', role: 'developer', created_at: w.now() });
     await w.knex('users').insert({ email: 'twin@Globex.example', name: 'Twin Two', password_hash: 'x', role: 'developer', created_at: w.now() });
-    const devon = await w.as(DEVON);
+    const devon = await w.as(DEVON.email);
     const twin = await refusal(w.mfa.status(devon, { targetEmail: 'twin@globex.example' }));
     const ghost = await refusal(w.mfa.status(devon, { targetEmail: 'ghost@globex.example' }));
     expect([twin.code, twin.kind]).toEqual([ghost.code, ghost.kind]);
     expect(twin.message.replace('twin', 'X')).toBe(ghost.message.replace('ghost', 'X'));
     // support is told, and can act on one of them by id
-    const sam = await w.as(SAM);
+    const sam = await w.as(SAM.email);
     expect((await refusal(w.mfa.status(sam, { targetEmail: 'twin@globex.example' }))).code).toBe('ambiguous_account');
     await w.knex('users').where('email', 'like', 'twin@%').orWhere('email', 'like', 'Twin@%').delete();
   });
 
   it('D: an Actor kept by a backend stops working when the portal takes the support role away', async () => {
-    const sam = await w.as(SAM);
-    await w.knex('users').where('email', SAM).update({ role: 'developer' });
+    const sam = await w.as(SAM.email);
+    await w.knex('users').where('email', SAM.email).update({ role: 'developer' });
     try {
       w.advance(60_000);
       const e = await refusal(w.mfa.listUsers(sam, {}));
       expect(e.message).toMatch(/role in the portal changed/);
       expect(e.kind).toBe('forbidden');
     } finally {
-      await w.knex('users').where('email', SAM).update({ role: 'support' });
+      await w.knex('users').where('email', SAM.email).update({ role: 'support' });
     }
   });
 });

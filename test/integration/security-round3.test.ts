@@ -10,27 +10,8 @@ import { makeCliEnv, describeRun } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { runInProcess } from '../support/inProcess.js';
 import { openWorld, type World } from '../support/world.js';
-
-const ALICE = 'alice@acme.example'; // admin of acme (acme requires MFA)
-const OLIVIA = 'olivia@partners.example'; // admin of acme and globex
-const DAVE = 'dave@acme.example'; // member of acme, not enrolled (must enrol)
-const ERIN = 'erin@acme.example'; // member of acme
-const FRANK = 'frank@globex.example'; // member of globex
-const HEIDI = 'heidi@partners.example'; // member of acme and globex
-const DEVON = 'devon@example.com'; // in no organisation
-const SAM = 'sam@support.example'; // support
-
-async function refusal(p: Promise<unknown>, kind: PortalMfaError['kind'], code?: string): Promise<PortalMfaError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isPortalMfaError(e), String((e as Error)?.stack ?? e)).toBe(true);
-    const err = e as PortalMfaError;
-    expect(`${err.kind}/${err.code}: ${err.message}`).toMatch(new RegExp(`^${kind}/${code ?? ''}`));
-    return err;
-  }
-  throw new Error(`expected ${kind}${code ? `/${code}` : ''}, but it succeeded`);
-}
+import { ALICE, DAVE, DEVON, ERIN, FRANK, HEIDI, OLIVIA, SAM } from '../support/scenario.js';
+import { refusal } from '../support/refusal.js';
 
 /** What a caller sees of an error, with one email (or slug) replaced, to compare two refusals. */
 const seen = (e: PortalMfaError, name: string) => ({
@@ -50,16 +31,16 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
   beforeAll(async () => {
     w = await openWorld(getDb().url);
     env = makeCliEnv({ PORTAL_MFA_KEY: w.deps.keyring()[0]!.key.toString('base64') }).env;
-    for (const u of [ALICE, OLIVIA, ERIN, DEVON]) secrets[u] = await w.enrol(u);
+    for (const u of [ALICE.email, OLIVIA.email, ERIN.email, DEVON.email]) secrets[u] = await w.enrol(u);
   });
   afterAll(async () => {
     await w?.close();
   });
 
   it('1 parallel password guessing: of 29 wrong passwords and the right one at once, at most 10 are answered "wrong", the rest rate-limited alike', async () => {
-    const right = w.password(HEIDI);
+    const right = w.password(HEIDI.email);
     const attempt = (password: string) =>
-      w.mfa.signIn({ email: HEIDI, password, action: 'session.login', secondFactor: {} }).then(
+      w.mfa.signIn({ email: HEIDI.email, password, action: 'session.login', secondFactor: {} }).then(
         () => 'signed-in',
         (e: unknown) => (isPortalMfaError(e) ? e.code : String(e)),
       );
@@ -75,18 +56,18 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
       else expect(['wrong_password', 'password_rate_limited']).toContain(r);
     }
     // the budget is spent by exactly ten wrong answers: every later attempt, right or wrong, gets the same answer
-    const wrongAnswers = (await w.audit({ target_email: HEIDI, action: 'session.login', outcome: 'failure' })).length;
+    const wrongAnswers = (await w.audit({ target_email: HEIDI.email, action: 'session.login', outcome: 'failure' })).length;
     expect(wrongAnswers).toBe(wrong);
     if (rightAnswer === 'signed-in') expect(wrong).toBe(10);
-    const before = (await w.audit({ target_email: HEIDI, action: 'notify.list', outcome: 'locked' })).length;
-    const a = await refusal(w.mfa.signIn({ email: HEIDI, password: right, action: 'notify.list', secondFactor: {} }), 'locked', 'password_rate_limited');
+    const before = (await w.audit({ target_email: HEIDI.email, action: 'notify.list', outcome: 'locked' })).length;
+    const a = await refusal(w.mfa.signIn({ email: HEIDI.email, password: right, action: 'notify.list', secondFactor: {} }), 'locked', 'password_rate_limited');
     const b = await refusal(
-      w.mfa.signIn({ email: HEIDI, password: 'wrong-again', action: 'notify.list', secondFactor: {} }),
+      w.mfa.signIn({ email: HEIDI.email, password: 'wrong-again', action: 'notify.list', secondFactor: {} }),
       'locked',
       'password_rate_limited',
     );
-    expect(seen(a, HEIDI)).toEqual(seen(b, HEIDI));
-    const rows = await w.audit({ target_email: HEIDI, action: 'notify.list' });
+    expect(seen(a, HEIDI.email)).toEqual(seen(b, HEIDI.email));
+    const rows = await w.audit({ target_email: HEIDI.email, action: 'notify.list' });
     expect(rows.length).toBe(before + 2);
     expect(rows.map((r) => [r.outcome, r.reason, r.detail])).toEqual([
       ['locked', 'too many wrong passwords', null],
@@ -97,16 +78,16 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
     expect(spent).toEqual(Array(5).fill('password_rate_limited'));
     // after the window, the right password works (sequentially)
     w.advance(15 * 60_000 + 1);
-    const heidi = await w.mfa.signIn({ email: HEIDI, password: right, action: 'notify.list', secondFactor: {} });
-    expect(heidi.user.email).toBe(HEIDI);
+    const heidi = await w.mfa.signIn({ email: HEIDI.email, password: right, action: 'notify.list', secondFactor: {} });
+    expect(heidi.user.email).toBe(HEIDI.email);
   }, 60_000);
 
   it('1 parallel right passwords of one user are never refused while the budget is not spent (also with 9 wrong ones used)', async () => {
-    const right = w.password(FRANK);
+    const right = w.password(FRANK.email);
     const many = (n: number) =>
       Promise.all(
         Array.from({ length: n }, () =>
-          w.mfa.signIn({ email: FRANK, password: right, action: 'session.login', secondFactor: {} }).then(
+          w.mfa.signIn({ email: FRANK.email, password: right, action: 'session.login', secondFactor: {} }).then(
             () => 'signed-in',
             (e: unknown) => (isPortalMfaError(e) ? e.code : String(e)),
           ),
@@ -114,16 +95,16 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
       );
     expect(await many(25)).toEqual(Array(25).fill('signed-in'));
     for (let i = 0; i < 9; i++)
-      await refusal(w.mfa.signIn({ email: FRANK, password: 'nope', action: 'portal.login', secondFactor: {} }), 'rejected', 'wrong_password');
+      await refusal(w.mfa.signIn({ email: FRANK.email, password: 'nope', action: 'portal.login', secondFactor: {} }), 'rejected', 'wrong_password');
     expect(await many(25)).toEqual(Array(25).fill('signed-in'));
     // the tenth wrong one is still answered; then the budget is spent
-    await refusal(w.mfa.signIn({ email: FRANK, password: 'nope', action: 'portal.login', secondFactor: {} }), 'rejected', 'wrong_password');
-    await refusal(w.mfa.signIn({ email: FRANK, password: right, action: 'portal.login', secondFactor: {} }), 'locked', 'password_rate_limited');
+    await refusal(w.mfa.signIn({ email: FRANK.email, password: 'nope', action: 'portal.login', secondFactor: {} }), 'rejected', 'wrong_password');
+    await refusal(w.mfa.signIn({ email: FRANK.email, password: right, action: 'portal.login', secondFactor: {} }), 'locked', 'password_rate_limited');
     w.advance(15 * 60_000 + 1);
   }, 60_000);
 
   it('3 a signed-in user cannot edit their own record into support, and nothing returned holds a hash', async () => {
-    const devon = await w.as(DEVON, secrets[DEVON]);
+    const devon = await w.as(DEVON.email, secrets[DEVON.email]);
     // ES modules run in strict mode: writing to the frozen record throws, and the role stays
     expect(() => {
       (devon.user as { role: string }).role = 'support';
@@ -178,52 +159,52 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
     const view = (rows: Awaited<ReturnType<typeof w.mfa.readAuditTrail>>, name: string) =>
       rows.map((r) => ({ ...r, id: 0, time: 0, target: r.target?.split(name).join('X') }));
     // a developer in no organisation, on an existing user of another organisation and on an unknown one
-    const devon = await w.as(DEVON, secrets[DEVON]);
-    const real = await refusal(w.mfa.status(devon, { targetEmail: FRANK }), 'forbidden');
+    const devon = await w.as(DEVON.email, secrets[DEVON.email]);
+    const real = await refusal(w.mfa.status(devon, { targetEmail: FRANK.email }), 'forbidden');
     const ghost = await refusal(w.mfa.status(devon, { targetEmail: 'ghost2@globex.example' }), 'forbidden');
-    expect(seen(real, FRANK)).toEqual(seen(ghost, 'ghost2@globex.example'));
+    expect(seen(real, FRANK.email)).toEqual(seen(ghost, 'ghost2@globex.example'));
     const [g, r] = await w.mfa.readAuditTrail(devon, { limit: 2 });
-    expect(view([r!], FRANK)).toEqual(view([g!], 'ghost2@globex.example'));
+    expect(view([r!], FRANK.email)).toEqual(view([g!], 'ghost2@globex.example'));
     expect(r!.reason).toBe('may not act on this user');
 
     // an organisation admin, in their own organisation (--org acme): a non-member vs an unknown email, and without --org
     w.advance(30_000);
-    const alice = await w.as(ALICE, secrets[ALICE]);
+    const alice = await w.as(ALICE.email, secrets[ALICE.email]);
     for (const orgSlug of ['acme', undefined]) {
-      const a = await refusal(w.mfa.status(alice, { targetEmail: FRANK, orgSlug }), 'forbidden');
+      const a = await refusal(w.mfa.status(alice, { targetEmail: FRANK.email, orgSlug }), 'forbidden');
       const b = await refusal(w.mfa.status(alice, { targetEmail: 'ghost3@acme.example', orgSlug }), 'forbidden');
-      expect(seen(a, FRANK)).toEqual(seen(b, 'ghost3@acme.example'));
+      expect(seen(a, FRANK.email)).toEqual(seen(b, 'ghost3@acme.example'));
       const [gb, ra] = await w.mfa.readAuditTrail(alice, { limit: 2 });
-      expect(view([ra!], FRANK)).toEqual(view([gb!], 'ghost3@acme.example'));
+      expect(view([ra!], FRANK.email)).toEqual(view([gb!], 'ghost3@acme.example'));
       // and what another admin of acme reads of them (--org acme) is alike too
       if (orgSlug === 'acme') {
-        const olivia = await w.as(OLIVIA, secrets[OLIVIA]);
+        const olivia = await w.as(OLIVIA.email, secrets[OLIVIA.email]);
         const [og, or] = await w.mfa.readAuditTrail(olivia, { orgSlug: 'acme', limit: 2, action: 'mfa.status' });
-        expect(view([or!], FRANK)).toEqual(view([og!], 'ghost3@acme.example'));
+        expect(view([or!], FRANK.email)).toEqual(view([og!], 'ghost3@acme.example'));
       }
     }
     // bulk: a foreign user and an unknown one leave the same row in the admin's trail
-    const run = await w.mfa.disableMembers(alice, { orgSlug: 'acme', emails: [FRANK, 'ghost4@globex.example'], dryRun: true });
+    const run = await w.mfa.disableMembers(alice, { orgSlug: 'acme', emails: [FRANK.email, 'ghost4@globex.example'], dryRun: true });
     if ('kind' in run) throw new Error('cancelled');
     for await (const _ of run.results);
     const [bg, br] = await w.mfa.readAuditTrail(alice, { limit: 2 });
-    expect(view([br!], FRANK)).toEqual(view([bg!], 'ghost4@globex.example'));
+    expect(view([br!], FRANK.email)).toEqual(view([bg!], 'ghost4@globex.example'));
 
     // support still sees why
-    const sam = await w.as(SAM);
+    const sam = await w.as(SAM.email);
     const forSupport = await w.mfa.readAuditTrail(sam, { action: 'mfa.status', limit: 50 });
-    const detailOf = (target: string) => forSupport.find((e) => e.target === target && e.actor === DEVON)?.detail;
-    expect(detailOf(FRANK)).not.toEqual(detailOf('ghost2@globex.example'));
+    const detailOf = (target: string) => forSupport.find((e) => e.target === target && e.actor === DEVON.email)?.detail;
+    expect(detailOf(FRANK.email)).not.toEqual(detailOf('ghost2@globex.example'));
   });
 
   it('5 --org tells a non-admin nothing: the same refusal for a member of it and an unknown email, and for an existing and an unknown organisation', async () => {
     w.advance(30_000);
-    const devon = await w.as(DEVON, secrets[DEVON]);
-    const a = await refusal(w.mfa.status(devon, { targetEmail: ERIN, orgSlug: 'acme' }), 'forbidden');
+    const devon = await w.as(DEVON.email, secrets[DEVON.email]);
+    const a = await refusal(w.mfa.status(devon, { targetEmail: ERIN.email, orgSlug: 'acme' }), 'forbidden');
     const b = await refusal(w.mfa.status(devon, { targetEmail: 'nobody@acme.example', orgSlug: 'acme' }), 'forbidden');
-    expect(seen(a, ERIN)).toEqual(seen(b, 'nobody@acme.example'));
-    const c = await refusal(w.mfa.status(devon, { targetEmail: ERIN, orgSlug: 'initech' }), 'forbidden');
-    expect(seen(c, ERIN)).toEqual(seen(a, ERIN));
+    expect(seen(a, ERIN.email)).toEqual(seen(b, 'nobody@acme.example'));
+    const c = await refusal(w.mfa.status(devon, { targetEmail: ERIN.email, orgSlug: 'initech' }), 'forbidden');
+    expect(seen(c, ERIN.email)).toEqual(seen(a, ERIN.email));
     // organisation-scoped commands: an existing and an unknown organisation look alike to a non-member
     for (const call of [
       (orgSlug: string) => w.mfa.listMembers(devon, { orgSlug }),
@@ -235,54 +216,54 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
       expect(seen(globex, 'globex')).toEqual(seen(initech, 'initech'));
     }
     // and for an admin of another organisation
-    const alice = await w.as(ALICE, secrets[ALICE]);
+    const alice = await w.as(ALICE.email, secrets[ALICE.email]);
     const g = await refusal(w.mfa.listMembers(alice, { orgSlug: 'globex' }), 'forbidden');
     const i = await refusal(w.mfa.listMembers(alice, { orgSlug: 'initech' }), 'forbidden');
     expect(seen(g, 'globex')).toEqual(seen(i, 'initech'));
     // support may see everything: an unknown organisation is "not found"
-    const sam = await w.as(SAM);
+    const sam = await w.as(SAM.email);
     await refusal(w.mfa.listMembers(sam, { orgSlug: 'initech' }), 'not_found', 'organisation_not_found');
-    await refusal(w.mfa.status(sam, { targetEmail: ERIN, orgSlug: 'initech' }), 'not_found', 'organisation_not_found');
+    await refusal(w.mfa.status(sam, { targetEmail: ERIN.email, orgSlug: 'initech' }), 'not_found', 'organisation_not_found');
   });
 
   it("7 a non-member's refusal is recorded against the actor, never in another organisation's trail", async () => {
     w.advance(30_000);
-    const devon = await w.as(DEVON, secrets[DEVON]);
+    const devon = await w.as(DEVON.email, secrets[DEVON.email]);
     await refusal(w.mfa.status(devon, { targetEmail: 'nobody7@acme.example', orgSlug: 'acme' }), 'forbidden');
-    await refusal(w.mfa.status(devon, { targetEmail: ERIN, orgSlug: 'acme' }), 'forbidden');
+    await refusal(w.mfa.status(devon, { targetEmail: ERIN.email, orgSlug: 'acme' }), 'forbidden');
     await refusal(w.mfa.listMembers(devon, { orgSlug: 'acme' }), 'forbidden');
     await refusal(w.mfa.readAuditTrail(devon, { orgSlug: 'acme', limit: 1 }), 'forbidden');
     // a member of acme who is not its admin neither
     w.advance(30_000);
-    const erin = await w.as(ERIN, secrets[ERIN]);
+    const erin = await w.as(ERIN.email, secrets[ERIN.email]);
     await refusal(w.mfa.status(erin, { targetEmail: 'nobody7b@acme.example', orgSlug: 'acme' }), 'forbidden');
-    const alice = await w.as(ALICE, secrets[ALICE]);
+    const alice = await w.as(ALICE.email, secrets[ALICE.email]);
     const trail = await w.mfa.readAuditTrail(alice, { orgSlug: 'acme', limit: 1000 });
-    expect(trail.filter((e) => e.actor === DEVON || e.actor === ERIN)).toEqual([]);
+    expect(trail.filter((e) => e.actor === DEVON.email || e.actor === ERIN.email)).toEqual([]);
     expect(trail.filter((e) => e.target?.startsWith('nobody7'))).toEqual([]);
     // they are recorded, against the actor
-    const rows = await w.audit({ actor_email: DEVON, outcome: 'refused' });
+    const rows = await w.audit({ actor_email: DEVON.email, outcome: 'refused' });
     expect(rows.filter((r) => r.target_email === 'nobody7@acme.example')).toEqual([expect.objectContaining({ organisation_id: null })]);
-    expect(await w.audit({ target_email: 'nobody7b@acme.example' })).toEqual([expect.objectContaining({ organisation_id: null, actor_email: ERIN })]);
+    expect(await w.audit({ target_email: 'nobody7b@acme.example' })).toEqual([expect.objectContaining({ organisation_id: null, actor_email: ERIN.email })]);
   });
 
   it('8 a non-terminal login with an access code for a user who must enrol is refused before the code is used', async () => {
-    const sam = await w.as(SAM);
-    const issued = await w.mfa.issueAccessCode(sam, { targetEmail: DAVE, ticket: 'SUP-20' });
+    const sam = await w.as(SAM.email);
+    const issued = await w.mfa.issueAccessCode(sam, { targetEmail: DAVE.email, ticket: 'SUP-20' });
     if (issued.kind !== 'issued') throw new Error('not issued');
-    const r = await cli(['--as', DAVE, '--password-stdin', '--code', issued.code, 'login', '--json'], w.password(DAVE));
+    const r = await cli(['--as', DAVE.email, '--password-stdin', '--code', issued.code, 'login', '--json'], w.password(DAVE.email));
     expect(r.code, describeRun(r)).toBe(6);
     expect(JSON.parse(r.stderr).error.code).toBe('enrolment_required');
     const live = await w
       .knex('mfa_access_codes')
-      .where({ user_id: await w.userId(DAVE) })
+      .where({ user_id: await w.userId(DAVE.email) })
       .whereNull('revoked_at')
       .first();
     expect(Number(live.uses_left)).toBe(1);
     // the code still works where it can be used: a login on a terminal (which enrols at once)
     const dave = await w.mfa.signIn({
-      email: DAVE,
-      password: w.password(DAVE),
+      email: DAVE.email,
+      password: w.password(DAVE.email),
       action: 'session.login',
       secondFactor: { accessCodeAllowed: true, proof: { kind: 'access-code', code: issued.code } },
     });
@@ -291,18 +272,21 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
 
   it('8 a TOTP code is not used up by a command that fails because --org is missing (admin of two organisations), nor by a refused target', async () => {
     w.advance(30_000);
-    const code = w.code(secrets[OLIVIA]!);
-    const ambiguous = await cli(['--as', OLIVIA, '--password-stdin', '--code', code, 'org', 'users', '--json'], w.password(OLIVIA));
+    const code = w.code(secrets[OLIVIA.email]!);
+    const ambiguous = await cli(['--as', OLIVIA.email, '--password-stdin', '--code', code, 'org', 'users', '--json'], w.password(OLIVIA.email));
     expect(ambiguous.code, describeRun(ambiguous)).toBe(2);
     expect(JSON.parse(ambiguous.stderr).error.code).toBe('ambiguous_organisation');
-    const fixed = await cli(['--as', OLIVIA, '--password-stdin', '--code', code, 'org', 'users', '--org', 'acme', '--json'], w.password(OLIVIA));
+    const fixed = await cli(['--as', OLIVIA.email, '--password-stdin', '--code', code, 'org', 'users', '--org', 'acme', '--json'], w.password(OLIVIA.email));
     expect(fixed.code, describeRun(fixed)).toBe(0);
     // a target the actor may not act on is known before the code too
     w.advance(30_000);
-    const aliceCode = w.code(secrets[ALICE]!);
-    const refused = await cli(['--as', ALICE, '--password-stdin', '--code', aliceCode, 'status', '--user', FRANK, '--json'], w.password(ALICE));
+    const aliceCode = w.code(secrets[ALICE.email]!);
+    const refused = await cli(
+      ['--as', ALICE.email, '--password-stdin', '--code', aliceCode, 'status', '--user', FRANK.email, '--json'],
+      w.password(ALICE.email),
+    );
     expect(refused.code, describeRun(refused)).toBe(5);
-    const self = await cli(['--as', ALICE, '--password-stdin', '--code', aliceCode, 'status', '--json'], w.password(ALICE));
+    const self = await cli(['--as', ALICE.email, '--password-stdin', '--code', aliceCode, 'status', '--json'], w.password(ALICE.email));
     expect(self.code, describeRun(self)).toBe(0);
     // the reason is told only with a valid code: the password alone learns nothing more (a wrong code is a wrong code, counted)
     const wrong = aliceCode === '000000' ? '111111' : '000000';
@@ -310,19 +294,19 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
       (
         await w
           .knex('mfa_credentials')
-          .where({ user_id: await w.userId(ALICE), status: 'active' })
+          .where({ user_id: await w.userId(ALICE.email), status: 'active' })
           .first()
       ).consecutive_failures,
     );
     for (const args of [
-      ['status', '--user', FRANK],
+      ['status', '--user', FRANK.email],
       ['status', '--user', 'nobody8@acme.example'],
     ]) {
-      const r = await cli(['--as', ALICE, '--password-stdin', '--code', wrong, ...args, '--json'], w.password(ALICE));
+      const r = await cli(['--as', ALICE.email, '--password-stdin', '--code', wrong, ...args, '--json'], w.password(ALICE.email));
       expect(r.code, describeRun(r)).toBe(1);
       expect(JSON.parse(r.stderr).error.code).toBe('wrong_code');
     }
-    const blind = await cli(['--as', OLIVIA, '--password-stdin', '--code', wrong, 'org', 'users', '--json'], w.password(OLIVIA));
+    const blind = await cli(['--as', OLIVIA.email, '--password-stdin', '--code', wrong, 'org', 'users', '--json'], w.password(OLIVIA.email));
     expect(JSON.parse(blind.stderr).error.code, describeRun(blind)).toBe('wrong_code');
     expect(blind.stderr).not.toContain('globex');
     expect(
@@ -330,17 +314,20 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
         (
           await w
             .knex('mfa_credentials')
-            .where({ user_id: await w.userId(ALICE), status: 'active' })
+            .where({ user_id: await w.userId(ALICE.email), status: 'active' })
             .first()
         ).consecutive_failures,
       ),
     ).toBe(failures + 2);
     // and a second organisation named for a target in both (heidi): ambiguity is refused before the code is spent
     w.advance(30_000);
-    const again = w.code(secrets[OLIVIA]!);
-    const who = await cli(['--as', OLIVIA, '--password-stdin', '--code', again, 'unlock', '--user', HEIDI, '--yes', '--json'], w.password(OLIVIA));
+    const again = w.code(secrets[OLIVIA.email]!);
+    const who = await cli(
+      ['--as', OLIVIA.email, '--password-stdin', '--code', again, 'unlock', '--user', HEIDI.email, '--yes', '--json'],
+      w.password(OLIVIA.email),
+    );
     expect(who.code, describeRun(who)).toBe(2);
-    const status = await cli(['--as', OLIVIA, '--password-stdin', '--code', again, 'status', '--json'], w.password(OLIVIA));
+    const status = await cli(['--as', OLIVIA.email, '--password-stdin', '--code', again, 'status', '--json'], w.password(OLIVIA.email));
     expect(status.code, describeRun(status)).toBe(0);
   });
 });

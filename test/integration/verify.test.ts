@@ -13,17 +13,12 @@ import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { testNow } from '../support/clock.js';
-import { cheapDemoPasswords } from '../support/scenario.js';
+import { cheapDemoPasswords, DAVE, DEVON, member, SAM } from '../support/scenario.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { currentStep, safeStep, totpAt } from '../support/independentTotp.js';
 
 // CLI runs are processes (~0.3 s each, more on a busy machine) plus waits for a safe point in the 30 s step
 vi.setConfig({ testTimeout: 60_000 });
-
-const DEVON = { email: 'devon@example.com', password: 'devon-demo-pass' };
-const DAVE = { email: 'dave@acme.example', password: 'dave-demo-pass' };
-const SAM = { email: 'sam@support.example', password: 'sam-demo-pass' };
-const member = (n: number) => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
 
 function connect(db: TestDatabase): Knex {
   if (db.dialect === 'sqlite') {

@@ -27,23 +27,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
 import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
-import { cheapDemoPasswords } from '../support/scenario.js';
-import {
-  ALICE,
-  captureState,
-  connect,
-  DEVON,
-  ERIN,
-  expectNoControlChars,
-  OLIVIA,
-  expectStateUnchanged,
-  inBatches,
-  member,
-  runRaw,
-  SAM,
-  seedFullMfa,
-  type DbState,
-} from './helpers.js';
+import { ALICE, BOB, cheapDemoPasswords, DEVON, ERIN, FRANK, member, OLIVIA, SAM } from '../support/scenario.js';
+import { captureState, connect, expectNoControlChars, expectStateUnchanged, inBatches, runRaw, seedFullMfa, type DbState } from './helpers.js';
 
 const BIG = 'a'.repeat(100_000); // one argv string may be at most 128 KiB on Linux
 const MEGA = 'a'.repeat(1_000_000); // via stdin and files only
@@ -81,13 +66,11 @@ const INVISIBLES: [string, string][] = [
 const INVISIBLE_RAW = /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060\ufeff\u061c\u00ad]/;
 /** Text a spreadsheet would evaluate (OWASP CSV injection). */
 const FORMULAS = ['=1+1', '+1+1', '-1+1', '@SUM(1,2)', '\t=1+1', '=HYPERLINK("http://evil.example","x")'];
-const BOB = { email: 'bob@globex.example', password: 'bob-demo-pass' };
 /** Commander's messages for the flags it checks (choices, argParser: src/cli/commands/flags.ts), the value echoed escaped. */
 const MFA_CHOICES = /option '--mfa <state>' argument .* is invalid\. Allowed choices are on, off, pending\.$/;
 const ROLE_CHOICES = /option '--role <role>' argument .* is invalid\. Allowed choices are admin, member\.$/;
 const QR_CHOICES = /option '--qr <mode>' argument .* is invalid\. Allowed choices are utf8, ansi, none\.$/;
 const MEMBERS_INVALID = /option '--members <n>' argument .* is invalid\. Expected a whole number from 0 to 1000000\.$/;
-const FRANK = { email: 'frank@globex.example', password: 'frank-demo-pass' };
 
 interface Case {
   name: string;

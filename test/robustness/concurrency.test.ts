@@ -26,8 +26,8 @@ import { generateKeyBase64, keyFromBase64, sealSecret } from '../../src/core/pri
 import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
-import { cheapDemoPasswords } from '../support/scenario.js';
-import { ALICE, connect, DEVON, member, SAM, seedFullMfa, sleep, sqliteFile, startCli } from './helpers.js';
+import { ALICE, cheapDemoPasswords, DEVON, ERIN, member, SAM } from '../support/scenario.js';
+import { connect, seedFullMfa, sleep, sqliteFile, startCli } from './helpers.js';
 
 const keyIdOf = (b64: string) => keyFromBase64(b64).id;
 
@@ -99,7 +99,7 @@ describeEachDatabase('concurrency', (getDb) => {
   }, 120_000);
 
   it('12 enroll --confirm of one pending enrolment: one activation with ten recovery codes; the rest exit 6', async () => {
-    const who = { email: 'erin@acme.example', password: 'erin-demo-pass' };
+    const who = ERIN;
     const start = await as(who, ['enroll', '--no-confirm', '--json']);
     expect(start.code, describeRun(start)).toBe(0);
     const secret = (JSON.parse(start.stdout) as { secret: string }).secret;

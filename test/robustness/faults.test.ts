@@ -29,18 +29,16 @@ import { mariadbUnavailableReason, startMariadb, type MariadbServer } from '../s
 import {
   captureState,
   connect,
-  DEVON,
   expectNoControlChars,
   expectStateUnchanged,
   inBatches,
-  member,
   resetStateByEmail,
   runRaw,
-  SAM,
   seedFullMfa,
   sqliteFile,
   startCli,
 } from './helpers.js';
+import { DEVON, member, SAM } from '../support/scenario.js';
 
 const asSam = ['--as', SAM.email, '--password-stdin'];
 

@@ -13,18 +13,6 @@ import { nodeClockArgs } from '../support/clock.js';
 import type { TestDatabase } from '../support/databases.js';
 import { isSqlite } from '../../src/db/transaction.js';
 
-export interface Account {
-  email: string;
-  password: string;
-}
-const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
-export const ALICE = acct('alice', 'alice@acme.example');
-export const OLIVIA = acct('olivia', 'olivia@partners.example');
-export const DEVON = acct('devon', 'devon@example.com');
-export const ERIN = acct('erin', 'erin@acme.example');
-export const SAM = acct('sam', 'sam@support.example');
-export const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
-
 export function connect(db: TestDatabase): Knex {
   if (db.dialect === 'sqlite') {
     return knexFactory({ client: 'better-sqlite3', connection: { filename: sqliteFile(db) }, useNullAsDefault: true });

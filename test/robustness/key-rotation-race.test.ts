@@ -25,8 +25,8 @@ import { signIn } from '../../src/core/rules/actor.js';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { describeRun, makeCliEnv, runCli } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
-import { makeDeps } from '../support/scenario.js';
-import { connect, DEVON, ERIN, member, seedFullMfa } from './helpers.js';
+import { DEVON, ERIN, FRANK, makeDeps, member } from '../support/scenario.js';
+import { connect, seedFullMfa } from './helpers.js';
 import type { IOStreams } from '../../src/cli/io.js';
 
 /** Start an enrolment as the user themself (password re-entry included), with these deps' keyring. */
@@ -93,7 +93,7 @@ describeEachDatabase('keys rotate beside an enrolment', (getDb) => {
     const stale = makeDeps(knex, NEW, 'enroller');
     const result = await rotateKeys(rotator, keyFromBase64(NEWER), {
       onComplete: async () => {
-        await enrol(stale, { email: 'frank@globex.example', password: 'frank-demo-pass' });
+        await enrol(stale, FRANK);
       },
     });
     expect(result).toMatchObject({ rotated: 1, alreadyDone: false });

@@ -22,7 +22,8 @@ import { BIN, describeRun, expectOneLineError, makeCliEnv, REPO_ROOT, type CliRe
 import { nodeClockArgs } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { base32ToBytes, safeStep, totpAt } from '../support/independentTotp.js';
-import { connect, DEVON, SAM, sleep, snapshotTables, auditRows, sqliteFile, stableJson, runRaw } from './helpers.js';
+import { connect, sleep, snapshotTables, auditRows, sqliteFile, stableJson, runRaw } from './helpers.js';
+import { DEVON, SAM } from '../support/scenario.js';
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];

@@ -12,7 +12,6 @@ import type { Actor } from '../../src/core/rules/actor.js';
 import { createPortalMfa, type PortalMfa } from '../../src/core/api.js';
 import { checkPortal, storeMapping } from '../../src/core/usecases/attach.js';
 import type { MfaDeps } from '../../src/core/deps.js';
-import { isPortalMfaError, type PortalMfaError } from '../../src/core/errors.js';
 import { generateKeyBase64, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
 import { type Database, openDatabase } from '../../src/db/connect.js';
@@ -25,19 +24,9 @@ import { totpAt } from '../support/independentTotp.js';
 import { leastPrivilegeUser } from '../support/leastPrivilegeUser.js';
 import { portalChecksum } from '../support/portalChecksum.js';
 import { customShape, djangoOrganizations, dropPortalSchema, laravelJetstream, type PortalAccount, type PortalShape } from '../support/portalShapes.js';
+import { refusal } from '../support/refusal.js';
 
 const T0 = Date.UTC(2026, 11, 3, 9, 0, 5);
-
-async function refusal(p: Promise<unknown>, code: string): Promise<PortalMfaError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isPortalMfaError(e), String((e as Error)?.stack ?? e)).toBe(true);
-    expect(`${(e as PortalMfaError).code}: ${(e as PortalMfaError).message}`).toMatch(new RegExp(`^${code}:`));
-    return e as PortalMfaError;
-  }
-  throw new Error(`expected ${code}, but it succeeded`);
-}
 
 const SHAPES = [
   { name: 'laravel-jetstream', build: laravelJetstream },

@@ -24,6 +24,8 @@ export interface PtyOptions {
   program?: string;
   /** the command's stdout goes to this file (`> FILE`), stdin and stderr stay on the terminal */
   stdoutFile?: string;
+  /** TERM (default xterm-256color) */
+  term?: string;
 }
 
 /** One cell of the rendered screen. */
@@ -59,7 +61,7 @@ export class PtySession {
     env: NodeJS.ProcessEnv,
     readonly opts: PtyOptions,
   ) {
-    const childEnv: NodeJS.ProcessEnv = { ...env, TERM: 'xterm-256color', COLUMNS: String(opts.cols), LINES: String(opts.rows) };
+    const childEnv: NodeJS.ProcessEnv = { ...env, TERM: opts.term ?? 'xterm-256color', COLUMNS: String(opts.cols), LINES: String(opts.rows) };
     if (opts.color) delete childEnv.NO_COLOR;
     else childEnv.NO_COLOR = '1';
     const redirect = opts.stdoutFile === undefined ? [] : ['--stdout', opts.stdoutFile];
@@ -92,9 +94,8 @@ export class PtySession {
     return stripAnsi(this.output);
   }
 
-  /** Wait until `test` holds for the text shown (from `from` on), or fail with what was shown. */
+  /** Wait until `test` holds for the text shown (from character `from` on), or fail with what was shown. */
   async waitFor(test: RegExp | ((text: string) => boolean), what: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<void> {
-    const timeoutMs = opts.timeoutMs ?? 15_000;
     const check = () => {
       const text = this.text.slice(opts.from ?? 0);
       return typeof test === 'function' ? test(text) : test.test(text);
@@ -104,7 +105,7 @@ export class PtySession {
       const timer = setTimeout(() => {
         cleanup();
         reject(new Error(`timed out waiting for ${what}; the terminal showed:\n${this.text}`));
-      }, timeoutMs);
+      }, opts.timeoutMs ?? 15_000);
       const waiter = () => {
         if (check()) {
           cleanup();

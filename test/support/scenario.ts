@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { DEFAULT_TABLE_PREFIX, makeDb } from '../../src/db/store.js';
-import { DEMO_ACCOUNTS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD } from '../../src/core/usecases/demoData.js';
+import { DEMO_ACCOUNTS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD, generatedMemberEmail } from '../../src/core/usecases/demoData.js';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { hashPasswordBcrypt } from '../../src/core/primitives/passwords.js';
 import { keyFromBase64 } from '../../src/core/primitives/secretBox.js';
@@ -18,18 +18,32 @@ export interface Account {
   email: string;
   password: string;
 }
-const acct = (name: string, email: string): Account => ({ email, password: `${name}-demo-pass` });
-export const ALICE = acct('alice', 'alice@acme.example');
-export const BOB = acct('bob', 'bob@globex.example');
-export const OLIVIA = acct('olivia', 'olivia@partners.example');
-export const DAVE = acct('dave', 'dave@acme.example');
-export const ERIN = acct('erin', 'erin@acme.example');
-export const FRANK = acct('frank', 'frank@globex.example');
-export const HEIDI = acct('heidi', 'heidi@partners.example');
-export const DEVON = acct('devon', 'devon@example.com');
-export const SAM = acct('sam', 'sam@support.example');
+/** A demo account (src/core/usecases/demoData.ts, docs/demo.md): the one definition the tests use. */
+const demo = (email: string): Account => {
+  const a = DEMO_ACCOUNTS.find((x) => x.email === email);
+  if (!a) throw new Error(`no demo account ${email}`);
+  return { email: a.email, password: a.password };
+};
+/** admin of acme (acme requires MFA) */
+export const ALICE = demo('alice@acme.example');
+/** admin of globex */
+export const BOB = demo('bob@globex.example');
+/** admin of acme and globex */
+export const OLIVIA = demo('olivia@partners.example');
+/** member of acme */
+export const DAVE = demo('dave@acme.example');
+/** member of acme */
+export const ERIN = demo('erin@acme.example');
+/** member of globex (MFA optional there) */
+export const FRANK = demo('frank@globex.example');
+/** member of acme and globex */
+export const HEIDI = demo('heidi@partners.example');
+/** in no organisation */
+export const DEVON = demo('devon@example.com');
+/** support representative */
+export const SAM = demo('sam@support.example');
 /** `demo --members N` accounts */
-export const member = (n: number): Account => ({ email: `member-${String(n).padStart(6, '0')}@acme.example`, password: 'member-demo-pass' });
+export const member = (n: number): Account => ({ email: generatedMemberEmail(n), password: GENERATED_MEMBER_PASSWORD });
 
 /** A TOTP secret and the last step the server accepted for it. */
 export interface Totp {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor } from '../../src/core/rules/actor.js';
 import { createPortalMfa, type PortalMfa } from '../../src/core/api.js';
-import { DEMO_ACCOUNTS, DEMO_ORGANISATIONS } from '../../src/core/usecases/demoData.js';
+import { DEMO_ACCOUNTS, DEMO_ORGANISATIONS, GENERATED_MEMBER_PASSWORD } from '../../src/core/usecases/demoData.js';
 import type { MfaDeps } from '../../src/core/deps.js';
 import { hashPasswordBcrypt } from '../../src/core/primitives/passwords.js';
 import { generateKeyBase64, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
@@ -61,7 +61,7 @@ export async function openWorld(url: string): Promise<World> {
     queuedNotifications: [],
   };
   const mfa = createPortalMfa(deps);
-  const password = (email: string) => DEMO_ACCOUNTS.find((a) => a.email === email)?.password ?? 'member-demo-pass';
+  const password = (email: string) => DEMO_ACCOUNTS.find((a) => a.email === email)?.password ?? GENERATED_MEMBER_PASSWORD;
   const step = () => Math.floor(now / 30_000);
   const world: World = {
     db,

@@ -53,10 +53,9 @@ async function completeOrgs(ctx: CommandContext): Promise<void> {
   const target = ctx.target();
   if (target.dialect === 'sqlite' && !existsSync(target.filename)) return;
   const db = await ctx.database({ checkSchema: false });
-  const { allOrganisations } = await import('../../db/identity/reader.js');
-  const rows = db.store.mapping ? (await allOrganisations(db.store)).slice(0, 5000) : [];
+  const { organisationSlugs } = await import('../../core/usecases/organisations.js');
   // only plain slugs reach the shell: nothing it would interpret
-  const slugs = rows.map((r) => r.slug).filter((s) => /^[A-Za-z0-9._-]+$/.test(s));
+  const slugs = (await organisationSlugs(db.store, 5000)).filter((s) => /^[A-Za-z0-9._-]+$/.test(s));
   if (slugs.length) ctx.io.stdout.write(slugs.join('\n') + '\n');
 }
 

@@ -1,4 +1,4 @@
-import { countPendingNotifications, listNotifications, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
+import { listNotifications, type NotificationRow, type NotificationStatus } from '../../db/notificationRepository.js';
 import { findUserByEmail } from '../rules/identity.js';
 import { requireSupport } from '../rules/authorise.js';
 import { admit, type Actor } from '../rules/actor.js';
@@ -21,9 +21,4 @@ export async function listOutbox(
   const user = email === undefined ? undefined : await findUserByEmail(deps.db, email);
   if (email !== undefined && !user) throw notFound(`no user ${email}`, { code: 'user_not_found' });
   return listNotifications(deps.db, { status: req.status, userId: user?.id, limit: req.limit });
-}
-
-/** How many notices are due now (for `notify send`'s progress). */
-export async function dueNotices(deps: Pick<MfaDeps, 'db' | 'clock'>): Promise<number> {
-  return (await countPendingNotifications(deps.db, deps.clock())).due;
 }

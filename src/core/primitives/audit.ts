@@ -28,9 +28,94 @@ export interface RequestOrigin {
   requestId?: string;
 }
 
+/** What an actor asks for, for rule 4 (src/core/rules/actor.ts `admit`): the few things an actor who must enrol may still do. */
+export type Intent = 'enrol' | 'replace' | 'verify-self' | 'status-self' | 'logout' | 'other';
+
+/** The events portal-mfa records itself (SPEC §7): one name per event, `noun.verb`. */
+export type CoreAuditAction =
+  // signing in and out (the password and the second factor are recorded under the command's own action)
+  | 'session.login'
+  | 'session.logout'
+  // a portal backend's sign-ins through the library: the two-page login, re-entry, vouching
+  | 'portal.login'
+  | 'portal.reauth'
+  | 'portal.vouch'
+  | 'signin.challenge'
+  // a user's own MFA
+  | 'mfa.enroll'
+  | 'mfa.enroll.start'
+  | 'mfa.enroll.confirm'
+  | 'mfa.replace'
+  | 'mfa.replace.start'
+  | 'mfa.replace.prove'
+  | 'mfa.replace.confirm'
+  | 'mfa.verify'
+  | 'mfa.diagnose'
+  | 'mfa.status'
+  | 'mfa.disable'
+  | 'recovery-codes.regenerate'
+  | 'device.trust'
+  | 'device.list'
+  | 'device.revoke'
+  // rule 11
+  | 'mfa.lockout'
+  | 'mfa.hard-lock'
+  | 'mfa.unlock'
+  // support and organisation administration
+  | 'mfa.reset'
+  | 'access-code.issue'
+  | 'access-code.revoke'
+  | 'org.list'
+  | 'org.users'
+  | 'org.policy'
+  | 'org.remind'
+  | 'org.disable-mfa'
+  | 'users.list'
+  | 'audit.read'
+  | 'notify.list'
+  | 'notify.send'
+  | 'policy.show'
+  | 'policy.set'
+  // operations on the database and the keys
+  | 'db.init'
+  | 'db.migrate'
+  | 'db.rollback'
+  | 'db.cleanup'
+  | 'keys.rotate'
+  | 'demo.create'
+  | 'demo.reset'
+  // the JSON service (portal-mfa serve) and its keys
+  | 'service.authenticate'
+  | 'service.vouch'
+  | 'service.rate-limit'
+  | 'service-key.create'
+  | 'service-key.list'
+  | 'service-key.revoke';
+
+/** Every audit action: portal-mfa's own, rule 4's gate refusing an intent, and the password re-entered for an action (`mfa.disable.reauth`). */
+export type AuditAction = CoreAuditAction | `gate.${Intent}` | `${CoreAuditAction}.reauth`;
+
+/** What came of it. */
+export type AuditOutcome =
+  | 'success'
+  /** a wrong code, password or recovery code (counted) */
+  | 'failure'
+  /** not allowed, or not possible (the reason says which) */
+  | 'refused'
+  /** refused by a lock or a spent budget, or the lock itself */
+  | 'locked'
+  /** a code already used (refused, not counted) */
+  | 'replay'
+  /** rule 12's diagnosis budget spent */
+  | 'rate-limited'
+  /** a long operation began (keys rotate): its end is recorded as success */
+  | 'started'
+  /** the first page of a two-page sign-in passed: a challenge for the second factor was issued */
+  | 'challenge';
+
 export interface AuditEvent {
-  action: string;
-  outcome: 'success' | 'failure' | 'refused' | 'locked' | 'replay' | 'dry-run' | string;
+  action: AuditAction;
+  outcome: AuditOutcome;
   actor?: AuditParty | null;
   target?: AuditParty | null;
   organisation?: { id: string; slug: string } | null;

@@ -1,5 +1,5 @@
 import type { UserId } from '../domain.js';
-import { credentialsOfUser } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
 import {
   budgetSpentUntil,
   ensureReservableBudget,
@@ -13,8 +13,9 @@ import { endSession, findValidSession, insertSession } from '../../db/sessionRep
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { MembershipRow, PortalUser } from '../domain.js';
 import { ambiguousAccount, findUserById } from './identity.js';
-import { findUsersByEmailKey, membershipsOfUser, passwordHashOf, samplePasswordHash } from '../../db/identity/reader.js';
-import { markVouched, party, recordAudit, type AuditParty } from '../primitives/audit.js';
+import { findUsersByEmailKey, passwordHashOf, samplePasswordHash } from '../../db/identity/reader.js';
+import { markVouched, party, recordAudit, type AuditAction, type AuditParty, type CoreAuditAction, type Intent } from '../primitives/audit.js';
+import { passwordBudget } from './lockout.js';
 import { authorise, authoriseOrganisation, requireSupportTicket, type AuthoriseRequest } from './authorise.js';
 import type { MfaDeps } from '../deps.js';
 import { foldEmail, normaliseEmail } from '../primitives/email.js';
@@ -25,7 +26,6 @@ import { hashToken, newToken } from '../primitives/tokens.js';
 import { openReauthToken, sealReauthToken } from '../primitives/reauthToken.js';
 import { checkTrustedDevice } from './trustedDevices.js';
 import { humanTimeUntil } from '../primitives/humanTime.js';
-import { readPolicy } from './policy.js';
 import { requireLockToClear, requireMfaToRemove } from './targetState.js';
 import { activeCredential } from './verification.js';
 
@@ -171,7 +171,7 @@ export interface CommandPrecheck {
   /** rule 4 for what the command is, checked first as the use cases do (default 'other' when an organisation or a target is checked) */
   intent?: Intent;
   /** an organisation-scoped command (authoriseOrganisation); ticket given: support acts only on one (a bulk change) */
-  organisation?: { orgSlug?: string; action: string; supportAllowed: boolean; ticket?: string | null };
+  organisation?: { orgSlug?: string; action: AuditAction; supportAllowed: boolean; ticket?: string | null };
   /**
    * a command on one user (authorise); canPick: an ambiguous organisation will be asked for (TTY) or
    * does not matter; needs: the state the command needs the target in — MFA to remove, active MFA
@@ -204,7 +204,7 @@ async function precheckCommand(deps: MfaDeps, user: PortalUser, check: CommandPr
 async function runPrecheck(deps: MfaDeps, actor: Actor, check: CommandPrecheck): Promise<void> {
   const intent = check.intent ?? (check.organisation || check.target ? 'other' : undefined);
   if (intent) await admit(deps, actor, intent);
-  if (check.mfaActive && !(await credentialsOfUser(deps.db, actor.user.id)).active) {
+  if (check.mfaActive && !(await scopeOf(deps).credentials(actor.user.id)).active) {
     throw wrongState(`MFA is not enabled for ${actor.user.email}, so there is no device to replace`, {
       code: 'mfa_not_enabled',
       hint: 'enrol with: portal-mfa enroll',
@@ -234,8 +234,6 @@ export async function precheck(deps: MfaDeps, actor: Actor, check: CommandPreche
   actorState(actor);
   await runPrecheck(deps, actor, check);
 }
-
-const PASSWORD_BUCKET = 'password';
 /** How long an attempt waits for a unit held by parallel attempts still being checked (then: rate-limited). */
 const RESERVE_WAIT_MS = 20_000;
 
@@ -274,12 +272,11 @@ function isReadOnlyDatabase(e: unknown): boolean {
  * — gets the same exit 4, before any comparison (no oracle). A right password is never refused
  * while the budget is not spent: when parallel attempts hold every unit, it waits for one.
  */
-async function checkPassword(deps: MfaDeps, email: string, found: PortalUser | PortalUser[] | undefined, password: string, action: string): Promise<void> {
+async function checkPassword(deps: MfaDeps, email: string, found: PortalUser | PortalUser[] | undefined, password: string, action: AuditAction): Promise<void> {
   // several accounts whose emails fold together: the password decides whether the person learns of it
   const candidates = found === undefined ? [] : Array.isArray(found) ? found : [found];
   const user = candidates.length === 1 ? candidates[0] : undefined;
-  const s = deps.settings;
-  const budget = { subject: email, bucket: PASSWORD_BUCKET, limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
+  const budget = passwordBudget(deps, email);
   const who = user ? party(user) : { id: null, email };
   const reservation = await reservePasswordAttempt(deps, budget);
   if (reservation === 'read-only') {
@@ -340,7 +337,7 @@ async function comparePassword(deps: MfaDeps, candidates: PortalUser[], password
  * be acted for. Told only after the right password (or the backend's vouching), so it reveals
  * nothing to a guesser.
  */
-export async function refuseInactive(deps: MfaDeps, user: PortalUser, action: string, who: AuditParty = party(user)): Promise<void> {
+export async function refuseInactive(deps: MfaDeps, user: PortalUser, action: AuditAction, who: AuditParty = party(user)): Promise<void> {
   if (user.active) return;
   await withWriteTransaction(deps.db, (trx) =>
     recordAudit(trx, deps, { action, outcome: 'refused', actor: who, target: who, reason: 'account inactive in the portal' }),
@@ -462,7 +459,7 @@ export async function secondFactorStep(deps: MfaDeps, first: FirstStep, sf: Seco
       hint: 'run portal-mfa login and type it at the code prompt',
     });
   }
-  const { active } = await credentialsOfUser(deps.db, u.id);
+  const { active } = await scopeOf(deps).credentials(u.id);
   if (!active) {
     // the first step is this user's whole sign-in: a command that will fail says so now, before an access code is used
     if (early) throw early;
@@ -567,7 +564,7 @@ const VOUCH_CLOCK_SKEW_MS = 60_000;
 export async function checkVouch(
   deps: MfaDeps,
   v: Vouch,
-  action: string,
+  action: AuditAction,
 ): Promise<{ user: PortalUser; vouch: { by: string; passwordCheckedAt: number | null } }> {
   if (v === null || typeof v !== 'object' || typeof v.userId !== 'string' || v.userId === '' || v.userId.length > 128)
     throw usageError('a vouch needs { userId, vouchedBy }: the portal user id as text', { code: 'invalid_input' });
@@ -602,7 +599,7 @@ export async function actorFor(deps: MfaDeps, v: Vouch): Promise<Actor> {
  * sign-in within reauthSeconds counts (`--as` gives it for this very command), as does one the
  * backend vouched it checked, or a re-authentication token presented to this actor.
  */
-export async function reauthenticate(deps: MfaDeps, actor: Actor, password: string | undefined, action: string): Promise<void> {
+export async function reauthenticate(deps: MfaDeps, actor: Actor, password: string | undefined, action: CoreAuditAction): Promise<void> {
   const state = actorState(actor);
   const now = deps.clock();
   if (state.passwordAt !== null && now - state.passwordAt <= deps.settings.reauthSeconds * 1000) return;
@@ -692,8 +689,9 @@ const PORTAL_SCOPE = 'portal';
 
 /** Rule 4: which of the user's organisations (and the portal itself) require MFA, honouring grace periods. */
 export async function enforcementFor(deps: MfaDeps, userId: UserId): Promise<EnforcementState> {
-  const memberships = await membershipsOfUser(deps.db, userId);
-  const portal = await readPolicy(deps.db);
+  const scope = scopeOf(deps);
+  const memberships = await scope.memberships(userId);
+  const portal = await scope.policy();
   if (portal.mfaRequired) {
     memberships.unshift({
       organisation_id: '',
@@ -720,8 +718,7 @@ export async function enforcementFor(deps: MfaDeps, userId: UserId): Promise<Enf
   return { requiredBy, inGrace, deviceTrustAllowed: memberships.every((m) => m.device_trust_allowed) };
 }
 
-/** What a use case is, for rule 4: the few things an actor who must enrol may still do. */
-export type Intent = 'enrol' | 'replace' | 'verify-self' | 'status-self' | 'logout' | 'other';
+export type { Intent };
 
 /**
  * Rule 4 for every path (SPEC §2): an actor who must enrol may only enrol, verify, see their own
@@ -738,7 +735,7 @@ export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promis
   };
   // an Actor stands only while the portal still says what it said at sign-in: a backend that keeps
   // one across requests loses it when the portal deactivates the account or changes its support role
-  const current = await findUserById(deps.db, actor.user.id);
+  const current = await scopeOf(deps).user(actor.user.id);
   if (!current?.active) {
     await refuse(
       'account no longer active in the portal',
@@ -757,7 +754,7 @@ export async function admit(deps: MfaDeps, actor: Actor, intent: Intent): Promis
       usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required', hint: 'pass --code CODE, or log in first' }),
     );
   }
-  const { active } = await credentialsOfUser(deps.db, actor.user.id);
+  const { active } = await scopeOf(deps).credentials(actor.user.id);
   if (actor.restriction === 'access-code' && !['enrol', 'replace', 'status-self', 'logout'].includes(intent)) {
     const cmd = active ? 'portal-mfa replace' : 'portal-mfa enroll';
     await refuse(

@@ -21,7 +21,7 @@ import {
   useClaimedChallenge,
   type ChallengeRow,
 } from '../../db/challengeRepository.js';
-import { credentialsOfUser } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { MfaDeps } from '../deps.js';
 import type { PortalUser } from '../domain.js';
@@ -95,7 +95,7 @@ export async function beginSignIn(deps: MfaDeps, req: BeginSignInRequest): Promi
     first = { user, passwordAt: vouch.passwordCheckedAt, vouch, action };
     who = { ...party(user), vouchedBy: vouch.by, vouchedPasswordAt: vouch.passwordCheckedAt };
   }
-  const { active } = await credentialsOfUser(deps.db, first.user.id);
+  const { active } = await scopeOf(deps).credentials(first.user.id);
   // no MFA: the first step is the whole sign-in (rule 4 is admit's, at every later call)
   if (!active) return { status: 'signed-in', actor: await secondFactorStep(deps, first, {}) };
   const challenge = newToken(deps.random);

@@ -1,9 +1,10 @@
-import type { UserId } from '../domain.js';
+import type { PortalUser, UserId } from '../domain.js';
 import type { Db } from '../../db/store.js';
 import { clearLocksOfUser, countFailureUnlessLocked, findCredential, setLock, type CredentialRow } from '../../db/credentialRepository.js';
+import type { Budget } from '../../db/rateLimitRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
-import type { PortalUser } from '../domain.js';
-import { recordAudit, type AuditParty } from '../primitives/audit.js';
+import { foldEmail } from '../primitives/email.js';
+import { recordAudit, type AuditAction, type AuditParty } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
 import { locked, wrongState } from '../errors.js';
 import { queueNotification } from '../notify/outbox.js';
@@ -11,7 +12,9 @@ import { humanTimeUntil } from '../primitives/humanTime.js';
 
 /**
  * Rule 11 in one place. Every counted attempt — codes, recovery codes, enrolment confirmations,
- * access codes, diagnoses — goes through registerFailure; every check goes through assertNotLocked.
+ * access codes, diagnoses — goes through `attempt`: the lock check, the proof, the failure count and
+ * what a failure means (locked now, or already locked by a parallel guess). The budgets of rule 11
+ * (wrong passwords) and rule 12 (diagnoses) are built here too.
  *
  * consecutive_failures counts failures since the last success, across lockouts. A lock begins
  * after maxFailures failures since the last one began (failures_at_lock); the k-th of a streak
@@ -44,14 +47,14 @@ export function lockedError(target: Pick<PortalUser, 'email'>, state: LockState)
 }
 
 export interface AttemptEvent {
-  action: string;
+  action: AuditAction;
   actor: AuditParty | null;
   target: AuditParty;
   organisation?: { id: string; slug: string } | null;
   detail?: Record<string, unknown>;
 }
 
-/** Refuse (audited) while the credential is locked or hard-locked. */
+/** Refuse (audited) while the credential is locked or hard-locked: the check of `attempt`, and of a change that must not go around a lock (replace). */
 export async function assertNotLocked(deps: MfaDeps, target: PortalUser, credential: CredentialRow | undefined, event: AttemptEvent): Promise<void> {
   const state = lockState(credential, deps.clock());
   if (state === null) return;
@@ -69,7 +72,7 @@ function lockMinutesFor(lockNumber: number, settings: MfaDeps['settings']): numb
   return Math.min(settings.lockMinutes * 2 ** Math.max(0, lockNumber - 1), settings.maxLockMinutes);
 }
 
-export interface FailureOutcome {
+interface FailureOutcome {
   /** this failure locked the credential (until, or hard) */
   lockedNow: LockState | null;
   /** it was already locked (by a parallel request): nothing was counted, the guess is not answered */
@@ -81,7 +84,7 @@ export interface FailureOutcome {
  * lock notice. Counted only while not locked (checked by the database), so a burst of parallel
  * guesses gets at most maxFailures answers before the lock.
  */
-export async function registerFailure(deps: MfaDeps, credentialId: number, user: { id: string; email: string }, event: AttemptEvent): Promise<FailureOutcome> {
+async function registerFailure(deps: MfaDeps, credentialId: number, user: { id: string; email: string }, event: AttemptEvent): Promise<FailureOutcome> {
   const now = deps.clock();
   const s = deps.settings;
   return withWriteTransaction(deps.db, async (trx: Db) => {
@@ -118,6 +121,51 @@ export async function registerFailure(deps: MfaDeps, credentialId: number, user:
     }
     return { lockedNow: null, alreadyLocked: null };
   });
+}
+
+/** What a proof's check answers when the proof is wrong: counted by `attempt`, never by the check itself. */
+export const MISS: unique symbol = Symbol('wrong proof');
+
+export interface CountedAttempt<T> {
+  user: PortalUser;
+  /** the credential a wrong proof counts against and whose lock refuses it; undefined: none (an access code for a user without MFA) */
+  credential: CredentialRow | undefined;
+  event: AttemptEvent;
+  /** what a counted wrong proof answers — a refusal, or a result (a diagnosis that matched nothing); told whether this failure locked the credential */
+  onMiss: (lockedNow: LockState | null) => T;
+  /** a wrong proof with no credential to count on counts here instead (the access code's own tries) */
+  uncounted?: () => Promise<void>;
+}
+
+/**
+ * Rule 11 for one counted attempt: refuse (audited) while locked, check the proof with `tryIt`, and
+ * on MISS count the failure, locking at the thresholds with its audit rows and notice. A failure
+ * that finds the credential already locked (a parallel guess got there first) is not answered:
+ * the person is told it is locked, not whether the guess was right. A right proof and a refusal
+ * of tryIt's own (a replayed code) come back as they are.
+ */
+export async function attempt<T>(deps: MfaDeps, a: CountedAttempt<T>, tryIt: () => Promise<T | typeof MISS>): Promise<T> {
+  await assertNotLocked(deps, a.user, a.credential, a.event);
+  const result = await tryIt();
+  if (result !== MISS) return result;
+  if (!a.credential) {
+    await a.uncounted?.();
+    return a.onMiss(null);
+  }
+  const outcome = await registerFailure(deps, a.credential.id, a.user, a.event);
+  if (outcome.alreadyLocked) throw lockedError(a.user, outcome.alreadyLocked);
+  return a.onMiss(outcome.lockedNow);
+}
+
+/** Rule 11's wrong-password budget of an email (folded: however the portal or the person spells it, one budget). */
+export function passwordBudget(deps: Pick<MfaDeps, 'settings' | 'clock'>, email: string): Budget {
+  const s = deps.settings;
+  return { subject: foldEmail(email.trim()), bucket: 'password', limit: s.passwordFailures, windowMs: s.passwordWindowMinutes * 60_000, now: deps.clock() };
+}
+
+/** Rule 12's budget: diagnosePerHour clock diagnoses per user per hour. */
+export function diagnoseBudget(deps: Pick<MfaDeps, 'settings' | 'clock'>, user: Pick<PortalUser, 'id'>): Budget {
+  return { subject: `user:${user.id}`, bucket: 'diagnose', limit: deps.settings.diagnosePerHour, windowMs: 3_600_000, now: deps.clock() };
 }
 
 /** `unlock`: clear every lock and the failure count of the user, inside the caller's transaction. */

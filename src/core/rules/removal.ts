@@ -4,15 +4,13 @@
  * user, inside the caller's transaction. `disable` removes one user's, `org disable-mfa` a chunk
  * of users'; both come here.
  */
-import { removeMfaOfUsers, type Removal } from '../../db/bulkDisable.js';
+import { removeMfaOfUsers } from '../../db/bulkDisable.js';
 import type { Db } from '../../db/store.js';
-import { type AuditEvent, party, recordAudits } from '../primitives/audit.js';
+import { type AuditAction, type AuditEvent, party, recordAudits } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
-import type { PortalUser, UserId } from '../domain.js';
+import type { PortalUser, Removal, UserId } from '../domain.js';
 import type { NotificationEvent } from '../notify/events.js';
 import { queueNotifications } from '../notify/outbox.js';
-
-export type { Removal };
 
 /** Who removes it, and on what authority (the audit action and the notice follow from it, SPEC §7). */
 export interface RemovalAuthority {
@@ -21,7 +19,7 @@ export interface RemovalAuthority {
   ticket: string | null;
 }
 
-function removalKind(auth: RemovalAuthority, actor: PortalUser): { action: string; notice: NotificationEvent } {
+function removalKind(auth: RemovalAuthority, actor: PortalUser): { action: AuditAction; notice: NotificationEvent } {
   if (auth.via === 'support') return { action: 'mfa.reset', notice: { kind: 'mfa-reset-support', by: actor.email, ticket: auth.ticket ?? '' } };
   if (auth.via === 'org-admin')
     return { action: 'org.disable-mfa', notice: { kind: 'mfa-disabled-admin', by: actor.email, organisation: auth.organisation?.slug ?? '' } };

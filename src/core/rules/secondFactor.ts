@@ -1,5 +1,5 @@
 import type { PortalUser } from '../domain.js';
-import { party } from '../primitives/audit.js';
+import { party, type AuditAction } from '../primitives/audit.js';
 import { accessCodeWouldMatch, useAccessCode } from '../usecases/accessCodes.js';
 import type { MfaDeps } from '../deps.js';
 import { recoveryCodeWouldMatch, useRecoveryCode } from '../usecases/recoveryCodes.js';
@@ -40,7 +40,7 @@ export async function proveSecondFactor(
   deps: MfaDeps,
   user: PortalUser,
   proof: SecondFactorProof,
-  ctx: { actor: PortalUser; action: string; organisation?: { id: string; slug: string } | null },
+  ctx: { actor: PortalUser; action: AuditAction; organisation?: { id: string; slug: string } | null },
 ): Promise<ProvenFactor> {
   const attempt = { actor: party(ctx.actor), action: ctx.action, organisation: ctx.organisation ?? null };
   switch (proof.kind) {

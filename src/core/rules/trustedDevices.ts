@@ -8,7 +8,7 @@ import {
 } from '../../db/trustedDeviceRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { PortalUser } from '../domain.js';
-import { party, recordAudit } from '../primitives/audit.js';
+import { party, recordAudit, type AuditAction } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
 import { forbidden, usageError } from '../errors.js';
 import { queueNotification } from '../notify/outbox.js';
@@ -79,7 +79,13 @@ export type DeviceCheck = { valid: true; device: TrustedDeviceRow } | { valid: f
  * Does this token stand in for a code for this user right now? Expiry is checked in the database.
  * A token that does not is refused and audited.
  */
-export async function checkTrustedDevice(deps: MfaDeps, user: PortalUser, token: string, deviceTrustAllowed: boolean, action: string): Promise<DeviceCheck> {
+export async function checkTrustedDevice(
+  deps: MfaDeps,
+  user: PortalUser,
+  token: string,
+  deviceTrustAllowed: boolean,
+  action: AuditAction,
+): Promise<DeviceCheck> {
   const result = await classify(deps, user, token, deviceTrustAllowed);
   if (!result.valid) {
     await withWriteTransaction(deps.db, (trx) =>

@@ -1,12 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
+import { scopeOf } from '../requestScope.js';
 import { countAccessCodeFailure, consumeAccessCode, liveAccessCode, replaceAccessCode, revokeAccessCodes } from '../../db/accessCodeRepository.js';
-import { credentialsOfUser, resetFailuresUnlessLocked } from '../../db/credentialRepository.js';
+import { resetFailuresUnlessLocked } from '../../db/credentialRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { PortalUser } from '../domain.js';
 import { party, recordAudit } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
 import { rejected, usageError, wrongState } from '../errors.js';
-import { assertNotLocked, lockedError, lockState, registerFailure } from '../rules/lockout.js';
+import { attempt, lockedError, lockState, MISS } from '../rules/lockout.js';
 import { queueNotification } from '../notify/outbox.js';
 import { hashToken } from '../primitives/tokens.js';
 import { base32Encode } from '../primitives/totp.js';
@@ -105,40 +106,38 @@ export async function revokeAccessCode(
  */
 export async function useAccessCode(deps: MfaDeps, user: PortalUser, raw: string, ctx: AttemptContext): Promise<{ usesLeft: number }> {
   const compact = normaliseAccessCode(raw);
-  const { active } = await credentialsOfUser(deps.db, user.id);
+  const { active } = await scopeOf(deps).credentials(user.id);
   const event = { action: ctx.action, actor: ctx.actor, target: party(user), organisation: ctx.organisation ?? null, detail: { accessCode: true } };
-  await assertNotLocked(deps, user, active, event);
   const now = deps.clock();
   const live = await liveAccessCode(deps.db, user.id, now);
-  const submitted = Buffer.from(hashToken(compact), 'hex');
-  if (live && timingSafeEqual(Buffer.from(live.code_hash, 'hex'), submitted)) {
-    const ok = await withWriteTransaction(deps.db, async (trx) => {
-      if (!(await consumeAccessCode(trx, live.id, now))) return false;
-      if (active && !(await resetFailuresUnlessLocked(trx, active.id, now))) throw lockedError(user, { until: now, hard: false });
-      await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { accessCode: true, usesLeft: live.uses_left - 1 } });
-      return true;
-    });
-    if (ok) return { usesLeft: live.uses_left - 1 };
-  }
-  if (active) {
-    const outcome = await registerFailure(deps, active.id, user, event);
-    if (outcome.alreadyLocked) throw lockedError(user, outcome.alreadyLocked);
-  } else {
-    await withWriteTransaction(deps.db, async (trx) => {
+  const onMiss = (): never => {
+    throw rejected('wrong, expired or used-up access code', { code: 'wrong_access_code', hint: 'ask support for a new one' });
+  };
+  // a user without MFA has no credential to lock: the wrong tries count on the code itself, revoked after maxFailures
+  const uncounted = () =>
+    withWriteTransaction(deps.db, async (trx) => {
       await recordAudit(trx, deps, { ...event, outcome: 'failure' });
       if (live && (await countAccessCodeFailure(trx, live.id)) >= deps.settings.maxFailures) {
         await revokeAccessCodes(trx, user.id, now);
         await recordAudit(trx, deps, { ...event, action: 'access-code.revoke', outcome: 'locked', reason: 'too many wrong access codes' });
       }
     });
-  }
-  throw rejected('wrong, expired or used-up access code', { code: 'wrong_access_code', hint: 'ask support for a new one' });
+  return attempt(deps, { user, credential: active, event, onMiss, uncounted }, async () => {
+    if (!live || !timingSafeEqual(Buffer.from(live.code_hash, 'hex'), Buffer.from(hashToken(compact), 'hex'))) return MISS;
+    const ok = await withWriteTransaction(deps.db, async (trx) => {
+      if (!(await consumeAccessCode(trx, live.id, now))) return false;
+      if (active && !(await resetFailuresUnlessLocked(trx, active.id, now))) throw lockedError(user, { until: now, hard: false });
+      await recordAudit(trx, deps, { ...event, outcome: 'success', detail: { accessCode: true, usesLeft: live.uses_left - 1 } });
+      return true;
+    });
+    return ok ? { usesLeft: live.uses_left - 1 } : MISS;
+  });
 }
 
 /** Whether useAccessCode would accept this code now — nothing used up, nothing counted. */
 export async function accessCodeWouldMatch(deps: MfaDeps, user: PortalUser, raw: string): Promise<boolean> {
   const compact = normaliseAccessCode(raw);
-  const { active } = await credentialsOfUser(deps.db, user.id);
+  const { active } = await scopeOf(deps).credentials(user.id);
   if (lockState(active, deps.clock()) !== null) return false;
   const live = await liveAccessCode(deps.db, user.id, deps.clock());
   return live !== undefined && timingSafeEqual(Buffer.from(live.code_hash, 'hex'), Buffer.from(hashToken(compact), 'hex'));

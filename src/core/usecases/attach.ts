@@ -6,7 +6,7 @@
  */
 import { findUsersByIds } from '../../db/identity/reader.js';
 import { foldedConflicts, rebuildEmailIndex } from '../../db/identity/emailIndex.js';
-import { mappedColumns, missingParts } from '../../db/identity/detect.js';
+import { type Detection, detectShape, mappedColumns, missingParts } from '../../db/identity/detect.js';
 import { hasLeadingIndex, tablePrivileges, type TableInfo } from '../../db/identity/inspect.js';
 import { type IdentityMapping, mappedTables, parseMapping } from '../../db/identity/mapping.js';
 import { writeSetting } from '../../db/settingsRepository.js';
@@ -14,6 +14,18 @@ import { type Db, makeDb } from '../../db/store.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import { type AuditDeps, recordAudit } from '../primitives/audit.js';
 import { hashFormat } from '../primitives/passwords.js';
+
+/** A mapping as written (by hand, or detected and amended), checked field by field: a mapping_invalid refusal names the field. */
+export { parseMapping };
+
+/**
+ * `db init --detect`: the mapping of a portal this version recognises (the demo, Laravel +
+ * Jetstream, Django + django-organizations), read from the schema only, with notes for the
+ * operator; what a schema cannot say (who is support) is left undecided.
+ */
+export async function detectMapping(db: Db, schema?: string): Promise<Detection> {
+  return detectShape(db.root, schema);
+}
 
 /** Store a reviewed mapping (after checking that its tables and columns exist); audited. */
 export async function storeMapping(db: Db, deps: AuditDeps, raw: unknown, opts: { detail?: Record<string, unknown> } = {}): Promise<IdentityMapping> {

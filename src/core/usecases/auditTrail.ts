@@ -1,13 +1,10 @@
 import { queryAuditEvents, type AuditRow } from '../../db/auditRepository.js';
-import { findOrganisationBySlug } from '../../db/identity/reader.js';
-import { withWriteTransaction } from '../../db/transaction.js';
+import { scopeOf } from '../requestScope.js';
 import type { PortalUser } from '../domain.js';
-import { membershipsOfUser } from '../../db/identity/reader.js';
 import { admit, type Actor } from '../rules/actor.js';
-import { party, recordAudit } from '../primitives/audit.js';
-import { authorise, SUPPORT_REASON, validateSlug } from '../rules/authorise.js';
+import { authorise, authoriseOrganisation, isSupport, SUPPORT_REASON } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
-import { forbidden, notFound, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 
 export interface AuditFilter {
   userEmail?: string;
@@ -94,23 +91,13 @@ function checkFilter(filter: AuditFilter): AuditFilter {
 export async function readAuditTrail(deps: MfaDeps, actor: Actor, given: AuditFilter): Promise<AuditView[]> {
   const filter = checkFilter(given);
   await admit(deps, actor, 'other');
-  const isSupport = actor.user.role === 'support';
-  const adminOf = (await membershipsOfUser(deps.db, actor.user.id)).filter((m) => m.role === 'admin');
-  let organisationId: string | undefined;
-  if (filter.orgSlug !== undefined) {
-    const slug = validateSlug(filter.orgSlug);
-    const org = await findOrganisationBySlug(deps.db, slug);
-    // only support learns that an organisation does not exist: to anyone else it is one they do not administer
-    if (!org && isSupport) throw notFound(`no organisation '${slug}'`, { code: 'organisation_not_found' });
-    if (!org || (!isSupport && !adminOf.some((m) => m.organisation_id === org.id))) {
-      // recorded against the actor, never in the trail of an organisation that is not theirs
-      await withWriteTransaction(deps.db, (trx) =>
-        recordAudit(trx, deps, { action: 'audit.read', outcome: 'refused', actor: party(actor.user), reason: `not an admin of ${slug}` }),
-      );
-      throw forbidden(`${actor.user.email} is not an admin of '${slug}'`);
-    }
-    organisationId = org.id;
-  }
+  const forSupport = isSupport(actor.user);
+  const adminOf = (await scopeOf(deps).memberships(actor.user.id)).filter((m) => m.role === 'admin');
+  // an organisation's events: support's, or its admins' (the same refusal as any organisation-scoped command)
+  const organisationId =
+    filter.orgSlug === undefined
+      ? undefined
+      : (await authoriseOrganisation(deps, actor, { orgSlug: filter.orgSlug, action: 'audit.read', supportAllowed: true })).organisation.id;
   let user: PortalUser | undefined;
   if (filter.userEmail !== undefined) {
     // the same authorisation as every other read of a user (no enumeration)
@@ -125,7 +112,7 @@ export async function readAuditTrail(deps: MfaDeps, actor: Actor, given: AuditFi
     since: filter.since,
     limit: filter.limit,
     afterId: filter.afterId,
-    visibleTo: isSupport ? undefined : { userId: actor.user.id, organisationIds: adminOf.map((m) => m.organisation_id) },
+    visibleTo: forSupport ? undefined : { userId: actor.user.id, organisationIds: adminOf.map((m) => m.organisation_id) },
   });
-  return rows.map((r) => view(r, isSupport));
+  return rows.map((r) => view(r, forSupport));
 }

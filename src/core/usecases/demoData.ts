@@ -1,3 +1,4 @@
+import type { MemberRole, Role } from '../domain.js';
 import { wrongState } from '../errors.js';
 
 /**
@@ -22,8 +23,8 @@ export interface DemoAccount {
    * CPU and protected nothing — the passwords are published in docs/demo.md.
    */
   passwordHash: string;
-  role: 'developer' | 'support';
-  organisations: { slug: string; role: 'member' | 'admin' }[];
+  role: Role;
+  organisations: { slug: string; role: MemberRole }[];
   /** what this account is for, shown in the "try this next" list */
   story: string;
 }

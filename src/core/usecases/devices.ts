@@ -6,7 +6,7 @@ import { party, recordAudit } from '../primitives/audit.js';
 import { authorise, type Authorisation, type OrganisationPicker } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
 import type { PortalUser } from '../domain.js';
-import { validateReason, validateTicket } from './disable.js';
+import { type ChangeOnUserRequest, validateReason, validateTicket } from './changeOnUser.js';
 import { forbidden, isPortalMfaError, notFound, wrongState } from '../errors.js';
 import { queueNotification } from '../notify/outbox.js';
 import { deviceIdOfToken, issueTrustedDevice, listDevices, validateLabel, type IssuedDevice } from '../rules/trustedDevices.js';
@@ -56,16 +56,9 @@ export async function listTrustedDevices(
   return { email: target.email, devices: rows.map((d) => view(d, now, here)) };
 }
 
-export interface RevokeRequest {
+export interface RevokeRequest extends ChangeOnUserRequest {
   /** device ids; omitted: every device of the target (--all) */
   ids?: number[];
-  targetEmail?: string;
-  orgSlug?: string;
-  ticket?: string;
-  reason?: string;
-  password?: string;
-  dryRun?: boolean;
-  pickOrganisation?: OrganisationPicker;
   confirm?: (owners: string[]) => Promise<boolean>;
 }
 

@@ -1,42 +1,16 @@
 import { countUnusedRecoveryCodes } from '../../db/recoveryCodeRepository.js';
 import { countActiveTrustedDevices } from '../../db/trustedDeviceRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
-import { admit, reauthenticate, type Actor } from '../rules/actor.js';
-import { authorise, type Authorisation, type OrganisationPicker } from '../rules/authorise.js';
+import { reauthenticate, type Actor } from '../rules/actor.js';
+import type { Authorisation } from '../rules/authorise.js';
+import { type ChangeOnUserRequest, startChangeOnUser } from './changeOnUser.js';
 import type { MfaDeps } from '../deps.js';
-import { usageError, wrongState } from '../errors.js';
-import { type Removal, removeMfa } from '../rules/removal.js';
+import { wrongState } from '../errors.js';
+import { removeMfa } from '../rules/removal.js';
+import type { Removal } from '../domain.js';
 import { requireMfaToRemove } from '../rules/targetState.js';
 
-const MAX_TICKET = 200;
-const MAX_REASON = 1000;
-
-function cleanText(raw: string | undefined | null, what: string, max: number): string | null {
-  if (raw === undefined || raw === null) return null;
-  const text = raw.trim();
-  if (text === '') throw usageError(`the ${what} is empty`);
-  if (text.length > max) throw usageError(`the ${what} is longer than ${max} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) throw usageError(`the ${what} contains control characters`);
-  return text;
-}
-
-export const validateTicket = (raw: string | undefined | null) => {
-  const ticket = cleanText(raw, 'ticket', MAX_TICKET);
-  // a reference is one line (a reason may span several)
-  if (ticket !== null && /[\t\n]/.test(ticket)) throw usageError('the ticket contains control characters');
-  return ticket;
-};
-export const validateReason = (raw: string | undefined | null) => cleanText(raw, 'reason', MAX_REASON);
-
-export interface DisableRequest {
-  targetEmail?: string;
-  orgSlug?: string;
-  ticket?: string;
-  reason?: string;
-  password?: string;
-  dryRun?: boolean;
-  pickOrganisation?: OrganisationPicker;
+export interface DisableRequest extends ChangeOnUserRequest {
   /** asked after authorisation, with what will be removed; false cancels (nothing changes) */
   confirm?: (preview: DisablePreview) => Promise<boolean>;
 }
@@ -56,18 +30,8 @@ export type DisableResult =
 
 /** `disable`: self-disable, an organisation admin's disable, or a support reset (ticket). */
 export async function disableMfa(deps: MfaDeps, actor: Actor, req: DisableRequest): Promise<DisableResult> {
-  const ticket = validateTicket(req.ticket);
-  const reason = validateReason(req.reason);
-  await admit(deps, actor, 'other');
-  const auth = await authorise(deps, actor, {
-    targetEmail: req.targetEmail,
-    permission: 'disable',
-    action: 'mfa.disable',
-    orgSlug: req.orgSlug,
-    ticket,
-    pickOrganisation: req.pickOrganisation,
-  });
-  const target = auth.target;
+  const auth = await startChangeOnUser(deps, actor, req, { permission: 'disable', action: 'mfa.disable' });
+  const { target, ticket, reason } = auth;
   const { active } = await requireMfaToRemove(deps, target);
   const preview: DisablePreview = {
     email: target.email,

@@ -1,4 +1,5 @@
-import { activatePendingCredential, credentialsOfUser, replacePendingCredential } from '../../db/credentialRepository.js';
+import { activatePendingCredential, replacePendingCredential } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
 import { replaceRecoveryCodes } from '../../db/recoveryCodeRepository.js';
 import { endSessionsOfUser, liftSessionRestriction } from '../../db/sessionRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
@@ -7,7 +8,7 @@ import { admit, reauthenticate, type Actor } from '../rules/actor.js';
 import { party, recordAudit } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
 import { rejected, usageError, wrongState } from '../errors.js';
-import { assertNotLocked, lockedError, registerFailure } from '../rules/lockout.js';
+import { assertNotLocked, attempt, MISS, type AttemptEvent, type LockState } from '../rules/lockout.js';
 import { queueNotification } from '../notify/outbox.js';
 import { looksLikeAccessCode } from './accessCodes.js';
 import { looksLikeRecoveryCode, prepareRecoveryCodes } from './recoveryCodes.js';
@@ -45,7 +46,7 @@ async function startPending(deps: MfaDeps, actor: Actor, replacing: boolean): Pr
 export async function startEnrolment(deps: MfaDeps, actor: Actor, proof: { password?: string }): Promise<PendingEnrolment> {
   await admit(deps, actor, 'enrol');
   await reauthenticate(deps, actor, proof.password, 'mfa.enroll');
-  const { active } = await credentialsOfUser(deps.db, actor.user.id);
+  const { active } = await scopeOf(deps).credentials(actor.user.id);
   if (active)
     throw wrongState(`MFA is already active for ${actor.user.email}`, { code: 'mfa_already_active', hint: 'to move to a new phone use: portal-mfa replace' });
   return startPending(deps, actor, false);
@@ -64,7 +65,7 @@ const LOST_DEVICE_HINT =
 export async function startReplacement(deps: MfaDeps, actor: Actor, proof: { password?: string; oldDeviceCode?: string }): Promise<PendingEnrolment> {
   await admit(deps, actor, 'replace');
   await reauthenticate(deps, actor, proof.password, 'mfa.replace');
-  const { active } = await credentialsOfUser(deps.db, actor.user.id);
+  const { active } = await scopeOf(deps).credentials(actor.user.id);
   if (!active)
     throw wrongState(`MFA is not enabled for ${actor.user.email}, so there is no device to replace`, {
       code: 'mfa_not_enabled',
@@ -112,7 +113,7 @@ export interface ConfirmedEnrolment {
  */
 export async function confirmEnrolment(deps: MfaDeps, actor: Actor, proof: { code: string; password?: string }): Promise<ConfirmedEnrolment> {
   const user = actor.user;
-  const { pending, active } = await credentialsOfUser(deps.db, user.id);
+  const { pending, active } = await scopeOf(deps).credentials(user.id);
   await admit(deps, actor, active ? 'replace' : 'enrol');
   await reauthenticate(deps, actor, proof.password, active ? 'mfa.replace' : 'mfa.enroll');
   const code = parseCode(proof.code);
@@ -124,42 +125,42 @@ export async function confirmEnrolment(deps: MfaDeps, actor: Actor, proof: { cod
   }
   const replacing = active !== undefined;
   const action = replacing ? 'mfa.replace.confirm' : 'mfa.enroll.confirm';
-  const event = { action, actor: party(user), target: party(user) };
-  await assertNotLocked(deps, user, pending, event);
-  const now = deps.clock();
-  const match = matchCode(decryptSecret(deps, pending), code, now, deps.settings.window);
-  if (!match) {
-    const outcome = await registerFailure(deps, pending.id, user, event);
-    if (outcome.alreadyLocked) throw lockedError(user, outcome.alreadyLocked);
-    if (outcome.lockedNow) throw rejected('wrong code; the enrolment is now locked', { code: 'wrong_code' });
+  const event: AttemptEvent = { action, actor: party(user), target: party(user) };
+  const onMiss = (lockedNow: LockState | null): never => {
+    if (lockedNow) throw rejected('wrong code; the enrolment is now locked', { code: 'wrong_code' });
     throw rejected('wrong code: MFA is not active yet', {
       code: 'wrong_code',
       hint: 'type the code the app shows now; if it keeps failing, check that the phone sets its clock automatically',
     });
-  }
-  // the first set of recovery codes is stored in the same transaction that activates MFA
-  const fresh = replacing ? null : await prepareRecoveryCodes(deps);
-  return withWriteTransaction(deps.db, async (trx) => {
-    if (!(await activatePendingCredential(trx, pending.id, user.id, match.step, now))) {
-      throw wrongState(`the enrolment for ${user.email} was changed by another process`, { code: 'nothing_pending', hint: 'start again: portal-mfa enroll' });
-    }
-    const revoked = replacing ? await revokeTrustedDevices(trx, user.id, now) : 0;
-    const sessionsEnded = replacing ? await endSessionsOfUser(trx, user.id, now, actor.sessionId ?? undefined) : 0;
-    if (fresh) await replaceRecoveryCodes(trx, user.id, fresh.hashes, now);
-    await liftSessionRestriction(trx, user.id, actor.sessionId, now);
-    await recordAudit(trx, deps, {
-      ...event,
-      outcome: 'success',
-      detail: { driftSteps: match.driftSteps, ...(replacing ? { trustedDevicesRevoked: revoked, sessionsEnded } : { recoveryCodes: fresh!.codes.length }) },
+  };
+  return attempt(deps, { user, credential: pending, event, onMiss }, async () => {
+    const now = deps.clock();
+    const match = matchCode(decryptSecret(deps, pending), code, now, deps.settings.window);
+    if (!match) return MISS;
+    // the first set of recovery codes is stored in the same transaction that activates MFA
+    const fresh = replacing ? null : await prepareRecoveryCodes(deps);
+    return withWriteTransaction(deps.db, async (trx) => {
+      if (!(await activatePendingCredential(trx, pending.id, user.id, match.step, now))) {
+        throw wrongState(`the enrolment for ${user.email} was changed by another process`, { code: 'nothing_pending', hint: 'start again: portal-mfa enroll' });
+      }
+      const revoked = replacing ? await revokeTrustedDevices(trx, user.id, now) : 0;
+      const sessionsEnded = replacing ? await endSessionsOfUser(trx, user.id, now, actor.sessionId ?? undefined) : 0;
+      if (fresh) await replaceRecoveryCodes(trx, user.id, fresh.hashes, now);
+      await liftSessionRestriction(trx, user.id, actor.sessionId, now);
+      await recordAudit(trx, deps, {
+        ...event,
+        outcome: 'success',
+        detail: { driftSteps: match.driftSteps, ...(replacing ? { trustedDevicesRevoked: revoked, sessionsEnded } : { recoveryCodes: fresh!.codes.length }) },
+      });
+      await queueNotification(trx, deps, user, { kind: replacing ? 'device-replaced' : 'mfa-enabled' });
+      return {
+        email: user.email,
+        driftSteps: match.driftSteps,
+        replaced: replacing,
+        trustedDevicesRevoked: revoked,
+        sessionsEnded,
+        recoveryCodes: fresh?.codes ?? [],
+      };
     });
-    await queueNotification(trx, deps, user, { kind: replacing ? 'device-replaced' : 'mfa-enabled' });
-    return {
-      email: user.email,
-      driftSteps: match.driftSteps,
-      replaced: replacing,
-      trustedDevicesRevoked: revoked,
-      sessionsEnded,
-      recoveryCodes: fresh?.codes ?? [],
-    };
   });
 }

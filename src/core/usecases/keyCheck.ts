@@ -1,6 +1,9 @@
 import type { UserId } from '../domain.js';
 import { credentialsPage } from '../../db/credentialRepository.js';
 import type { MfaDeps } from '../deps.js';
+
+/** Encrypted secrets in the database: a missing generated key file is only made for a database with none (SPEC §3). */
+export { countStoredSecrets } from '../../db/storedSecrets.js';
 import { openSecret } from '../primitives/secretBox.js';
 
 export interface KeyCheckResult {

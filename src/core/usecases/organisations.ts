@@ -1,4 +1,5 @@
 import { findBulkTargets } from '../../db/bulkDisable.js';
+import { scopeOf } from '../requestScope.js';
 import type { OrganisationRow } from '../domain.js';
 import {
   countMembersWithoutMfa,
@@ -14,16 +15,16 @@ import {
   type UserFilter,
   type UserReportRow,
 } from '../../db/organisationReports.js';
-import { allOrganisations, findOrganisationBySlug, membershipsOfUser } from '../../db/identity/reader.js';
+import { allOrganisations, findOrganisationBySlug } from '../../db/identity/reader.js';
 import { withWriteTransaction } from '../../db/transaction.js';
+import type { Db } from '../../db/store.js';
 import type { PortalUser } from '../domain.js';
 import { admit, reauthenticate, type Actor } from '../rules/actor.js';
 import { party, recordAudit, recordAudits, type AuditEvent } from '../primitives/audit.js';
-import { authoriseOrganisation, requireSupport, requireSupportTicket, SUPPORT_REASON, validateSlug } from '../rules/authorise.js';
+import { authoriseOrganisation, decide, isSupport, refusalEvent, requireSupport, requireSupportTicket, validateSlug } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
-import { validateReason, validateTicket } from './disable.js';
-import { readPolicy } from '../rules/policy.js';
-import { removeMfa } from '../rules/removal.js';
+import { validateReason, validateTicket } from './changeOnUser.js';
+import { removeMfa, type RemovalAuthority } from '../rules/removal.js';
 import { normaliseEmail } from '../primitives/email.js';
 import { isOwnEmail } from '../rules/identity.js';
 import { notFound, usageError, type ErrorKind } from '../errors.js';
@@ -37,14 +38,22 @@ function enrolmentDeadline(org: Pick<OrganisationRow, 'mfa_required' | 'grace_da
   return Math.max(org.mfa_required_since ?? 0, joinedAt ?? 0) + org.grace_days * DAY_MS;
 }
 
+/**
+ * The slugs of the portal's organisations, at most `limit`, for shell completion: no actor (whoever
+ * holds the database credentials can read them anyway), nothing before a mapping is stored.
+ */
+export async function organisationSlugs(db: Db, limit: number): Promise<string[]> {
+  if (!db.mapping) return [];
+  return (await allOrganisations(db)).slice(0, limit).map((o) => o.slug);
+}
+
 export async function listOrganisations(deps: MfaDeps, actor: Actor): Promise<OrganisationSummaryRow[]> {
   await admit(deps, actor, 'other');
-  const mine = await membershipsOfUser(deps.db, actor.user.id);
+  const mine = await scopeOf(deps).memberships(actor.user.id);
   // support sees every organisation; anyone else the ones they belong to, with their role in each
-  const orgs =
-    actor.user.role === 'support'
-      ? (await allOrganisations(deps.db)).map((o) => ({ ...o, role: mine.find((m) => m.organisation_id === o.id)?.role ?? 'support' }))
-      : mine.map((m) => ({ ...m, id: m.organisation_id }));
+  const orgs = isSupport(actor.user)
+    ? (await allOrganisations(deps.db)).map((o) => ({ ...o, role: mine.find((m) => m.organisation_id === o.id)?.role ?? ('support' as const) }))
+    : mine.map((m) => ({ ...m, id: m.organisation_id }));
   return organisationSummaries(
     deps.db,
     orgs.map((o) => ({ id: o.id, slug: o.slug, name: o.name, role: o.role, policy: o })),
@@ -129,7 +138,7 @@ export async function showPolicy(deps: MfaDeps, actor: Actor, req: { orgSlug?: s
   await admit(deps, actor, 'other');
   const { organisation: org } = await authoriseOrganisation(deps, actor, { orgSlug: req.orgSlug, action: 'org.policy', supportAllowed: true });
   const lacking = await membersWithoutMfa(deps.db, org.id);
-  const portal = await readPolicy(deps.db);
+  const portal = await scopeOf(deps).policy();
   return {
     organisation: org.slug,
     portalRequiresMfa: portal.mfaRequired,
@@ -361,22 +370,13 @@ export async function disableMembers(
     await reauthenticate(deps, actor, req.password, 'org.disable-mfa');
     if (req.confirm && !(await req.confirm(emails.length - (self === 'skipped' ? 1 : 0), org.slug, self))) return { kind: 'cancelled' };
   }
-  const actorParty = party(actor.user);
-  const refusal = (email: string, user: PortalUser | undefined, reason: string, supportReason?: string): AuditEvent => ({
-    action: 'org.disable-mfa',
-    outcome: 'refused',
-    actor: actorParty,
-    target: user ? party(user) : { id: null, email },
-    organisation: orgRef,
-    ticket,
-    reason,
-    detail: supportReason === undefined ? null : { [SUPPORT_REASON]: supportReason },
-  });
+  const standing = { as: via, organisation: orgRef, membersOnly: true } as const;
 
   /**
-   * One chunk of the list: the checks read with one statement per table, then — unless a dry run —
-   * the chunk's refusals committed with their audit rows, then one transaction removing MFA from
-   * every user still to be done, with one audit row and one notice per user. The transaction is the unit of
+   * One chunk of the list: the facts read with one statement per table, each user decided by the
+   * same decision as a single `disable` (rules/authorise.ts), then — unless a dry run — the chunk's
+   * refusals committed with their audit rows, then one transaction removing MFA from every user
+   * still to be done, with one audit row and one notice per user. The transaction is the unit of
    * all-or-nothing: a user is either fully done (with audit row and notice) or untouched, and a
    * chunk that fails rolls back whole (a conflict runs it again from the start). Results are
    * given only once the chunk has committed.
@@ -386,7 +386,7 @@ export async function disableMembers(
     const t = await findBulkTargets(deps.db, org.id, [...new Set(emails.filter((e): e is string => e !== null))]);
     const results: BulkResult[] = [];
     const refusals: AuditEvent[] = [];
-    const candidates: PortalUser[] = [];
+    const candidates: { user: PortalUser; authority: RemovalAuthority }[] = [];
     raws.forEach((raw, i) => {
       const email = emails[i]!;
       if (email === null) {
@@ -394,39 +394,28 @@ export async function disableMembers(
         return;
       }
       const accounts = t.users.get(email) ?? [];
-      if (accounts.length > 1) {
-        // two portal accounts fold to this email: never merged, never guessed between
-        refusals.push(refusal(email, undefined, `ambiguous: portal accounts ${accounts.map((a) => a.id).join(', ')}`));
-        results.push({ email, outcome: 'ambiguous', errorKind: 'wrong_state', message: `belongs to ${accounts.length} portal accounts: ask support` });
-        return;
-      }
-      const user = accounts[0];
-      if (user && user.id === actor.user.id && !req.includeSelf) {
-        refusals.push(refusal(email, user, 'their own account, not included in their own bulk run'));
+      const one = accounts.length === 1 ? accounts[0]! : undefined;
+      if (one && one.id === actor.user.id && !req.includeSelf) {
+        refusals.push(
+          refusalEvent(actor.user, 'org.disable-mfa', {
+            target: party(one),
+            organisation: orgRef,
+            ticket,
+            reason: 'their own account, not included in their own bulk run',
+          }),
+        );
         results.push({ email, outcome: 'skipped-self', errorKind: null, message: 'your own account: skipped' });
         return;
       }
-      const member = user ? t.members.has(user.id) : false;
-      if (via === 'org-admin' && (!user || !member)) {
-        // no enumeration: unknown and not-a-member look the same to an admin
-        refusals.push(refusal(email, user, 'may not act on this user', user ? `not a member of ${org.slug}` : 'no such user'));
-        results.push({ email, outcome: 'forbidden', errorKind: 'forbidden', message: `may not act on ${email}` });
+      const facts = { email, accounts, member: one !== undefined && t.members.has(one.id), adminAnywhere: one !== undefined && t.admins.has(one.id) };
+      const decision = decide(actor.user, { permission: 'disable', ticket }, standing, facts);
+      if (!decision.allowed) {
+        const { refusal } = decision;
+        if (refusal.audit) refusals.push(refusalEvent(actor.user, 'org.disable-mfa', refusal.audit));
+        results.push({ email, outcome: refusal.outcome, errorKind: refusal.error.kind, message: refusal.line });
         return;
       }
-      if (!user) {
-        results.push({ email, outcome: 'not-found', errorKind: 'not_found', message: 'no such user' });
-        return;
-      }
-      if (!member) {
-        refusals.push(refusal(email, user, `not a member of ${org.slug}`));
-        results.push({ email, outcome: 'not-member', errorKind: 'not_found', message: `not a member of ${org.slug}` });
-        return;
-      }
-      if (via === 'org-admin' && user.id !== actor.user.id && (user.role === 'support' || t.admins.has(user.id))) {
-        refusals.push(refusal(email, user, 'protected account'));
-        results.push({ email, outcome: 'forbidden', errorKind: 'forbidden', message: 'an organisation admin or support representative: ask support' });
-        return;
-      }
+      const user = decision.target;
       if (!t.withMfa.has(user.id)) {
         results.push({ email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' });
         return;
@@ -435,7 +424,7 @@ export async function disableMembers(
         results.push({ email, outcome: 'would-disable', errorKind: null, message: 'would disable MFA' });
         return;
       }
-      candidates.push(user);
+      candidates.push({ user, authority: { via: decision.via, organisation: orgRef, ticket } });
       // decided in the transaction: disabled, or already-off when someone else got there first
       results.push({ email, outcome: 'disabled', errorKind: null, message: 'MFA disabled' });
     });
@@ -443,17 +432,9 @@ export async function disableMembers(
     // the record of a refused attempt (rule 10) down with it
     if (refusals.length > 0) await withWriteTransaction(deps.db, (trx) => recordAudits(trx, deps, refusals));
     if (candidates.length === 0) return results;
-    const removed = await withWriteTransaction(deps.db, (trx) =>
-      removeMfa(
-        trx,
-        deps,
-        actor.user,
-        candidates.map((user) => ({ user, authority: { via: user.id === actor.user.id ? ('self' as const) : via, organisation: orgRef, ticket } })),
-        reason,
-      ),
-    );
+    const removed = await withWriteTransaction(deps.db, (trx) => removeMfa(trx, deps, actor.user, candidates, reason));
     // keyed by the email as given (folded), not the portal's spelling of it
-    const byEmail = new Map(candidates.map((u) => [normaliseEmail(u.email) ?? u.email, u.id]));
+    const byEmail = new Map(candidates.map(({ user }) => [normaliseEmail(user.email) ?? user.email, user.id]));
     return results.map((r) =>
       r.outcome === 'disabled' && !removed.has(byEmail.get(r.email)!)
         ? { email: r.email, outcome: 'already-off', errorKind: null, message: 'MFA is already off' }

@@ -1,12 +1,13 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { credentialsOfUser, resetFailuresUnlessLocked } from '../../db/credentialRepository.js';
+import { scopeOf } from '../requestScope.js';
+import { resetFailuresUnlessLocked } from '../../db/credentialRepository.js';
 import { markRecoveryCodeUsed, replaceRecoveryCodes, unusedRecoveryCodes } from '../../db/recoveryCodeRepository.js';
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { PortalUser } from '../domain.js';
 import { party, recordAudit, type AuditParty } from '../primitives/audit.js';
 import type { MfaDeps } from '../deps.js';
 import { rejected, usageError } from '../errors.js';
-import { assertNotLocked, lockedError, lockState, registerFailure } from '../rules/lockout.js';
+import { attempt, lockedError, lockState, MISS, type LockState } from '../rules/lockout.js';
 import { queueNotification } from '../notify/outbox.js';
 import { base32Encode } from '../primitives/totp.js';
 import { activeCredential, type AttemptContext } from '../rules/verification.js';
@@ -81,7 +82,7 @@ export async function regenerateRecoveryCodes(deps: MfaDeps, user: PortalUser, a
 /** Whether useRecoveryCode would accept this code now — nothing used up, nothing counted. */
 export async function recoveryCodeWouldMatch(deps: MfaDeps, user: PortalUser, raw: string): Promise<boolean> {
   const compact = normaliseRecoveryCode(raw);
-  const { active } = await credentialsOfUser(deps.db, user.id);
+  const { active } = await scopeOf(deps).credentials(user.id);
   if (!active || lockState(active, deps.clock()) !== null) return false;
   let found = false;
   for (const c of await unusedRecoveryCodes(deps.db, user.id)) if (await matchesHash(compact, c.code_hash)) found = true;
@@ -96,14 +97,20 @@ export async function useRecoveryCode(deps: MfaDeps, user: PortalUser, raw: stri
   const compact = normaliseRecoveryCode(raw);
   const active = await activeCredential(deps, user);
   const event = { action: ctx.action, actor: ctx.actor, target: party(user), organisation: ctx.organisation ?? null, detail: { recoveryCode: true } };
-  await assertNotLocked(deps, user, active, event);
-  const now = deps.clock();
-  const candidates = await unusedRecoveryCodes(deps.db, user.id);
-  let found: number | undefined;
-  for (const c of candidates) {
-    if ((await matchesHash(compact, c.code_hash)) && found === undefined) found = c.id;
-  }
-  if (found !== undefined) {
+  const onMiss = (lockedNow: LockState | null): never => {
+    throw rejected(lockedNow ? `wrong or used recovery code; ${user.email} is now locked` : 'wrong or already used recovery code', {
+      code: 'wrong_recovery_code',
+    });
+  };
+  return attempt(deps, { user, credential: active, event, onMiss }, async () => {
+    const now = deps.clock();
+    const candidates = await unusedRecoveryCodes(deps.db, user.id);
+    let found: number | undefined;
+    // every unused code is hashed, found or not: the time taken does not tell which one matched
+    for (const c of candidates) {
+      if ((await matchesHash(compact, c.code_hash)) && found === undefined) found = c.id;
+    }
+    if (found === undefined) return MISS;
     const id = found;
     const left = candidates.length - 1;
     const ok = await withWriteTransaction(deps.db, async (trx) => {
@@ -114,11 +121,7 @@ export async function useRecoveryCode(deps: MfaDeps, user: PortalUser, raw: stri
       await queueNotification(trx, deps, user, { kind: 'recovery-code-used', left });
       return true;
     });
-    if (ok) return { left };
-  }
-  const outcome = await registerFailure(deps, active.id, user, event);
-  if (outcome.alreadyLocked) throw lockedError(user, outcome.alreadyLocked);
-  throw rejected(outcome.lockedNow ? `wrong or used recovery code; ${user.email} is now locked` : 'wrong or already used recovery code', {
-    code: 'wrong_recovery_code',
+    // used by a parallel request meanwhile: as wrong as any used code
+    return ok ? { left } : MISS;
   });
 }

@@ -16,7 +16,7 @@ import {
 import { withWriteTransaction } from '../../db/transaction.js';
 import type { MfaDeps } from '../deps.js';
 import { notFound, usageError, wrongState } from '../errors.js';
-import { party, recordAudit } from '../primitives/audit.js';
+import { party, recordAudit, type AuditAction } from '../primitives/audit.js';
 import { hashToken, newToken } from '../primitives/tokens.js';
 import { admit, type Actor } from '../rules/actor.js';
 import { requireSupport } from '../rules/authorise.js';
@@ -68,7 +68,7 @@ function validateScopes(raw: unknown): ServiceScope[] {
 const parseScopes = (text: string): ServiceScope[] => SERVICE_SCOPES.filter((s) => text.split(' ').includes(s));
 
 /** Support acting, or the operator (null): who is recorded as having made the change. */
-async function whoActs(deps: MfaDeps, actor: Actor | null, action: string): Promise<string> {
+async function whoActs(deps: MfaDeps, actor: Actor | null, action: AuditAction): Promise<string> {
   if (actor === null) return `${deps.origin.osUser}@${deps.origin.host}`;
   await admit(deps, actor, 'other');
   await requireSupport(deps, actor, { action, message: `only support manages service keys (${actor.user.email} is not support)` });

@@ -1,4 +1,5 @@
-import { credentialsOfUser } from '../../db/credentialRepository.js';
+import type { Role } from '../domain.js';
+import { scopeOf } from '../requestScope.js';
 import { countUnusedRecoveryCodes } from '../../db/recoveryCodeRepository.js';
 import { countActiveTrustedDevices } from '../../db/trustedDeviceRepository.js';
 import { accessCodeStatus, type AccessCodeStatus } from './accessCodes.js';
@@ -11,7 +12,7 @@ import { lockState } from '../rules/lockout.js';
 export interface MfaStatus {
   email: string;
   name: string;
-  role: string;
+  role: Role;
   state: 'none' | 'pending' | 'active';
   enrolledAt: number | null;
   confirmedAt: number | null;
@@ -46,7 +47,7 @@ export async function getStatus(
     orgSlug: req.orgSlug,
     pickOrganisation: pick,
   });
-  const { active, pending } = await credentialsOfUser(deps.db, user.id);
+  const { active, pending } = await scopeOf(deps).credentials(user.id);
   const now = deps.clock();
   const governing = active ?? pending;
   const lock = lockState(governing, now);

@@ -3,24 +3,17 @@ import { withWriteTransaction } from '../../db/transaction.js';
 import { ACCESS_CODE_LIMITS, issueAccessCode, revokeAccessCode, type IssuedAccessCode } from './accessCodes.js';
 import { admit, reauthenticate, type Actor } from '../rules/actor.js';
 import { party, recordAudit } from '../primitives/audit.js';
-import { authorise, type OrganisationPicker } from '../rules/authorise.js';
 import type { MfaDeps } from '../deps.js';
-import { validateReason, validateTicket } from './disable.js';
+import { type ChangeOnUserRequest, startChangeOnUser } from './changeOnUser.js';
 import { usageError } from '../errors.js';
 import { clearLocks } from '../rules/lockout.js';
 import { requireLockToClear } from '../rules/targetState.js';
 import { queueNotification } from '../notify/outbox.js';
 import { regenerateRecoveryCodes } from './recoveryCodes.js';
 
-export interface TargetedRequest {
-  /** the actor's password again (these hand out access: a session file alone is not enough) */
-  password?: string;
+/** (the password again: these hand out access, a session file alone is not enough) */
+export interface TargetedRequest extends ChangeOnUserRequest {
   targetEmail: string;
-  orgSlug?: string;
-  ticket?: string;
-  reason?: string;
-  dryRun?: boolean;
-  pickOrganisation?: OrganisationPicker;
 }
 
 export interface UnlockResult {
@@ -34,24 +27,14 @@ export interface UnlockResult {
 
 /** `unlock`: clear a lock, a hard lock (rule 11), the failure count and the wrong-password window. */
 export async function unlockUser(deps: MfaDeps, actor: Actor, req: TargetedRequest): Promise<UnlockResult> {
-  const ticket = validateTicket(req.ticket);
-  const reason = validateReason(req.reason);
-  await admit(deps, actor, 'other');
-  const auth = await authorise(deps, actor, {
-    targetEmail: req.targetEmail,
-    permission: 'unlock',
-    action: 'mfa.unlock',
-    orgSlug: req.orgSlug,
-    ticket,
-    pickOrganisation: req.pickOrganisation,
-  });
-  const target = auth.target;
-  const { passwordBudget, ...facts } = await requireLockToClear(deps, target);
+  const auth = await startChangeOnUser(deps, actor, req, { permission: 'unlock', action: 'mfa.unlock' });
+  const { target, ticket, reason } = auth;
+  const { passwordBudget: budget, ...facts } = await requireLockToClear(deps, target);
   if (req.dryRun) return { kind: 'dry-run', ...facts };
   await reauthenticate(deps, actor, req.password, 'mfa.unlock');
   await withWriteTransaction(deps.db, async (trx) => {
     await clearLocks(trx, target.id);
-    await clearBudget(trx, passwordBudget);
+    await clearBudget(trx, budget);
     await recordAudit(trx, deps, {
       action: 'mfa.unlock',
       outcome: 'success',
@@ -78,23 +61,14 @@ export type AccessCodeResult =
 
 /** `access-code issue`: support (ticket) or an organisation admin for a non-protected member. */
 export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: AccessCodeRequest): Promise<AccessCodeResult> {
-  const ticket = validateTicket(req.ticket);
-  const reason = validateReason(req.reason);
   const minutes = req.minutes ?? ACCESS_CODE_LIMITS.defaultMinutes;
   const uses = req.uses ?? ACCESS_CODE_LIMITS.defaultUses;
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > ACCESS_CODE_LIMITS.maxMinutes)
     throw usageError(`an access code lives 1 to ${ACCESS_CODE_LIMITS.maxMinutes} minutes (7 days)`, { code: 'invalid_input' });
   if (!Number.isInteger(uses) || uses < 1 || uses > ACCESS_CODE_LIMITS.maxUses)
     throw usageError(`an access code allows 1 to ${ACCESS_CODE_LIMITS.maxUses} uses`, { code: 'invalid_input' });
-  await admit(deps, actor, 'other');
-  const auth = await authorise(deps, actor, {
-    targetEmail: req.targetEmail,
-    permission: 'access-code',
-    action: 'access-code.issue',
-    orgSlug: req.orgSlug,
-    ticket,
-    pickOrganisation: req.pickOrganisation,
-  });
+  const auth = await startChangeOnUser(deps, actor, req, { permission: 'access-code', action: 'access-code.issue' });
+  const { ticket, reason } = auth;
   if (req.dryRun) return { kind: 'dry-run', email: auth.target.email, expiresAt: deps.clock() + minutes * 60_000, uses };
   await reauthenticate(deps, actor, req.password, 'access-code.issue');
   const issued = await issueAccessCode(deps, actor.user, auth.target, { minutes, uses, ticket, reason, organisation: auth.organisation });
@@ -102,17 +76,8 @@ export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: Acces
 }
 
 export async function revokeAccessCodeFor(deps: MfaDeps, actor: Actor, req: TargetedRequest): Promise<{ kind: 'revoked' | 'dry-run'; email: string }> {
-  const ticket = validateTicket(req.ticket);
-  const reason = validateReason(req.reason);
-  await admit(deps, actor, 'other');
-  const auth = await authorise(deps, actor, {
-    targetEmail: req.targetEmail,
-    permission: 'access-code',
-    action: 'access-code.revoke',
-    orgSlug: req.orgSlug,
-    ticket,
-    pickOrganisation: req.pickOrganisation,
-  });
+  const auth = await startChangeOnUser(deps, actor, req, { permission: 'access-code', action: 'access-code.revoke' });
+  const { ticket, reason } = auth;
   if (req.dryRun) return { kind: 'dry-run', email: auth.target.email };
   await reauthenticate(deps, actor, req.password, 'access-code.revoke');
   await revokeAccessCode(deps, actor.user, auth.target, { ticket, reason, organisation: auth.organisation });

@@ -4,14 +4,15 @@ import { authorise, parseTargetEmail, type OrganisationPicker } from '../rules/a
 import type { MfaDeps } from '../deps.js';
 import { refuseTrustForOther, refuseTrustOff } from './devices.js';
 import { isOwnEmail } from '../rules/identity.js';
-import { useRecoveryCode } from './recoveryCodes.js';
+import { usageError } from '../errors.js';
+import { proveSecondFactor, type SecondFactorProof } from '../rules/secondFactor.js';
 import { issueTrustedDevice, validateLabel, type IssuedDevice } from '../rules/trustedDevices.js';
-import { diagnoseCode, parseCode, verifyActiveCode, type DiagnoseResult } from '../rules/verification.js';
+import { diagnoseCode, parseCode, type DiagnoseResult } from '../rules/verification.js';
 
 export interface VerifyRequest {
   targetEmail?: string;
   orgSlug?: string;
-  proof: { kind: 'code' | 'recovery-code'; code: string };
+  proof: Extract<SecondFactorProof, { kind: 'code' | 'recovery-code' }>;
   /** self only (rule 14): after a valid code, trust this machine */
   trustDevice?: { label: string; previousToken?: string };
   pickOrganisation?: OrganisationPicker;
@@ -32,6 +33,9 @@ const isSelf = (actor: Actor, targetEmail: string | undefined) => targetEmail ==
  * consumed; a device is only ever trusted for the user themself.
  */
 export async function verifyCode(deps: MfaDeps, actor: Actor, req: VerifyRequest): Promise<VerifyOutcome> {
+  // an access code signs in (login, enrol, replace); here it would be spent for nothing
+  if (req?.proof?.kind !== 'code' && req?.proof?.kind !== 'recovery-code')
+    throw usageError('verify takes a code or a recovery code', { code: 'invalid_input', hint: 'proof: { kind: "code" | "recovery-code", code }' });
   const self = isSelf(actor, req.targetEmail);
   await admit(deps, actor, self ? 'verify-self' : 'other');
   if (req.trustDevice && !self) await refuseTrustForOther(deps, actor, parseTargetEmail(req.targetEmail!));
@@ -44,19 +48,15 @@ export async function verifyCode(deps: MfaDeps, actor: Actor, req: VerifyRequest
     orgSlug: req.orgSlug,
     pickOrganisation: req.pickOrganisation,
   });
-  const attempt = { actor: party(actor.user), action: 'mfa.verify', organisation: auth.organisation };
-  let driftSteps: number | null = null;
-  let recoveryCodesLeft: number | null = null;
-  if (req.proof.kind === 'recovery-code') recoveryCodesLeft = (await useRecoveryCode(deps, auth.target, req.proof.code, attempt)).left;
-  else driftSteps = (await verifyActiveCode(deps, auth.target, parseCode(req.proof.code), attempt)).driftSteps;
+  const proven = await proveSecondFactor(deps, auth.target, req.proof, { actor: actor.user, action: 'mfa.verify', organisation: auth.organisation });
   // the actor's own code: a deferred actor is now signed in with it (issue 22)
-  if (self) secondFactorProven(deps, actor, { kind: req.proof.kind, driftSteps: driftSteps ?? undefined, recoveryCodesLeft: recoveryCodesLeft ?? undefined });
+  if (self) secondFactorProven(deps, actor, proven);
   let device: IssuedDevice | null = null;
   if (req.trustDevice && label !== undefined) {
     const { deviceTrustAllowed } = await enforcementFor(deps, actor.user.id);
     device = await issueTrustedDevice(deps, actor.user, { label, previousToken: req.trustDevice.previousToken, deviceTrustAllowed });
   }
-  return { email: auth.target.email, driftSteps, recoveryCodesLeft, device };
+  return { email: auth.target.email, driftSteps: proven.driftSteps ?? null, recoveryCodesLeft: proven.recoveryCodesLeft ?? null, device };
 }
 
 /** `verify --diagnose`: the device clock's offset, under rule 12 (see diagnoseCode). */

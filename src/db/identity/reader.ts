@@ -279,17 +279,6 @@ export async function membershipsOfUser(db: Db, userId: UserId): Promise<Members
     .sort(bySlug);
 }
 
-/** The user's role in one organisation, or undefined when not a member. */
-export async function membershipRole(db: Db, organisationId: string, userId: UserId): Promise<'admin' | 'member' | undefined> {
-  const found = (await membershipsOfUser(db, userId)).find((mm) => mm.organisation_id === organisationId);
-  return found?.role;
-}
-
-/** Is the user an admin of any organisation (a protected account, SPEC §2)? */
-export async function isAdminAnywhere(db: Db, userId: UserId): Promise<boolean> {
-  return (await membershipsOfUser(db, userId)).some((mm) => mm.role === 'admin');
-}
-
 /** The member ids of an organisation with their role and joining time, in pages ordered by user id. */
 export interface MemberRef {
   userId: UserId;

@@ -46,8 +46,8 @@ async function init(ctx: CommandContext, opts: InitOptions): Promise<void> {
   const db = await ctx.database();
   let raw: Record<string, unknown>;
   if (opts.detect) {
-    const { detectShape } = await import('../../../db/identity/detect.js');
-    const found = await detectShape(db.knex, opts.schema);
+    const { detectMapping } = await import('../../../core/usecases/attach.js');
+    const found = await detectMapping(db.store, opts.schema);
     if (!found.mapping) {
       throw configError(`no recognised portal in ${opts.schema ?? 'this database'}: ${found.notes.join('; ')}`, {
         code: 'mapping_missing',
@@ -72,7 +72,7 @@ async function init(ctx: CommandContext, opts: InitOptions): Promise<void> {
       throw usageError(`the mapping is not valid JSON: ${(e as Error).message.slice(0, 120)}`);
     }
   }
-  const { parseMapping } = await import('../../../db/identity/mapping.js');
+  const { parseMapping } = await import('../../../core/usecases/attach.js');
   const mapping = parseMapping(raw);
   if (opts.dryRun) {
     ctx.out.printJson(mapping);

@@ -20,51 +20,28 @@ export function registerDbMigrate(db: CommandUnknownOpts, act: Act): void {
 }
 
 async function migrate(ctx: CommandContext, opts: MigrateOptions): Promise<void> {
-  const { recordAudit } = await import('../../../core/primitives/audit.js');
-  const { describeTarget } = await import('../../../db/url.js');
-  const { migrateLatest, migrationState, planMigration } = await import('../../../db/schema.js');
-  if (opts.dryRun) {
-    const target = ctx.target();
-    const { sqliteFileAbsent } = await import('../../../db/connect.js');
-    if (target.dialect === 'sqlite' && sqliteFileAbsent(target)) {
-      // no file yet: everything would be created (and nothing is, not even the file)
-      const { migrations } = await import('../../../../migrations/index.js');
-      const { ownTables } = await import('../../../db/store.js');
-      const steps = migrations(ownTables()).map((m) => ({ name: m.name, creates: m.creates }));
-      if (ctx.out.json) ctx.out.printJson({ database: describeTarget(target), dryRun: true, legacyUpgrade: false, migrations: steps });
-      else {
-        for (const step of steps) ctx.out.line(`would apply ${step.name}: create ${step.creates.join(', ')}`);
-        ctx.out.line('dry run: nothing was changed');
-      }
-      return;
-    }
-  }
-  const db = await ctx.database({ checkSchema: false, create: !opts.dryRun });
+  const { migrateSchema, planSchema } = await import('../../../core/usecases/schema.js');
   if (opts.dryRun) {
     // refuses, as migrate itself would, when a name it needs is taken
-    const plan = await planMigration(db.store);
+    const plan = await planSchema(ctx.target(), () => ctx.database({ checkSchema: false }));
     if (ctx.out.json) {
-      ctx.out.printJson({ database: describeTarget(db.target), dryRun: true, legacyUpgrade: plan.legacyUpgrade, migrations: plan.steps });
+      ctx.out.printJson({ database: plan.database, dryRun: true, legacyUpgrade: plan.legacyUpgrade, migrations: plan.migrations });
       return;
     }
     if (plan.legacyUpgrade) ctx.out.line("would carry portal-mfa's tables from before the table prefix into the prefixed ones");
-    for (const step of plan.steps) ctx.out.line(`would apply ${step.name}: create ${step.creates.join(', ')}`);
-    if (plan.steps.length === 0) ctx.out.line('schema already up to date');
+    for (const step of plan.migrations) ctx.out.line(`would apply ${step.name}: create ${step.creates.join(', ')}`);
+    if (plan.migrations.length === 0) ctx.out.line('schema already up to date');
     ctx.out.line('dry run: nothing was changed');
     return;
   }
-  const applied = await migrateLatest(db.store);
-  if (applied.length > 0) {
-    await recordAudit(db.store, ctx, { action: 'db.migrate', outcome: 'success', detail: { migrations: applied } });
-  }
-  const state = await migrationState(db.store);
+  const done = await migrateSchema(await ctx.database({ checkSchema: false, create: true }), ctx);
   if (ctx.out.json) {
-    ctx.out.printJson({ database: describeTarget(db.target), migrated: applied, current: state.current });
+    ctx.out.printJson(done);
     return;
   }
-  if (applied.length === 0) ctx.out.success(`schema already up to date (${describeTarget(db.target)})`);
+  if (done.migrated.length === 0) ctx.out.success(`schema already up to date (${done.database})`);
   else {
-    for (const name of applied) ctx.out.line(`applied ${name}`);
-    ctx.out.success(`schema up to date (${describeTarget(db.target)})`);
+    for (const name of done.migrated) ctx.out.line(`applied ${name}`);
+    ctx.out.success(`schema up to date (${done.database})`);
   }
 }

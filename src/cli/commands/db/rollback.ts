@@ -1,5 +1,4 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
-import { wrongState } from '../../../core/errors.js';
 import type { Act } from '../../act.js';
 import { confirmOrCancel } from '../../confirm.js';
 import type { CommandContext } from '../../context.js';
@@ -20,58 +19,40 @@ export function registerDbRollback(db: CommandUnknownOpts, act: Act): void {
 }
 
 async function rollback(ctx: CommandContext, opts: RollbackOptions): Promise<void> {
-  const { recordAudit } = await import('../../../core/primitives/audit.js');
-  const { describeTarget } = await import('../../../db/url.js');
-  const { rollbackLast, migrationState } = await import('../../../db/schema.js');
-  const { planRollback } = await import('../../../db/rollbackPlan.js');
+  const { describeTables, rollbackSchema } = await import('../../../core/usecases/schema.js');
   const db = await ctx.database({ checkSchema: false });
-  // a schema from a newer portal-mfa is refused (by rollbackLast) before anything is planned
-  if ((await migrationState(db.store)).unknown.length > 0) await rollbackLast(db.store, Boolean(opts.all));
-  const plan = await planRollback(db.store, Boolean(opts.all));
-  const withRows = plan.tables.filter((t) => t.rows > 0);
-  const describe = (ts: { name: string; rows: number }[]) => ts.map((t) => `${t.name} (${t.rows} row(s))`).join(', ');
-  if (opts.dryRun) {
+  const result = await rollbackSchema(db, ctx, {
+    all: Boolean(opts.all),
+    dryRun: Boolean(opts.dryRun),
+    force: Boolean(opts.force),
+    confirm: async (plan) => {
+      await confirmOrCancel(ctx, `Roll back ${plan.migrations.length} migration(s)${plan.tables.length ? `, dropping ${describeTables(plan.tables)}` : ''}?`);
+      return true;
+    },
+  });
+  if (result.kind === 'cancelled') return;
+  if (result.kind === 'dry-run') {
     if (ctx.out.json) {
       ctx.out.printJson({
-        database: describeTarget(db.target),
+        database: result.database,
         dryRun: true,
-        wouldRollBack: plan.migrations,
-        tables: plan.tables,
-        needsForce: withRows.length > 0,
+        wouldRollBack: result.wouldRollBack,
+        tables: result.tables,
+        needsForce: result.needsForce,
       });
       return;
     }
-    if (plan.migrations.length === 0) ctx.out.line('nothing to roll back');
-    for (const name of plan.migrations) ctx.out.line(`would roll back ${name}`);
-    if (plan.tables.length > 0) ctx.out.line(`would drop or alter: ${describe(plan.tables)}`);
-    if (withRows.length > 0) ctx.out.line('tables hold rows: the rollback needs --force');
+    if (result.wouldRollBack.length === 0) ctx.out.line('nothing to roll back');
+    for (const name of result.wouldRollBack) ctx.out.line(`would roll back ${name}`);
+    if (result.tables.length > 0) ctx.out.line(`would drop or alter: ${describeTables(result.tables)}`);
+    if (result.needsForce) ctx.out.line('tables hold rows: the rollback needs --force');
     ctx.out.line('dry run: nothing was changed');
     return;
   }
-  if (withRows.length > 0 && !opts.force) {
-    if (await db.store.knex.schema.hasTable(db.store.t.audit_events)) {
-      await recordAudit(db.store, ctx, {
-        action: 'db.rollback',
-        outcome: 'refused',
-        reason: 'tables hold rows',
-        detail: { migrations: plan.migrations, tables: withRows },
-      });
-    }
-    throw wrongState(`refusing to roll back: it would drop data in ${describe(withRows)}; nothing was changed`, {
-      hint: 'see what would go with --dry-run; back up the database, then add --force',
-    });
-  }
-  if (plan.migrations.length > 0) {
-    await confirmOrCancel(ctx, `Roll back ${plan.migrations.length} migration(s)${plan.tables.length ? `, dropping ${describe(plan.tables)}` : ''}?`);
-  }
-  const undone = await rollbackLast(db.store, Boolean(opts.all));
-  if (undone.length > 0 && (await db.store.knex.schema.hasTable(db.store.t.audit_events))) {
-    await recordAudit(db.store, ctx, { action: 'db.rollback', outcome: 'success', detail: { migrations: undone, forced: Boolean(opts.force) } });
-  }
   if (ctx.out.json) {
-    ctx.out.printJson({ database: describeTarget(db.target), rolledBack: undone });
+    ctx.out.printJson({ database: result.database, rolledBack: result.rolledBack });
     return;
   }
-  if (undone.length === 0) ctx.out.success('nothing to roll back');
-  for (const name of undone) ctx.out.line(`rolled back ${name}`);
+  if (result.rolledBack.length === 0) ctx.out.success('nothing to roll back');
+  for (const name of result.rolledBack) ctx.out.line(`rolled back ${name}`);
 }

@@ -12,27 +12,14 @@ export function registerDbStatus(db: CommandUnknownOpts, act: Act): void {
 }
 
 async function status(ctx: CommandContext): Promise<void> {
-  const { describeTarget } = await import('../../../db/url.js');
-  const { migrationState } = await import('../../../db/schema.js');
-  const { sqliteFileAbsent } = await import('../../../db/connect.js');
-  const target = ctx.target();
-  // a SQLite file that does not exist yet is reported as an empty database, without creating it
-  const absent = target.dialect === 'sqlite' && sqliteFileAbsent(target);
-  const db = absent ? undefined : await ctx.database({ checkSchema: false });
-  const state = db
-    ? await migrationState(db.store)
-    : {
-        applied: [] as { name: string; appliedAt: string | null }[],
-        pending: (await import('../../../../migrations/index.js')).migrations((await import('../../../db/store.js')).ownTables()).map((m) => m.name),
-        unknown: [] as string[],
-        current: false,
-      };
+  const { schemaStatus } = await import('../../../core/usecases/schema.js');
+  const state = await schemaStatus(ctx.target(), () => ctx.database({ checkSchema: false }));
   if (ctx.out.json) {
     ctx.out.printJson({
-      database: describeTarget(target),
-      dialect: target.dialect,
+      database: state.database,
+      dialect: state.dialect,
       // the server of the host list actually used (failover); null for SQLite
-      host: db?.failover?.current ?? null,
+      host: state.server?.current ?? null,
       current: state.current,
       applied: state.applied.map((a) => ({ ...a, appliedAt: a.appliedAt ? isoOrNull(Date.parse(a.appliedAt)) : null })),
       pending: state.pending,
@@ -40,8 +27,8 @@ async function status(ctx: CommandContext): Promise<void> {
     });
     return;
   }
-  ctx.out.line(`database  ${describeTarget(target)}${absent ? ' (no file yet)' : ''}`);
-  if (db?.failover) ctx.out.line(`server    ${db.failover.current}${db.failover.skipped.length ? ` (passed over ${db.failover.skipped.join('; ')})` : ''}`);
+  ctx.out.line(`database  ${state.database}${state.absent ? ' (no file yet)' : ''}`);
+  if (state.server) ctx.out.line(`server    ${state.server.current}${state.server.skipped.length ? ` (passed over ${state.server.skipped.join('; ')})` : ''}`);
   ctx.out.table(
     [
       { header: 'migration', value: (r: { name: string; state: string; at: string }) => r.name },

@@ -2,7 +2,7 @@ import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 import { configError } from '../../../core/errors.js';
 import type { Act } from '../../act.js';
 import type { CommandContext } from '../../context.js';
-import { DELIVERY_CONCURRENCY, deliveryProgress } from '../../deliveryProgress.js';
+import { DELIVERY_CONCURRENCY, type DeliveryProgress, deliveryProgress } from '../../deliveryProgress.js';
 import { oneLineMessage } from '../../oneLine.js';
 import { withExamples } from '../examples.js';
 import { NOTICE_LIMIT, type OptionsOf, wholeNumber } from '../flags.js';
@@ -31,35 +31,20 @@ export function registerNotifySend(notify: CommandUnknownOpts, act: Act): void {
  * and host. Safe to run from several places at once: each notice is claimed before it is sent.
  */
 async function send(ctx: CommandContext, opts: SendOptions): Promise<void> {
-  const { recordAudit } = await import('../../../core/primitives/audit.js');
-  const { deliverNotifications } = await import('../../../core/notify/delivery.js');
-  const { dueNotices } = await import('../../../core/notify/outboxReport.js');
-  const limit = opts.limit;
+  const { sendDueNotices } = await import('../../../core/notify/send.js');
   const { store } = await ctx.database();
-  const { readPolicy } = await import('../../../core/rules/policy.js');
-  const { resolveRelay } = await import('../../../mail/relay.js');
+  let progress: DeliveryProgress | undefined;
   // the portal's relay only: whoever runs notify send cannot send the outbox anywhere else
-  const relay = resolveRelay((await readPolicy(store)).delivery, ctx.smtp);
-  if (relay.ignored) ctx.out.warn(relay.ignored);
-  const smtp = relay.smtp;
-  if (!smtp) {
-    throw configError("the portal's delivery policy names no SMTP relay: there is no server to send notices to", {
-      hint: "support sets one with: portal-mfa policy set --smtp-relay smtp://host:port --mail-from ADDRESS; or let the portal's own mailer read the notifications table",
-    });
-  }
-  const { createSmtpMailer } = await import('../../../mail/smtpMailer.js');
-  const mailer = await createSmtpMailer(smtp, { concurrency: DELIVERY_CONCURRENCY });
-  const due = await dueNotices({ db: store, clock: ctx.clock });
-  const progress = await deliveryProgress(ctx, Math.min(due, limit ?? due));
-  const result = await deliverNotifications(store, mailer, { limit, concurrency: DELIVERY_CONCURRENCY, now: ctx.clock, onProgress: progress.update }).finally(
-    () => mailer.close(),
-  );
-  progress.stop();
-  await recordAudit(store, ctx, {
-    action: 'notify.send',
-    outcome: result.unavailable ? 'failure' : 'success',
-    detail: { sent: result.sent, failed: result.failed, errors: result.errors.length, stillPending: result.stillPending, smtp: smtp.display },
+  const result = await sendDueNotices(store, ctx, ctx.smtp, {
+    limit: opts.limit,
+    concurrency: DELIVERY_CONCURRENCY,
+    onStart: async (due) => {
+      progress = await deliveryProgress(ctx, due);
+    },
+    onProgress: (done, total) => progress?.update(done, total),
+    onIgnored: (why) => ctx.out.warn(why),
   });
+  progress?.stop();
   if (ctx.out.json) {
     ctx.out.printJson({
       sent: result.sent,
@@ -76,7 +61,7 @@ async function send(ctx: CommandContext, opts: SendOptions): Promise<void> {
       );
     } else {
       ctx.out.success(
-        `sent ${result.sent} notice(s) through ${smtp.display}; ${result.errors.length} failed attempt(s), ${result.failed} given up; ${result.stillPending} still pending`,
+        `sent ${result.sent} notice(s) through ${result.relay}; ${result.errors.length} failed attempt(s), ${result.failed} given up; ${result.stillPending} still pending`,
       );
     }
     for (const e of result.errors.slice(0, 5)) ctx.out.warn(`notice ${e.id} to ${e.email}: ${oneLineMessage(e.error, 200)}`);

@@ -4,7 +4,7 @@ import { cancelled, type ErrorKind, PortalMfaError, usageError } from '../../../
 import type { Act } from '../../act.js';
 import { confirmOrCancel, requireConfirmable } from '../../confirm.js';
 import type { CommandContext } from '../../context.js';
-import { EXIT_CODES } from '../../exitCodes.js';
+import { exitCodeOf } from '../../exitCodes.js';
 import { startProgress } from '../../progress.js';
 import { sanitizeCell } from '../../render.js';
 import { withExamples } from '../examples.js';
@@ -33,7 +33,7 @@ export function registerOrgDisableMfa(org: CommandUnknownOpts, act: Act): void {
 
 async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOptions): Promise<void> {
   const { parseUserList } = await import('../../../core/usecases/organisations.js');
-  const { validateReason, validateTicket } = await import('../../../core/usecases/disable.js');
+  const { validateReason, validateTicket } = await import('../../../core/usecases/changeOnUser.js');
   const { validateSlug } = await import('../../../core/rules/authorise.js');
   const { portal, reauthPassword, resolveActor } = await import('../../actor.js');
   if (!opts.user && opts.usersFrom === undefined) throw usageError('name the members with --user EMAIL… or --users-from FILE|-');
@@ -102,7 +102,7 @@ async function disableMfaCommand(ctx: CommandContext, opts: DisableMfaOptions): 
   try {
     for await (const r of run.results) {
       seen++;
-      const exitCode = r.errorKind === null ? 0 : EXIT_CODES[r.errorKind];
+      const exitCode = exitCodeOf(r.errorKind);
       tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
       if (r.errorKind !== null) {
         failures++;
