@@ -114,9 +114,13 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
     }
     return h.token;
   };
-  /** the password again, or this sign-in's re-authentication token */
-  const reauthBody = (actor: Actor, password: string | undefined) => {
-    if (password !== undefined) return { password };
+  /**
+   * The password again, as the service's re-authentication token: exchanged once, so the next
+   * sensitive call of this command (the confirmation after the QR code) needs no password — as
+   * locally, where the actor keeps the moment the password was re-entered.
+   */
+  const reauthBody = async (actor: Actor, password: string | undefined) => {
+    if (password !== undefined) await reauthFor(actor, password);
     const r = handle(actor).reauth;
     return r && ctx.clock() < r.until ? { reauthToken: r.token } : {};
   };
@@ -313,16 +317,19 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
     },
     async startEnrolment(actor: Actor, req: { password?: string } = {}) {
       if (handle(actor).challenge !== undefined) throw alreadyActive(handle(actor).email);
-      const r = await call(server, 'POST', '/v1/enrolment', { token: bearer(actor), body: reauthBody(actor, req.password) });
+      const r = await call(server, 'POST', '/v1/enrolment', { token: bearer(actor), body: await reauthBody(actor, req.password) });
       return pendingOf(r.body);
     },
     async startReplacement(actor: Actor, req: { password?: string; oldDeviceCode?: string }) {
-      const body = { ...reauthBody(actor, req.password), ...(req.oldDeviceCode !== undefined ? { oldDeviceCode: req.oldDeviceCode } : {}) };
+      const body = { ...(await reauthBody(actor, req.password)), ...(req.oldDeviceCode !== undefined ? { oldDeviceCode: req.oldDeviceCode } : {}) };
       const r = await call(server, 'POST', '/v1/replacement', { token: bearer(actor), body });
       return pendingOf(r.body);
     },
     async confirmEnrolment(actor: Actor, req: { code: string; password?: string }) {
-      const r = await call(server, 'POST', '/v1/enrolment/confirm', { token: bearer(actor), body: { code: req.code, ...reauthBody(actor, req.password) } });
+      const r = await call(server, 'POST', '/v1/enrolment/confirm', {
+        token: bearer(actor),
+        body: { code: req.code, ...(await reauthBody(actor, req.password)) },
+      });
       const b = r.body;
       return {
         email: String(b.email),
@@ -385,7 +392,7 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       throw usageError('over a server a device is trusted as part of the sign-in', { code: 'second_factor_required', hint: 'portal-mfa login --trust-device' });
     },
     async regenerateRecoveryCodes(actor: Actor, req: { password?: string } = {}) {
-      const r = await call(server, 'POST', '/v1/recovery-codes', { token: bearer(actor), body: reauthBody(actor, req.password) });
+      const r = await call(server, 'POST', '/v1/recovery-codes', { token: bearer(actor), body: await reauthBody(actor, req.password) });
       return { email: String(r.body.email), codes: r.body.codes as string[] };
     },
     async listDevices(actor: Actor, req: { targetEmail?: string; orgSlug?: string; all?: boolean; machineToken?: string } = {}) {
@@ -416,7 +423,7 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
         ...(req.orgSlug !== undefined ? { org: req.orgSlug } : {}),
         ...(req.ticket !== undefined ? { ticket: req.ticket } : {}),
         ...(req.reason !== undefined ? { reason: req.reason } : {}),
-        ...(req.dryRun ? { dryRun: true } : reauthBody(actor, req.password)),
+        ...(req.dryRun ? { dryRun: true } : await reauthBody(actor, req.password)),
       };
       const r = await call(server, 'POST', '/v1/devices/revoke', { token: bearer(actor), body });
       return r.body as never;
