@@ -5,6 +5,7 @@ const UNIT = 'test/unit/**/*.test.ts';
 const CLUSTER = 'test/cluster/**/*.test.ts';
 const SHAPES = 'test/shapes/**/*.test.ts';
 const PACKAGE = 'test/package/**/*.test.ts';
+const REMOTE = 'test/remote/**/*.test.ts';
 
 export default defineConfig({
   test: {
@@ -29,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'db',
           include: ['test/**/*.test.ts'],
-          exclude: [UNIT, CLUSTER, SHAPES, PACKAGE],
+          exclude: [UNIT, CLUSTER, SHAPES, PACKAGE, REMOTE],
           // Starts a throw-away MariaDB (or uses PORTAL_MFA_TEST_MYSQL_URL) shared by this project's files.
           globalSetup: ['test/support/globalSetup.ts'],
         },
@@ -41,6 +42,9 @@ export default defineConfig({
       // Existing portals (Laravel + Jetstream, Django + django-organizations, a custom schema) on both
       // databases, with a least-privilege account on MariaDB (`npm run test:shapes`; part of test:ci).
       { extends: true, test: { name: 'shapes', include: [SHAPES], globalSetup: ['test/support/globalSetup.ts'] } },
+      // The remote CLI (issue 24): the developer's stories run locally and against `serve` over the same
+      // database (`npm run test:remote`; part of test:ci), kept out of `npm test` for its time.
+      { extends: true, test: { name: 'remote', include: [REMOTE], globalSetup: ['test/support/globalSetup.ts'] } },
       // The packed tarball installed into a fresh MySQL-only project, used from CommonJS and ESM
       // (`npm run test:package`; part of test:ci): it needs the npm registry or its cache.
       { extends: true, test: { name: 'package', include: [PACKAGE], globalSetup: ['test/support/globalSetup.ts'] } },

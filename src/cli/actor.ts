@@ -34,11 +34,15 @@ export async function mfaDeps(ctx: CommandContext): Promise<MfaDeps> {
 
 /** The core API for a command that acts as a portal user. */
 export async function portal(ctx: CommandContext): Promise<PortalMfa> {
+  // remote mode: the same interface over the service's HTTP API (src/cli/remote/api.ts)
+  if (ctx.server) return (await import('./remote/api.js')).remotePortalMfa(ctx);
   return createPortalMfa(await mfaDeps(ctx));
 }
 
 /** Key of this database in the local store (never with credentials). */
 export function dbKey(ctx: CommandContext): string {
+  // remote mode: sessions and device tokens are the service's, kept under its origin
+  if (ctx.server) return `server ${ctx.server.origin}`;
   return describeTarget(ctx.target());
 }
 

@@ -13,6 +13,7 @@ import { keyFileStamp, loadKeyring, missingGeneratedKeyFile } from './keySource.
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from './prompter.js';
 import { loadProfile, type Profile } from './profiles.js';
 import { Output } from './render.js';
+import { resolveServer } from './remote/server.js';
 
 /** What every command runs with: streams, prompts, configuration and a lazily opened database. */
 export interface CommandContext {
@@ -49,6 +50,14 @@ export interface CommandContext {
    */
   database(opts?: { checkSchema?: boolean; create?: boolean; pool?: PoolOptions }): Promise<Database>;
   keyring(): SecretKey[];
+  /**
+   * The portal-mfa service this command talks to instead of the database (--server,
+   * PORTAL_MFA_SERVER or the profile's `server`: src/cli/remote/); then the database and the key
+   * are never read.
+   */
+  server: URL | undefined;
+  /** run when the command ends, before the database closes (the remote client ends a --as session) */
+  onClose(f: () => Promise<void>): void;
   /** stdin split into lines, read once and handed out in order (password, then code, …). */
   nextStdinLine(what: string, hint: string): Promise<string>;
   /** stdin after its first `keep` lines, which stay queued for nextStdinLine (password, then a list). */
@@ -73,6 +82,8 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
   const mail = resolveMailConfig(globals, env, profile);
   // the profile's smtp_url / mail_from stand in for the variables (environment wins, SPEC §8)
   const smtp = resolveSmtpConfig({ ...env, PORTAL_MFA_SMTP_URL: mail.smtpUrl, PORTAL_MFA_MAIL_FROM: mail.mailFrom });
+  const server = resolveServer(globals, env, profile);
+  const closers: (() => Promise<void>)[] = [];
   const out = new Output(io, { json: Boolean(globals.json), quiet: Boolean(globals.quiet) });
   const prompter = deps.prompter ?? (io.canPrompt ? terminalPrompter(io) : nonInteractivePrompter());
   let target: DatabaseTarget | undefined;
@@ -86,7 +97,12 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
   let stdinConsumed = false;
 
   const lines = async () => (stdinLines ??= (await readAll(io.stdin)).split(/\r?\n/));
-  const getTarget = () => (target ??= resolveDatabaseTarget(globals, env, profile));
+  const getTarget = () => {
+    // remote mode never reads a database URL (nor, through it, a key file)
+    if (server) throw usageError(`this needs the database, and the CLI talks to ${server.origin}`, { hint: 'run it without --server / PORTAL_MFA_SERVER' });
+    target ??= resolveDatabaseTarget(globals, env, profile);
+    return target;
+  };
 
   return {
     env,
@@ -105,6 +121,8 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
     smtp,
     queuedNotifications: [],
     target: getTarget,
+    server,
+    onClose: (f) => void closers.push(f),
     async database(opts = {}) {
       if (!db) {
         const { openDatabase } = await import('../db/connect.js');
@@ -152,6 +170,7 @@ export function createContext(flags: GlobalOptions, deps: ContextDeps): CommandC
       return rest.join('\n');
     },
     async close() {
+      for (const f of closers.splice(0)) await f().catch(() => undefined);
       if (db) await db.close().catch(() => undefined);
     },
   };

@@ -122,6 +122,8 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       const ctx = createContext(globals, { ...deps, env, io });
       let failed = false;
       try {
+        // remote mode (src/cli/remote/): commands that need the database are refused before anything runs
+        if (ctx.server) (await import('./remote/api.js')).prepareRemoteCommand(ctx, cmd);
         await handler(
           ctx,
           cmd.opts() as O,

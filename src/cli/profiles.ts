@@ -27,6 +27,8 @@ export interface Profile {
   mailFrom?: string;
   as?: string;
   tablePrefix?: string;
+  /** the portal-mfa service to talk to instead of the database (remote mode) */
+  server?: string;
 }
 
 const KEYS = {
@@ -38,6 +40,7 @@ const KEYS = {
   mail_from: 'mailFrom',
   as: 'as',
   table_prefix: 'tablePrefix',
+  server: 'server',
 } as const satisfies Record<string, keyof Profile>;
 
 export function configFilePath(env: NodeJS.ProcessEnv): string {

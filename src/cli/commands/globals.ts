@@ -5,6 +5,7 @@ import type { OptionsOf } from './flags.js';
 export const defineGlobals = (program: Command) =>
   program
     .option('--db <url>', 'database URL: sqlite:PATH or mysql://user:pass@host:port/db (env PORTAL_MFA_DB)')
+    .option('--server <url>', 'talk to a portal-mfa service instead of the database (env PORTAL_MFA_SERVER)')
     .option('--key-file <file>', 'file holding the base64 secrets key (default: PORTAL_MFA_KEY)')
     .option('--as <email>', 'act as this portal user (default: the CLI session; env PORTAL_MFA_AS)')
     .option('--password-stdin', "read the actor's password from the first line of stdin")

@@ -1,0 +1,477 @@
+/**
+ * The CLI's remote mode (issue 24 item 3): the PortalMfa interface the commands use, over the
+ * HTTP API of `portal-mfa serve` (docs/service-api.md) instead of the database. The commands do not
+ * know which they hold; src/cli/actor.ts picks this one when a server is configured.
+ *
+ * An actor here is a handle: after the password step it holds the service's challenge (never the
+ * password), after the second factor the bearer session the service opened. A `--as` command's
+ * session is ended when the command ends; `login` keeps it (openSession). What the service cannot be
+ * asked for (database and key administration, reports that are not implemented here yet) is a
+ * one-line usage error, exit 2.
+ */
+import { hostname } from 'node:os';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
+import type { PortalMfa } from '../../core/api.js';
+import { forbidden, isPortalMfaError, usageError, wrongState, type PortalMfaError } from '../../core/errors.js';
+import type { Actor, SecondFactorSource, SignInAction } from '../../core/rules/actor.js';
+import type { SecondFactorProof, ProvenFactor } from '../../core/rules/secondFactor.js';
+import type { IssuedDevice } from '../../core/rules/trustedDevices.js';
+import type { PortalUser } from '../../core/domain.js';
+import type { CommandContext } from '../context.js';
+import { call } from './http.js';
+
+/** Commands that need the database or the secrets key themselves: never over a server. */
+const LOCAL_ONLY = ['db', 'keys', 'demo', 'serve', 'service-key', 'notify', 'policy', 'users', 'access-code', 'unlock', 'disable', 'org', 'audit'];
+
+/** The command's path below the program, e.g. "devices list". */
+function commandPath(cmd: CommandUnknownOpts): string {
+  const names: string[] = [];
+  for (let c: CommandUnknownOpts | null = cmd; c?.parent; c = c.parent as CommandUnknownOpts | null) names.unshift(c.name());
+  return names.join(' ');
+}
+
+interface RemoteCommand {
+  path: string;
+  options: Record<string, unknown>;
+}
+const commands = new WeakMap<CommandContext, RemoteCommand>();
+
+/** Before a command runs in remote mode: refuse what the service does not offer, before anything is asked. */
+export function prepareRemoteCommand(ctx: CommandContext, cmd: CommandUnknownOpts): void {
+  const path = commandPath(cmd);
+  const top = path.split(' ')[0]!;
+  if (LOCAL_ONLY.includes(top)) {
+    throw usageError(`${path} is not available with a server (${ctx.server!.origin}): it works on the database directly`, {
+      hint: 'run it where the database URL and key are configured, without --server / PORTAL_MFA_SERVER',
+    });
+  }
+  commands.set(ctx, { path, options: cmd.opts() as Record<string, unknown> });
+}
+
+/** What this process knows about one actor; never a password. */
+interface Handle {
+  email: string;
+  /** the session the service opened for this actor (bearer token) */
+  token?: string;
+  /** the session outlives the command (login) */
+  kept?: boolean;
+  /** password checked, second factor still to come (verify on self, enrol with --as) */
+  challenge?: string;
+  /** a trusted device issued with the sign-in (login --trust-device) */
+  device?: IssuedDevice;
+  /** the sign-in asked for device trust and the service refused it: trust is off */
+  trustOff?: boolean;
+  /** the password of this sign-in, carried as the service's re-authentication token */
+  reauth?: { token: string; until: number };
+  /** when the service's session ends */
+  sessionExpiresAt?: number;
+}
+
+const ms = (iso: unknown): number | null => (typeof iso === 'string' ? Date.parse(iso) : null);
+const msOf = (iso: unknown): number => Date.parse(String(iso));
+const issued = (d: Record<string, unknown>): IssuedDevice => ({
+  token: String(d.token),
+  id: Number(d.id),
+  expiresAt: msOf(d.expiresAt),
+  replacedDeviceId: (d.replacedDeviceId as number | null) ?? null,
+});
+
+/** Sign-in actions that never lead to a sensitive call: no re-authentication token is fetched for them. */
+const READ_ONLY: SignInAction[] = ['mfa.status', 'device.list', 'mfa.verify', 'session.login'];
+
+export function remotePortalMfa(ctx: CommandContext): PortalMfa {
+  const server = ctx.server!;
+  const handles = new WeakMap<Actor, Handle>();
+  const opened: Handle[] = [];
+  /** a challenge whose proof was refused: a retry of the same sign-in (login's prompt) completes it again */
+  let retry: { email: string; challenge: string; expiresAt: number } | undefined;
+
+  const handle = (actor: Actor): Handle => {
+    const h = handles.get(actor);
+    if (!h) throw new TypeError('not an actor of this remote client');
+    return h;
+  };
+  const makeActor = (user: PortalUser, a: Pick<Actor, 'via' | 'factor' | 'restriction'> & { proven?: ProvenFactor }, h: Handle): Actor => {
+    const actor = Object.freeze({ user: Object.freeze(user), sessionId: null, vouchedBy: null, ...a }) as Actor;
+    handles.set(actor, h);
+    return actor;
+  };
+  const userOf = (u: Record<string, unknown>): PortalUser => ({
+    id: String(u.id),
+    email: String(u.email),
+    name: String(u.name ?? ''),
+    role: u.role as PortalUser['role'],
+    active: true,
+  });
+  /** the session's bearer token: a deferred actor has none until its code is verified */
+  const bearer = (actor: Actor): string => {
+    const h = handle(actor);
+    if (h.token === undefined) {
+      throw usageError(`${h.email} has MFA: a code is needed`, {
+        code: 'second_factor_required',
+        hint: 'pass --code CODE (or --code - for stdin), or log in first with portal-mfa login',
+      });
+    }
+    return h.token;
+  };
+  /**
+   * The password again, as the service's re-authentication token: exchanged once, so the next
+   * sensitive call of this command (the confirmation after the QR code) needs no password — as
+   * locally, where the actor keeps the moment the password was re-entered.
+   */
+  const reauthBody = async (actor: Actor, password: string | undefined) => {
+    if (password !== undefined) await reauthFor(actor, password);
+    const r = handle(actor).reauth;
+    return r && ctx.clock() < r.until ? { reauthToken: r.token } : {};
+  };
+  const signedIn = (body: Record<string, unknown>, extra: Partial<Handle> = {}): Actor => {
+    const user = userOf(body.user as Record<string, unknown>);
+    const h: Handle = { email: user.email, token: String(body.token), sessionExpiresAt: msOf(body.expiresAt), ...extra };
+    if (body.device) h.device = issued(body.device as Record<string, unknown>);
+    opened.push(h);
+    const proven = body.proven ? (Object.fromEntries(Object.entries(body.proven as object).filter(([, v]) => v !== null)) as ProvenFactor) : undefined;
+    return makeActor(
+      user,
+      {
+        via: 'password',
+        factor: String(body.secondFactor) as Actor['factor'],
+        restriction: body.restricted ? 'access-code' : null,
+        ...(proven ? { proven } : {}),
+      },
+      h,
+    );
+  };
+
+  /** Complete a challenge; with device trust when the command asked for it (login --trust-device). */
+  async function complete(challenge: string, proof: SecondFactorProof | { kind: 'device'; token: string }, trust?: { label: string; previousToken?: string }) {
+    const send = (trustDevice?: typeof trust) =>
+      call(server, 'POST', '/v1/sign-in/complete', { body: { challenge, proof, ...(trustDevice ? { trustDevice } : {}) } });
+    if (!trust || (proof.kind !== 'code' && proof.kind !== 'recovery-code')) return { reply: await send(), trustOff: false };
+    try {
+      return { reply: await send(trust), trustOff: false };
+    } catch (e) {
+      // refused before anything is used (rules/challenge.ts): the sign-in goes on without trust
+      if (isPortalMfaError(e) && e.code === 'device_trust_off') return { reply: await send(), trustOff: true };
+      throw e;
+    }
+  }
+
+  async function reauthFor(actor: Actor, password: string): Promise<void> {
+    const r = await call(server, 'POST', '/v1/reauth', { token: bearer(actor), body: { password } });
+    handle(actor).reauth = { token: String(r.body.reauthToken), until: msOf(r.body.expiresAt) };
+  }
+
+  const signIn: PortalMfa['signIn'] = async (req) => {
+    const sf: SecondFactorSource = req.secondFactor;
+    const command = commands.get(ctx);
+    const wantsTrust = req.action === 'session.login' && command?.options.trustDevice === true;
+    let challenge: string;
+    let factors: string[] = [];
+    if (retry && retry.email === req.email && retry.expiresAt > ctx.clock() + 5_000) {
+      challenge = retry.challenge;
+      factors = ['code', 'recovery-code', 'access-code'];
+    } else {
+      const begin = await call(server, 'POST', '/v1/sign-in', { body: { email: req.email, password: req.password } });
+      if (begin.status === 201) {
+        // no MFA: the password was the whole sign-in, and the service opened the session
+        const actor = signedIn(begin.body);
+        if (!READ_ONLY.includes(req.action)) await reauthFor(actor, req.password);
+        return actor;
+      }
+      challenge = String(begin.body.challenge);
+      factors = (begin.body.factors as string[]) ?? [];
+      retry = undefined;
+    }
+    const email = req.email;
+    let proof = sf.proof;
+    if (proof?.kind === 'access-code' && !sf.accessCodeAllowed) {
+      throw usageError('a temporary access code is only accepted at login', {
+        code: 'invalid_input',
+        hint: 'run portal-mfa login and type it at the code prompt',
+      });
+    }
+    if (sf.deferred && proof === undefined) {
+      return makeActor(
+        { id: '', email, name: '', role: 'user' as PortalUser['role'], active: true },
+        { via: 'password', factor: 'deferred', restriction: null },
+        {
+          email,
+          challenge,
+        },
+      );
+    }
+    if (proof === undefined && sf.deviceToken !== undefined) {
+      if (!factors.includes('device')) sf.onDeviceRefused?.('trust-off');
+      else {
+        try {
+          const { reply } = await complete(challenge, { kind: 'device', token: sf.deviceToken });
+          return await finish(reply.body, req);
+        } catch (e) {
+          if (!isPortalMfaError(e) || e.code !== 'device_not_trusted') throw e;
+          sf.onDeviceRefused?.((e.details?.reason as 'unknown') ?? 'unknown');
+        }
+      }
+    }
+    if (proof === undefined && sf.ask) {
+      proof = await sf.ask();
+      if (proof.kind === 'access-code' && !sf.accessCodeAllowed)
+        throw usageError('a temporary access code is only accepted at login', { code: 'invalid_input' });
+    }
+    if (proof === undefined) {
+      throw usageError(`${email} has MFA: a code is needed`, {
+        code: 'second_factor_required',
+        hint: 'pass --code CODE (or --code - for stdin), or log in first with portal-mfa login',
+      });
+    }
+    const trust = wantsTrust ? { label: String(command?.options.label ?? hostname()), previousToken: undefined as string | undefined } : undefined;
+    try {
+      const { reply, trustOff } = await complete(challenge, proof, trust && { ...trust, previousToken: sf.deviceToken });
+      retry = undefined;
+      return await finish(reply.body, req, { trustOff });
+    } catch (e) {
+      // a wrong proof leaves the challenge: the next try (login's prompt) completes it without the password again
+      if (isPortalMfaError(e) && e.kind === 'rejected' && e.code !== 'challenge_invalid') retry = { email, challenge, expiresAt: ctx.clock() + 4 * 60_000 };
+      throw e;
+    }
+  };
+
+  async function finish(body: Record<string, unknown>, req: Parameters<PortalMfa['signIn']>[0], extra: Partial<Handle> = {}): Promise<Actor> {
+    const actor = signedIn(body, extra);
+    if (!READ_ONLY.includes(req.action)) await reauthFor(actor, req.password);
+    return actor;
+  }
+
+  const unsupported = (what: string) => () =>
+    Promise.reject(
+      usageError(`${what} is not available with a server yet`, { hint: 'run it where the database URL and key are configured, without --server' }),
+    );
+
+  const api = {
+    signIn,
+    async resumeSession(token: string) {
+      try {
+        const r = await call(server, 'GET', '/v1/status', { token });
+        const user: PortalUser = {
+          id: '',
+          email: String(r.body.email),
+          name: String(r.body.name ?? ''),
+          role: r.body.role as PortalUser['role'],
+          active: true,
+        };
+        return makeActor(user, { via: 'session', factor: 'session', restriction: null }, { email: user.email, token, kept: true });
+      } catch (e) {
+        if (isPortalMfaError(e) && (e.code as string) === 'unauthenticated') return null;
+        // a session restricted by an access code may read nothing but enrol: it is still a session
+        if (isPortalMfaError(e) && e.code === 'enrolment_required') {
+          return makeActor(
+            { id: '', email: '', name: '', role: 'user' as PortalUser['role'], active: true },
+            { via: 'session', factor: 'session', restriction: 'access-code' },
+            {
+              email: '',
+              token,
+              kept: true,
+            },
+          );
+        }
+        throw e;
+      }
+    },
+    async openSession(actor: Actor) {
+      const h = handle(actor);
+      // the service opened it with the sign-in: it is kept past this command now
+      h.kept = true;
+      return { token: bearer(actor), expiresAt: h.sessionExpiresAt ?? ctx.clock() };
+    },
+    async closeSession(token: string) {
+      await call(server, 'DELETE', '/v1/sessions/current', { token });
+      return true;
+    },
+    needsReauthentication(actor: Actor) {
+      const r = handle(actor).reauth;
+      return !(r && ctx.clock() < r.until);
+    },
+    async status(actor: Actor, req: { targetEmail?: string; orgSlug?: string } = {}) {
+      const r = await call(server, 'GET', '/v1/status', { token: bearer(actor), query: { user: req.targetEmail, org: req.orgSlug } });
+      const s = r.body as Record<string, unknown>;
+      const access = s.accessCode as { expiresAt: string; usesLeft: number } | null;
+      return {
+        email: String(s.email),
+        name: String(s.name ?? ''),
+        role: String(s.role),
+        state: s.state as 'none' | 'pending' | 'active',
+        enrolledAt: ms(s.enrolledAt),
+        confirmedAt: ms(s.confirmedAt),
+        lastUsedAt: ms(s.lastUsedAt),
+        pendingSince: ms(s.pendingSince),
+        consecutiveFailures: Number(s.consecutiveFailures),
+        lockedUntil: ms(s.lockedUntil),
+        hardLocked: Boolean(s.hardLocked),
+        trustedDevices: Number(s.trustedDevices),
+        recoveryCodesLeft: Number(s.recoveryCodesLeft),
+        accessCode: access ? { expiresAt: msOf(access.expiresAt), usesLeft: access.usesLeft } : null,
+        enrolmentDeadlines: (s.enrolmentDeadlines as { organisation: string; deadline: string | null }[]).map((d) => ({
+          organisation: d.organisation,
+          deadline: ms(d.deadline),
+        })),
+      };
+    },
+    async startEnrolment(actor: Actor, req: { password?: string } = {}) {
+      if (handle(actor).challenge !== undefined) throw alreadyActive(handle(actor).email);
+      const r = await call(server, 'POST', '/v1/enrolment', { token: bearer(actor), body: await reauthBody(actor, req.password) });
+      return pendingOf(r.body);
+    },
+    async startReplacement(actor: Actor, req: { password?: string; oldDeviceCode?: string }) {
+      const body = { ...(await reauthBody(actor, req.password)), ...(req.oldDeviceCode !== undefined ? { oldDeviceCode: req.oldDeviceCode } : {}) };
+      const r = await call(server, 'POST', '/v1/replacement', { token: bearer(actor), body });
+      return pendingOf(r.body);
+    },
+    async confirmEnrolment(actor: Actor, req: { code: string; password?: string }) {
+      const r = await call(server, 'POST', '/v1/enrolment/confirm', {
+        token: bearer(actor),
+        body: { code: req.code, ...(await reauthBody(actor, req.password)) },
+      });
+      const b = r.body;
+      return {
+        email: String(b.email),
+        driftSteps: Number(b.driftSteps),
+        replaced: Boolean(b.replaced),
+        trustedDevicesRevoked: Number(b.trustedDevicesRevoked),
+        sessionsEnded: Number(b.sessionsEnded),
+        recoveryCodes: (b.recoveryCodes as string[]) ?? [],
+      };
+    },
+    async verifyCode(
+      actor: Actor,
+      req: { targetEmail?: string; orgSlug?: string; proof: SecondFactorProof; trustDevice?: { label: string; previousToken?: string } },
+    ) {
+      const h = handle(actor);
+      const self = req.targetEmail === undefined || req.targetEmail.trim().toLowerCase() === h.email.toLowerCase();
+      if (h.challenge !== undefined && self) {
+        // the deferred sign-in's second factor is this very code (verify --as on oneself)
+        const { reply, trustOff } = await complete(h.challenge, req.proof, req.trustDevice);
+        if (trustOff && req.trustDevice) throw trustOffError(h.email);
+        h.challenge = undefined;
+        const done = signedIn(reply.body);
+        Object.assign(h, handle(done));
+        const p = (reply.body.proven ?? {}) as { driftSteps?: number; recoveryCodesLeft?: number };
+        return {
+          email: h.email,
+          driftSteps: req.proof.kind === 'code' ? (p.driftSteps ?? 0) : null,
+          recoveryCodesLeft: req.proof.kind === 'recovery-code' ? (p.recoveryCodesLeft ?? 0) : null,
+          device: h.device ?? null,
+        };
+      }
+      const body = {
+        ...(req.targetEmail !== undefined ? { user: req.targetEmail } : {}),
+        ...(req.orgSlug !== undefined ? { org: req.orgSlug } : {}),
+        ...(req.proof.kind === 'recovery-code' ? { recoveryCode: req.proof.code } : { code: req.proof.code }),
+        ...(req.trustDevice ? { trustDevice: req.trustDevice } : {}),
+      };
+      const r = await call(server, 'POST', '/v1/verify', { token: bearer(actor), body });
+      const b = r.body;
+      return {
+        email: String(b.email),
+        driftSteps: (b.driftSteps as number | null) ?? null,
+        recoveryCodesLeft: (b.recoveryCodesLeft as number | null) ?? null,
+        device: b.device ? issued(b.device as Record<string, unknown>) : null,
+      };
+    },
+    async diagnoseClock(actor: Actor, req: { targetEmail?: string; orgSlug?: string; code: string }) {
+      const body = {
+        code: req.code,
+        ...(req.targetEmail !== undefined ? { user: req.targetEmail } : {}),
+        ...(req.orgSlug !== undefined ? { org: req.orgSlug } : {}),
+      };
+      const r = await call(server, 'POST', '/v1/diagnose', { token: bearer(actor), body });
+      return r.body as never;
+    },
+    async trustThisDevice(actor: Actor) {
+      const h = handle(actor);
+      if (h.device) return h.device;
+      if (h.trustOff) throw trustOffError(h.email);
+      throw usageError('over a server a device is trusted as part of the sign-in', { code: 'second_factor_required', hint: 'portal-mfa login --trust-device' });
+    },
+    async regenerateRecoveryCodes(actor: Actor, req: { password?: string } = {}) {
+      const r = await call(server, 'POST', '/v1/recovery-codes', { token: bearer(actor), body: await reauthBody(actor, req.password) });
+      return { email: String(r.body.email), codes: r.body.codes as string[] };
+    },
+    async listDevices(actor: Actor, req: { targetEmail?: string; orgSlug?: string; all?: boolean; machineToken?: string } = {}) {
+      const r = await call(server, 'GET', '/v1/devices', {
+        token: bearer(actor),
+        query: { user: req.targetEmail, org: req.orgSlug, all: req.all ? true : undefined },
+        headers: req.machineToken ? { 'x-device-token': req.machineToken } : {},
+      });
+      const devices = (r.body.devices as Record<string, unknown>[]).map((d) => ({
+        id: Number(d.id),
+        label: String(d.label),
+        state: d.state as 'active' | 'expired' | 'revoked',
+        createdAt: msOf(d.createdAt),
+        lastUsedAt: ms(d.lastUsedAt),
+        expiresAt: msOf(d.expiresAt),
+        revokedAt: ms(d.revokedAt),
+        thisMachine: Boolean(d.thisMachine),
+      }));
+      return { email: String(r.body.email), devices };
+    },
+    async revokeDevices(
+      actor: Actor,
+      req: { ids?: number[]; targetEmail?: string; orgSlug?: string; ticket?: string; reason?: string; password?: string; dryRun?: boolean },
+    ) {
+      const body = {
+        ...(req.ids ? { ids: req.ids } : { all: true }),
+        ...(req.targetEmail !== undefined ? { user: req.targetEmail } : {}),
+        ...(req.orgSlug !== undefined ? { org: req.orgSlug } : {}),
+        ...(req.ticket !== undefined ? { ticket: req.ticket } : {}),
+        ...(req.reason !== undefined ? { reason: req.reason } : {}),
+        ...(req.dryRun ? { dryRun: true } : await reauthBody(actor, req.password)),
+      };
+      const r = await call(server, 'POST', '/v1/devices/revoke', { token: bearer(actor), body });
+      return r.body as never;
+    },
+    async close() {
+      // a --as command's sign-in opened a session on the service: it ends with the command
+      for (const h of opened) if (!h.kept && h.token) await call(server, 'DELETE', '/v1/sessions/current', { token: h.token }).catch(() => undefined);
+    },
+  };
+
+  const names: (keyof PortalMfa)[] = [
+    'beginSignIn',
+    'completeSignIn',
+    'actorFor',
+    'reauthenticate',
+    'forRequest',
+    'disableMfa',
+    'unlock',
+    'issueAccessCode',
+    'revokeAccessCode',
+    'listOrganisations',
+    'listMembers',
+    'listUsers',
+    'showPolicy',
+    'setPolicy',
+    'remindMembers',
+    'disableMembers',
+    'readAuditTrail',
+    'listOutbox',
+    'showPortalPolicy',
+    'setPortalPolicy',
+  ];
+  const rest = Object.fromEntries(names.map((n) => [n, unsupported(n)]));
+  ctx.onClose(() => api.close());
+  return { ...rest, ...api } as unknown as PortalMfa;
+}
+
+const pendingOf = (b: Record<string, unknown>) => ({
+  email: String(b.email),
+  secret: String(b.secret),
+  otpauthUri: String(b.otpauthUri),
+  replacing: Boolean(b.replacing),
+});
+
+function alreadyActive(email: string): PortalMfaError {
+  return wrongState(`MFA is already active for ${email}`, { code: 'mfa_already_active', hint: 'to move to a new phone: portal-mfa replace' });
+}
+
+function trustOffError(email: string): PortalMfaError {
+  return forbidden(`device trust is turned off by an organisation of ${email}`, { code: 'device_trust_off', hint: 'a code is needed at every login' });
+}
