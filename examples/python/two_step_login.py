@@ -55,7 +55,7 @@ def main():
     session = step["token"]
     print(f"signed in as {step['user']['email']} (second factor: {step['secondFactor']}) until {step['expiresAt']}")
     _, me = call("GET", "/v1/status", token=session)
-    print(f"MFA: {me['state']}, recovery codes left: {me['recoveryCodesLeft']}")
+    print(f"MFA: {me['mfa']}, recovery codes left: {me['recoveryCodesLeft']}")
     call("DELETE", "/v1/sessions/current", token=session)
     print("signed out")
 

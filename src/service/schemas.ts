@@ -104,7 +104,7 @@ export const statusSchema = obj({
   email: str(),
   name: str(),
   role: str(),
-  state: { type: 'string', enum: ['none', 'pending', 'active'] },
+  mfa: { type: 'string', enum: ['none', 'pending', 'active'] },
   enrolledAt: nullableTime(),
   confirmedAt: nullableTime(),
   lastUsedAt: nullableTime(),

@@ -15,7 +15,8 @@ export function statusView(s: MfaStatus) {
     email: s.email,
     name: s.name,
     role: s.role,
-    state: s.state,
+    // (mfa, as in the CLI's --json and the reports: one name for one thing)
+    mfa: s.state,
     enrolledAt: iso(s.enrolledAt),
     confirmedAt: iso(s.confirmedAt),
     lastUsedAt: iso(s.lastUsedAt),

@@ -83,7 +83,7 @@ describeEachDatabase('developer stories, local and remote', (getDb) => {
         expect(login).toMatchObject({ email: DEVON.email, secondFactor: 'none', restricted: false });
         expect(Object.values(stored('sessions.json'))).toEqual([expect.objectContaining({ email: DEVON.email })]);
         const s = ok(await cli(['status', '--json']));
-        expect(s).toMatchObject({ email: DEVON.email, state: 'none', recoveryCodesLeft: 0, trustedDevices: 0 });
+        expect(s).toMatchObject({ email: DEVON.email, mfa: 'none', recoveryCodesLeft: 0, trustedDevices: 0 });
         const text = ok(await cli(['status']));
         expect(text).toMatch(/^user +devon@example\.com \(Devon Solo\)$/m);
         expect(text).toMatch(/^mfa +none$/m);
@@ -107,7 +107,7 @@ describeEachDatabase('developer stories, local and remote', (getDb) => {
         const done = ok(await withPassword(['enroll', '--confirm', await nextCode(totp), '--json']));
         expect(done).toMatchObject({ status: 'active', email: DEVON.email });
         expect(done.recoveryCodes).toHaveLength(10);
-        expect(ok(await cli(['status', '--json']))).toMatchObject({ state: 'active', recoveryCodesLeft: 10 });
+        expect(ok(await cli(['status', '--json']))).toMatchObject({ mfa: 'active', recoveryCodesLeft: 10 });
         expect(await credentials()).toEqual([expect.objectContaining({ status: 'active' })]);
       });
 
@@ -161,7 +161,7 @@ describeEachDatabase('developer stories, local and remote', (getDb) => {
       it('one command with --as (no session): status and verify on oneself, then a wrong password (exit 1)', async () => {
         ok(await cli(['logout']));
         const s = ok(await withPassword(['status', '--as', DEVON.email, '--code', await nextCode(totp), '--json']));
-        expect(s).toMatchObject({ state: 'active', email: DEVON.email });
+        expect(s).toMatchObject({ mfa: 'active', email: DEVON.email });
         expect(ok(await withPassword(['verify', '--as', DEVON.email, '--code', await nextCode(totp)]))).toMatch(/code valid for devon@example\.com/);
         const bad = await cli(['status', '--as', DEVON.email, '--password-stdin', '--json'], 'not-the-password\n');
         expect(bad.code).toBe(1);

@@ -76,7 +76,7 @@ describeEachDatabase('service API', (getDb) => {
       expect(r.statusCode).toBe(201);
       expect(r.json()).toMatchObject({ status: 'signed-in', user: { email: FRANK }, secondFactor: 'none', restricted: false, device: null });
       const status = await w.call('GET', '/v1/status', { token: r.json().token });
-      expect(status.json()).toMatchObject({ email: FRANK, state: 'none' });
+      expect(status.json()).toMatchObject({ email: FRANK, mfa: 'none' });
     });
 
     it('gives an unknown email and a wrong password the same status and body', async () => {
@@ -145,10 +145,10 @@ describeEachDatabase('service API', (getDb) => {
   describe("a user's own MFA", () => {
     it('status: own (200), someone else as a developer (403), as support (200), a malformed email (400)', async () => {
       const frank = await w.signIn(FRANK);
-      expect((await w.call('GET', '/v1/status', { token: frank })).json()).toMatchObject({ email: FRANK, state: 'none', locked: false });
+      expect((await w.call('GET', '/v1/status', { token: frank })).json()).toMatchObject({ email: FRANK, mfa: 'none', locked: false });
       const other = await w.call('GET', `/v1/status?user=${DEVON}`, { token: frank });
       expect([other.statusCode, errorOf(other)]).toEqual([403, 'forbidden']);
-      expect((await w.call('GET', `/v1/status?user=${DEVON}`, { token: sam })).json()).toMatchObject({ email: DEVON, state: 'active' });
+      expect((await w.call('GET', `/v1/status?user=${DEVON}`, { token: sam })).json()).toMatchObject({ email: DEVON, mfa: 'active' });
       expect((await w.call('GET', '/v1/status?user=not-an-email', { token: sam })).statusCode).toBe(400);
     });
 
@@ -278,7 +278,7 @@ describeEachDatabase('service API', (getDb) => {
 
     it('disable: a support reset with a ticket (200), a dry run (200), nothing to disable (409)', async () => {
       const dry = await w.call('POST', '/v1/disable', { token: sam, body: { user: DAVE, ticket: 'T-3', dryRun: true } });
-      expect(dry.json()).toMatchObject({ kind: 'dry-run', email: DAVE, wouldRemove: { state: 'active' } });
+      expect(dry.json()).toMatchObject({ kind: 'dry-run', email: DAVE, wouldRemove: { mfa: 'active' } });
       const done = await w.call('POST', '/v1/disable', { token: sam, body: { user: DAVE, ticket: 'T-3', password: w.password(SAM) } });
       expect(done.json()).toMatchObject({ kind: 'disabled', email: DAVE, via: 'support', removed: { credentials: 1 } });
       const again = await w.call('POST', '/v1/disable', { token: sam, body: { user: DAVE, ticket: 'T-3', password: w.password(SAM) } });
@@ -351,7 +351,7 @@ describeEachDatabase('service API', (getDb) => {
       const { key } = await createServiceKey({ ...w.deps }, null, { name: 'laravel', scopes: ['vouch'] });
       const devonId = await w.userId(DEVON);
       const status = await w.call('GET', '/v1/status', { token: key, headers: { 'x-portal-mfa-act-for': devonId, 'x-portal-mfa-client-ip': '203.0.113.9' } });
-      expect(status.json()).toMatchObject({ email: DEVON, state: 'active' });
+      expect(status.json()).toMatchObject({ email: DEVON, mfa: 'active' });
       const noActFor = await w.call('GET', '/v1/status', { token: key });
       expect(noActFor.statusCode).toBe(400);
       const reports = await w.call('GET', '/v1/users', { token: key, headers: { 'x-portal-mfa-act-for': await w.userId(SAM) } });
@@ -388,7 +388,7 @@ describeEachDatabase('service API', (getDb) => {
       });
       expect([reset.statusCode, errorOf(reset)]).toEqual([403, 'scope_missing']);
       expect((await w.call('GET', '/v1/status', { token: key, headers: { 'x-portal-mfa-act-for': await w.userId(DEVON) } })).json()).toMatchObject({
-        state: 'active',
+        mfa: 'active',
       });
       const begin = await w.call('POST', '/v1/sign-in', { token: key, body: { userId: samId, passwordCheckedAt: now } });
       expect([begin.statusCode, errorOf(begin)]).toEqual([403, 'scope_missing']);

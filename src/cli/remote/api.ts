@@ -290,6 +290,15 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       const r = handle(actor).reauth;
       return !(r && ctx.clock() < r.until);
     },
+    /** The password typed again at a prompt: checked by the service now (so a wrong one is asked again), kept as its token. */
+    async reenterPassword(actor: Actor, password: string) {
+      await reauthFor(actor, password);
+    },
+    /**
+     * The early checks a command runs before asking for the password again: the service runs the
+     * same checks in the call itself, so remotely a refusal comes after the password (documented).
+     */
+    async precheck() {},
     async status(actor: Actor, req: { targetEmail?: string; orgSlug?: string } = {}) {
       const r = await call(server, 'GET', '/v1/status', { token: bearer(actor), query: { user: req.targetEmail, org: req.orgSlug } });
       const s = r.body as Record<string, unknown>;
@@ -298,7 +307,7 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
         email: String(s.email),
         name: String(s.name ?? ''),
         role: String(s.role),
-        state: s.state as 'none' | 'pending' | 'active',
+        state: s.mfa as 'none' | 'pending' | 'active',
         enrolledAt: ms(s.enrolledAt),
         confirmedAt: ms(s.confirmedAt),
         lastUsedAt: ms(s.lastUsedAt),

@@ -316,7 +316,7 @@ export function registerSelf(app: FastifyInstance, _deps: RouteDeps): void {
               organisation: nullable(str()),
               ticket: nullable(str()),
               removed: removedSchema,
-              wouldRemove: obj({ email: str(), self: bool(), state: str(), recoveryCodes: int(), trustedDevices: int() }),
+              wouldRemove: obj({ email: str(), self: bool(), mfa: str(), recoveryCodes: int(), trustedDevices: int() }),
             },
             ['removed', 'wouldRemove'],
           ),
@@ -336,7 +336,9 @@ export function registerSelf(app: FastifyInstance, _deps: RouteDeps): void {
         dryRun: b.dryRun,
       });
       if (r.kind === 'cancelled') throw new Error('disable cancelled without a question');
-      return r;
+      if (r.kind !== 'dry-run') return r;
+      const { state, ...preview } = r.wouldRemove;
+      return { ...r, wouldRemove: { ...preview, mfa: state } };
     },
   );
 
