@@ -16,7 +16,7 @@ import { buildService } from '../../src/service/app.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
-import { DEVON, nextCode, type Totp } from '../support/scenario.js';
+import { DEVON, ERIN, nextCode, type Totp } from '../support/scenario.js';
 import { openWorld, type World } from '../support/world.js';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -87,6 +87,20 @@ describeEachDatabase('developer stories, local and remote', (getDb) => {
         const text = ok(await cli(['status']));
         expect(text).toMatch(/^user +devon@example\.com \(Devon Solo\)$/m);
         expect(text).toMatch(/^mfa +none$/m);
+      });
+
+      it('a member whom acme makes enrol first (rule 4) enrols with --as: status and enrolment allowed, other commands refused (exit 6)', async () => {
+        const erinId = await world.userId(ERIN.email);
+        for (const table of ['mfa_credentials', 'mfa_recovery_codes']) await world.knex(table).where('user_id', erinId).delete();
+        const asErin = (args: string[]) => cli(['--as', ERIN.email, ...args, '--password-stdin'], `${ERIN.password}\n`);
+        expect(ok(await asErin(['status', '--json']))).toMatchObject({ email: ERIN.email, mfa: 'none' });
+        expectOneLineError(await asErin(['devices', 'list']), 6);
+        const pending = ok(await asErin(['enroll', '--no-confirm', '--json']));
+        expect(pending).toMatchObject({ status: 'pending', email: ERIN.email });
+        const erin: Totp = { secret: pending.secret, last: 0 };
+        const done = ok(await asErin(['enroll', '--confirm', await nextCode(erin), '--json']));
+        expect(done).toMatchObject({ status: 'active', email: ERIN.email });
+        expect(await world.knex('mfa_credentials').where('user_id', erinId).select('status')).toEqual([{ status: 'active' }]);
       });
 
       it('enroll: pending with the otpauth URI, then a wrong code (exit 1), then the right one: active with ten recovery codes', async () => {

@@ -15,6 +15,7 @@ const BOB = 'bob@globex.example';
 const SAM = 'sam@support.example';
 const DAVE = 'dave@acme.example';
 const ERIN = 'erin@acme.example';
+const HEIDI = 'heidi@partners.example';
 
 describeEachDatabase('service API', (getDb) => {
   let w: ServiceWorld;
@@ -121,9 +122,21 @@ describeEachDatabase('service API', (getDb) => {
       expect(byDevice.json()).toMatchObject({ status: 'signed-in', secondFactor: 'device' });
     });
 
+    it('a user whom rule 4 makes enrol gets a session that can only enrol (status and enrolment yes, anything else 409), then enrols', async () => {
+      const plain = await w.call('POST', '/v1/sign-in', { body: { email: HEIDI, password: w.password(HEIDI) } });
+      expect(plain.statusCode).toBe(201);
+      const token = plain.json().token as string;
+      expect((await w.call('GET', '/v1/status', { token })).json()).toMatchObject({ email: HEIDI, mfa: 'none' });
+      const devices = await w.call('GET', '/v1/devices', { token });
+      expect([devices.statusCode, errorOf(devices)]).toEqual([409, 'enrolment_required']);
+      const started = await w.call('POST', '/v1/enrolment', { token, body: { password: w.password(HEIDI) } });
+      expect(started.statusCode).toBe(201);
+      const confirmed = await w.call('POST', '/v1/enrolment/confirm', { token, body: { code: w.code(started.json().secret), password: w.password(HEIDI) } });
+      expect(confirmed.statusCode, confirmed.body.slice(0, 200)).toBeLessThan(300);
+      expect((await w.call('GET', '/v1/devices', { token })).statusCode).toBe(200);
+    });
+
     it('lets a user whom rule 4 makes enrol do it within sign-in (202 with the QR, then the code opens the session)', async () => {
-      const plain = await w.call('POST', '/v1/sign-in', { body: { email: ERIN, password: w.password(ERIN) } });
-      expect([plain.statusCode, errorOf(plain)]).toEqual([409, 'enrolment_required']);
       const start = await w.call('POST', '/v1/sign-in', { body: { email: ERIN, password: w.password(ERIN), enrol: true } });
       expect(start.statusCode).toBe(202);
       const { enrolment } = start.json();

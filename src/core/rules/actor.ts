@@ -786,10 +786,21 @@ export interface OpenedSession {
 }
 
 /** Start a CLI session for a signed-in actor (after enrolment, when rule 4 demanded one). */
+/** Rule 4 holds the user now: no active MFA, and an organisation (or the portal) requires it with its grace over. */
+async function mustEnrolFirst(deps: MfaDeps, actor: Actor): Promise<boolean> {
+  if ((await scopeOf(deps).credentials(actor.user.id)).active) return false;
+  return (await enforcementFor(deps, actor.user.id)).requiredBy.length > 0;
+}
+
 export async function openSession(deps: MfaDeps, actor: Actor): Promise<OpenedSession> {
   // a session is opened by a sign-in, never extended from another session or made from a vouch alone
   if (!actorState(actor).fromSignIn) throw usageError('a session is opened by a sign-in, not from a session or a vouch', { code: 'invalid_input' });
-  await admit(deps, actor, actor.restriction ? 'enrol' : 'other');
+  // Someone whom rule 4 makes enrol first gets a session too (signed in with the password: there is
+  // no second factor yet): every call made with it runs admit, which lets it enrol, verify, show
+  // status and log out, and nothing else until MFA is active — so a developer can enrol from a
+  // remote terminal (SPEC §10). An actor whose code is still deferred never gets one.
+  if (actor.factor === 'deferred') throw usageError(`${actor.user.email} has MFA: a code is needed`, { code: 'second_factor_required' });
+  await admit(deps, actor, actor.restriction || (await mustEnrolFirst(deps, actor)) ? 'enrol' : 'other');
   const token = newToken(deps.random);
   const now = deps.clock();
   const expiresAt = now + deps.settings.sessionHours * 3_600_000;
