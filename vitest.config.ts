@@ -6,6 +6,7 @@ const CLUSTER = 'test/cluster/**/*.test.ts';
 const SHAPES = 'test/shapes/**/*.test.ts';
 const PACKAGE = 'test/package/**/*.test.ts';
 const REMOTE = 'test/remote/**/*.test.ts';
+const SERVICE = ['test/service/**/*.test.ts', 'test/examples/**/*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -30,7 +31,7 @@ export default defineConfig({
         test: {
           name: 'db',
           include: ['test/**/*.test.ts'],
-          exclude: [UNIT, CLUSTER, SHAPES, PACKAGE, REMOTE],
+          exclude: [UNIT, CLUSTER, SHAPES, PACKAGE, REMOTE, ...SERVICE],
           // Starts a throw-away MariaDB (or uses PORTAL_MFA_TEST_MYSQL_URL) shared by this project's files.
           globalSetup: ['test/support/globalSetup.ts'],
         },
@@ -45,6 +46,10 @@ export default defineConfig({
       // The remote CLI (issue 24): the developer's stories run locally and against `serve` over the same
       // database (`npm run test:remote`; part of test:ci), kept out of `npm test` for its time.
       { extends: true, test: { name: 'remote', include: [REMOTE], globalSetup: ['test/support/globalSetup.ts'] } },
+      // The HTTP side (issues 22, 24): the service's API on both databases, `serve` as a process with
+      // the Python client, and the example portal backend driven over HTTP (`npm run test:service`;
+      // part of test:ci) — servers and child processes, kept out of `npm test` for its time.
+      { extends: true, test: { name: 'service', include: SERVICE, globalSetup: ['test/support/globalSetup.ts'] } },
       // The packed tarball installed into a fresh MySQL-only project, used from CommonJS and ESM
       // (`npm run test:package`; part of test:ci): it needs the npm registry or its cache.
       { extends: true, test: { name: 'package', include: [PACKAGE], globalSetup: ['test/support/globalSetup.ts'] } },
