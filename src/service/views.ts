@@ -46,3 +46,8 @@ export function deviceView(d: DeviceView) {
 }
 
 export const issuedDeviceView = (d: IssuedDevice) => ({ id: d.id, token: d.token, expiresAt: isoOf(d.expiresAt), replacedDeviceId: d.replacedDeviceId });
+
+/** The body of a change to one user (`user`, `org`, `ticket`, `reason`, `password`, `dryRun`) as the core's request. */
+export function changeOnUser<B extends { user?: string; org?: string; ticket?: string; reason?: string; password?: string; dryRun?: boolean }>(b: B) {
+  return { targetEmail: b.user as B['user'], orgSlug: b.org, ticket: b.ticket, reason: b.reason, password: b.password, dryRun: b.dryRun };
+}

@@ -30,7 +30,7 @@ import {
   ticket,
 } from '../schemas.js';
 import { callers } from '../schemas.js';
-import { deviceView, issuedDeviceView, statusView } from '../views.js';
+import { changeOnUser, deviceView, issuedDeviceView, statusView } from '../views.js';
 import type { PendingEnrolment } from '../../core/usecases/enrolment.js';
 import { usageError } from '../../core/errors.js';
 
@@ -285,12 +285,7 @@ export function registerSelf(app: FastifyInstance, _deps: RouteDeps): void {
       const mfa = await request.call.portal();
       const r = await mfa.revokeDevices(request.call.who, {
         ids: b.ids,
-        targetEmail: b.user,
-        orgSlug: b.org,
-        ticket: b.ticket,
-        reason: b.reason,
-        password: b.password,
-        dryRun: b.dryRun,
+        ...changeOnUser(b),
       });
       if (r.kind === 'cancelled') throw new Error('revocation cancelled without a question');
       return r;
@@ -328,12 +323,7 @@ export function registerSelf(app: FastifyInstance, _deps: RouteDeps): void {
       const b = request.body;
       const mfa = await request.call.portal();
       const r = await mfa.disableMfa(request.call.who, {
-        targetEmail: b.user,
-        orgSlug: b.org,
-        ticket: b.ticket,
-        reason: b.reason,
-        password: b.password,
-        dryRun: b.dryRun,
+        ...changeOnUser(b),
       });
       if (r.kind === 'cancelled') throw new Error('disable cancelled without a question');
       if (r.kind !== 'dry-run') return r;

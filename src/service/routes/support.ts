@@ -27,7 +27,7 @@ import {
   time,
 } from '../schemas.js';
 import { callers } from '../schemas.js';
-import { iso, isoOf } from '../views.js';
+import { changeOnUser, iso, isoOf } from '../views.js';
 
 const support = { access: { scope: 'support' as const } };
 const security = callers;
@@ -64,12 +64,7 @@ export function registerSupport(app: FastifyInstance, _deps: RouteDeps): void {
       const b = request.body;
       const mfa = await request.call.portal();
       const r = await mfa.unlock(request.call.who, {
-        targetEmail: b.user,
-        orgSlug: b.org,
-        ticket: b.ticket,
-        reason: b.reason,
-        password: b.password,
-        dryRun: b.dryRun,
+        ...changeOnUser(b),
       });
       return { ...r, lockedUntil: iso(r.lockedUntil) };
     },
@@ -103,12 +98,7 @@ export function registerSupport(app: FastifyInstance, _deps: RouteDeps): void {
       const b = request.body;
       const mfa = await request.call.portal();
       const r = await mfa.issueAccessCode(request.call.who, {
-        targetEmail: b.user,
-        orgSlug: b.org,
-        ticket: b.ticket,
-        reason: b.reason,
-        password: b.password,
-        dryRun: b.dryRun,
+        ...changeOnUser(b),
         minutes: b.minutes,
         uses: b.uses,
       });
@@ -132,12 +122,7 @@ export function registerSupport(app: FastifyInstance, _deps: RouteDeps): void {
       const b = request.body;
       const mfa = await request.call.portal();
       return mfa.revokeAccessCode(request.call.who, {
-        targetEmail: b.user,
-        orgSlug: b.org,
-        ticket: b.ticket,
-        reason: b.reason,
-        password: b.password,
-        dryRun: b.dryRun,
+        ...changeOnUser(b),
       });
     },
   );
