@@ -1,0 +1,42 @@
+/**
+ * An independent review of the service's newest code, as attacks: each test is one way in that a
+ * stolen key, one user's password or plain network access must not open.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createServiceKey } from '../../src/core/usecases/serviceKeys.js';
+import { describeEachDatabase } from '../support/databases.js';
+import { openServiceWorld, type ServiceWorld } from './harness.js';
+
+const BOB = 'bob@globex.example';
+const FRANK = 'frank@globex.example';
+
+const errorOf = (r: { json(): unknown }) => (r.json() as { error?: { code?: string } }).error?.code;
+
+describeEachDatabase('service attacks', (getDb) => {
+  let w: ServiceWorld;
+  beforeAll(async () => {
+    w = await openServiceWorld(getDb().url, { addressLimit: { attempts: 10_000, windowMs: 60_000 } });
+  });
+  afterAll(() => w?.close());
+
+  it('attack: a key that may only vouch signs in an organisation admin by userId and uses the session for admin calls — refused, audited', async () => {
+    const { key } = await createServiceKey({ ...w.deps }, null, { name: 'shop', scopes: ['vouch'] });
+    const bobId = await w.userId(BOB);
+    // the key alone (bob has no MFA, globex does not require it) would be bob's session: every scope a session has
+    const begin = await w.call('POST', '/v1/sign-in', { token: key, body: { userId: bobId } });
+    expect([begin.statusCode, errorOf(begin)]).toEqual([403, 'scope_missing']);
+    expect(await w.knex('mfa_sessions').count({ n: '*' }).first()).toMatchObject({ n: 0 });
+    const refusals = await w.knex('mfa_audit_events').where({ action: 'service.vouch', outcome: 'refused' }).select('target_email', 'reason');
+    expect(refusals).toEqual([{ target_email: BOB, reason: 'service shop may not sign in an organisation admin without the support scope' }]);
+    // a member is signed in as before; directly, the key still acts for bob on his own steps
+    const member = await w.call('POST', '/v1/sign-in', { token: key, body: { userId: await w.userId(FRANK) } });
+    expect(member.statusCode).toBe(201);
+    expect((await w.call('GET', '/v1/status', { token: key, headers: { 'x-portal-mfa-act-for': bobId } })).json()).toMatchObject({ email: BOB });
+    // a key given the support scope may (the operator chose it), and bob then sees his organisation
+    const { key: trusted } = await createServiceKey({ ...w.deps }, null, { name: 'helpdesk', scopes: ['vouch', 'support'] });
+    const signedIn = await w.call('POST', '/v1/sign-in', { token: trusted, body: { userId: bobId } });
+    expect(signedIn.statusCode).toBe(201);
+    const users = await w.call('GET', '/v1/organisations/globex/users?format=ndjson', { token: signedIn.json().token });
+    expect(users.statusCode).toBe(200);
+  });
+});
