@@ -230,6 +230,8 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
       if (!access.signIn) return;
       // a portal backend signs its clients in with its key: their addresses are counted, not its own
       const service = await optionalService(request);
+      // only a backend that may vouch signs its clients in: any other key would escape the per-address budget
+      if (service) await requireScope(request, service, 'vouch');
       if (service) request.call.caller = { kind: 'service', service };
       if (!service || request.call.clientIp !== request.ip) await spendAddressUnit(request, 'sign-in attempt');
       return;
@@ -298,6 +300,20 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
     throw new ServiceError(401, 'unauthenticated', 'a valid session token or service key is needed (Authorization: Bearer …)');
   }
 
+  /** A key used beyond its scopes: refused (403), audited. */
+  async function requireScope(request: FastifyRequest, service: ServiceIdentity, scope: ServiceScope): Promise<void> {
+    if (service.scopes.includes(scope)) return;
+    await withWriteTransaction(db, (trx) =>
+      recordAudit(trx, core.deps, {
+        action: 'service.authenticate',
+        outcome: 'refused',
+        reason: `service ${service.name} lacks the scope ${scope}`,
+        detail: { service: service.name, route: request.routeOptions.url ?? null },
+      }),
+    );
+    throw new ServiceError(403, 'scope_missing', `this service key lacks the scope ${scope}`);
+  }
+
   async function authenticate(request: FastifyRequest, scope: ServiceScope): Promise<void> {
     const header = request.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/.exec(header) : null;
@@ -306,17 +322,7 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
     if (token.startsWith(SERVICE_KEY_PREFIX)) {
       const service = await authenticateService({ ...core.deps, settings: await core.settings() }, token);
       if (!service) return refuseAuthentication(request, 'unknown or revoked service key');
-      if (!service.scopes.includes(scope)) {
-        await withWriteTransaction(db, (trx) =>
-          recordAudit(trx, core.deps, {
-            action: 'service.authenticate',
-            outcome: 'refused',
-            reason: `service ${service.name} lacks the scope ${scope}`,
-            detail: { service: service.name, route: request.routeOptions.url ?? null },
-          }),
-        );
-        throw new ServiceError(403, 'scope_missing', `this service key lacks the scope ${scope}`);
-      }
+      await requireScope(request, service, scope);
       request.call.caller = { kind: 'service', service };
       takeClientIp(request);
       request.call.actor = await actFor(request, service);

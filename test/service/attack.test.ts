@@ -40,3 +40,38 @@ describeEachDatabase('service attacks', (getDb) => {
     expect(users.statusCode).toBe(200);
   });
 });
+
+describeEachDatabase('service attacks on the per-address budget', (getDb) => {
+  let w: ServiceWorld;
+  beforeAll(async () => {
+    w = await openServiceWorld(getDb().url, { addressLimit: { attempts: 3, windowMs: 60_000 }, trustedProxies: ['10.0.0.1'] });
+  });
+  afterAll(() => w?.close());
+  const guess = (ip: string, headers: Record<string, string> = {}, token?: string) =>
+    w.call('POST', '/v1/sign-in', { body: { email: FRANK, password: 'wrong-pass' }, ip, headers, ...(token ? { token } : {}) });
+
+  it('attack: a client rotating X-Forwarded-For or X-Portal-Mfa-Client-Ip, directly or through the trusted proxy, is still counted by its own address', async () => {
+    for (let i = 0; i < 3; i++)
+      expect((await guess('198.51.100.20', { 'x-forwarded-for': `203.0.113.${i}`, 'x-portal-mfa-client-ip': `203.0.113.${i}` })).statusCode).toBe(401);
+    expect((await guess('198.51.100.20', { 'x-forwarded-for': '203.0.113.99' })).statusCode).toBe(429);
+    // through the proxy: the address the proxy saw (the rightmost), not what the client prepended
+    for (let i = 0; i < 3; i++) expect((await guess('10.0.0.1', { 'x-forwarded-for': `203.0.113.${i}, 198.51.100.21` })).statusCode).toBe(401);
+    expect((await guess('10.0.0.1', { 'x-forwarded-for': '203.0.113.77, 198.51.100.21' })).statusCode).toBe(429);
+    expect((await w.knex('mfa_rate_limits').where('subject', 'like', 'ip:203.0.113.%').count({ n: '*' }).first())?.n).toBe(0);
+  });
+
+  it('attack: a key that may only read reports signs users in outside the per-address budget — refused (scope_missing), audited', async () => {
+    const { key } = await createServiceKey({ ...w.deps }, null, { name: 'dashboard', scopes: ['reports'] });
+    const first = await guess('198.51.100.30', {}, key);
+    expect([first.statusCode, errorOf(first)]).toEqual([403, 'scope_missing']);
+    const spoofed = await guess('198.51.100.30', { 'x-portal-mfa-client-ip': '203.0.113.50' }, key);
+    expect([spoofed.statusCode, errorOf(spoofed)]).toEqual([403, 'scope_missing']);
+    expect(await w.audit({ action: 'service.authenticate' })).toEqual(
+      expect.arrayContaining([expect.objectContaining({ outcome: 'refused', reason: 'service dashboard lacks the scope vouch' })]),
+    );
+    // a vouching backend still passes its clients' addresses, and each is counted
+    const { key: backend } = await createServiceKey({ ...w.deps }, null, { name: 'portal', scopes: ['vouch'] });
+    for (let i = 0; i < 3; i++) expect((await guess('198.51.100.31', { 'x-portal-mfa-client-ip': '192.0.2.5' }, backend)).statusCode).toBe(401);
+    expect((await guess('198.51.100.31', { 'x-portal-mfa-client-ip': '192.0.2.5' }, backend)).statusCode).toBe(429);
+  });
+});
