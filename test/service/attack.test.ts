@@ -8,6 +8,7 @@ import { describeEachDatabase } from '../support/databases.js';
 import { openServiceWorld, type ServiceWorld } from './harness.js';
 
 const BOB = 'bob@globex.example';
+const DEVON = 'devon@example.com';
 const FRANK = 'frank@globex.example';
 
 const errorOf = (r: { json(): unknown }) => (r.json() as { error?: { code?: string } }).error?.code;
@@ -38,6 +39,28 @@ describeEachDatabase('service attacks', (getDb) => {
     expect(signedIn.statusCode).toBe(201);
     const users = await w.call('GET', '/v1/organisations/globex/users?format=ndjson', { token: signedIn.json().token });
     expect(users.statusCode).toBe(200);
+  });
+
+  it("attack: one user's re-authentication token or challenge used for another — refused, nothing started", async () => {
+    const frank = await w.signIn(FRANK);
+    const devon = await w.signIn(DEVON);
+    const reauth = await w.call('POST', '/v1/reauth', { token: frank, body: { password: w.password(FRANK) } });
+    expect(reauth.statusCode).toBe(200);
+    const start = await w.call('POST', '/v1/enrolment', { token: devon, body: { reauthToken: reauth.json().reauthToken } });
+    expect([start.statusCode, errorOf(start)]).toEqual([401, 'reauth_invalid']);
+    expect(await w.audit({ target_email: DEVON, action: 'portal.reauth', outcome: 'refused' })).toHaveLength(1);
+    // a service key acting for devon cannot present frank's token either
+    const { key } = await createServiceKey({ ...w.deps }, null, { name: 'portal', scopes: ['vouch'] });
+    const vouched = await w.call('POST', '/v1/enrolment', {
+      token: key,
+      headers: { 'x-portal-mfa-act-for': await w.userId(DEVON) },
+      body: { reauthToken: reauth.json().reauthToken },
+    });
+    expect([vouched.statusCode, errorOf(vouched)]).toEqual([401, 'reauth_invalid']);
+    // a session token is no challenge, nor a challenge a session
+    const asChallenge = await w.call('POST', '/v1/sign-in/complete', { body: { challenge: frank, proof: { kind: 'code', code: '123456' } } });
+    expect([asChallenge.statusCode, errorOf(asChallenge)]).toEqual([401, 'challenge_invalid']);
+    expect(await w.knex('mfa_credentials').count({ n: '*' }).first()).toMatchObject({ n: 0 });
   });
 });
 
