@@ -16,6 +16,7 @@ import { recordAudit } from '../core/primitives/audit.js';
 import type { Actor } from '../core/rules/actor.js';
 import type { Settings } from '../core/settings.js';
 import { authenticateService, SERVICE_KEY_PREFIX, type ServiceIdentity, type ServiceScope } from '../core/usecases/serviceKeys.js';
+import { membershipsOfUser } from '../db/identity/reader.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { type AddressLimit, addressSubject, DEFAULT_ADDRESS_LIMIT, takeAddressUnit } from './addressLimit.js';
 import { errorResponse, ServiceError } from './errors.js';
@@ -92,26 +93,34 @@ class RequestCall {
    * The actor a service key vouches for (it authenticated the user itself). A key that may only
    * vouch never acts for a support account: with the backend's word for a fresh password that
    * would be every support power (resets of anyone's MFA, access codes) in the hands of whoever
-   * holds the key. The operator grants that explicitly, with the support scope. Refusals audited.
+   * holds the key. Nor does it sign in an organisation admin (`signIn`): the session it would get
+   * passes every scope, so the key alone (an admin without MFA) would hold the administration and
+   * report calls its scopes leave out. The operator grants both explicitly, with the support scope.
+   * Refusals audited.
    */
-  async vouch(service: ServiceIdentity, userId: string, passwordCheckedAt?: number): Promise<Actor> {
+  async vouch(service: ServiceIdentity, userId: string, passwordCheckedAt?: number, opts: { signIn?: boolean } = {}): Promise<Actor> {
     const mfa = await this.portal();
     const actor = await mfa.actorFor({ userId, vouchedBy: `service:${service.name}`, passwordCheckedAt });
-    if (actor.user.role === 'support' && !service.scopes.includes('support')) {
-      const who = { id: actor.user.id, email: actor.user.email };
-      await withWriteTransaction(this.core.deps.db, (trx) =>
-        recordAudit(trx, this.core.deps, {
-          action: 'service.vouch',
-          outcome: 'refused',
-          actor: null,
-          target: who,
-          reason: `service ${service.name} may not act for a support account without the support scope`,
-          detail: { service: service.name, route: this.request.routeOptions.url ?? null },
-        }),
-      );
-      throw new ServiceError(403, 'scope_missing', 'acting for a support account needs a service key with the support scope');
-    }
-    return actor;
+    if (service.scopes.includes('support')) return actor;
+    const refusal =
+      actor.user.role === 'support'
+        ? { reason: 'act for a support account', message: 'acting for a support account' }
+        : opts.signIn && (await membershipsOfUser(this.core.deps.db, actor.user.id)).some((m) => m.role === 'admin')
+          ? { reason: 'sign in an organisation admin', message: 'signing in an organisation admin' }
+          : null;
+    if (refusal === null) return actor;
+    const who = { id: actor.user.id, email: actor.user.email };
+    await withWriteTransaction(this.core.deps.db, (trx) =>
+      recordAudit(trx, this.core.deps, {
+        action: 'service.vouch',
+        outcome: 'refused',
+        actor: null,
+        target: who,
+        reason: `service ${service.name} may not ${refusal.reason} without the support scope`,
+        detail: { service: service.name, route: this.request.routeOptions.url ?? null },
+      }),
+    );
+    throw new ServiceError(403, 'scope_missing', `${refusal.message} needs a service key with the support scope`);
   }
 
   /** the acting user (routes that are not public have one) */
@@ -221,6 +230,8 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
       if (!access.signIn) return;
       // a portal backend signs its clients in with its key: their addresses are counted, not its own
       const service = await optionalService(request);
+      // only a backend that may vouch signs its clients in: any other key would escape the per-address budget
+      if (service) await requireScope(request, service, 'vouch');
       if (service) request.call.caller = { kind: 'service', service };
       if (!service || request.call.clientIp !== request.ip) await spendAddressUnit(request, 'sign-in attempt');
       return;
@@ -289,6 +300,20 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
     throw new ServiceError(401, 'unauthenticated', 'a valid session token or service key is needed (Authorization: Bearer …)');
   }
 
+  /** A key used beyond its scopes: refused (403), audited. */
+  async function requireScope(request: FastifyRequest, service: ServiceIdentity, scope: ServiceScope): Promise<void> {
+    if (service.scopes.includes(scope)) return;
+    await withWriteTransaction(db, (trx) =>
+      recordAudit(trx, core.deps, {
+        action: 'service.authenticate',
+        outcome: 'refused',
+        reason: `service ${service.name} lacks the scope ${scope}`,
+        detail: { service: service.name, route: request.routeOptions.url ?? null },
+      }),
+    );
+    throw new ServiceError(403, 'scope_missing', `this service key lacks the scope ${scope}`);
+  }
+
   async function authenticate(request: FastifyRequest, scope: ServiceScope): Promise<void> {
     const header = request.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/.exec(header) : null;
@@ -297,17 +322,7 @@ export async function buildService(opts: ServiceOptions): Promise<FastifyInstanc
     if (token.startsWith(SERVICE_KEY_PREFIX)) {
       const service = await authenticateService({ ...core.deps, settings: await core.settings() }, token);
       if (!service) return refuseAuthentication(request, 'unknown or revoked service key');
-      if (!service.scopes.includes(scope)) {
-        await withWriteTransaction(db, (trx) =>
-          recordAudit(trx, core.deps, {
-            action: 'service.authenticate',
-            outcome: 'refused',
-            reason: `service ${service.name} lacks the scope ${scope}`,
-            detail: { service: service.name, route: request.routeOptions.url ?? null },
-          }),
-        );
-        throw new ServiceError(403, 'scope_missing', `this service key lacks the scope ${scope}`);
-      }
+      await requireScope(request, service, scope);
       request.call.caller = { kind: 'service', service };
       takeClientIp(request);
       request.call.actor = await actFor(request, service);

@@ -131,8 +131,9 @@ export function registerSignIn(app: FastifyInstance, _deps: RouteDeps): void {
         if (!caller.service.scopes.includes('vouch')) throw new ServiceError(403, 'scope_missing', 'this service key lacks the scope vouch');
         if (b.email !== undefined || b.password !== undefined) throw usageError('send email and password, or userId, not both');
         const checkedAt = b.passwordCheckedAt === undefined ? undefined : Date.parse(b.passwordCheckedAt);
-        // the same rule as every vouched call (a support account needs the support scope), before any step is taken
-        await request.call.vouch(caller.service, b.userId, checkedAt);
+        // the rules of every vouched call (a support account needs the support scope), and of a sign-in
+        // (an organisation admin's session passes every scope: that needs it too), before any step is taken
+        await request.call.vouch(caller.service, b.userId, checkedAt, { signIn: true });
         step = await mfa.beginSignIn({ userId: b.userId, vouchedBy: `service:${caller.service.name}`, passwordCheckedAt: checkedAt });
       } else {
         if (b.email === undefined || b.password === undefined) throw usageError('send email and password');
