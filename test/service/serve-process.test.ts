@@ -70,6 +70,15 @@ describeEachDatabase('portal-mfa serve (process)', (getDb) => {
     if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
   });
 
+  it('a careless operator: --trusted-proxy 0.0.0.0/0 (every client names its own address) is refused before anything listens (exit 2)', async () => {
+    for (const everyone of ['0.0.0.0/0', '::/0']) {
+      const r = await cli(['serve', '--listen', '127.0.0.1:0', '--trusted-proxy', everyone]);
+      expect(r.code, describeRun(r)).toBe(2);
+      expect(r.stderr).toContain('trusts every client');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
   it('service-key create | list | revoke as the operator (the key shown once, audited with the OS user)', async () => {
     const made = await cli(['service-key', 'create', '--name', 'laravel-portal', '--scope', 'vouch', '--scope', 'reports', '--json']);
     expect(made.code, describeRun(made)).toBe(0);

@@ -59,6 +59,10 @@ async function serve(ctx: CommandContext, opts: ServeOptions): Promise<void> {
   const ipaddr = (await import('ipaddr.js')).default;
   for (const p of opts.trustedProxy ?? []) {
     if (!ipaddr.isValid(p) && !isCidr(ipaddr, p)) throw usageError(`--trusted-proxy: not an address or CIDR block: ${JSON.stringify(p.slice(0, 60))}`);
+    // a careless operator's "trust everything": every client could then name its own address and
+    // walk past the per-address budget (SECURITY.md)
+    if (isCidr(ipaddr, p) && ipaddr.parseCIDR(p)[1] === 0)
+      throw usageError(`--trusted-proxy ${p} trusts every client to name its own address`, { hint: "list the reverse proxy's own addresses" });
   }
   for (const o of opts.corsOrigin ?? []) {
     let origin = '';
