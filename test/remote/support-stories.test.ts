@@ -123,6 +123,10 @@ describeEachDatabase('support and admin stories, local and remote', (getDb) => {
         expect(csv[0]).toBe('email,name,role,mfa,enrolledAt,lastUsedAt,trustedDevices,deadline,active');
         expect(csv.slice(1).every((l) => l.includes(',active,'))).toBe(true);
         expectOneLineError(await as(ALICE, ['org', 'users', '--org', 'globex']), 5);
+        // no --org: the one organisation the admin administers; support must name one (exit 2)
+        const only = jsonLines(await as(ALICE, ['org', 'users', '--json'])).map((m) => m.email);
+        expect(only.sort()).toEqual(members.map((m) => m.email).sort());
+        expectOneLineError(await as(SAM, ['org', 'users']), 2);
         const users = jsonLines(await as(SAM, ['users', 'list', '--mfa', 'on', '--json']));
         expect(users.map((u) => u.email)).toEqual(expect.arrayContaining([SAM.email, ALICE.email, DEVON.email]));
         expect(users.find((u) => u.email === DEVON.email)).toMatchObject({ mfa: 'active', locked: null });

@@ -263,6 +263,27 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
     return call(server, 'POST', path, { token: bearer(actor), body });
   }
 
+  /**
+   * No organisation named: the one the actor administers, as locally (authoriseOrganisation); the
+   * service's route names one, so the choice is made here from the caller's organisations.
+   */
+  async function onlyOrganisationAdministered(actor: Actor): Promise<string> {
+    const r = await call(server, 'GET', '/v1/organisations', { token: bearer(actor) });
+    const admin = (r.body.organisations as { slug: string; role: string }[]).filter((o) => o.role === 'admin').map((o) => o.slug);
+    const email = handle(actor).email;
+    if (admin.length === 1) return admin[0]!;
+    if (admin.length > 1) {
+      throw usageError(`${email} administers several organisations: ${admin.join(', ')}`, {
+        code: 'ambiguous_organisation',
+        hint: `name one with --org ${admin[0]!}`,
+        details: { organisations: admin },
+      });
+    }
+    if (actor.user.role === 'support')
+      throw usageError('name the organisation', { code: 'missing_input', hint: 'pass --org SLUG (portal-mfa org list shows them)' });
+    throw forbidden(`${email} is not an admin of any organisation`);
+  }
+
   async function finish(body: Record<string, unknown>, req: Parameters<PortalMfa['signIn']>[0], extra: Partial<Handle> = {}): Promise<Actor> {
     const actor = signedIn(body, extra);
     if (!READ_ONLY.includes(req.action)) await reauthFor(actor, req.password);
@@ -480,15 +501,13 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       return (r.body.events as Record<string, unknown>[]).map((e) => ({ ...e, time: msOf(e.time) })) as never;
     },
     async listMembers(actor: Actor, req: { orgSlug?: string; filter: { mfa?: string; role?: string } }) {
-      if (req.orgSlug === undefined) {
-        throw usageError('name the organisation with --org over a server', { code: 'missing_input', hint: 'portal-mfa org users --org SLUG' });
-      }
-      const pages = await streamLines(server, `/v1/organisations/${encodeURIComponent(req.orgSlug)}/users`, {
+      const slug = req.orgSlug ?? (await onlyOrganisationAdministered(actor));
+      const pages = await streamLines(server, `/v1/organisations/${encodeURIComponent(slug)}/users`, {
         token: bearer(actor),
         query: { mfa: req.filter.mfa, role: req.filter.role, format: 'ndjson' },
       });
       const members = rowStream(pages, (m) => ({ ...m, enrolledAt: ms(m.enrolledAt), lastUsedAt: ms(m.lastUsedAt), deadline: ms(m.deadline) }));
-      return { organisation: req.orgSlug, members } as never;
+      return { organisation: slug, members } as never;
     },
     async listUsers(actor: Actor, req: { mfa?: string; orgSlug?: string; role?: string; locked?: boolean }) {
       const pages = await streamLines(server, '/v1/users', {
