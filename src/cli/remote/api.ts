@@ -18,10 +18,14 @@ import type { SecondFactorProof, ProvenFactor } from '../../core/rules/secondFac
 import type { IssuedDevice } from '../../core/rules/trustedDevices.js';
 import type { PortalUser } from '../../core/domain.js';
 import type { CommandContext } from '../context.js';
-import { call } from './http.js';
+import { call, streamLines } from './http.js';
+import type { RowStream } from '../../core/usecases/organisations.js';
+import type { OrganisationPicker } from '../../core/rules/authorise.js';
 
 /** Commands that need the database or the secrets key themselves: never over a server. */
-const LOCAL_ONLY = ['db', 'keys', 'demo', 'serve', 'service-key', 'notify', 'policy', 'users', 'access-code', 'unlock', 'disable', 'org', 'audit'];
+const LOCAL_ONLY = ['db', 'keys', 'demo', 'serve', 'service-key', 'notify', 'policy', 'access-code'];
+/** Sub-commands of a noun that works remotely which do not yet (the rest of `org`). */
+const LOCAL_ONLY_PATHS = ['org list', 'org policy', 'org remind', 'org disable-mfa'];
 
 /** The command's path below the program, e.g. "devices list". */
 function commandPath(cmd: CommandUnknownOpts): string {
@@ -45,7 +49,19 @@ export function prepareRemoteCommand(ctx: CommandContext, cmd: CommandUnknownOpt
       hint: 'run it where the database URL and key are configured, without --server / PORTAL_MFA_SERVER',
     });
   }
-  commands.set(ctx, { path, options: cmd.opts() as Record<string, unknown> });
+  if (LOCAL_ONLY_PATHS.includes(path)) {
+    throw usageError(`${path} is not available with a server (${ctx.server!.origin}) yet`, {
+      hint: 'run it where the database URL and key are configured, without --server / PORTAL_MFA_SERVER',
+    });
+  }
+  const options = cmd.opts() as Record<string, unknown>;
+  // polling the trail every second is a job for the database's side, not for a session's rate limit
+  if (path === 'audit' && options.follow === true) {
+    throw usageError(`audit --follow is not available with a server (${ctx.server!.origin})`, {
+      hint: 'run audit without --follow, or --follow where the database URL and key are configured',
+    });
+  }
+  commands.set(ctx, { path, options });
 }
 
 /** What this process knows about one actor; never a password. */
@@ -234,6 +250,39 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       throw e;
     }
   };
+
+  /** A change on another user: the password again (unless a dry run), the target and its context. */
+  async function changeOnUser(actor: Actor, path: string, req: TargetedRemote) {
+    const body = {
+      ...(req.targetEmail !== undefined ? { user: req.targetEmail } : {}),
+      ...(req.orgSlug !== undefined ? { org: req.orgSlug } : {}),
+      ...(req.ticket !== undefined ? { ticket: req.ticket } : {}),
+      ...(req.reason !== undefined ? { reason: req.reason } : {}),
+      ...(req.dryRun ? { dryRun: true } : await reauthBody(actor, req.password)),
+    };
+    return call(server, 'POST', path, { token: bearer(actor), body });
+  }
+
+  /**
+   * No organisation named: the one the actor administers, as locally (authoriseOrganisation); the
+   * service's route names one, so the choice is made here from the caller's organisations.
+   */
+  async function onlyOrganisationAdministered(actor: Actor): Promise<string> {
+    const r = await call(server, 'GET', '/v1/organisations', { token: bearer(actor) });
+    const admin = (r.body.organisations as { slug: string; role: string }[]).filter((o) => o.role === 'admin').map((o) => o.slug);
+    const email = handle(actor).email;
+    if (admin.length === 1) return admin[0]!;
+    if (admin.length > 1) {
+      throw usageError(`${email} administers several organisations: ${admin.join(', ')}`, {
+        code: 'ambiguous_organisation',
+        hint: `name one with --org ${admin[0]!}`,
+        details: { organisations: admin },
+      });
+    }
+    if (actor.user.role === 'support')
+      throw usageError('name the organisation', { code: 'missing_input', hint: 'pass --org SLUG (portal-mfa org list shows them)' });
+    throw forbidden(`${email} is not an admin of any organisation`);
+  }
 
   async function finish(body: Record<string, unknown>, req: Parameters<PortalMfa['signIn']>[0], extra: Partial<Handle> = {}): Promise<Actor> {
     const actor = signedIn(body, extra);
@@ -437,6 +486,71 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       const r = await call(server, 'POST', '/v1/devices/revoke', { token: bearer(actor), body });
       return r.body as never;
     },
+    async readAuditTrail(actor: Actor, req: { userEmail?: string; orgSlug?: string; action?: string; since?: number; limit?: number; afterId?: number }) {
+      const r = await call(server, 'GET', '/v1/audit', {
+        token: bearer(actor),
+        query: {
+          user: req.userEmail,
+          org: req.orgSlug,
+          action: req.action,
+          since: req.since === undefined ? undefined : new Date(req.since).toISOString(),
+          limit: req.limit,
+          afterId: req.afterId,
+        },
+      });
+      return (r.body.events as Record<string, unknown>[]).map((e) => ({ ...e, time: msOf(e.time) })) as never;
+    },
+    async listMembers(actor: Actor, req: { orgSlug?: string; filter: { mfa?: string; role?: string } }) {
+      const slug = req.orgSlug ?? (await onlyOrganisationAdministered(actor));
+      const pages = await streamLines(server, `/v1/organisations/${encodeURIComponent(slug)}/users`, {
+        token: bearer(actor),
+        query: { mfa: req.filter.mfa, role: req.filter.role, format: 'ndjson' },
+      });
+      const members = rowStream(pages, (m) => ({ ...m, enrolledAt: ms(m.enrolledAt), lastUsedAt: ms(m.lastUsedAt), deadline: ms(m.deadline) }));
+      return { organisation: slug, members } as never;
+    },
+    async listUsers(actor: Actor, req: { mfa?: string; orgSlug?: string; role?: string; locked?: boolean }) {
+      const pages = await streamLines(server, '/v1/users', {
+        token: bearer(actor),
+        query: { mfa: req.mfa, org: req.orgSlug, role: req.role, locked: req.locked, format: 'ndjson' },
+      });
+      // the service sends the lock as 'hard', the time it ends, or null: back to the core's two fields
+      return rowStream(pages, (u) => ({
+        ...u,
+        enrolledAt: ms(u.enrolledAt),
+        lastUsedAt: ms(u.lastUsedAt),
+        hardLocked: u.locked === 'hard',
+        lockedUntil: u.locked === 'hard' ? null : ms(u.locked),
+      })) as never;
+    },
+    async showPortalPolicy(actor: Actor) {
+      const r = await call(server, 'GET', '/v1/policy', { token: bearer(actor) });
+      return { ...r.body, requiredSince: ms(r.body.requiredSince) } as never;
+    },
+    async unlock(actor: Actor, req: TargetedRemote) {
+      const r = await withPickedOrganisation(req, (org) => changeOnUser(actor, '/v1/unlock', { ...req, orgSlug: org }));
+      return { ...r.body, lockedUntil: ms(r.body.lockedUntil) } as never;
+    },
+    async disableMfa(actor: Actor, req: TargetedRemote & { confirm?: (p: Record<string, unknown>) => Promise<boolean> }) {
+      const preview = (b: Record<string, unknown>) => {
+        const { mfa, ...rest } = b.wouldRemove as Record<string, unknown>;
+        return { ...rest, state: mfa };
+      };
+      return withPickedOrganisation(req, async (org) => {
+        const at = { ...req, orgSlug: org };
+        if (req.dryRun) {
+          const r = await changeOnUser(actor, '/v1/disable', at);
+          return { ...r.body, wouldRemove: preview(r.body) } as never;
+        }
+        if (req.confirm) {
+          // the service cannot ask: its dry run gives what will go, the question is asked here, then the change
+          const dry = await changeOnUser(actor, '/v1/disable', { ...at, dryRun: true });
+          if (!(await req.confirm(preview(dry.body)))) return { kind: 'cancelled', email: String(dry.body.email) } as never;
+        }
+        const r = await changeOnUser(actor, '/v1/disable', at);
+        return r.body as never;
+      });
+    },
     async close() {
       // a --as command's sign-in opened a session on the service: it ends with the command
       for (const h of opened) if (!h.kept && h.token) await call(server, 'DELETE', '/v1/sessions/current', { token: h.token }).catch(() => undefined);
@@ -449,20 +563,14 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
     'actorFor',
     'reauthenticate',
     'forRequest',
-    'disableMfa',
-    'unlock',
     'issueAccessCode',
     'revokeAccessCode',
     'listOrganisations',
-    'listMembers',
-    'listUsers',
     'showPolicy',
     'setPolicy',
     'remindMembers',
     'disableMembers',
-    'readAuditTrail',
     'listOutbox',
-    'showPortalPolicy',
     'setPortalPolicy',
   ];
   const rest = Object.fromEntries(names.map((n) => [n, unsupported(n)]));
@@ -483,4 +591,42 @@ function alreadyActive(email: string): PortalMfaError {
 
 function trustOffError(email: string): PortalMfaError {
   return forbidden(`device trust is turned off by an organisation of ${email}`, { code: 'device_trust_off', hint: 'a code is needed at every login' });
+}
+
+interface TargetedRemote {
+  targetEmail?: string;
+  orgSlug?: string;
+  ticket?: string;
+  reason?: string;
+  password?: string;
+  dryRun?: boolean;
+  pickOrganisation?: OrganisationPicker;
+}
+
+/**
+ * An admin of several of the target's organisations who named none: the service refuses with the
+ * choices (it cannot ask); they are asked here, as locally, and the call is made again for the one picked.
+ */
+async function withPickedOrganisation<T>(req: TargetedRemote, run: (orgSlug: string | undefined) => Promise<T>): Promise<T> {
+  try {
+    return await run(req.orgSlug);
+  } catch (e) {
+    const slugs = isPortalMfaError(e) && e.code === 'ambiguous_organisation' ? (e.details?.organisations as string[] | undefined) : undefined;
+    if (!slugs || !req.pickOrganisation || req.orgSlug !== undefined) throw e;
+    return run(await req.pickOrganisation(slugs.map((slug) => ({ slug, name: slug }))));
+  }
+}
+
+/** The service's NDJSON pages as the core's report stream: iterated row by row or page by page, once. */
+function rowStream<T>(pages: AsyncIterable<Record<string, unknown>[]>, row: (r: Record<string, unknown>) => T): RowStream<T> {
+  async function* mapped() {
+    for await (const page of pages) yield page.map(row);
+  }
+  const once = mapped();
+  return {
+    pages: () => once,
+    async *[Symbol.asyncIterator]() {
+      for await (const page of once) yield* page;
+    },
+  };
 }

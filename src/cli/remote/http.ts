@@ -26,12 +26,51 @@ export interface Reply {
 }
 
 /** One JSON call to the service; any error answer is thrown as the PortalMfaError it stands for. */
-export async function call(
-  server: URL,
-  method: 'GET' | 'POST' | 'DELETE',
-  path: string,
-  opts: { token?: string; body?: unknown; query?: Record<string, string | boolean | undefined>; headers?: Record<string, string> } = {},
-): Promise<Reply> {
+type CallOptions = { token?: string; body?: unknown; query?: Record<string, string | number | boolean | undefined>; headers?: Record<string, string> };
+
+export async function call(server: URL, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions = {}): Promise<Reply> {
+  const res = await send(server, method, path, opts);
+  const text = await res.text().catch((e: unknown) => {
+    throw unreachable(server, e);
+  });
+  const body = parse(server, res.status, text);
+  if (res.status < 400) return { status: res.status, body };
+  throw errorOf(server, res.status, body);
+}
+
+/**
+ * A streamed NDJSON report (GET): its records a page at a time as they arrive — a page is whatever
+ * complete lines one chunk brought — so a large report is never held whole, as locally.
+ */
+export async function streamLines(server: URL, path: string, opts: CallOptions = {}): Promise<AsyncIterable<Record<string, unknown>[]>> {
+  const res = await send(server, 'GET', path, { ...opts, headers: { ...opts.headers, accept: 'application/x-ndjson' } });
+  if (res.status >= 400 || !res.body) {
+    const text = await res.text().catch((e: unknown) => {
+      throw unreachable(server, e);
+    });
+    throw errorOf(server, res.status, parse(server, res.status, text));
+  }
+  const body = res.body;
+  async function* pages() {
+    const decoder = new TextDecoder();
+    let rest = '';
+    try {
+      for await (const chunk of body) {
+        rest += decoder.decode(chunk as Uint8Array, { stream: true });
+        const lines = rest.split('\n');
+        rest = lines.pop()!;
+        const page = lines.filter((l) => l !== '').map((l) => parse(server, res.status, l));
+        if (page.length > 0) yield page;
+      }
+    } catch (e) {
+      throw unreachable(server, e);
+    }
+    if (rest.trim() !== '') yield [parse(server, res.status, rest)];
+  }
+  return pages();
+}
+
+async function send(server: URL, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions): Promise<Response> {
   const url = new URL(path.replace(/^\//, ''), server.href.endsWith('/') ? server : `${server.href}/`);
   for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': `portal-mfa-cli/${VERSION}`, ...(opts.headers ?? {}) };
@@ -49,21 +88,18 @@ export async function call(
   } catch (e) {
     throw unreachable(server, e);
   }
-  const text = await res.text().catch((e: unknown) => {
-    throw unreachable(server, e);
-  });
-  let body: Record<string, unknown> = {};
-  if (text !== '') {
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      throw configError(`${server.origin} did not answer as a portal-mfa service (HTTP ${res.status}, not JSON)`, {
-        hint: 'check the server URL (--server, PORTAL_MFA_SERVER or the profile)',
-      });
-    }
+  return res;
+}
+
+function parse(server: URL, status: number, text: string): Record<string, unknown> {
+  if (text === '') return {};
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw configError(`${server.origin} did not answer as a portal-mfa service (HTTP ${status}, not JSON)`, {
+      hint: 'check the server URL (--server, PORTAL_MFA_SERVER or the profile)',
+    });
   }
-  if (res.status < 400) return { status: res.status, body };
-  throw errorOf(server, res.status, body);
 }
 
 function errorOf(server: URL, status: number, body: Record<string, unknown>): PortalMfaError {

@@ -1,0 +1,163 @@
+/**
+ * Issue 24 item 3, support and admins: the same stories run locally (the CLI on the database) and
+ * remotely (the CLI talking to `portal-mfa serve` over the same database) with the same assertions —
+ * exit codes, what is printed, the database rows. sam@support.example is support, alice@acme.example
+ * an admin of acme (which requires MFA: both enrol first, over the database).
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { generateKeyBase64, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
+import { buildService } from '../../src/service/app.js';
+import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
+import { testNow } from '../support/clock.js';
+import { describeEachDatabase } from '../support/databases.js';
+import { ALICE, DEVON, SAM, nextCode, type Totp } from '../support/scenario.js';
+import { openWorld, type World } from '../support/world.js';
+
+vi.setConfig({ testTimeout: 120_000 });
+
+const MODES = ['local', 'remote'] as const;
+
+describeEachDatabase('support and admin stories, local and remote', (getDb) => {
+  let world: World;
+  let app: FastifyInstance;
+  let serverUrl: string;
+  let keyB64: string;
+  const totps: Record<string, Totp> = {};
+  const localEnv = () => makeCliEnv({ PORTAL_MFA_KEY: keyB64, PORTAL_MFA_DB: getDb().url }).env;
+
+  beforeAll(async () => {
+    world = await openWorld(getDb().url);
+    keyB64 = generateKeyBase64();
+    const key = keyFromBase64(keyB64);
+    const { settings: _, queuedNotifications: __, ...deps } = { ...world.deps, clock: testNow, keyring: () => [key] };
+    app = await buildService({ core: { deps, settings: async () => world.deps.settings }, version: 'test' });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    serverUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    // support and the admin enrol once, over the database, with the key the service holds too
+    for (const who of [SAM, ALICE]) {
+      const env = localEnv();
+      const as = (args: string[]) => runCli(['--as', who.email, ...args, '--password-stdin', '--json'], { env, stdin: `${who.password}\n`, timeoutMs: 90_000 });
+      const pending = await as(['enroll', '--no-confirm']);
+      expect(pending.code, describeRun(pending)).toBe(0);
+      const totp: Totp = { secret: JSON.parse(pending.stdout).secret, last: 0 };
+      const done = await as(['enroll', '--confirm', await nextCode(totp)]);
+      expect(done.code, describeRun(done)).toBe(0);
+      totps[who.email] = totp;
+    }
+  });
+  afterAll(async () => {
+    await app?.close();
+    await world?.close();
+  });
+
+  for (const mode of MODES) {
+    describe(mode, () => {
+      const machine = () => (mode === 'local' ? localEnv() : makeCliEnv({ PORTAL_MFA_SERVER: serverUrl }).env);
+      const envs: Record<string, NodeJS.ProcessEnv> = {};
+      const as = (who: typeof SAM, args: string[], stdin?: string) => runCli(args, { env: envs[who.email], stdin, timeoutMs: 90_000 });
+      const withPassword = (who: typeof SAM, args: string[]) => as(who, [...args, '--password-stdin'], `${who.password}\n`);
+      const ok = (r: CliResult) => {
+        expect(r.code, describeRun(r)).toBe(0);
+        return r.stdout;
+      };
+      const jsonLines = (r: CliResult) =>
+        ok(r)
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const devonCredentials = async () => world.knex('mfa_credentials').where('user_id', await world.userId(DEVON.email));
+
+      beforeAll(async () => {
+        for (const who of [SAM, ALICE]) {
+          envs[who.email] = machine();
+          ok(await withPassword(who, ['login', '--as', who.email, '--code', await nextCode(totps[who.email]!)]));
+        }
+        // devon has MFA, locked after five wrong codes, for unlock and disable to act on
+        const devonId = await world.userId(DEVON.email);
+        for (const table of ['mfa_credentials', 'mfa_recovery_codes', 'mfa_trusted_devices']) await world.knex(table).where('user_id', devonId).delete();
+        const devon = localEnv();
+        const pending = JSON.parse(
+          ok(await runCli(['--as', DEVON.email, 'enroll', '--no-confirm', '--password-stdin', '--json'], { env: devon, stdin: `${DEVON.password}\n` })),
+        );
+        const t: Totp = { secret: pending.secret, last: 0 };
+        ok(await runCli(['--as', DEVON.email, 'enroll', '--confirm', await nextCode(t), '--password-stdin'], { env: devon, stdin: `${DEVON.password}\n` }));
+      });
+
+      it('status --user: support sees anyone, an admin their members; an admin of none of them is refused as if unknown (exit 5)', async () => {
+        expect(JSON.parse(ok(await as(SAM, ['status', '--user', DEVON.email, '--json'])))).toMatchObject({ email: DEVON.email, mfa: 'active' });
+        expect(ok(await as(SAM, ['status', '--user', DEVON.email]))).toMatch(/^user +devon@example\.com \(Devon Solo\)$/m);
+        expect(JSON.parse(ok(await as(ALICE, ['status', '--user', 'dave@acme.example', '--org', 'acme', '--json'])))).toMatchObject({
+          email: 'dave@acme.example',
+        });
+        expectOneLineError(await as(ALICE, ['status', '--user', 'bob@globex.example']), 5);
+      });
+
+      it('audit: JSON lines and the table, filtered by user; --follow stays on the database', async () => {
+        const events = jsonLines(await as(SAM, ['audit', '--user', ALICE.email, '--limit', '5', '--json']));
+        expect(events.length).toBeGreaterThan(0);
+        for (const e of events) expect(e).toMatchObject({ id: expect.any(Number), time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+        expect(events.some((e) => e.actor === ALICE.email || e.target === ALICE.email)).toBe(true);
+        const table = ok(await as(SAM, ['audit', '--user', ALICE.email, '--action', 'mfa.*', '--limit', '3']));
+        expect(table.trim().split('\n')).toHaveLength(3);
+        expect(table).toContain('mfa.');
+        const csv = ok(await as(SAM, ['audit', '--user', ALICE.email, '--limit', '2', '--csv']));
+        expect(csv.split('\n')[0]!.trimEnd()).toBe('id,time,actor,target,organisation,action,outcome,ticket,reason,host,osUser,detail');
+        // an admin sees nothing of another organisation's member: refused as locally
+        expectOneLineError(await as(ALICE, ['audit', '--user', 'bob@globex.example']), 5);
+        if (mode === 'remote') {
+          const follow = await as(SAM, ['audit', '--follow']);
+          expectOneLineError(follow, 2);
+          expect(follow.stderr).toContain('audit --follow is not available with a server');
+        }
+      });
+
+      it('org users --org and users list: the same records, streamed', async () => {
+        const members = jsonLines(await as(ALICE, ['org', 'users', '--org', 'acme', '--json']));
+        expect(members).toContainEqual(expect.objectContaining({ email: ALICE.email, role: 'admin', mfa: 'active' }));
+        expect(members.map((m) => m.email)).toContain('dave@acme.example');
+        const csv = ok(await as(ALICE, ['org', 'users', '--org', 'acme', '--mfa', 'on', '--csv']))
+          .trim()
+          .split(/\r?\n/);
+        expect(csv[0]).toBe('email,name,role,mfa,enrolledAt,lastUsedAt,trustedDevices,deadline,active');
+        expect(csv.slice(1).every((l) => l.includes(',active,'))).toBe(true);
+        expectOneLineError(await as(ALICE, ['org', 'users', '--org', 'globex']), 5);
+        // no --org: the one organisation the admin administers; support must name one (exit 2)
+        const only = jsonLines(await as(ALICE, ['org', 'users', '--json'])).map((m) => m.email);
+        expect(only.sort()).toEqual(members.map((m) => m.email).sort());
+        expectOneLineError(await as(SAM, ['org', 'users']), 2);
+        const users = jsonLines(await as(SAM, ['users', 'list', '--mfa', 'on', '--json']));
+        expect(users.map((u) => u.email)).toEqual(expect.arrayContaining([SAM.email, ALICE.email, DEVON.email]));
+        expect(users.find((u) => u.email === DEVON.email)).toMatchObject({ mfa: 'active', locked: null });
+        expectOneLineError(await as(ALICE, ['users', 'list']), 5);
+      });
+
+      it('unlock --user --ticket: the lock and failures cleared in the database', async () => {
+        const devonId = await world.userId(DEVON.email);
+        await world
+          .knex('mfa_credentials')
+          .where('user_id', devonId)
+          .update({ consecutive_failures: 5, locked_until: testNow() + 15 * 60_000 });
+        const dry = ok(await withPassword(SAM, ['unlock', '--user', DEVON.email, '--ticket', 'SUP-1', '--dry-run']));
+        expect(dry).toMatch(/^dry run: would clear devon@example\.com's lock until/);
+        expect(await devonCredentials()).toEqual([expect.objectContaining({ consecutive_failures: 5 })]);
+        const done = ok(await withPassword(SAM, ['unlock', '--user', DEVON.email, '--ticket', 'SUP-1', '--yes']));
+        expect(done).toMatch(/unlocked devon@example\.com \(cleared lock until/);
+        expect(await devonCredentials()).toEqual([expect.objectContaining({ consecutive_failures: 0, locked_until: null })]);
+        expectOneLineError(await withPassword(SAM, ['unlock', '--user', DEVON.email, '--ticket', 'SUP-1', '--yes']), 6);
+      });
+
+      it('disable --user: a dry run, a question nobody answers (nothing changes), then --yes', async () => {
+        const dry = JSON.parse(ok(await withPassword(SAM, ['disable', '--user', DEVON.email, '--ticket', 'SUP-2', '--dry-run', '--json'])));
+        expect(dry).toMatchObject({ email: DEVON.email, dryRun: true, via: 'support' });
+        const unanswered = await withPassword(SAM, ['disable', '--user', DEVON.email, '--ticket', 'SUP-2']);
+        expectOneLineError(unanswered, 2);
+        expect(await devonCredentials()).toHaveLength(1);
+        const done = JSON.parse(ok(await withPassword(SAM, ['disable', '--user', DEVON.email, '--ticket', 'SUP-2', '--yes', '--json'])));
+        expect(done).toMatchObject({ email: DEVON.email, via: 'support' });
+        expect(await devonCredentials()).toHaveLength(0);
+      });
+    });
+  }
+});
