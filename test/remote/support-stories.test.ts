@@ -148,6 +148,36 @@ describeEachDatabase('support and admin stories, local and remote', (getDb) => {
         expectOneLineError(await withPassword(SAM, ['unlock', '--user', DEVON.email, '--ticket', 'SUP-1', '--yes']), 6);
       });
 
+      it('access-code issue and revoke --user --ticket: shown once, the row in the database, out-of-range terms refused', async () => {
+        const devonId = await world.userId(DEVON.email);
+        const codes = () => world.knex('mfa_access_codes').where('user_id', devonId);
+        await codes().delete();
+        const dry = ok(await withPassword(SAM, ['access-code', 'issue', '--user', DEVON.email, '--ticket', 'SUP-3', '--uses', '2', '--dry-run']));
+        expect(dry).toMatch(/^dry run: would issue devon@example\.com an access code for 2 use\(s\) until .+; nothing was changed$/m);
+        expect(await codes()).toHaveLength(0);
+        const tooLong = await withPassword(SAM, ['access-code', 'issue', '--user', DEVON.email, '--ticket', 'SUP-3', '--minutes', '10081', '--yes']);
+        expectOneLineError(tooLong, 2);
+        expect(tooLong.stderr).toContain('an access code lives 1 to 10080 minutes');
+        const human = ok(await withPassword(SAM, ['access-code', 'issue', '--user', DEVON.email, '--ticket', 'SUP-3', '--yes']));
+        expect(human).toMatch(/temporary access code for devon@example\.com \(shown once; 1 use\(s\), until .+\):\n {2}\S+\n/);
+        const issued = JSON.parse(
+          ok(await withPassword(SAM, ['access-code', 'issue', '--user', DEVON.email, '--ticket', 'SUP-3', '--uses', '2', '--yes', '--json'])),
+        );
+        expect(issued).toEqual({ email: DEVON.email, accessCode: expect.any(String), expiresAt: expect.stringMatching(/^\d{4}-/), uses: 2 });
+        expect(await codes()).toEqual([expect.objectContaining({ uses_left: 2, revoked_at: null })]);
+        // the code itself is never stored
+        expect(JSON.stringify(await codes())).not.toContain(issued.accessCode);
+        const dryRevoke = JSON.parse(ok(await withPassword(SAM, ['access-code', 'revoke', '--user', DEVON.email, '--ticket', 'SUP-3', '--dry-run', '--json'])));
+        expect(dryRevoke).toEqual({ email: DEVON.email, revoked: false, dryRun: true });
+        expect(ok(await withPassword(SAM, ['access-code', 'revoke', '--user', DEVON.email, '--ticket', 'SUP-3', '--yes']))).toContain(
+          "revoked devon@example.com's access code",
+        );
+        expect(await codes()).toEqual([expect.objectContaining({ revoked_at: expect.anything() })]);
+        expectOneLineError(await withPassword(SAM, ['access-code', 'revoke', '--user', DEVON.email, '--ticket', 'SUP-3', '--yes']), 6);
+        // an admin of another organisation: refused as if unknown
+        expectOneLineError(await withPassword(ALICE, ['access-code', 'issue', '--user', 'bob@globex.example', '--yes']), 5);
+      });
+
       it('disable --user: a dry run, a question nobody answers (nothing changes), then --yes', async () => {
         const dry = JSON.parse(ok(await withPassword(SAM, ['disable', '--user', DEVON.email, '--ticket', 'SUP-2', '--dry-run', '--json'])));
         expect(dry).toMatchObject({ email: DEVON.email, dryRun: true, via: 'support' });

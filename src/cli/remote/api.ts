@@ -21,9 +21,10 @@ import type { CommandContext } from '../context.js';
 import { call, streamLines } from './http.js';
 import type { RowStream } from '../../core/usecases/organisations.js';
 import type { OrganisationPicker } from '../../core/rules/authorise.js';
+import { accessCodeTerms } from '../../core/usecases/support.js';
 
 /** Commands that need the database or the secrets key themselves: never over a server. */
-const LOCAL_ONLY = ['db', 'keys', 'demo', 'serve', 'service-key', 'notify', 'policy', 'access-code'];
+const LOCAL_ONLY = ['db', 'keys', 'demo', 'serve', 'service-key', 'notify', 'policy'];
 /** Sub-commands of a noun that works remotely which do not yet (the rest of `org`). */
 const LOCAL_ONLY_PATHS = ['org list', 'org policy', 'org remind', 'org disable-mfa'];
 
@@ -252,8 +253,9 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
   };
 
   /** A change on another user: the password again (unless a dry run), the target and its context. */
-  async function changeOnUser(actor: Actor, path: string, req: TargetedRemote) {
+  async function changeOnUser(actor: Actor, path: string, req: TargetedRemote, extra: Record<string, unknown> = {}) {
     const body = {
+      ...extra,
       ...(req.targetEmail !== undefined ? { user: req.targetEmail } : {}),
       ...(req.orgSlug !== undefined ? { org: req.orgSlug } : {}),
       ...(req.ticket !== undefined ? { ticket: req.ticket } : {}),
@@ -551,6 +553,15 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
         return r.body as never;
       });
     },
+    async issueAccessCode(actor: Actor, req: TargetedRemote & { minutes?: number; uses?: number }) {
+      const terms = accessCodeTerms(req);
+      const r = await withPickedOrganisation(req, (org) => changeOnUser(actor, '/v1/access-codes', { ...req, orgSlug: org }, terms));
+      return { ...r.body, expiresAt: msOf(r.body.expiresAt) } as never;
+    },
+    async revokeAccessCode(actor: Actor, req: TargetedRemote) {
+      const r = await withPickedOrganisation(req, (org) => changeOnUser(actor, '/v1/access-codes/revoke', { ...req, orgSlug: org }));
+      return r.body as never;
+    },
     async close() {
       // a --as command's sign-in opened a session on the service: it ends with the command
       for (const h of opened) if (!h.kept && h.token) await call(server, 'DELETE', '/v1/sessions/current', { token: h.token }).catch(() => undefined);
@@ -563,8 +574,6 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
     'actorFor',
     'reauthenticate',
     'forRequest',
-    'issueAccessCode',
-    'revokeAccessCode',
     'listOrganisations',
     'showPolicy',
     'setPolicy',

@@ -59,14 +59,23 @@ export type AccessCodeResult =
   | ({ kind: 'issued' } & IssuedAccessCode & { email: string })
   | { kind: 'dry-run'; email: string; expiresAt: number; uses: number };
 
-/** `access-code issue`: support (ticket) or an organisation admin for a non-protected member. */
-export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: AccessCodeRequest): Promise<AccessCodeResult> {
+/**
+ * An access code's lifetime and uses, defaulted and checked; exported so the remote CLI refuses
+ * out-of-range terms with the same line before it asks the service.
+ */
+export function accessCodeTerms(req: { minutes?: number; uses?: number }): { minutes: number; uses: number } {
   const minutes = req.minutes ?? ACCESS_CODE_LIMITS.defaultMinutes;
   const uses = req.uses ?? ACCESS_CODE_LIMITS.defaultUses;
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > ACCESS_CODE_LIMITS.maxMinutes)
     throw usageError(`an access code lives 1 to ${ACCESS_CODE_LIMITS.maxMinutes} minutes (7 days)`, { code: 'invalid_input' });
   if (!Number.isInteger(uses) || uses < 1 || uses > ACCESS_CODE_LIMITS.maxUses)
     throw usageError(`an access code allows 1 to ${ACCESS_CODE_LIMITS.maxUses} uses`, { code: 'invalid_input' });
+  return { minutes, uses };
+}
+
+/** `access-code issue`: support (ticket) or an organisation admin for a non-protected member. */
+export async function issueAccessCodeFor(deps: MfaDeps, actor: Actor, req: AccessCodeRequest): Promise<AccessCodeResult> {
+  const { minutes, uses } = accessCodeTerms(req);
   const auth = await startChangeOnUser(deps, actor, req, { permission: 'access-code', action: 'access-code.issue' });
   const { ticket, reason } = auth;
   if (req.dryRun) return { kind: 'dry-run', email: auth.target.email, expiresAt: deps.clock() + minutes * 60_000, uses };
