@@ -133,6 +133,28 @@ describeEachDatabase('support and admin stories, local and remote', (getDb) => {
         expectOneLineError(await as(ALICE, ['users', 'list']), 5);
       });
 
+      it('org list and org policy: the organisations with their counts, the policy and who lacks MFA', async () => {
+        const mine = JSON.parse(ok(await as(ALICE, ['org', 'list', '--json']))) as Record<string, unknown>[];
+        expect(mine).toContainEqual(expect.objectContaining({ slug: 'acme', role: 'admin', mfaRequired: true, members: expect.any(Number) }));
+        expect(mine.map((o) => o.slug)).not.toContain('globex');
+        const all = JSON.parse(ok(await as(SAM, ['org', 'list', '--json']))) as Record<string, unknown>[];
+        expect(all.map((o) => o.slug)).toEqual(expect.arrayContaining(['acme', 'globex']));
+        expect(ok(await as(ALICE, ['org', 'list']))).toMatch(/^acme\t.*\tadmin\tyes/m);
+        const policy = JSON.parse(ok(await as(ALICE, ['org', 'policy', '--org', 'acme', '--json'])));
+        expect(policy).toMatchObject({ organisation: 'acme', mfaRequired: true, membersWithoutMfa: expect.any(Number), lacking: expect.any(Array) });
+        expect(policy.lacking.map((l: { email: string }) => l.email)).toContain('dave@acme.example');
+        // no --org: the one organisation the admin administers
+        expect(JSON.parse(ok(await as(ALICE, ['org', 'policy', '--json'])))).toEqual(policy);
+        expect(ok(await as(SAM, ['org', 'policy', '--org', 'acme']))).toMatch(/^organisation +acme$/m);
+        expectOneLineError(await as(ALICE, ['org', 'policy', '--org', 'globex']), 5);
+        expectOneLineError(await as(SAM, ['org', 'policy', '--dry-run']), 2);
+        if (mode === 'remote') {
+          const change = await as(ALICE, ['org', 'policy', '--org', 'acme', '--device-trust', 'off', '--dry-run']);
+          expectOneLineError(change, 2);
+          expect(change.stderr).toContain('changing org policy is not available with a server');
+        }
+      });
+
       it('unlock --user --ticket: the lock and failures cleared in the database', async () => {
         const devonId = await world.userId(DEVON.email);
         await world

@@ -26,7 +26,9 @@ import { accessCodeTerms } from '../../core/usecases/support.js';
 /** Commands that need the database or the secrets key themselves: never over a server. */
 const LOCAL_ONLY = ['db', 'keys', 'demo', 'serve', 'service-key', 'notify', 'policy'];
 /** Sub-commands of a noun that works remotely which do not yet (the rest of `org`). */
-const LOCAL_ONLY_PATHS = ['org list', 'org policy', 'org remind', 'org disable-mfa'];
+const LOCAL_ONLY_PATHS = ['org remind', 'org disable-mfa'];
+/** `org policy` shows over a server; changing it has no endpoint on the service yet. */
+const POLICY_CHANGES = ['require', 'graceDays', 'deviceTrust'];
 
 /** The command's path below the program, e.g. "devices list". */
 function commandPath(cmd: CommandUnknownOpts): string {
@@ -60,6 +62,11 @@ export function prepareRemoteCommand(ctx: CommandContext, cmd: CommandUnknownOpt
   if (path === 'audit' && options.follow === true) {
     throw usageError(`audit --follow is not available with a server (${ctx.server!.origin})`, {
       hint: 'run audit without --follow, or --follow where the database URL and key are configured',
+    });
+  }
+  if (path === 'org policy' && POLICY_CHANGES.some((o) => options[o] !== undefined)) {
+    throw usageError(`changing org policy is not available with a server (${ctx.server!.origin}) yet`, {
+      hint: 'show it with portal-mfa org policy; change it where the database URL and key are configured',
     });
   }
   commands.set(ctx, { path, options });
@@ -553,6 +560,16 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
         return r.body as never;
       });
     },
+    async listOrganisations(actor: Actor) {
+      const r = await call(server, 'GET', '/v1/organisations', { token: bearer(actor) });
+      return r.body.organisations as never;
+    },
+    async showPolicy(actor: Actor, req: { orgSlug?: string }) {
+      const slug = req.orgSlug ?? (await onlyOrganisationAdministered(actor));
+      const r = await call(server, 'GET', `/v1/organisations/${encodeURIComponent(slug)}/policy`, { token: bearer(actor) });
+      const lacking = r.body.lacking as { email: string; deadline: string | null }[];
+      return { ...r.body, requiredSince: ms(r.body.requiredSince), lacking: lacking.map((l) => ({ email: l.email, deadline: ms(l.deadline) })) } as never;
+    },
     async issueAccessCode(actor: Actor, req: TargetedRemote & { minutes?: number; uses?: number }) {
       const terms = accessCodeTerms(req);
       const r = await withPickedOrganisation(req, (org) => changeOnUser(actor, '/v1/access-codes', { ...req, orgSlug: org }, terms));
@@ -574,8 +591,6 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
     'actorFor',
     'reauthenticate',
     'forRequest',
-    'listOrganisations',
-    'showPolicy',
     'setPolicy',
     'remindMembers',
     'disableMembers',
