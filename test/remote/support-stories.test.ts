@@ -12,7 +12,7 @@ import { buildService } from '../../src/service/app.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
-import { ALICE, DEVON, SAM, nextCode, type Totp } from '../support/scenario.js';
+import { ALICE, DEVON, ERIN, SAM, nextCode, type Totp } from '../support/scenario.js';
 import { openWorld, type World } from '../support/world.js';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -198,6 +198,55 @@ describeEachDatabase('support and admin stories, local and remote', (getDb) => {
         expectOneLineError(await withPassword(SAM, ['access-code', 'revoke', '--user', DEVON.email, '--ticket', 'SUP-3', '--yes']), 6);
         // an admin of another organisation: refused as if unknown
         expectOneLineError(await withPassword(ALICE, ['access-code', 'issue', '--user', 'bob@globex.example', '--yes']), 5);
+      });
+
+      it('org disable-mfa: one result line per user, the summary, the first failure exit code; a question nobody answers changes nothing', async () => {
+        // erin (a member of acme) has MFA for the run to disable
+        const erinId = await world.userId(ERIN.email);
+        for (const table of ['mfa_credentials', 'mfa_recovery_codes', 'mfa_trusted_devices']) await world.knex(table).where('user_id', erinId).delete();
+        const env = localEnv();
+        const pending = JSON.parse(
+          ok(await runCli(['--as', ERIN.email, 'enroll', '--no-confirm', '--password-stdin', '--json'], { env, stdin: `${ERIN.password}\n` })),
+        );
+        const t: Totp = { secret: pending.secret, last: 0 };
+        ok(await runCli(['--as', ERIN.email, 'enroll', '--confirm', await nextCode(t), '--password-stdin'], { env, stdin: `${ERIN.password}\n` }));
+        const erinCredentials = () => world.knex('mfa_credentials').where('user_id', erinId);
+        const list = ['--user', ERIN.email, 'dave@acme.example', 'bob@globex.example', ALICE.email];
+        const lines = (r: CliResult) => r.stdout.trim().split('\n');
+
+        const dry = await withPassword(ALICE, ['org', 'disable-mfa', '--org', 'acme', ...list, '--dry-run']);
+        expect(dry.code, describeRun(dry)).toBe(5);
+        expect(lines(dry)).toEqual([
+          expect.stringMatching(/^erin@acme\.example\twould-disable\t0\t/),
+          expect.stringMatching(/^dave@acme\.example\talready-off\t0\t/),
+          expect.stringMatching(/^bob@globex\.example\tforbidden\t5\t/),
+          expect.stringMatching(/^alice@acme\.example\tskipped-self\t0\t/),
+        ]);
+        expect(dry.stderr).toContain('dry run: 4 user(s) of acme: 1 would-disable, 1 already-off, 1 forbidden, 1 skipped-self');
+        expect(dry.stderr).toContain('your own MFA stays on (skipped-self)');
+        expect(await erinCredentials()).toHaveLength(1);
+
+        expectOneLineError(await withPassword(ALICE, ['org', 'disable-mfa', '--org', 'acme', ...list]), 2);
+        expect(await erinCredentials()).toHaveLength(1);
+
+        const done = await withPassword(ALICE, ['org', 'disable-mfa', ...list, '--yes', '--json']);
+        expect(done.code, describeRun(done)).toBe(5);
+        expect(lines(done).map((l) => JSON.parse(l))).toEqual([
+          { email: ERIN.email, outcome: 'disabled', exitCode: 0, message: expect.any(String) },
+          { email: 'dave@acme.example', outcome: 'already-off', exitCode: 0, message: expect.any(String) },
+          { email: 'bob@globex.example', outcome: 'forbidden', exitCode: 5, message: expect.any(String) },
+          { email: ALICE.email, outcome: 'skipped-self', exitCode: 0, message: expect.any(String) },
+        ]);
+        expect(done.stderr).toMatch(/1 of 4 user\(s\) not disabled \(first: bob@globex\.example: /);
+        expect(await erinCredentials()).toHaveLength(0);
+        // an admin of another organisation; support without a ticket
+        expectOneLineError(await withPassword(ALICE, ['org', 'disable-mfa', '--org', 'globex', '--user', 'bob@globex.example', '--yes']), 5);
+        expectOneLineError(await withPassword(SAM, ['org', 'disable-mfa', '--org', 'acme', '--user', 'dave@acme.example', '--yes']), 2);
+        if (mode === 'remote') {
+          const self = await withPassword(ALICE, ['org', 'disable-mfa', '--org', 'acme', '--user', ALICE.email, '--include-self', '--yes']);
+          expectOneLineError(self, 2);
+          expect(self.stderr).toContain('--include-self is not available with a server');
+        }
       });
 
       it('disable --user: a dry run, a question nobody answers (nothing changes), then --yes', async () => {

@@ -26,7 +26,7 @@ import { accessCodeTerms } from '../../core/usecases/support.js';
 /** Commands that need the database or the secrets key themselves: never over a server. */
 const LOCAL_ONLY = ['db', 'keys', 'demo', 'serve', 'service-key', 'notify', 'policy'];
 /** Sub-commands of a noun that works remotely which do not yet (the rest of `org`). */
-const LOCAL_ONLY_PATHS = ['org remind', 'org disable-mfa'];
+const LOCAL_ONLY_PATHS = ['org remind'];
 /** `org policy` shows over a server; changing it has no endpoint on the service yet. */
 const POLICY_CHANGES = ['require', 'graceDays', 'deviceTrust'];
 
@@ -67,6 +67,12 @@ export function prepareRemoteCommand(ctx: CommandContext, cmd: CommandUnknownOpt
   if (path === 'org policy' && POLICY_CHANGES.some((o) => options[o] !== undefined)) {
     throw usageError(`changing org policy is not available with a server (${ctx.server!.origin}) yet`, {
       hint: 'show it with portal-mfa org policy; change it where the database URL and key are configured',
+    });
+  }
+  // the service's bulk disable always leaves the caller's own account out (skipped-self)
+  if (path === 'org disable-mfa' && options.includeSelf === true) {
+    throw usageError(`org disable-mfa --include-self is not available with a server (${ctx.server!.origin})`, {
+      hint: 'disable your own MFA with portal-mfa disable, or run it where the database URL and key are configured',
     });
   }
   commands.set(ctx, { path, options });
@@ -570,6 +576,48 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       const lacking = r.body.lacking as { email: string; deadline: string | null }[];
       return { ...r.body, requiredSince: ms(r.body.requiredSince), lacking: lacking.map((l) => ({ email: l.email, deadline: ms(l.deadline) })) } as never;
     },
+    async disableMembers(
+      actor: Actor,
+      req: {
+        orgSlug?: string;
+        emails: string[];
+        ticket?: string;
+        reason?: string;
+        password?: string;
+        dryRun?: boolean;
+        confirm?: (count: number, org: string, self: 'skipped' | 'included' | null) => Promise<boolean>;
+      },
+    ) {
+      const slug = req.orgSlug ?? (await onlyOrganisationAdministered(actor));
+      const path = `/v1/organisations/${encodeURIComponent(slug)}/disable-mfa`;
+      const base = {
+        users: req.emails,
+        ...(req.ticket !== undefined ? { ticket: req.ticket } : {}),
+        ...(req.reason !== undefined ? { reason: req.reason } : {}),
+      };
+      /** the service's answer as the core's run: the results (all committed) streamed back one by one */
+      const runOf = (b: Record<string, unknown>) => {
+        const results = (b.results as { email: string; outcome: string; error: string | null; message: string }[]).map((r) => ({
+          email: r.email,
+          outcome: r.outcome,
+          errorKind: r.error,
+          message: r.message,
+        }));
+        async function* each() {
+          yield* results;
+        }
+        const self = results.some((r) => r.outcome === 'skipped-self') ? ('skipped' as const) : null;
+        return { organisation: String(b.organisation), total: Number(b.total), self, results: each() };
+      };
+      if (req.dryRun) return runOf((await call(server, 'POST', path, { token: bearer(actor), body: { ...base, dryRun: true } })).body) as never;
+      // the password first, as locally; then the service's dry run gives the count for the question asked here
+      const reauth = await reauthBody(actor, req.password);
+      if (req.confirm) {
+        const dry = runOf((await call(server, 'POST', path, { token: bearer(actor), body: { ...base, dryRun: true } })).body);
+        if (!(await req.confirm(dry.total - (dry.self === 'skipped' ? 1 : 0), dry.organisation, dry.self))) return { kind: 'cancelled' } as never;
+      }
+      return runOf((await call(server, 'POST', path, { token: bearer(actor), body: { ...base, ...reauth } })).body) as never;
+    },
     async issueAccessCode(actor: Actor, req: TargetedRemote & { minutes?: number; uses?: number }) {
       const terms = accessCodeTerms(req);
       const r = await withPickedOrganisation(req, (org) => changeOnUser(actor, '/v1/access-codes', { ...req, orgSlug: org }, terms));
@@ -593,7 +641,6 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
     'forRequest',
     'setPolicy',
     'remindMembers',
-    'disableMembers',
     'listOutbox',
     'setPortalPolicy',
   ];
