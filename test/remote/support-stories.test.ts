@@ -155,6 +155,25 @@ describeEachDatabase('support and admin stories, local and remote', (getDb) => {
         }
       });
 
+      it('org remind: the members without MFA, a dry run that queues nothing, then one notice each', async () => {
+        const notices = async () => Number(((await world.knex('mfa_notifications').count({ n: '*' }).first()) as { n: number | string }).n);
+        const before = await notices();
+        const dry = ok(await as(ALICE, ['org', 'remind', '--org', 'acme', '--dry-run']));
+        const [head, ...rest] = dry.trim().split('\n');
+        expect(head).toMatch(/^dry run: would remind (\d+) member\(s\) of acme without MFA; nothing was queued$/);
+        const count = Number(/remind (\d+)/.exec(head!)![1]);
+        expect(rest).toHaveLength(count);
+        expect(rest).toContainEqual(expect.stringMatching(/^ {2}dave@acme\.example {2}enrol by /));
+        expect(await notices()).toBe(before);
+        const done = JSON.parse(ok(await as(ALICE, ['org', 'remind', '--json'])));
+        expect(done).toMatchObject({ organisation: 'acme', dryRun: false });
+        expect(done.reminded).toHaveLength(count);
+        expect(await notices()).toBe(before + count);
+        // support may not remind, nor an admin another organisation's members
+        expectOneLineError(await as(SAM, ['org', 'remind', '--org', 'acme']), 5);
+        expectOneLineError(await as(ALICE, ['org', 'remind', '--org', 'globex']), 5);
+      });
+
       it('unlock --user --ticket: the lock and failures cleared in the database', async () => {
         const devonId = await world.userId(DEVON.email);
         await world

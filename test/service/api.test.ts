@@ -16,6 +16,7 @@ const SAM = 'sam@support.example';
 const DAVE = 'dave@acme.example';
 const ERIN = 'erin@acme.example';
 const HEIDI = 'heidi@partners.example';
+const ALICE = 'alice@acme.example';
 
 describeEachDatabase('service API', (getDb) => {
   let w: ServiceWorld;
@@ -311,6 +312,23 @@ describeEachDatabase('service API', (getDb) => {
       expect((await w.call('POST', '/v1/organisations/acme/disable-mfa', { token: sam, body: { users: [] } })).statusCode).toBe(400);
     });
 
+    it("remind: the organisation's admin queues a reminder per member without MFA (200, dry run queues none); support, strangers and an unknown organisation 403 alike", async () => {
+      const alice = await w.signIn(ALICE, await w.enrol(ALICE));
+      const outbox = () => w.knex('mfa_notifications').count({ n: '*' }).first();
+      const before = await outbox();
+      const dry = await w.call('POST', '/v1/organisations/acme/remind', { token: alice, body: { dryRun: true } });
+      expect(dry.statusCode).toBe(200);
+      expect(dry.json()).toMatchObject({ kind: 'dry-run', organisation: 'acme', members: expect.arrayContaining([expect.objectContaining({ email: DAVE })]) });
+      expect(await outbox()).toEqual(before);
+      const done = await w.call('POST', '/v1/organisations/acme/remind', { token: alice, body: {} });
+      expect(done.json()).toMatchObject({ kind: 'queued', organisation: 'acme' });
+      expect(Number((await outbox())!.n)).toBe(Number(before!.n) + done.json().members.length);
+      expect((await w.call('POST', '/v1/organisations/acme/remind', { token: sam, body: {} })).statusCode).toBe(403);
+      expect((await w.call('POST', '/v1/organisations/acme/remind', { token: await w.signIn(FRANK), body: {} })).statusCode).toBe(403);
+      expect((await w.call('POST', '/v1/organisations/no-such-org/remind', { token: alice, body: {} })).statusCode).toBe(403);
+      expect((await w.call('POST', '/v1/organisations/acme/remind', { token: alice, body: { dryRun: 'yes' } })).statusCode).toBe(400);
+    });
+
     it("policies: an organisation's (200; 403 for a stranger; 404 unknown) and the portal's (support 200, others 403)", async () => {
       expect((await w.call('GET', '/v1/organisations/acme/policy', { token: sam })).json()).toMatchObject({ organisation: 'acme', mfaRequired: true });
       const frank = await w.signIn(FRANK);
@@ -471,6 +489,7 @@ describeEachDatabase('service per-address budget', (getDb) => {
       ['POST', '/v1/access-codes'],
       ['POST', '/v1/access-codes/revoke'],
       ['POST', '/v1/organisations/acme/disable-mfa'],
+      ['POST', '/v1/organisations/acme/remind'],
       ['GET', '/v1/organisations/acme/policy'],
       ['GET', '/v1/policy'],
       ['GET', '/v1/organisations'],

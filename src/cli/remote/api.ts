@@ -25,8 +25,6 @@ import { accessCodeTerms } from '../../core/usecases/support.js';
 
 /** Commands that need the database or the secrets key themselves: never over a server. */
 const LOCAL_ONLY = ['db', 'keys', 'demo', 'serve', 'service-key', 'notify', 'policy'];
-/** Sub-commands of a noun that works remotely which do not yet (the rest of `org`). */
-const LOCAL_ONLY_PATHS = ['org remind'];
 /** `org policy` shows over a server; changing it has no endpoint on the service yet. */
 const POLICY_CHANGES = ['require', 'graceDays', 'deviceTrust'];
 
@@ -49,11 +47,6 @@ export function prepareRemoteCommand(ctx: CommandContext, cmd: CommandUnknownOpt
   const top = path.split(' ')[0]!;
   if (LOCAL_ONLY.includes(top)) {
     throw usageError(`${path} is not available with a server (${ctx.server!.origin}): it works on the database directly`, {
-      hint: 'run it where the database URL and key are configured, without --server / PORTAL_MFA_SERVER',
-    });
-  }
-  if (LOCAL_ONLY_PATHS.includes(path)) {
-    throw usageError(`${path} is not available with a server (${ctx.server!.origin}) yet`, {
       hint: 'run it where the database URL and key are configured, without --server / PORTAL_MFA_SERVER',
     });
   }
@@ -618,6 +611,15 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       }
       return runOf((await call(server, 'POST', path, { token: bearer(actor), body: { ...base, ...reauth } })).body) as never;
     },
+    async remindMembers(actor: Actor, req: { orgSlug?: string; dryRun?: boolean }) {
+      const slug = req.orgSlug ?? (await onlyOrganisationAdministered(actor));
+      const r = await call(server, 'POST', `/v1/organisations/${encodeURIComponent(slug)}/remind`, {
+        token: bearer(actor),
+        body: req.dryRun ? { dryRun: true } : {},
+      });
+      const members = r.body.members as { email: string; deadline: string | null }[];
+      return { ...r.body, members: members.map((m) => ({ email: m.email, deadline: ms(m.deadline) })) } as never;
+    },
     async issueAccessCode(actor: Actor, req: TargetedRemote & { minutes?: number; uses?: number }) {
       const terms = accessCodeTerms(req);
       const r = await withPickedOrganisation(req, (org) => changeOnUser(actor, '/v1/access-codes', { ...req, orgSlug: org }, terms));
@@ -640,7 +642,6 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
     'reauthenticate',
     'forRequest',
     'setPolicy',
-    'remindMembers',
     'listOutbox',
     'setPortalPolicy',
   ];

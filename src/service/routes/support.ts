@@ -176,6 +176,33 @@ export function registerSupport(app: FastifyInstance, _deps: RouteDeps): void {
     },
   );
 
+  app.post<{ Params: { slug: string }; Body: { dryRun?: boolean } }>(
+    '/v1/organisations/:slug/remind',
+    {
+      config: support,
+      schema: {
+        tags,
+        security,
+        summary: "queue a reminder to every member of an organisation without MFA, with their enrolment deadline (the organisation's admins)",
+        params: { type: 'object', properties: { slug }, required: ['slug'] },
+        body: body({ dryRun }),
+        response: {
+          200: obj({
+            kind: { type: 'string', enum: ['queued', 'dry-run'] },
+            organisation: str(),
+            members: arr(obj({ email: str(), deadline: nullableTime() })),
+          }),
+          ...errors(403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const mfa = await request.call.portal();
+      const r = await mfa.remindMembers(request.call.who, { orgSlug: request.params.slug, dryRun: request.body?.dryRun });
+      return { ...r, members: r.members.map((m) => ({ email: m.email, deadline: iso(m.deadline) })) };
+    },
+  );
+
   const policyTimes = (ms: number | null) => iso(ms);
   app.get<{ Params: { slug: string } }>(
     '/v1/organisations/:slug/policy',
