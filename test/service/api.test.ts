@@ -29,6 +29,12 @@ describeEachDatabase('service API', (getDb) => {
   });
   afterAll(() => w?.close());
 
+  // alice (admin of acme, which requires MFA) enrols once, for the tests that act as her
+  let aliceSecret: string | undefined;
+  const aliceSession = async () => {
+    aliceSecret ??= await w.enrol(ALICE);
+    return w.signIn(ALICE, aliceSecret);
+  };
   const errorOf = (r: { json(): unknown }) => (r.json() as { error: { code: string } }).error.code;
 
   describe('operations', () => {
@@ -313,7 +319,7 @@ describeEachDatabase('service API', (getDb) => {
     });
 
     it("remind: the organisation's admin queues a reminder per member without MFA (200, dry run queues none); support, strangers and an unknown organisation 403 alike", async () => {
-      const alice = await w.signIn(ALICE, await w.enrol(ALICE));
+      const alice = await aliceSession();
       const outbox = () => w.knex('mfa_notifications').count({ n: '*' }).first();
       const before = await outbox();
       const dry = await w.call('POST', '/v1/organisations/acme/remind', { token: alice, body: { dryRun: true } });
@@ -327,6 +333,31 @@ describeEachDatabase('service API', (getDb) => {
       expect((await w.call('POST', '/v1/organisations/acme/remind', { token: await w.signIn(FRANK), body: {} })).statusCode).toBe(403);
       expect((await w.call('POST', '/v1/organisations/no-such-org/remind', { token: alice, body: {} })).statusCode).toBe(403);
       expect((await w.call('POST', '/v1/organisations/acme/remind', { token: alice, body: { dryRun: 'yes' } })).statusCode).toBe(400);
+    });
+
+    it("policy change: the organisation's admin (dry run changes nothing; 200 with the counts); support and strangers 403; nothing to change or a bad value 400", async () => {
+      const alice = await aliceSession();
+      const url = '/v1/organisations/acme/policy';
+      const dry = await w.call('PUT', url, { token: alice, body: { graceDays: 7, dryRun: true } });
+      expect([dry.statusCode, dry.json()]).toEqual([
+        200,
+        expect.objectContaining({ kind: 'dry-run', organisation: 'acme', after: expect.objectContaining({ graceDays: 7 }) }),
+      ]);
+      expect((await w.call('GET', url, { token: alice })).json()).toMatchObject({ graceDays: null });
+      const done = await w.call('PUT', url, { token: alice, body: { graceDays: 7, password: w.password(ALICE) } });
+      expect(done.json()).toMatchObject({
+        kind: 'changed',
+        before: { graceDays: null },
+        after: { mfaRequired: true, graceDays: 7 },
+        noticesQueued: expect.any(Number),
+      });
+      expect((await w.call('GET', url, { token: alice })).json()).toMatchObject({ graceDays: 7 });
+      const back = await w.call('PUT', url, { token: alice, body: { graceDays: null, password: w.password(ALICE) } });
+      expect(back.json()).toMatchObject({ kind: 'changed', after: { graceDays: null } });
+      expect((await w.call('PUT', url, { token: sam, body: { deviceTrust: false, dryRun: true } })).statusCode).toBe(403);
+      expect((await w.call('PUT', url, { token: await w.signIn(FRANK), body: { deviceTrust: false, dryRun: true } })).statusCode).toBe(403);
+      expect((await w.call('PUT', url, { token: alice, body: { dryRun: true } })).statusCode).toBe(400);
+      expect((await w.call('PUT', url, { token: alice, body: { graceDays: 0, dryRun: true } })).statusCode).toBe(400);
     });
 
     it("policies: an organisation's (200; 403 for a stranger; 404 unknown) and the portal's (support 200, others 403)", async () => {
@@ -490,6 +521,7 @@ describeEachDatabase('service per-address budget', (getDb) => {
       ['POST', '/v1/access-codes/revoke'],
       ['POST', '/v1/organisations/acme/disable-mfa'],
       ['POST', '/v1/organisations/acme/remind'],
+      ['PUT', '/v1/organisations/acme/policy'],
       ['GET', '/v1/organisations/acme/policy'],
       ['GET', '/v1/policy'],
       ['GET', '/v1/organisations'],

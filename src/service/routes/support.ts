@@ -235,6 +235,56 @@ export function registerSupport(app: FastifyInstance, _deps: RouteDeps): void {
     },
   );
 
+  const settings = obj({ mfaRequired: bool(), graceDays: nullable(int()), deviceTrust: bool() });
+  app.put<{
+    Params: { slug: string };
+    Body: { require?: boolean; graceDays?: number | null; deviceTrust?: boolean; password?: string; dryRun?: boolean };
+  }>(
+    '/v1/organisations/:slug/policy',
+    {
+      config: support,
+      schema: {
+        tags,
+        security,
+        summary:
+          "change an organisation's MFA policy (its admins): require MFA (with a grace period in days, null for none) or not, allow or forbid trusted devices (forbidding revokes the members' devices)",
+        params: { type: 'object', properties: { slug }, required: ['slug'] },
+        body: body({
+          require: bool(),
+          graceDays: nullable(int({ minimum: 1, maximum: 3650 })),
+          deviceTrust: bool(),
+          password,
+          reauthToken,
+          dryRun,
+        }),
+        response: {
+          200: obj({
+            kind: { type: 'string', enum: ['changed', 'dry-run'] },
+            organisation: str(),
+            before: settings,
+            after: settings,
+            membersWithoutMfa: obj({ total: int(), admins: int() }),
+            noticesQueued: int(),
+            devicesRevoked: int(),
+          }),
+          ...errors(403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const mfa = await request.call.portal();
+      const r = await mfa.setPolicy(request.call.who, {
+        orgSlug: request.params.slug,
+        change: { require: b.require, graceDays: b.graceDays, deviceTrust: b.deviceTrust },
+        password: b.password,
+        dryRun: b.dryRun,
+      });
+      if (r.kind === 'cancelled') throw new Error('policy change cancelled without a question');
+      return r;
+    },
+  );
+
   app.get(
     '/v1/policy',
     {
