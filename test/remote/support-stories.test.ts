@@ -148,11 +148,24 @@ describeEachDatabase('support and admin stories, local and remote', (getDb) => {
         expect(ok(await as(SAM, ['org', 'policy', '--org', 'acme']))).toMatch(/^organisation +acme$/m);
         expectOneLineError(await as(ALICE, ['org', 'policy', '--org', 'globex']), 5);
         expectOneLineError(await as(SAM, ['org', 'policy', '--dry-run']), 2);
-        if (mode === 'remote') {
-          const change = await as(ALICE, ['org', 'policy', '--org', 'acme', '--device-trust', 'off', '--dry-run']);
-          expectOneLineError(change, 2);
-          expect(change.stderr).toContain('changing org policy is not available with a server');
-        }
+      });
+
+      it('org policy changes: a dry run, a question nobody answers, the change and back (the row in the database); support may not', async () => {
+        const graces = async () => (await world.knex('mfa_org_policies').select('grace_days')).map((r) => r.grace_days);
+        const before = await graces();
+        const dry = ok(await withPassword(ALICE, ['org', 'policy', '--org', 'acme', '--device-trust', 'off', '--grace-days', '7', '--dry-run']));
+        expect(dry).toMatch(/^dry run: would set acme: MFA required \(7-day grace\); trusted devices off; \d+ member\(s\) lack MFA; nothing was changed$/m);
+        expectOneLineError(await withPassword(ALICE, ['org', 'policy', '--org', 'acme', '--grace-days', '7']), 2);
+        expect(await graces()).toEqual(before);
+        const done = JSON.parse(ok(await withPassword(ALICE, ['org', 'policy', '--grace-days', '7', '--yes', '--json'])));
+        expect(done).toMatchObject({ organisation: 'acme', mfaRequired: true, graceDays: 7, deviceTrust: true, dryRun: false, devicesRevoked: 0 });
+        expect(done.noticesQueued).toBe(done.membersWithoutMfa);
+        expect(await graces()).toContain(7);
+        expect(ok(await withPassword(ALICE, ['org', 'policy', '--org', 'acme', '--grace-days', '0', '--yes']))).toContain(
+          'acme: MFA required; trusted devices allowed',
+        );
+        expect(await graces()).not.toContain(7);
+        expectOneLineError(await withPassword(SAM, ['org', 'policy', '--org', 'acme', '--device-trust', 'off', '--yes']), 5);
       });
 
       it('org remind: the members without MFA, a dry run that queues nothing, then one notice each', async () => {

@@ -25,8 +25,6 @@ import { accessCodeTerms } from '../../core/usecases/support.js';
 
 /** Commands that need the database or the secrets key themselves: never over a server. */
 const LOCAL_ONLY = ['db', 'keys', 'demo', 'serve', 'service-key', 'notify', 'policy'];
-/** `org policy` shows over a server; changing it has no endpoint on the service yet. */
-const POLICY_CHANGES = ['require', 'graceDays', 'deviceTrust'];
 
 /** The command's path below the program, e.g. "devices list". */
 function commandPath(cmd: CommandUnknownOpts): string {
@@ -55,11 +53,6 @@ export function prepareRemoteCommand(ctx: CommandContext, cmd: CommandUnknownOpt
   if (path === 'audit' && options.follow === true) {
     throw usageError(`audit --follow is not available with a server (${ctx.server!.origin})`, {
       hint: 'run audit without --follow, or --follow where the database URL and key are configured',
-    });
-  }
-  if (path === 'org policy' && POLICY_CHANGES.some((o) => options[o] !== undefined)) {
-    throw usageError(`changing org policy is not available with a server (${ctx.server!.origin}) yet`, {
-      hint: 'show it with portal-mfa org policy; change it where the database URL and key are configured',
     });
   }
   // the service's bulk disable always leaves the caller's own account out (skipped-self)
@@ -611,6 +604,41 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       }
       return runOf((await call(server, 'POST', path, { token: bearer(actor), body: { ...base, ...reauth } })).body) as never;
     },
+    async setPolicy(
+      actor: Actor,
+      req: {
+        orgSlug?: string;
+        change: { require?: boolean; graceDays?: number | null; deviceTrust?: boolean };
+        password?: string;
+        dryRun?: boolean;
+        confirm?: (impact: { lacking: { total: number; admins: number }; requiring: boolean }) => Promise<boolean>;
+      },
+    ) {
+      const slug = req.orgSlug ?? (await onlyOrganisationAdministered(actor));
+      const path = `/v1/organisations/${encodeURIComponent(slug)}/policy`;
+      const { require, graceDays, deviceTrust } = req.change;
+      const change = {
+        ...(require !== undefined ? { require } : {}),
+        ...(graceDays !== undefined ? { graceDays } : {}),
+        ...(deviceTrust !== undefined ? { deviceTrust } : {}),
+      };
+      const put = async (extra: Record<string, unknown>) =>
+        (await call(server, 'PUT', path, { token: bearer(actor), body: { ...change, ...extra } })).body as {
+          before: { mfaRequired: boolean };
+          after: { mfaRequired: boolean };
+          membersWithoutMfa: { total: number; admins: number };
+        };
+      if (req.dryRun) return (await put({ dryRun: true })) as never;
+      // the password first, as locally; then the service's dry run gives the impact for the question asked here
+      const reauth = await reauthBody(actor, req.password);
+      if (req.confirm) {
+        const dry = await put({ dryRun: true });
+        // the core's rule (usecases/organisations.ts setPolicy): a requirement newly switched on or its grace changed
+        const requiring = dry.after.mfaRequired && (!dry.before.mfaRequired || graceDays !== undefined);
+        if (!(await req.confirm({ lacking: dry.membersWithoutMfa, requiring }))) return { ...dry, kind: 'cancelled' } as never;
+      }
+      return (await put(reauth)) as never;
+    },
     async remindMembers(actor: Actor, req: { orgSlug?: string; dryRun?: boolean }) {
       const slug = req.orgSlug ?? (await onlyOrganisationAdministered(actor));
       const r = await call(server, 'POST', `/v1/organisations/${encodeURIComponent(slug)}/remind`, {
@@ -635,16 +663,7 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
     },
   };
 
-  const names: (keyof PortalMfa)[] = [
-    'beginSignIn',
-    'completeSignIn',
-    'actorFor',
-    'reauthenticate',
-    'forRequest',
-    'setPolicy',
-    'listOutbox',
-    'setPortalPolicy',
-  ];
+  const names: (keyof PortalMfa)[] = ['beginSignIn', 'completeSignIn', 'actorFor', 'reauthenticate', 'forRequest', 'listOutbox', 'setPortalPolicy'];
   const rest = Object.fromEntries(names.map((n) => [n, unsupported(n)]));
   ctx.onClose(() => api.close());
   return { ...rest, ...api } as unknown as PortalMfa;

@@ -28,7 +28,7 @@ export interface Reply {
 /** One JSON call to the service; any error answer is thrown as the PortalMfaError it stands for. */
 type CallOptions = { token?: string; body?: unknown; query?: Record<string, string | number | boolean | undefined>; headers?: Record<string, string> };
 
-export async function call(server: URL, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions = {}): Promise<Reply> {
+export async function call(server: URL, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: CallOptions = {}): Promise<Reply> {
   const res = await send(server, method, path, opts);
   const text = await res.text().catch((e: unknown) => {
     throw unreachable(server, e);
@@ -70,7 +70,7 @@ export async function streamLines(server: URL, path: string, opts: CallOptions =
   return pages();
 }
 
-async function send(server: URL, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions): Promise<Response> {
+async function send(server: URL, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: CallOptions): Promise<Response> {
   const url = new URL(path.replace(/^\//, ''), server.href.endsWith('/') ? server : `${server.href}/`);
   for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': `portal-mfa-cli/${VERSION}`, ...(opts.headers ?? {}) };
