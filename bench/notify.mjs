@@ -12,15 +12,14 @@
  * Options: --count N, --dialects sqlite,mariadb, --server-delay MS (the SMTP server waits this long
  * before accepting each message: a slower relay), --no-results (don't rewrite the table in bench/RESULTS.md).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, mkdtempSync, openSync, rmSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
-import mysql from 'mysql2/promise';
 import { SMTPServer } from 'smtp-server';
+import { startMariadb } from './mariadb.mjs';
 import { RESULTS_FILE, replaceResultsSection, resultsDisabled } from './results.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -83,81 +82,6 @@ async function startSmtp() {
 
 // ---------------------------------------------------------------------------------------------
 // MariaDB (a throw-away server, as in bench/org-users.mjs)
-
-function which(name) {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin']) {
-    const p = path.join(dir, name);
-    try {
-      closeSync(openSync(p, 'r'));
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error(`${name} not found (apt-get install mariadb-server)`);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startMariadb() {
-  const base = path.join(TMP, 'mariadb');
-  const datadir = path.join(base, 'data');
-  const socket = path.join(base, 'mysqld.sock');
-  const userArgs = process.getuid?.() === 0 ? ['--user=root'] : [];
-  const inst = spawnSync(
-    which('mariadb-install-db'),
-    ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs],
-    { encoding: 'utf8' },
-  );
-  if (inst.status !== 0) throw new Error(`mariadb-install-db failed:\n${inst.stderr}`);
-  const port = await freePort();
-  const child = spawn(
-    which('mariadbd'),
-    [
-      '--no-defaults',
-      `--datadir=${datadir}`,
-      `--socket=${socket}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--skip-name-resolve',
-      '--skip-log-bin',
-      '--innodb-flush-log-at-trx-commit=2',
-      `--pid-file=${path.join(base, 'mysqld.pid')}`,
-      ...userArgs,
-    ],
-    { stdio: 'ignore' },
-  );
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-  const deadline = Date.now() + 30_000;
-  let root;
-  while (!root) {
-    if (Date.now() > deadline) throw new Error('mariadbd not ready after 30 s');
-    root = await mysql.createConnection({ socketPath: socket, user: 'root' }).catch(() => new Promise((r) => setTimeout(() => r(undefined), 100)));
-  }
-  await root.query(`CREATE USER 'bench'@'127.0.0.1' IDENTIFIED BY 'bench-pw'`);
-  await root.query(`GRANT ALL PRIVILEGES ON *.* TO 'bench'@'127.0.0.1'`);
-  await root.query('CREATE DATABASE notify_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
-  const [[{ v }]] = await root.query('SELECT VERSION() AS v');
-  await root.end();
-  return {
-    url: `mysql://bench:bench-pw@127.0.0.1:${port}/notify_bench`,
-    version: v,
-    stop: () => {
-      process.off('exit', kill);
-      child.kill('SIGTERM');
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -223,7 +147,7 @@ async function benchOne(dialect, smtp) {
   let dbUrl;
   if (dialect === 'sqlite') dbUrl = `sqlite:${path.join(process.env.BENCH_DB_DIR ?? TMP, 'notify.db')}`;
   else {
-    maria = await startMariadb();
+    maria = await startMariadb({ dir: TMP, database: 'notify_bench' });
     dbUrl = maria.url;
   }
   const env = {

@@ -20,13 +20,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mysql from 'mysql2/promise';
+import { startMariadb } from './mariadb.mjs';
 import { replaceResultsSection, resultsDisabled } from './results.mjs';
 
 const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,84 +56,6 @@ const { keyFromBase64 } = await dist('core/primitives/secretBox.js');
 const { activatePendingCredential, replacePendingCredential } = await dist('db/credentialRepository.js');
 const { openDatabase } = await dist('db/connect.js');
 const { parseDatabaseUrl } = await dist('db/url.js');
-
-function which(name) {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', ...(process.env.PATH ?? '').split(':')]) {
-    const p = path.join(dir, name);
-    try {
-      closeSync(openSync(p, 'r'));
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error(`${name} not found (apt-get install mariadb-server), or pass --mysql URL`);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A throw-away mariadbd on 127.0.0.1 (as test/support/mariadbServer.ts starts one). */
-async function startMariadb() {
-  const base = path.join(TMP, 'mariadb');
-  const datadir = path.join(base, 'data');
-  const socket = path.join(base, 'mysqld.sock');
-  const userArgs = process.getuid?.() === 0 ? ['--user=root'] : [];
-  const inst = spawnSync(
-    which('mariadb-install-db'),
-    ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs],
-    { encoding: 'utf8' },
-  );
-  if (inst.status !== 0) throw new Error(`mariadb-install-db failed:\n${inst.stderr}`);
-  const port = await freePort();
-  const child = spawn(
-    which('mariadbd'),
-    [
-      '--no-defaults',
-      `--datadir=${datadir}`,
-      `--socket=${socket}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--skip-name-resolve',
-      '--skip-log-bin',
-      '--max-connections=500',
-      '--innodb-flush-log-at-trx-commit=2',
-      `--pid-file=${path.join(base, 'mysqld.pid')}`,
-      ...userArgs,
-    ],
-    { stdio: 'ignore' },
-  );
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-  const deadline = Date.now() + 30_000;
-  let root;
-  while (!root) {
-    if (Date.now() > deadline) throw new Error('mariadbd not ready after 30 s');
-    root = await mysql.createConnection({ socketPath: socket, user: 'root' }).catch(() => new Promise((r) => setTimeout(() => r(undefined), 100)));
-  }
-  await root.query(`CREATE USER 'bench'@'127.0.0.1' IDENTIFIED BY 'bench-pw'`);
-  await root.query(`GRANT ALL PRIVILEGES ON *.* TO 'bench'@'127.0.0.1'`);
-  await root.query('CREATE DATABASE serve_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
-  const [[{ v }]] = await root.query('SELECT VERSION() AS v');
-  await root.end();
-  return {
-    url: `mysql://bench:bench-pw@127.0.0.1:${port}/serve_bench`,
-    version: v,
-    stop: () => {
-      process.off('exit', kill);
-      child.kill('SIGTERM');
-      return new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-    },
-  };
-}
 
 function cli(env, argv) {
   const r = spawnSync(process.execPath, [path.join(APP, 'bin', 'portal-mfa.js'), ...argv], { env, encoding: 'utf8' });
@@ -198,7 +119,7 @@ const server = SQLITE
   ? { url: `sqlite:${path.join(TMP, 'portal.db')}`, version: 'SQLite', stop: async () => {} }
   : given
     ? { url: given, version: '(given)', stop: async () => {} }
-    : await startMariadb();
+    : await startMariadb({ dir: TMP, database: 'serve_bench', maxConnections: 500 });
 const key = randomBytes(32).toString('base64');
 const env = {
   PATH: process.env.PATH,

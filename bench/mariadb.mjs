@@ -1,0 +1,85 @@
+// A throw-away mariadbd on 127.0.0.1 for the benchmarks (as test/support/mariadbServer.ts starts one
+// for the tests): its own datadir under `dir`, a free port, a `bench` account and one empty database.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+
+function which(name) {
+  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', ...(process.env.PATH ?? '').split(':')]) {
+    const p = path.join(dir, name);
+    try {
+      closeSync(openSync(p, 'r'));
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  throw new Error(`${name} not found (apt-get install mariadb-server), or pass --mysql URL`);
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start it; `stop()` ends it (and it is killed when the process exits). */
+export async function startMariadb({ dir, database, maxConnections }) {
+  const base = path.join(dir, 'mariadb');
+  const datadir = path.join(base, 'data');
+  const socket = path.join(base, 'mysqld.sock');
+  const userArgs = process.getuid?.() === 0 ? ['--user=root'] : [];
+  const inst = spawnSync(
+    which('mariadb-install-db'),
+    ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs],
+    { encoding: 'utf8' },
+  );
+  if (inst.status !== 0) throw new Error(`mariadb-install-db failed:\n${inst.stderr}`);
+  const port = await freePort();
+  const child = spawn(
+    which('mariadbd'),
+    [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      `--socket=${socket}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--skip-name-resolve',
+      '--skip-log-bin',
+      ...(maxConnections ? [`--max-connections=${maxConnections}`] : []),
+      '--innodb-flush-log-at-trx-commit=2',
+      `--pid-file=${path.join(base, 'mysqld.pid')}`,
+      ...userArgs,
+    ],
+    { stdio: 'ignore' },
+  );
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  const deadline = Date.now() + 30_000;
+  let root;
+  while (!root) {
+    if (Date.now() > deadline) throw new Error('mariadbd not ready after 30 s');
+    root = await mysql.createConnection({ socketPath: socket, user: 'root' }).catch(() => new Promise((r) => setTimeout(() => r(undefined), 100)));
+  }
+  await root.query(`CREATE USER 'bench'@'127.0.0.1' IDENTIFIED BY 'bench-pw'`);
+  await root.query(`GRANT ALL PRIVILEGES ON *.* TO 'bench'@'127.0.0.1'`);
+  await root.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  const [[{ v }]] = await root.query('SELECT VERSION() AS v');
+  await root.end();
+  return {
+    url: `mysql://bench:bench-pw@127.0.0.1:${port}/${database}`,
+    version: v,
+    stop: () => {
+      process.off('exit', kill);
+      child.kill('SIGTERM');
+      return new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    },
+  };
+}
