@@ -11,3 +11,23 @@ export function organisationPicker(ctx: CommandContext): OrganisationPicker | un
       'name one with --org SLUG',
     );
 }
+
+/**
+ * The request of a change to one user as its flags give it — the same in every such command
+ * (disable, unlock, access-code issue/revoke, devices revoke): `password` is the one re-entered.
+ */
+export function changeOnUserRequest<O extends { user?: string; org?: string; ticket?: string; reason?: string; dryRun?: boolean }>(
+  ctx: CommandContext,
+  opts: O,
+  password: string | undefined,
+) {
+  return {
+    targetEmail: opts.user as O['user'],
+    orgSlug: opts.org,
+    ticket: opts.ticket,
+    reason: opts.reason,
+    password,
+    dryRun: opts.dryRun,
+    pickOrganisation: organisationPicker(ctx),
+  };
+}

@@ -4,7 +4,7 @@ import type { Act } from '../act.js';
 import { confirmOrCancel } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { LocalStore } from '../localStore.js';
-import { organisationPicker } from '../targets.js';
+import { changeOnUserRequest } from '../targets.js';
 import { withExamples } from './examples.js';
 import { dryRunOption, type OptionsOf, orgOption, reasonOption, ticketOption } from './flags.js';
 
@@ -31,13 +31,7 @@ async function disable(ctx: CommandContext, opts: DisableOptions): Promise<void>
   const { dbKey, signInToChangeUser } = await import('../actor.js');
   const { mfa, actor, password } = await signInToChangeUser(ctx, opts, { permission: 'disable', action: 'mfa.disable' });
   const result = await mfa.disableMfa(actor, {
-    targetEmail: opts.user,
-    orgSlug: opts.org,
-    ticket: opts.ticket,
-    reason: opts.reason,
-    password,
-    dryRun: opts.dryRun,
-    pickOrganisation: organisationPicker(ctx),
+    ...changeOnUserRequest(ctx, opts, password),
     confirm: async (p) => {
       // what will go, shown before the question only: scripted runs keep stderr to one line
       if (!ctx.globals.yes && ctx.io.canPrompt) {

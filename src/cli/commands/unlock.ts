@@ -2,7 +2,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Act } from '../act.js';
 import type { CommandContext } from '../context.js';
 import { humanTimeUntil, isoOrNull } from '../render.js';
-import { organisationPicker } from '../targets.js';
+import { changeOnUserRequest } from '../targets.js';
 import { withExamples } from './examples.js';
 import { dryRunOption, type OptionsOf, orgOption, reasonOption, ticketOption } from './flags.js';
 
@@ -28,13 +28,7 @@ async function unlock(ctx: CommandContext, opts: UnlockOptions): Promise<void> {
   const { signInToChangeUser } = await import('../actor.js');
   const { mfa, actor, password } = await signInToChangeUser(ctx, opts, { permission: 'unlock', action: 'mfa.unlock', question: `Unlock ${opts.user}?` });
   const r = await mfa.unlock(actor, {
-    password,
-    targetEmail: opts.user,
-    orgSlug: opts.org,
-    ticket: opts.ticket,
-    reason: opts.reason,
-    dryRun: opts.dryRun,
-    pickOrganisation: organisationPicker(ctx),
+    ...changeOnUserRequest(ctx, opts, password),
   });
   if (ctx.out.json) {
     ctx.out.printJson({

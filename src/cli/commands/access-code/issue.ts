@@ -2,7 +2,7 @@ import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 import type { Act } from '../../act.js';
 import type { CommandContext } from '../../context.js';
 import { humanTime, isoOrNull } from '../../render.js';
-import { organisationPicker } from '../../targets.js';
+import { changeOnUserRequest } from '../../targets.js';
 import { withExamples } from '../examples.js';
 import { dryRunOption, type OptionsOf, orgOption, reasonOption, ticketOption, wholeNumber } from '../flags.js';
 
@@ -36,15 +36,9 @@ async function issueAccessCode(ctx: CommandContext, opts: IssueOptions): Promise
     question: `Issue a temporary access code for ${opts.user}?`,
   });
   const r = await mfa.issueAccessCode(actor, {
-    password,
-    targetEmail: opts.user,
-    orgSlug: opts.org,
-    ticket: opts.ticket,
-    reason: opts.reason,
+    ...changeOnUserRequest(ctx, opts, password),
     minutes,
     uses,
-    dryRun: opts.dryRun,
-    pickOrganisation: organisationPicker(ctx),
   });
   if (r.kind === 'dry-run') {
     if (ctx.out.json) ctx.out.printJson({ email: r.email, dryRun: true, expiresAt: isoOrNull(r.expiresAt), uses: r.uses });

@@ -1,7 +1,7 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Act } from '../../act.js';
 import type { CommandContext } from '../../context.js';
-import { organisationPicker } from '../../targets.js';
+import { changeOnUserRequest } from '../../targets.js';
 import { withExamples } from '../examples.js';
 import { dryRunOption, type OptionsOf, orgOption, reasonOption, ticketOption } from '../flags.js';
 
@@ -31,13 +31,7 @@ async function revokeAccessCode(ctx: CommandContext, opts: RevokeOptions): Promi
     question: `Revoke ${opts.user}'s access code?`,
   });
   const r = await mfa.revokeAccessCode(actor, {
-    password,
-    targetEmail: opts.user,
-    orgSlug: opts.org,
-    ticket: opts.ticket,
-    reason: opts.reason,
-    dryRun: opts.dryRun,
-    pickOrganisation: organisationPicker(ctx),
+    ...changeOnUserRequest(ctx, opts, password),
   });
   if (ctx.out.json) ctx.out.printJson({ email: r.email, revoked: r.kind === 'revoked', dryRun: r.kind === 'dry-run' });
   else if (r.kind === 'dry-run') ctx.out.line(`dry run: would revoke ${r.email}'s access code; nothing was changed`);

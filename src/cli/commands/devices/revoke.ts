@@ -4,7 +4,7 @@ import type { Act } from '../../act.js';
 import { confirmOrCancel, requireConfirmable } from '../../confirm.js';
 import type { CommandContext } from '../../context.js';
 import { LocalStore } from '../../localStore.js';
-import { organisationPicker } from '../../targets.js';
+import { changeOnUserRequest } from '../../targets.js';
 import { withExamples } from '../examples.js';
 import { dryRunOption, type OptionsOf, orgOption, reasonOption, ticketOption, wholeNumbers } from '../flags.js';
 
@@ -46,13 +46,7 @@ async function revoke(ctx: CommandContext, opts: RevokeOptions, args: number[]):
   if (!opts.dryRun && opts.user !== undefined && opts.user.trim().toLowerCase() !== actor.user.email) requireConfirmable(ctx);
   const result = await mfa.revokeDevices(actor, {
     ids,
-    targetEmail: opts.user,
-    orgSlug: opts.org,
-    ticket: opts.ticket,
-    reason: opts.reason,
-    password,
-    dryRun: opts.dryRun,
-    pickOrganisation: organisationPicker(ctx),
+    ...changeOnUserRequest(ctx, opts, password),
     confirm: async (owners) => {
       await confirmOrCancel(ctx, `Revoke trusted devices of ${owners.join(', ')}?`);
       return true;
