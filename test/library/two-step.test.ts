@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
-import { isPortalMfaError, openPortalMfa, type PortalMfaError } from '../../src/index.js';
+import { openPortalMfa, type PortalMfaError } from '../../src/index.js';
 import { describeEachDatabase } from '../support/databases.js';
+import { refusal } from '../support/refusal.js';
 import { openWorld, type World } from '../support/world.js';
 
 const DAVE = 'dave@acme.example'; // member of acme (acme requires MFA)
@@ -17,17 +18,6 @@ const FRANK = 'frank@globex.example'; // member of globex
 const HEIDI = 'heidi@partners.example'; // member of acme and globex
 const DEVON = 'devon@example.com'; // in no organisation, no MFA
 const SAM = 'sam@support.example'; // support
-
-async function refusal(p: Promise<unknown>, code: string): Promise<PortalMfaError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isPortalMfaError(e), String((e as Error)?.stack ?? e)).toBe(true);
-    expect(`${(e as PortalMfaError).code}: ${(e as PortalMfaError).message}`).toMatch(new RegExp(`^${code}:`));
-    return e as PortalMfaError;
-  }
-  throw new Error(`expected ${code}, but it succeeded`);
-}
 
 describeEachDatabase('two-step sign-in (issue 22)', (getDb) => {
   let w: World;
