@@ -562,18 +562,8 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       const lacking = r.body.lacking as { email: string; deadline: string | null }[];
       return { ...r.body, requiredSince: ms(r.body.requiredSince), lacking: lacking.map((l) => ({ email: l.email, deadline: ms(l.deadline) })) } as never;
     },
-    async disableMembers(
-      actor: Actor,
-      req: {
-        orgSlug?: string;
-        emails: string[];
-        ticket?: string;
-        reason?: string;
-        password?: string;
-        dryRun?: boolean;
-        confirm?: (count: number, org: string, self: 'skipped' | 'included' | null) => Promise<boolean>;
-      },
-    ) {
+    // (includeSelf is refused before this is reached, and a service run cannot be stopped part-way: signal unused)
+    async disableMembers(actor: Actor, req: Parameters<PortalMfa['disableMembers']>[1]) {
       const slug = req.orgSlug ?? (await onlyOrganisationAdministered(actor));
       const path = `/v1/organisations/${encodeURIComponent(slug)}/disable-mfa`;
       const base = {
