@@ -7,7 +7,7 @@
  * so no code is replayed by accident. acme requires MFA and rule 4 holds for `--as` too, so its
  * admin alice is enrolled and acts with a code.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -360,6 +360,29 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
         .join('\n');
       for (const c of fresh) expect(hashes).not.toContain(c.replace(/-/g, ''));
       expect(JSON.stringify(await knex('mfa_audit_events').select('*'))).not.toContain(fresh[1]!);
+    });
+
+    it('a set shares one salt (a try costs one scrypt); codes stored by older versions, a salt each and N = 2^14, still work once', async () => {
+      const devon = await user(DEVON);
+      const salts = (await knex('mfa_recovery_codes').where('user_id', devon.id).pluck('code_hash')).map((h) => String(h).split('$')[4]);
+      expect(salts).toHaveLength(10);
+      expect(new Set(salts).size).toBe(1);
+      // an older version's rows, hashed here with node:crypto, not with portal-mfa's code
+      const legacy = ['aaaa-bbbb-cccc-dddd', 'k3mf-q2zx-7hna-c4de'];
+      const legacyHash = (code: string, N: number) => {
+        const salt = randomBytes(16);
+        const key = scryptSync(code.replace(/-/g, ''), salt, 32, { N, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+        return `scrypt$${N}$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
+      };
+      await knex('mfa_recovery_codes').where('user_id', devon.id).delete();
+      await knex('mfa_recovery_codes').insert([
+        { user_id: devon.id, code_hash: legacyHash(legacy[0]!, 16_384), created_at: testNow(), used_at: null },
+        { user_id: devon.id, code_hash: legacyHash(legacy[1]!, 4_096), created_at: testNow(), used_at: null },
+      ]);
+      expectOneLineError(await as(DEVON, ['verify', '--recovery-code', 'zzzz-zzzz-zzzz-zzzz']), 1);
+      expect(ok(await as(DEVON, ['verify', '--recovery-code', legacy[1]!, '--json']))).toMatchObject({ valid: true, recoveryCodesLeft: 1 });
+      expect(ok(await as(DEVON, ['verify', '--recovery-code', legacy[0]!, '--json']))).toMatchObject({ valid: true, recoveryCodesLeft: 0 });
+      expectOneLineError(await as(DEVON, ['verify', '--recovery-code', legacy[0]!]), 1);
     });
   });
 

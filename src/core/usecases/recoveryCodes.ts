@@ -14,10 +14,11 @@ import { activeCredential, type AttemptContext } from '../rules/verification.js'
 
 const RECOVERY_CODE_COUNT = 10;
 // scrypt, salted: a memory-hard KDF, as NIST SP 800-63B asks for look-up secrets under 112 bits.
-// N = 2^12 (4 MiB, ~12 ms here): the codes are 80 random bits, so the work factor is not what keeps
-// them safe, and a recovery-code attempt hashes against every unused code (up to 10), so a larger N
-// would let anyone holding one password make the server compute ten 16 MiB hashes per try. Hashes stored with
-// another N (2^14 before 2026-12) still verify: N is read from each hash.
+// N = 2^12 (4 MiB, ~8 ms here): the codes are 80 random bits, so the work factor is not what keeps
+// them safe. The ten codes of one set share a salt, so a try costs one hash however many codes are
+// left (it used to cost one per unused code: ten hashes a try for anyone holding one password). An
+// offline attacker gains a factor of ten at most against 80 random bits. Hashes stored with their own
+// salt each, or with another N (2^14 before 2026-12), still verify: both are read from each hash.
 const SCRYPT = { N: 4096, r: 8, p: 1, keylen: 32 };
 
 function scrypt(password: string, salt: Buffer, opts: ScryptOptions & { keylen: number }): Promise<Buffer> {
@@ -46,24 +47,40 @@ export function normaliseRecoveryCode(raw: string): string {
   return compact;
 }
 
-async function hashRecoveryCode(code: string, random: (n: number) => Buffer = randomBytes): Promise<string> {
-  const salt = random(16);
+async function hashRecoveryCode(code: string, salt: Buffer): Promise<string> {
   const key = await scrypt(normaliseRecoveryCode(code), salt, SCRYPT);
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-async function matchesHash(compact: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const key = await scrypt(compact, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p), keylen: expected.length });
-  return timingSafeEqual(key, expected);
+/**
+ * The id of the unused code `compact` is, if any. One scrypt per distinct salt and parameters (one
+ * for a set made since 2026-12), compared with every code in constant time: how long it takes does
+ * not tell which code matched, or whether one did.
+ */
+async function matchingCode(compact: string, candidates: { id: number; code_hash: string }[]): Promise<number | undefined> {
+  const keys = new Map<string, Promise<Buffer | null>>();
+  let found: number | undefined;
+  for (const c of candidates) {
+    const [scheme, n, r, p, salt, hash] = c.code_hash.split('$');
+    if (scheme !== 'scrypt' || !salt || !hash) continue;
+    const expected = Buffer.from(hash, 'base64');
+    const params = `${n}$${r}$${p}$${salt}$${expected.length}`;
+    let key = keys.get(params);
+    if (!key) {
+      key = scrypt(compact, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p), keylen: expected.length }).catch(() => null);
+      keys.set(params, key);
+    }
+    const derived = await key;
+    if (derived && derived.length === expected.length && timingSafeEqual(derived, expected) && found === undefined) found = c.id;
+  }
+  return found;
 }
 
 /** New codes and their hashes (slow: scrypt), prepared before a transaction stores them. */
 export async function prepareRecoveryCodes(deps: Pick<MfaDeps, 'random'>): Promise<{ codes: string[]; hashes: string[] }> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newRecoveryCode(deps.random));
-  const hashes = await Promise.all(codes.map((c) => hashRecoveryCode(c, deps.random)));
+  const salt = deps.random(16);
+  const hashes = await Promise.all(codes.map((c) => hashRecoveryCode(c, salt)));
   return { codes, hashes };
 }
 
@@ -84,9 +101,7 @@ export async function recoveryCodeWouldMatch(deps: MfaDeps, user: PortalUser, ra
   const compact = normaliseRecoveryCode(raw);
   const { active } = await scopeOf(deps).credentials(user.id);
   if (!active || lockState(active, deps.clock()) !== null) return false;
-  let found = false;
-  for (const c of await unusedRecoveryCodes(deps.db, user.id)) if (await matchesHash(compact, c.code_hash)) found = true;
-  return found;
+  return (await matchingCode(compact, await unusedRecoveryCodes(deps.db, user.id))) !== undefined;
 }
 
 /**
@@ -105,13 +120,8 @@ export async function useRecoveryCode(deps: MfaDeps, user: PortalUser, raw: stri
   return attempt(deps, { user, credential: active, event, onMiss }, async () => {
     const now = deps.clock();
     const candidates = await unusedRecoveryCodes(deps.db, user.id);
-    let found: number | undefined;
-    // every unused code is hashed, found or not: the time taken does not tell which one matched
-    for (const c of candidates) {
-      if ((await matchesHash(compact, c.code_hash)) && found === undefined) found = c.id;
-    }
-    if (found === undefined) return MISS;
-    const id = found;
+    const id = await matchingCode(compact, candidates);
+    if (id === undefined) return MISS;
     const left = candidates.length - 1;
     const ok = await withWriteTransaction(deps.db, async (trx) => {
       if (!(await markRecoveryCodeUsed(trx, id, now))) return false;
