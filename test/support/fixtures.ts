@@ -50,7 +50,7 @@ export interface Fixtures {
   enrol(a: Account): Promise<Enrolled>;
   /** trust a device for the account, signing in with one of its recovery codes (no TOTP step spent) */
   trustDevice(a: Account, e: Enrolled, label: string, mfa?: PortalMfa): Promise<IssuedDevice>;
-  /** enrol, then — signed in with a code — trust a device, regenerate recovery codes, open a CLI session */
+  /** enrol (ten recovery codes), then — signed in with a code — trust a device and open a CLI session */
   giveFullMfa(a: Account, opts?: FullMfaOptions): Promise<FullMfa>;
 }
 
@@ -92,7 +92,6 @@ export function makeFixtures(knex: Knex, keyB64: string, host: string): Fixtures
     enrolled.last += 1;
     const actor = await signIn(a, { kind: 'code', code: totpAt(enrolled.secret, enrolled.last) }, api);
     const device = await api.trustThisDevice(actor, { label: opts.label ?? `${a.email} laptop` });
-    enrolled.recoveryCodes = (await api.regenerateRecoveryCodes(actor, {})).codes;
     const session = await api.openSession(actor);
     if (opts.pendingReplacement) await api.startReplacement(actor, {});
     return { ...enrolled, device, session };
