@@ -139,3 +139,33 @@ function ensureKeyBesideDatabase(dbFile: string, storedSecrets: number | undefin
   }
   return readKeyFile(file);
 }
+
+/**
+ * A key file's part in `keys rotate` (core/usecases/keyRotation.ts runs both steps under its
+ * rotation lock): every process reading the file can decrypt throughout, so it changes in two steps.
+ * Once the lock is held the new key is added as a decrypt-only line; when every secret is under it,
+ * it becomes the first line (the encrypting key). Each step starts from a fresh read of the file: a
+ * rotation that finished since this one started must not have its key dropped. Without a key file
+ * (PORTAL_MFA_KEY) the steps only give the rotation its keyring.
+ */
+export function keyFileRotation(
+  keyFile: string | undefined,
+  current: SecretKey[],
+  newKey: SecretKey,
+): { keyring: () => SecretKey[]; onLocked: () => void; onComplete: () => void } {
+  const b64 = (k: SecretKey) => k.key.toString('base64');
+  const withNewKey = (keys: SecretKey[]) => [...keys.filter((k) => k.id !== newKey.id), newKey];
+  let keyring = withNewKey(current);
+  return {
+    keyring: () => keyring,
+    onLocked: () => {
+      if (!keyFile) return;
+      const onFile = readKeyFile(keyFile);
+      keyring = withNewKey(onFile);
+      if (!onFile.some((k) => k.id === newKey.id)) writeKeyFile(keyFile, keyring.map(b64));
+    },
+    onComplete: () => {
+      if (keyFile) writeKeyFile(keyFile, [newKey, ...readKeyFile(keyFile).filter((k) => k.id !== newKey.id)].map(b64));
+    },
+  };
+}

@@ -1,5 +1,4 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
-import type { SecretKey } from '../../../core/primitives/secretBox.js';
 import type { Act } from '../../act.js';
 import { confirmOrCancel } from '../../confirm.js';
 import type { CommandContext } from '../../context.js';
@@ -22,16 +21,14 @@ export function registerKeysRotate(keys: CommandUnknownOpts, act: Act): void {
   ]).action(act(rotate));
 }
 
-const b64 = (k: SecretKey) => k.key.toString('base64');
-
 async function rotate(ctx: CommandContext, opts: RotateOptions): Promise<void> {
   const { rotateKeys, secretsNotUnderKey } = await import('../../../core/usecases/keyRotation.js');
   const { mfaDeps } = await import('../../actor.js');
-  const { keyFilePathFor, keySourceOf, readKeyFile, writeKeyFile } = await import('../../keySource.js');
+  const { keyFilePathFor, keyFileRotation, keySourceOf, readKeyFile } = await import('../../keySource.js');
   const newKey = readKeyFile(opts.newKeyFile)[0]!;
   const source = keySourceOf({ keyFile: ctx.globals.keyFile }, ctx.env, ctx.target());
   const deps = await mfaDeps(ctx); // opens the database first: a missing <db>.key is only generated for one without secrets
-  let oldKeys = ctx.keyring();
+  const oldKeys = ctx.keyring();
   const pending = await secretsNotUnderKey(deps, newKey.id);
   if (opts.dryRun) {
     if (ctx.out.json) ctx.out.printJson({ dryRun: true, newKeyId: newKey.id, wouldRotate: pending });
@@ -39,22 +36,9 @@ async function rotate(ctx: CommandContext, opts: RotateOptions): Promise<void> {
     return;
   }
   if (pending > 0) await confirmOrCancel(ctx, `Re-encrypt ${pending} secret(s) under key ${newKey.id}?`);
-  // A key file is updated in two steps so every process reading it can decrypt throughout:
-  // now the new key is added (decrypt-only); when the rotation is complete it becomes the first.
-  // Both steps happen under the rotation lock, from a fresh read of the file: a rotation that
-  // finished since this command started must not have its key dropped from the file.
   const keyFile = source.kind === 'file' ? source.path : source.kind === 'embedded' ? keyFilePathFor(source.path) : undefined;
-  let withNew = [...oldKeys.filter((k) => k.id !== newKey.id), newKey];
-  deps.keyring = () => withNew;
-  const onLocked = () => {
-    if (!keyFile) return;
-    oldKeys = readKeyFile(keyFile);
-    withNew = [...oldKeys.filter((k) => k.id !== newKey.id), newKey];
-    if (!oldKeys.some((k) => k.id === newKey.id)) writeKeyFile(keyFile, withNew.map(b64));
-  };
-  const onComplete = () => {
-    if (keyFile) writeKeyFile(keyFile, [newKey, ...readKeyFile(keyFile).filter((k) => k.id !== newKey.id)].map(b64));
-  };
+  const steps = keyFileRotation(keyFile, oldKeys, newKey);
+  deps.keyring = steps.keyring;
 
   // the total is known once the rotation has counted the secrets: the bar starts then
   const makeProgress = await progressFactory(ctx);
@@ -66,8 +50,8 @@ async function rotate(ctx: CommandContext, opts: RotateOptions): Promise<void> {
         progress ??= makeProgress({ label: 're-encrypting', total });
         progress.update(done, total);
       },
-      onLocked,
-      onComplete,
+      onLocked: steps.onLocked,
+      onComplete: steps.onComplete,
     });
   } finally {
     progress?.done();
