@@ -19,8 +19,7 @@ import { buildProgram } from '../../src/cli/main.js';
 import type { Prompter } from '../../src/cli/prompter.js';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import knex from 'knex';
-import { pathToFileURL } from 'node:url';
-import { type CliResult, makeCliEnv, REPO_ROOT, runCli } from '../support/cli.js';
+import { type CliResult, importBuilt, makeCliEnv, REPO_ROOT, runCli } from '../support/cli.js';
 import { cheapDemoPasswords } from '../support/scenario.js';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -180,8 +179,7 @@ describe('help examples run as printed [sqlite]', () => {
     if (last.code === 2 || /unexpected error/.test(last.stderr)) return `${example}\n    → exit ${last.code}: ${tries.map((t) => t.stderr.trim()).join(' | ')}`;
     return null;
   }
-  const cancelledError = async () =>
-    ((await import(pathToFileURL(path.join(REPO_ROOT, 'dist', 'src', 'core', 'errors.js')).href)) as { cancelled: () => Error }).cancelled;
+  const cancelledError = async () => (await importBuilt<{ cancelled: () => Error }>('src/core/errors.js')).cancelled;
 
   it('every example in help (the root and every command) exits with anything but a usage error', async () => {
     const program = buildProgram(() => async () => {}, { out: () => {}, err: () => {} }) as unknown as Command;
