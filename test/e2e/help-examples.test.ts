@@ -19,8 +19,7 @@ import { buildProgram } from '../../src/cli/main.js';
 import type { Prompter } from '../../src/cli/prompter.js';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import knex from 'knex';
-import { pathToFileURL } from 'node:url';
-import { type CliResult, makeCliEnv, REPO_ROOT, runCli } from '../support/cli.js';
+import { type CliResult, importBuilt, makeCliEnv, REPO_ROOT, runCli } from '../support/cli.js';
 import { cheapDemoPasswords } from '../support/scenario.js';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -180,8 +179,7 @@ describe('help examples run as printed [sqlite]', () => {
     if (last.code === 2 || /unexpected error/.test(last.stderr)) return `${example}\n    → exit ${last.code}: ${tries.map((t) => t.stderr.trim()).join(' | ')}`;
     return null;
   }
-  const cancelledError = async () =>
-    ((await import(pathToFileURL(path.join(REPO_ROOT, 'dist', 'src', 'core', 'errors.js')).href)) as { cancelled: () => Error }).cancelled;
+  const cancelledError = async () => (await importBuilt<{ cancelled: () => Error }>('src/core/errors.js')).cancelled;
 
   it('every example in help (the root and every command) exits with anything but a usage error', async () => {
     const program = buildProgram(() => async () => {}, { out: () => {}, err: () => {} }) as unknown as Command;
@@ -206,9 +204,9 @@ describe('help examples run as printed [sqlite]', () => {
     const cancelled = await cancelledError();
     const examples = docsExamples();
     const failures: string[] = [];
-    for (const { file, example } of examples) {
+    for (const { files, example } of examples) {
       const failure = await runExample(example, cancelled);
-      if (failure) failures.push(`${file}: ${failure}`);
+      if (failure) failures.push(`${files.join(', ')}: ${failure}`);
     }
     expect(failures, failures.join('\n')).toEqual([]);
     expect(examples.length).toBeGreaterThan(20);
@@ -220,13 +218,14 @@ describe('help examples run as printed [sqlite]', () => {
  * printed): each `portal-mfa …` line of a shell block, run as the help examples are. The generated
  * reference (docs/cli-reference.md) holds the help examples, run above. Left out, as above: what
  * names a server or a host that is not here (MySQL URLs, --server, serve), and lines that show a
- * placeholder to fill in (EMAIL, FILE, <…>) or a command substitution.
+ * placeholder to fill in (EMAIL, FILE, <…>) or a command substitution. A line printed in several
+ * places runs once: its workspace and who runs it do not depend on where it is printed.
  */
-function docsExamples(): { file: string; example: string }[] {
+function docsExamples(): { files: string[]; example: string }[] {
   const files = ['README.md', ...readdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true }).map((f) => path.join('docs', String(f)))].filter(
     (f) => f.endsWith('.md') && !f.endsWith('cli-reference.md'),
   );
-  const out: { file: string; example: string }[] = [];
+  const out = new Map<string, string[]>();
   for (const file of files) {
     const text = readFileSync(path.join(REPO_ROOT, file), 'utf8');
     for (const block of text.matchAll(/```(?:sh|bash|shell|console)\n([\s\S]*?)```/g)) {
@@ -247,11 +246,11 @@ function docsExamples(): { file: string; example: string }[] {
           /mysql:\/\/|mariadb:\/\/|https?:\/\/|--server|\$\(|\b[A-Z]{3,}\b(?!=)|<[a-z]/.test(command)
         )
           continue;
-        out.push({ file, example: line });
+        out.set(line, [...(out.get(line) ?? []), file]);
       }
     }
   }
-  return out;
+  return [...out].map(([example, files]) => ({ files, example }));
 }
 
 function allPaths(cmd: Command): string[] {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { currentStep, totpAt } from '../support/independentTotp.js';
-import { ALICE, BOB, DEVON, ERIN, SAM } from '../support/scenario.js';
+import { ALICE, BOB, cheapDemoPasswords, DEVON, ERIN, SAM } from '../support/scenario.js';
 
 describe('support toolkit through the CLI', () => {
   let db: TestDatabase;
@@ -30,6 +30,8 @@ describe('support toolkit through the CLI', () => {
     expect((await cli(['db', 'migrate'])).code).toBe(0);
     expect((await cli(['demo'])).code).toBe(0);
     knex = knexFactory({ client: 'better-sqlite3', connection: { filename: db.url.slice('sqlite:'.length) }, useNullAsDefault: true });
+    // most runs check a password: the demo's at bcrypt's lowest cost (nothing here depends on it)
+    await cheapDemoPasswords(knex);
   }, 120_000);
   afterAll(async () => {
     await knex?.destroy();

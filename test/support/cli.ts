@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import vm from 'node:vm';
 import { afterAll, expect } from 'vitest';
 import { nodeClockArgs, testNow } from './clock.js';
 
@@ -137,6 +138,22 @@ type Run = (argv: string[], deps: Record<string, unknown>) => Promise<number>;
 let loadedRun: Promise<Run> | undefined;
 
 /**
+ * import() by Node itself, not by vitest's module runner, which would transform the built files and
+ * resolve each of the CLI's lazy imports (a dozen a run) by a round trip to vitest's main process.
+ */
+const nativeImport = vm.compileFunction('return import(url)', ['url'], {
+  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+}) as (url: string) => Promise<unknown>;
+
+/**
+ * A module of the build (a path under dist/, e.g. 'src/core/errors.js') as runCli's runs see it: an
+ * error class from it is the one `instanceof` knows there.
+ */
+export function importBuilt<T>(file: string): Promise<T> {
+  return nativeImport(pathToFileURL(path.join(REPO_ROOT, 'dist', file)).href) as Promise<T>;
+}
+
+/**
  * In-process runs on SQLite take turns. better-sqlite3 is synchronous: a run waiting for another
  * run's write lock would block this thread (busy_timeout) while the holder, on the same thread,
  * can never finish. Runs on MariaDB (mysql2 is asynchronous) may overlap, so they can race.
@@ -158,10 +175,12 @@ function targetsMysql(args: string[], env: Record<string, string>): boolean {
  * Process-global state run() does not take from its deps: the working directory (relative paths
  * resolve against this worker's, not HOME — pass absolute paths, or use runCliProcess with `cwd`),
  * process.pid (shared by concurrent runs) and the os user/host recorded as the audit origin.
+ * The build is loaded by Node, not by vitest (importBuilt): a test that hands a run something whose
+ * identity counts (an error of the build's own class) takes it from importBuilt too.
  */
 export async function runCli(args: string[], opts: RunOptions): Promise<CliResult> {
   const env = checkedEnv(opts.env);
-  loadedRun ??= import(pathToFileURL(BUILT_MAIN).href).then((m: { run: Run }) => m.run);
+  loadedRun ??= importBuilt<{ run: Run }>('src/cli/main.js').then((m) => m.run);
   const run = await loadedRun;
   const stdout = new Capture();
   const stderr = new Capture();

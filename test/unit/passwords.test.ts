@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dummyHashLike, type HashFormat, hashFormat, hashPasswordBcrypt, verifyPassword } from '../../src/core/primitives/passwords.js';
+import { parseHash } from '../../src/core/primitives/passwords/formats.js';
 
 // passlib's test strings (passlib/tests/test_handlers.py)
 const UPASS_TABLE = 't\u00e1\u0411\u2113\u0259';
@@ -99,11 +100,28 @@ const VECTORS: [HashFormat, string, string, string][] = [
   ['sha256-crypt', 'a'.repeat(64), '$5$saltsalt$mxvvOAsfS.o0SGs/k5pFvrYaXMiO01Vc7xoNZTltoY1', 'glibc crypt'],
 ];
 
+/**
+ * The vectors whose one check costs 100–200 ms of CPU: Werkzeug's defaults (1,000,000 PBKDF2
+ * iterations; scrypt at 32 MiB), argon2d at 64 MiB and SHA-crypt at 77,777 rounds. Each is checked
+ * with its password; a wrong one is refused by the cheaper vectors of the same verifier and the same
+ * comparison (argon2d's by the one argon2 call, which reads the variant from the string).
+ */
+const COSTLY = new Set([
+  'pbkdf2:sha256$aB3dEf6h$bc9538babe025c1480f79378cfb89c4b5442a830bc168f3cd670c84148099632',
+  'scrypt$Wk2pQ9xZ$d96d580ca8686ab9e74eb4e7ee7ca23ece26bd158ae01e2b1c82fb115f709f9beb569cbc7dd65cd5fb1cea7e7d00b64aeb0c1d2bf66cc1c1c61fb393be028ccc',
+  '$argon2d$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$cZn5d+rFh+ZfuRhm2iGUGgcrW5YLeM6q7L3vBsdmFA0',
+  '$6$rounds=77777$short$WuQyW2YR.hBNpjjRhpYD/ifIw05xdfeEyQoMxIXbkvr0gge1a1x3yRULJ5CCaUeOxFmtlcGZelFl5CxtgfiAc0',
+]);
+
 describe('verifyPassword: every format against reference vectors', () => {
   it.each(VECTORS)('%s: %j (%s)', async (format, password, hash) => {
     expect(hashFormat(hash)).toBe(format);
     expect(await verifyPassword(password, hash)).toEqual({ ok: true, format });
-    expect(await verifyPassword(`${password}x`, hash)).toEqual({ ok: false, format, reason: 'mismatch' });
+    if (!COSTLY.has(hash)) expect(await verifyPassword(`${password}x`, hash)).toEqual({ ok: false, format, reason: 'mismatch' });
+  });
+
+  it('the costly vectors are vectors of this table', () => {
+    expect(VECTORS.filter(([, , hash]) => COSTLY.has(hash))).toHaveLength(COSTLY.size);
   });
 
   it('bcrypt reads only 72 bytes; bcrypt_sha256 and WordPress 6.8 pre-hash, so long passwords count whole', async () => {
@@ -125,7 +143,7 @@ describe('verifyPassword: every format against reference vectors', () => {
   });
 });
 
-describe('verifyPassword: malformed and hostile hashes are refusals, never throws or hangs', () => {
+describe('malformed and hostile hashes are refusals, never throws or hangs', () => {
   const b64 = 'c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4';
   const django = 'kjVJaVz6qsnJ$5yPHw3rwJGECpUf70daLGhOrQ5+AMxIJdz1c3bqK1Rs=';
   const hex64 = 'ab'.repeat(64);
@@ -186,11 +204,28 @@ describe('verifyPassword: malformed and hostile hashes are refusals, never throw
     ['$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7', 'unknown', 'unknown-format'],
   ];
 
-  it.each(CASES)('%s → %s, %s', async (hash, format, reason) => {
-    const started = Date.now();
+  // The classification is parseHash's, which computes nothing: verifyPassword refuses exactly what
+  // it rejects, with its format and problem (an unknown format is its own reason), and computes no
+  // hash of it — each refusal pays one dummy bcrypt at cost 10 (~70 ms of CPU), so the whole matrix
+  // is read here, and a few cases of each reason go through verifyPassword below.
+  it.each(CASES)('parseHash: %s → %s, %s', (hash, format, reason) => {
     expect(hashFormat(hash)).toBe(format);
+    const parsed = parseHash(hash);
+    expect(parsed.ok, 'parsed as checkable').toBe(false);
+    if (!parsed.ok) expect({ format: parsed.format, reason: parsed.format === 'unknown' ? 'unknown-format' : parsed.problem }).toEqual({ format, reason });
+  });
+
+  // the three reasons end to end: a cost that would run for hours, a truncated hash (the native
+  // library's own parser is never reached) and a prefix nobody uses here
+  it.each([
+    [`pbkdf2_sha256$999999999$${django}`, 'django-pbkdf2-sha256', 'cost-out-of-range'],
+    ['$2b$10$e7Kecw/JuT7TnzDsaJgukOXN.5iE2p1B07e6UgRC2hGP1m/Y2kY', 'bcrypt', 'malformed'],
+    ['md5$abc$0123456789abcdef', 'unknown', 'unknown-format'],
+  ] as const)('verifyPassword: %s → %s, %s', async (hash, format, reason) => {
+    expect(CASES).toContainEqual([hash, format, reason]);
+    const started = Date.now();
     expect(await verifyPassword('password', hash)).toEqual({ ok: false, format, reason });
-    // nothing was computed beyond the one dummy check (the costs above would take minutes or more)
+    // nothing was computed beyond the one dummy check (the cost above would take hours)
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
@@ -213,7 +248,8 @@ describe('verifyPassword: malformed and hostile hashes are refusals, never throw
 
 describe('dummyHashLike: the same format and cost as the sample, matched by no password', () => {
   const SAMPLES: [HashFormat, string, RegExp][] = [
-    ['bcrypt', '$2y$12$usesomesillystringfore2uDLvp1Ii2e./U9C8sBjqp8I90dH6hi', /^\$2b\$12\$/],
+    // cost 7, not the dummy's default 10: the sample's own cost is what is copied (a higher one only costs time)
+    ['bcrypt', '$2y$07$usesomesillystringfore2uDLvp1Ii2e./U9C8sBjqp8I90dH6hi', /^\$2b\$07\$/],
     ['argon2id', '$argon2id$v=19$m=256,t=2,p=2$c29tZXNhbHQ$bQk8UB/VmZZF4Oo79iDXuL5/0ttZwg2f/5U52iv1cDc', /^\$argon2id\$v=19\$m=256,t=2,p=2\$/],
     ['argon2i', '$argon2i$m=256,t=2,p=1$c29tZXNhbHQ$/U3YPXYsSb3q9XxHvc0MLxur+GP960kN9j7emXX8zwY', /^\$argon2i\$m=256,t=2,p=1\$/],
     ['django-argon2', 'argon2$argon2i$v=19$m=512,t=2,p=2$V25jN1l4UUJZWkR1$MxpA1BD2Gh7+D79gaAw6sQ', /^argon2\$argon2i\$v=19\$m=512,t=2,p=2\$/],
@@ -256,10 +292,20 @@ describe('docs/hash-formats.md', () => {
 });
 
 describe('the main thread stays free while passwords are checked', () => {
-  it('20 parallel checks each of bcrypt, phpass (worker threads) and PBKDF2: timers keep firing', async () => {
-    const bcrypt = await hashPasswordBcrypt('pw', 10);
-    const phpass = dummyHashLike('$P$BIQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0');
-    const pbkdf2 = dummyHashLike('pbkdf2_sha256$100000$kjVJaVz6qsnJ$5yPHw3rwJGECpUf70daLGhOrQ5+AMxIJdz1c3bqK1Rs=');
+  // One format at a time, so a single format computed on the main thread fails the test (all of them
+  // at once would hide it: the others would keep the loop turning). Each batch holds one check more
+  // than its pool runs at once — libuv's share for hashes (3 threads by default) or the worker pool
+  // (at most 4 threads) — so one waits its turn, and costs ~150 ms of hashing: long enough for the
+  // 5 ms timer to fire again and again while the loop is free. A check on the main thread would let
+  // it fire once, at the end, and the immediate would find the batch already done.
+  it.each([
+    // bcrypt at cost 9 (~35 ms a check) and PBKDF2 at 200,000 iterations (~45 ms): libuv's thread pool
+    ['bcrypt', () => hashPasswordBcrypt('pw', 9), 4, true],
+    ['PBKDF2', async () => dummyHashLike('pbkdf2_sha256$200000$kjVJaVz6qsnJ$5yPHw3rwJGECpUf70daLGhOrQ5+AMxIJdz1c3bqK1Rs='), 4, false],
+    // phpass at 2^14 rounds (~30 ms): computed in JavaScript, so in the worker pool
+    ['phpass', async () => dummyHashLike('$P$CIQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0'), 5, false],
+  ] as const)('%s: parallel checks, and timers keep firing', async (_format, makeHash, count, matches) => {
+    const hash = await makeHash();
     let ticks = 0;
     let done = false;
     let tickedWhileBusy = false;
@@ -269,10 +315,10 @@ describe('the main thread stays free while passwords are checked', () => {
     }, 5);
     const immediate = new Promise<boolean>((resolve) => setImmediate(() => resolve(!done)));
     try {
-      const checks = [bcrypt, phpass, pbkdf2].flatMap((hash) => Array.from({ length: 20 }, () => verifyPassword('pw', hash)));
-      const results = await Promise.all(checks);
+      const results = await Promise.all(Array.from({ length: count }, () => verifyPassword('pw', hash)));
       done = true;
-      expect(results.filter((r) => r.ok)).toHaveLength(20);
+      // each check ran in full: the password matches the real hash, and not the dummies
+      expect(results.map((r) => r.ok || r.reason)).toEqual(Array(count).fill(matches || 'mismatch'));
       expect(await immediate).toBe(true);
       expect(tickedWhileBusy).toBe(true);
       // a blocked loop would fire the 5 ms timer once at the end, not again and again in between
