@@ -4,7 +4,7 @@
  * cursor moves, line clears and colours are interpreted as a terminal does — a result line that a
  * progress bar overwrote is gone from `screen()`, exactly as it would be from the user's view.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,18 @@ import { stripAnsi } from './qrScreen.js';
 
 const BIN = fileURLToPath(new URL('../../bin/portal-mfa.js', import.meta.url));
 const DRIVER = fileURLToPath(new URL('./pty_driver.py', import.meta.url));
+
+let python: string | undefined;
+/**
+ * The Python that runs the driver, looked up once per test file: `python3` on PATH may be a version
+ * manager's shim (pyenv's is a bash script running `pyenv exec`, ~60 ms of CPU a start), and a file
+ * starts dozens of sessions. Run with -S: the driver needs only the standard library, and skipping
+ * site-packages saves ~30 ms more a start.
+ */
+function pythonExecutable(): string {
+  python ??= execFileSync('python3', ['-S', '-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim() || 'python3';
+  return python;
+}
 
 export interface PtyOptions {
   cols: number;
@@ -68,7 +80,7 @@ export class PtySession {
     // portal-mfa on the test clock (test/support/clock.ts), as the in-process runs are
     const command = opts.program !== undefined ? [opts.program] : [process.execPath, ...nodeClockArgs(), BIN];
     // fd 3: "COLS ROWS" lines that resize the terminal (resize())
-    this.child = spawn('python3', [DRIVER, String(opts.cols), String(opts.rows), ...redirect, '--resize-fd', '3', '--', ...command, ...args], {
+    this.child = spawn(pythonExecutable(), ['-S', DRIVER, String(opts.cols), String(opts.rows), ...redirect, '--resize-fd', '3', '--', ...command, ...args], {
       env: childEnv,
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
