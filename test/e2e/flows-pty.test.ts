@@ -21,6 +21,7 @@ import { advanceClock } from '../support/clock.js';
 import { describeRun, makeCliEnv, runCli } from '../support/cli.js';
 import { currentStep, totpAt } from '../support/independentTotp.js';
 import { PtySession, type PtyOptions } from '../support/pty.js';
+import { cheapDemoPasswords } from '../support/scenario.js';
 
 vi.setConfig({ testTimeout: 90_000 });
 
@@ -156,6 +157,9 @@ describe('flows on a terminal [sqlite]', () => {
     expect((await cli(['demo'])).code).toBe(0);
     // (the secrets key is generated beside the database: every HOME below finds it there)
     knex = knexFactory({ client: 'better-sqlite3', connection: { filename: `${home}/portal.db` }, useNullAsDefault: true });
+    // the same passwords at bcrypt cost 4: every session and in-process run checks one or two, and
+    // nothing here depends on what a check costs
+    await cheapDemoPasswords(knex);
   });
   afterAll(async () => {
     for (const s of sessions) s.kill();
