@@ -11,6 +11,7 @@
  *   smtp.rejectRecipients(550); // RCPT TO answered 5xx
  *   smtp.stall();              // connections accepted but never greeted: the client times out
  *   smtp.slow(50);             // each message accepted after 50 ms
+ *   smtp.parseMessages(false); // keep envelope, Message-ID and raw text only (counting hundreds of notices)
  *   await smtp.acceptAll();    // back to normal (re-opens the port)
  *   await smtp.close();
  */
@@ -49,6 +50,12 @@ export interface TestSmtpServer {
   refuseConnections(): Promise<void>;
   rejectRecipients(code?: number): Promise<void>;
   stall(): Promise<void>;
+  /**
+   * Parse each message with mailparser (on, the default) or keep only its envelope, Message-ID and
+   * raw text (to, from, subject and text empty): a test that only counts hundreds of notices by id
+   * would otherwise spend more CPU parsing them than delivering them.
+   */
+  parseMessages(on: boolean): void;
   /** resolves when at least n messages have arrived (rejects after timeoutMs) */
   waitFor(n: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   clear(): void;
@@ -60,7 +67,7 @@ export interface SmtpServerOptions {
   auth?: { user: string; pass: string };
   /** client timeout put into the URL, seconds (default 3: enough for a loaded machine, short enough for stall tests) */
   clientTimeoutSeconds?: number;
-  /** keep the raw text only, skip mailparser (benchmarks) */
+  /** keep the raw text only, skip mailparser (benchmarks); see parseMessages() */
   countOnly?: boolean;
 }
 
@@ -75,6 +82,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
   const waiters: { n: number; resolve: () => void }[] = [];
   const stalled = new Set<() => void>();
   let connections = 0;
+  let parse = !opts.countOnly;
   const notify = () => {
     for (const w of [...waiters]) {
       if (messages.length >= w.n) {
@@ -125,7 +133,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
           if (delay > 0) setTimeout(() => callback(), delay);
           else callback();
         };
-        if (opts.countOnly) {
+        if (!parse) {
           const id = /^message-id:\s*(.+)$/im.exec(raw)?.[1]?.trim() ?? '';
           finish({ envelopeFrom, envelopeTo, to: envelopeTo[0] ?? '', from: envelopeFrom, subject: '', text: '', messageId: id, headers: new Map(), raw });
           return;
@@ -205,6 +213,9 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
     async stall() {
       mode = { kind: 'stall' };
       await reopen();
+    },
+    parseMessages(on) {
+      parse = on;
     },
     waitFor(n, timeoutMs = 10_000) {
       if (messages.length >= n) return Promise.resolve(messages.slice());
