@@ -68,9 +68,9 @@ describeEachDatabase('one mail per SPEC §7 event', (getDb) => {
     const { codes } = await w.mfa.regenerateRecoveryCodes(devon, {});
     secrets.push(...codes);
     await expectOneMail(DEVON.email, /recovery codes/i);
-    // codes 0–6 as if used at earlier sign-ins, marked in the table: a code typed at sign-in is
-    // hashed against every unused one (scrypt), so typing them all would cost 10 + 9 + … + 4 hashes
-    // for mails nothing here looks at. (The codes are stored in the order they were given out.)
+    // codes 0–6 as if used at earlier sign-ins, marked in the table: typing them would be seven more
+    // sign-ins (each a scrypt) and mails nothing here looks at; the mails at 2 and 1 left are the
+    // point. (The codes are stored in the order they were given out.)
     const stored = await w
       .knex(w.deps.db.t.recovery_codes)
       .where({ user_id: await w.userId(DEVON.email) })
