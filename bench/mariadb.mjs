@@ -30,8 +30,11 @@ export function freePort() {
   });
 }
 
-/** Start it; `stop()` ends it (and it is killed when the process exits). */
-export async function startMariadb({ dir, database, maxConnections }) {
+/**
+ * Start it; `stop()` ends it (and it is killed when the process exits). `database` is created for
+ * `url`; `createDatabase(name)` and `urlFor(name)` give more; `socket` serves the `mariadb` client as root.
+ */
+export async function startMariadb({ dir, database, maxConnections, bufferPool }) {
   const base = path.join(dir, 'mariadb');
   const datadir = path.join(base, 'data');
   const socket = path.join(base, 'mysqld.sock');
@@ -54,6 +57,7 @@ export async function startMariadb({ dir, database, maxConnections }) {
       '--skip-name-resolve',
       '--skip-log-bin',
       ...(maxConnections ? [`--max-connections=${maxConnections}`] : []),
+      ...(bufferPool ? [`--innodb-buffer-pool-size=${bufferPool}`] : []),
       '--innodb-flush-log-at-trx-commit=2',
       `--pid-file=${path.join(base, 'mysqld.pid')}`,
       ...userArgs,
@@ -68,18 +72,26 @@ export async function startMariadb({ dir, database, maxConnections }) {
     if (Date.now() > deadline) throw new Error('mariadbd not ready after 30 s');
     root = await mysql.createConnection({ socketPath: socket, user: 'root' }).catch(() => new Promise((r) => setTimeout(() => r(undefined), 100)));
   }
-  await root.query(`CREATE USER 'bench'@'127.0.0.1' IDENTIFIED BY 'bench-pw'`);
-  await root.query(`GRANT ALL PRIVILEGES ON *.* TO 'bench'@'127.0.0.1'`);
-  await root.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  for (const host of ['127.0.0.1', 'localhost']) {
+    await root.query(`CREATE USER IF NOT EXISTS 'bench'@'${host}' IDENTIFIED BY 'bench-pw'`);
+    await root.query(`GRANT ALL PRIVILEGES ON *.* TO 'bench'@'${host}'`);
+  }
+  const createDatabase = (name) => root.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  if (database) await createDatabase(database);
   const [[{ v }]] = await root.query('SELECT VERSION() AS v');
-  await root.end();
+  const urlFor = (name) => `mysql://bench:bench-pw@127.0.0.1:${port}/${name}`;
   return {
-    url: `mysql://bench:bench-pw@127.0.0.1:${port}/${database}`,
+    url: database ? urlFor(database) : undefined,
+    urlFor,
+    createDatabase,
+    socket,
     version: v,
-    stop: () => {
+    stop: async () => {
+      await root.end().catch(() => {});
       process.off('exit', kill);
+      if (child.exitCode !== null) return;
       child.kill('SIGTERM');
-      return new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      await new Promise((r) => child.once('exit', r));
     },
   };
 }

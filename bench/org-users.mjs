@@ -15,7 +15,7 @@
  * test/support/mariadbServer.ts). Results are printed as a markdown table and written into
  * bench/RESULTS.md between the "bench:results" markers (unless --no-results).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import {
   accessSync,
@@ -31,13 +31,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startMariadb } from './mariadb.mjs';
 import { RESULTS_FILE, replaceResultsSection } from './results.mjs';
 import knexFactory from 'knex';
-import mysql from 'mysql2/promise';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // the CLI is run from a snapshot of bin/ + dist/ taken at start (see snapshotCli), so a rebuild
@@ -194,105 +193,6 @@ function snapshotCli() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// MariaDB (a throw-away server, as in test/support/mariadbServer.ts)
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startMariadb(baseDir) {
-  const installDb = need('mariadb-install-db');
-  const mariadbd = need('mariadbd');
-  const datadir = path.join(baseDir, 'data');
-  const socket = path.join(baseDir, 'mysqld.sock');
-  const userArgs = process.getuid?.() === 0 ? ['--user=root'] : [];
-  const inst = spawnSync(installDb, ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs], {
-    encoding: 'utf8',
-  });
-  if (inst.status !== 0) throw new Error(`mariadb-install-db failed:\n${inst.stdout}\n${inst.stderr}`);
-  const port = await freePort();
-  const logFd = openSync(path.join(baseDir, 'mariadbd.log'), 'a');
-  const child = spawn(
-    mariadbd,
-    [
-      '--no-defaults',
-      `--datadir=${datadir}`,
-      `--socket=${socket}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--skip-name-resolve',
-      // a little more than the test server's 64M, so 100k members fit in the buffer pool
-      '--innodb-buffer-pool-size=256M',
-      '--skip-log-bin',
-      '--innodb-flush-log-at-trx-commit=2',
-      `--pid-file=${path.join(baseDir, 'mysqld.pid')}`,
-      ...userArgs,
-    ],
-    { stdio: ['ignore', logFd, logFd] },
-  );
-  closeSync(logFd);
-  const kill = () => {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      /* gone */
-    }
-  };
-  process.once('exit', kill);
-  const deadline = Date.now() + 30_000;
-  let root;
-  while (!root) {
-    if (child.exitCode !== null) throw new Error(`mariadbd exited early; see ${path.join(baseDir, 'mariadbd.log')}`);
-    if (Date.now() > deadline) throw new Error('mariadbd not ready after 30 s');
-    try {
-      root = await mysql.createConnection({ socketPath: socket, user: 'root' });
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  for (const host of ['127.0.0.1', 'localhost']) {
-    await root.query(`CREATE USER IF NOT EXISTS 'bench'@'${host}' IDENTIFIED BY 'bench-pw'`);
-    await root.query(`GRANT ALL PRIVILEGES ON *.* TO 'bench'@'${host}'`);
-  }
-  const [[{ v }]] = await root.query('SELECT VERSION() AS v');
-  await root.end();
-  return {
-    port,
-    socket,
-    version: v,
-    url: (db) => `mysql://bench:bench-pw@127.0.0.1:${port}/${db}`,
-    async createDatabase(db) {
-      const c = await mysql.createConnection({ socketPath: socket, user: 'root' });
-      await c.query(`CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-      await c.end();
-    },
-    async stop() {
-      process.off('exit', kill);
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => {
-        const t = setTimeout(() => {
-          kill();
-          resolve();
-        }, 15_000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 // data
 
 function knexFor(dialect, dbUrl) {
@@ -324,7 +224,7 @@ async function seedMfaState(knex, now) {
       devices.push({ user_id: id, token_hash: randomBytes(32).toString('hex'), label: 'bench', created_at: now, expires_at: now + 30 * 86_400_000 });
   });
   for (let i = 0; i < creds.length; i += 500) await knex('mfa_credentials').insert(creds.slice(i, i + 500));
-  for (let i = 0; i < devices.length; i += 500) await knex('trusted_devices').insert(devices.slice(i, i + 500));
+  for (let i = 0; i < devices.length; i += 500) await knex('mfa_trusted_devices').insert(devices.slice(i, i + 500));
   return { active: creds.filter((c) => c.status === 'active').length, pending: creds.filter((c) => c.status === 'pending').length, devices: devices.length };
 }
 
@@ -334,7 +234,7 @@ function rawSql(now) {
     'SELECT u.email, u.name, m.role,',
     "  CASE WHEN a.id IS NOT NULL THEN 'active' WHEN p.id IS NOT NULL THEN 'pending' ELSE 'none' END AS mfa,",
     '  a.created_at, a.last_used_at,',
-    `  (SELECT COUNT(*) FROM trusted_devices td WHERE td.user_id = m.user_id AND td.revoked_at IS NULL AND td.expires_at > ${now}) AS devices`,
+    `  (SELECT COUNT(*) FROM mfa_trusted_devices td WHERE td.user_id = m.user_id AND td.revoked_at IS NULL AND td.expires_at > ${now}) AS devices`,
     'FROM organisation_members m',
     'JOIN users u ON u.id = m.user_id',
     "LEFT JOIN mfa_credentials a ON a.user_id = m.user_id AND a.status = 'active'",
@@ -649,7 +549,8 @@ async function main() {
   }
 
   if (mariadbClient) {
-    const server = await startMariadb(path.join(TMP, 'mariadb'));
+    // a little more than the test server's 64M, so 100k members fit in the buffer pool
+    const server = await startMariadb({ dir: TMP, bufferPool: '256M' });
     versions.push(`MariaDB ${server.version} (throw-away server, 256M buffer pool; mariadb -N -B for raw SQL)`);
     try {
       // MariaDB sizes above --mariadb-max are skipped (importing a million members into a 256 MB
@@ -664,12 +565,12 @@ async function main() {
           run: (sql, stdoutFile) =>
             timed(mariadbClient, ['--no-defaults', '-S', server.socket, '-u', 'root', '-N', '-B', '-D', db, '-e', sql], { env, stdoutFile }),
         };
-        results.push(await benchListing({ dialect: 'mariadb', size, dbUrl: server.url(db), env, runs: o.runs, raw }));
+        results.push(await benchListing({ dialect: 'mariadb', size, dbUrl: server.urlFor(db), env, runs: o.runs, raw }));
       }
       for (const count of [...o.bulk].sort((a, b) => a - b)) {
         const size = mariaSizes.find((s) => s >= count);
         if (size === undefined) log(`bulk disable of ${count} skipped: no MariaDB size ≥ ${count}`);
-        else bulks.push(await benchBulkDisable({ dbUrl: server.url(`bench_${size}`), env, count }));
+        else bulks.push(await benchBulkDisable({ dbUrl: server.urlFor(`bench_${size}`), env, count }));
       }
     } finally {
       await server.stop();
