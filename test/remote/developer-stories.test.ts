@@ -7,41 +7,30 @@
  * that cannot be reached.
  */
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { generateKeyBase64, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
-import { buildService } from '../../src/service/app.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
-import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { DEVON, ERIN, nextCode, type Totp } from '../support/scenario.js';
-import { openWorld, type World } from '../support/world.js';
+import type { World } from '../support/world.js';
+import { openServedWorld, type ServedWorld } from './servedWorld.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 
 const MODES = ['local', 'remote'] as const;
 
 describeEachDatabase('developer stories, local and remote', (getDb) => {
+  let served: ServedWorld;
   let world: World;
-  let app: FastifyInstance;
   let serverUrl: string;
   let keyB64: string;
 
   beforeAll(async () => {
-    world = await openWorld(getDb().url);
-    keyB64 = generateKeyBase64();
-    const key = keyFromBase64(keyB64);
-    // the service runs on the test clock, as the in-process CLI does
-    const { settings: _, queuedNotifications: __, ...deps } = { ...world.deps, clock: testNow, keyring: () => [key] };
-    app = await buildService({ core: { deps, settings: async () => world.deps.settings }, version: 'test' });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    serverUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    served = await openServedWorld(getDb().url);
+    ({ world, serverUrl, keyB64 } = served);
   });
   afterAll(async () => {
-    await app?.close();
-    await world?.close();
+    await served?.close();
   });
 
   for (const mode of MODES) {

@@ -1,40 +1,26 @@
-/**
- * Issue 24 item 3, support and admins: the same stories run locally (the CLI on the database) and
- * remotely (the CLI talking to `portal-mfa serve` over the same database) with the same assertions —
- * exit codes, what is printed, the database rows. sam@support.example is support, alice@acme.example
- * an admin of acme (which requires MFA: both enrol first, over the database).
- */
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { generateKeyBase64, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
-import { buildService } from '../../src/service/app.js';
 import { describeRun, expectOneLineError, makeCliEnv, runCli, type CliResult } from '../support/cli.js';
 import { testNow } from '../support/clock.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { ALICE, DEVON, ERIN, SAM, nextCode, type Totp } from '../support/scenario.js';
-import { openWorld, type World } from '../support/world.js';
+import type { World } from '../support/world.js';
+import { openServedWorld, type ServedWorld } from './servedWorld.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 
 const MODES = ['local', 'remote'] as const;
 
 describeEachDatabase('support and admin stories, local and remote', (getDb) => {
+  let served: ServedWorld;
   let world: World;
-  let app: FastifyInstance;
   let serverUrl: string;
   let keyB64: string;
   const totps: Record<string, Totp> = {};
   const localEnv = () => makeCliEnv({ PORTAL_MFA_KEY: keyB64, PORTAL_MFA_DB: getDb().url }).env;
 
   beforeAll(async () => {
-    world = await openWorld(getDb().url);
-    keyB64 = generateKeyBase64();
-    const key = keyFromBase64(keyB64);
-    const { settings: _, queuedNotifications: __, ...deps } = { ...world.deps, clock: testNow, keyring: () => [key] };
-    app = await buildService({ core: { deps, settings: async () => world.deps.settings }, version: 'test' });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    serverUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    served = await openServedWorld(getDb().url);
+    ({ world, serverUrl, keyB64 } = served);
     // support and the admin enrol once, over the database, with the key the service holds too
     for (const who of [SAM, ALICE]) {
       const env = localEnv();
@@ -48,8 +34,7 @@ describeEachDatabase('support and admin stories, local and remote', (getDb) => {
     }
   });
   afterAll(async () => {
-    await app?.close();
-    await world?.close();
+    await served?.close();
   });
 
   for (const mode of MODES) {

@@ -20,7 +20,7 @@ import type { PortalUser } from '../../core/domain.js';
 import type { CommandContext } from '../context.js';
 import { call, streamLines } from './http.js';
 import type { RowStream } from '../../core/usecases/organisations.js';
-import type { OrganisationPicker } from '../../core/rules/authorise.js';
+import type { ChangeOnUserRequest } from '../../core/usecases/changeOnUser.js';
 import { accessCodeTerms } from '../../core/usecases/support.js';
 
 /** Commands that need the database or the secrets key themselves: never over a server. */
@@ -252,7 +252,7 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
   };
 
   /** A change on another user: the password again (unless a dry run), the target and its context. */
-  async function changeOnUser(actor: Actor, path: string, req: TargetedRemote, extra: Record<string, unknown> = {}) {
+  async function changeOnUser(actor: Actor, path: string, req: ChangeOnUserRequest, extra: Record<string, unknown> = {}) {
     const body = {
       ...extra,
       ...(req.targetEmail !== undefined ? { user: req.targetEmail } : {}),
@@ -528,11 +528,11 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       const r = await call(server, 'GET', '/v1/policy', { token: bearer(actor) });
       return { ...r.body, requiredSince: ms(r.body.requiredSince) } as never;
     },
-    async unlock(actor: Actor, req: TargetedRemote) {
+    async unlock(actor: Actor, req: ChangeOnUserRequest) {
       const r = await withPickedOrganisation(req, (org) => changeOnUser(actor, '/v1/unlock', { ...req, orgSlug: org }));
       return { ...r.body, lockedUntil: ms(r.body.lockedUntil) } as never;
     },
-    async disableMfa(actor: Actor, req: TargetedRemote & { confirm?: (p: Record<string, unknown>) => Promise<boolean> }) {
+    async disableMfa(actor: Actor, req: ChangeOnUserRequest & { confirm?: (p: Record<string, unknown>) => Promise<boolean> }) {
       const preview = (b: Record<string, unknown>) => {
         const { mfa, ...rest } = b.wouldRemove as Record<string, unknown>;
         return { ...rest, state: mfa };
@@ -638,12 +638,12 @@ export function remotePortalMfa(ctx: CommandContext): PortalMfa {
       const members = r.body.members as { email: string; deadline: string | null }[];
       return { ...r.body, members: members.map((m) => ({ email: m.email, deadline: ms(m.deadline) })) } as never;
     },
-    async issueAccessCode(actor: Actor, req: TargetedRemote & { minutes?: number; uses?: number }) {
+    async issueAccessCode(actor: Actor, req: ChangeOnUserRequest & { minutes?: number; uses?: number }) {
       const terms = accessCodeTerms(req);
       const r = await withPickedOrganisation(req, (org) => changeOnUser(actor, '/v1/access-codes', { ...req, orgSlug: org }, terms));
       return { ...r.body, expiresAt: msOf(r.body.expiresAt) } as never;
     },
-    async revokeAccessCode(actor: Actor, req: TargetedRemote) {
+    async revokeAccessCode(actor: Actor, req: ChangeOnUserRequest) {
       const r = await withPickedOrganisation(req, (org) => changeOnUser(actor, '/v1/access-codes/revoke', { ...req, orgSlug: org }));
       return r.body as never;
     },
@@ -674,21 +674,11 @@ function trustOffError(email: string): PortalMfaError {
   return forbidden(`device trust is turned off by an organisation of ${email}`, { code: 'device_trust_off', hint: 'a code is needed at every login' });
 }
 
-interface TargetedRemote {
-  targetEmail?: string;
-  orgSlug?: string;
-  ticket?: string;
-  reason?: string;
-  password?: string;
-  dryRun?: boolean;
-  pickOrganisation?: OrganisationPicker;
-}
-
 /**
  * An admin of several of the target's organisations who named none: the service refuses with the
  * choices (it cannot ask); they are asked here, as locally, and the call is made again for the one picked.
  */
-async function withPickedOrganisation<T>(req: TargetedRemote, run: (orgSlug: string | undefined) => Promise<T>): Promise<T> {
+async function withPickedOrganisation<T>(req: ChangeOnUserRequest, run: (orgSlug: string | undefined) => Promise<T>): Promise<T> {
   try {
     return await run(req.orgSlug);
   } catch (e) {
