@@ -1,20 +1,5 @@
-/**
- * SPEC §1 rules 8–9 and §2: `disable` — own, an organisation admin's, a support reset — through the
- * built binary on SQLite and a real MariaDB. Asserts the tables themselves: the secret (and any
- * pending enrolment), recovery codes, trusted devices and CLI sessions go together with exactly
- * one audit row; refusals and failures change nothing; a fault half-way rolls everything back;
- * ten concurrent resets give one success.
- *
- * MFA state is set up in-process through the public core API (test/support/fixtures.ts: enrolment
- * confirmed with a code from 10 minutes ago, so real-time codes stay unused); codes come from
- * test/support/independentTotp.ts. acme requires MFA and rule 4 holds for `--as` too, so its
- * admin alice acts with a code of her own.
- */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
-import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { generateKeyBase64 } from '../../src/core/primitives/secretBox.js';
@@ -22,40 +7,11 @@ import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/url.js';
 import type { PortalUser } from '../../src/core/domain.js';
 import { findUserByEmail } from '../../src/core/rules/identity.js';
-import { BIN, describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
-import { nodeClockArgs } from '../support/clock.js';
+import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { describeEachDatabase } from '../support/databases.js';
+import { PtySession } from '../support/pty.js';
 import { makeFixtures, type Enrolled, type Fixtures, type FullMfaOptions } from '../support/fixtures.js';
 import { ALICE, type Account, BOB, DAVE, DEVON, ERIN, FRANK, SAM, member, nextCode, cheapDemoPasswords } from '../support/scenario.js';
-
-const DRIVER = fileURLToPath(new URL('../support/pty_driver.py', import.meta.url));
-
-/** Run a command on a pseudo-terminal, answering prompts in order; resolves with exit code and screen. */
-function onTerminal(args: string[], env: NodeJS.ProcessEnv, answers: { when: RegExp; type: string }[]): Promise<{ code: number; screen: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', [DRIVER, '100', '30', '--', process.execPath, ...nodeClockArgs(), BIN, ...args], { env: { ...env, TERM: 'xterm' } });
-    const decoder = new StringDecoder('utf8');
-    let screen = '';
-    let next = 0;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`terminal session timed out; it showed:\n${screen}`));
-    }, 20_000);
-    child.stdout.on('data', (b: Buffer) => {
-      screen += decoder.write(b);
-      const answer = answers[next];
-      if (answer?.when.test(screen)) {
-        next++;
-        child.stdin.write(answer.type);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, screen });
-    });
-  });
-}
 
 // every test runs the built binary several times (bcrypt, a process start): slow on a busy 2-core machine
 vi.setConfig({ testTimeout: 120_000 });
@@ -253,12 +209,17 @@ describeEachDatabase('disable and reset (SPEC rules 8–9)', (getDb) => {
     expectOneLineError(noPassword, 2, /--yes/);
     expect(await snapshot(target)).toEqual(before);
 
-    const declined = await onTerminal(['--db', url, '--as', SAM.email, 'disable', '--user', target.email, '--ticket', 'SUP-3'], env, [
-      { when: /Password for/, type: `${SAM.password}\r` },
-      { when: /Disable MFA for/, type: 'n\r' },
-    ]);
-    expect(declined.code, declined.screen).toBe(130);
-    expect(declined.screen).toMatch(/This removes/);
+    const session = new PtySession(['--db', url, '--as', SAM.email, 'disable', '--user', target.email, '--ticket', 'SUP-3'], env, {
+      cols: 100,
+      rows: 30,
+      term: 'xterm',
+    });
+    await session.waitFor(/Password for/, 'the password prompt');
+    session.type(`${SAM.password}\r`);
+    await session.waitFor(/Disable MFA for/, 'the confirmation');
+    session.type('n\r');
+    expect(await session.exited, session.text).toBe(130);
+    expect(session.text).toMatch(/This removes/);
     expect(await snapshot(target)).toEqual(before);
   });
 
