@@ -15,6 +15,8 @@ export default defineConfig({
     // Server stop waits up to 10 s for SIGTERM before SIGKILL.
     teardownTimeout: 30_000,
     pool: 'forks',
+    // PORTAL_MFA_TEST_CPU=FILE logs each test's CPU (test/support/cpuProbe.ts; node scripts/test-cost.mjs FILE)
+    setupFiles: process.env.PORTAL_MFA_TEST_CPU ? ['test/support/cpuProbe.ts'] : [],
     fileParallelism: true,
     poolOptions: {
       // One more worker than cores: the files still wait on MariaDB and on the subprocesses they
