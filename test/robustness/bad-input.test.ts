@@ -127,7 +127,8 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
   /**
    * Run the cases (those for this dialect) four at a time; the database must be unchanged after
    * each batch. A group whose cases all fail before the database is opened runs on SQLite only
-   * and is reported as skipped on MariaDB.
+   * and is reported as skipped on MariaDB. The state after a batch is the state before the next
+   * (nothing else runs in between), so it is captured once.
    */
   async function sweep(cases: Case[], skip: () => void): Promise<void> {
     const mine = cases.filter((c) => db.dialect === 'sqlite' || c.both);
@@ -138,9 +139,9 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       expect(names.has(c.name), `duplicate case name ${c.name}`).toBe(false);
       names.add(c.name);
     }
+    let before: DbState = await captureState(knex, db);
     for (let i = 0; i < mine.length; i += 4) {
       const batch = mine.slice(i, i + 4);
-      const before: DbState = await captureState(knex, db);
       const results = await Promise.all(batch.map(run));
       batch.forEach((c, j) => {
         try {
@@ -150,7 +151,9 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
           throw e;
         }
       });
-      expectStateUnchanged(before, await captureState(knex, db), `after ${batch.map((c) => `"${c.name}"`).join(', ')}`);
+      const after = await captureState(knex, db);
+      expectStateUnchanged(before, after, `after ${batch.map((c) => `"${c.name}"`).join(', ')}`);
+      before = after;
     }
   }
 
@@ -1174,6 +1177,10 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
 
   describe('stdin closed, stdout closed early', () => {
     it('a closed stdin (<&- and /dev/null) is "missing input": exit 2, one line, nothing changed', async () => {
+      // How stdin is gone (no descriptor at all, or /dev/null) is the launcher's and the stdin
+      // reader's business, the same on both databases: SQLite runs both forms. MariaDB runs the
+      // stranger one (<&-) for every case, for what is its own: each refusal comes after its
+      // connection pool is open, and the process must still end (exit 2) rather than hang on it.
       const before = await captureState(knex, db);
       const cases: { name: string; args: string[]; session?: boolean; re: RegExp }[] = [
         { name: 'password', args: ['status', '--as', SAM.email, '--password-stdin'], re: /password was expected on stdin/ },
@@ -1183,10 +1190,7 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
         { name: 'a prompt', args: ['status', '--as', SAM.email], re: /password is needed but stdin is not a terminal/ },
       ];
       const runs = await inBatches(
-        cases.flatMap((c) => [
-          { c, how: 'closed' as const },
-          { c, how: 'devnull' as const },
-        ]),
+        cases.flatMap((c) => [{ c, how: 'closed' as const }, ...(db.dialect === 'sqlite' ? [{ c, how: 'devnull' as const }] : [])]),
         4,
         async ({ c, how }) => {
           const e = c.session ? sessionEnv : env;
@@ -1210,17 +1214,25 @@ describeEachDatabase('bad input: one line, the documented exit code, nothing cha
       expectStateUnchanged(before, await captureState(knex, db), 'closed stdin');
     });
 
-    it('stdout closed early (`| head -1`, or before the first write): no EPIPE stack, exit 0, nothing changed', async () => {
-      // enough output that the writer is still going when the reader leaves
+    it('stdout closed early (`| head -1`, or before the first write): no EPIPE stack, exit 0, nothing changed [sqlite]', async ({ skip }) => {
+      // A reader that leaves is handled by the launcher (bin/portal-mfa.js: EPIPE on stdout ends the
+      // process at once, exit 0), whatever the database: nothing of the database layer runs after
+      // it, so this runs on SQLite only. (A refusal that ends a MariaDB run normally, pool open, is
+      // the closed-stdin test above.)
+      if (db.dialect !== 'sqlite') return skip();
+      // Enough output that the writer is still going when the reader leaves (with the launcher's
+      // EPIPE handler removed, every `| head -1` case below must fail, and does: org users with
+      // 3000 members — TSV still finished before the reader left with 1500 — and audit with 1000
+      // filler rows, where 300 already sufficed).
       const users = await knex('users').count({ n: '*' }).first();
       if (Number(users?.n) < 3000) {
         const r = await runCli(['--db', url, 'demo', '--members', '3000'], { env, timeoutMs: 120_000 });
         expect(r.code, describeRun(r)).toBe(0);
       }
       const auditCount = Number((await knex('mfa_audit_events').count({ n: '*' }).first())?.n);
-      if (auditCount < 5000) {
+      if (auditCount < 1000) {
         const now = Date.now();
-        const rows = Array.from({ length: 5000 }, (_, i) => ({
+        const rows = Array.from({ length: 1000 }, (_, i) => ({
           occurred_at: now - i,
           action: 'test.filler',
           outcome: 'success',
