@@ -12,6 +12,8 @@ import { runInProcess } from '../support/inProcess.js';
 import { openWorld, type World } from '../support/world.js';
 import { ALICE, DAVE, DEVON, ERIN, FRANK, HEIDI, OLIVIA, SAM } from '../support/scenario.js';
 import { refusal } from '../support/refusal.js';
+// enrolled users are written directly (enrolDirectly): what is attacked here comes after enrolment
+import { enrolDirectly } from '../robustness/helpers.js';
 
 /** What a caller sees of an error, with one email (or slug) replaced, to compare two refusals. */
 const seen = (e: PortalMfaError, name: string) => ({
@@ -31,7 +33,7 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
   beforeAll(async () => {
     w = await openWorld(getDb().url);
     env = makeCliEnv({ PORTAL_MFA_KEY: w.deps.keyring()[0]!.key.toString('base64') }).env;
-    for (const u of [ALICE.email, OLIVIA.email, ERIN.email, DEVON.email]) secrets[u] = await w.enrol(u);
+    for (const u of [ALICE.email, OLIVIA.email, ERIN.email, DEVON.email]) secrets[u] = await enrolDirectly(w, u);
   });
   afterAll(async () => {
     await w?.close();
@@ -133,7 +135,7 @@ describeEachDatabase('security round 3 (issue 20)', (getDb) => {
 
   it('2 a lock is never skipped when maxFailures changes between failures (support changing the policy mid-streak)', async () => {
     const frank = 'frank@globex.example';
-    const secret = await w.enrol(frank);
+    const secret = await enrolDirectly(w, frank);
     expect(secret).toBeTruthy();
     const base = w.deps.settings.maxFailures;
     let lockedAfter = 0;

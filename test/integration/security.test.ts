@@ -11,6 +11,8 @@ import { totpAt } from '../support/independentTotp.js';
 import { openWorld, type World } from '../support/world.js';
 import { ALICE, BOB, DAVE, DEVON, ERIN, FRANK, OLIVIA, SAM } from '../support/scenario.js';
 import { refusal } from '../support/refusal.js';
+// enrolled users are written directly (enrolDirectly): what is attacked here comes after enrolment
+import { enrolDirectly } from '../robustness/helpers.js';
 
 describeEachDatabase('security findings (issue 9)', (getDb) => {
   let w: World;
@@ -23,7 +25,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
 
   beforeAll(async () => {
     w = await openWorld(getDb().url);
-    for (const u of [ALICE.email, OLIVIA.email, DAVE.email, ERIN.email, FRANK.email, DEVON.email]) secrets[u] = await w.enrol(u);
+    for (const u of [ALICE.email, OLIVIA.email, DAVE.email, ERIN.email, FRANK.email, DEVON.email]) secrets[u] = await enrolDirectly(w, u);
   });
   afterAll(async () => {
     await w?.close();
@@ -171,7 +173,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     expect(await w.audit({ action: 'mfa.reset', target_email: FRANK.email })).toEqual([
       expect.objectContaining({ ticket: 'SUP-9', actor_email: SAM.email, organisation_slug: 'globex' }),
     ]);
-    secrets[FRANK.email] = await w.enrol(FRANK.email);
+    secrets[FRANK.email] = await enrolDirectly(w, FRANK.email);
   });
 
   it('M5 protected accounts: an org admin may not disable, unlock or issue codes for admins or support ("ask support")', async () => {
@@ -187,7 +189,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     for await (const r of run.results) results.push(r);
     expect(results.map((r) => r.outcome)).toEqual(['forbidden', 'disabled']);
     expect(await cred(OLIVIA.email)).toBeDefined();
-    secrets[DAVE.email] = await w.enrol(DAVE.email);
+    secrets[DAVE.email] = await enrolDirectly(w, DAVE.email);
   });
 
   it('M9 rule 4 holds under --as: a member who must enrol can only enrol, verify, see their status', async () => {
@@ -207,7 +209,7 @@ describeEachDatabase('security findings (issue 9)', (getDb) => {
     await w.mfa.disableMfa(alice, {});
     const again = await w.as(ALICE.email);
     await refusal(w.mfa.setPolicy(again, { orgSlug: 'acme', change: { require: false } }), 'wrong_state', 'enrolment_required');
-    secrets[ALICE.email] = await w.enrol(ALICE.email);
+    secrets[ALICE.email] = await enrolDirectly(w, ALICE.email);
   });
 
   it('L no enumeration: an admin gets the same refusal for an unknown and a foreign user; support learns "not found"; dummy hash at the stored cost', async () => {

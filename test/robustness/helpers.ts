@@ -11,6 +11,7 @@ import { sealSecret, keyFromBase64 } from '../../src/core/primitives/secretBox.j
 import { BIN, describeRun, type CliResult } from '../support/cli.js';
 import { nodeClockArgs } from '../support/clock.js';
 import type { TestDatabase } from '../support/databases.js';
+import type { World } from '../support/world.js';
 import { isSqlite } from '../../src/db/transaction.js';
 
 export function connect(db: TestDatabase): Knex {
@@ -252,13 +253,14 @@ export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; stdin?:
 /**
  * Give users active MFA with ten recovery codes, a trusted device and an open CLI session by
  * writing the rows directly (the secrets are real ciphertexts under `keyB64`). Returns the
- * plain TOTP secrets by email.
+ * plain TOTP secrets by email. `opts.at`: when they enrolled (default an hour ago; the step of that
+ * moment counts as used, as the confirming code's would); `opts.mfaOnly`: no device or session.
  *
  * Thousands of users are seeded by some files (key rotation, bulk kills), so this is built for
  * speed: the randomness of a user comes from one randomBytes call, and the rows go in as plain
  * multi-row INSERTs (knex's query builder costs more than the database for 30 000 rows).
  */
-export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string): Promise<Map<string, string>> {
+export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string, opts: { at?: number; mfaOnly?: boolean } = {}): Promise<Map<string, string>> {
   const key = keyFromBase64(keyB64);
   // portal-mfa keeps the portal's user ids as text ('42'): a JS number bound on SQLite would be stored as '42.0'
   const users = ((await knex('users').whereIn('email', emails).select('id', 'email')) as { id: unknown; email: string }[]).map((u) => ({
@@ -266,7 +268,7 @@ export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string):
     email: u.email,
   }));
   expect(users.length, 'seedFullMfa: every email must be a user').toBe(emails.length);
-  const now = Date.now() - 60 * 60_000;
+  const now = opts.at ?? Date.now() - 60 * 60_000;
   const secrets = new Map<string, string>();
   const creds: unknown[][] = [];
   const codes: unknown[][] = [];
@@ -286,6 +288,7 @@ export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string):
       codes.push([u.id, hash, now, null]);
     }
     // the hashes of tokens nobody holds: any 32 random bytes are as good as a SHA-256 of one
+    if (opts.mfaOnly) continue;
     const o = 20 + 10 * 48;
     devices.push([u.id, r.subarray(o, o + 32).toString('hex'), 'seeded laptop', now, null, now + 30 * 86_400_000, null]);
     sessions.push([u.id, r.subarray(o + 32, o + 64).toString('hex'), now, now + 12 * 3_600_000, null, 'seed', 'seed']);
@@ -298,6 +301,19 @@ export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string):
     await insertRows(trx, 'mfa_sessions', ['user_id', 'token_hash', 'created_at', 'expires_at', 'ended_at', 'host', 'os_user'], sessions);
   });
   return secrets;
+}
+
+/**
+ * What `w.enrol(email)` (test/support/world.ts) leaves — active MFA with ten recovery codes, the
+ * confirming step used, the clock 30 s on — written directly: enrolling through the use case costs
+ * ten scrypt hashes (~120 ms of CPU), and the security tests attack what comes after enrolment,
+ * which other tests cover. No enrolment audit rows or notice are written. Returns the secret.
+ */
+export async function enrolDirectly(w: World, email: string): Promise<string> {
+  const key = w.deps.keyring()[0]!.key.toString('base64');
+  const secret = (await seedFullMfa(w.knex, [email], key, { at: w.now(), mfaOnly: true })).get(email)!;
+  w.advance(30_000);
+  return secret;
 }
 
 /** Multi-row INSERTs of `rows` (values in `columns` order), each within SQLite's 32 766 bound values. */
