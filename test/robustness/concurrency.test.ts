@@ -4,11 +4,12 @@
  *   10 support resets of one user → one success, nine 6  test/integration/disable.test.ts
  *   two `keys rotate` started together / a held lock      test/integration/org.test.ts
  * Added here:
- * - 20 `login`s with one valid code (the login path, not verify) → one session;
- * - 12 `enroll --confirm`s of one pending enrolment → one activation, ten recovery codes;
- * - 10 disablers of one user by three different paths (support reset, admin `disable --user`,
+ * - `login`s with one valid code at once (the login path, not verify) → one session;
+ * - `enroll --confirm`s of one pending enrolment at once → one activation, ten recovery codes;
+ * - disablers of one user at once by three different paths (support reset, admin `disable --user`,
  *   admin `org disable-mfa`) → one removal, one audit row; the other `disable`s exit 6, the other
  *   bulk runs report `already-off` (exit 0);
+ *   (how many runs race, and how they are made to meet: RACERS below)
  * - `keys rotate` while another rotation certainly runs (paused with SIGSTOP while it holds the
  *   lock) → refused with exit 6, the first finishes;
  * - two rotations sharing a key file, interleaved so the second read the file before the first
@@ -16,7 +17,7 @@
  * - (SQLite) a run reading the embedded key file during a rotation decrypts rows already
  *   re-encrypted under the new key (docs/operator/keys.md, "Rotate the key").
  */
-import { readdirSync, readlinkSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
@@ -27,9 +28,62 @@ import { describeRun, expectOneLineError, makeCliEnv, runCli, runCliProcess, typ
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
 import { ALICE, cheapDemoPasswords, DEVON, ERIN, member, SAM } from '../support/scenario.js';
-import { connect, seedFullMfa, sleep, sqliteFile, startCli } from './helpers.js';
+import { connect, hasOpen, runTogether, seedFullMfa, sleep, sqliteFile, startCli } from './helpers.js';
 
 const keyIdOf = (b64: string) => keyFromBase64(b64).id;
+
+/**
+ * How many runs race, per dialect. Each number comes from breaking the guard on purpose — the check
+ * moved out of the database to a read taken before the write transaction (a run after another is
+ * still refused; only runs that overlap get through), which is the defect these tests are for —
+ * and counting how often the test then failed:
+ * - MariaDB (in-process runs held at the credential's row lock until all wait, see heldAtRow):
+ *   every run failed, for each race, from 2 runs on (disablers: from one per path; also with the
+ *   FOR UPDATE of the removal dropped). 4 runs (2 per disabling path) are the margin.
+ * - SQLite (processes released together, see runTogether) stays a matter of chance: `login` and
+ *   the disablers hold that window for about a millisecond. Broken `login`: 20 processes started
+ *   one after another (as before) failed 6 of 12 runs; 8 released together failed 11 of 15.
+ *   Broken `enroll --confirm` (ten recovery codes hashed between its read and its write): failed
+ *   every run from 2 processes. Broken disablers: 4/3/3 released together failed 5 of 8 runs (3 of
+ *   5 started one after another, as before), 2/2/2 only 3 of 8 — so they stay 4/3/3.
+ */
+const RACERS = {
+  sqlite: { login: 8, enroll: 4, disablers: [4, 3, 3] },
+  mysql: { login: 4, enroll: 4, disablers: [2, 2, 2] },
+} as const;
+
+/**
+ * MariaDB: hold the row lock of credential `id` (another session, SELECT … FOR UPDATE) while the
+ * racing runs start, until `n` of them wait for it — each has read, without a lock, what it decides
+ * on — and then let them all go: no run's write comes before another's read. (Waiting is seen in
+ * the process list: a write or locking read of mfa_credentials still running, on two polls in a
+ * row; this account cannot read information_schema.innodb_trx.)
+ */
+async function heldAtRow<T>(url: string, id: number, n: number, runs: () => Promise<T>): Promise<T> {
+  const holder = await mysql.createConnection({ uri: url });
+  try {
+    await holder.beginTransaction();
+    await holder.query('SELECT id FROM mfa_credentials WHERE id = ? FOR UPDATE', [id]);
+    let settled = false;
+    const running = runs().finally(() => {
+      settled = true;
+    });
+    running.catch(() => undefined);
+    const deadline = Date.now() + 30_000;
+    for (let inARow = 0; inARow < 2 && !settled && Date.now() < deadline; ) {
+      const [rows] = await holder.query<mysql.RowDataPacket[]>(
+        `SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND info LIKE '%mfa_credentials%'
+           AND (info LIKE 'update%' OR info LIKE 'delete%' OR info LIKE '%for update%')`,
+      );
+      inARow = Number(rows[0]!.n) >= n ? inARow + 1 : 0;
+      await sleep(2);
+    }
+    await holder.commit();
+    return await running;
+  } finally {
+    await holder.end();
+  }
+}
 
 describeEachDatabase('concurrency', (getDb) => {
   let db: TestDatabase;
@@ -38,51 +92,88 @@ describeEachDatabase('concurrency', (getDb) => {
   let url = '';
   let currentKey = '';
   let secrets = new Map<string, string>();
-  const ROTATION_ROWS = 3000;
+  /**
+   * Members with MFA, for the rotations. SQLite: the first rotation is paused (SIGSTOP) once it is
+   * seen holding the lock, so it must still be running then — 1500 rows keep the lock ~140 ms
+   * (3000: ~230 ms) against a poll every ~2 ms; when paused, not one batch was done yet. MariaDB
+   * needs no such margin (its first rotation waits on a table lock, see the test), only some batches.
+   */
+  let rotationRows = 0;
 
   /**
-   * The racing runs. SQLite: separate processes (better-sqlite3 is synchronous, so runs in one
-   * process take turns and could not race). MariaDB: in-process runs, each on its own connections,
-   * interleave at every query (mysql2 is asynchronous) — the race is in the database, not in the
-   * process, and needs no process start each. The runs that must be processes (paused with
-   * SIGSTOP) use startCli on both.
+   * Runs one after another, and the racing runs (race below). SQLite: separate processes
+   * (better-sqlite3 is synchronous, so runs in one process take turns and could not race). MariaDB:
+   * in-process runs, each on its own connections, interleave at every query (mysql2 is
+   * asynchronous) — the race is in the database, not in the process, and needs no process start
+   * each. The runs that must be processes (paused with SIGSTOP) use startCli on both.
    */
   const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) =>
     (getDb().dialect === 'sqlite' ? runCliProcess : runCli)(['--db', url, ...args], { env: e, stdin, timeoutMs: 120_000 });
   const as = (who: { email: string; password: string }, args: string[], e?: NodeJS.ProcessEnv) =>
     cli(['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
+  /**
+   * Start racing runs (`who` signs in with --as and the password on stdin): SQLite as processes
+   * released together (runTogether), MariaDB in-process, held at the row lock of credential
+   * `credentialId` until all wait there (heldAtRow).
+   */
+  const race = (runs: { who: { email: string; password: string }; args: string[]; env?: NodeJS.ProcessEnv }[], credentialId: number): Promise<CliResult[]> => {
+    const argv = (r: (typeof runs)[number]) => ['--db', url, '--as', r.who.email, '--password-stdin', ...r.args];
+    if (db.dialect === 'sqlite') {
+      return runTogether(
+        runs.map((r) => ({ args: argv(r), stdin: `${r.who.password}\n`, env: r.env })),
+        { env, dbFile: sqliteFile(db) },
+      );
+    }
+    return heldAtRow(url, credentialId, runs.length, () =>
+      Promise.all(runs.map((r) => runCli(argv(r), { env: r.env ?? env, stdin: `${r.who.password}\n`, timeoutMs: 120_000 }))),
+    );
+  };
   const count = async (table: string, where: Record<string, unknown>) => Number((await knex(table).where(where).count({ n: '*' }).first())?.n);
+  const credentialId = async (email: string, status: 'active' | 'pending') =>
+    Number(
+      (
+        await knex('mfa_credentials')
+          .where({ user_id: await userId(email), status })
+          .first('id')
+      ).id,
+    );
   // portal-mfa keeps the portal's user id as text
   const userId = async (email: string) => String((await knex('users').where({ email }).first('id')).id);
 
   beforeAll(async () => {
     db = getDb();
     url = db.url;
+    rotationRows = db.dialect === 'sqlite' ? 1500 : 400;
     currentKey = generateKeyBase64();
     env = makeCliEnv({ PORTAL_MFA_KEY: currentKey }).env;
     for (const args of [
       ['db', 'migrate'],
-      ['demo', '--members', String(ROTATION_ROWS)],
+      ['demo', '--members', String(rotationRows)],
     ]) {
       const r = await runCli(['--db', url, ...args], { env, timeoutMs: 120_000 });
       expect(r.code, describeRun(r)).toBe(0);
     }
     knex = connect(db);
     await cheapDemoPasswords(knex);
-    // members 1..ROTATION_ROWS get MFA (the rotation tests need many rows); 1..9 are used by the other tests
-    secrets = await seedFullMfa(knex, [DEVON.email, ...Array.from({ length: ROTATION_ROWS }, (_, i) => member(i + 1).email)], currentKey);
+    // members 1..rotationRows get MFA (the rotation tests need many rows); 1..9 are used by the other tests
+    secrets = await seedFullMfa(knex, [DEVON.email, ...Array.from({ length: rotationRows }, (_, i) => member(i + 1).email)], currentKey);
   }, 180_000);
 
   afterAll(async () => {
     await knex?.destroy();
   });
 
-  it('20 logins with the same valid code: exactly one session', async () => {
+  it('logins with the same valid code at once: exactly one session', async () => {
+    const n = RACERS[db.dialect].login;
     const step = await safeStep(8_000);
     const code = totpAt(secrets.get(DEVON.email)!, step);
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => as(DEVON, ['login', '--code', code, '--json'], makeCliEnv({ PORTAL_MFA_KEY: currentKey }).env)),
-    );
+    // each in its own home: the winner keeps its session there
+    const logins = Array.from({ length: n }, () => ({
+      who: DEVON,
+      args: ['login', '--code', code, '--json'],
+      env: makeCliEnv({ PORTAL_MFA_KEY: currentKey }).env,
+    }));
+    const results = await race(logins, await credentialId(DEVON.email, 'active'));
     const codes = results.map((r) => r.code).sort((a, b) => a - b);
     expect(
       codes,
@@ -90,7 +181,7 @@ describeEachDatabase('concurrency', (getDb) => {
         .filter((r) => r.code !== 0 && r.code !== 1)
         .map(describeRun)
         .join('\n'),
-    ).toEqual([0, ...Array<number>(19).fill(1)]);
+    ).toEqual([0, ...Array<number>(n - 1).fill(1)]);
     for (const r of results.filter((x) => x.code === 1)) expectOneLineError(r, 1, /already been used/);
     const id = await userId(DEVON.email);
     // the seeded session plus the one login
@@ -98,16 +189,18 @@ describeEachDatabase('concurrency', (getDb) => {
     expect(await count('mfa_audit_events', { target_user_id: id, action: 'session.login', outcome: 'success' })).toBe(1);
   }, 120_000);
 
-  it('12 enroll --confirm of one pending enrolment: one activation with ten recovery codes; the rest exit 6', async () => {
+  it('enroll --confirm of one pending enrolment, several at once: one activation with ten recovery codes; the rest exit 6', async () => {
+    const n = RACERS[db.dialect].enroll;
     const who = ERIN;
     const start = await as(who, ['enroll', '--no-confirm', '--json']);
     expect(start.code, describeRun(start)).toBe(0);
     const secret = (JSON.parse(start.stdout) as { secret: string }).secret;
     const step = await safeStep(10_000);
     const code = totpAt(secret, step);
-    const results = await Promise.all(Array.from({ length: 12 }, () => as(who, ['enroll', '--confirm', code, '--json'])));
+    const confirms = Array.from({ length: n }, () => ({ who, args: ['enroll', '--confirm', code, '--json'] }));
+    const results = await race(confirms, await credentialId(who.email, 'pending'));
     const codes = results.map((r) => r.code).sort((a, b) => a - b);
-    expect(codes, results.map(describeRun).join('\n')).toEqual([0, ...Array<number>(11).fill(6)]);
+    expect(codes, results.map(describeRun).join('\n')).toEqual([0, ...Array<number>(n - 1).fill(6)]);
     for (const r of results.filter((x) => x.code === 6)) expectOneLineError(r, 6, /no enrolment is pending|changed by another process/);
     const winner = JSON.parse(results.find((r) => r.code === 0)!.stdout) as { status: string; recoveryCodes: string[] };
     expect(winner.status).toBe('active');
@@ -119,19 +212,25 @@ describeEachDatabase('concurrency', (getDb) => {
     expect(await count('mfa_audit_events', { target_user_id: id, action: 'mfa.enroll.confirm', outcome: 'success' })).toBe(1);
   }, 120_000);
 
-  it('10 disablers of one user by three paths (support, admin disable, admin org disable-mfa): one removal, one audit row; the rest find MFA off', async () => {
+  it('disablers of one user by three paths at once (support, admin disable, admin org disable-mfa): one removal, one audit row; the rest find MFA off', async () => {
+    const [support, admin, bulk] = RACERS[db.dialect].disablers;
     const target = member(3);
     // acme requires MFA and rule 4 holds for --as: alice has MFA and trusts this machine (one code), so
     // her concurrent runs need no code of their own
     const aliceSecret = (await seedFullMfa(knex, [ALICE.email], currentKey)).get(ALICE.email)!;
     const trust = await as(ALICE, ['login', '--code', totpAt(aliceSecret, await safeStep(3_000)), '--trust-device', '--json']);
     expect(trust.code, describeRun(trust)).toBe(0);
-    const disablers = [
-      ...Array.from({ length: 4 }, () => as(SAM, ['disable', '--user', target.email, '--ticket', 'SUP-77', '--yes'])),
-      ...Array.from({ length: 3 }, () => as(ALICE, ['disable', '--user', target.email, '--yes'])),
-    ];
-    const bulk = Array.from({ length: 3 }, () => as(ALICE, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--user', target.email, '--yes', '--json']));
-    const [single, bulkResults] = await Promise.all([Promise.all(disablers), Promise.all(bulk)]);
+    const times = (n: number, who: typeof SAM, args: string[]) => Array.from({ length: n }, () => ({ who, args }));
+    const results = await race(
+      [
+        ...times(support, SAM, ['disable', '--user', target.email, '--ticket', 'SUP-77', '--yes']),
+        ...times(admin, ALICE, ['disable', '--user', target.email, '--yes']),
+        ...times(bulk, ALICE, ['-q', 'org', 'disable-mfa', '--org', 'acme', '--user', target.email, '--yes', '--json']),
+      ],
+      await credentialId(target.email, 'active'),
+    );
+    const single = results.slice(0, support + admin);
+    const bulkResults = results.slice(support + admin);
     const all = [...single, ...bulkResults].map(describeRun).join('\n');
     // `disable`: the winner exits 0, the others 6 (not enabled)
     for (const r of single.filter((x) => x.code !== 0)) expectOneLineError(r, 6, /not enabled/);
@@ -168,14 +267,24 @@ describeEachDatabase('concurrency', (getDb) => {
     writeFileSync(f1, `${NEW1}\n`, { mode: 0o600 });
     writeFileSync(f2, `${NEW2}\n`, { mode: 0o600 });
 
+    // MariaDB: the audit table is locked, so the first rotation's first write after it took the lock
+    // (its 'started' audit row, before any batch) waits: it is certainly mid-run when paused.
+    // SQLite has no lock that stops one process after its lock and not before: it is paused while it
+    // re-encrypts its rotationRows.
+    const auditLock = db.dialect === 'mysql' ? await mysql.createConnection({ uri: url }) : undefined;
+    await auditLock?.query('LOCK TABLES mfa_audit_events WRITE');
     const first = startCli(['--db', url, 'keys', 'rotate', '--yes', '--new-key-file', f1, '--json'], { env });
-    // pause the first rotation as soon as it holds the lock (it has thousands of rows to do)
-    const deadline = Date.now() + 60_000;
-    while ((await count('mfa_maintenance_locks', { name: 'keys.rotate' })) === 0) {
-      expect(Date.now() < deadline, `the first rotation never took the lock\n${first.stderr()}`).toBe(true);
-      await sleep(1);
+    try {
+      // pause the first rotation as soon as it holds the lock
+      const deadline = Date.now() + 60_000;
+      while ((await count('mfa_maintenance_locks', { name: 'keys.rotate' })) === 0) {
+        expect(Date.now() < deadline, `the first rotation never took the lock\n${first.stderr()}`).toBe(true);
+        await sleep(1);
+      }
+      first.child.kill('SIGSTOP');
+    } finally {
+      await auditLock?.end();
     }
-    first.child.kill('SIGSTOP');
     try {
       expect(await count('mfa_maintenance_locks', { name: 'keys.rotate' }), 'the first rotation finished before it could be paused; add rows').toBe(1);
       const second = await cli(['keys', 'rotate', '--yes', '--new-key-file', f2, '--json']);
@@ -229,19 +338,7 @@ describeEachDatabase('concurrency', (getDb) => {
         knex = connect(db);
       };
       const file = sqliteFile(db);
-      bWaiting = async (pid) => {
-        try {
-          return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-            try {
-              return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
-            } catch {
-              return false;
-            }
-          });
-        } catch {
-          return false;
-        }
-      };
+      bWaiting = async (pid) => hasOpen(pid, file);
     } else {
       const holder = await mysql.createConnection({ uri: url });
       holder.on('error', () => {});

@@ -5,6 +5,8 @@
  */
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import os from 'node:os';
 import knexFactory, { type Knex } from 'knex';
 import { expect } from 'vitest';
 import { sealSecret, keyFromBase64 } from '../../src/core/primitives/secretBox.js';
@@ -213,14 +215,15 @@ export interface RunningCli {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; stdin?: string }): RunningCli {
+/** `opts.stdin: null` leaves stdin open, for the caller to write and end (`child.stdin`). */
+export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; stdin?: string | null }): RunningCli {
   const child = spawn(process.execPath, [...nodeClockArgs(), BIN, ...args], { env: opts.env, cwd: opts.env.HOME as string, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let partial = '';
   let out = '';
   let err = '';
   child.stdin.on('error', () => {});
-  child.stdin.end(opts.stdin ?? '');
+  if (opts.stdin !== null) child.stdin.end(opts.stdin ?? '');
   child.stdout.on('data', (c: Buffer) => {
     const s = c.toString('utf8');
     out += s;
@@ -248,6 +251,59 @@ export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; stdin?:
       }
     },
   };
+}
+
+/** Whether process `pid` has `file` open (e.g. it has opened the SQLite database). */
+export function hasOpen(pid: number, file: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Whether process `pid` is asleep (state S: e.g. its event loop waits for stdin). */
+function asleep(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('S ') === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Racing runs of the CLI as processes, released together. Processes started one after another
+ * reach the database a whole start-up (~100 ms of CPU each) apart, so only a lucky few would meet;
+ * here each is held where it reads stdin (the password of --password-stdin, read once the database
+ * is open) until every one has `dbFile` open and is asleep — seen on two polls in a row — and then
+ * all are given their stdin at once. A process that ends early (or 30 s without all ready) opens
+ * the gate too: the caller's checks of the results say what went wrong.
+ */
+export async function runTogether(
+  runs: { args: string[]; stdin: string; env?: NodeJS.ProcessEnv }[],
+  opts: { env: NodeJS.ProcessEnv; dbFile: string },
+): Promise<CliResult[]> {
+  const started = runs.map((r) => ({ run: r, cli: startCli(r.args, { env: r.env ?? opts.env, stdin: null }), ended: false }));
+  for (const s of started) void s.cli.done.then(() => (s.ended = true));
+  const ready = () => started.every((s) => s.cli.child.pid !== undefined && hasOpen(s.cli.child.pid, opts.dbFile) && asleep(s.cli.child.pid));
+  const deadline = Date.now() + 30_000;
+  for (let inARow = 0; inARow < 2 && !started.some((s) => s.ended) && Date.now() < deadline; ) {
+    inARow = ready() ? inARow + 1 : 0;
+    await sleep(5);
+  }
+  for (const s of started) s.cli.child.stdin.end(s.run.stdin);
+  return Promise.all(
+    started.map(async ({ cli }) => {
+      const { code, signal } = await cli.done;
+      return { code: code ?? 128 + (signal ? (os.constants.signals as Record<string, number>)[signal]! : 0), stdout: cli.stdout(), stderr: cli.stderr() };
+    }),
+  );
 }
 
 /**
