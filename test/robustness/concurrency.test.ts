@@ -101,16 +101,17 @@ describeEachDatabase('concurrency', (getDb) => {
   let rotationRows = 0;
 
   /**
-   * Runs one after another, and the racing runs (race below). SQLite: separate processes
-   * (better-sqlite3 is synchronous, so runs in one process take turns and could not race). MariaDB:
-   * in-process runs, each on its own connections, interleave at every query (mysql2 is
-   * asynchronous) — the race is in the database, not in the process, and needs no process start
-   * each. The runs that must be processes (paused with SIGSTOP) use startCli on both.
+   * A rotation beside another one (paused, or waiting): SQLite a separate process (better-sqlite3
+   * is synchronous: an in-process run waiting for the other's lock would block this thread), MariaDB
+   * in-process (mysql2 is asynchronous: each run on its own connections, the race is in the
+   * database and needs no process start). The runs that must be processes (paused with SIGSTOP)
+   * use startCli on both; the racing runs: race below.
    */
   const cli = (args: string[], stdin?: string, e: NodeJS.ProcessEnv = env) =>
     (getDb().dialect === 'sqlite' ? runCliProcess : runCli)(['--db', url, ...args], { env: e, stdin, timeoutMs: 120_000 });
-  const as = (who: { email: string; password: string }, args: string[], e?: NodeJS.ProcessEnv) =>
-    cli(['--as', who.email, '--password-stdin', ...args], `${who.password}\n`, e);
+  /** A run nothing else runs beside (set-up, the checks after a race): in-process on both. */
+  const as = (who: { email: string; password: string }, args: string[], e: NodeJS.ProcessEnv = env) =>
+    runCli(['--db', url, '--as', who.email, '--password-stdin', ...args], { env: e, stdin: `${who.password}\n`, timeoutMs: 120_000 });
   /**
    * Start racing runs (`who` signs in with --as and the password on stdin): SQLite as processes
    * released together (runTogether), MariaDB in-process, held at the row lock of credential
