@@ -362,7 +362,7 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
       expect(JSON.stringify(await knex('mfa_audit_events').select('*'))).not.toContain(fresh[1]!);
     });
 
-    it('a set shares one salt (a try costs one scrypt); codes stored by older versions, a salt each and N = 2^14, still work once', async () => {
+    it('a set shares one salt (a try costs one scrypt); codes stored by older versions, a salt each and N = 2^14, still work once; unreadable stored hashes match nothing', async () => {
       const devon = await user(DEVON);
       const salts = (await knex('mfa_recovery_codes').where('user_id', devon.id).pluck('code_hash')).map((h) => String(h).split('$')[4]);
       expect(salts).toHaveLength(10);
@@ -375,13 +375,18 @@ describeEachDatabase('trusted devices, recovery codes, replace and audit', (getD
         return `scrypt$${N}$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
       };
       await knex('mfa_recovery_codes').where('user_id', devon.id).delete();
+      // and rows portal-mfa never writes (someone with write access to the table): an empty or cut
+      // hash would make any code match, a huge p would cost seconds a try — they match nothing
+      const salt = randomBytes(16).toString('base64');
+      const hostile = [`scrypt$4096$8$1$${salt}$!!!!`, `scrypt$4096$8$1$${salt}$AAAA`, `scrypt$16$1$200000$${salt}$${randomBytes(32).toString('base64')}`];
       await knex('mfa_recovery_codes').insert([
         { user_id: devon.id, code_hash: legacyHash(legacy[0]!, 16_384), created_at: testNow(), used_at: null },
         { user_id: devon.id, code_hash: legacyHash(legacy[1]!, 4_096), created_at: testNow(), used_at: null },
+        ...hostile.map((code_hash) => ({ user_id: devon.id, code_hash, created_at: testNow(), used_at: null })),
       ]);
       expectOneLineError(await as(DEVON, ['verify', '--recovery-code', 'zzzz-zzzz-zzzz-zzzz']), 1);
-      expect(ok(await as(DEVON, ['verify', '--recovery-code', legacy[1]!, '--json']))).toMatchObject({ valid: true, recoveryCodesLeft: 1 });
-      expect(ok(await as(DEVON, ['verify', '--recovery-code', legacy[0]!, '--json']))).toMatchObject({ valid: true, recoveryCodesLeft: 0 });
+      expect(ok(await as(DEVON, ['verify', '--recovery-code', legacy[1]!, '--json']))).toMatchObject({ valid: true, recoveryCodesLeft: 4 });
+      expect(ok(await as(DEVON, ['verify', '--recovery-code', legacy[0]!, '--json']))).toMatchObject({ valid: true, recoveryCodesLeft: 3 });
       expectOneLineError(await as(DEVON, ['verify', '--recovery-code', legacy[0]!]), 1);
     });
   });

@@ -42,7 +42,8 @@ const keyIdOf = (b64: string) => keyFromBase64(b64).id;
  *   FOR UPDATE of the removal dropped). 4 runs (2 per disabling path) are the margin.
  * - SQLite (processes released together, see runTogether) stays a matter of chance: `login` and
  *   the disablers hold that window for about a millisecond. Broken `login`: 20 processes started
- *   one after another (as before) failed 6 of 12 runs; 8 released together failed 11 of 15.
+ *   one after another (as before) failed 6 of 12 runs; 8 released together failed 11 of 15 on a
+ *   busy machine and 7 of 14 on an idle one (an independent review) — about as often as before.
  *   Broken `enroll --confirm` (ten recovery codes hashed between its read and its write): failed
  *   every run from 2 processes. Broken disablers: 4/3/3 released together failed 5 of 8 runs (3 of
  *   5 started one after another, as before), 2/2/2 only 3 of 8 — so they stay 4/3/3.

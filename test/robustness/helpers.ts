@@ -338,10 +338,10 @@ export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string, 
     secrets.set(u.email, secret);
     const sealed = sealSecret(secret, key);
     creds.push([u.id, 'active', sealed.ciphertext, sealed.keyId, now, now, now, Math.floor(now / 30_000), 0, null]);
+    // shaped like a set portal-mfa stores (one salt, N = 2^12: a try costs one hash); no code matches it
+    const salt = r.subarray(20, 36).toString('base64');
     for (let i = 0, o = 20; i < 10; i++, o += 48) {
-      // shaped like a stored scrypt hash; no code matches it
-      const hash = `scrypt$16384$8$1$${r.subarray(o, o + 16).toString('base64')}$${r.subarray(o + 16, o + 48).toString('base64')}`;
-      codes.push([u.id, hash, now, null]);
+      codes.push([u.id, `scrypt$4096$8$1$${salt}$${r.subarray(o + 16, o + 48).toString('base64')}`, now, null]);
     }
     // the hashes of tokens nobody holds: any 32 random bytes are as good as a SHA-256 of one
     if (opts.mfaOnly) continue;
@@ -360,10 +360,11 @@ export async function seedFullMfa(knex: Knex, emails: string[], keyB64: string, 
 }
 
 /**
- * What `w.enrol(email)` (test/support/world.ts) leaves — active MFA with ten recovery codes, the
- * confirming step used, the clock 30 s on — written directly: enrolling through the use case costs
- * ten scrypt hashes (~120 ms of CPU), and the security tests attack what comes after enrolment,
- * which other tests cover. No enrolment audit rows or notice are written. Returns the secret.
+ * Close to what `w.enrol(email)` (test/support/world.ts) leaves — active MFA with ten recovery codes
+ * (no code is known that matches them), the confirming step used, the clock 30 s on — written
+ * directly: enrolling through the use case costs ten scrypt hashes (~120 ms of CPU), and the security
+ * tests attack what comes after enrolment, which other tests cover. No enrolment audit rows or notice
+ * are written. Returns the secret.
  */
 export async function enrolDirectly(w: World, email: string): Promise<string> {
   const key = w.deps.keyring()[0]!.key.toString('base64');

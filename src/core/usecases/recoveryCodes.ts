@@ -53,25 +53,38 @@ async function hashRecoveryCode(code: string, salt: Buffer): Promise<string> {
 }
 
 /**
- * The id of the unused code `compact` is, if any. One scrypt per distinct salt and parameters (one
- * for a set made since 2026-12), compared with every code in constant time: how long it takes does
- * not tell which code matched, or whether one did.
+ * A stored hash as portal-mfa writes it: scrypt with r = 8, p = 1, N a power of two from 2^12 to 2^15
+ * (2^14 before 2026-12), a 16-byte salt and a 32-byte key. Anything else was not written by us (the
+ * table was edited): it matches no code — an empty or cut key would match any code or most, a huge
+ * p or N would make each try cost seconds.
+ */
+function readStoredHash(stored: string): { n: number; salt: Buffer; expected: Buffer } | null {
+  const [scheme, n, r, p, salt, hash, extra] = stored.split('$');
+  if (scheme !== 'scrypt' || r !== '8' || p !== '1' || extra !== undefined || !/^(4096|8192|16384|32768)$/.test(n ?? '')) return null;
+  const saltBytes = Buffer.from(salt ?? '', 'base64');
+  const expected = Buffer.from(hash ?? '', 'base64');
+  if (saltBytes.length !== 16 || expected.length !== SCRYPT.keylen) return null;
+  return { n: Number(n), salt: saltBytes, expected };
+}
+
+/**
+ * The id of the unused code `compact` is, if any. One scrypt per distinct salt and N (one for a set
+ * made since 2026-12), compared with every code in constant time: how long it takes does not tell
+ * which code matched, or whether one did.
  */
 async function matchingCode(compact: string, candidates: { id: number; code_hash: string }[]): Promise<number | undefined> {
-  const keys = new Map<string, Promise<Buffer | null>>();
+  const keys = new Map<string, Promise<Buffer>>();
   let found: number | undefined;
   for (const c of candidates) {
-    const [scheme, n, r, p, salt, hash] = c.code_hash.split('$');
-    if (scheme !== 'scrypt' || !salt || !hash) continue;
-    const expected = Buffer.from(hash, 'base64');
-    const params = `${n}$${r}$${p}$${salt}$${expected.length}`;
+    const stored = readStoredHash(c.code_hash);
+    if (!stored) continue;
+    const params = `${stored.n}$${stored.salt.toString('base64')}`;
     let key = keys.get(params);
     if (!key) {
-      key = scrypt(compact, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p), keylen: expected.length }).catch(() => null);
+      key = scrypt(compact, stored.salt, { ...SCRYPT, N: stored.n });
       keys.set(params, key);
     }
-    const derived = await key;
-    if (derived && derived.length === expected.length && timingSafeEqual(derived, expected) && found === undefined) found = c.id;
+    if (timingSafeEqual(await key, stored.expected) && found === undefined) found = c.id;
   }
   return found;
 }
