@@ -79,6 +79,7 @@ async function heldAtRow<T>(url: string, id: number, n: number, runs: () => Prom
       inARow = Number(rows[0]!.n) >= n ? inARow + 1 : 0;
       await sleep(2);
     }
+    if (Date.now() >= deadline) console.warn(`heldAtRow: released after 30 s without ${n} runs waiting at the row — this run may not have raced`);
     await holder.commit();
     return await running;
   } finally {

@@ -297,6 +297,8 @@ export async function runTogether(
     inARow = ready() ? inARow + 1 : 0;
     await sleep(5);
   }
+  // the results still say whether the guard held; this says the run may not have raced at all
+  if (Date.now() >= deadline) console.warn(`runTogether: released after 30 s without all ${runs.length} runs ready — this run may not have raced`);
   for (const s of started) s.cli.child.stdin.end(s.run.stdin);
   return Promise.all(
     started.map(async ({ cli }) => {
