@@ -4,14 +4,13 @@
  * phone would — the manual key, and the code prompt. SQLite only: the PTY path does not depend
  * on the dialect (the integration tests cover both databases).
  */
-import knexFactory from 'knex';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCliEnv, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { safeStep, totpAt } from '../support/independentTotp.js';
 import { PtySession } from '../support/pty.js';
 import { decodeQrOnScreen, decodeVisibleScreen, extractQrBlock } from '../support/qrScreen.js';
-import { cheapDemoPasswords, DEVON, FRANK, SAM } from '../support/scenario.js';
+import { cheapDemoPasswordsIn, DEVON, FRANK, SAM } from '../support/scenario.js';
 
 // CLI runs are processes (~0.3 s each, more on a busy machine) plus waits for a safe point in the 30 s step
 vi.setConfig({ testTimeout: 60_000 });
@@ -79,8 +78,7 @@ describe('enroll on a terminal [sqlite]', () => {
     expect((await cli(['db', 'migrate'])).code).toBe(0);
     expect((await cli(['demo'])).code).toBe(0);
     // the same passwords at bcrypt cost 4: what the terminal shows does not depend on a check's cost
-    const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: db.url.slice('sqlite:'.length) }, useNullAsDefault: true });
-    await cheapDemoPasswords(knex).finally(() => knex.destroy());
+    await cheapDemoPasswordsIn(db.url.slice('sqlite:'.length));
   });
 
   afterAll(async () => {

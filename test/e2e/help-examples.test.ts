@@ -18,9 +18,8 @@ import { EXAMPLES, commandPath } from '../../src/cli/commands/examples.js';
 import { buildProgram } from '../../src/cli/main.js';
 import type { Prompter } from '../../src/cli/prompter.js';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
-import knex from 'knex';
 import { type CliResult, importBuilt, makeCliEnv, REPO_ROOT, runCli } from '../support/cli.js';
-import { cheapDemoPasswords } from '../support/scenario.js';
+import { cheapDemoPasswordsIn } from '../support/scenario.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -121,12 +120,7 @@ describe('help examples run as printed [sqlite]', () => {
       expect(r.code, r.stderr).toBe(0);
     }
     // ~90 runs each check a password: the demo's hashes at bcrypt's lowest cost
-    const db = knex({ client: 'better-sqlite3', connection: { filename: template }, useNullAsDefault: true });
-    try {
-      await cheapDemoPasswords(db);
-    } finally {
-      await db.destroy();
-    }
+    await cheapDemoPasswordsIn(template);
     // `--profile prod` in an example: a profile of that name (its database is the example's, from PORTAL_MFA_DB)
     mkdirSync(path.join(env.XDG_CONFIG_HOME!, 'portal-mfa'), { recursive: true });
     writeFileSync(path.join(env.XDG_CONFIG_HOME!, 'portal-mfa', 'config.toml'), '[profiles.prod]\nissuer = "Gentrack Developer Portal"\n');

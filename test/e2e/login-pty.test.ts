@@ -3,12 +3,11 @@
  * with the password kept; a recovery code typed at the same prompt is accepted (and used up).
  * SQLite only: the terminal path does not depend on the dialect.
  */
-import knexFactory from 'knex';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCliEnv, runCli } from '../support/cli.js';
 import { currentStep, totpAt } from '../support/independentTotp.js';
 import { PtySession } from '../support/pty.js';
-import { cheapDemoPasswords, DEVON } from '../support/scenario.js';
+import { cheapDemoPasswordsIn, DEVON } from '../support/scenario.js';
 
 vi.setConfig({ testTimeout: 90_000 });
 
@@ -25,8 +24,7 @@ describe('login on a terminal [sqlite]', () => {
     expect((await cli(['db', 'migrate'])).code).toBe(0);
     expect((await cli(['demo'])).code).toBe(0);
     // the same passwords at bcrypt cost 4: what the terminal shows does not depend on a check's cost
-    const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: `${env.HOME}/portal.db` }, useNullAsDefault: true });
-    await cheapDemoPasswords(knex).finally(() => knex.destroy());
+    await cheapDemoPasswordsIn(`${env.HOME}/portal.db`);
     const pending = JSON.parse((await cli(['enroll', '--as', DEVON.email, '--password-stdin', '--no-confirm', '--json'], `${DEVON.password}\n`)).stdout);
     const done = await cli(
       ['enroll', '--as', DEVON.email, '--password-stdin', '--confirm', '-', '--json'],

@@ -8,13 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdirSync, symlinkSync } from 'node:fs';
-import knexFactory from 'knex';
 import path from 'node:path';
 import { BIN, makeCliEnv, runCli } from '../support/cli.js';
 import { currentStep, totpAt } from '../support/independentTotp.js';
 import { PtySession, type PtyOptions, type Screen } from '../support/pty.js';
 import { decodeModules, decodeVisibleScreen } from '../support/qrScreen.js';
-import { cheapDemoPasswords, DEVON, FRANK, HEIDI, SAM } from '../support/scenario.js';
+import { cheapDemoPasswordsIn, DEVON, FRANK, HEIDI, SAM } from '../support/scenario.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -81,8 +80,7 @@ describe('on a terminal [sqlite]', () => {
     expect((await cli(['db', 'migrate'])).code).toBe(0);
     expect((await cli(['demo', '--members', '30'])).code).toBe(0);
     // the same passwords at bcrypt cost 4: each session checks one, and what the terminal shows does not depend on its cost
-    const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: `${env.HOME}/portal.db` }, useNullAsDefault: true });
-    await cheapDemoPasswords(knex).finally(() => knex.destroy());
+    await cheapDemoPasswordsIn(`${env.HOME}/portal.db`);
   });
   afterAll(() => {
     for (const s of sessions) s.kill();

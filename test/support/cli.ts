@@ -137,13 +137,13 @@ class Capture extends Writable {
 type Run = (argv: string[], deps: Record<string, unknown>) => Promise<number>;
 let loadedRun: Promise<Run> | undefined;
 
+if (vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER === undefined) {
+  throw new Error(`the tests need Node.js 20.12 or later (vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER); this is ${process.version}`);
+}
 /**
  * import() by Node itself, not by vitest's module runner, which would transform the built files and
  * resolve each of the CLI's lazy imports (a dozen a run) by a round trip to vitest's main process.
  */
-if (vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER === undefined) {
-  throw new Error(`the tests need Node.js 20.12 or later (vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER); this is ${process.version}`);
-}
 const nativeImport = vm.compileFunction('return import(url)', ['url'], {
   importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 }) as (url: string) => Promise<unknown>;

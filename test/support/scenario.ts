@@ -3,7 +3,7 @@
  * that walks the TOTP steps like a phone would, and in-process MfaDeps over a test database.
  */
 import { randomBytes } from 'node:crypto';
-import type { Knex } from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import { DEMO_MAPPING } from '../../src/db/identity/presets.js';
 import { DEFAULT_TABLE_PREFIX, makeDb } from '../../src/db/store.js';
 import { DEMO_ACCOUNTS, GENERATED_MEMBER_LIKE, GENERATED_MEMBER_PASSWORD, generatedMemberEmail } from '../../src/core/usecases/demoData.js';
@@ -91,4 +91,14 @@ export async function cheapDemoPasswords(knex: Knex): Promise<void> {
   await knex('users')
     .where('email', 'like', GENERATED_MEMBER_LIKE)
     .update({ password_hash: await hashPasswordBcrypt(GENERATED_MEMBER_PASSWORD, 4) });
+}
+
+/** cheapDemoPasswords on a SQLite file the test holds no connection to (the PTY and examples suites). */
+export async function cheapDemoPasswordsIn(sqliteFile: string): Promise<void> {
+  const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: sqliteFile }, useNullAsDefault: true });
+  try {
+    await cheapDemoPasswords(knex);
+  } finally {
+    await knex.destroy();
+  }
 }

@@ -67,8 +67,6 @@ export interface SmtpServerOptions {
   auth?: { user: string; pass: string };
   /** client timeout put into the URL, seconds (default 3: enough for a loaded machine, short enough for stall tests) */
   clientTimeoutSeconds?: number;
-  /** keep the raw text only, skip mailparser (benchmarks); see parseMessages() */
-  countOnly?: boolean;
 }
 
 const firstAddress = (a: AddressObject | AddressObject[] | undefined): string => {
@@ -82,7 +80,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
   const waiters: { n: number; resolve: () => void }[] = [];
   const stalled = new Set<() => void>();
   let connections = 0;
-  let parse = !opts.countOnly;
+  let parse = true;
   const notify = () => {
     for (const w of [...waiters]) {
       if (messages.length >= w.n) {
